@@ -1,0 +1,47 @@
+# accord — every target installs what it needs first; `make up` and `make test` are the two commands.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install up test test-unit test-integration test-e2e demo bench lint contracts clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+up: install
+	$(BIN)/accord up
+
+demo: install
+	$(BIN)/accord demo
+
+test: install
+	$(BIN)/python -m pytest -q
+
+test-unit: install
+	$(BIN)/python -m pytest -q tests/unit
+
+test-integration: install
+	$(BIN)/python -m pytest -q tests/integration
+
+test-e2e: install
+	$(BIN)/python -m pytest -q tests/e2e
+
+lint: install
+	$(BIN)/ruff check src shop tests bench
+	$(BIN)/ruff format --check src shop tests bench
+	$(BIN)/mypy
+
+contracts: install
+	$(BIN)/accord contracts export --out contracts
+
+bench: install
+	$(BIN)/python bench/http.py
+
+clean:
+	rm -rf $(VENV) .accord .pytest_cache .mypy_cache .ruff_cache

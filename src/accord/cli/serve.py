@@ -1,0 +1,7 @@
+"""accord serve."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the accord CLI."""

@@ -1,0 +1,7 @@
+"""accord traces."""
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command to the accord CLI."""

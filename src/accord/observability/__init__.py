@@ -1,0 +1,1 @@
+"""Observability: tracing, metrics and structured logs of a service."""

@@ -1,0 +1,73 @@
+"""Prometheus metrics of a service: the HTTP server and client duration histograms.
+
+Labels are the method, the route *template* (never a raw path) and the status code, as
+the OpenTelemetry HTTP semantic conventions name them. Children are cached per label set,
+so the hot path is one dict lookup and one ``observe``.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import (
+    CollectorRegistry,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
+
+__all__ = ["DURATION_BUCKETS", "Metrics"]
+
+#: Seconds; the OpenTelemetry HTTP semantic conventions' advice for duration histograms.
+DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
+
+
+class Metrics:
+    """The metrics one service process exports on ``/metrics``."""
+
+    def __init__(self, registry: CollectorRegistry | None = None, *, process: bool = True) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
+        if process:
+            ProcessCollector(registry=self.registry)
+            PlatformCollector(registry=self.registry)
+            GCCollector(registry=self.registry)
+        self.server_duration = Histogram(
+            "http_server_request_duration_seconds",
+            "Duration of HTTP server requests.",
+            ("http_request_method", "http_route", "http_response_status_code"),
+            buckets=DURATION_BUCKETS,
+            registry=self.registry,
+        )
+        self.client_duration = Histogram(
+            "http_client_request_duration_seconds",
+            "Duration of HTTP client requests.",
+            ("http_request_method", "http_route", "http_response_status_code", "server_address"),
+            buckets=DURATION_BUCKETS,
+            registry=self.registry,
+        )
+        self._server: dict[tuple[str, str, int], Histogram] = {}
+        self._client: dict[tuple[str, str, int, str], Histogram] = {}
+
+    def observe_server(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Record one handled request (``route`` is the template, e.g. ``/v1/orders/{id}``)."""
+        key = (method, route, status)
+        child = self._server.get(key)
+        if child is None:
+            child = self._server[key] = self.server_duration.labels(method, route, str(status))
+        child.observe(seconds)
+
+    def observe_client(
+        self, method: str, route: str, status: int, server: str, seconds: float
+    ) -> None:
+        """Record one outgoing call; ``status`` is 0 when no response arrived."""
+        key = (method, route, status, server)
+        child = self._client.get(key)
+        if child is None:
+            child = self._client[key] = self.client_duration.labels(
+                method, route, str(status), server
+            )
+        child.observe(seconds)
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition of everything in the registry."""
+        return generate_latest(self.registry)

@@ -1,0 +1,138 @@
+"""The project file, ``accord.toml``: the services of a system and their contracts.
+
+::
+
+    [project]
+    home = ".accord"            # state: databases, telemetry, pid files
+    contracts_dir = "contracts"
+
+    [services.orders]
+    app = "shop.orders.bootstrap:create_app"     # a factory returning an accord App
+    contracts = ["shop.orders.contract:Orders"]
+    port = 8101
+    depends_on = ["inventory", "payments"]
+
+Read once, by :func:`load`; every command takes the resulting :class:`Project`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from accord.errors import AccordError
+
+__all__ = ["Project", "ProjectError", "ServiceSpec", "find", "import_object", "load"]
+
+FILENAME = "accord.toml"
+
+
+class ProjectError(AccordError):
+    """The project file is missing or wrong."""
+
+
+class ServiceSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """One service of the project."""
+
+    app: str
+    contracts: list[str] = []
+    port: int = 0
+    host: str = "127.0.0.1"
+    depends_on: list[str] = []
+    name: str = ""
+
+
+class _ProjectSection(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    home: str = ".accord"
+    contracts_dir: str = "contracts"
+
+
+class _File(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    project: _ProjectSection = _ProjectSection()
+    services: dict[str, ServiceSpec] = {}
+
+
+class Project(msgspec.Struct, frozen=True):
+    """A loaded ``accord.toml``: paths are absolute."""
+
+    root: Path
+    home: Path
+    contracts_dir: Path
+    services: dict[str, ServiceSpec]
+
+    def contract_classes(self) -> list[Any]:
+        """Every contract class the services declare, in file order."""
+        out: list[Any] = []
+        for spec in self.services.values():
+            out.extend(import_object(ref) for ref in spec.contracts)
+        return out
+
+    def start_order(self) -> list[str]:
+        """Service names with every dependency before its dependents."""
+        order: list[str] = []
+        seen: set[str] = set()
+
+        def visit(name: str, stack: tuple[str, ...]) -> None:
+            if name in seen:
+                return
+            if name in stack:
+                raise ProjectError(f"dependency cycle: {' -> '.join((*stack, name))}")
+            if name not in self.services:
+                raise ProjectError(f"{stack[-1]} depends on unknown service {name!r}")
+            for dep in self.services[name].depends_on:
+                visit(dep, (*stack, name))
+            seen.add(name)
+            order.append(name)
+
+        for name in self.services:
+            visit(name, ())
+        return order
+
+
+def find(start: Path | None = None) -> Path:
+    """The nearest ``accord.toml`` at or above ``start`` (default: the working directory)."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / FILENAME).is_file():
+            return folder / FILENAME
+    raise ProjectError(f"no {FILENAME} in {here} or any parent folder")
+
+
+def load(path: Path | None = None) -> Project:
+    """Read and check a project file."""
+    path = path or find()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = msgspec.convert(raw, _File)
+    except (OSError, tomllib.TOMLDecodeError, msgspec.ValidationError) as exc:
+        raise ProjectError(f"{path}: {exc}") from None
+    root = path.parent.resolve()
+    services = {n: msgspec.structs.replace(s, name=n) for n, s in data.services.items()}
+    return Project(
+        root=root,
+        home=(root / data.project.home).resolve(),
+        contracts_dir=(root / data.project.contracts_dir).resolve(),
+        services=services,
+    )
+
+
+def import_object(ref: str) -> Any:
+    """Import ``package.module:attribute``."""
+    module_name, sep, attr = ref.partition(":")
+    if not sep or not attr:
+        raise ProjectError(f"{ref!r} is not of the form 'module:attribute'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ProjectError(f"cannot import {module_name}: {exc}") from None
+    try:
+        obj = module
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except AttributeError:
+        raise ProjectError(f"{module_name} has no attribute {attr!r}") from None
+    return obj
