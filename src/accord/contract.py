@@ -301,7 +301,7 @@ class BoundOperation(Generic[ReqT, RespT]):
         request: ReqT,
         /,
         *,
-        timeout: float | None | _Unset = UNSET,
+        timeout: float | _Unset | None = UNSET,
         idempotency_key: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> RespT:
@@ -424,7 +424,7 @@ class Contract:
         *,
         transport: Any = None,
         headers: Mapping[str, str] | None = None,
-        timeout: float | None | _Unset = UNSET,
+        timeout: float | _Unset | None = UNSET,
         telemetry: Telemetry | None = None,
     ) -> C:
         """A typed client of this contract at ``base_url``.
@@ -460,6 +460,7 @@ class Contract:
 
 # -- helpers ---------------------------------------------------------------------------
 
+
 def validation_failed(exc: msgspec.ValidationError) -> ValidationFailed:
     """Turn msgspec's message (``Expected `int`, got `str` - at `$.x` ``) into a 422."""
     text = str(exc)
@@ -492,9 +493,7 @@ def _is_scalar(tp: Any) -> bool:
     tp = _strip_annotated(tp)
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        return all(
-            a is type(None) or _is_scalar(a) for a in typing.get_args(tp)
-        )
+        return all(a is type(None) or _is_scalar(a) for a in typing.get_args(tp))
     if origin is typing.Literal:
         return True
     return isinstance(tp, type) and (issubclass(tp, _SCALARS) or issubclass(tp, enum.Enum))
@@ -522,9 +521,16 @@ def _struct_without(
     )
 
 
+_DERIVED: dict[tuple[type[msgspec.Struct], tuple[str, ...], str], type[msgspec.Struct]] = {}
+
+
 def _defstruct(
     struct: type[msgspec.Struct], fields: Sequence[Any], suffix: str
 ) -> type[msgspec.Struct]:
+    """A struct holding some fields of ``struct``; one class per (struct, fields) pair."""
+    key = (struct, tuple(f.name for f in fields), suffix)
+    if key in _DERIVED:
+        return _DERIVED[key]
     spec: list[Any] = []
     for f in fields:
         if f.default is not msgspec.NODEFAULT:
@@ -533,13 +539,14 @@ def _defstruct(
             spec.append((f.name, f.type, msgspec.field(default_factory=f.default_factory)))
         else:
             spec.append((f.name, f.type))
-    return msgspec.defstruct(
+    derived = _DERIVED[key] = msgspec.defstruct(
         struct.__name__ + suffix,
         spec,
         kw_only=True,
         module=struct.__module__,
         forbid_unknown_fields=getattr(struct.__struct_config__, "forbid_unknown_fields", False),
     )
+    return derived
 
 
 def _quote(value: str) -> str:

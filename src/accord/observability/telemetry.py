@@ -21,7 +21,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from accord.observability.metrics import Metrics
 
-__all__ = ["Telemetry", "W3C_PROPAGATOR"]
+__all__ = ["W3C_PROPAGATOR", "Telemetry"]
 
 #: ``traceparent``/``tracestate`` and ``baggage``, the W3C trio.
 W3C_PROPAGATOR: TextMapPropagator = CompositePropagator(

@@ -1,0 +1,1 @@
+"""The shop: a reference system of services built only on accord's public API."""

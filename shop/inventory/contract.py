@@ -1,0 +1,202 @@
+"""The inventory contract: SKUs, their stock, and reservations against it.
+
+Stock of a SKU is split three ways — available, reserved, sold — and the sum never
+changes except by a restock. A reservation holds stock for an order until it is
+committed (sold) or released (available again).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from accord import Contract, Idempotency, ServiceError, operation
+
+__all__ = [
+    "Inventory",
+    "ListStock",
+    "OutOfStock",
+    "OutOfStockInfo",
+    "Reservation",
+    "ReservationClosed",
+    "ReservationLine",
+    "ReservationNotFound",
+    "ReservationRef",
+    "ReserveItem",
+    "ReserveStock",
+    "Restock",
+    "Sku",
+    "SkuRef",
+    "Stock",
+    "StockList",
+    "UnknownSku",
+    "UnknownSkuInfo",
+]
+
+SkuCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9][A-Z0-9-]{0,63}$")]
+Quantity = Annotated[int, msgspec.Meta(gt=0, le=10_000)]
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+class Stock(msgspec.Struct, kw_only=True):
+    """A SKU, its price and where its stock is."""
+
+    sku: str
+    name: str
+    unit_price_cents: int
+    available: int
+    reserved: int
+    sold: int
+
+
+class StockList(msgspec.Struct, kw_only=True):
+    items: list[Stock]
+
+
+class SkuRef(msgspec.Struct, kw_only=True):
+    sku: SkuCode
+
+
+class ListStock(msgspec.Struct, kw_only=True):
+    limit: Annotated[int, msgspec.Meta(ge=1, le=500)] = 100
+
+
+class Restock(msgspec.Struct, kw_only=True):
+    """Add stock to a SKU, creating it (with name and price) when it is new."""
+
+    sku: SkuCode
+    quantity: Quantity
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    unit_price_cents: Annotated[int, msgspec.Meta(ge=0)] | None = None
+
+
+class ReserveItem(msgspec.Struct, kw_only=True):
+    sku: SkuCode
+    quantity: Quantity
+
+
+class ReserveStock(msgspec.Struct, kw_only=True):
+    """Hold stock of every item for one order, all or nothing."""
+
+    order_id: Id
+    items: Annotated[list[ReserveItem], msgspec.Meta(min_length=1, max_length=50)]
+
+
+class ReservationLine(msgspec.Struct, kw_only=True):
+    sku: str
+    quantity: int
+    unit_price_cents: int
+
+
+class Reservation(msgspec.Struct, kw_only=True):
+    reservation_id: str
+    order_id: str
+    status: Literal["held", "committed", "released"]
+    lines: list[ReservationLine]
+    total_cents: int
+
+
+class ReservationRef(msgspec.Struct, kw_only=True):
+    reservation_id: Id
+
+
+class UnknownSkuInfo(msgspec.Struct, kw_only=True):
+    sku: str
+
+
+class OutOfStockInfo(msgspec.Struct, kw_only=True):
+    sku: str
+    requested: int
+    available: int
+
+
+class UnknownSku(ServiceError[UnknownSkuInfo], code="inventory.unknown_sku", status=404):
+    """Unknown SKU"""
+
+
+class OutOfStock(ServiceError[OutOfStockInfo], code="inventory.out_of_stock", status=409):
+    """Not enough stock"""
+
+
+class ReservationNotFound(ServiceError[None], code="inventory.reservation_not_found", status=404):
+    """Reservation not found"""
+
+
+class ReservationClosed(ServiceError[None], code="inventory.reservation_closed", status=409):
+    """Reservation already closed the other way"""
+
+
+class Inventory(Contract, name="inventory", version="1.0.0"):
+    """Stock of every SKU, and reservations that hold it for orders."""
+
+    list_stock = operation(
+        ListStock,
+        StockList,
+        method="GET",
+        path="/skus",
+        idempotency=Idempotency.READ_ONLY,
+        timeout=2.0,
+        scopes=("inventory:read",),
+    )
+    get_stock = operation(
+        SkuRef,
+        Stock,
+        method="GET",
+        path="/skus/{sku}",
+        idempotency=Idempotency.READ_ONLY,
+        timeout=2.0,
+        scopes=("inventory:read",),
+        errors=(UnknownSku,),
+    )
+    restock = operation(
+        Restock,
+        Stock,
+        method="POST",
+        path="/skus/{sku}/restock",
+        idempotency=Idempotency.REQUIRES_KEY,
+        timeout=2.0,
+        scopes=("inventory:admin",),
+        errors=(UnknownSku,),
+    )
+    reserve = operation(
+        ReserveStock,
+        Reservation,
+        method="POST",
+        path="/reservations",
+        status=201,
+        idempotency=Idempotency.REQUIRES_KEY,
+        timeout=2.0,
+        scopes=("inventory:reserve",),
+        errors=(UnknownSku, OutOfStock),
+    )
+    get_reservation = operation(
+        ReservationRef,
+        Reservation,
+        method="GET",
+        path="/reservations/{reservation_id}",
+        idempotency=Idempotency.READ_ONLY,
+        timeout=2.0,
+        scopes=("inventory:read",),
+        errors=(ReservationNotFound,),
+    )
+    commit = operation(
+        ReservationRef,
+        Reservation,
+        method="POST",
+        path="/reservations/{reservation_id}/commit",
+        idempotency=Idempotency.IDEMPOTENT,
+        timeout=2.0,
+        scopes=("inventory:reserve",),
+        errors=(ReservationNotFound, ReservationClosed),
+    )
+    release = operation(
+        ReservationRef,
+        Reservation,
+        method="POST",
+        path="/reservations/{reservation_id}/release",
+        idempotency=Idempotency.IDEMPOTENT,
+        timeout=2.0,
+        scopes=("inventory:reserve",),
+        errors=(ReservationNotFound, ReservationClosed),
+    )

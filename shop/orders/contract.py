@@ -1,0 +1,151 @@
+"""The orders contract: place an order, read it back, list a customer's orders.
+
+Placing an order reserves its stock, authorizes its payment and confirms both; when
+the card is declined or stock is short, nothing stays held and the order is rejected.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from accord import Contract, Idempotency, ServiceError, operation
+
+__all__ = [
+    "DependencyUnavailable",
+    "GetOrder",
+    "ListOrders",
+    "Order",
+    "OrderItem",
+    "OrderLine",
+    "OrderList",
+    "OrderNotFound",
+    "Orders",
+    "OutOfStock",
+    "OutOfStockInfo",
+    "PaymentDeclined",
+    "PaymentDeclinedInfo",
+    "PlaceOrder",
+    "UnknownSku",
+    "UnknownSkuInfo",
+]
+
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+class OrderItem(msgspec.Struct, kw_only=True):
+    sku: Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9][A-Z0-9-]{0,63}$")]
+    quantity: Annotated[int, msgspec.Meta(gt=0, le=1_000)]
+
+
+class PlaceOrder(msgspec.Struct, kw_only=True):
+    """A customer's order: what to buy and which card pays for it."""
+
+    customer_id: Id
+    items: Annotated[list[OrderItem], msgspec.Meta(min_length=1, max_length=50)]
+    card_token: Annotated[str, msgspec.Meta(min_length=4, max_length=64)]
+    note: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+
+
+class OrderLine(msgspec.Struct, kw_only=True):
+    sku: str
+    quantity: int
+    unit_price_cents: int
+
+
+class Order(msgspec.Struct, kw_only=True):
+    order_id: str
+    customer_id: str
+    status: Literal["confirmed", "rejected", "pending"]
+    lines: list[OrderLine]
+    total_cents: int
+    currency: str
+    created_at: str
+    note: str | None = None
+
+
+class GetOrder(msgspec.Struct, kw_only=True):
+    order_id: Id
+
+
+class ListOrders(msgspec.Struct, kw_only=True):
+    customer_id: Id
+    limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 20
+
+
+class OrderList(msgspec.Struct, kw_only=True):
+    orders: list[Order]
+
+
+class UnknownSkuInfo(msgspec.Struct, kw_only=True):
+    sku: str
+
+
+class OutOfStockInfo(msgspec.Struct, kw_only=True):
+    sku: str
+    requested: int
+    available: int
+
+
+class PaymentDeclinedInfo(msgspec.Struct, kw_only=True):
+    reason: str
+
+
+class UnknownSku(ServiceError[UnknownSkuInfo], code="orders.unknown_sku", status=422):
+    """An item names an unknown SKU"""
+
+
+class OutOfStock(ServiceError[OutOfStockInfo], code="orders.out_of_stock", status=409):
+    """Not enough stock for an item"""
+
+
+class PaymentDeclined(
+    ServiceError[PaymentDeclinedInfo], code="orders.payment_declined", status=402
+):
+    """Payment declined"""
+
+
+class OrderNotFound(ServiceError[None], code="orders.order_not_found", status=404):
+    """Order not found"""
+
+
+class DependencyUnavailable(
+    ServiceError[None], code="orders.dependency_unavailable", status=503, retryable=True
+):
+    """A service the order depends on is unavailable"""
+
+
+class Orders(Contract, name="orders", version="1.0.0"):
+    """Customers' orders: placed against stock and paid by card."""
+
+    place_order = operation(
+        PlaceOrder,
+        Order,
+        method="POST",
+        path="/orders",
+        status=201,
+        idempotency=Idempotency.REQUIRES_KEY,
+        timeout=8.0,
+        scopes=("orders:write",),
+        errors=(UnknownSku, OutOfStock, PaymentDeclined, DependencyUnavailable),
+    )
+    get_order = operation(
+        GetOrder,
+        Order,
+        method="GET",
+        path="/orders/{order_id}",
+        idempotency=Idempotency.READ_ONLY,
+        timeout=2.0,
+        scopes=("orders:read",),
+        errors=(OrderNotFound,),
+    )
+    list_orders = operation(
+        ListOrders,
+        OrderList,
+        method="GET",
+        path="/orders",
+        idempotency=Idempotency.READ_ONLY,
+        timeout=2.0,
+        scopes=("orders:read",),
+    )

@@ -1,0 +1,118 @@
+"""The payments contract: authorize, capture and void card payments.
+
+An authorization holds an amount on a card; capturing it takes the money, voiding it
+lets it go. Each moves only forward: authorized → captured, or authorized → voided.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from accord import Contract, Idempotency, ServiceError, operation
+
+__all__ = [
+    "Authorization",
+    "AuthorizationNotFound",
+    "AuthorizationRef",
+    "AuthorizePayment",
+    "CardDeclined",
+    "CardDeclinedInfo",
+    "InvalidTransition",
+    "Payments",
+    "ProcessorUnavailable",
+]
+
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+class AuthorizePayment(msgspec.Struct, kw_only=True):
+    """Hold ``amount_cents`` on the card a token stands for."""
+
+    order_id: Id
+    amount_cents: Annotated[int, msgspec.Meta(gt=0, le=100_000_000)]
+    currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")] = "EUR"
+    card_token: Annotated[str, msgspec.Meta(min_length=4, max_length=64)]
+
+
+class Authorization(msgspec.Struct, kw_only=True):
+    authorization_id: str
+    order_id: str
+    amount_cents: int
+    currency: str
+    status: Literal["authorized", "captured", "voided"]
+
+
+class AuthorizationRef(msgspec.Struct, kw_only=True):
+    authorization_id: Id
+
+
+class CardDeclinedInfo(msgspec.Struct, kw_only=True):
+    reason: Literal["insufficient_funds", "card_expired", "do_not_honor", "fraud_suspected"]
+
+
+class CardDeclined(ServiceError[CardDeclinedInfo], code="payments.card_declined", status=402):
+    """Card declined"""
+
+
+class AuthorizationNotFound(
+    ServiceError[None], code="payments.authorization_not_found", status=404
+):
+    """Authorization not found"""
+
+
+class InvalidTransition(ServiceError[None], code="payments.invalid_transition", status=409):
+    """The authorization cannot move that way"""
+
+
+class ProcessorUnavailable(
+    ServiceError[None], code="payments.processor_unavailable", status=503, retryable=True
+):
+    """Card processor unavailable"""
+
+
+class Payments(Contract, name="payments", version="1.0.0"):
+    """Card payments: authorizations that are later captured or voided."""
+
+    authorize = operation(
+        AuthorizePayment,
+        Authorization,
+        method="POST",
+        path="/authorizations",
+        status=201,
+        idempotency=Idempotency.REQUIRES_KEY,
+        timeout=3.0,
+        scopes=("payments:authorize",),
+        errors=(CardDeclined, ProcessorUnavailable),
+    )
+    get_authorization = operation(
+        AuthorizationRef,
+        Authorization,
+        method="GET",
+        path="/authorizations/{authorization_id}",
+        idempotency=Idempotency.READ_ONLY,
+        timeout=2.0,
+        scopes=("payments:read",),
+        errors=(AuthorizationNotFound,),
+    )
+    capture = operation(
+        AuthorizationRef,
+        Authorization,
+        method="POST",
+        path="/authorizations/{authorization_id}/capture",
+        idempotency=Idempotency.IDEMPOTENT,
+        timeout=3.0,
+        scopes=("payments:capture",),
+        errors=(AuthorizationNotFound, InvalidTransition, ProcessorUnavailable),
+    )
+    void = operation(
+        AuthorizationRef,
+        Authorization,
+        method="POST",
+        path="/authorizations/{authorization_id}/void",
+        idempotency=Idempotency.IDEMPOTENT,
+        timeout=3.0,
+        scopes=("payments:void",),
+        errors=(AuthorizationNotFound, InvalidTransition, ProcessorUnavailable),
+    )
