@@ -26,7 +26,6 @@ __all__ = [
     "ReserveItem",
     "ReserveStock",
     "Restock",
-    "Sku",
     "SkuRef",
     "Stock",
     "StockList",
