@@ -1,0 +1,20 @@
+"""Typed clients: the HTTP side of a contract.
+
+``Inventory.client(url)`` builds a :class:`ClientCore` and wraps it in the contract
+class, so ``await client.reserve(ReserveStock(...))`` is typed ``-> Reservation``. The
+core owns one ``httpx.AsyncClient`` (the transport is injectable), bounds every call in
+time, propagates the correlation id and W3C trace context, records one CLIENT span and
+one duration sample per call, and turns every answer into either the typed response or
+an error from :mod:`accord.errors`:
+
+- 2xx JSON that fits the schema: the response struct;
+- a problem document with a code the operation declares: that ``ServiceError`` class,
+  with its typed ``info``;
+- a problem with another code, or an error without a problem body: ``RemoteError``;
+- a 2xx that breaks the contract: ``UnexpectedResponse``;
+- no response at all: ``TransportError``, or ``Timeout`` when the time ran out.
+"""
+
+from accord.client.core import ClientCore
+
+__all__ = ["ClientCore"]
