@@ -5,6 +5,7 @@
     [project]
     home = ".accord"            # state: databases, telemetry, pid files
     contracts_dir = "contracts"
+    demo = "shop.demo:run"      # what `accord demo` runs against the services
 
     [services.orders]
     app = "shop.orders.bootstrap:create_app"     # a factory returning an accord App
@@ -18,7 +19,9 @@ Read once, by :func:`load`; every command takes the resulting :class:`Project`.
 from __future__ import annotations
 
 import importlib
+import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +52,7 @@ class ServiceSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class _ProjectSection(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     home: str = ".accord"
     contracts_dir: str = "contracts"
+    demo: str = ""
 
 
 class _File(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -63,6 +67,7 @@ class Project(msgspec.Struct, frozen=True):
     home: Path
     contracts_dir: Path
     services: dict[str, ServiceSpec]
+    demo: str = ""
 
     def contract_classes(self) -> list[Any]:
         """Every contract class the services declare, in file order."""
@@ -102,9 +107,10 @@ def find(start: Path | None = None) -> Path:
     raise ProjectError(f"no {FILENAME} in {here} or any parent folder")
 
 
-def load(path: Path | None = None) -> Project:
-    """Read and check a project file."""
+def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Project:
+    """Read and check a project file; ``$ACCORD_HOME`` overrides ``[project] home``."""
     path = path or find()
+    env = os.environ if environ is None else environ
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
         data = msgspec.convert(raw, _File)
@@ -114,9 +120,10 @@ def load(path: Path | None = None) -> Project:
     services = {n: msgspec.structs.replace(s, name=n) for n, s in data.services.items()}
     return Project(
         root=root,
-        home=(root / data.project.home).resolve(),
+        home=(root / (env.get("ACCORD_HOME") or data.project.home)).resolve(),
         contracts_dir=(root / data.project.contracts_dir).resolve(),
         services=services,
+        demo=data.project.demo,
     )
 
 

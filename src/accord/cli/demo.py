@@ -1,7 +1,70 @@
-"""accord demo."""
+"""``accord demo``: run the project's scripted demo against its services.
+
+Uses the services ``accord up`` is running, or starts them for the demo and stops them
+after. The demo itself is project code (``[project] demo = "module:function"``): an
+``async def run(urls: Mapping[str, str], home: Path, console: Console) -> bool``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich.console import Console
+
+from accord import project as projects
+from accord.supervisor import StartError, Supervisor, read_run_file
+
+DemoFn = Callable[[Mapping[str, str], Path, Console], Awaitable[bool]]
 
 
 def register(app: typer.Typer) -> None:
-    """Add the command to the accord CLI."""
+    """Add ``accord demo`` to the CLI."""
+    app.command("demo")(demo)
+
+
+def demo(
+    timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 60.0,
+) -> None:
+    """Place a scripted set of orders and show their outcomes and one trace."""
+    project = projects.load()
+    if not project.demo:
+        raise projects.ProjectError("accord.toml names no demo ([project] demo = 'mod:fn')")
+    fn: DemoFn = projects.import_object(project.demo)
+    console = Console(highlight=False)
+    try:
+        ok = asyncio.run(asyncio.wait_for(_demo(project, fn, console), timeout))
+    except TimeoutError:
+        console.print(f"[red]accord: the demo did not finish within {timeout:.0f}s[/red]")
+        raise typer.Exit(1) from None
+    except StartError as exc:
+        console.print(f"[red]accord: {exc}[/red]")
+        raise typer.Exit(1) from None
+    raise typer.Exit(0 if ok else 1)
+
+
+async def _demo(project: projects.Project, fn: DemoFn, console: Console) -> bool:
+    urls = read_run_file(project.home)
+    if urls is not None:
+        console.print("using the services `accord up` is running")
+        return await fn(urls, project.home, console)
+    logs = project.home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    files = {n: (logs / f"{n}.log").open("a", encoding="utf-8") for n in project.services}
+
+    def on_line(name: str, line: str) -> None:
+        files[name].write(line + "\n")
+
+    supervisor = Supervisor(project, on_line=on_line)
+    console.print(f"starting {', '.join(supervisor.order)} (logs in {logs})")
+    try:
+        await supervisor.start()
+        urls = {s.name: s.url for s in supervisor.services.values()}
+        return await fn(urls, project.home, console)
+    finally:
+        await supervisor.stop()
+        for f in files.values():
+            f.close()

@@ -1,7 +1,132 @@
-"""accord up."""
+"""``accord up``: run every service of the project on loopback, in the foreground."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from accord import project as projects
+from accord.supervisor import StartError, Supervisor
+
+_COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "red")
+_SKIP = frozenset({"ts", "level", "event", "service", "version", "span_id", "logger"})
 
 
 def register(app: typer.Typer) -> None:
-    """Add the command to the accord CLI."""
+    """Add ``accord up`` to the CLI."""
+    app.command("up")(up)
+
+
+def parse_ports(values: list[str]) -> dict[str, int]:
+    """``["orders=9101"]`` → ``{"orders": 9101}``."""
+    ports: dict[str, int] = {}
+    for item in values:
+        name, sep, port = item.partition("=")
+        if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+            raise projects.ProjectError(f"--port takes NAME=PORT, got {item!r}")
+        ports[name] = int(port)
+    return ports
+
+
+def up(
+    port: Annotated[
+        list[str], typer.Option("--port", help="Override a service's port: NAME=PORT.")
+    ] = [],  # noqa: B006 - typer reads the default
+    raw: Annotated[bool, typer.Option(help="Print log lines as the services write them.")] = False,
+) -> None:
+    """Start every service of the project, wait until each is ready, stream their logs.
+
+    Ctrl-C or SIGTERM stops them all gracefully.
+    """
+    project = projects.load()
+    console = Console(highlight=False)
+    colours = {n: _COLOURS[i % len(_COLOURS)] for i, n in enumerate(project.services)}
+    width = max(len(n) for n in project.services)
+
+    def on_line(name: str, line: str) -> None:
+        prefix = Text(f"{name:<{width}} │ ", style=colours[name])
+        console.print(prefix + (Text(line) if raw else format_line(line)), soft_wrap=True)
+
+    supervisor = Supervisor(project, ports=parse_ports(port), on_line=on_line)
+    code = asyncio.run(_run(supervisor, console))
+    raise typer.Exit(code)
+
+
+async def _run(supervisor: Supervisor, console: Console) -> int:
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    try:
+        await supervisor.start()
+    except StartError as exc:
+        console.print(f"[red]accord: {exc}[/red]")
+        return 1
+    table = Table(title=f"{supervisor.project.root.name}: services up", title_justify="left")
+    for col in ("service", "url", "pid", "probes"):
+        table.add_column(col)
+    for svc in supervisor.services.values():
+        pid = str(svc.process.pid) if svc.process else "-"
+        table.add_row(svc.name, svc.url, pid, f"{svc.url}/readyz  {svc.url}/metrics")
+    console.print(table)
+    console.print(
+        f"state in {supervisor.project.home}; traces: [bold]accord traces[/bold]; "
+        "Ctrl-C stops everything"
+    )
+    waiter = asyncio.ensure_future(supervisor.wait())
+    stopper = asyncio.ensure_future(stopping.wait())
+    done, _ = await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    crashed = waiter.result() if waiter in done else None
+    waiter.cancel()
+    stopper.cancel()
+    if crashed:
+        console.print(f"[red]{crashed} exited; stopping the others[/red]")
+    else:
+        console.print("stopping…")
+    codes = await supervisor.stop()
+    summary = ", ".join(f"{n} {c}" for n, c in codes.items())
+    console.print(f"stopped ({summary})")
+    return 1 if crashed else 0
+
+
+def format_line(line: str) -> Text:
+    """A JSON log line made readable: time, level, event, then the notable fields."""
+    try:
+        data: Any = json.loads(line)
+    except ValueError:
+        return Text(line)
+    if not isinstance(data, dict) or "event" not in data:
+        return Text(line)
+    level = str(data.get("level", "info"))
+    style = {"error": "bold red", "warning": "yellow", "critical": "bold red"}.get(level, "")
+    ts = str(data.get("ts", ""))[11:23]
+    out = Text(f"{ts} ", style="dim")
+    out.append(f"{level:<7} ", style=style)
+    if data.get("event") == "request":
+        status = data.get("status", "")
+        out.append(f"{data.get('method', '')} {data.get('path', '')} → {status}", style=style)
+        with contextlib.suppress(TypeError, ValueError):
+            out.append(f" {float(data.get('duration_ms', 0)):.1f} ms", style="dim")
+        if data.get("code"):
+            out.append(f" {data['code']}", style="yellow")
+    else:
+        out.append(str(data["event"]), style=style)
+        extras = " ".join(
+            f"{k}={v}"
+            for k, v in data.items()
+            if k not in _SKIP and k not in ("trace_id", "correlation_id") and v is not None
+        )
+        if extras:
+            out.append(" " + extras, style="dim")
+    trace = data.get("trace_id")
+    if trace and trace != "0" * 32:
+        out.append(f" trace={str(trace)[:16]}", style="dim")
+    return out

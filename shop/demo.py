@@ -1,0 +1,161 @@
+"""The shop's demo: scripted orders through the typed orders client, and one trace.
+
+Run by ``accord demo``. Every scenario names the outcome it expects; the demo fails
+(returns False) when any outcome differs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON
+from opentelemetry.trace import SpanKind
+from rich.console import Console
+from rich.table import Table
+
+from accord import ServiceError
+from accord.observability import waterfall
+from accord.observability.otlp_json import FileSpanExporter
+from accord.observability.telemetry import Telemetry
+from shop.orders.contract import (
+    GetOrder,
+    ListOrders,
+    OrderItem,
+    Orders,
+    PlaceOrder,
+)
+
+CUSTOMER = "c-ada"
+GOOD_CARD = "tok_visa_4242"
+
+
+@dataclass
+class Outcome:
+    scenario: str
+    expected: str
+    got: str
+    trace_id: str
+
+    @property
+    def ok(self) -> bool:
+        return self.expected == self.got
+
+
+async def run(urls: Mapping[str, str], home: Path, console: Console) -> bool:
+    """Place the scripted orders against ``urls['orders']``; print outcomes and a trace."""
+    telemetry = Telemetry.configure(
+        "demo",
+        "1.0.0",
+        home=home,
+        log_stream=_Discard(),
+        span_exporter=FileSpanExporter(home / "telemetry" / "demo.jsonl"),
+        sampler=ALWAYS_ON,
+        simple_processor=True,
+    )
+    outcomes: list[Outcome] = []
+    async with Orders.client(urls["orders"], telemetry=telemetry) as orders:
+
+        async def attempt(scenario: str, expected: str, call: Callable[[], Awaitable[str]]) -> None:
+            with telemetry.tracer.start_as_current_span(
+                f"demo: {scenario}", kind=SpanKind.INTERNAL
+            ) as span:
+                trace_id = format(span.get_span_context().trace_id, "032x")
+                try:
+                    got = await call()
+                except ServiceError as exc:
+                    got = f"{exc.status} {exc.code}"
+            outcomes.append(Outcome(scenario, expected, got, trace_id))
+
+        async def place(items: list[OrderItem], card: str = GOOD_CARD) -> str:
+            order = await orders.place_order(
+                PlaceOrder(customer_id=CUSTOMER, items=items, card_token=card)
+            )
+            placed.append(order.order_id)
+            return f"201 {order.status}"
+
+        placed: list[str] = []
+        apples = [OrderItem(sku="SKU-APPLE", quantity=2), OrderItem(sku="SKU-COFFEE", quantity=1)]
+        await attempt("two apples and coffee", "201 confirmed", lambda: place(apples))
+        await attempt(
+            "more rare vinyl than there is",
+            "409 orders.out_of_stock",
+            lambda: place([OrderItem(sku="SKU-RARE-VINYL", quantity=1000)]),
+        )
+        await attempt(
+            "a declined card",
+            "402 orders.payment_declined",
+            lambda: place([OrderItem(sku="SKU-TEA", quantity=1)], card="tok_declined"),
+        )
+        await attempt(
+            "an invalid request (quantity 0)",
+            "422 validation_failed",
+            lambda: place([OrderItem(sku="SKU-PEAR", quantity=0)]),
+        )
+        await attempt(
+            "an unknown SKU",
+            "422 orders.unknown_sku",
+            lambda: place([OrderItem(sku="SKU-NOPE", quantity=1)]),
+        )
+        await attempt(
+            "tea, paid", "201 confirmed", lambda: place([OrderItem(sku="SKU-TEA", quantity=3)])
+        )
+
+        async def read_back() -> str:
+            order = await orders.get_order(GetOrder(order_id=placed[0]))
+            return f"200 {order.status}"
+
+        async def list_mine() -> str:
+            listed = await orders.list_orders(ListOrders(customer_id=CUSTOMER, limit=5))
+            return "200 listed" if listed.orders else "200 empty"
+
+        if placed:
+            await attempt("read the first order back", "200 confirmed", read_back)
+        await attempt("list the customer's orders", "200 listed", list_mine)
+    telemetry.shutdown()
+
+    table = Table(title="shop demo", title_justify="left")
+    for col in ("", "scenario", "expected", "outcome", "trace"):
+        table.add_column(col)
+    for o in outcomes:
+        mark = "[green]✓[/green]" if o.ok else "[red]✗[/red]"
+        table.add_row(mark, o.scenario, o.expected, o.got, o.trace_id[:16])
+    console.print(table)
+
+    first = outcomes[0]
+    spans = await _wait_for_trace(
+        home / "telemetry", first.trace_id, {"orders", "inventory", "payments"}
+    )
+    if spans:
+        console.print(f"trace {first.trace_id} — {first.scenario}:")
+        console.print(waterfall.render_waterfall(spans))
+        console.print(f"see it again with: accord traces {first.trace_id[:12]}")
+    else:
+        console.print(
+            f"[yellow]no complete trace {first.trace_id} in the telemetry files yet[/yellow]"
+        )
+    return all(o.ok for o in outcomes) and bool(spans)
+
+
+async def _wait_for_trace(
+    folder: Path, trace_id: str, services: set[str], timeout: float = 15.0
+) -> list[waterfall.SpanRecord]:
+    """The spans of one trace once every service has written its part (services batch)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        spans = [s for s in waterfall.load(folder) if s.trace_id == trace_id]
+        if services <= {s.service for s in spans}:
+            return spans
+        await asyncio.sleep(0.25)
+    return []
+
+
+class _Discard:
+    def write(self, _: str) -> int:
+        return 0
+
+    def flush(self) -> None:
+        return None

@@ -1,0 +1,243 @@
+"""Run a project's services as local processes: start in order, wait, stream, stop.
+
+``accord up`` and ``accord demo`` use it. Each service runs as
+``python -m accord serve <app factory> --port <port>`` with its environment:
+
+- ``ACCORD_HOME``: the project's state folder (databases, telemetry, logs);
+- ``ACCORD_SERVICE``: the service's name;
+- ``ACCORD_URL_<NAME>``: the base URL of every service of the project, so a service
+  finds the ones it depends on;
+- ``OTEL_TRACES_SAMPLER``: ``parentbased_always_on`` unless already set (locally every
+  request is traced).
+
+The supervisor keeps a run file (``<home>/run.json``: pids and URLs) while the services
+are up, so other commands can find a running system.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from accord.errors import AccordError
+from accord.project import Project
+
+__all__ = ["RunningService", "StartError", "Supervisor", "read_run_file"]
+
+RUN_FILE = "run.json"
+
+
+class StartError(AccordError):
+    """A service could not be started or did not become ready."""
+
+
+@dataclass
+class RunningService:
+    """One service process the supervisor started."""
+
+    name: str
+    url: str
+    port: int
+    process: asyncio.subprocess.Process | None = None
+    tail: list[str] = field(default_factory=list)
+
+
+LineSink = Callable[[str, str], None]
+
+
+class Supervisor:
+    """Starts the services of a project, streams their output, and stops them."""
+
+    def __init__(
+        self,
+        project: Project,
+        *,
+        ports: Mapping[str, int] | None = None,
+        environ: Mapping[str, str] | None = None,
+        on_line: LineSink | None = None,
+        ready_timeout: float = 30.0,
+        stop_timeout: float = 15.0,
+    ) -> None:
+        self.project = project
+        self.environ = dict(os.environ if environ is None else environ)
+        self.on_line = on_line or (lambda _name, _line: None)
+        self.ready_timeout = ready_timeout
+        self.stop_timeout = stop_timeout
+        self.order = project.start_order()
+        overrides = dict(ports or {})
+        unknown = set(overrides) - set(project.services)
+        if unknown:
+            raise StartError(f"unknown service(s) {', '.join(sorted(unknown))}")
+        self.services: dict[str, RunningService] = {}
+        for name in self.order:
+            spec = project.services[name]
+            port = overrides.get(name, spec.port)
+            if not port:
+                raise StartError(f"service {name} has no port (set it in accord.toml)")
+            self.services[name] = RunningService(name, f"http://{spec.host}:{port}", port)
+        self._readers: list[asyncio.Task[None]] = []
+
+    # -- environment -----------------------------------------------------------------
+
+    def service_env(self, name: str) -> dict[str, str]:
+        """The environment a service process starts with."""
+        env = dict(self.environ)
+        env["ACCORD_HOME"] = str(self.project.home)
+        env["ACCORD_SERVICE"] = name
+        env.setdefault("OTEL_TRACES_SAMPLER", "parentbased_always_on")
+        for other in self.services.values():
+            env[f"ACCORD_URL_{other.name.upper().replace('-', '_')}"] = other.url
+        src = str(self.project.root)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH", "")) if p)
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    # -- start -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start every service in dependency order, each ready before the next starts."""
+        self.project.home.mkdir(parents=True, exist_ok=True)
+        for svc in self.services.values():
+            host = self.project.services[svc.name].host
+            if not _port_free(host, svc.port):
+                raise StartError(
+                    f"port {svc.port} for {svc.name} is in use (is the system already up?)"
+                )
+        try:
+            for name in self.order:
+                await self._start_one(self.services[name])
+        except BaseException:
+            await self.stop()
+            raise
+        self._write_run_file()
+
+    async def _start_one(self, svc: RunningService) -> None:
+        spec = self.project.services[svc.name]
+        argv = [
+            sys.executable, "-m", "accord", "serve", spec.app,
+            "--host", spec.host, "--port", str(svc.port),
+        ]  # fmt: skip
+        svc.process = await asyncio.create_subprocess_exec(
+            *argv,
+            cwd=self.project.root,
+            env=self.service_env(svc.name),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self._readers.append(asyncio.create_task(self._pump(svc)))
+        await self._wait_ready(svc)
+
+    async def _pump(self, svc: RunningService) -> None:
+        assert svc.process is not None and svc.process.stdout is not None
+        async for raw in svc.process.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\n")
+            svc.tail.append(line)
+            del svc.tail[:-20]
+            self.on_line(svc.name, line)
+
+    async def _wait_ready(self, svc: RunningService) -> None:
+        deadline = time.monotonic() + self.ready_timeout
+        assert svc.process is not None
+        async with httpx.AsyncClient(timeout=1.0) as http:
+            while time.monotonic() < deadline:
+                if svc.process.returncode is not None:
+                    await asyncio.sleep(0.1)  # let the reader drain the last lines
+                    last = "; ".join(svc.tail[-3:]) or "no output"
+                    raise StartError(
+                        f"{svc.name} exited with status {svc.process.returncode}: {last}"
+                    )
+                with contextlib.suppress(httpx.HTTPError):
+                    r = await http.get(svc.url + "/readyz")
+                    if r.status_code == 200:
+                        return
+                await asyncio.sleep(0.1)
+        raise StartError(f"{svc.name} was not ready within {self.ready_timeout:.0f}s")
+
+    # -- run and stop ----------------------------------------------------------------
+
+    async def wait(self) -> str | None:
+        """Block until a service exits; return its name (None when all were stopped)."""
+        procs = {
+            asyncio.ensure_future(s.process.wait()): s.name
+            for s in self.services.values()
+            if s.process is not None
+        }
+        if not procs:
+            return None
+        done, _ = await asyncio.wait(procs, return_when=asyncio.FIRST_COMPLETED)
+        for task in procs:
+            if task not in done:
+                task.cancel()
+        return procs[next(iter(done))]
+
+    async def stop(self) -> dict[str, int | None]:
+        """SIGTERM every service (dependents first), wait, then SIGKILL what lingers."""
+        codes: dict[str, int | None] = {}
+        for name in reversed(self.order):
+            proc = self.services[name].process
+            if proc is not None and proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.send_signal(signal.SIGTERM)
+        for name in reversed(self.order):
+            proc = self.services[name].process
+            if proc is None:
+                continue
+            try:
+                codes[name] = await asyncio.wait_for(proc.wait(), self.stop_timeout)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                codes[name] = await proc.wait()
+        for task in self._readers:
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(task, 2.0)
+        with contextlib.suppress(FileNotFoundError):
+            (self.project.home / RUN_FILE).unlink()
+        return codes
+
+    def _write_run_file(self) -> None:
+        data = {
+            "pid": os.getpid(),
+            "services": {
+                s.name: {"url": s.url, "pid": s.process.pid if s.process else None}
+                for s in self.services.values()
+            },
+        }
+        path = self.project.home / RUN_FILE
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        tmp.replace(path)
+
+
+def read_run_file(home: Path) -> dict[str, str] | None:
+    """URLs of a running system started by ``accord up``, or None when none is up."""
+    try:
+        data = json.loads((home / RUN_FILE).read_text(encoding="utf-8"))
+        services = data["services"]
+        for svc in services.values():
+            os.kill(int(svc["pid"]), 0)
+        return {name: str(svc["url"]) for name, svc in services.items()}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True

@@ -1,0 +1,192 @@
+"""End to end: `accord up` runs the shop as real processes on loopback.
+
+One shop is started for the module (free ports, a temporary ACCORD_HOME) and stopped by
+PID at the end; the tests talk to it over real HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.processes import ROOT, free_port, stop, wait_http
+
+pytestmark = pytest.mark.e2e
+
+SERVICES = ("orders", "inventory", "payments")
+
+
+class Shop:
+    def __init__(self, home: Path, ports: dict[str, int], proc: subprocess.Popen[bytes]) -> None:
+        self.home = home
+        self.ports = ports
+        self.proc = proc
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
+    home = tmp_path_factory.mktemp("shop-home")
+    ports = {name: free_port() for name in SERVICES}
+    argv = [sys.executable, "-m", "accord", "up", "--raw"]
+    for name, port in ports.items():
+        argv += ["--port", f"{name}={port}"]
+    env = {**os.environ, "ACCORD_HOME": str(home)}
+    log = (home / "up.log").open("wb")
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    shop = Shop(home, ports, proc)
+    try:
+        for name in SERVICES:
+            wait_http(shop.url(name) + "/readyz", timeout=60)
+        yield shop
+    finally:
+        stop(proc)
+        log.close()
+
+
+def _spans(home: Path, trace_id: str) -> list[dict[str, object]]:
+    spans: list[dict[str, object]] = []
+    for path in (home / "telemetry").glob("*.jsonl"):
+        for line in path.read_bytes().splitlines():
+            try:
+                doc = json.loads(line)
+            except ValueError:
+                continue
+            for rs in doc.get("resourceSpans", []):
+                attrs = {a["key"]: a["value"] for a in rs["resource"].get("attributes", [])}
+                service = attrs.get("service.name", {}).get("stringValue")
+                for ss in rs.get("scopeSpans", []):
+                    for span in ss.get("spans", []):
+                        if span["traceId"] == trace_id:
+                            spans.append({**span, "service": service})
+    return spans
+
+
+def test_probes_answer(shop: Shop) -> None:
+    for name in SERVICES:
+        assert httpx.get(shop.url(name) + "/livez").status_code == 200
+        ready = httpx.get(shop.url(name) + "/readyz")
+        assert ready.status_code == 200, ready.text
+        doc = httpx.get(shop.url(name) + "/openapi.json").json()
+        assert doc["openapi"] == "3.1.0"
+
+
+def test_an_order_is_traced_across_three_services(shop: Shop) -> None:
+    trace_id = secrets.token_hex(16)
+    parent = secrets.token_hex(8)
+    r = httpx.post(
+        shop.url("orders") + "/v1/orders",
+        json={
+            "customer_id": "c-e2e",
+            "items": [{"sku": "SKU-APPLE", "quantity": 1}],
+            "card_token": "tok_visa_4242",
+        },
+        headers={
+            "traceparent": f"00-{trace_id}-{parent}-01",
+            "idempotency-key": secrets.token_hex(8),
+            "x-correlation-id": "e2e-corr-1",
+        },
+        timeout=10,
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "confirmed"
+    assert r.headers["x-correlation-id"] == "e2e-corr-1"
+
+    deadline = time.monotonic() + 15
+    spans: list[dict[str, object]] = []
+    while time.monotonic() < deadline:
+        spans = _spans(shop.home, trace_id)
+        if {"orders", "inventory", "payments"} <= {s["service"] for s in spans}:
+            break
+        time.sleep(0.25)
+    services = {s["service"] for s in spans}
+    assert {"orders", "inventory", "payments"} <= services, spans
+    ids = {s["spanId"] for s in spans}
+    for span in spans:
+        assert span.get("parentSpanId") in ids | {parent}, span
+    roots = [s for s in spans if s.get("parentSpanId") == parent]
+    assert len(roots) == 1 and roots[0]["service"] == "orders"
+    assert roots[0]["kind"] == 2  # SERVER
+
+
+def test_metrics_show_the_duration_histogram(shop: Shop) -> None:
+    httpx.get(shop.url("inventory") + "/v1/skus/SKU-APPLE")
+    text = httpx.get(shop.url("inventory") + "/metrics").text
+    assert "http_server_request_duration_seconds_bucket" in text
+    assert 'http_route="/v1/skus/{sku}"' in text
+    assert "SKU-APPLE" not in text
+
+
+def test_errors_are_problem_json(shop: Shop) -> None:
+    r = httpx.post(
+        shop.url("orders") + "/v1/orders",
+        json={
+            "customer_id": "c",
+            "items": [{"sku": "SKU-APPLE", "quantity": 0}],
+            "card_token": "tok_x",
+        },
+        headers={"idempotency-key": secrets.token_hex(8)},
+    )
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body = r.json()
+    assert body["code"] == "validation_failed"
+    assert body["errors"][0]["path"] == "$.items[0].quantity"
+    missing = httpx.get(shop.url("orders") + "/v1/orders/does-not-exist")
+    assert missing.status_code == 404 and missing.json()["code"] == "orders.order_not_found"
+
+
+def test_demo_runs_against_the_running_shop(shop: Shop) -> None:
+    env = {**os.environ, "ACCORD_HOME": str(shop.home)}
+    done = subprocess.run(
+        [sys.executable, "-m", "accord", "demo"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=90,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "using the services" in done.stdout
+    assert "orders.out_of_stock" in done.stdout
+
+
+def test_traces_command_shows_a_waterfall(shop: Shop) -> None:
+    env = {**os.environ, "ACCORD_HOME": str(shop.home)}
+    listed = subprocess.run(
+        [sys.executable, "-m", "accord", "traces", "--last", "3"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    assert "orders" in listed.stdout
+
+
+def test_sigterm_stops_everything_gracefully(tmp_path: Path) -> None:
+    ports = {name: free_port() for name in SERVICES}
+    argv = [sys.executable, "-m", "accord", "up"]
+    for name, port in ports.items():
+        argv += ["--port", f"{name}={port}"]
+    env = {**os.environ, "ACCORD_HOME": str(tmp_path)}
+    proc = subprocess.Popen(
+        argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        for name in SERVICES:
+            wait_http(f"http://127.0.0.1:{ports[name]}/readyz", timeout=60)
+        run = json.loads((tmp_path / "run.json").read_text())
+        pids = [svc["pid"] for svc in run["services"].values()]
+        assert stop(proc, sig=signal.SIGTERM) == 0
+        for pid in pids:
+            with pytest.raises(ProcessLookupError):
+                os.kill(pid, 0)
+        assert not (tmp_path / "run.json").exists()
+    finally:
+        stop(proc)
