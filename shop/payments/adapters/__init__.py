@@ -1,0 +1,1 @@
+"""What payments plugs into its ports: SQL storage and the card processor."""

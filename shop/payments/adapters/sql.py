@@ -1,0 +1,174 @@
+"""Authorizations in SQL (SQLAlchemy Core), on SQLite or PostgreSQL.
+
+The tables are described here for queries only; they are created and changed by the
+migrations in ``migrations/``. Every write of an existing row is an
+``UPDATE … WHERE version = :seen``: a row not touched means a concurrent transaction
+won, and is reported as :class:`ConcurrencyConflict`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from accord.sql import is_conflict
+from shop.payments.application.ports import ConcurrencyConflict, UnitOfWorkFactory
+from shop.payments.domain.model import Authorization, AuthorizationStatus, Money
+
+__all__ = [
+    "VERSION_TABLE",
+    "SqlAuthorizationRepository",
+    "SqlUnitOfWork",
+    "authorizations",
+    "metadata",
+    "unit_of_work",
+]
+
+#: Alembic's version table for payments, so services may share one database.
+VERSION_TABLE = "payments_alembic_version"
+
+metadata = sa.MetaData()
+
+authorizations = sa.Table(
+    "payments_authorizations",
+    metadata,
+    sa.Column("authorization_id", sa.String(64), primary_key=True),
+    sa.Column("order_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("amount_cents", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("processor_reference", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+
+@asynccontextmanager
+async def _conflicts_reported() -> AsyncIterator[None]:
+    try:
+        yield
+    except DBAPIError as exc:
+        if is_conflict(exc):
+            raise ConcurrencyConflict(str(exc.orig)) from exc
+        raise
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything stored is UTC.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _from_row(row: Any) -> Authorization:
+    return Authorization(
+        authorization_id=row.authorization_id,
+        order_id=row.order_id,
+        amount=Money(int(row.amount_cents), row.currency),
+        processor_reference=row.processor_reference,
+        created_at=_utc(row.created_at),
+        status=AuthorizationStatus(row.status),
+        version=row.version,
+    )
+
+
+class SqlAuthorizationRepository:
+    """The ``AuthorizationRepository`` port on one open connection."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def add(self, authorization: Authorization) -> None:
+        """Insert a new authorization; a taken order id is a ConcurrencyConflict."""
+        async with _conflicts_reported():
+            await self._connection.execute(
+                authorizations.insert().values(
+                    authorization_id=authorization.authorization_id,
+                    order_id=authorization.order_id,
+                    amount_cents=authorization.amount.cents,
+                    currency=authorization.amount.currency,
+                    processor_reference=authorization.processor_reference,
+                    status=authorization.status.value,
+                    created_at=authorization.created_at.astimezone(UTC),
+                    version=authorization.version,
+                )
+            )
+
+    async def get(self, authorization_id: str) -> Authorization | None:
+        """The authorization with this id, or None."""
+        return await self._one(authorizations.c.authorization_id == authorization_id)
+
+    async def get_for_order(self, order_id: str) -> Authorization | None:
+        """The authorization of this order, or None."""
+        return await self._one(authorizations.c.order_id == order_id)
+
+    async def save(self, authorization: Authorization) -> None:
+        """Write the new status if nobody changed the row since it was read."""
+        seen = authorization.version
+        async with _conflicts_reported():
+            result = await self._connection.execute(
+                authorizations.update()
+                .where(
+                    authorizations.c.authorization_id == authorization.authorization_id,
+                    authorizations.c.version == seen,
+                )
+                .values(status=authorization.status.value, version=seen + 1)
+            )
+        if result.rowcount != 1:
+            raise ConcurrencyConflict(
+                f"authorization {authorization.authorization_id!r} changed since version {seen}"
+            )
+        authorization.version = seen + 1
+
+    async def _one(self, condition: sa.ColumnElement[bool]) -> Authorization | None:
+        async with _conflicts_reported():
+            result = await self._connection.execute(sa.select(authorizations).where(condition))
+        row = result.first()
+        return None if row is None else _from_row(row)
+
+
+class SqlUnitOfWork:
+    """One transaction on ``engine``; rolled back unless :meth:`commit` is called."""
+
+    authorizations: SqlAuthorizationRepository
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
+
+    async def __aenter__(self) -> Self:
+        self._connection = await self._engine.connect()
+        self.authorizations = SqlAuthorizationRepository(self._connection)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            if connection.in_transaction():
+                await connection.rollback()
+        finally:
+            await connection.close()
+
+    async def commit(self) -> None:
+        """Commit; a write lost to a concurrent transaction is a ConcurrencyConflict."""
+        if self._connection is None:
+            raise RuntimeError("commit() outside 'async with'")
+        async with _conflicts_reported():
+            await self._connection.commit()
+
+
+def unit_of_work(engine: AsyncEngine) -> UnitOfWorkFactory:
+    """A factory of units of work on ``engine``."""
+    return lambda: SqlUnitOfWork(engine)

@@ -1,0 +1,1 @@
+"""The payments use cases and the ports they run on."""
