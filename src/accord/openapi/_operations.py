@@ -1,0 +1,168 @@
+"""One operation of a contract as an OpenAPI Operation Object.
+
+The binding (method, path, which fields are path or query parameters, which travel in
+the body) is decided by :class:`accord.contract.Operation`; this module only describes
+it, so the document and the wire cannot disagree.
+"""
+
+from __future__ import annotations
+
+import http
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+from accord.contract import Idempotency, Operation
+from accord.errors import ServiceError
+from accord.openapi._problems import InfoMembers, error_responses
+
+__all__ = [
+    "CORRELATION_ID",
+    "IDEMPOTENCY_KEY",
+    "header_components",
+    "operation_object",
+    "parameter_components",
+    "schema_key",
+]
+
+CORRELATION_ID = "CorrelationId"
+IDEMPOTENCY_KEY = "IdempotencyKey"
+
+_JSON = "application/json"
+_CORRELATION_HEADER = {"X-Correlation-ID": {"$ref": f"#/components/headers/{CORRELATION_ID}"}}
+
+
+def schema_key(op: Operation[Any, Any], part: str, field: str = "") -> tuple[str, str, str]:
+    """The key under which the schema of one part of ``op`` is generated."""
+    return (op.name, part, field)
+
+
+def parameter_components(*, idempotency_key: bool) -> dict[str, Any]:
+    """``components/parameters``: the headers operations share, referenced by ``$ref``."""
+    params: dict[str, Any] = {
+        CORRELATION_ID: {
+            "name": "X-Correlation-ID",
+            "in": "header",
+            "required": False,
+            "description": (
+                "Ties together every request made on behalf of one action; created by the "
+                "service when absent and returned in the response."
+            ),
+            "schema": {"type": "string"},
+        }
+    }
+    if idempotency_key:
+        params[IDEMPOTENCY_KEY] = {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": True,
+            "description": (
+                "A key unique to one intended action: a request sent again with the same "
+                "key has the effect of the first one."
+            ),
+            "schema": {"type": "string", "minLength": 1},
+        }
+    return params
+
+
+def header_components() -> dict[str, Any]:
+    """``components/headers``: the response headers every operation sends."""
+    return {
+        CORRELATION_ID: {
+            "description": "The request's correlation id, or the one the service created.",
+            "schema": {"type": "string"},
+        }
+    }
+
+
+def operation_object(
+    op: Operation[Any, Any],
+    *,
+    tag: str,
+    schemas: Mapping[tuple[str, str, str], Mapping[str, Any]],
+    errors: list[type[ServiceError[Any]]],
+    infos: Mapping[str, InfoMembers],
+) -> dict[str, Any]:
+    """The Operation Object of ``op``; ``schemas`` holds every part's generated schema."""
+    obj: dict[str, Any] = {"tags": [tag], "summary": op.summary}
+    if op.description:
+        obj["description"] = op.description
+    obj["operationId"] = op.name
+    if op.deprecated:
+        obj["deprecated"] = True
+    obj["parameters"] = _parameters(op, schemas)
+    if op.body_type is not None:
+        required = any(
+            f.required for f in msgspec.structs.fields(op.body_type)
+        )  # a body of optional fields may be left out
+        obj["requestBody"] = {
+            "required": required,
+            "content": {_JSON: {"schema": dict(schemas[schema_key(op, "body")])}},
+        }
+    success = {
+        str(op.status): {
+            "description": http.HTTPStatus(op.status).phrase,
+            "headers": dict(_CORRELATION_HEADER),
+            "content": {_JSON: {"schema": dict(schemas[schema_key(op, "response")])}},
+        }
+    }
+    obj["responses"] = success | error_responses(errors, infos, _CORRELATION_HEADER)
+    obj["x-accord-idempotency"] = op.idempotency.value
+    obj["x-accord-timeout"] = op.timeout
+    obj["x-accord-scopes"] = list(op.scopes)
+    obj["x-accord-retryable-codes"] = [e.code for e in errors if e.retryable]
+    obj["x-accord-errors"] = [e.code for e in errors]
+    return obj
+
+
+def _parameters(
+    op: Operation[Any, Any], schemas: Mapping[tuple[str, str, str], Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    fields = {f.name: f for f in msgspec.structs.fields(op.request)}
+    params: list[dict[str, Any]] = []
+    for name in op.path_params:
+        params.append(
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": dict(schemas[schema_key(op, "param", name)]),
+            }
+        )
+    for name in op.query_params:
+        field = fields[name]
+        schema = dict(schemas[schema_key(op, "param", name)])
+        default = _default(field)
+        if default is not None:
+            schema["default"] = default
+        param: dict[str, Any] = {
+            "name": name,
+            "in": "query",
+            "required": field.required,
+            "schema": schema,
+        }
+        if _is_array(schema):
+            param["style"] = "form"
+            param["explode"] = True
+        params.append(param)
+    if op.idempotency is Idempotency.REQUIRES_KEY:
+        params.append({"$ref": f"#/components/parameters/{IDEMPOTENCY_KEY}"})
+    params.append({"$ref": f"#/components/parameters/{CORRELATION_ID}"})
+    return params
+
+
+def _is_array(schema: Mapping[str, Any]) -> bool:
+    """Whether a parameter's schema is a list, possibly one that may also be null."""
+    if schema.get("type") == "array":
+        return True
+    return any(_is_array(s) for s in schema.get("anyOf", ()))
+
+
+def _default(field: msgspec.structs.FieldInfo) -> Any:
+    """The field's default as JSON data; ``None`` when it has none (or it is null)."""
+    if field.default is not msgspec.NODEFAULT:
+        return msgspec.to_builtins(field.default)
+    if field.default_factory is not msgspec.NODEFAULT:
+        return msgspec.to_builtins(field.default_factory())
+    return None
