@@ -149,7 +149,8 @@ class ClientCore:
         """
         if not isinstance(request, op.request):
             raise TypeError(
-                f"{operation_label(op)} takes a {op.request.__name__}, got {type(request).__name__}"
+                f"{operation_label(op)} expects a {op.request.__name__} request, "
+                f"got {type(request).__name__}"
             )
         path, query, body = op.encode_request(request)
         prepared = _Prepared(
