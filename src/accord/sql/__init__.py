@@ -1,0 +1,47 @@
+"""Databases for services: URLs, an async engine, migrations, readiness and conflicts.
+
+A service names its database with a plain URL, never a driver::
+
+    sqlite:///.accord/inventory.db           a file (its folder is created)
+    postgresql://user@127.0.0.1:5432/shop    a PostgreSQL database (psycopg 3)
+
+and its composition root does, in this order::
+
+    migrate(url, MIGRATIONS, version_table="inventory_alembic_version")  # schema first
+    engine = create_engine(url)                                          # then the pool
+    App(..., readiness={"database": readiness(engine)},
+        on_shutdown=[engine.dispose])
+
+- :mod:`accord.sql.urls` — the URL rules (:func:`sync_url`, :func:`async_url`).
+- :mod:`accord.sql.engine` — :class:`Engine`/:class:`Connection`, an async face on
+  SQLAlchemy's blocking engine; statements are SQLAlchemy Core.
+- :mod:`accord.sql.migrations` — :func:`migrate` and :func:`alembic_env`, the whole body
+  of each service's ``migrations/env.py``.
+- :mod:`accord.sql.conflicts` — :func:`is_conflict`, the errors that mean "retry".
+"""
+
+from accord.sql.conflicts import is_conflict
+from accord.sql.engine import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    Connection,
+    Engine,
+    create_engine,
+    readiness,
+)
+from accord.sql.migrations import DEFAULT_VERSION_TABLE, alembic_env, migrate
+from accord.sql.urls import DatabaseUrlError, async_url, sync_url
+
+__all__ = [
+    "DEFAULT_VERSION_TABLE",
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "Connection",
+    "DatabaseUrlError",
+    "Engine",
+    "alembic_env",
+    "async_url",
+    "create_engine",
+    "is_conflict",
+    "migrate",
+    "readiness",
+    "sync_url",
+]

@@ -1,0 +1,244 @@
+"""accord.sql: URL rules, the SQLite engine, migrations, readiness and conflicts."""
+
+from __future__ import annotations
+
+import sqlite3
+import textwrap
+from pathlib import Path
+
+import anyio
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+import accord.sql
+from accord.sql import (
+    DatabaseUrlError,
+    async_url,
+    create_engine,
+    is_conflict,
+    migrate,
+    readiness,
+    sync_url,
+)
+
+
+def test_public_api() -> None:
+    assert sorted(accord.sql.__all__) == [
+        "Connection",
+        "DEFAULT_VERSION_TABLE",
+        "DatabaseUrlError",
+        "Engine",
+        "SQLITE_BUSY_TIMEOUT_MS",
+        "alembic_env",
+        "async_url",
+        "create_engine",
+        "is_conflict",
+        "migrate",
+        "readiness",
+        "sync_url",
+    ]
+    for name in accord.sql.__all__:
+        assert getattr(accord.sql, name).__doc__ or name.isupper(), name
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:///data/x.db", "sqlite+aiosqlite:///data/x.db"),
+        ("sqlite:////abs/x.db", "sqlite+aiosqlite:////abs/x.db"),
+        ("sqlite+aiosqlite:///x.db", "sqlite+aiosqlite:///x.db"),
+        ("postgresql://u@h:5/db", "postgresql+psycopg://u@h:5/db"),
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql+psycopg2://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql://u:p%40ss@h/db", "postgresql+psycopg://u:p%40ss@h/db"),
+    ],
+)
+def test_async_url(url: str, expected: str) -> None:
+    assert async_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite+aiosqlite:///x.db", "sqlite:///x.db"),
+        ("sqlite:///x.db", "sqlite:///x.db"),
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+    ],
+)
+def test_sync_url(url: str, expected: str) -> None:
+    assert sync_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://u@h/db", "oracle://x", "not a url", "", "sqlite://", "sqlite:///:memory:"]
+)
+def test_other_databases_are_refused(url: str) -> None:
+    with pytest.raises(DatabaseUrlError):
+        async_url(url)
+    with pytest.raises(DatabaseUrlError):
+        create_engine(url)
+    assert issubclass(DatabaseUrlError, ValueError)
+
+
+@pytest.mark.anyio
+async def test_sqlite_engine_creates_folder_and_sets_pragmas(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "er" / "x.db"
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        assert path.parent.is_dir()
+        async with engine.connect() as conn:
+            mode = (await conn.execute(sa.text("PRAGMA journal_mode"))).scalar()
+            fks = (await conn.execute(sa.text("PRAGMA foreign_keys"))).scalar()
+            busy = (await conn.execute(sa.text("PRAGMA busy_timeout"))).scalar()
+        assert (mode, fks, busy) == ("wal", 1, accord.sql.SQLITE_BUSY_TIMEOUT_MS)
+    finally:
+        await engine.dispose()
+
+
+def test_postgres_engine_pings_its_pool() -> None:
+    engine = create_engine("postgresql://u@127.0.0.1:1/db")
+    assert engine.dialect.driver == "psycopg"
+    assert engine.sync_engine.pool._pre_ping is True
+    assert engine.url.drivername == "postgresql+psycopg"
+
+
+def _write_migrations(folder: Path) -> Path:
+    (folder / "versions").mkdir(parents=True)
+    (folder / "env.py").write_text("from accord.sql import alembic_env\n\nalembic_env()\n")
+    (folder / "script.py.mako").write_text("")
+    (folder / "versions" / "0001_initial.py").write_text(
+        textwrap.dedent(
+            """
+            import sqlalchemy as sa
+            from alembic import op
+
+            revision = "0001"
+            down_revision = None
+
+            def upgrade() -> None:
+                op.create_table(
+                    "things",
+                    sa.Column("id", sa.Integer, primary_key=True),
+                    sa.Column("qty", sa.Integer, sa.CheckConstraint("qty >= 0"), nullable=False),
+                )
+            """
+        )
+    )
+    return folder
+
+
+def test_migrate_creates_schema_once_and_names_version_table(tmp_path: Path) -> None:
+    migrations = _write_migrations(tmp_path / "migrations")
+    db = tmp_path / "state" / "svc.db"
+    url = f"sqlite:///{db}"
+    migrate(url, migrations, version_table="svc_version")
+    migrate(url, migrations, version_table="svc_version")  # at head: nothing to do
+    with sqlite3.connect(db) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        version = conn.execute("SELECT version_num FROM svc_version").fetchall()
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute("INSERT INTO things (id, qty) VALUES (1, -1)")
+    assert tables == {"things", "svc_version"}
+    assert version == [("0001",)]
+
+
+def test_migrate_needs_an_env_py(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"env\.py"):
+        migrate(f"sqlite:///{tmp_path}/x.db", tmp_path)
+
+
+@pytest.mark.anyio
+async def test_readiness_answers_and_times_out(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path}/x.db")
+    try:
+        check = readiness(engine)
+        assert await check() is None
+    finally:
+        await engine.dispose()
+    unreachable = create_engine(
+        "postgresql://u@127.0.0.1:1/db", connect_args={"connect_timeout": 1}
+    )
+    try:
+        with pytest.raises(Exception):
+            await readiness(unreachable, timeout=3.0)()
+    finally:
+        await unreachable.dispose()
+
+
+class _PgError(Exception):
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(sqlstate)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (IntegrityError("x", {}, _PgError("23505")), True),  # unique violation
+        (OperationalError("x", {}, _PgError("40001")), True),  # serialization failure
+        (OperationalError("x", {}, _PgError("40P01")), True),  # deadlock
+        (IntegrityError("x", {}, _PgError("23514")), False),  # check violation
+        (OperationalError("x", {}, sqlite3.OperationalError("database is locked")), True),
+        (IntegrityError("x", {}, sqlite3.IntegrityError("UNIQUE constraint failed: t.id")), True),
+        (IntegrityError("x", {}, sqlite3.IntegrityError("CHECK constraint failed: q")), False),
+        (ValueError("database is locked"), False),
+    ],
+)
+def test_is_conflict(exc: BaseException, expected: bool) -> None:
+    assert is_conflict(exc) is expected
+
+
+@pytest.mark.anyio
+async def test_engine_transactions_commit_roll_back_and_buffer_rows(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path}/x.db")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY, v INT)"))
+            await conn.execute(sa.text("INSERT INTO t VALUES (:id, :v)"), [{"id": 1, "v": 10}])
+        async with engine.connect() as conn:
+            touched = await conn.affected(sa.text("UPDATE t SET v = 11 WHERE id = 1"))
+            assert touched == 1
+            assert conn.in_transaction()
+            # left without commit: rolled back
+        async with engine.connect() as conn:
+            assert await conn.scalar(sa.text("SELECT v FROM t")) == 10
+            assert await conn.affected(sa.text("UPDATE t SET v = 12 WHERE id = 2")) == 0
+            rows = await conn.execute(sa.text("SELECT id, v FROM t"))
+            await conn.commit()
+        assert rows.all() == [(1, 10)]  # read after the connection went back to the pool
+        with pytest.raises(RuntimeError, match="boom"):
+            async with engine.begin() as conn:
+                await conn.execute(sa.text("UPDATE t SET v = 13"))
+                raise RuntimeError("boom")
+        async with engine.connect() as conn:
+            assert await conn.scalar(sa.text("SELECT v FROM t")) == 10
+            with pytest.raises(RuntimeError, match="not open"):
+                conn.sync_connection.close()
+                await conn.close()
+                await conn.commit()
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.anyio
+async def test_more_callers_than_connections_queue_instead_of_deadlocking(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path}/x.db", pool_size=1, max_overflow=1)
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("CREATE TABLE n (k INTEGER PRIMARY KEY AUTOINCREMENT)"))
+
+    async def insert() -> None:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("INSERT INTO n DEFAULT VALUES"))
+            await anyio.sleep(0.001)
+            await conn.execute(sa.text("SELECT count(*) FROM n"))
+
+    try:
+        with anyio.fail_after(20):
+            async with anyio.create_task_group() as tg:
+                for _ in range(60):
+                    tg.start_soon(insert)
+        async with engine.connect() as conn:
+            assert await conn.scalar(sa.text("SELECT count(*) FROM n")) == 60
+    finally:
+        await engine.dispose()
