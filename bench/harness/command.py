@@ -148,8 +148,17 @@ def _measure(
                         f"  p99 {result.p99_ms:7.2f} ms{errors}"
                     )
     finally:
-        for server in running:
-            servers.stop(server)
+        # A second Ctrl-C must not cut the clean-up short.
+        previous = (
+            signal.signal(signal.SIGINT, signal.SIG_IGN),
+            signal.signal(signal.SIGTERM, signal.SIG_IGN),
+        )
+        try:
+            for server in running:
+                servers.stop(server)
+        finally:
+            signal.signal(signal.SIGINT, previous[0])
+            signal.signal(signal.SIGTERM, previous[1])
 
 
 def _cores() -> tuple[int | None, int | None]:

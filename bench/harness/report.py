@@ -135,10 +135,10 @@ def to_json(
         "variants": {
             name: {
                 ep: {
-                    "rps": round(f.rps, 2),
-                    "p50_ms": round(f.p50_ms, 3),
-                    "p99_ms": round(f.p99_ms, 3),
-                    "ratio_vs_fastapi": round(f.ratio_vs_fastapi, 3),
+                    "rps": round(float(f.rps), 2),
+                    "p50_ms": round(float(f.p50_ms), 3),
+                    "p99_ms": round(float(f.p99_ms), 3),
+                    "ratio_vs_fastapi": round(float(f.ratio_vs_fastapi), 3),
                 }
                 for ep, f in figures[name].items()
             }
