@@ -242,3 +242,32 @@ async def test_more_callers_than_connections_queue_instead_of_deadlocking(tmp_pa
             assert await conn.scalar(sa.text("SELECT count(*) FROM n")) == 60
     finally:
         await engine.dispose()
+
+
+@pytest.mark.anyio
+async def test_awaited_connection_rowcount_and_type_processing(tmp_path: Path) -> None:
+    import datetime as dt
+
+    meta = sa.MetaData()
+    events = sa.Table(
+        "events",
+        meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("at", sa.DateTime, nullable=False),
+    )
+    engine = create_engine(f"sqlite:///{tmp_path}/x.db")
+    when = dt.datetime(2026, 1, 2, 3, 4, 5)
+    try:
+        conn = await engine.connect()
+        try:
+            await conn.run_sync(meta.create_all)
+            await conn.execute(events.insert(), [{"id": 1, "at": when}, {"id": 2, "at": when}])
+            result = await conn.execute(events.update().values(at=when).where(events.c.id > 0))
+            assert result.rowcount == 2
+            rows = (await conn.execute(sa.select(events).order_by(events.c.id))).all()
+            await conn.commit()
+        finally:
+            await conn.close()
+        assert [(r.id, r.at) for r in rows] == [(1, when), (2, when)]
+    finally:
+        await engine.dispose()

@@ -16,7 +16,7 @@ is cancelled mid-statement finishes the statement, then rolls back.
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any, TypeVar
@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import anyio
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
+from sqlalchemy.engine.cursor import FullyBufferedCursorFetchStrategy
 from sqlalchemy.sql.base import Executable
 
 from accord.sql.urls import is_sqlite, parse, sqlite_file, sync_url
@@ -68,6 +69,7 @@ class Engine:
     def connect(self) -> Connection:
         """A connection from the pool: ``async with engine.connect() as conn: ...``.
 
+        ``conn = await engine.connect()`` works too; then ``await conn.close()`` it.
         Nothing is committed unless :meth:`Connection.commit` is called.
         """
         return Connection(self)
@@ -98,7 +100,12 @@ class Connection:
         self.engine = engine
         self._sync: sa.Connection | None = None
 
+    def __await__(self) -> Generator[Any, None, Connection]:
+        return self.__aenter__().__await__()
+
     async def __aenter__(self) -> Connection:
+        if self._sync is not None:
+            return self
         await self.engine._slots.acquire()
         try:
             self._sync = await self.engine.run(self.engine.sync_engine.connect)
@@ -122,8 +129,14 @@ class Connection:
             raise RuntimeError("the connection is not open: use `async with engine.connect()`")
         return self._sync
 
-    async def execute(self, statement: Executable, parameters: Parameters = None) -> sa.Result[Any]:
-        """Run ``statement``; rows it returns are all fetched before this returns."""
+    async def execute(
+        self, statement: Executable, parameters: Parameters = None
+    ) -> sa.CursorResult[Any]:
+        """Run ``statement``; rows it returns are all fetched before this returns.
+
+        The result is SQLAlchemy's: ``.one()``, ``.first()``, ``.scalars()``, and
+        ``.rowcount`` for an ``UPDATE`` or ``DELETE``.
+        """
         return await self.run_sync(_execute_buffered, statement, parameters)
 
     async def affected(self, statement: Executable, parameters: Parameters = None) -> int:
@@ -164,11 +177,14 @@ class Connection:
 
 def _execute_buffered(
     conn: sa.Connection, statement: Executable, parameters: Parameters
-) -> sa.Result[Any]:
+) -> sa.CursorResult[Any]:
     result = conn.execute(statement, parameters)
     if result.returns_rows:
-        # Fetch here, in the worker thread: the caller reads the rows in the event loop.
-        return result.freeze()()
+        # Fetch every row here, in the worker thread: the caller reads them in the event
+        # loop. This is how SQLAlchemy itself buffers rows it cannot fetch later.
+        result.cursor_strategy = FullyBufferedCursorFetchStrategy(
+            result.cursor, result.cursor_strategy.alternate_cursor_description
+        )
     return result
 
 
