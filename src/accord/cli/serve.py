@@ -1,7 +1,83 @@
-"""accord serve."""
+"""``accord serve MODULE:FACTORY``: run one service in this process."""
+
+from __future__ import annotations
+
+import os
+import sys
 
 import typer
 
+from accord.errors import AccordError
+
+__all__ = ["register"]
+
+PORT_VARIABLE = "ACCORD_PORT"
+
+
+def _port(value: int | None) -> int:
+    if value is not None:
+        raw = str(value)
+    else:
+        raw = os.environ.get(PORT_VARIABLE, "").strip()
+        if not raw:
+            raise _fail(f"no port: pass --port or set ${PORT_VARIABLE}")
+    try:
+        port = int(raw)
+    except ValueError:
+        raise _fail(f"port {raw!r} is not a number") from None
+    if not 0 <= port <= 65535:
+        raise _fail(f"port {port} is not within 0..65535")
+    return port
+
+
+def _fail(message: str) -> typer.Exit:
+    from accord.cli import fail
+
+    return fail(message)
+
+
+def serve_command(
+    target: str = typer.Argument(..., metavar="MODULE:FACTORY", help="Returns an accord App."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int | None = typer.Option(None, "--port", help=f"Port (default ${PORT_VARIABLE})."),
+    drain_delay: float = typer.Option(
+        0.0, "--drain-delay", help="Seconds to keep serving (readiness 503) after SIGTERM."
+    ),
+    shutdown_timeout: float = typer.Option(
+        10.0, "--shutdown-timeout", help="Seconds in-flight requests get to finish."
+    ),
+) -> None:
+    """Serve the App that FACTORY returns, until SIGTERM or SIGINT."""
+    from accord.project import import_object
+    from accord.runtime import App, serve
+
+    chosen_port = _port(port)
+    if drain_delay < 0 or shutdown_timeout < 0:
+        raise _fail("--drain-delay and --shutdown-timeout must not be negative")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        factory = import_object(target)
+    except AccordError as exc:
+        raise _fail(str(exc)) from None
+    if not callable(factory):
+        raise _fail(f"{target} is not callable")
+    try:
+        app = factory()
+    except Exception as exc:
+        detail = " ".join(str(exc).split())
+        raise _fail(f"{target}() failed: {type(exc).__name__}: {detail}") from None
+    if not isinstance(app, App):
+        raise _fail(f"{target}() returned {type(app).__name__}, not an accord App")
+    serve(
+        app,
+        host=host,
+        port=chosen_port,
+        shutdown_timeout=shutdown_timeout,
+        drain_delay=drain_delay,
+    )
+
 
 def register(app: typer.Typer) -> None:
-    """Add the command to the accord CLI."""
+    """Add ``serve`` to the accord CLI."""
+    app.command("serve")(serve_command)

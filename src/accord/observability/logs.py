@@ -1,0 +1,284 @@
+"""Structured JSON logs: one line per event, buffered, written by a background flusher.
+
+Every line carries the same fields, whoever writes it (the runtime's request lines, the
+application's structlog logger, or stdlib ``logging`` from uvicorn and libraries)::
+
+    {"ts": "2026-11-26T22:53:01.123Z", "level": "info", "event": "request",
+     "service": "orders", "version": "1.2.0", "trace_id": "0af7…", "span_id": "b7ad…",
+     "correlation_id": "…", ...}
+
+Writing a line appends it to an in-memory buffer; a flusher thread writes the whole
+buffer with one ``write`` every ``interval`` seconds, or at once when it passes
+``max_bytes``. A line is always written whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Mapping, MutableMapping
+from typing import IO, Any
+
+import msgspec
+import structlog
+from opentelemetry import trace
+
+from accord.observability.context import correlation_id
+
+__all__ = [
+    "LEVELS",
+    "JsonLogs",
+    "LineSink",
+    "RequestLine",
+    "StdlibBridge",
+    "rfc3339",
+]
+
+#: Level names accepted by ``ACCORD_LOG_LEVEL``, mapped to stdlib numbers.
+LEVELS: Mapping[str, int] = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+    "critical": logging.CRITICAL,
+}
+
+_encode = msgspec.json.Encoder(enc_hook=str).encode
+
+
+class LineSink:
+    """Collects whole lines and writes them to ``stream`` in batches.
+
+    ``write`` never blocks on I/O unless the buffer passes ``max_bytes``; a daemon
+    thread flushes every ``interval`` seconds. ``close`` flushes what is left.
+    """
+
+    def __init__(
+        self, stream: IO[str] | None = None, *, interval: float = 0.05, max_bytes: int = 1 << 16
+    ) -> None:
+        self._stream = stream if stream is not None else sys.stdout
+        self._interval = interval
+        self._max_bytes = max_bytes
+        self._lines: list[bytes] = []
+        self._size = 0
+        self._lock = threading.Lock()
+        self._io_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def write(self, line: bytes) -> None:
+        """Queue one line (without its newline)."""
+        with self._lock:
+            self._lines.append(line)
+            self._size += len(line) + 1
+            full = self._size >= self._max_bytes
+            if self._thread is None and not self._stop.is_set():
+                self._start()
+        if full:
+            self.flush()
+
+    def _start(self) -> None:
+        thread = threading.Thread(target=self._run, name="accord-log-flusher", daemon=True)
+        self._thread = thread
+        thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write every queued line now, in one ``write``."""
+        with self._io_lock:
+            with self._lock:
+                lines, self._lines, self._size = self._lines, [], 0
+            if not lines:
+                return
+            lines.append(b"")
+            data = b"\n".join(lines)
+            with contextlib.suppress(ValueError, OSError):  # a closed stream loses the lines
+                buffer = getattr(self._stream, "buffer", None)
+                if buffer is not None:
+                    self._stream.flush()
+                    buffer.write(data)
+                    buffer.flush()
+                else:
+                    self._stream.write(data.decode("utf-8", "replace"))
+                    self._stream.flush()
+
+    def close(self) -> None:
+        """Stop the flusher and write what is left."""
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=1.0)
+        self.flush()
+
+
+class _Clock:
+    """RFC 3339 UTC timestamps with milliseconds; the seconds part is formatted once."""
+
+    __slots__ = ("_prefix", "_second")
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._prefix = ""
+
+    def format(self, t: float) -> str:
+        second = int(t)
+        if second != self._second:
+            self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._second = second
+        return f"{self._prefix}.{int((t - second) * 1000):03d}Z"
+
+
+_clock = _Clock()
+
+
+def rfc3339(t: float | None = None) -> str:
+    """``t`` (seconds since the epoch, default now) as ``2026-11-26T22:53:01.123Z``."""
+    return _clock.format(time.time() if t is None else t)
+
+
+def _current_ids() -> tuple[str, str]:
+    ctx = trace.get_current_span().get_span_context()
+    if not ctx.is_valid:
+        return "", ""
+    return format(ctx.trace_id, "032x"), format(ctx.span_id, "016x")
+
+
+class RequestLine(msgspec.Struct, omit_defaults=True):
+    """The line the runtime writes for every request it answers."""
+
+    ts: str
+    level: str
+    event: str
+    service: str
+    version: str
+    trace_id: str
+    span_id: str
+    correlation_id: str
+    method: str
+    route: str
+    path: str
+    status: int
+    duration_ms: float
+    code: str | None = None
+
+
+class _SinkLogger:
+    """structlog's final logger: every level writes the rendered line to the sink."""
+
+    def __init__(self, sink: LineSink) -> None:
+        self._write = sink.write
+
+    def msg(self, line: bytes) -> None:
+        self._write(line)
+
+    debug = info = warning = warn = error = critical = exception = fatal = log = msg
+
+
+class JsonLogs:
+    """The JSON logs of one service: request lines, a structlog logger, a stdlib bridge."""
+
+    def __init__(
+        self, service: str, version: str, sink: LineSink, *, level: int = logging.INFO
+    ) -> None:
+        self.service = service
+        self.version = version
+        self.sink = sink
+        self.level = level
+        self._encode_line = msgspec.json.Encoder().encode
+
+    def request(
+        self,
+        *,
+        trace_id: str,
+        span_id: str,
+        correlation_id: str,
+        method: str,
+        route: str,
+        path: str,
+        status: int,
+        seconds: float,
+        code: str | None = None,
+    ) -> None:
+        """Write the line of one answered request (``code`` only for error answers)."""
+        if self.level > logging.INFO:
+            return
+        line = RequestLine(
+            ts=_clock.format(time.time()),
+            level="info" if status < 500 else "error",
+            event="request",
+            service=self.service,
+            version=self.version,
+            trace_id=trace_id,
+            span_id=span_id,
+            correlation_id=correlation_id,
+            method=method,
+            route=route,
+            path=path,
+            status=status,
+            duration_ms=round(seconds * 1000.0, 3),
+            code=code,
+        )
+        self.sink.write(self._encode_line(line))
+
+    def fields(self, level: str, event: str, ts: float | None = None) -> dict[str, Any]:
+        """The fields every line starts with, for the current span and correlation id."""
+        trace_id, span_id = _current_ids()
+        return {
+            "ts": rfc3339(ts),
+            "level": level,
+            "event": event,
+            "service": self.service,
+            "version": self.version,
+            "trace_id": trace_id,
+            "span_id": span_id,
+            "correlation_id": correlation_id.get() or "",
+        }
+
+    def _render(self, _: Any, method: str, event_dict: MutableMapping[str, Any]) -> bytes:
+        level = method if method != "exception" else "error"
+        if level == "warn":
+            level = "warning"
+        line = self.fields(level, str(event_dict.pop("event", "")))
+        for key, value in event_dict.items():
+            line.setdefault(key, value)
+        return _encode(line)
+
+    def logger(self) -> Any:
+        """A structlog bound logger writing to this sink (no global structlog state)."""
+        return structlog.wrap_logger(
+            _SinkLogger(self.sink),
+            processors=[structlog.processors.format_exc_info, self._render],
+            wrapper_class=structlog.make_filtering_bound_logger(self.level),
+            context_class=dict,
+            cache_logger_on_first_use=True,
+        )
+
+    def bridge(self) -> StdlibBridge:
+        """A ``logging.Handler`` that writes stdlib records as lines of these logs."""
+        return StdlibBridge(self)
+
+
+class StdlibBridge(logging.Handler):
+    """Routes stdlib ``logging`` records (uvicorn, sqlalchemy, app modules) into the sink."""
+
+    def __init__(self, logs: JsonLogs) -> None:
+        super().__init__(level=logs.level)
+        self._logs = logs
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write ``record`` as one JSON line."""
+        try:
+            line = self._logs.fields(record.levelname.lower(), record.getMessage(), record.created)
+            line["logger"] = record.name
+            if record.exc_info and record.exc_info[0] is not None:
+                line["exception"] = "".join(traceback.format_exception(*record.exc_info))
+            self._logs.sink.write(_encode(line))
+        except Exception:  # pragma: no cover - logging must never raise
+            self.handleError(record)

@@ -1,0 +1,123 @@
+"""Building a service's private ``TracerProvider`` from the standard ``OTEL_*`` variables.
+
+- Sampler: ``OTEL_TRACES_SAMPLER`` / ``OTEL_TRACES_SAMPLER_ARG`` as the OpenTelemetry
+  specification names them; by default parent-based trace-id-ratio 0.1.
+- Exporter, first match wins: the one passed in; none when ``OTEL_TRACES_EXPORTER=none``;
+  OTLP over HTTP when ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` or
+  ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set; else OTLP/JSON lines in a local file.
+
+Nothing here touches the global tracer provider.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    SimpleSpanProcessor,
+    SpanExporter,
+)
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
+    ALWAYS_ON,
+    ParentBased,
+    Sampler,
+    TraceIdRatioBased,
+)
+
+from accord.errors import AccordError
+
+__all__ = [
+    "DEFAULT_RATIO",
+    "TracingConfigError",
+    "build_provider",
+    "exporter_from_env",
+    "sampler_from_env",
+]
+
+#: The share of root traces sampled when nothing says otherwise.
+DEFAULT_RATIO = 0.1
+
+
+class TracingConfigError(AccordError):
+    """An ``OTEL_*`` variable holds a value accord cannot use."""
+
+
+def _ratio(environ: Mapping[str, str]) -> float:
+    raw = environ.get("OTEL_TRACES_SAMPLER_ARG", "").strip()
+    if not raw:
+        return 1.0
+    try:
+        value = float(raw)
+    except ValueError:
+        raise TracingConfigError(f"OTEL_TRACES_SAMPLER_ARG={raw!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise TracingConfigError(f"OTEL_TRACES_SAMPLER_ARG={raw!r} is not within [0, 1]")
+    return value
+
+
+def sampler_from_env(environ: Mapping[str, str]) -> Sampler:
+    """The sampler ``OTEL_TRACES_SAMPLER`` names (default: parent-based ratio 0.1)."""
+    name = environ.get("OTEL_TRACES_SAMPLER", "").strip().lower()
+    if not name:
+        return ParentBased(TraceIdRatioBased(DEFAULT_RATIO))
+    if name == "always_on":
+        return ALWAYS_ON
+    if name == "always_off":
+        return ALWAYS_OFF
+    if name == "traceidratio":
+        return TraceIdRatioBased(_ratio(environ))
+    if name == "parentbased_always_on":
+        return ParentBased(ALWAYS_ON)
+    if name == "parentbased_always_off":
+        return ParentBased(ALWAYS_OFF)
+    if name == "parentbased_traceidratio":
+        return ParentBased(TraceIdRatioBased(_ratio(environ)))
+    raise TracingConfigError(f"OTEL_TRACES_SAMPLER={name!r} is not a sampler accord knows")
+
+
+def exporter_from_env(service: str, environ: Mapping[str, str], home: Path) -> SpanExporter | None:
+    """The exporter the environment asks for; ``None`` means spans are not exported."""
+    kind = environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    if kind == "none":
+        return None
+    traces_endpoint = environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip()
+    base_endpoint = environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
+    if traces_endpoint or base_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        endpoint = traces_endpoint or base_endpoint.rstrip("/") + "/v1/traces"
+        return OTLPSpanExporter(endpoint=endpoint)
+    from accord.observability.otlp_json import FileSpanExporter
+
+    return FileSpanExporter(home / "telemetry" / f"{service}.jsonl")
+
+
+def build_provider(
+    service: str,
+    version: str,
+    *,
+    sampler: Sampler,
+    exporter: SpanExporter | None,
+    simple_processor: bool = False,
+) -> TracerProvider:
+    """A private provider with the service's resource and one span processor."""
+    resource = Resource.create(
+        {
+            "service.name": service,
+            "service.version": version,
+            "service.instance.id": str(uuid.uuid4()),
+        }
+    )
+    provider = TracerProvider(sampler=sampler, resource=resource)
+    if exporter is not None:
+        processor = (
+            SimpleSpanProcessor(exporter) if simple_processor else BatchSpanProcessor(exporter)
+        )
+        provider.add_span_processor(processor)
+    return provider

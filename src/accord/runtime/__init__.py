@@ -1,0 +1,19 @@
+"""The service runtime: an ASGI application built from a contract and its implementation.
+
+::
+
+    from accord.runtime import App, serve
+
+    app = App(Inventory, InventoryService(repo), telemetry=telemetry)
+    serve(app, port=8102, drain_delay=5.0)
+
+:class:`App` routes, validates, answers problems (RFC 9457) and observes every request
+(a server span, a duration histogram by route template, a JSON request line);
+:func:`serve` runs it on uvicorn with a graceful shutdown.
+"""
+
+from accord.runtime.app import App
+from accord.runtime.probes import READINESS_TIMEOUT, ReadinessCheck
+from accord.runtime.server import serve
+
+__all__ = ["READINESS_TIMEOUT", "App", "ReadinessCheck", "serve"]

@@ -1,0 +1,108 @@
+"""``App``: an ASGI 3 application serving contracts with their implementations.
+
+::
+
+    app = App(Orders, OrdersService(...), telemetry=Telemetry.configure("orders", "1.2.0"),
+              readiness={"database": db.ping})
+    app.mount(OrdersV2, OrdersServiceV2(...))      # /v2/... from the same process
+
+Besides each operation (under ``/v<major>``) it answers ``GET /livez``, ``/readyz``,
+``/metrics``, ``/openapi.json`` (the first contract) and ``/v<major>/openapi.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from accord.contract import Contract
+from accord.errors import ContractError
+from accord.observability.telemetry import Telemetry
+from accord.runtime.endpoint import Endpoint, bind_implementation
+from accord.runtime.lifespan import Hook, run_lifespan
+from accord.runtime.pipeline import Pipeline
+from accord.runtime.probes import OpenAPIDocument, Probes, ReadinessCheck
+from accord.runtime.routing import Router
+from accord.runtime.types import Receive, Scope, Send
+
+__all__ = ["App"]
+
+
+class App:
+    """Serves one contract (and more with :meth:`mount`) as an ASGI 3 application.
+
+    Construction checks that ``implementation`` has ``async def <name>(self, request)``
+    for every operation, and raises :class:`~accord.errors.ContractError` otherwise.
+    ``readiness`` checks raise to report "not ready"; each gets 2 s. Bodies over
+    ``max_body_bytes`` are refused with 413.
+    """
+
+    def __init__(
+        self,
+        contract: type[Contract],
+        implementation: object,
+        *,
+        telemetry: Telemetry | None = None,
+        readiness: Mapping[str, ReadinessCheck] | None = None,
+        max_body_bytes: int = 1 << 20,
+        on_startup: Sequence[Hook] = (),
+        on_shutdown: Sequence[Hook] = (),
+    ) -> None:
+        if max_body_bytes < 0:
+            raise ContractError("max_body_bytes must not be negative")
+        self.telemetry = (
+            telemetry if telemetry is not None else Telemetry.noop(contract.name, contract.version)
+        )
+        self.contracts: list[type[Contract]] = []
+        self._max_body_bytes = max_body_bytes
+        self._on_startup = tuple(on_startup)
+        self._on_shutdown = tuple(on_shutdown)
+        self._router = Router()
+        self._probes = Probes(self.telemetry.metrics, readiness or {})
+        self._router.add("GET", "/livez", self._probes.livez)
+        self._router.add("GET", "/readyz", self._probes.readyz)
+        self._router.add("GET", "/metrics", self._probes.metrics)
+        self.mount(contract, implementation)
+        self._pipeline = Pipeline(self._router, self.telemetry)
+
+    def mount(self, contract: type[Contract], implementation: object) -> None:
+        """Serve another contract (another major version) from this app."""
+        taken = {c.prefix(): c for c in self.contracts}
+        if contract.prefix() in taken:
+            raise ContractError(
+                f"{contract.name} {contract.version} and {taken[contract.prefix()].name} "
+                f"{taken[contract.prefix()].version} both live under {contract.prefix()}"
+            )
+        methods = bind_implementation(contract, implementation)
+        for name, op in contract.operations.items():
+            endpoint = Endpoint(op, methods[name], max_body_bytes=self._max_body_bytes)
+            self._router.add(op.method, op.path, endpoint)
+        document = OpenAPIDocument(contract)
+        self._router.add("GET", f"{contract.prefix()}/openapi.json", document)
+        if not self.contracts:
+            self._router.add("GET", "/openapi.json", document)
+        self.contracts.append(contract)
+
+    def begin_shutdown(self) -> None:
+        """Answer 503 on ``/readyz`` from now on (the process is about to stop)."""
+        self._probes.shutting_down = True
+
+    @property
+    def shutting_down(self) -> bool:
+        """Whether :meth:`begin_shutdown` was called."""
+        return self._probes.shutting_down
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI 3 entry point."""
+        kind = scope["type"]
+        if kind == "http":
+            await self._pipeline(scope, receive, send)
+        elif kind == "lifespan":
+            await run_lifespan(
+                receive,
+                send,
+                on_startup=self._on_startup,
+                on_shutdown=self._on_shutdown,
+                telemetry=self.telemetry,
+            )
+        elif kind == "websocket":
+            await send({"type": "websocket.close", "code": 1003})

@@ -1,0 +1,115 @@
+"""Endpoints: one operation of a contract served by one method of an implementation."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import msgspec
+
+from accord.contract import Contract, Operation
+from accord.errors import ContractError, ServiceError
+from accord.runtime.requests import Request
+from accord.runtime.responses import Response
+
+__all__ = ["Endpoint", "ResponseMismatch", "bind_implementation"]
+
+_encode = msgspec.json.Encoder().encode
+
+
+class ResponseMismatch(Exception):
+    """An implementation returned something other than the operation's response type."""
+
+
+def bind_implementation(
+    contract: type[Contract], implementation: object
+) -> dict[str, Callable[[Any], Awaitable[Any]]]:
+    """The implementation's method for every operation of ``contract``.
+
+    Raises ContractError naming every operation that has no
+    ``async def <name>(self, request)``.
+    """
+    found: dict[str, Callable[[Any], Awaitable[Any]]] = {}
+    problems: list[str] = []
+    for name in contract.operations:
+        method = getattr(implementation, name, None)
+        if method is None:
+            problems.append(f"{name} is missing")
+        elif not inspect.iscoroutinefunction(method):
+            problems.append(f"{name} is not an async def")
+        elif not _takes_one_argument(method):
+            problems.append(f"{name} must take exactly one request argument")
+        else:
+            found[name] = method
+    if problems:
+        raise ContractError(
+            f"{type(implementation).__name__} does not implement contract {contract.name} "
+            f"{contract.version}: {'; '.join(problems)} "
+            "(each operation needs `async def <name>(self, request)`)"
+        )
+    return found
+
+
+def _takes_one_argument(method: Callable[..., Any]) -> bool:
+    try:
+        inspect.signature(method).bind(None)
+    except TypeError:
+        return False
+    except ValueError:  # pragma: no cover - builtins without a signature
+        return True
+    return True
+
+
+class Endpoint:
+    """Decodes the request, calls the implementation, encodes its response.
+
+    The decoding (path, query and body, validated) is the operation's own
+    ``decode_request``; it raises ``ValidationFailed`` pointing at the bad value.
+    """
+
+    __slots__ = (
+        "_call",
+        "_decode",
+        "_has_body",
+        "_has_query",
+        "_max_body",
+        "_response_type",
+        "_status",
+        "errors",
+        "operation",
+    )
+
+    def __init__(
+        self,
+        operation: Operation[Any, Any],
+        method: Callable[[Any], Awaitable[Any]],
+        *,
+        max_body_bytes: int,
+    ) -> None:
+        self.operation = operation
+        self.errors: Mapping[str, type[ServiceError[Any]]] = dict(operation.error_table)
+        self._call = method
+        self._decode = operation.decode_request
+        self._has_body = operation.body_type is not None
+        self._has_query = bool(operation.query_params)
+        self._max_body = max_body_bytes
+        self._response_type: type[Any] = operation.response
+        self._status = operation.status
+
+    async def __call__(self, request: Request) -> Response:
+        """Answer one request of this operation."""
+        params: Mapping[str, str | list[str]] = request.path_params
+        if self._has_query:
+            query = request.query()
+            if query:
+                params = {**query, **request.path_params}
+        body = await request.json_body(self._max_body) if self._has_body else None
+        value = self._decode(params, body)
+        result = await self._call(value)
+        if type(result) is not self._response_type and not isinstance(result, self._response_type):
+            raise ResponseMismatch(
+                f"{self.operation.contract.name}.{self.operation.name} returned "
+                f"{type(result).__name__}, not {self._response_type.__name__}"
+            )
+        return Response(self._status, _encode(result))

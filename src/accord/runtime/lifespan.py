@@ -1,0 +1,62 @@
+"""The ASGI lifespan protocol: start-up hooks, shutdown hooks, then telemetry flushed."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+from accord.observability.telemetry import Telemetry
+from accord.runtime.types import Receive, Send
+
+__all__ = ["Hook", "run_lifespan"]
+
+#: A start-up or shutdown hook.
+Hook = Callable[[], Awaitable[None]]
+
+
+async def run_lifespan(
+    receive: Receive,
+    send: Send,
+    *,
+    on_startup: Sequence[Hook],
+    on_shutdown: Sequence[Hook],
+    telemetry: Telemetry,
+) -> None:
+    """Serve one ``lifespan`` scope until the server says shutdown.
+
+    A failing start-up hook answers ``lifespan.startup.failed`` with a one-line message
+    (the server then exits). Every shutdown hook runs even when one fails; telemetry is
+    flushed and stopped last.
+    """
+    while True:
+        message = await receive()
+        kind = message["type"]
+        if kind == "lifespan.startup":
+            try:
+                for hook in on_startup:
+                    await hook()
+            except Exception as exc:
+                telemetry.logger.error("startup_failed", exc_info=exc)
+                await send({"type": "lifespan.startup.failed", "message": _one_line(exc)})
+                return
+            telemetry.logger.info("started")
+            await send({"type": "lifespan.startup.complete"})
+        elif kind == "lifespan.shutdown":
+            failure: str | None = None
+            for hook in on_shutdown:
+                try:
+                    await hook()
+                except Exception as exc:
+                    telemetry.logger.error("shutdown_hook_failed", exc_info=exc)
+                    failure = failure or _one_line(exc)
+            telemetry.logger.info("stopped")
+            telemetry.shutdown()
+            if failure is not None:
+                await send({"type": "lifespan.shutdown.failed", "message": failure})
+            else:
+                await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

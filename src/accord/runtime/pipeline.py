@@ -1,0 +1,245 @@
+"""The path of every HTTP request: route, observe, handle, answer.
+
+One function does it all, in this order, because each step costs time on every request:
+
+1. read the headers it needs in one pass over the raw header list;
+2. match the route (a dict lookup for templates without parameters);
+3. accept the correlation id and extract W3C trace context (only when the caller sent
+   ``traceparent`` or ``baggage``); start one SERVER span and make it current;
+4. call the handler; map a declared ``ServiceError`` to its problem, anything else to a
+   500 ``internal`` that is logged with its traceback;
+5. send the response with precomputed header names;
+6. end the span (attributes only when it records), observe the duration histogram by
+   route template, append the request line to the log buffer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from time import perf_counter
+from typing import Any
+
+from opentelemetry.context import attach, detach
+from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
+
+from accord.errors import STANDARD_ERRORS, MethodNotAllowed, NotFound, ServiceError
+from accord.observability.context import accept_correlation_id, correlation_id
+from accord.observability.telemetry import Telemetry
+from accord.runtime.problems import internal_error, problem_response
+from accord.runtime.requests import ClientDisconnected, Request
+from accord.runtime.routing import Router
+from accord.runtime.types import Receive, Scope, Send
+
+__all__ = ["UNMATCHED", "Pipeline"]
+
+#: The route label of requests that matched no route.
+UNMATCHED = "unmatched"
+#: Status recorded (never sent) when the client left before its body was read.
+CLIENT_CLOSED = 499
+
+_KNOWN_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"}
+)
+_STANDARD: Mapping[str, type[ServiceError[Any]]] = {e.code: e for e in STANDARD_ERRORS}
+_SERVER = SpanKind.SERVER
+_ERROR = Status(StatusCode.ERROR)
+_CONTENT_TYPE = b"content-type"
+_CONTENT_LENGTH = b"content-length"
+_CORRELATION = b"x-correlation-id"
+_TRACEPARENT = b"traceparent"
+_TRACESTATE = b"tracestate"
+_BAGGAGE = b"baggage"
+_USER_AGENT = b"user-agent"
+_START = "http.response.start"
+_BODY = "http.response.body"
+
+
+class Pipeline:
+    """Answers every HTTP request of an app (see the module docstring for the steps)."""
+
+    def __init__(self, router: Router, telemetry: Telemetry) -> None:
+        self._match = router.match
+        self._tracer = telemetry.tracer
+        self._extract = telemetry.propagator.extract
+        self._observe = telemetry.metrics.observe_server
+        self._logs = telemetry.logs
+        self._logger = telemetry.logger
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer one ``http`` scope."""
+        start = perf_counter()
+        method: str = scope["method"]
+        path: str = scope["path"]
+        content_type = content_length = raw_correlation = None
+        traceparent = tracestate = baggage = user_agent = None
+        for name, value in scope["headers"]:
+            if name == _CONTENT_TYPE:
+                content_type = value
+            elif name == _CONTENT_LENGTH:
+                content_length = value
+            elif name == _CORRELATION:
+                raw_correlation = value
+            elif name == _TRACEPARENT:
+                traceparent = value
+            elif name == _TRACESTATE:
+                tracestate = value
+            elif name == _BAGGAGE:
+                baggage = value
+            elif name == _USER_AGENT:
+                user_agent = value
+
+        known_method = method if method in _KNOWN_METHODS else "_OTHER"
+        matched = self._match(path, scope.get("raw_path"))
+        if matched is None:
+            route = handler = None
+            template = UNMATCHED
+            params: Mapping[str, str] = {}
+            span_name = method if method in _KNOWN_METHODS else "HTTP"
+        else:
+            route, params = matched
+            template = route.template
+            handler = route.handlers.get(method)
+            span_name = route.span_names.get(method) or f"{known_method} {template}"
+
+        if raw_correlation is None:
+            cid = accept_correlation_id(None)
+            cid_bytes = cid.encode()
+        else:
+            offered = raw_correlation.decode("latin-1")
+            cid = accept_correlation_id(offered)
+            cid_bytes = raw_correlation if cid is offered else cid.encode()
+
+        parent = None
+        if traceparent is not None or baggage is not None:
+            carrier: dict[str, str] = {}
+            if traceparent is not None:
+                carrier["traceparent"] = traceparent.decode("latin-1")
+                if tracestate is not None:
+                    carrier["tracestate"] = tracestate.decode("latin-1")
+            if baggage is not None:
+                carrier["baggage"] = baggage.decode("latin-1")
+            parent = self._extract(carrier)
+        span = self._tracer.start_span(span_name, parent, _SERVER)
+        span_context = span.get_span_context()
+        trace_id = format(span_context.trace_id, "032x")
+        context_token = attach(set_span_in_context(span, parent))
+        correlation_token = correlation_id.set(cid)
+
+        status = 500
+        code: str | None = None
+        error_type: str | None = None
+        try:
+            try:
+                if handler is None:
+                    if route is None:
+                        raise NotFound("nothing is served at this path")
+                    raise MethodNotAllowed(f"{method} is not allowed here; use {route.allow}")
+                response = await handler(
+                    Request(scope, receive, params, content_type, content_length)
+                )
+            except ServiceError as err:
+                allowed = handler.errors if handler is not None else _STANDARD
+                declared = allowed.get(err.code)
+                if declared is None or not isinstance(err, declared):
+                    self._logger.error(
+                        "undeclared_error",
+                        exc_info=err,
+                        method=method,
+                        route=template,
+                        path=path,
+                        error_code=err.code,
+                    )
+                    error_type = type(err).__qualname__
+                    err = internal_error()
+                code = err.code
+                response = problem_response(
+                    err,
+                    instance=path,
+                    trace_id=trace_id,
+                    correlation_id=cid,
+                    headers=(
+                        [(b"allow", route.allow.encode("latin-1"))]
+                        if route is not None and isinstance(err, MethodNotAllowed)
+                        else None
+                    ),
+                )
+            except ClientDisconnected:
+                status = CLIENT_CLOSED
+                return
+            except Exception as exc:
+                self._logger.error(
+                    "unhandled_error", exc_info=exc, method=method, route=template, path=path
+                )
+                if span.is_recording():
+                    span.record_exception(exc)
+                error_type = type(exc).__qualname__
+                internal = internal_error()
+                code = internal.code
+                response = problem_response(
+                    internal, instance=path, trace_id=trace_id, correlation_id=cid
+                )
+            status = response.status
+            body = response.body
+            headers = [
+                (_CONTENT_TYPE, response.content_type),
+                (_CONTENT_LENGTH, str(len(body)).encode()),
+                (_CORRELATION, cid_bytes),
+            ]
+            if response.headers:
+                headers.extend(response.headers)
+            await send({"type": _START, "status": status, "headers": headers})
+            await send({"type": _BODY, "body": body})
+        finally:
+            correlation_id.reset(correlation_token)
+            detach(context_token)
+            seconds = perf_counter() - start
+            if span.is_recording():
+                _describe(span, scope, method, template, route is not None, status, user_agent)
+                if status >= 500:
+                    span.set_attribute("error.type", error_type or str(status))
+                    span.set_status(_ERROR)
+            span.end()
+            self._observe(known_method, template, status, seconds)
+            if self._logs is not None:
+                self._logs.request(
+                    trace_id=trace_id,
+                    span_id=format(span_context.span_id, "016x"),
+                    correlation_id=cid,
+                    method=method,
+                    route=template,
+                    path=path,
+                    status=status,
+                    seconds=seconds,
+                    code=code,
+                )
+
+
+def _describe(
+    span: Any,
+    scope: Scope,
+    method: str,
+    template: str,
+    matched: bool,
+    status: int,
+    user_agent: bytes | None,
+) -> None:
+    """Set the HTTP semantic-convention attributes on a recording server span."""
+    attributes: dict[str, Any] = {
+        "http.request.method": method if method in _KNOWN_METHODS else "_OTHER",
+        "url.path": scope["path"],
+        "url.scheme": scope.get("scheme", "http"),
+        "http.response.status_code": status,
+    }
+    if matched:
+        attributes["http.route"] = template
+    server = scope.get("server")
+    if server:
+        attributes["server.address"] = server[0]
+        if server[1] is not None:
+            attributes["server.port"] = server[1]
+    client = scope.get("client")
+    if client:
+        attributes["client.address"] = client[0]
+    if user_agent is not None:
+        attributes["user_agent.original"] = user_agent.decode("latin-1")
+    span.set_attributes(attributes)
