@@ -1,0 +1,370 @@
+"""The OpenAPI document of a contract: bindings, errors and accord's extensions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+import pytest
+from openapi_spec_validator import validate
+
+from accord import openapi
+from tests.unit.openapi.sample_contract import Catalog
+
+CORRELATION_PARAM = {"$ref": "#/components/parameters/CorrelationId"}
+IDEMPOTENCY_PARAM = {"$ref": "#/components/parameters/IdempotencyKey"}
+CORRELATION_HEADER = {"X-Correlation-ID": {"$ref": "#/components/headers/CorrelationId"}}
+
+
+@pytest.fixture(scope="module")
+def doc() -> dict[str, Any]:
+    return openapi.document(Catalog)
+
+
+def op(doc: dict[str, Any], path: str, method: str) -> dict[str, Any]:
+    result: dict[str, Any] = doc["paths"][path][method]
+    return result
+
+
+def problem_schema(doc: dict[str, Any], path: str, method: str, status: str) -> dict[str, Any]:
+    response = op(doc, path, method)["responses"][status]
+    assert list(response["content"]) == ["application/problem+json"]
+    schema: dict[str, Any] = response["content"]["application/problem+json"]["schema"]
+    return schema
+
+
+def validator(doc: dict[str, Any], schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
+    """A JSON Schema validator for one schema of the document, its $refs resolvable."""
+    root = {**schema, "components": doc["components"]}
+    return jsonschema.Draft202012Validator(root)
+
+
+def test_the_document_is_valid_openapi_3_1(doc: dict[str, Any]) -> None:
+    validate(doc)
+    assert doc["openapi"] == "3.1.0"
+
+
+def test_info_tags_and_service(doc: dict[str, Any]) -> None:
+    assert doc["info"] == {
+        "title": "Catalog",
+        "version": "2.3.1",
+        "description": "Books of a small library.",
+    }
+    assert doc["tags"] == [{"name": "catalog", "description": "Books of a small library."}]
+    assert doc["x-accord-service"] == {"name": "catalog", "version": "2.3.1", "major": 2}
+
+
+def test_every_operation_is_under_its_full_path(doc: dict[str, Any]) -> None:
+    found = {
+        (method, path): item["operationId"]
+        for path, methods in doc["paths"].items()
+        for method, item in methods.items()
+    }
+    assert found == {
+        ("get", "/v2/books/{book_id}"): "get_book",
+        ("get", "/v2/books"): "list_books",
+        ("post", "/v2/books"): "add_book",
+        ("put", "/v2/books/{book_id}"): "update_book",
+        ("post", "/v2/books/{book_id}/withdraw"): "withdraw_book",
+    }
+    for methods in doc["paths"].values():
+        for item in methods.values():
+            assert item["tags"] == ["catalog"]
+
+
+def test_path_parameter_is_required_and_keeps_its_constraints(doc: dict[str, Any]) -> None:
+    get_book = op(doc, "/v2/books/{book_id}", "get")
+    assert get_book["parameters"] == [
+        {
+            "name": "book_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 32},
+        },
+        CORRELATION_PARAM,
+    ]
+    assert "requestBody" not in get_book
+
+
+def test_query_parameters_defaults_and_lists(doc: dict[str, Any]) -> None:
+    params = op(doc, "/v2/books", "get")["parameters"]
+    assert params == [
+        {"name": "author", "in": "query", "required": True, "schema": {"type": "string"}},
+        {
+            "name": "genre",
+            "in": "query",
+            "required": False,
+            "schema": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/Genre"},
+                "default": [],
+            },
+            "style": "form",
+            "explode": True,
+        },
+        {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+        },
+        CORRELATION_PARAM,
+    ]
+    assert doc["components"]["schemas"]["Genre"]["enum"] == ["fiction", "history", "science"]
+
+
+def test_body_without_path_parameters_refers_to_the_request(doc: dict[str, Any]) -> None:
+    add_book = op(doc, "/v2/books", "post")
+    assert add_book["requestBody"] == {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AddBook"}}},
+    }
+    assert add_book["parameters"] == [IDEMPOTENCY_PARAM, CORRELATION_PARAM]
+    body = doc["components"]["schemas"]["AddBook"]
+    assert body["required"] == ["isbn", "title", "genre"]
+    assert body["properties"]["isbn"] == {"type": "string", "pattern": r"^\d{13}$"}
+    assert body["properties"]["copies"] == {"type": "integer", "minimum": 1, "default": 1}
+
+
+def test_body_with_path_parameters_leaves_them_out(doc: dict[str, Any]) -> None:
+    update = op(doc, "/v2/books/{book_id}", "put")
+    assert update["parameters"][0]["name"] == "book_id"
+    assert update["parameters"][0]["in"] == "path"
+    # every field of the body is optional, so the body may be left out
+    assert update["requestBody"] == {
+        "required": False,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/UpdateBookBody"}}
+        },
+    }
+    body = doc["components"]["schemas"]["UpdateBookBody"]
+    assert set(body["properties"]) == {"title", "copies"}
+    assert body.get("required", []) == []
+
+    withdraw = op(doc, "/v2/books/{book_id}/withdraw", "post")
+    assert withdraw["requestBody"]["required"] is True
+    assert doc["components"]["schemas"]["WithdrawBookBody"]["required"] == ["reason"]
+
+
+def test_summary_description_and_deprecation(doc: dict[str, Any]) -> None:
+    withdraw = op(doc, "/v2/books/{book_id}/withdraw", "post")
+    assert withdraw["summary"] == "Withdraw a book"
+    assert withdraw["description"].startswith("Takes a book out of circulation.")
+    assert withdraw["deprecated"] is True
+    get_book = op(doc, "/v2/books/{book_id}", "get")
+    assert get_book["summary"] == "Get book"
+    assert "deprecated" not in get_book
+    assert "description" not in get_book
+
+
+def test_success_response(doc: dict[str, Any]) -> None:
+    responses = op(doc, "/v2/books", "post")["responses"]
+    assert responses["201"] == {
+        "description": "Created",
+        "headers": CORRELATION_HEADER,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Book"}}},
+    }
+    assert "200" not in responses
+
+
+def test_each_operation_answers_its_errors_and_the_standard_ones(doc: dict[str, Any]) -> None:
+    statuses = {
+        (method, path): sorted(item["responses"])
+        for path, methods in doc["paths"].items()
+        for method, item in methods.items()
+    }
+    assert statuses == {
+        ("get", "/v2/books/{book_id}"): ["200", "404", "422", "500", "503"],
+        ("get", "/v2/books"): ["200", "422", "500", "503"],
+        ("post", "/v2/books"): ["201", "409", "413", "415", "422", "500", "503"],
+        ("put", "/v2/books/{book_id}"): ["200", "404", "413", "415", "422", "500", "503"],
+        ("post", "/v2/books/{book_id}/withdraw"): [
+            "200",
+            "404",
+            "413",
+            "415",
+            "422",
+            "500",
+            "503",
+        ],
+    }
+    for methods in doc["paths"].values():
+        for item in methods.values():
+            for response in item["responses"].values():
+                assert response["headers"] == CORRELATION_HEADER
+
+
+def test_errors_sharing_a_status_fold_into_one_response(doc: dict[str, Any]) -> None:
+    schema = problem_schema(doc, "/v2/books", "post", "409")
+    base, own = schema["allOf"]
+    assert base == {"$ref": "#/components/schemas/Problem"}
+    assert own["properties"]["code"] == {
+        "type": "string",
+        "enum": ["catalog.duplicate_isbn", "catalog.shelf_full"],
+    }
+    assert own["required"] == ["code"]
+    assert own["properties"]["isbn"] == {
+        "type": "string",
+        "description": "Sent with code `catalog.duplicate_isbn`.",
+    }
+    assert own["properties"]["capacity"] == {
+        "type": "integer",
+        "description": "Sent with code `catalog.shelf_full`.",
+    }
+    assert set(own["properties"]) == {"code", "isbn", "book_id", "shelf", "capacity"}
+    response = op(doc, "/v2/books", "post")["responses"]["409"]
+    assert response["description"] == (
+        "A book with this ISBN is already catalogued; The shelf is full"
+    )
+
+
+def test_declared_and_standard_errors_share_a_response(doc: dict[str, Any]) -> None:
+    not_found = problem_schema(doc, "/v2/books/{book_id}", "get", "404")
+    assert not_found["allOf"][1]["properties"]["code"]["enum"] == [
+        "catalog.book_not_found",
+        "not_found",
+    ]
+    unavailable = problem_schema(doc, "/v2/books", "get", "503")
+    assert unavailable["allOf"][1]["properties"]["code"]["enum"] == [
+        "catalog.read_only",
+        "unavailable",
+    ]
+
+
+def test_a_single_typed_error_keeps_its_info_required(doc: dict[str, Any]) -> None:
+    schema = problem_schema(doc, "/v2/books", "get", "422")
+    own = schema["allOf"][1]
+    assert own["properties"]["code"]["enum"] == ["validation_failed"]
+    assert own["required"] == ["code", "errors"]
+    assert own["properties"]["errors"] == {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/FieldError"},
+    }
+
+
+def test_problem_documents_validate_against_the_responses(doc: dict[str, Any]) -> None:
+    problem = {
+        "type": "urn:accord:problem:catalog.shelf_full",
+        "title": "The shelf is full",
+        "status": 409,
+        "detail": "shelf A holds 3 books",
+        "instance": "/v2/books",
+        "code": "catalog.shelf_full",
+        "trace_id": "0af7651916cd43dd8448eb211c80319c",
+        "correlation_id": "c-1",
+        "shelf": "A",
+        "capacity": 3,
+    }
+    conflict = validator(doc, problem_schema(doc, "/v2/books", "post", "409"))
+    conflict.validate(problem)
+    assert not conflict.is_valid({**problem, "code": "catalog.book_not_found"})
+    assert not conflict.is_valid({**problem, "capacity": "three"})
+    assert not conflict.is_valid({k: v for k, v in problem.items() if k != "title"})
+
+    invalid = validator(doc, problem_schema(doc, "/v2/books", "get", "422"))
+    failed = {
+        **problem,
+        "status": 422,
+        "code": "validation_failed",
+        "errors": [{"path": "$.limit", "message": "Expected `int`, got `str`"}],
+    }
+    invalid.validate(failed)
+    assert not invalid.is_valid({**failed, "errors": [{"path": "$.limit"}]})
+
+
+def test_problem_component(doc: dict[str, Any]) -> None:
+    problem = doc["components"]["schemas"]["Problem"]
+    assert set(problem["properties"]) == {
+        "type",
+        "title",
+        "status",
+        "detail",
+        "instance",
+        "code",
+        "trace_id",
+        "correlation_id",
+    }
+    assert problem["properties"]["type"]["format"] == "uri-reference"
+    assert problem["properties"]["status"]["type"] == "integer"
+    assert "code" in problem["required"]
+
+
+def test_accord_extensions_per_operation(doc: dict[str, Any]) -> None:
+    add_book = op(doc, "/v2/books", "post")
+    assert add_book["x-accord-idempotency"] == "requires_key"
+    assert add_book["x-accord-timeout"] == 5.0
+    assert add_book["x-accord-scopes"] == ["catalog:write", "catalog:admin"]
+    assert add_book["x-accord-retryable-codes"] == ["catalog.read_only", "unavailable"]
+    assert add_book["x-accord-errors"] == [
+        "catalog.duplicate_isbn",
+        "catalog.shelf_full",
+        "payload_too_large",
+        "unsupported_media_type",
+        "validation_failed",
+        "internal",
+        "catalog.read_only",
+        "unavailable",
+    ]
+    get_book = op(doc, "/v2/books/{book_id}", "get")
+    assert get_book["x-accord-idempotency"] == "read_only"
+    assert get_book["x-accord-timeout"] == 1.5
+    assert set(get_book["x-accord-errors"]) == {
+        "catalog.book_not_found",
+        "not_found",
+        "validation_failed",
+        "internal",
+        "catalog.read_only",
+        "unavailable",
+    }
+    assert op(doc, "/v2/books/{book_id}", "put")["x-accord-idempotency"] == "idempotent"
+
+
+def test_error_catalogue(doc: dict[str, Any]) -> None:
+    errors = doc["x-accord-errors"]
+    assert list(errors) == sorted(errors)
+    assert errors["catalog.shelf_full"] == {
+        "status": 409,
+        "title": "The shelf is full",
+        "retryable": False,
+        "info": "#/components/schemas/ShelfFullInfo",
+    }
+    assert errors["catalog.read_only"] == {
+        "status": 503,
+        "title": "The catalogue is read-only for maintenance",
+        "retryable": True,
+    }
+    assert errors["unavailable"]["retryable"] is True
+    assert errors["validation_failed"]["info"] == "#/components/schemas/ValidationDetails"
+    assert {"bad_request", "not_found", "internal", "deadline_exceeded"} <= set(errors)
+
+
+def test_shared_header_components(doc: dict[str, Any]) -> None:
+    params = doc["components"]["parameters"]
+    assert params["CorrelationId"]["name"] == "X-Correlation-ID"
+    assert params["CorrelationId"]["in"] == "header"
+    assert params["CorrelationId"]["required"] is False
+    assert params["IdempotencyKey"]["name"] == "Idempotency-Key"
+    assert params["IdempotencyKey"]["required"] is True
+    assert doc["components"]["headers"]["CorrelationId"]["schema"] == {"type": "string"}
+
+
+def test_every_reference_resolves(doc: dict[str, Any]) -> None:
+    refs: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("$ref"), str):
+                refs.append(node["$ref"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(doc)
+    assert refs
+    for ref in refs:
+        target: Any = doc
+        for part in ref.removeprefix("#/").split("/"):
+            assert part in target, f"{ref} does not resolve"
+            target = target[part]
