@@ -1,0 +1,1 @@
+"""The orders use cases and the ports they run on."""

@@ -1,0 +1,122 @@
+"""The ports orders' use cases need: storage, a unit of work, and the stock and payments.
+
+The gateways speak the orders domain's vocabulary: they raise its exceptions
+(``UnknownSku``, ``OutOfStock``, ``PaymentDeclined``, ``DependencyUnavailable``,
+``DependencyFailed``), never another service's errors or a transport's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from shop.orders.domain.holds import PaymentHold, StockHold
+from shop.orders.domain.model import Order, RequestedItem
+
+__all__ = [
+    "Clock",
+    "ConcurrencyConflict",
+    "IdFactory",
+    "OrderRepository",
+    "PaymentGateway",
+    "StockGateway",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+]
+
+
+class ConcurrencyConflict(Exception):
+    """Another transaction changed or created the same record first; the work may be retried."""
+
+
+class OrderRepository(Protocol):
+    """Orders, read and written inside a unit of work."""
+
+    async def add(self, order: Order) -> None:
+        """Store a new order with its lines."""
+        ...
+
+    async def get(self, order_id: str) -> Order | None:
+        """The order with this id, or None."""
+        ...
+
+    async def save(self, order: Order) -> None:
+        """Persist a changed order and bump its ``version``.
+
+        Raises :class:`ConcurrencyConflict` when the stored version is no longer the
+        one this order was read at.
+        """
+        ...
+
+    async def list_for_customer(self, customer_id: str, limit: int) -> list[Order]:
+        """The customer's newest ``limit`` orders, newest first."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: ``async with uow: ...; await uow.commit()``.
+
+    Leaving the block without committing rolls everything back.
+    """
+
+    @property
+    def orders(self) -> OrderRepository:
+        """The orders, in this transaction."""
+        ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None:
+        """Make this transaction's changes durable."""
+        ...
+
+
+class StockGateway(Protocol):
+    """The stock, as orders sees it."""
+
+    async def reserve(self, order_id: str, items: Sequence[RequestedItem]) -> StockHold:
+        """Hold every item for the order, all or nothing, priced."""
+        ...
+
+    async def commit(self, reservation_id: str) -> None:
+        """Turn the held stock into sold stock (doing it twice is harmless)."""
+        ...
+
+    async def release(self, reservation_id: str) -> None:
+        """Give the held stock back (doing it twice is harmless)."""
+        ...
+
+
+class PaymentGateway(Protocol):
+    """Card payments, as orders sees them."""
+
+    async def authorize(
+        self, order_id: str, amount_cents: int, currency: str, card_token: str
+    ) -> PaymentHold:
+        """Hold the amount on the card."""
+        ...
+
+    async def capture(self, authorization_id: str) -> None:
+        """Take the held amount (doing it twice is harmless)."""
+        ...
+
+    async def void(self, authorization_id: str) -> None:
+        """Let the held amount go (doing it twice is harmless)."""
+        ...
+
+
+#: Opens a fresh unit of work.
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+#: The current time, timezone-aware.
+Clock = Callable[[], datetime]
+#: A new unique id.
+IdFactory = Callable[[], str]

@@ -1,0 +1,31 @@
+"""What the other services hold for an order, in the orders domain's words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["PaymentHold", "PricedLine", "StockHold"]
+
+
+@dataclass(frozen=True, slots=True)
+class PricedLine:
+    """A SKU, a quantity and the unit price the stock holds it at (in cents)."""
+
+    sku: str
+    quantity: int
+    unit_price_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class StockHold:
+    """Stock reserved for an order, priced line by line."""
+
+    reservation_id: str
+    lines: tuple[PricedLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentHold:
+    """An amount authorized on the customer's card for an order."""
+
+    authorization_id: str
