@@ -28,9 +28,9 @@ async def client(
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
         yield http, variant.paths()
-    shutdown = getattr(app, "shutdown", None)
-    if callable(shutdown):
-        shutdown()
+    telemetry = getattr(app, "telemetry", None)
+    if telemetry is not None:
+        telemetry.shutdown()
 
 
 @pytest.mark.anyio
