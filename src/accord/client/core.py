@@ -202,7 +202,7 @@ class ClientCore:
             except Exception as exc:
                 record_failure(span, exc, status)
                 telemetry.logger.warning(
-                    "client call failed",
+                    "client_call_failed",
                     operation=operation_label(op),
                     status=status,
                     code=failure_code(exc),

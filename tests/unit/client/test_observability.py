@@ -210,7 +210,7 @@ async def test_a_failed_call_logs_one_warning(
             await c.place(ORDER)
     assert len(logger.records) == 1
     level, event, fields = logger.records[0]
-    assert (level, event) == ("warning", "client call failed")
+    assert (level, event) == ("warning", "client_call_failed")
     assert fields["operation"] == "catalog.place"
     assert fields["status"] == 409
     assert fields["code"] == "catalog.out_of_stock"
