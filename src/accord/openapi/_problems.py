@@ -79,11 +79,12 @@ def problem_schema() -> dict[str, Any]:
             },
             "code": {"type": "string", "description": "Stable error code."},
             "trace_id": {
-                "type": ["string", "null"],
-                "description": "W3C trace id of the request (32 hex digits).",
+                "type": "string",
+                "pattern": "^[0-9a-f]{32}$",
+                "description": "W3C trace id of the request.",
             },
             "correlation_id": {
-                "type": ["string", "null"],
+                "type": "string",
                 "description": "The request's `X-Correlation-ID`.",
             },
         },
