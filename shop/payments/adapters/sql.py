@@ -16,9 +16,8 @@ from typing import Any, Self
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from accord.sql import is_conflict
+from accord.sql import Connection, Engine, is_conflict
 from shop.payments.application.ports import ConcurrencyConflict, UnitOfWorkFactory
 from shop.payments.domain.model import Authorization, AuthorizationStatus, Money
 
@@ -80,7 +79,7 @@ def _from_row(row: Any) -> Authorization:
 class SqlAuthorizationRepository:
     """The ``AuthorizationRepository`` port on one open connection."""
 
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
     async def add(self, authorization: Authorization) -> None:
@@ -111,7 +110,7 @@ class SqlAuthorizationRepository:
         """Write the new status if nobody changed the row since it was read."""
         seen = authorization.version
         async with _conflicts_reported():
-            result = await self._connection.execute(
+            touched = await self._connection.affected(
                 authorizations.update()
                 .where(
                     authorizations.c.authorization_id == authorization.authorization_id,
@@ -119,7 +118,7 @@ class SqlAuthorizationRepository:
                 )
                 .values(status=authorization.status.value, version=seen + 1)
             )
-        if result.rowcount != 1:
+        if touched != 1:
             raise ConcurrencyConflict(
                 f"authorization {authorization.authorization_id!r} changed since version {seen}"
             )
@@ -137,9 +136,9 @@ class SqlUnitOfWork:
 
     authorizations: SqlAuthorizationRepository
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._connection: AsyncConnection | None = None
+        self._connection: Connection | None = None
 
     async def __aenter__(self) -> Self:
         self._connection = await self._engine.connect()
@@ -169,6 +168,6 @@ class SqlUnitOfWork:
             await self._connection.commit()
 
 
-def unit_of_work(engine: AsyncEngine) -> UnitOfWorkFactory:
+def unit_of_work(engine: Engine) -> UnitOfWorkFactory:
     """A factory of units of work on ``engine``."""
     return lambda: SqlUnitOfWork(engine)

@@ -1,0 +1,54 @@
+"""How a failed call to another service reads in the orders domain.
+
+One rule for every dependency, applied after the caller has translated the errors its
+contract declares (``OutOfStock``, ``CardDeclined`` …):
+
+=================================================  ==========================
+what the client raised                             domain error
+=================================================  ==========================
+no answer (``TransportError``, ``Timeout``)        ``DependencyUnavailable``
+a 5xx (declared, standard or not declared)         ``DependencyUnavailable``
+a 429                                              ``DependencyUnavailable``
+any other error answer or a response that breaks   ``DependencyFailed``
+the contract
+=================================================  ==========================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from accord.errors import ClientError, RemoteError, ServiceError, UnexpectedResponse
+from shop.orders.domain.exceptions import DependencyFailed, DependencyUnavailable
+
+__all__ = ["dependency_errors"]
+
+
+@contextmanager
+def dependency_errors(
+    dependency: str, *, declared: tuple[type[ServiceError[Any]], ...] = ()
+) -> Iterator[None]:
+    """Turn the accord client errors raised inside the block into domain errors.
+
+    Errors in ``declared`` pass through untouched, for the caller to translate.
+    """
+    try:
+        yield
+    except ServiceError as exc:
+        if isinstance(exc, declared):
+            raise
+        if exc.status >= 500 or exc.status == 429:
+            raise DependencyUnavailable(dependency, f"{exc.code}: {exc.detail}") from exc
+        raise DependencyFailed(dependency, f"{exc.code}: {exc.detail}") from exc
+    except RemoteError as exc:
+        if exc.status >= 500 or exc.retryable:
+            raise DependencyUnavailable(dependency, str(exc)) from exc
+        raise DependencyFailed(dependency, str(exc)) from exc
+    except UnexpectedResponse as exc:
+        if exc.status is not None and exc.status >= 500:
+            raise DependencyUnavailable(dependency, str(exc)) from exc
+        raise DependencyFailed(dependency, str(exc)) from exc
+    except ClientError as exc:  # TransportError, Timeout: no answer at all
+        raise DependencyUnavailable(dependency, str(exc)) from exc

@@ -1,0 +1,73 @@
+"""The ``StockGateway`` port, spoken to the inventory service through its typed client."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from shop.inventory.contract import (
+    Inventory,
+    ReservationRef,
+    ReserveItem,
+    ReserveStock,
+)
+from shop.inventory.contract import (
+    OutOfStock as InventoryOutOfStock,
+)
+from shop.inventory.contract import (
+    UnknownSku as InventoryUnknownSku,
+)
+from shop.orders.adapters.dependencies import dependency_errors
+from shop.orders.domain.exceptions import OutOfStock, UnknownSku
+from shop.orders.domain.holds import PricedLine, StockHold
+from shop.orders.domain.model import RequestedItem
+
+__all__ = ["InventoryGateway"]
+
+_NAME = "inventory"
+
+
+class InventoryGateway:
+    """Reserve, commit and release stock for orders.
+
+    The reservation's idempotency key is derived from the order id, so sending it again
+    (after a lost answer) cannot hold stock twice.
+    """
+
+    def __init__(self, client: Inventory) -> None:
+        self._client = client
+
+    async def reserve(self, order_id: str, items: Sequence[RequestedItem]) -> StockHold:
+        """Hold every item, all or nothing; ``UnknownSku``/``OutOfStock`` otherwise."""
+        request = ReserveStock(
+            order_id=order_id,
+            items=[ReserveItem(sku=item.sku, quantity=item.quantity) for item in items],
+        )
+        try:
+            with dependency_errors(_NAME, declared=(InventoryUnknownSku, InventoryOutOfStock)):
+                reservation = await self._client.reserve(
+                    request, idempotency_key=f"{order_id}:reserve"
+                )
+        except InventoryUnknownSku as exc:
+            raise UnknownSku(exc.info.sku if exc.info else "?") from exc
+        except InventoryOutOfStock as exc:
+            info = exc.info
+            if info is None:
+                raise OutOfStock("?", 0, 0) from exc
+            raise OutOfStock(info.sku, info.requested, info.available) from exc
+        return StockHold(
+            reservation_id=reservation.reservation_id,
+            lines=tuple(
+                PricedLine(line.sku, line.quantity, line.unit_price_cents)
+                for line in reservation.lines
+            ),
+        )
+
+    async def commit(self, reservation_id: str) -> None:
+        """Turn the held stock into sold stock."""
+        with dependency_errors(_NAME):
+            await self._client.commit(ReservationRef(reservation_id=reservation_id))
+
+    async def release(self, reservation_id: str) -> None:
+        """Give the held stock back."""
+        with dependency_errors(_NAME):
+            await self._client.release(ReservationRef(reservation_id=reservation_id))

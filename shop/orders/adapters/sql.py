@@ -1,0 +1,241 @@
+"""Orders and their lines in SQL (SQLAlchemy Core), on SQLite or PostgreSQL.
+
+The tables are described here for queries only; they are created and changed by the
+migrations in ``migrations/``. Every write of an existing order is an
+``UPDATE … WHERE version = :seen``: a row not touched means a concurrent transaction
+won, and is reported as :class:`ConcurrencyConflict`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+
+from accord.sql import Connection, Engine, is_conflict
+from shop.orders.application.ports import ConcurrencyConflict, UnitOfWorkFactory
+from shop.orders.domain.model import Order, OrderLine, OrderStatus
+
+__all__ = [
+    "VERSION_TABLE",
+    "SqlOrderRepository",
+    "SqlUnitOfWork",
+    "metadata",
+    "order_lines",
+    "orders",
+    "unit_of_work",
+]
+
+#: Alembic's version table for orders, so services may share one database.
+VERSION_TABLE = "orders_alembic_version"
+
+metadata = sa.MetaData()
+
+orders = sa.Table(
+    "orders_orders",
+    metadata,
+    sa.Column("order_id", sa.String(64), primary_key=True),
+    sa.Column("customer_id", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("total_cents", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("note", sa.String(500)),
+    sa.Column("reservation_id", sa.String(64)),
+    sa.Column("authorization_id", sa.String(64)),
+    sa.Column("rejection", sa.String(64)),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+order_lines = sa.Table(
+    "orders_lines",
+    metadata,
+    sa.Column("order_id", sa.String(64), sa.ForeignKey("orders_orders.order_id"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("sku", sa.String(64), nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("unit_price_cents", sa.BigInteger),
+)
+
+
+@asynccontextmanager
+async def _conflicts_reported() -> AsyncIterator[None]:
+    try:
+        yield
+    except DBAPIError as exc:
+        if is_conflict(exc):
+            raise ConcurrencyConflict(str(exc.orig)) from exc
+        raise
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything stored is UTC.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _order(row: Any, lines: Sequence[Any]) -> Order:
+    return Order(
+        order_id=row.order_id,
+        customer_id=row.customer_id,
+        lines=tuple(
+            OrderLine(
+                line.sku,
+                line.quantity,
+                None if line.unit_price_cents is None else int(line.unit_price_cents),
+            )
+            for line in lines
+        ),
+        currency=row.currency,
+        created_at=_utc(row.created_at),
+        note=row.note,
+        status=OrderStatus(row.status),
+        reservation_id=row.reservation_id,
+        authorization_id=row.authorization_id,
+        rejection=row.rejection,
+        version=row.version,
+    )
+
+
+def _line_rows(order: Order) -> list[dict[str, Any]]:
+    return [
+        {
+            "order_id": order.order_id,
+            "position": position,
+            "sku": line.sku,
+            "quantity": line.quantity,
+            "unit_price_cents": line.unit_price_cents,
+        }
+        for position, line in enumerate(order.lines)
+    ]
+
+
+class SqlOrderRepository:
+    """The ``OrderRepository`` port on one open connection."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    async def add(self, order: Order) -> None:
+        """Insert a new order and its lines; a taken id is a ConcurrencyConflict."""
+        async with _conflicts_reported():
+            await self._connection.execute(
+                orders.insert().values(
+                    order_id=order.order_id,
+                    customer_id=order.customer_id,
+                    status=order.status.value,
+                    currency=order.currency,
+                    total_cents=order.total_cents,
+                    created_at=order.created_at.astimezone(UTC),
+                    note=order.note,
+                    reservation_id=order.reservation_id,
+                    authorization_id=order.authorization_id,
+                    rejection=order.rejection,
+                    version=order.version,
+                )
+            )
+            await self._connection.execute(order_lines.insert(), _line_rows(order))
+
+    async def get(self, order_id: str) -> Order | None:
+        """The order with this id and its lines, or None."""
+        found = await self._load(orders.c.order_id == order_id, limit=1)
+        return found[0] if found else None
+
+    async def list_for_customer(self, customer_id: str, limit: int) -> list[Order]:
+        """The customer's newest ``limit`` orders, newest first."""
+        return await self._load(orders.c.customer_id == customer_id, limit=limit)
+
+    async def save(self, order: Order) -> None:
+        """Write the order's new state if nobody changed it since it was read."""
+        seen = order.version
+        async with _conflicts_reported():
+            touched = await self._connection.affected(
+                orders.update()
+                .where(orders.c.order_id == order.order_id, orders.c.version == seen)
+                .values(
+                    status=order.status.value,
+                    total_cents=order.total_cents,
+                    reservation_id=order.reservation_id,
+                    authorization_id=order.authorization_id,
+                    rejection=order.rejection,
+                    version=seen + 1,
+                )
+            )
+            if touched != 1:
+                raise ConcurrencyConflict(f"order {order.order_id!r} changed since version {seen}")
+            await self._connection.execute(
+                order_lines.delete().where(order_lines.c.order_id == order.order_id)
+            )
+            await self._connection.execute(order_lines.insert(), _line_rows(order))
+        order.version = seen + 1
+
+    async def _load(self, condition: sa.ColumnElement[bool], *, limit: int) -> list[Order]:
+        async with _conflicts_reported():
+            heads = (
+                await self._connection.execute(
+                    sa.select(orders)
+                    .where(condition)
+                    .order_by(orders.c.created_at.desc(), orders.c.order_id.desc())
+                    .limit(limit)
+                )
+            ).all()
+            if not heads:
+                return []
+            ids = [row.order_id for row in heads]
+            lines = (
+                await self._connection.execute(
+                    sa.select(order_lines)
+                    .where(order_lines.c.order_id.in_(ids))
+                    .order_by(order_lines.c.order_id, order_lines.c.position)
+                )
+            ).all()
+        by_order: dict[str, list[Any]] = {oid: [] for oid in ids}
+        for line in lines:
+            by_order[line.order_id].append(line)
+        return [_order(row, by_order[row.order_id]) for row in heads]
+
+
+class SqlUnitOfWork:
+    """One transaction on ``engine``; rolled back unless :meth:`commit` is called."""
+
+    orders: SqlOrderRepository
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: Connection | None = None
+
+    async def __aenter__(self) -> Self:
+        self._connection = await self._engine.connect()
+        self.orders = SqlOrderRepository(self._connection)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            if connection.in_transaction():
+                await connection.rollback()
+        finally:
+            await connection.close()
+
+    async def commit(self) -> None:
+        """Commit; a write lost to a concurrent transaction is a ConcurrencyConflict."""
+        if self._connection is None:
+            raise RuntimeError("commit() outside 'async with'")
+        async with _conflicts_reported():
+            await self._connection.commit()
+
+
+def unit_of_work(engine: Engine) -> UnitOfWorkFactory:
+    """A factory of units of work on ``engine``."""
+    return lambda: SqlUnitOfWork(engine)
