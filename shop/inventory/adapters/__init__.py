@@ -1,0 +1,1 @@
+"""Inventory's adapters: SQL storage and its migrations."""

@@ -1,0 +1,283 @@
+"""SKUs and reservations in SQL (SQLAlchemy Core), on SQLite or PostgreSQL.
+
+The tables are described here for queries only; the migrations in ``migrations/``
+create and change them. Every write of an existing row is an
+``UPDATE … WHERE version = :seen``: a row not touched means a concurrent transaction
+won, and is reported as :class:`ConcurrencyConflict`, as are the database errors that
+mean the same (:func:`accord.sql.is_conflict`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+
+from accord.sql import Connection, Engine, is_conflict
+from shop.inventory.application.ports import ConcurrencyConflict, UnitOfWorkFactory
+from shop.inventory.domain.model import Reservation, ReservationLine, ReservationStatus, Sku
+
+__all__ = [
+    "MIGRATIONS",
+    "VERSION_TABLE",
+    "SqlReservationRepository",
+    "SqlSkuRepository",
+    "SqlUnitOfWork",
+    "lines",
+    "metadata",
+    "reservations",
+    "skus",
+    "unit_of_work",
+]
+
+#: Inventory's Alembic migrations.
+MIGRATIONS = Path(__file__).parent / "migrations"
+#: Alembic's version table for inventory, so services may share one database.
+VERSION_TABLE = "inventory_alembic_version"
+
+metadata = sa.MetaData()
+
+skus = sa.Table(
+    "inventory_skus",
+    metadata,
+    sa.Column("code", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("unit_price_cents", sa.BigInteger, nullable=False),
+    sa.Column("available", sa.BigInteger, nullable=False),
+    sa.Column("reserved", sa.BigInteger, nullable=False),
+    sa.Column("sold", sa.BigInteger, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+reservations = sa.Table(
+    "inventory_reservations",
+    metadata,
+    sa.Column("reservation_id", sa.String(64), primary_key=True),
+    sa.Column("order_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+)
+
+lines = sa.Table(
+    "inventory_reservation_lines",
+    metadata,
+    sa.Column("reservation_id", sa.String(64), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("sku", sa.String(64), nullable=False),
+    sa.Column("quantity", sa.BigInteger, nullable=False),
+    sa.Column("unit_price_cents", sa.BigInteger, nullable=False),
+)
+
+
+@asynccontextmanager
+async def _conflicts_reported() -> AsyncIterator[None]:
+    try:
+        yield
+    except DBAPIError as exc:
+        if is_conflict(exc):
+            raise ConcurrencyConflict(str(exc.orig)) from exc
+        raise
+
+
+def _sku(row: Any) -> Sku:
+    return Sku(
+        code=row.code,
+        name=row.name,
+        unit_price_cents=int(row.unit_price_cents),
+        available=int(row.available),
+        reserved=int(row.reserved),
+        sold=int(row.sold),
+        version=int(row.version),
+    )
+
+
+class SqlSkuRepository:
+    """The ``SkuRepository`` port on one open connection."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    async def add(self, sku: Sku) -> None:
+        """Insert a new SKU; a code already taken is a ConcurrencyConflict."""
+        async with _conflicts_reported():
+            await self._connection.execute(
+                skus.insert().values(
+                    code=sku.code,
+                    name=sku.name,
+                    unit_price_cents=sku.unit_price_cents,
+                    available=sku.available,
+                    reserved=sku.reserved,
+                    sold=sku.sold,
+                    version=sku.version,
+                )
+            )
+
+    async def get(self, code: str) -> Sku | None:
+        """The SKU with this code, or None."""
+        async with _conflicts_reported():
+            row = (await self._connection.execute(skus.select().where(skus.c.code == code))).first()
+        return None if row is None else _sku(row)
+
+    async def get_many(self, codes: Iterable[str]) -> dict[str, Sku]:
+        """The SKUs with these codes that exist, by code."""
+        wanted = sorted(set(codes))
+        if not wanted:
+            return {}
+        async with _conflicts_reported():
+            result = await self._connection.execute(skus.select().where(skus.c.code.in_(wanted)))
+        return {row.code: _sku(row) for row in result}
+
+    async def list(self, limit: int) -> list[Sku]:
+        """Up to ``limit`` SKUs, ordered by code."""
+        async with _conflicts_reported():
+            result = await self._connection.execute(
+                skus.select().order_by(skus.c.code).limit(limit)
+            )
+        return [_sku(row) for row in result]
+
+    async def count(self) -> int:
+        """How many SKUs there are."""
+        async with _conflicts_reported():
+            found = await self._connection.scalar(sa.select(sa.func.count()).select_from(skus))
+        return int(found or 0)
+
+    async def save(self, sku: Sku) -> None:
+        """Write the new stock if nobody changed the row since it was read."""
+        seen = sku.version
+        async with _conflicts_reported():
+            touched = await self._connection.affected(
+                skus.update()
+                .where(skus.c.code == sku.code, skus.c.version == seen)
+                .values(
+                    available=sku.available,
+                    reserved=sku.reserved,
+                    sold=sku.sold,
+                    version=seen + 1,
+                )
+            )
+        if touched != 1:
+            raise ConcurrencyConflict(f"SKU {sku.code!r} changed since version {seen}")
+        sku.version = seen + 1
+
+
+class SqlReservationRepository:
+    """The ``ReservationRepository`` port on one open connection."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    async def add(self, reservation: Reservation) -> None:
+        """Insert a reservation and its lines; an order already reserved is a conflict."""
+        async with _conflicts_reported():
+            await self._connection.execute(
+                reservations.insert().values(
+                    reservation_id=reservation.reservation_id,
+                    order_id=reservation.order_id,
+                    status=reservation.status.value,
+                    version=reservation.version,
+                )
+            )
+            await self._connection.execute(
+                lines.insert(),
+                [
+                    {
+                        "reservation_id": reservation.reservation_id,
+                        "position": position,
+                        "sku": line.sku,
+                        "quantity": line.quantity,
+                        "unit_price_cents": line.unit_price_cents,
+                    }
+                    for position, line in enumerate(reservation.lines)
+                ],
+            )
+
+    async def get(self, reservation_id: str) -> Reservation | None:
+        """The reservation with this id, or None."""
+        return await self._one(reservations.c.reservation_id == reservation_id)
+
+    async def get_for_order(self, order_id: str) -> Reservation | None:
+        """The reservation made for this order, or None."""
+        return await self._one(reservations.c.order_id == order_id)
+
+    async def save(self, reservation: Reservation) -> None:
+        """Write the new status if nobody changed the row since it was read."""
+        seen = reservation.version
+        async with _conflicts_reported():
+            touched = await self._connection.affected(
+                reservations.update()
+                .where(
+                    reservations.c.reservation_id == reservation.reservation_id,
+                    reservations.c.version == seen,
+                )
+                .values(status=reservation.status.value, version=seen + 1)
+            )
+        if touched != 1:
+            raise ConcurrencyConflict(
+                f"reservation {reservation.reservation_id!r} changed since version {seen}"
+            )
+        reservation.version = seen + 1
+
+    async def _one(self, condition: sa.ColumnElement[bool]) -> Reservation | None:
+        async with _conflicts_reported():
+            head = (await self._connection.execute(reservations.select().where(condition))).first()
+            if head is None:
+                return None
+            rows = await self._connection.execute(
+                lines.select()
+                .where(lines.c.reservation_id == head.reservation_id)
+                .order_by(lines.c.position)
+            )
+        return Reservation(
+            reservation_id=head.reservation_id,
+            order_id=head.order_id,
+            lines=tuple(
+                ReservationLine(row.sku, int(row.quantity), int(row.unit_price_cents))
+                for row in rows
+            ),
+            status=ReservationStatus(head.status),
+            version=int(head.version),
+        )
+
+
+class SqlUnitOfWork:
+    """One transaction on ``engine``; rolled back unless :meth:`commit` is called."""
+
+    skus: SqlSkuRepository
+    reservations: SqlReservationRepository
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: Connection | None = None
+
+    async def __aenter__(self) -> Self:
+        self._connection = await self._engine.connect()
+        self.skus = SqlSkuRepository(self._connection)
+        self.reservations = SqlReservationRepository(self._connection)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await connection.close()  # rolls back whatever was not committed
+
+    async def commit(self) -> None:
+        """Commit; a write lost to a concurrent transaction is a ConcurrencyConflict."""
+        if self._connection is None:
+            raise RuntimeError("commit() outside 'async with'")
+        async with _conflicts_reported():
+            await self._connection.commit()
+
+
+def unit_of_work(engine: Engine) -> UnitOfWorkFactory:
+    """A factory of units of work on ``engine``."""
+    return lambda: SqlUnitOfWork(engine)

@@ -1,0 +1,203 @@
+"""Inventory's use cases: stock, restock, and reservations held, committed or released.
+
+Every state change is read-decide-write under optimistic concurrency: when a concurrent
+request wins the race (:class:`ConcurrencyConflict`), the use case waits a little, reads
+again and decides again, a bounded number of times. So however many requests race for
+the last units, each sees stock that is really there, and none takes more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import TypeVar
+
+from shop.inventory.application.catalogue import CatalogueItem
+from shop.inventory.application.ports import (
+    ConcurrencyConflict,
+    IdFactory,
+    Pause,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from shop.inventory.domain.exceptions import (
+    ReservationNotFound,
+    UnknownSku,
+)
+from shop.inventory.domain.model import Reservation, Sku, reserve
+
+__all__ = [
+    "DEFAULT_ATTEMPTS",
+    "InventoryService",
+    "jittered_pause",
+    "new_reservation_id",
+]
+
+#: How many times a use case tries when concurrent requests keep winning the race.
+DEFAULT_ATTEMPTS = 30
+
+T = TypeVar("T")
+
+
+def new_reservation_id() -> str:
+    """A fresh, unguessable reservation id."""
+    return "res_" + uuid.uuid4().hex
+
+
+async def jittered_pause(attempt: int) -> None:
+    """Sleep a random time that grows with ``attempt`` (at most 50 ms), to spread retries."""
+    await asyncio.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))
+
+
+class InventoryService:
+    """The inventory use cases, run on the ports they are given."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        *,
+        new_id: IdFactory = new_reservation_id,
+        attempts: int = DEFAULT_ATTEMPTS,
+        pause: Pause = jittered_pause,
+    ) -> None:
+        if attempts < 1:
+            raise ValueError("attempts must be at least 1")
+        self._uow = uow
+        self._new_id = new_id
+        self._attempts = attempts
+        self._pause = pause
+
+    # -- stock ---------------------------------------------------------------------------
+
+    async def list_stock(self, limit: int = 100) -> list[Sku]:
+        """Up to ``limit`` SKUs, ordered by code."""
+        async with self._uow() as uow:
+            return await uow.skus.list(limit)
+
+    async def get_stock(self, code: str) -> Sku:
+        """The SKU with this code; :class:`UnknownSku` otherwise."""
+        async with self._uow() as uow:
+            sku = await uow.skus.get(code)
+        if sku is None:
+            raise UnknownSku(code)
+        return sku
+
+    async def restock(
+        self,
+        code: str,
+        quantity: int,
+        *,
+        name: str | None = None,
+        unit_price_cents: int | None = None,
+    ) -> Sku:
+        """Add ``quantity`` units to the SKU, creating it when it is new.
+
+        A new SKU needs ``name`` and ``unit_price_cents`` (:class:`UnknownSku` without
+        them); for an existing SKU they are ignored: a restock changes only stock.
+        """
+
+        async def attempt(uow: UnitOfWork) -> Sku:
+            sku = await uow.skus.get(code)
+            if sku is not None:
+                sku.restock(quantity)
+                await uow.skus.save(sku)
+                return sku
+            if name is None or unit_price_cents is None:
+                raise UnknownSku(code)
+            sku = Sku(code, name, unit_price_cents)
+            sku.restock(quantity)
+            await uow.skus.add(sku)
+            return sku
+
+        return await self._retrying(attempt, f"SKU {code}")
+
+    # -- reservations --------------------------------------------------------------------
+
+    async def reserve(self, order_id: str, items: Sequence[tuple[str, int]]) -> Reservation:
+        """Hold stock of every ``(sku, quantity)`` item for ``order_id``, all or nothing.
+
+        A SKU listed twice is held once for the sum. Raises :class:`UnknownSku` or
+        :class:`OutOfStock` (then nothing is held). An order has one reservation:
+        reserving again for it answers the reservation already made (a safe retry).
+        """
+        codes = sorted({code for code, _ in items})
+
+        async def attempt(uow: UnitOfWork) -> Reservation:
+            existing = await uow.reservations.get_for_order(order_id)
+            if existing is not None:
+                return existing
+            skus = await uow.skus.get_many(codes)
+            reservation = reserve(self._new_id(), order_id, items, skus)
+            # Written in code order, so two reservations never wait on each other's rows.
+            for code in codes:
+                await uow.skus.save(skus[code])
+            await uow.reservations.add(reservation)
+            return reservation
+
+        return await self._retrying(attempt, f"stock for order {order_id}")
+
+    async def get_reservation(self, reservation_id: str) -> Reservation:
+        """The reservation with this id; :class:`ReservationNotFound` otherwise."""
+        async with self._uow() as uow:
+            reservation = await uow.reservations.get(reservation_id)
+        if reservation is None:
+            raise ReservationNotFound(reservation_id)
+        return reservation
+
+    async def commit(self, reservation_id: str) -> Reservation:
+        """Sell the held stock. Idempotent; a released reservation is ReservationClosed."""
+        return await self._close(reservation_id, commit=True)
+
+    async def release(self, reservation_id: str) -> Reservation:
+        """Give the held stock back. Idempotent; a committed one is ReservationClosed."""
+        return await self._close(reservation_id, commit=False)
+
+    async def _close(self, reservation_id: str, *, commit: bool) -> Reservation:
+        async def attempt(uow: UnitOfWork) -> Reservation:
+            reservation = await uow.reservations.get(reservation_id)
+            if reservation is None:
+                raise ReservationNotFound(reservation_id)
+            skus = await uow.skus.get_many(reservation.skus)
+            changed = reservation.commit(skus) if commit else reservation.release(skus)
+            if changed:
+                # The reservation first: of two racing closes, the loser stops here.
+                await uow.reservations.save(reservation)
+                for code in sorted(reservation.skus):
+                    await uow.skus.save(skus[code])
+            return reservation
+
+        return await self._retrying(attempt, f"reservation {reservation_id}")
+
+    # -- the catalogue -------------------------------------------------------------------
+
+    async def seed(self, catalogue: Iterable[CatalogueItem]) -> bool:
+        """Create ``catalogue`` when there are no SKUs at all; True when it did."""
+        items = tuple(catalogue)
+
+        async def attempt(uow: UnitOfWork) -> bool:
+            if await uow.skus.count() > 0:
+                return False
+            for item in items:
+                sku = Sku(item.code, item.name, item.unit_price_cents)
+                sku.restock(item.quantity)
+                await uow.skus.add(sku)
+            return True
+
+        return await self._retrying(attempt, "the catalogue")
+
+    # -- optimistic concurrency ----------------------------------------------------------
+
+    async def _retrying(self, attempt: Callable[[UnitOfWork], Awaitable[T]], what: str) -> T:
+        """Run ``attempt`` in a fresh unit of work, commit, and retry on conflicts."""
+        for n in range(1, self._attempts + 1):
+            try:
+                async with self._uow() as uow:
+                    result = await attempt(uow)
+                    await uow.commit()
+                    return result
+            except ConcurrencyConflict:
+                if n < self._attempts:
+                    await self._pause(n)
+        raise ConcurrencyConflict(f"{what} kept changing; gave up after {self._attempts} tries")
