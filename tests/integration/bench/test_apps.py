@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -88,3 +90,53 @@ async def test_note_is_optional(client: tuple[httpx.AsyncClient, dict[str, str]]
     assert b"note" not in body
     response = await http.post(paths["order"], content=body, headers=JSON)
     assert response.status_code == 201
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("name", "traced_all"), [("accord_sampled", False), ("accord_traced_all", True)]
+)
+async def test_accord_variants_observe_every_request(
+    name: str, traced_all: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The accord variants do the work they claim: a log line, a metric, spans as sampled."""
+    from accord.observability.otlp_json import decode_line
+
+    variant = VARIANTS[name]
+    for key in [k for k in os.environ if k.startswith("OTEL_")]:
+        monkeypatch.delenv(key)
+    for key, value in variant.env.items():
+        monkeypatch.setenv(key, value.replace("{tmp}", str(tmp_path)))
+    module: Any = importlib.import_module(variant.module)
+    app = module.create_app()
+    n = 200
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://bench"
+    ) as http:
+        for i in range(n):
+            headers = {**JSON, "x-correlation-id": f"cid-{i}"}
+            response = await http.post(variant.paths()["order"], content=ORDER, headers=headers)
+            assert response.headers["x-correlation-id"] == f"cid-{i}"
+        metrics = (await http.get("/metrics")).text
+    app.telemetry.shutdown()
+
+    lines = [
+        msgspec.json.decode(line) for line in (tmp_path / "requests.log").read_bytes().splitlines()
+    ]
+    requests = [r for r in lines if r.get("event") == "request" and r.get("route") == "/v1/orders"]
+    assert [r["correlation_id"] for r in requests] == [f"cid-{i}" for i in range(n)]
+    count = re.search(
+        r'http_server_request_duration_seconds_count\{[^}]*http_route="/v1/orders"[^}]*\} (\S+)',
+        metrics,
+    )
+    assert count is not None and float(count.group(1)) == n
+    spans = [
+        span
+        for line in (tmp_path / "telemetry" / "bench.jsonl").read_text().splitlines()
+        for span in decode_line(line)
+        if span.name == "POST /v1/orders"
+    ]
+    if traced_all:
+        assert len(spans) == n
+    else:  # 10% of root traces: 20 expected; more than 60 of 200 is out of reach
+        assert len(spans) < 60
