@@ -201,8 +201,13 @@ def tree(spans: Sequence[SpanRecord]) -> list[Node]:
 
 
 def _walk(roots: list[Node]) -> Iterator[tuple[Node, str]]:
-    """Pre-order (node, tree guide) pairs, without recursion."""
-    stack: list[tuple[Node, str, str]] = [(node, "", "") for node in reversed(roots)]
+    """Pre-order (node, tree guide) pairs, without recursion.
+
+    An orphan hangs, as the only child, under a row for its missing parent.
+    """
+    stack: list[tuple[Node, str, str]] = [
+        (node, "└─ ", "   ") if node.orphan else (node, "", "") for node in reversed(roots)
+    ]
     while stack:
         node, guide, prefix = stack.pop()
         yield node, guide
@@ -293,10 +298,10 @@ class _Waterfall:
         table.add_column("timeline", ratio=3, min_width=10, no_wrap=True)
         for node, guide in _walk(tree(self.spans)):
             span = node.span
+            if node.orphan:
+                table.add_row(Text(ORPHAN_MARK, style="yellow"))
             name = Text()
             name.append(guide, style="dim")
-            if node.orphan:
-                name.append(f"{ORPHAN_MARK} ", style="yellow")
             name.append(span.name)
             status = Text(span.status_code if span.status_code != "UNSET" else "-")
             status.stylize(_STATUS_STYLE.get(span.status_code, ""))
