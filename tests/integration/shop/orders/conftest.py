@@ -1,0 +1,24 @@
+"""Orders on a real, migrated database: once on SQLite, once on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+import shop.orders.adapters.sql as orders_sql
+from accord.sql import Engine, create_engine, migrate
+
+MIGRATIONS = Path(orders_sql.__file__).parent / "migrations"
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[Engine]:
+    """An orders database migrated to head, and an engine on it."""
+    migrate(database_url, MIGRATIONS, version_table=orders_sql.VERSION_TABLE)
+    engine = create_engine(database_url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
