@@ -1,0 +1,28 @@
+"""Inventory on a real, migrated database: once on SQLite, once on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from accord.sql import Engine, create_engine, migrate
+from shop.inventory.adapters import sql as inventory_sql
+from shop.inventory.application.services import InventoryService
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[Engine]:
+    """An inventory database migrated to head, and an engine on it."""
+    migrate(database_url, inventory_sql.MIGRATIONS, version_table=inventory_sql.VERSION_TABLE)
+    engine = create_engine(database_url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def service(engine: Engine) -> InventoryService:
+    """The real use cases on the real adapter."""
+    return InventoryService(inventory_sql.unit_of_work(engine))
