@@ -235,4 +235,5 @@ class ClientCore:
         except httpx.DecodingError as exc:
             raise UnexpectedResponse(f"{where}: could not decode the response: {exc}") from exc
         except httpx.RequestError as exc:
-            raise TransportError(f"{where}: {type(exc).__name__}: {exc or 'no detail'}") from exc
+            reason = str(exc) or "no detail"
+            raise TransportError(f"{where}: {type(exc).__name__}: {reason}") from exc

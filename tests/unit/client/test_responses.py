@@ -250,3 +250,15 @@ async def test_a_read_error_mid_response_is_a_transport_error(
     async with client(transport) as c:
         with pytest.raises(TransportError, match="RemoteProtocolError"):
             await c.place(ORDER)
+
+
+async def test_a_transport_error_without_a_message_still_says_what_happened(
+    recorder: Recorder, transport: httpx.MockTransport
+) -> None:
+    def reset(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadError("", request=request)
+
+    recorder.respond = reset
+    async with client(transport) as c:
+        with pytest.raises(TransportError, match=r"ReadError: no detail$"):
+            await c.get_item(ItemRef(sku="A-1"))
