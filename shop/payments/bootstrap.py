@@ -1,0 +1,69 @@
+"""The composition root of payments: settings in, a served application out.
+
+Read top to bottom: settings → schema → engine → storage and processor → use cases →
+the contract's implementation → the app. Nothing happens at import time;
+``accord serve shop.payments.bootstrap:create_app`` calls :func:`create_app`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+
+from accord.observability.telemetry import Telemetry
+from accord.runtime import App
+from accord.sql import create_engine, migrate, readiness
+from shop.payments.adapters import sql
+from shop.payments.adapters.processor import ProcessorGateway, SimulatedProcessor
+from shop.payments.application.services import PaymentService
+from shop.payments.contract import Payments
+from shop.payments.entrypoint import PaymentsEndpoint
+
+__all__ = ["MIGRATIONS", "Settings", "create_app"]
+
+#: The folder of payments' Alembic migrations.
+MIGRATIONS = Path(sql.__file__).parent / "migrations"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything payments is configured with, read once."""
+
+    home: str = ".accord"
+    database_url: str = "sqlite:///.accord/payments.db"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """``ACCORD_HOME`` (default ``.accord``) and ``PAYMENTS_DATABASE_URL`` (default
+        ``sqlite:///<home>/payments.db``)."""
+        home = environ.get("ACCORD_HOME") or ".accord"
+        url = environ.get("PAYMENTS_DATABASE_URL") or f"sqlite:///{home}/payments.db"
+        return cls(home=home, database_url=url)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    telemetry: Telemetry | None = None,
+    processor: SimulatedProcessor | None = None,
+) -> App:
+    """Migrate the database and assemble payments; ``processor`` replaces the simulated one."""
+    settings = settings if settings is not None else Settings.from_env(os.environ)
+    telemetry = telemetry or Telemetry.configure(
+        Payments.name, Payments.version, home=Path(settings.home)
+    )
+    migrate(settings.database_url, MIGRATIONS, version_table=sql.VERSION_TABLE)
+    engine = create_engine(settings.database_url)
+    service = PaymentService(
+        sql.unit_of_work(engine),
+        ProcessorGateway(processor if processor is not None else SimulatedProcessor()),
+    )
+    return App(
+        Payments,
+        PaymentsEndpoint(service),
+        telemetry=telemetry,
+        readiness={"database": readiness(engine)},
+        on_shutdown=[engine.dispose],
+    )

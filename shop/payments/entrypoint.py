@@ -1,0 +1,91 @@
+"""The payments contract, implemented: contract messages in, use cases, contract messages out.
+
+Domain errors become the contract's declared errors in one table, :data:`ERRORS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from accord.errors import BadRequest, ServiceError, Unavailable
+from shop.payments import contract as c
+from shop.payments.application.ports import ConcurrencyConflict
+from shop.payments.application.services import PaymentService
+from shop.payments.domain import exceptions as d
+from shop.payments.domain.model import Authorization, Money
+
+__all__ = ["ERRORS", "PaymentsEndpoint"]
+
+#: Domain error → the contract error it is answered with.
+ERRORS: dict[type[Exception], type[ServiceError[Any]]] = {
+    d.AuthorizationNotFound: c.AuthorizationNotFound,
+    d.InvalidTransition: c.InvalidTransition,
+    # authorize declares no 409: a second, different request for one order is a bad request.
+    d.DuplicateAuthorization: BadRequest,
+    d.CardDeclined: c.CardDeclined,
+    d.ProcessorUnavailable: c.ProcessorUnavailable,
+    ConcurrencyConflict: Unavailable,
+}
+
+
+def _contract_error(exc: Exception) -> ServiceError[Any]:
+    if isinstance(exc, d.CardDeclined):
+        return c.CardDeclined(str(exc), c.CardDeclinedInfo(reason=exc.reason.value))
+    error = next(ERRORS[k] for k in type(exc).__mro__ if k in ERRORS)
+    return error(str(exc))
+
+
+@contextmanager
+def _declared_errors() -> Iterator[None]:
+    """Answer every domain error in :data:`ERRORS` with its contract error."""
+    try:
+        yield
+    except tuple(ERRORS) as exc:
+        raise _contract_error(exc) from exc
+
+
+def _authorization(auth: Authorization) -> c.Authorization:
+    return c.Authorization(
+        authorization_id=auth.authorization_id,
+        order_id=auth.order_id,
+        amount_cents=auth.amount.cents,
+        currency=auth.amount.currency,
+        status=auth.status.value,
+    )
+
+
+class PaymentsEndpoint:
+    """Serves :class:`shop.payments.contract.Payments` with a :class:`PaymentService`."""
+
+    def __init__(self, service: PaymentService) -> None:
+        self._service = service
+
+    async def authorize(self, request: c.AuthorizePayment) -> c.Authorization:
+        """Hold the amount on the card."""
+        with _declared_errors():
+            auth = await self._service.authorize(
+                order_id=request.order_id,
+                amount=Money(request.amount_cents, request.currency),
+                card_token=request.card_token,
+            )
+        return _authorization(auth)
+
+    async def get_authorization(self, request: c.AuthorizationRef) -> c.Authorization:
+        """Read one authorization."""
+        with _declared_errors():
+            auth = await self._service.get(request.authorization_id)
+        return _authorization(auth)
+
+    async def capture(self, request: c.AuthorizationRef) -> c.Authorization:
+        """Take the held money."""
+        with _declared_errors():
+            auth = await self._service.capture(request.authorization_id)
+        return _authorization(auth)
+
+    async def void(self, request: c.AuthorizationRef) -> c.Authorization:
+        """Let the held money go."""
+        with _declared_errors():
+            auth = await self._service.void(request.authorization_id)
+        return _authorization(auth)
