@@ -135,6 +135,8 @@ class ServiceError(AccordError, Generic[InfoT]):
     def __init__(self, detail: str | None = None, info: InfoT | None = None) -> None:
         self.detail = detail or self.title
         self.info = info
+        #: The whole problem document, when a client raised this from a response.
+        self.problem: dict[str, Any] | None = None
         super().__init__(self.detail)
 
     def __repr__(self) -> str:

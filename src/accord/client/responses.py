@@ -109,7 +109,7 @@ def error_from_problem(op: Operation[Any, Any], status: int, problem: dict[str, 
     detail = problem.get("detail")
     err = err_cls(detail if isinstance(detail, str) else None, _info(err_cls, problem))
     # ServiceError declares no ``problem``; the client adds it so nothing is lost.
-    setattr(err, "problem", problem)  # noqa: B010
+    err.problem = problem
     return err
 
 

@@ -1,10 +1,9 @@
 """How one client call shows up in traces and logs.
 
 The span follows the OpenTelemetry HTTP client conventions: named
-``"{METHOD} {route template}"``, kind CLIENT, ``error.type`` on every failure. Its status
-is ERROR when the call failed on the way (no response, a 5xx, a response that broke the
-contract); a declared 4xx answer is an outcome the contract names, so it sets
-``error.type`` but leaves the status alone.
+``"{METHOD} {route template}"``, kind CLIENT, ``error.type`` on every failure, and status
+ERROR on every failure too — no response, a response that broke the contract, or any
+4xx/5xx answer (the conventions ask it of client spans: the call did not succeed).
 """
 
 from __future__ import annotations
@@ -65,7 +64,7 @@ def failure_code(exc: BaseException) -> str:
 
 def is_span_error(exc: BaseException, status: int) -> bool:
     """Whether the failure marks the span ERROR (see the module docstring)."""
-    return status == 0 or status >= 500 or not isinstance(exc, ServiceError | RemoteError)
+    return status == 0 or status >= 400 or not isinstance(exc, ServiceError | RemoteError)
 
 
 def record_failure(span: Span, exc: BaseException, status: int) -> None:

@@ -93,7 +93,7 @@ async def test_a_server_error_marks_the_span_as_an_error(
     assert span.attributes["http.response.status_code"] == 503
 
 
-async def test_a_declared_business_error_is_typed_but_not_a_span_error(
+async def test_a_declared_business_error_is_typed_and_marks_the_client_span_error(
     recorder: Recorder,
     transport: httpx.MockTransport,
     telemetry: Telemetry,
@@ -110,7 +110,7 @@ async def test_a_declared_business_error_is_typed_but_not_a_span_error(
     span = only_client_span(exporter)
     assert span.attributes is not None
     assert span.attributes["error.type"] == "catalog.out_of_stock"
-    assert span.status.status_code is StatusCode.UNSET
+    assert span.status.status_code is StatusCode.ERROR
 
 
 @pytest.mark.parametrize(
