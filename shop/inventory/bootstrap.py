@@ -1,0 +1,82 @@
+"""The composition root of inventory: settings in, a served application out.
+
+Read top to bottom: settings → schema → engine → storage → use cases → the contract's
+implementation → the app (which seeds the demo catalogue when it starts). Nothing happens
+at import time; ``accord serve shop.inventory.bootstrap:create_app`` calls
+:func:`create_app`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+from accord.observability.telemetry import Telemetry
+from accord.runtime import App
+from accord.sql import create_engine, migrate, readiness
+from shop.inventory.adapters import sql
+from shop.inventory.application.catalogue import DEMO_CATALOGUE
+from shop.inventory.application.services import InventoryService
+from shop.inventory.contract import Inventory
+from shop.inventory.entrypoint import InventoryEndpoint
+
+__all__ = ["Settings", "SettingsError", "create_app"]
+
+Seed = Literal["demo", "none"]
+_SEEDS: tuple[Seed, ...] = ("demo", "none")
+
+
+class SettingsError(ValueError):
+    """An environment variable has a value inventory cannot use."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything inventory is configured with, read once."""
+
+    home: str = ".accord"
+    database_url: str = "sqlite:///.accord/inventory.db"
+    seed: Seed = "demo"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """``ACCORD_HOME`` (default ``.accord``), ``INVENTORY_DATABASE_URL`` (default
+        ``sqlite:///<home>/inventory.db``) and ``INVENTORY_SEED`` (``demo``, the default,
+        or ``none``)."""
+        home = environ.get("ACCORD_HOME") or ".accord"
+        url = environ.get("INVENTORY_DATABASE_URL") or f"sqlite:///{home}/inventory.db"
+        seed = (environ.get("INVENTORY_SEED") or "demo").strip().lower()
+        if seed not in _SEEDS:
+            raise SettingsError(f"INVENTORY_SEED must be 'demo' or 'none', not {seed!r}")
+        return cls(home=home, database_url=url, seed=seed)
+
+
+def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None = None) -> App:
+    """Migrate the database and assemble inventory.
+
+    With ``seed="demo"`` the demo catalogue is created when the app starts (ASGI
+    lifespan) and there are no SKUs yet.
+    """
+    settings = settings if settings is not None else Settings.from_env(os.environ)
+    telemetry = telemetry or Telemetry.configure(
+        Inventory.name, Inventory.version, home=Path(settings.home)
+    )
+    migrate(settings.database_url, sql.MIGRATIONS, version_table=sql.VERSION_TABLE)
+    engine = create_engine(settings.database_url)
+    service = InventoryService(sql.unit_of_work(engine))
+
+    async def seed_demo_catalogue() -> None:
+        if await service.seed(DEMO_CATALOGUE):
+            telemetry.logger.info("catalogue_seeded", skus=len(DEMO_CATALOGUE))
+
+    return App(
+        Inventory,
+        InventoryEndpoint(service),
+        telemetry=telemetry,
+        readiness={"database": readiness(engine)},
+        on_startup=[seed_demo_catalogue] if settings.seed == "demo" else [],
+        on_shutdown=[engine.dispose],
+    )
