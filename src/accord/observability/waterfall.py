@@ -258,7 +258,8 @@ def render_waterfall(spans: Sequence[SpanRecord]) -> RenderableType:
 
     Columns: the span's name (indented under its parent), service, kind, start offset and
     duration in milliseconds, status (with the error message) and a timeline bar. Below
-    100 columns the kind is abbreviated and the status narrower, so 80 columns stay legible.
+    100 columns the kind is abbreviated and the status narrower, so 80 columns stay legible;
+    the error messages follow the table in full.
     """
     return _Waterfall(list(spans))
 
@@ -322,6 +323,12 @@ class _Waterfall:
                 ),
             )
         yield table
+        # Messages are cut to fit the status column; here they are whole.
+        for span in sorted(self.spans, key=_order):
+            if span.status_code == "ERROR" and span.status_message:
+                yield Text.assemble(
+                    ("ERROR ", "bold red"), f"{span.name} ({span.service}): {span.status_message}"
+                )
 
 
 def render_traces(summaries: Sequence[TraceSummary]) -> RenderableType:

@@ -43,7 +43,11 @@ def test_three_services_render_nested_in_order(tmp_path: Path, shop_trace: ShopT
     inv_s_i, inv_s = _row(lines, "│  └─ POST /v1/reservations")
     pay_c_i, pay_c = _row(lines, "└─ POST payments /v1/charges")
     pay_s_i, pay_s = _row(lines, "   └─ POST /v1/charges")
-    assert root_i < inv_c_i < inv_s_i < pay_c_i < pay_s_i == len(lines) - 1
+    assert root_i < inv_c_i < inv_s_i < pay_c_i < pay_s_i == len(lines) - 3
+    assert lines[-2:] == [
+        "ERROR POST payments /v1/charges (orders): payments.declined",
+        "ERROR POST /v1/charges (payments): card declined",
+    ]
     assert root.startswith("POST /v1/orders")  # a root has no guide
     assert root.split()[3:8] == ["server", "0.00", "120", "OK", "█" * len(root.split()[-1])]
     assert inv_s.split()[4:8] == ["inventory", "server", "8.00", "30.0"]
@@ -66,6 +70,7 @@ def test_fits_80_columns(tmp_path: Path, shop_trace: ShopTrace) -> None:
     assert all(len(line) <= 80 for line in lines)
     _, row = _row(lines, "└─ POST /v1/charges")
     assert " srv " in row and "ERROR" in row and "█" in row
+    assert lines[-1] == "ERROR POST /v1/charges (payments): card declined"
     for line in _text(render_traces(traces(spans)), width=80):
         assert len(line) <= 80
 
