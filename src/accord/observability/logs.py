@@ -119,20 +119,25 @@ class LineSink:
 
 
 class _Clock:
-    """RFC 3339 UTC timestamps with milliseconds; the seconds part is formatted once."""
+    """RFC 3339 UTC timestamps with milliseconds, formatted once per millisecond."""
 
-    __slots__ = ("_prefix", "_second")
+    __slots__ = ("_last", "_milli", "_prefix", "_second")
 
     def __init__(self) -> None:
-        self._second = -1
-        self._prefix = ""
+        self._milli = self._second = -1
+        self._prefix = self._last = ""
 
     def format(self, t: float) -> str:
-        second = int(t)
+        milli = int(t * 1000)
+        if milli == self._milli:
+            return self._last
+        second = milli // 1000
         if second != self._second:
             self._prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
             self._second = second
-        return f"{self._prefix}.{int((t - second) * 1000):03d}Z"
+        self._last = f"{self._prefix}.{milli - second * 1000:03d}Z"
+        self._milli = milli
+        return self._last
 
 
 _clock = _Clock()

@@ -4,8 +4,9 @@ One function does it all, in this order, because each step costs time on every r
 
 1. read the headers it needs in one pass over the raw header list;
 2. match the route (a dict lookup for templates without parameters);
-3. accept the correlation id and extract W3C trace context (only when the caller sent
-   ``traceparent`` or ``baggage``); start one SERVER span and make it current;
+3. extract W3C trace context (only when the caller sent ``traceparent`` or
+   ``baggage``); start one SERVER span and make it current; accept the caller's
+   correlation id, or use the trace id as a new one (no second random id);
 4. call the handler; map a declared ``ServiceError`` to its problem, anything else to a
    500 ``internal`` that is logged with its traceback;
 5. send the response with precomputed header names;
@@ -101,14 +102,6 @@ class Pipeline:
             handler = route.handlers.get(method)
             span_name = route.span_names.get(method) or f"{known_method} {template}"
 
-        if raw_correlation is None:
-            cid = accept_correlation_id(None)
-            cid_bytes = cid.encode()
-        else:
-            offered = raw_correlation.decode("latin-1")
-            cid = accept_correlation_id(offered)
-            cid_bytes = raw_correlation if cid is offered else cid.encode()
-
         parent = None
         if traceparent is not None or baggage is not None:
             carrier: dict[str, str] = {}
@@ -122,6 +115,14 @@ class Pipeline:
         span = self._tracer.start_span(span_name, parent, _SERVER)
         span_context = span.get_span_context()
         trace_id = format(span_context.trace_id, "032x")
+        if raw_correlation is None:
+            # A new flow: its trace id is a fresh 32-hex id already, and ties logs to it.
+            cid = trace_id
+            cid_bytes = cid.encode()
+        else:
+            offered = raw_correlation.decode("latin-1")
+            cid = accept_correlation_id(offered)
+            cid_bytes = raw_correlation if cid is offered else cid.encode()
         context_token = attach(set_span_in_context(span, parent))
         correlation_token = correlation_id.set(cid)
 
