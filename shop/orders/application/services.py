@@ -195,7 +195,7 @@ class OrderService:
                     self._stock.release(progress.reservation_id), "release stock", oid
                 )
         if isinstance(exc, PlacementFailed):
-            reason = exc.reason
+            reason = exc.rejection
         elif isinstance(exc, asyncio.CancelledError):
             reason = "cancelled"
         else:

@@ -11,7 +11,7 @@
         ├── DependencyUnavailable  a service the order needs did not answer
         └── DependencyFailed    a service answered something it should not have
 
-Every ``PlacementFailed`` names the ``reason`` the rejected order records.
+Every ``PlacementFailed`` names the ``rejection`` the rejected order records.
 """
 
 from __future__ import annotations
@@ -57,15 +57,15 @@ class InvalidTransition(OrdersError):
 
 
 class PlacementFailed(OrdersError):
-    """The order was rejected while being placed; ``reason`` is what it records."""
+    """The order was rejected while being placed; ``rejection`` is what it records."""
 
-    reason: ClassVar[str] = "internal"
+    rejection: ClassVar[str] = "internal"
 
 
 class UnknownSku(PlacementFailed):
     """An item names a SKU that the stock does not know."""
 
-    reason = "unknown_sku"
+    rejection = "unknown_sku"
 
     def __init__(self, sku: str) -> None:
         super().__init__(f"unknown SKU {sku!r}")
@@ -75,7 +75,7 @@ class UnknownSku(PlacementFailed):
 class OutOfStock(PlacementFailed):
     """Not enough stock of one SKU."""
 
-    reason = "out_of_stock"
+    rejection = "out_of_stock"
 
     def __init__(self, sku: str, requested: int, available: int) -> None:
         super().__init__(f"{sku}: {requested} requested, {available} available")
@@ -85,19 +85,19 @@ class OutOfStock(PlacementFailed):
 
 
 class PaymentDeclined(PlacementFailed):
-    """The card was declined; ``decline`` says why (``insufficient_funds`` …)."""
+    """The card was declined; ``reason`` says why (``insufficient_funds`` …)."""
 
-    reason = "payment_declined"
+    rejection = "payment_declined"
 
-    def __init__(self, decline: str) -> None:
-        super().__init__(f"payment declined: {decline}")
-        self.decline = decline
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"payment declined: {reason}")
+        self.reason = reason
 
 
 class DependencyUnavailable(PlacementFailed):
     """A service the order needs did not answer, or answered that it cannot now."""
 
-    reason = "dependency_unavailable"
+    rejection = "dependency_unavailable"
 
     def __init__(self, dependency: str, detail: str) -> None:
         super().__init__(f"{dependency} unavailable: {detail}")
@@ -108,7 +108,7 @@ class DependencyUnavailable(PlacementFailed):
 class DependencyFailed(PlacementFailed):
     """A service answered in a way the order flow cannot make sense of."""
 
-    reason = "dependency_failed"
+    rejection = "dependency_failed"
 
     def __init__(self, dependency: str, detail: str) -> None:
         super().__init__(f"{dependency} failed: {detail}")

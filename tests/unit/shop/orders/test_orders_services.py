@@ -94,7 +94,7 @@ async def test_stock_refusals_reject_the_order(
         await service.place_order(customer_id="c1", items=items, card_token="tok_ok")
     (order,) = store.rows.values()
     assert order.status is OrderStatus.REJECTED
-    assert order.rejection == error.reason  # type: ignore[attr-defined]
+    assert order.rejection == error.rejection  # type: ignore[attr-defined]
     assert payments.calls == []
     assert nothing_held(stock, payments)
 
@@ -114,7 +114,7 @@ async def test_a_declined_card_releases_the_stock(
 ) -> None:
     with pytest.raises(PaymentDeclined) as info:
         await service.place_order(customer_id="c", items=ITEMS, card_token="tok_declined")
-    assert info.value.decline == "do_not_honor"
+    assert info.value.reason == "do_not_honor"
     (order,) = store.rows.values()
     assert (order.status, order.rejection) == (OrderStatus.REJECTED, "payment_declined")
     assert next(iter(stock.reservations.values()))[0] == "released"

@@ -1,0 +1,95 @@
+"""The composition root of orders: settings in, a served application out.
+
+Read top to bottom: settings → telemetry → schema → engine → storage → clients of
+inventory and payments → use cases → the contract's implementation → the app. Nothing
+happens at import time; ``accord serve shop.orders.bootstrap:create_app`` calls
+:func:`create_app`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import httpx
+import msgspec
+
+from accord.observability.telemetry import Telemetry
+from accord.runtime import App
+from accord.sql import create_engine, migrate, readiness
+from shop.inventory.contract import Inventory
+from shop.orders.adapters import sql
+from shop.orders.adapters.inventory import InventoryGateway
+from shop.orders.adapters.payments import PaymentsGateway
+from shop.orders.application.services import OrderService
+from shop.orders.contract import Orders
+from shop.orders.entrypoint import OrdersEndpoint
+from shop.payments.contract import Payments
+
+__all__ = ["MIGRATIONS", "Settings", "create_app"]
+
+#: The folder of orders' Alembic migrations.
+MIGRATIONS = Path(sql.__file__).parent / "migrations"
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything orders is configured with, read once."""
+
+    home: str = ".accord"
+    database_url: str = "sqlite:///.accord/orders.db"
+    inventory_url: str = "http://127.0.0.1:8102"
+    payments_url: str = "http://127.0.0.1:8103"
+    currency: str = "EUR"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """``ACCORD_HOME`` (default ``.accord``), ``ORDERS_DATABASE_URL`` (default
+        ``sqlite:///<home>/orders.db``), ``ACCORD_URL_INVENTORY`` and
+        ``ACCORD_URL_PAYMENTS`` (defaults ``http://127.0.0.1:8102`` and ``…:8103``)."""
+        home = environ.get("ACCORD_HOME") or ".accord"
+        return cls(
+            home=home,
+            database_url=environ.get("ORDERS_DATABASE_URL") or f"sqlite:///{home}/orders.db",
+            inventory_url=environ.get("ACCORD_URL_INVENTORY") or cls.inventory_url,
+            payments_url=environ.get("ACCORD_URL_PAYMENTS") or cls.payments_url,
+        )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    telemetry: Telemetry | None = None,
+    inventory_transport: httpx.AsyncBaseTransport | None = None,
+    payments_transport: httpx.AsyncBaseTransport | None = None,
+) -> App:
+    """Migrate the database and assemble orders.
+
+    The transports replace the network to inventory and payments (tests pass
+    ``httpx.ASGITransport(app)`` to run those services in-process).
+    """
+    settings = settings if settings is not None else Settings.from_env(os.environ)
+    telemetry = telemetry or Telemetry.configure(
+        Orders.name, Orders.version, home=Path(settings.home)
+    )
+    migrate(settings.database_url, MIGRATIONS, version_table=sql.VERSION_TABLE)
+    engine = create_engine(settings.database_url)
+    inventory = Inventory.client(
+        settings.inventory_url, transport=inventory_transport, telemetry=telemetry
+    )
+    payments = Payments.client(
+        settings.payments_url, transport=payments_transport, telemetry=telemetry
+    )
+    service = OrderService(
+        sql.unit_of_work(engine),
+        InventoryGateway(inventory),
+        PaymentsGateway(payments),
+        currency=settings.currency,
+    )
+    return App(
+        Orders,
+        OrdersEndpoint(service),
+        telemetry=telemetry,
+        readiness={"database": readiness(engine)},
+        on_shutdown=[inventory.aclose, payments.aclose, engine.dispose],
+    )

@@ -1,0 +1,115 @@
+"""The orders contract, implemented: contract messages in, use cases, contract messages out.
+
+Domain errors become the contract's declared errors in one table, :data:`ERRORS`; an
+error whose contract class carries typed detail gets it from the exception's attributes
+of the same names (``OutOfStock.sku``, ``.requested``, ``.available`` …).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC
+from typing import Any
+
+import msgspec
+
+from accord.errors import (
+    FieldError,
+    InternalError,
+    ServiceError,
+    Unavailable,
+    ValidationDetails,
+    ValidationFailed,
+)
+from shop.orders import contract as c
+from shop.orders.application.ports import ConcurrencyConflict
+from shop.orders.application.services import OrderService
+from shop.orders.domain import exceptions as d
+from shop.orders.domain.model import Order, RequestedItem
+
+__all__ = ["ERRORS", "OrdersEndpoint", "contract_error"]
+
+#: Domain error → the contract error it is answered with.
+ERRORS: dict[type[Exception], type[ServiceError[Any]]] = {
+    d.InvalidOrder: ValidationFailed,
+    d.OrderNotFound: c.OrderNotFound,
+    d.UnknownSku: c.UnknownSku,
+    d.OutOfStock: c.OutOfStock,
+    d.PaymentDeclined: c.PaymentDeclined,
+    d.DependencyUnavailable: c.DependencyUnavailable,
+    d.DependencyFailed: InternalError,
+    ConcurrencyConflict: Unavailable,
+}
+
+
+def contract_error(exc: Exception) -> ServiceError[Any]:
+    """The contract error that answers the domain error ``exc`` (looked up in :data:`ERRORS`)."""
+    error = next(ERRORS[k] for k in type(exc).__mro__ if k in ERRORS)
+    if isinstance(exc, d.InvalidOrder):
+        path = f"$.{exc.field}" if exc.field else "$"
+        return ValidationFailed(
+            f"{exc} at {path}",
+            ValidationDetails(errors=[FieldError(path=path, message=str(exc))]),
+        )
+    info = None
+    if error.info_type is not None:
+        fields = error.info_type.__struct_fields__
+        info = msgspec.convert({name: getattr(exc, name) for name in fields}, error.info_type)
+    return error(str(exc), info)
+
+
+@contextmanager
+def _declared_errors() -> Iterator[None]:
+    try:
+        yield
+    except tuple(ERRORS) as exc:
+        raise contract_error(exc) from exc
+
+
+def _order(order: Order) -> c.Order:
+    return c.Order(
+        order_id=order.order_id,
+        customer_id=order.customer_id,
+        status=order.status.value,
+        lines=[
+            c.OrderLine(
+                sku=line.sku, quantity=line.quantity, unit_price_cents=line.unit_price_cents or 0
+            )
+            for line in order.lines
+        ],
+        total_cents=order.total_cents,
+        currency=order.currency,
+        created_at=order.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        note=order.note,
+    )
+
+
+class OrdersEndpoint:
+    """Serves :class:`shop.orders.contract.Orders` with an :class:`OrderService`."""
+
+    def __init__(self, service: OrderService) -> None:
+        self._service = service
+
+    async def place_order(self, request: c.PlaceOrder) -> c.Order:
+        """Place the order: stock held, payment taken, or rejected with nothing held."""
+        with _declared_errors():
+            order = await self._service.place_order(
+                customer_id=request.customer_id,
+                items=[RequestedItem(item.sku, item.quantity) for item in request.items],
+                card_token=request.card_token,
+                note=request.note,
+            )
+        return _order(order)
+
+    async def get_order(self, request: c.GetOrder) -> c.Order:
+        """Read one order."""
+        with _declared_errors():
+            order = await self._service.get_order(request.order_id)
+        return _order(order)
+
+    async def list_orders(self, request: c.ListOrders) -> c.OrderList:
+        """A customer's newest orders, newest first."""
+        with _declared_errors():
+            orders = await self._service.list_orders(request.customer_id, request.limit)
+        return c.OrderList(orders=[_order(order) for order in orders])
