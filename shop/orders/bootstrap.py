@@ -29,6 +29,10 @@ from shop.payments.contract import Payments
 
 __all__ = ["MIGRATIONS", "Settings", "create_app"]
 
+#: Where inventory and payments answer when nothing says otherwise (``accord up``'s ports).
+DEFAULT_INVENTORY_URL = "http://127.0.0.1:8102"
+DEFAULT_PAYMENTS_URL = "http://127.0.0.1:8103"
+
 #: The folder of orders' Alembic migrations.
 MIGRATIONS = Path(sql.__file__).parent / "migrations"
 
@@ -38,8 +42,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     home: str = ".accord"
     database_url: str = "sqlite:///.accord/orders.db"
-    inventory_url: str = "http://127.0.0.1:8102"
-    payments_url: str = "http://127.0.0.1:8103"
+    inventory_url: str = DEFAULT_INVENTORY_URL
+    payments_url: str = DEFAULT_PAYMENTS_URL
     currency: str = "EUR"
 
     @classmethod
@@ -51,8 +55,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return cls(
             home=home,
             database_url=environ.get("ORDERS_DATABASE_URL") or f"sqlite:///{home}/orders.db",
-            inventory_url=environ.get("ACCORD_URL_INVENTORY") or cls.inventory_url,
-            payments_url=environ.get("ACCORD_URL_PAYMENTS") or cls.payments_url,
+            inventory_url=environ.get("ACCORD_URL_INVENTORY") or DEFAULT_INVENTORY_URL,
+            payments_url=environ.get("ACCORD_URL_PAYMENTS") or DEFAULT_PAYMENTS_URL,
         )
 
 
