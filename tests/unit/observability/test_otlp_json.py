@@ -16,7 +16,11 @@ from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    SimpleSpanProcessor,
+    SpanExportResult,
+)
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
@@ -374,3 +378,17 @@ def test_exporter_behind_a_tracer_provider_appends(tmp_path: Path) -> None:
             trace.get_current_span().set_attribute("x", 1)
         provider.shutdown()
     assert [r.name for r in _records(path)] == ["run", "run"]
+
+
+def test_behind_a_batch_span_processor(tmp_path: Path) -> None:
+    path = tmp_path / "telemetry" / "orders.jsonl"
+    provider = TracerProvider(resource=Resource.create({"service.name": "orders"}))
+    provider.add_span_processor(BatchSpanProcessor(FileSpanExporter(path)))
+    tracer = provider.get_tracer("accord")
+    for i in range(50):
+        with tracer.start_as_current_span(f"op{i}"):
+            pass
+    provider.shutdown()  # flushes what is still buffered
+    records = _records(path)
+    assert sorted(r.name for r in records) == sorted(f"op{i}" for i in range(50))
+    assert {r.service for r in records} == {"orders"}
