@@ -18,14 +18,12 @@ import msgspec
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App
 from accord.sql import create_engine, migrate, readiness
-from shop.inventory.contract import Inventory
 from shop.orders.adapters import sql
 from shop.orders.adapters.inventory import InventoryGateway
 from shop.orders.adapters.payments import PaymentsGateway
 from shop.orders.application.services import OrderService
 from shop.orders.contract import Orders
 from shop.orders.entrypoint import OrdersEndpoint
-from shop.payments.contract import Payments
 
 __all__ = ["MIGRATIONS", "Settings", "create_app"]
 
@@ -78,16 +76,16 @@ def create_app(
     )
     migrate(settings.database_url, MIGRATIONS, version_table=sql.VERSION_TABLE)
     engine = create_engine(settings.database_url)
-    inventory = Inventory.client(
+    inventory = InventoryGateway.connect(
         settings.inventory_url, transport=inventory_transport, telemetry=telemetry
     )
-    payments = Payments.client(
+    payments = PaymentsGateway.connect(
         settings.payments_url, transport=payments_transport, telemetry=telemetry
     )
     service = OrderService(
         sql.unit_of_work(engine),
-        InventoryGateway(inventory),
-        PaymentsGateway(payments),
+        inventory,
+        payments,
         currency=settings.currency,
     )
     return App(

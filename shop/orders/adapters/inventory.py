@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import httpx
+
+from accord.observability.telemetry import Telemetry
 from shop.inventory.contract import (
     Inventory,
     ReservationRef,
@@ -35,6 +38,21 @@ class InventoryGateway:
 
     def __init__(self, client: Inventory) -> None:
         self._client = client
+
+    @classmethod
+    def connect(
+        cls,
+        base_url: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        telemetry: Telemetry | None = None,
+    ) -> InventoryGateway:
+        """A gateway over a typed inventory client at ``base_url``."""
+        return cls(Inventory.client(base_url, transport=transport, telemetry=telemetry))
+
+    async def aclose(self) -> None:
+        """Close the client's connections."""
+        await self._client.aclose()
 
     async def reserve(self, order_id: str, items: Sequence[RequestedItem]) -> StockHold:
         """Hold every item, all or nothing; ``UnknownSku``/``OutOfStock`` otherwise."""

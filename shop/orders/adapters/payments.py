@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import httpx
+
+from accord.observability.telemetry import Telemetry
 from shop.orders.adapters.dependencies import dependency_errors
 from shop.orders.domain.exceptions import PaymentDeclined
 from shop.orders.domain.holds import PaymentHold
@@ -26,6 +29,21 @@ class PaymentsGateway:
 
     def __init__(self, client: Payments) -> None:
         self._client = client
+
+    @classmethod
+    def connect(
+        cls,
+        base_url: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        telemetry: Telemetry | None = None,
+    ) -> PaymentsGateway:
+        """A gateway over a typed payments client at ``base_url``."""
+        return cls(Payments.client(base_url, transport=transport, telemetry=telemetry))
+
+    async def aclose(self) -> None:
+        """Close the client's connections."""
+        await self._client.aclose()
 
     async def authorize(
         self, order_id: str, amount_cents: int, currency: str, card_token: str
