@@ -74,9 +74,7 @@ class NotDeclared(ServiceError[None], code="sample.not_declared", status=409):
 class Sample(Contract, name="sample", version="1.2.0"):
     """A shop in miniature."""
 
-    place_order = operation(
-        PlaceOrder, OrderPlaced, method="POST", path="/orders", status=201
-    )
+    place_order = operation(PlaceOrder, OrderPlaced, method="POST", path="/orders", status=201)
     get_order = operation(
         GetOrder,
         Order,
