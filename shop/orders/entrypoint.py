@@ -7,6 +7,7 @@ of the same names (``OutOfStock.sku``, ``.requested``, ``.available`` …).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC
@@ -30,6 +31,8 @@ from shop.orders.domain.model import Order, RequestedItem
 
 __all__ = ["ERRORS", "OrdersEndpoint", "contract_error"]
 
+log = logging.getLogger(__name__)
+
 #: Domain error → the contract error it is answered with.
 ERRORS: dict[type[Exception], type[ServiceError[Any]]] = {
     d.InvalidOrder: ValidationFailed,
@@ -52,11 +55,17 @@ def contract_error(exc: Exception) -> ServiceError[Any]:
             f"{exc} at {path}",
             ValidationDetails(errors=[FieldError(path=path, message=str(exc))]),
         )
+    detail = str(exc)
+    if isinstance(exc, d.DependencyUnavailable | d.DependencyFailed):
+        # The cause names internal addresses: it goes to the log, not to the caller.
+        log.warning("order placement failed: %s", exc)
+        verb = "is unavailable" if isinstance(exc, d.DependencyUnavailable) else "failed"
+        detail = f"{exc.dependency} {verb}"
     info = None
     if error.info_type is not None:
         fields = error.info_type.__struct_fields__
         info = msgspec.convert({name: getattr(exc, name) for name in fields}, error.info_type)
-    return error(str(exc), info)
+    return error(detail, info)
 
 
 @contextmanager

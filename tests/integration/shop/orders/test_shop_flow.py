@@ -182,7 +182,8 @@ async def test_payments_down_is_a_503_and_nothing_stays_held(tmp_path: Path) -> 
         assert response.status_code == 503
         assert response.headers["content-type"].startswith("application/problem+json")
         assert response.json()["code"] == "orders.dependency_unavailable"
-        assert "Traceback" not in response.text
+        assert response.json()["detail"] == "payments is unavailable"
+        assert "Traceback" not in response.text and "http://" not in response.text
         mug = await shop.stock("MUG")
         assert (mug.available, mug.reserved, mug.sold) == (5, 0, 0)
         with pytest.raises(DependencyUnavailable):
