@@ -71,14 +71,14 @@ class LineSink:
         self._thread: threading.Thread | None = None
 
     def write(self, line: bytes) -> None:
-        """Queue one line (without its newline)."""
+        """Queue one line (without its newline); after :meth:`close`, write it at once."""
         with self._lock:
             self._lines.append(line)
             self._size += len(line) + 1
-            full = self._size >= self._max_bytes
-            if self._thread is None and not self._stop.is_set():
+            now = self._size >= self._max_bytes or self._stop.is_set()
+            if self._thread is None and not now:
                 self._start()
-        if full:
+        if now:
             self.flush()
 
     def _start(self) -> None:

@@ -156,10 +156,10 @@ class Telemetry:
         self.tracer_provider.force_flush()
 
     def shutdown(self) -> None:
-        """Flush and stop exporters (spans still buffered are written), then the logs."""
+        """Flush and stop exporters (spans still buffered are written), then the logs.
+
+        Log lines written afterwards (a server's last words) go out one by one.
+        """
         self.tracer_provider.shutdown()
-        if self._bridge is not None:
-            logging.getLogger().removeHandler(self._bridge)
-            self._bridge = None
         if self.logs is not None:
             self.logs.sink.close()
