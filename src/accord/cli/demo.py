@@ -8,6 +8,7 @@ after. The demo itself is project code (``[project] demo = "module:function"``):
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Annotated
@@ -34,7 +35,8 @@ def demo(
     if not project.demo:
         raise projects.ProjectError("accord.toml names no demo ([project] demo = 'mod:fn')")
     fn: DemoFn = projects.import_object(project.demo)
-    console = Console(highlight=False)
+    # Not a terminal (a log, a test): wide enough that outcomes are not cut short.
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
     try:
         ok = asyncio.run(asyncio.wait_for(_demo(project, fn, console), timeout))
     except TimeoutError:
