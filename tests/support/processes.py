@@ -66,7 +66,9 @@ def running(
     argv = list(args) if args and args[0].startswith("/") else [sys.executable, "-m", *args]
     full_env = {**os.environ, **(env or {})}
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
-    proc = subprocess.Popen(argv, env=full_env, cwd=cwd or ROOT, stdout=out, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        argv, env=full_env, cwd=cwd or ROOT, stdout=out, stderr=subprocess.STDOUT
+    )
     try:
         yield proc
     finally:
