@@ -6,6 +6,7 @@
     │   │                            raised again by its typed client
     │   ├── ValidationFailed         422 ``validation_failed`` (``errors``: ``[{path, message}]``)
     │   ├── BadRequest               400 ``bad_request``
+    │   ├── IdempotencyKeyRequired   400 ``idempotency_key_required``
     │   ├── NotFound                 404 ``not_found``
     │   ├── MethodNotAllowed         405 ``method_not_allowed``
     │   ├── UnsupportedMediaType     415 ``unsupported_media_type``
@@ -40,6 +41,7 @@ __all__ = [
     "ContractError",
     "DeadlineExceeded",
     "FieldError",
+    "IdempotencyKeyRequired",
     "InternalError",
     "MethodNotAllowed",
     "NotFound",
@@ -171,6 +173,12 @@ class BadRequest(ServiceError[None], code="bad_request", status=400):
     """Bad request"""
 
 
+class IdempotencyKeyRequired(
+    ServiceError[None], code="idempotency_key_required", status=400
+):
+    """An Idempotency-Key header is required"""
+
+
 class NotFound(ServiceError[None], code="not_found", status=404):
     """Not found"""
 
@@ -202,6 +210,7 @@ class DeadlineExceeded(ServiceError[None], code="deadline_exceeded", status=504,
 #: Errors any operation may answer, whatever its contract declares.
 STANDARD_ERRORS: tuple[type[ServiceError[Any]], ...] = (
     BadRequest,
+    IdempotencyKeyRequired,
     ValidationFailed,
     NotFound,
     MethodNotAllowed,

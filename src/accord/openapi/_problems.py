@@ -15,12 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from accord.contract import Contract, Operation
+from accord.contract import Contract, Idempotency, Operation
 from accord.errors import (
     STANDARD_ERRORS,
     ContractError,
     InternalError,
     NotFound,
+    IdempotencyKeyRequired,
     PayloadTooLarge,
     ServiceError,
     Unavailable,
@@ -96,9 +97,12 @@ def operation_errors(op: Operation[Any, Any]) -> list[ErrorClass]:
     """Every error ``op`` may answer: declared ones first, then the standard answers.
 
     The standard answers are 422, 500 and 503 for every operation, 413 and 415 when it
-    takes a body, and 404 when it has path parameters. Sorted by status (stable).
+    takes a body, 404 when it has path parameters, and 400 when it requires an
+    idempotency key. Sorted by status (stable).
     """
     standard: list[ErrorClass] = [ValidationFailed, InternalError, Unavailable]
+    if op.idempotency is Idempotency.REQUIRES_KEY:
+        standard.append(IdempotencyKeyRequired)
     if op.body_type is not None:
         standard += [PayloadTooLarge, UnsupportedMediaType]
     if op.path_params:

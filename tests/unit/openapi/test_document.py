@@ -176,7 +176,7 @@ def test_each_operation_answers_its_errors_and_the_standard_ones(doc: dict[str, 
     assert statuses == {
         ("get", "/v2/books/{book_id}"): ["200", "404", "422", "500", "503"],
         ("get", "/v2/books"): ["200", "422", "500", "503"],
-        ("post", "/v2/books"): ["201", "409", "413", "415", "422", "500", "503"],
+        ("post", "/v2/books"): ["201", "400", "409", "413", "415", "422", "500", "503"],
         ("put", "/v2/books/{book_id}"): ["200", "404", "413", "415", "422", "500", "503"],
         ("post", "/v2/books/{book_id}/withdraw"): [
             "200",
@@ -296,6 +296,7 @@ def test_accord_extensions_per_operation(doc: dict[str, Any]) -> None:
     assert add_book["x-accord-scopes"] == ["catalog:write", "catalog:admin"]
     assert add_book["x-accord-retryable-codes"] == ["catalog.read_only", "unavailable"]
     assert add_book["x-accord-errors"] == [
+        "idempotency_key_required",
         "catalog.duplicate_isbn",
         "catalog.shelf_full",
         "payload_too_large",
