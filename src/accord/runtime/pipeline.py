@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from time import perf_counter
 from typing import Any
+from urllib.parse import quote
 
 from opentelemetry.context import attach, detach
 from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
@@ -155,7 +156,7 @@ class Pipeline:
                 code = err.code
                 response = problem_response(
                     err,
-                    instance=path,
+                    instance=_instance(scope),
                     trace_id=trace_id,
                     correlation_id=cid,
                     headers=(
@@ -177,7 +178,7 @@ class Pipeline:
                 internal = internal_error()
                 code = internal.code
                 response = problem_response(
-                    internal, instance=path, trace_id=trace_id, correlation_id=cid
+                    internal, instance=_instance(scope), trace_id=trace_id, correlation_id=cid
                 )
             status = response.status
             body = response.body
@@ -213,6 +214,16 @@ class Pipeline:
                     seconds=seconds,
                     code=code,
                 )
+
+
+_URI_SAFE = "/%:@!$&'()*+,;=-._~"
+
+
+def _instance(scope: Scope) -> str:
+    """The request path as a URI reference (still percent-encoded), for ``instance``."""
+    raw: bytes | None = scope.get("raw_path")
+    text = raw.decode("latin-1") if raw is not None else scope["path"]
+    return quote(text, safe=_URI_SAFE)
 
 
 def _describe(

@@ -188,6 +188,12 @@ async def test_bad_query_parameter_is_422_pointing_at_it(client: httpx.AsyncClie
     assert body["errors"][0]["path"] == "$.limit"  # type: ignore[index]
 
 
+async def test_instance_is_the_path_still_percent_encoded(client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/orders/missing%20%C3%A9/x")
+    body = assert_problem(response, 404, "not_found")
+    assert body["instance"] == "/v1/orders/missing%20%C3%A9/x"
+
+
 async def test_encoded_slash_stays_inside_a_path_parameter(client: httpx.AsyncClient) -> None:
     response = await client.get("/v1/orders/a%2Fb")
     assert response.status_code == 200
