@@ -18,7 +18,7 @@ from typing import Any
 
 from rich.console import Console
 
-from bench.harness import report, servers, wrk
+from bench.harness import cpu, report, servers, wrk
 from bench.harness.variants import ENDPOINTS, ORDER, REFERENCE, VARIANTS, Variant
 
 __all__ = ["main", "parse_args"]
@@ -80,9 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     load_before = os.getloadavg()
     raw: dict[str, dict[str, list[wrk.WrkResult]]] = {v.name: {} for v in variants}
+    noise: dict[str, dict[str, list[cpu.Usage]]] = {v.name: {} for v in variants}
     try:
         with tempfile.TemporaryDirectory(prefix="accord-bench-") as tmp:
-            _measure(args, variants, Path(tmp), server_core, wrk_core, raw, console)
+            _measure(args, variants, Path(tmp), (server_core, wrk_core), raw, noise, console)
     except KeyboardInterrupt:
         print("bench: interrupted; every server was stopped", file=sys.stderr)
         return 130
@@ -92,7 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     figures = report.summarize(raw)
     console.print()
     report.render(figures, console)
-    meta = _meta(args, names, server_core, wrk_core, load_before, raw)
+    _warn_if_disturbed(noise, console)
+    meta = _meta(args, names, server_core, wrk_core, load_before, raw, noise)
     report.write_json(args.out, report.to_json(figures, meta))
     console.print(f"results written to {_shown(args.out)}")
     failed = [
@@ -110,11 +112,12 @@ def _measure(
     args: argparse.Namespace,
     variants: Sequence[Variant],
     tmp: Path,
-    server_core: int | None,
-    wrk_core: int | None,
+    cores: tuple[int | None, int | None],
     raw: dict[str, dict[str, list[wrk.WrkResult]]],
+    noise: dict[str, dict[str, list[cpu.Usage]]],
     console: Console,
 ) -> None:
+    server_core, wrk_core = cores
     running: list[servers.Server] = []
     try:
         for variant in variants:
@@ -139,13 +142,17 @@ def _measure(
         for n in range(1, args.rounds + 1):
             for server in running:
                 for endpoint in ENDPOINTS:
+                    meter = cpu.Foreign(server.process.pid)
                     result = measure(server, endpoint, args.duration)
+                    usage = meter.stop()
                     raw[server.variant.name].setdefault(endpoint, []).append(result)
+                    noise[server.variant.name].setdefault(endpoint, []).append(usage)
                     errors = "" if result.clean else f"  [red]{result.non_2xx} non-2xx[/red]"
                     console.print(
                         f"round {n}/{args.rounds}  {server.variant.name:<18} {endpoint:<5}"
                         f" {result.rps:>10,.0f} req/s  p50 {result.p50_ms:6.2f} ms"
-                        f"  p99 {result.p99_ms:7.2f} ms{errors}"
+                        f"  p99 {result.p99_ms:7.2f} ms  others {usage.other_cores:.2f} cores"
+                        f"{errors}"
                     )
     finally:
         # A second Ctrl-C must not cut the clean-up short.
@@ -159,6 +166,23 @@ def _measure(
         finally:
             signal.signal(signal.SIGINT, previous[0])
             signal.signal(signal.SIGTERM, previous[1])
+
+
+#: Other processes using more than this share of a core disturb a measurement.
+DISTURBED = 0.1
+
+
+def _warn_if_disturbed(noise: dict[str, dict[str, list[cpu.Usage]]], console: Console) -> None:
+    usages = [u for by_ep in noise.values() for us in by_ep.values() for u in us]
+    bad = [u for u in usages if u.other_cores + u.steal_cores > DISTURBED]
+    if bad:
+        worst = max(u.other_cores + u.steal_cores for u in bad)
+        console.print(
+            f"warning: {len(bad)} of {len(usages)} measurements ran while other processes "
+            f"used more than {DISTURBED:.2f} of a core (worst {worst:.2f}); "
+            "the figures are disturbed: rerun on a quiet machine",
+            style="yellow",
+        )
 
 
 def _cores() -> tuple[int | None, int | None]:
@@ -184,6 +208,7 @@ def _meta(
     wrk_core: int | None,
     load_before: tuple[float, float, float],
     raw: dict[str, dict[str, list[wrk.WrkResult]]],
+    noise: dict[str, dict[str, list[cpu.Usage]]],
 ) -> dict[str, Any]:
     return {
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -225,8 +250,10 @@ def _meta(
                         "requests": r.requests,
                         "non_2xx": r.non_2xx,
                         "socket_errors": r.socket_errors,
+                        "other_cpu_cores": u.other_cores,
+                        "steal_cores": u.steal_cores,
                     }
-                    for r in results
+                    for r, u in zip(results, noise[name][ep], strict=True)
                 ]
                 for ep, results in by_ep.items()
             }
