@@ -19,9 +19,9 @@ from accord.contract import Contract, Idempotency, Operation
 from accord.errors import (
     STANDARD_ERRORS,
     ContractError,
+    IdempotencyKeyRequired,
     InternalError,
     NotFound,
-    IdempotencyKeyRequired,
     PayloadTooLarge,
     ServiceError,
     Unavailable,

@@ -8,14 +8,31 @@ from typing import Any
 
 import msgspec
 
-from accord.contract import Contract, Operation
-from accord.errors import ContractError, ServiceError
+from accord.contract import Contract, Idempotency, Operation
+from accord.errors import ContractError, IdempotencyKeyRequired, ServiceError
 from accord.runtime.requests import Request
 from accord.runtime.responses import Response
 
 __all__ = ["Endpoint", "ResponseMismatch", "bind_implementation"]
 
 _encode = msgspec.json.Encoder().encode
+
+
+#: Longest Idempotency-Key accepted, in bytes.
+MAX_KEY_BYTES = 255
+
+
+def _check_key(key: bytes | None) -> None:
+    """A ``requires_key`` operation needs a non-empty, printable key of sane length."""
+    if key is None or not key.strip():
+        raise IdempotencyKeyRequired(
+            "this operation changes state and is retried safely only with an "
+            "Idempotency-Key header; send one (a fresh UUID per logical request)"
+        )
+    if len(key) > MAX_KEY_BYTES or not key.isascii() or not key.decode("ascii").isprintable():
+        raise IdempotencyKeyRequired(
+            f"the Idempotency-Key must be printable ASCII of at most {MAX_KEY_BYTES} bytes"
+        )
 
 
 class ResponseMismatch(Exception):
@@ -74,6 +91,7 @@ class Endpoint:
         "_has_body",
         "_has_query",
         "_max_body",
+        "_requires_key",
         "_response_type",
         "_status",
         "errors",
@@ -94,11 +112,14 @@ class Endpoint:
         self._has_body = operation.body_type is not None
         self._has_query = bool(operation.query_params)
         self._max_body = max_body_bytes
+        self._requires_key = operation.idempotency is Idempotency.REQUIRES_KEY
         self._response_type: type[Any] = operation.response
         self._status = operation.status
 
     async def __call__(self, request: Request) -> Response:
         """Answer one request of this operation."""
+        if self._requires_key:
+            _check_key(request.idempotency_key)
         params: Mapping[str, str | list[str]] = request.path_params
         if self._has_query:
             query = request.query()

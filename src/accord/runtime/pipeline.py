@@ -52,6 +52,7 @@ _TRACEPARENT = b"traceparent"
 _TRACESTATE = b"tracestate"
 _BAGGAGE = b"baggage"
 _USER_AGENT = b"user-agent"
+_IDEMPOTENCY_KEY = b"idempotency-key"
 _START = "http.response.start"
 _BODY = "http.response.body"
 
@@ -73,7 +74,7 @@ class Pipeline:
         method: str = scope["method"]
         path: str = scope["path"]
         content_type = content_length = raw_correlation = None
-        traceparent = tracestate = baggage = user_agent = None
+        traceparent = tracestate = baggage = user_agent = idempotency_key = None
         for name, value in scope["headers"]:
             if name == _CONTENT_TYPE:
                 content_type = value
@@ -89,6 +90,8 @@ class Pipeline:
                 baggage = value
             elif name == _USER_AGENT:
                 user_agent = value
+            elif name == _IDEMPOTENCY_KEY:
+                idempotency_key = value
 
         known_method = method if method in _KNOWN_METHODS else "_OTHER"
         matched = self._match(path, scope.get("raw_path"))
@@ -137,7 +140,7 @@ class Pipeline:
                         raise NotFound("nothing is served at this path")
                     raise MethodNotAllowed(f"{method} is not allowed here; use {route.allow}")
                 response = await handler(
-                    Request(scope, receive, params, content_type, content_length)
+                    Request(scope, receive, params, content_type, content_length, idempotency_key)
                 )
             except ServiceError as err:
                 allowed = handler.errors if handler is not None else _STANDARD

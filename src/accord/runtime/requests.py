@@ -33,7 +33,14 @@ def is_json(content_type: bytes) -> bool:
 class Request:
     """One HTTP request: its scope, path parameters and the headers the runtime reads."""
 
-    __slots__ = ("content_length", "content_type", "path_params", "receive", "scope")
+    __slots__ = (
+        "content_length",
+        "content_type",
+        "idempotency_key",
+        "path_params",
+        "receive",
+        "scope",
+    )
 
     def __init__(
         self,
@@ -42,8 +49,10 @@ class Request:
         path_params: Mapping[str, str],
         content_type: bytes | None,
         content_length: bytes | None,
+        idempotency_key: bytes | None = None,
     ) -> None:
         self.scope = scope
+        self.idempotency_key = idempotency_key
         self.receive = receive
         self.path_params = path_params
         self.content_type = content_type

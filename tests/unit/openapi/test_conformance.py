@@ -113,8 +113,13 @@ async def test_standard_errors_fit(client: httpx.AsyncClient) -> None:
     crashed = await client.put("/v2/books/b-1", json={"copies": 1})
     assert _check(crashed, "/v2/books/{book_id}", "put")["code"] == "internal"
 
+    no_key = await client.post("/v2/books", json={"isbn": "9780000000001", "title": "Dune"})
+    assert _check(no_key, "/v2/books", "post")["code"] == "idempotency_key_required"
+
     wrong_type = await client.post(
-        "/v2/books", content=b"isbn=1", headers={"content-type": "text/plain"}
+        "/v2/books",
+        content=b"isbn=1",
+        headers={"content-type": "text/plain", "idempotency-key": "k-2"},
     )
     assert _check(wrong_type, "/v2/books", "post")["code"] == "unsupported_media_type"
 

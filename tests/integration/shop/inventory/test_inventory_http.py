@@ -146,6 +146,13 @@ async def test_the_whole_contract_over_http(database_url: str, tmp_path: Path) -
 
         # Bad input is a problem document pointing at the field, never a traceback.
         answer = await raw.post("/v1/reservations", json={"order_id": "o", "items": []})
+        assert answer.status_code == 400
+        assert answer.json()["code"] == "idempotency_key_required"
+        answer = await raw.post(
+            "/v1/reservations",
+            json={"order_id": "o", "items": []},
+            headers={"idempotency-key": "k-1"},
+        )
         assert answer.status_code == 422
         assert answer.headers["content-type"].startswith("application/problem+json")
         assert "items" in answer.json()["detail"]
