@@ -13,6 +13,7 @@ import msgspec
 from accord import Contract, Idempotency, ServiceError, operation
 
 __all__ = [
+    "AlreadyAuthorized",
     "Authorization",
     "AuthorizationNotFound",
     "AuthorizationRef",
@@ -66,6 +67,10 @@ class InvalidTransition(ServiceError[None], code="payments.invalid_transition", 
     """The authorization cannot move that way"""
 
 
+class AlreadyAuthorized(ServiceError[None], code="payments.already_authorized", status=409):
+    """The order is already authorized with other terms"""
+
+
 class ProcessorUnavailable(
     ServiceError[None], code="payments.processor_unavailable", status=503, retryable=True
 ):
@@ -84,7 +89,7 @@ class Payments(Contract, name="payments", version="1.0.0"):
         idempotency=Idempotency.REQUIRES_KEY,
         timeout=3.0,
         scopes=("payments:authorize",),
-        errors=(CardDeclined, ProcessorUnavailable),
+        errors=(CardDeclined, AlreadyAuthorized, ProcessorUnavailable),
     )
     get_authorization = operation(
         AuthorizationRef,

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from accord.errors import BadRequest, ServiceError, Unavailable
+from accord.errors import ServiceError, Unavailable
 from shop.payments import contract as c
 from shop.payments.application.ports import ConcurrencyConflict
 from shop.payments.application.services import PaymentService
@@ -22,8 +22,7 @@ __all__ = ["ERRORS", "PaymentsEndpoint"]
 ERRORS: dict[type[Exception], type[ServiceError[Any]]] = {
     d.AuthorizationNotFound: c.AuthorizationNotFound,
     d.InvalidTransition: c.InvalidTransition,
-    # authorize declares no 409: a second, different request for one order is a bad request.
-    d.DuplicateAuthorization: BadRequest,
+    d.DuplicateAuthorization: c.AlreadyAuthorized,
     d.CardDeclined: c.CardDeclined,
     d.ProcessorUnavailable: c.ProcessorUnavailable,
     ConcurrencyConflict: Unavailable,

@@ -173,9 +173,7 @@ class BadRequest(ServiceError[None], code="bad_request", status=400):
     """Bad request"""
 
 
-class IdempotencyKeyRequired(
-    ServiceError[None], code="idempotency_key_required", status=400
-):
+class IdempotencyKeyRequired(ServiceError[None], code="idempotency_key_required", status=400):
     """An Idempotency-Key header is required"""
 
 

@@ -59,9 +59,10 @@ def parameter_components(*, idempotency_key: bool) -> dict[str, Any]:
             "required": True,
             "description": (
                 "A key unique to one intended action: a request sent again with the same "
-                "key has the effect of the first one."
+                "key has the effect of the first one. Visible ASCII, at most 255 "
+                "characters (a UUID is a good key)."
             ),
-            "schema": {"type": "string", "minLength": 1},
+            "schema": {"type": "string", "pattern": "^[!-~]{1,255}$"},
         }
     return params
 

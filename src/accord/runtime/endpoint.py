@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -18,20 +19,20 @@ __all__ = ["Endpoint", "ResponseMismatch", "bind_implementation"]
 _encode = msgspec.json.Encoder().encode
 
 
-#: Longest Idempotency-Key accepted, in bytes.
-MAX_KEY_BYTES = 255
+#: A usable Idempotency-Key: 1 to 255 visible ASCII characters (as the document says).
+_KEY = re.compile(rb"[!-~]{1,255}")
 
 
 def _check_key(key: bytes | None) -> None:
-    """A ``requires_key`` operation needs a non-empty, printable key of sane length."""
+    """A ``requires_key`` operation needs a key of visible ASCII, at most 255 long."""
     if key is None or not key.strip():
         raise IdempotencyKeyRequired(
             "this operation changes state and is retried safely only with an "
             "Idempotency-Key header; send one (a fresh UUID per logical request)"
         )
-    if len(key) > MAX_KEY_BYTES or not key.isascii() or not key.decode("ascii").isprintable():
+    if _KEY.fullmatch(key) is None:
         raise IdempotencyKeyRequired(
-            f"the Idempotency-Key must be printable ASCII of at most {MAX_KEY_BYTES} bytes"
+            "the Idempotency-Key must be 1 to 255 visible ASCII characters, without spaces"
         )
 
 

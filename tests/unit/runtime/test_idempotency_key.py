@@ -40,8 +40,8 @@ async def client() -> httpx.AsyncClient:
 @pytest.mark.anyio
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"idempotency-key": ""}, {"idempotency-key": "k" * 256}, {"idempotency-key": "a\tb"}],
-    ids=["missing", "empty", "too-long", "control-char"],
+    [{}, {"idempotency-key": ""}, {"idempotency-key": "k" * 256}, {"idempotency-key": "a b"}],
+    ids=["missing", "empty", "too-long", "space"],
 )
 async def test_a_request_without_a_usable_key_is_400(
     client: httpx.AsyncClient, headers: dict[str, str]

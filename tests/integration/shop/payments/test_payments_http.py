@@ -9,12 +9,12 @@ import anyio
 import httpx
 import pytest
 
-from accord.errors import BadRequest
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App
 from shop.payments.adapters.processor import SimulatedProcessor
 from shop.payments.bootstrap import Settings, create_app
 from shop.payments.contract import (
+    AlreadyAuthorized,
     AuthorizationNotFound,
     AuthorizationRef,
     AuthorizePayment,
@@ -131,7 +131,7 @@ async def test_authorizing_again_replays_a_different_amount_conflicts(payments: 
     first = await payments.authorize(authorize(order="same"))
     again = await payments.authorize(authorize(order="same"))
     assert again.authorization_id == first.authorization_id
-    with pytest.raises(BadRequest, match="different amount"):
+    with pytest.raises(AlreadyAuthorized, match="different amount"):
         await payments.authorize(authorize(order="same", cents=1))
 
 

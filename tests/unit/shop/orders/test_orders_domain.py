@@ -40,7 +40,6 @@ def test_a_new_order_is_pending_and_unpriced() -> None:
     ("items", "field"),
     [
         ((), "items"),
-        ((RequestedItem("A", 1), RequestedItem("A", 2)), "items[1].sku"),
         ((RequestedItem("A", 0),), "items[0].quantity"),
         ((RequestedItem("A", -3),), "items[0].quantity"),
         ((RequestedItem("", 1),), "items[0].sku"),
@@ -52,6 +51,12 @@ def test_orders_that_cannot_exist_point_at_the_item(
     with pytest.raises(InvalidOrder) as info:
         Order.place(order_id="o", customer_id="c", items=items, currency="EUR", created_at=NOW)
     assert info.value.field == field
+
+
+def test_a_sku_asked_for_twice_is_one_line_with_the_whole_quantity() -> None:
+    items = (RequestedItem("A", 1), RequestedItem("B", 4), RequestedItem("A", 2))
+    order = Order.place(order_id="o", customer_id="c", items=items, currency="EUR", created_at=NOW)
+    assert order.items == (RequestedItem("A", 3), RequestedItem("B", 4))
 
 
 def test_currency_and_time_are_checked() -> None:
