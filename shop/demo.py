@@ -7,6 +7,7 @@ Run by ``accord demo``. Every scenario names the outcome it expects; the demo fa
 from __future__ import annotations
 
 import asyncio
+import io
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from rich.table import Table
 
 from accord import ServiceError
 from accord.observability import waterfall
-from accord.observability.otlp_json import FileSpanExporter
+from accord.observability.otlp_json import FileSpanExporter, SpanRecord
 from accord.observability.telemetry import Telemetry
 from shop.orders.contract import (
     GetOrder,
@@ -51,7 +52,7 @@ async def run(urls: Mapping[str, str], home: Path, console: Console) -> bool:
         "demo",
         "1.0.0",
         home=home,
-        log_stream=_Discard(),
+        log_stream=io.StringIO(),
         span_exporter=FileSpanExporter(home / "telemetry" / "demo.jsonl"),
         sampler=ALWAYS_ON,
         simple_processor=True,
@@ -142,7 +143,7 @@ async def run(urls: Mapping[str, str], home: Path, console: Console) -> bool:
 
 async def _wait_for_trace(
     folder: Path, trace_id: str, services: set[str], timeout: float = 15.0
-) -> list[waterfall.SpanRecord]:
+) -> list[SpanRecord]:
     """The spans of one trace once every service has written its part (services batch)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -151,11 +152,3 @@ async def _wait_for_trace(
             return spans
         await asyncio.sleep(0.25)
     return []
-
-
-class _Discard:
-    def write(self, _: str) -> int:
-        return 0
-
-    def flush(self) -> None:
-        return None

@@ -1,0 +1,69 @@
+"""The public API is what ``__all__`` says, and it changes only on purpose."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+import pytest
+
+import accord
+
+PUBLIC = {
+    "accord": [
+        "AccordError",
+        "App",
+        "BoundOperation",
+        "ClientError",
+        "Contract",
+        "ContractError",
+        "FieldError",
+        "Idempotency",
+        "Operation",
+        "RemoteError",
+        "ServiceError",
+        "Telemetry",
+        "Timeout",
+        "TransportError",
+        "UnexpectedResponse",
+        "__version__",
+        "operation",
+        "serve",
+    ],
+    "accord.runtime": ["READINESS_TIMEOUT", "App", "ReadinessCheck", "serve"],
+    "accord.client": ["ClientCore"],
+}
+
+
+def test_the_top_level_api_is_exactly_this() -> None:
+    assert sorted(accord.__all__) == sorted(PUBLIC["accord"])
+
+
+@pytest.mark.parametrize("module", sorted(PUBLIC))
+def test_every_public_name_exists_and_is_documented(module: str) -> None:
+    mod = importlib.import_module(module)
+    assert sorted(mod.__all__) == sorted(PUBLIC[module])
+    for name in mod.__all__:
+        obj = getattr(mod, name)
+        if isinstance(obj, type) or inspect.isfunction(obj):
+            assert (obj.__doc__ or "").strip(), f"{module}.{name} has no docstring"
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "accord.contract",
+        "accord.errors",
+        "accord.openapi",
+        "accord.observability",
+        "accord.observability.otlp_json",
+        "accord.observability.waterfall",
+        "accord.project",
+        "accord.sql",
+        "accord.supervisor",
+    ],
+)
+def test_modules_declare_all(module: str) -> None:
+    mod = importlib.import_module(module)
+    for name in mod.__all__:
+        assert hasattr(mod, name), f"{module}.__all__ names {name}, which is missing"
