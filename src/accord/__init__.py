@@ -6,6 +6,9 @@ are declared :class:`ServiceError` values; :class:`Telemetry` holds a service's 
 metrics and logger.
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from accord.contract import BoundOperation, Contract, Idempotency, Operation, operation
 from accord.errors import (
     AccordError,
@@ -18,10 +21,30 @@ from accord.errors import (
     TransportError,
     UnexpectedResponse,
 )
-from accord.observability.telemetry import Telemetry
-from accord.runtime import App, serve
+
+if TYPE_CHECKING:
+    from accord.observability.telemetry import Telemetry
+    from accord.runtime import App, serve
 
 __version__ = "0.1.0"
+
+# The runtime and telemetry load on first use, so that importing a contract (which a
+# client-only consumer does) does not load a server, a tracer or a metrics registry.
+_LAZY = {
+    "App": "accord.runtime",
+    "serve": "accord.runtime",
+    "Telemetry": "accord.observability.telemetry",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'accord' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AccordError",
