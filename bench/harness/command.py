@@ -251,6 +251,7 @@ def _meta(
                         "non_2xx": r.non_2xx,
                         "socket_errors": r.socket_errors,
                         "other_cpu_cores": u.other_cores,
+                        "irq_cores": u.irq_cores,
                         "steal_cores": u.steal_cores,
                     }
                     for r, u in zip(results, noise[name][ep], strict=True)

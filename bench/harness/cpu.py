@@ -2,8 +2,8 @@
 
 On a two-core machine with the server on one core and wrk on the other, any other busy
 process takes time from one of them. :class:`Foreign` reads ``/proc`` before and after a
-measurement and reports the CPU used by everything except the server, wrk and this
-process, in cores (0.25 = a quarter of one core on average).
+measurement and reports the CPU used by every process except the server, wrk and this
+one, in cores (0.25 = a quarter of one core on average).
 """
 
 from __future__ import annotations
@@ -20,18 +20,24 @@ _HZ = os.sysconf("SC_CLK_TCK")
 
 @dataclass(frozen=True)
 class Usage:
-    """CPU used by others during a measurement, and time stolen by the hypervisor."""
+    """CPU used during a measurement, in cores, besides the server's, wrk's and ours.
+
+    ``other_cores``: other processes; ``irq_cores``: interrupts and soft interrupts, not
+    charged to any process (loopback networking is mostly the benchmark's own traffic);
+    ``steal_cores``: time the hypervisor gave to other machines.
+    """
 
     other_cores: float
+    irq_cores: float
     steal_cores: float
 
 
-def _system() -> tuple[float, float]:
-    """(busy, steal) seconds of every core since boot, from ``/proc/stat``."""
+def _system() -> tuple[float, float, float]:
+    """(process, interrupt, steal) seconds of every core since boot, from ``/proc/stat``."""
     with open("/proc/stat") as f:
         fields = f.readline().split()[1:]
     user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
-    return (user + nice + system + irq + softirq) / _HZ, steal / _HZ
+    return (user + nice + system) / _HZ, (irq + softirq) / _HZ, steal / _HZ
 
 
 def _process(pid: int) -> float:
@@ -57,14 +63,18 @@ class Foreign:
     def __init__(self, server_pid: int) -> None:
         self._pid = server_pid
         self._wall = time.monotonic()
-        self._busy, self._steal = _system()
+        self._busy, self._irq, self._steal = _system()
         self._server = _process(server_pid)
         self._own = _own()
 
     def stop(self) -> Usage:
         """CPU used by everyone else since the start, in cores."""
         wall = max(time.monotonic() - self._wall, 1e-9)
-        busy, steal = _system()
+        busy, irq, steal = _system()
         ours = (_process(self._pid) - self._server) + (_own() - self._own)
         other = max(0.0, (busy - self._busy) - ours)
-        return Usage(round(other / wall, 3), round((steal - self._steal) / wall, 3))
+        return Usage(
+            round(other / wall, 3),
+            round((irq - self._irq) / wall, 3),
+            round((steal - self._steal) / wall, 3),
+        )
