@@ -83,11 +83,12 @@ async def test_optimistic_increments_lose_nothing(database_url: str, migrations:
                     row = (
                         await conn.execute(sa.select(counters).where(counters.c.name == "c"))
                     ).one()
-                    touched = await conn.affected(
+                    result = await conn.execute(
                         sa.update(counters)
                         .where(counters.c.name == "c", counters.c.version == row.version)
                         .values(value=row.value + 1, version=row.version + 1)
                     )
+                    touched = result.rowcount
                     if touched == 1:
                         return
                     conflicts += 1
@@ -104,5 +105,38 @@ async def test_optimistic_increments_lose_nothing(database_url: str, migrations:
         async with engine.connect() as conn:
             value = await conn.scalar(sa.select(counters.c.value))
         assert value == 30
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_transaction_lets_go_of_its_row(
+    database_url: str, migrations: Path
+) -> None:
+    """A request cancelled mid-transaction leaves neither a lock nor a checked-out connection."""
+    migrate(database_url, migrations)
+    engine = create_engine(database_url)
+    async with engine.begin() as conn:
+        await conn.execute(sa.insert(counters).values(name="c", value=1, version=0))
+    written = anyio.Event()
+
+    async def stuck() -> None:
+        async with engine.begin() as conn:
+            await conn.execute(sa.update(counters).values(value=99, version=1))
+            written.set()
+            await anyio.sleep_forever()
+
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(stuck)
+            await written.wait()
+            tg.cancel_scope.cancel()
+        with anyio.fail_after(3):  # a row or file lock still held would block this
+            async with engine.begin() as conn:
+                result = await conn.execute(
+                    sa.update(counters).where(counters.c.version == 0).values(value=2, version=1)
+                )
+                assert result.rowcount == 1
+        assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     finally:
         await engine.dispose()

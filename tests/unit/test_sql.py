@@ -1,17 +1,21 @@
-"""accord.sql: URL rules, the SQLite engine, migrations, readiness and conflicts."""
+"""accord.sql: URL rules, the engine on real SQLite, migrations, readiness and conflicts."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import textwrap
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 import accord.sql
+import accord.sql.engine
 from accord.sql import (
     DatabaseUrlError,
     async_url,
@@ -25,10 +29,8 @@ from accord.sql import (
 
 def test_public_api() -> None:
     assert sorted(accord.sql.__all__) == [
-        "Connection",
         "DEFAULT_VERSION_TABLE",
         "DatabaseUrlError",
-        "Engine",
         "SQLITE_BUSY_TIMEOUT_MS",
         "alembic_env",
         "async_url",
@@ -86,6 +88,8 @@ async def test_sqlite_engine_creates_folder_and_sets_pragmas(tmp_path: Path) -> 
     path = tmp_path / "deep" / "er" / "x.db"
     engine = create_engine(f"sqlite:///{path}")
     try:
+        assert isinstance(engine, AsyncEngine)
+        assert (engine.dialect.name, engine.dialect.driver) == ("sqlite", "aiosqlite")
         assert path.parent.is_dir()
         async with engine.connect() as conn:
             mode = (await conn.execute(sa.text("PRAGMA journal_mode"))).scalar()
@@ -96,9 +100,11 @@ async def test_sqlite_engine_creates_folder_and_sets_pragmas(tmp_path: Path) -> 
         await engine.dispose()
 
 
-def test_postgres_engine_pings_its_pool() -> None:
+def test_postgres_engine_is_async_psycopg_and_pings_its_pool() -> None:
     engine = create_engine("postgresql://u@127.0.0.1:1/db")
+    assert isinstance(engine, AsyncEngine)
     assert engine.dialect.driver == "psycopg"
+    assert engine.dialect.is_async
     assert engine.sync_engine.pool._pre_ping is True
     assert engine.url.drivername == "postgresql+psycopg"
 
@@ -189,40 +195,125 @@ def test_is_conflict(exc: BaseException, expected: bool) -> None:
     assert is_conflict(exc) is expected
 
 
-@pytest.mark.anyio
-async def test_engine_transactions_commit_roll_back_and_buffer_rows(tmp_path: Path) -> None:
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """An engine on a fresh SQLite file holding ``t (id, v)`` with one row (1, 10)."""
     engine = create_engine(f"sqlite:///{tmp_path}/x.db")
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY, v INT NOT NULL)"))
+        await conn.execute(sa.text("INSERT INTO t VALUES (1, 10)"))
     try:
-        async with engine.begin() as conn:
-            await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY, v INT)"))
-            await conn.execute(sa.text("INSERT INTO t VALUES (:id, :v)"), [{"id": 1, "v": 10}])
-        async with engine.connect() as conn:
-            touched = await conn.affected(sa.text("UPDATE t SET v = 11 WHERE id = 1"))
-            assert touched == 1
-            assert conn.in_transaction()
-            # left without commit: rolled back
-        async with engine.connect() as conn:
-            assert await conn.scalar(sa.text("SELECT v FROM t")) == 10
-            assert await conn.affected(sa.text("UPDATE t SET v = 12 WHERE id = 2")) == 0
-            rows = await conn.execute(sa.text("SELECT id, v FROM t"))
-            await conn.commit()
-        assert rows.all() == [(1, 10)]  # read after the connection went back to the pool
-        with pytest.raises(RuntimeError, match="boom"):
-            async with engine.begin() as conn:
-                await conn.execute(sa.text("UPDATE t SET v = 13"))
-                raise RuntimeError("boom")
-        async with engine.connect() as conn:
-            assert await conn.scalar(sa.text("SELECT v FROM t")) == 10
-            with pytest.raises(RuntimeError, match="not open"):
-                conn.sync_connection.close()
-                await conn.close()
-                await conn.commit()
+        yield engine
     finally:
         await engine.dispose()
 
 
 @pytest.mark.anyio
-async def test_more_callers_than_connections_queue_instead_of_deadlocking(tmp_path: Path) -> None:
+async def test_transactions_commit_or_roll_back_ddl_included(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        assert (await conn.execute(sa.text("UPDATE t SET v = 11 WHERE id = 1"))).rowcount == 1
+        assert (await conn.execute(sa.text("UPDATE t SET v = 12 WHERE id = 2"))).rowcount == 0
+        await conn.execute(sa.text("CREATE TABLE u (id INTEGER PRIMARY KEY)"))
+        assert conn.in_transaction()
+        # left without commit: everything rolled back, the CREATE TABLE too
+    with pytest.raises(RuntimeError, match="boom"):
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("UPDATE t SET v = 13"))
+            raise RuntimeError("boom")
+    async with engine.connect() as conn:
+        assert await conn.scalar(sa.text("SELECT v FROM t")) == 10
+        tables = (await conn.execute(sa.text("SELECT name FROM sqlite_master"))).scalars()
+        assert list(tables) == ["t"]
+
+
+@pytest.mark.anyio
+async def test_sqlite_transactions_begin_immediate_so_no_update_is_lost(
+    engine: AsyncEngine,
+) -> None:
+    """Read-modify-write with no version check at all still loses nothing on SQLite.
+
+    Each transaction takes the write lock at BEGIN, before its read, so the next one
+    reads only after the previous committed; with a deferred BEGIN (or ``sqlite3``'s
+    legacy mode, whose SELECT runs outside the transaction) two would read the same value.
+    """
+
+    async def increment() -> None:
+        async with engine.begin() as conn:
+            value = await conn.scalar(sa.text("SELECT v FROM t WHERE id = 1"))
+            await anyio.sleep(0.005)  # let the others read meanwhile, if they could
+            await conn.execute(sa.text("UPDATE t SET v = :v WHERE id = 1"), {"v": value + 1})
+
+    with anyio.fail_after(30):
+        async with anyio.create_task_group() as tg:
+            for _ in range(20):
+                tg.start_soon(increment)
+    async with engine.connect() as conn:
+        assert await conn.scalar(sa.text("SELECT v FROM t")) == 30
+
+
+@pytest.mark.anyio
+async def test_a_write_lock_held_past_the_busy_timeout_is_a_conflict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(accord.sql.engine, "SQLITE_BUSY_TIMEOUT_MS", 50)
+    path = tmp_path / "x.db"
+    engine = create_engine(f"sqlite:///{path}")
+    async with engine.begin() as conn:  # the file is created, in WAL mode
+        await conn.execute(sa.text("SELECT 1"))
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        with pytest.raises(OperationalError) as caught:
+            async with engine.begin() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+        assert is_conflict(caught.value)
+        assert await readiness(engine)() is None  # the probe does not wait for the lock
+        holder.execute("ROLLBACK")
+        async with engine.begin() as conn:  # the failed BEGIN left nothing behind
+            assert await conn.scalar(sa.text("SELECT 1")) == 1
+    finally:
+        holder.close()
+        await engine.dispose()
+
+
+@pytest.mark.anyio
+async def test_a_real_unique_violation_is_a_conflict_and_a_check_violation_is_not(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("CREATE TABLE c (id INTEGER PRIMARY KEY, q INT CHECK (q > 0))"))
+    async with engine.connect() as conn:
+        with pytest.raises(IntegrityError) as unique:
+            await conn.execute(sa.text("INSERT INTO t VALUES (1, 0)"))
+        with pytest.raises(IntegrityError) as check:
+            await conn.execute(sa.text("INSERT INTO c VALUES (1, 0)"))
+    assert is_conflict(unique.value)
+    assert not is_conflict(check.value)
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_transaction_rolls_back_and_frees_the_lock(engine: AsyncEngine) -> None:
+    written = anyio.Event()
+
+    async def stuck() -> None:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("UPDATE t SET v = 99"))
+            written.set()
+            await anyio.sleep_forever()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(stuck)
+        await written.wait()
+        tg.cancel_scope.cancel()
+    with anyio.fail_after(2):  # well within the busy timeout: the lock is already free
+        async with engine.begin() as conn:
+            assert await conn.scalar(sa.text("SELECT v FROM t")) == 10
+            await conn.execute(sa.text("UPDATE t SET v = 11"))
+    assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.anyio
+async def test_more_callers_than_connections_queue_instead_of_failing(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path}/x.db", pool_size=1, max_overflow=1)
     async with engine.begin() as conn:
         await conn.execute(sa.text("CREATE TABLE n (k INTEGER PRIMARY KEY AUTOINCREMENT)"))
@@ -245,29 +336,27 @@ async def test_more_callers_than_connections_queue_instead_of_deadlocking(tmp_pa
 
 
 @pytest.mark.anyio
-async def test_awaited_connection_rowcount_and_type_processing(tmp_path: Path) -> None:
-    import datetime as dt
-
+async def test_types_round_trip_through_aiosqlite(tmp_path: Path) -> None:
     meta = sa.MetaData()
     events = sa.Table(
         "events",
         meta,
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("at", sa.DateTime, nullable=False),
+        sa.Column("cents", sa.BigInteger, nullable=False),
     )
     engine = create_engine(f"sqlite:///{tmp_path}/x.db")
-    when = dt.datetime(2026, 1, 2, 3, 4, 5)
+    when = dt.datetime(2026, 1, 2, 3, 4, 5, 6)
     try:
-        conn = await engine.connect()
-        try:
+        async with engine.begin() as conn:
             await conn.run_sync(meta.create_all)
-            await conn.execute(events.insert(), [{"id": 1, "at": when}, {"id": 2, "at": when}])
+            await conn.execute(
+                events.insert(),
+                [{"id": 1, "at": when, "cents": 10**15}, {"id": 2, "at": when, "cents": -1}],
+            )
             result = await conn.execute(events.update().values(at=when).where(events.c.id > 0))
             assert result.rowcount == 2
             rows = (await conn.execute(sa.select(events).order_by(events.c.id))).all()
-            await conn.commit()
-        finally:
-            await conn.close()
-        assert [(r.id, r.at) for r in rows] == [(1, when), (2, when)]
+        assert [(r.id, r.at, r.cents) for r in rows] == [(1, when, 10**15), (2, when, -1)]
     finally:
         await engine.dispose()

@@ -17,8 +17,9 @@ from typing import Any, Self
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from accord.sql import Connection, Engine, is_conflict
+from accord.sql import is_conflict
 from shop.inventory.application.ports import ConcurrencyConflict, UnitOfWorkFactory
 from shop.inventory.domain.model import Reservation, ReservationLine, ReservationStatus, Sku
 
@@ -99,7 +100,7 @@ def _sku(row: Any) -> Sku:
 class SqlSkuRepository:
     """The ``SkuRepository`` port on one open connection."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
     async def add(self, sku: Sku) -> None:
@@ -150,7 +151,7 @@ class SqlSkuRepository:
         """Write the new stock if nobody changed the row since it was read."""
         seen = sku.version
         async with _conflicts_reported():
-            touched = await self._connection.affected(
+            statement = (
                 skus.update()
                 .where(skus.c.code == sku.code, skus.c.version == seen)
                 .values(
@@ -160,6 +161,7 @@ class SqlSkuRepository:
                     version=seen + 1,
                 )
             )
+            touched = (await self._connection.execute(statement)).rowcount
         if touched != 1:
             raise ConcurrencyConflict(f"SKU {sku.code!r} changed since version {seen}")
         sku.version = seen + 1
@@ -168,7 +170,7 @@ class SqlSkuRepository:
 class SqlReservationRepository:
     """The ``ReservationRepository`` port on one open connection."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
     async def add(self, reservation: Reservation) -> None:
@@ -208,7 +210,7 @@ class SqlReservationRepository:
         """Write the new status if nobody changed the row since it was read."""
         seen = reservation.version
         async with _conflicts_reported():
-            touched = await self._connection.affected(
+            statement = (
                 reservations.update()
                 .where(
                     reservations.c.reservation_id == reservation.reservation_id,
@@ -216,6 +218,7 @@ class SqlReservationRepository:
                 )
                 .values(status=reservation.status.value, version=seen + 1)
             )
+            touched = (await self._connection.execute(statement)).rowcount
         if touched != 1:
             raise ConcurrencyConflict(
                 f"reservation {reservation.reservation_id!r} changed since version {seen}"
@@ -250,9 +253,9 @@ class SqlUnitOfWork:
     skus: SqlSkuRepository
     reservations: SqlReservationRepository
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._connection: Connection | None = None
+        self._connection: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
         self._connection = await self._engine.connect()
@@ -268,7 +271,9 @@ class SqlUnitOfWork:
     ) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:
-            await connection.close()  # rolls back whatever was not committed
+            # Rolls back whatever was not committed and returns the connection to the
+            # pool, carried through to the end even when the request is being cancelled.
+            await connection.__aexit__(exc_type, exc, tb)
 
     async def commit(self) -> None:
         """Commit; a write lost to a concurrent transaction is a ConcurrencyConflict."""
@@ -278,6 +283,6 @@ class SqlUnitOfWork:
             await self._connection.commit()
 
 
-def unit_of_work(engine: Engine) -> UnitOfWorkFactory:
+def unit_of_work(engine: AsyncEngine) -> UnitOfWorkFactory:
     """A factory of units of work on ``engine``."""
     return lambda: SqlUnitOfWork(engine)

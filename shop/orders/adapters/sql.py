@@ -16,8 +16,9 @@ from typing import Any, Self
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from accord.sql import Connection, Engine, is_conflict
+from accord.sql import is_conflict
 from shop.orders.application.ports import ConcurrencyConflict, UnitOfWorkFactory
 from shop.orders.domain.model import Order, OrderLine, OrderStatus
 
@@ -117,7 +118,7 @@ def _line_rows(order: Order) -> list[dict[str, Any]]:
 class SqlOrderRepository:
     """The ``OrderRepository`` port on one open connection."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
     async def add(self, order: Order) -> None:
@@ -153,7 +154,7 @@ class SqlOrderRepository:
         """Write the order's new state if nobody changed it since it was read."""
         seen = order.version
         async with _conflicts_reported():
-            touched = await self._connection.affected(
+            statement = (
                 orders.update()
                 .where(orders.c.order_id == order.order_id, orders.c.version == seen)
                 .values(
@@ -165,6 +166,7 @@ class SqlOrderRepository:
                     version=seen + 1,
                 )
             )
+            touched = (await self._connection.execute(statement)).rowcount
             if touched != 1:
                 raise ConcurrencyConflict(f"order {order.order_id!r} changed since version {seen}")
             await self._connection.execute(
@@ -204,9 +206,9 @@ class SqlUnitOfWork:
 
     orders: SqlOrderRepository
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._connection: Connection | None = None
+        self._connection: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
         self._connection = await self._engine.connect()
@@ -220,13 +222,10 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         connection, self._connection = self._connection, None
-        if connection is None:
-            return
-        try:
-            if connection.in_transaction():
-                await connection.rollback()
-        finally:
-            await connection.close()
+        if connection is not None:
+            # Rolls back whatever was not committed and returns the connection to the
+            # pool, carried through to the end even when the request is being cancelled.
+            await connection.__aexit__(exc_type, exc, tb)
 
     async def commit(self) -> None:
         """Commit; a write lost to a concurrent transaction is a ConcurrencyConflict."""
@@ -236,6 +235,6 @@ class SqlUnitOfWork:
             await self._connection.commit()
 
 
-def unit_of_work(engine: Engine) -> UnitOfWorkFactory:
+def unit_of_work(engine: AsyncEngine) -> UnitOfWorkFactory:
     """A factory of units of work on ``engine``."""
     return lambda: SqlUnitOfWork(engine)

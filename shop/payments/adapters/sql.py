@@ -16,8 +16,9 @@ from typing import Any, Self
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from accord.sql import Connection, Engine, is_conflict
+from accord.sql import is_conflict
 from shop.payments.application.ports import ConcurrencyConflict, UnitOfWorkFactory
 from shop.payments.domain.model import Authorization, AuthorizationStatus, Money
 
@@ -79,7 +80,7 @@ def _from_row(row: Any) -> Authorization:
 class SqlAuthorizationRepository:
     """The ``AuthorizationRepository`` port on one open connection."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
     async def add(self, authorization: Authorization) -> None:
@@ -110,7 +111,7 @@ class SqlAuthorizationRepository:
         """Write the new status if nobody changed the row since it was read."""
         seen = authorization.version
         async with _conflicts_reported():
-            touched = await self._connection.affected(
+            statement = (
                 authorizations.update()
                 .where(
                     authorizations.c.authorization_id == authorization.authorization_id,
@@ -118,6 +119,7 @@ class SqlAuthorizationRepository:
                 )
                 .values(status=authorization.status.value, version=seen + 1)
             )
+            touched = (await self._connection.execute(statement)).rowcount
         if touched != 1:
             raise ConcurrencyConflict(
                 f"authorization {authorization.authorization_id!r} changed since version {seen}"
@@ -136,9 +138,9 @@ class SqlUnitOfWork:
 
     authorizations: SqlAuthorizationRepository
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._connection: Connection | None = None
+        self._connection: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
         self._connection = await self._engine.connect()
@@ -152,13 +154,10 @@ class SqlUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         connection, self._connection = self._connection, None
-        if connection is None:
-            return
-        try:
-            if connection.in_transaction():
-                await connection.rollback()
-        finally:
-            await connection.close()
+        if connection is not None:
+            # Rolls back whatever was not committed and returns the connection to the
+            # pool, carried through to the end even when the request is being cancelled.
+            await connection.__aexit__(exc_type, exc, tb)
 
     async def commit(self) -> None:
         """Commit; a write lost to a concurrent transaction is a ConcurrencyConflict."""
@@ -168,6 +167,6 @@ class SqlUnitOfWork:
             await self._connection.commit()
 
 
-def unit_of_work(engine: Engine) -> UnitOfWorkFactory:
+def unit_of_work(engine: AsyncEngine) -> UnitOfWorkFactory:
     """A factory of units of work on ``engine``."""
     return lambda: SqlUnitOfWork(engine)

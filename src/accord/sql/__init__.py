@@ -1,4 +1,4 @@
-"""Databases for services: URLs, an async engine, migrations, readiness and conflicts.
+"""Databases for services: URLs, SQLAlchemy's asyncio engine, migrations, readiness, conflicts.
 
 A service names its database with a plain URL, never a driver::
 
@@ -13,30 +13,23 @@ and its composition root does, in this order::
         on_shutdown=[engine.dispose])
 
 - :mod:`accord.sql.urls` — the URL rules (:func:`sync_url`, :func:`async_url`).
-- :mod:`accord.sql.engine` — :class:`Engine`/:class:`Connection`, an async face on
-  SQLAlchemy's blocking engine; statements are SQLAlchemy Core.
+- :mod:`accord.sql.engine` — :func:`create_engine`, SQLAlchemy's
+  :class:`~sqlalchemy.ext.asyncio.AsyncEngine` tuned for a service, and
+  :func:`readiness`; statements are SQLAlchemy Core.
 - :mod:`accord.sql.migrations` — :func:`migrate` and :func:`alembic_env`, the whole body
-  of each service's ``migrations/env.py``.
+  of each service's ``migrations/env.py`` (blocking drivers, run once before serving).
 - :mod:`accord.sql.conflicts` — :func:`is_conflict`, the errors that mean "retry".
 """
 
 from accord.sql.conflicts import is_conflict
-from accord.sql.engine import (
-    SQLITE_BUSY_TIMEOUT_MS,
-    Connection,
-    Engine,
-    create_engine,
-    readiness,
-)
+from accord.sql.engine import SQLITE_BUSY_TIMEOUT_MS, create_engine, readiness
 from accord.sql.migrations import DEFAULT_VERSION_TABLE, alembic_env, migrate
 from accord.sql.urls import DatabaseUrlError, async_url, sync_url
 
 __all__ = [
     "DEFAULT_VERSION_TABLE",
     "SQLITE_BUSY_TIMEOUT_MS",
-    "Connection",
     "DatabaseUrlError",
-    "Engine",
     "alembic_env",
     "async_url",
     "create_engine",

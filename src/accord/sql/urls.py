@@ -3,9 +3,11 @@
 - ``sqlite:///p`` (a file; its folder is created when needed);
 - ``postgresql://…`` or ``postgres://…``, run with psycopg 3.
 
-A URL naming a driver of one of those is accepted and re-pointed at the driver accord
-uses; any other database, and an in-memory SQLite database (the migrations and the
-service would each see their own), is refused with :class:`DatabaseUrlError`.
+The service runs on the asyncio drivers (:func:`async_url`: ``aiosqlite``, async
+psycopg), migrations on the blocking ones (:func:`sync_url`). A URL naming a driver of
+one of those databases is accepted and re-pointed at the driver accord uses; any other
+database, and an in-memory SQLite database (the migrations and the service would each
+see their own), is refused with :class:`DatabaseUrlError`.
 """
 
 from __future__ import annotations
@@ -63,7 +65,10 @@ def _render(url: URL) -> str:
 
 
 def sync_url(url: str | URL) -> str:
-    """The URL with the blocking driver accord runs on: ``sqlite`` or ``postgresql+psycopg``."""
+    """The URL with a blocking driver: ``sqlite`` or ``postgresql+psycopg``.
+
+    Migrations run on it (:func:`accord.sql.migrate`), once, before the service serves.
+    """
     parsed = parse(url)
     return _render(parsed.set(drivername="sqlite" if is_sqlite(parsed) else "postgresql+psycopg"))
 
@@ -71,8 +76,8 @@ def sync_url(url: str | URL) -> str:
 def async_url(url: str | URL) -> str:
     """The URL for SQLAlchemy's asyncio engine: ``sqlite+aiosqlite`` or ``postgresql+psycopg``.
 
-    accord's own engine (:func:`accord.sql.create_engine`) does not need it; it is here
-    for code that drives ``sqlalchemy.ext.asyncio`` directly (which needs greenlet).
+    :func:`accord.sql.create_engine` serves with it; psycopg 3 is one driver for both
+    worlds, and SQLAlchemy picks its async mode under ``create_async_engine``.
     """
     parsed = parse(url)
     driver = "sqlite+aiosqlite" if is_sqlite(parsed) else "postgresql+psycopg"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import anyio
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from accord.sql import Engine
 from shop.inventory.adapters.sql import SqlUnitOfWork, skus
 from shop.inventory.application.ports import ConcurrencyConflict
 from shop.inventory.application.services import InventoryService
@@ -16,13 +16,13 @@ from shop.inventory.domain.model import Reservation, ReservationLine, Reservatio
 pytestmark = pytest.mark.anyio
 
 
-async def add_sku(engine: Engine, sku: Sku) -> None:
+async def add_sku(engine: AsyncEngine, sku: Sku) -> None:
     async with SqlUnitOfWork(engine) as uow:
         await uow.skus.add(sku)
         await uow.commit()
 
 
-async def test_sku_round_trip(engine: Engine) -> None:
+async def test_sku_round_trip(engine: AsyncEngine) -> None:
     await add_sku(engine, Sku("SKU-B", "Bee", 3, available=7, reserved=2, sold=1))
     await add_sku(engine, Sku("SKU-A", "Ay", 10**12, available=10**12))
     async with SqlUnitOfWork(engine) as uow:
@@ -47,20 +47,20 @@ async def test_sku_round_trip(engine: Engine) -> None:
         assert await uow.skus.count() == 2
 
 
-async def test_without_commit_nothing_is_kept(engine: Engine) -> None:
+async def test_without_commit_nothing_is_kept(engine: AsyncEngine) -> None:
     async with SqlUnitOfWork(engine) as uow:
         await uow.skus.add(Sku("SKU-A", "A", 1))
     async with SqlUnitOfWork(engine) as uow:
         assert await uow.skus.count() == 0
 
 
-async def test_a_code_is_taken_once(engine: Engine) -> None:
+async def test_a_code_is_taken_once(engine: AsyncEngine) -> None:
     await add_sku(engine, Sku("SKU-A", "A", 1))
     with pytest.raises(ConcurrencyConflict):
         await add_sku(engine, Sku("SKU-A", "A again", 1))
 
 
-async def test_save_bumps_the_version_and_detects_a_stale_write(engine: Engine) -> None:
+async def test_save_bumps_the_version_and_detects_a_stale_write(engine: AsyncEngine) -> None:
     await add_sku(engine, Sku("SKU-A", "A", 1, available=5))
     async with SqlUnitOfWork(engine) as uow:
         first = await uow.skus.get("SKU-A")
@@ -81,7 +81,7 @@ async def test_save_bumps_the_version_and_detects_a_stale_write(engine: Engine) 
     assert stored is not None and (stored.available, stored.version) == (6, 1)
 
 
-async def test_check_constraints_guard_the_counts(engine: Engine) -> None:
+async def test_check_constraints_guard_the_counts(engine: AsyncEngine) -> None:
     await add_sku(engine, Sku("SKU-A", "A", 1, available=1))
     for column in ("available", "reserved", "sold", "unit_price_cents"):
         async with engine.connect() as conn:
@@ -89,7 +89,7 @@ async def test_check_constraints_guard_the_counts(engine: Engine) -> None:
                 await conn.execute(skus.update().values({column: -1}))
 
 
-async def test_reservation_round_trip_and_one_per_order(engine: Engine) -> None:
+async def test_reservation_round_trip_and_one_per_order(engine: AsyncEngine) -> None:
     await add_sku(engine, Sku("SKU-A", "A", 120, available=10))
     await add_sku(engine, Sku("SKU-B", "B", 95, available=10))
     reservation = Reservation(

@@ -6,15 +6,16 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 import shop.orders.adapters.sql as orders_sql
-from accord.sql import Engine, create_engine, migrate
+from accord.sql import create_engine, migrate
 
 MIGRATIONS = Path(orders_sql.__file__).parent / "migrations"
 
 
 @pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[Engine]:
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     """An orders database migrated to head, and an engine on it."""
     migrate(database_url, MIGRATIONS, version_table=orders_sql.VERSION_TABLE)
     engine = create_engine(database_url)

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from accord.sql import Engine
 from shop.orders.adapters.sql import SqlUnitOfWork, order_lines, orders
 from shop.orders.application.ports import ConcurrencyConflict
 from shop.orders.domain.holds import PaymentHold, PricedLine, StockHold
@@ -30,19 +30,19 @@ def make(n: int = 1, *, customer: str = "cust-1", at: datetime = T0) -> Order:
     )
 
 
-async def add(engine: Engine, *items: Order) -> None:
+async def add(engine: AsyncEngine, *items: Order) -> None:
     async with SqlUnitOfWork(engine) as uow:
         for order in items:
             await uow.orders.add(order)
         await uow.commit()
 
 
-async def get(engine: Engine, order_id: str) -> Order | None:
+async def get(engine: AsyncEngine, order_id: str) -> Order | None:
     async with SqlUnitOfWork(engine) as uow:
         return await uow.orders.get(order_id)
 
 
-async def test_a_pending_order_round_trips(engine: Engine) -> None:
+async def test_a_pending_order_round_trips(engine: AsyncEngine) -> None:
     order = make()
     await add(engine, order)
     assert await get(engine, "ord-1") == order
@@ -51,7 +51,7 @@ async def test_a_pending_order_round_trips(engine: Engine) -> None:
     assert stored.lines == (OrderLine("MUG", 2), OrderLine("TEE-XL", 1))
 
 
-async def test_a_confirmed_order_keeps_prices_and_holds(engine: Engine) -> None:
+async def test_a_confirmed_order_keeps_prices_and_holds(engine: AsyncEngine) -> None:
     order = make()
     await add(engine, order)
     order.hold_stock(
@@ -77,13 +77,13 @@ async def test_a_confirmed_order_keeps_prices_and_holds(engine: Engine) -> None:
     assert total == 2500 + 10**11
 
 
-async def test_uncommitted_work_is_rolled_back(engine: Engine) -> None:
+async def test_uncommitted_work_is_rolled_back(engine: AsyncEngine) -> None:
     async with SqlUnitOfWork(engine) as uow:
         await uow.orders.add(make())
     assert await get(engine, "ord-1") is None
 
 
-async def test_a_stale_save_is_a_conflict(engine: Engine) -> None:
+async def test_a_stale_save_is_a_conflict(engine: AsyncEngine) -> None:
     await add(engine, make())
     first, stale = await get(engine, "ord-1"), await get(engine, "ord-1")
     assert first is not None and stale is not None
@@ -99,13 +99,13 @@ async def test_a_stale_save_is_a_conflict(engine: Engine) -> None:
     assert stored is not None and stored.rejection == "out_of_stock"
 
 
-async def test_a_taken_id_is_a_conflict(engine: Engine) -> None:
+async def test_a_taken_id_is_a_conflict(engine: AsyncEngine) -> None:
     await add(engine, make())
     with pytest.raises(ConcurrencyConflict):
         await add(engine, make())
 
 
-async def test_listing_is_newest_first_per_customer_and_limited(engine: Engine) -> None:
+async def test_listing_is_newest_first_per_customer_and_limited(engine: AsyncEngine) -> None:
     await add(
         engine,
         *(make(n, at=T0 + timedelta(minutes=n)) for n in range(1, 6)),
@@ -120,7 +120,7 @@ async def test_listing_is_newest_first_per_customer_and_limited(engine: Engine) 
     assert all(len(o.lines) == 2 for o in everything)
 
 
-async def test_check_constraints_guard_the_rows(engine: Engine) -> None:
+async def test_check_constraints_guard_the_rows(engine: AsyncEngine) -> None:
     await add(engine, make())
     bad_statements = [
         orders.update().values(status="shipped"),

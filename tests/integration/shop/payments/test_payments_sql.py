@@ -8,8 +8,8 @@ import anyio
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from accord.sql import Engine
 from shop.payments.adapters.processor import ProcessorGateway, SimulatedProcessor
 from shop.payments.adapters.sql import SqlUnitOfWork, authorizations, unit_of_work
 from shop.payments.application.ports import ConcurrencyConflict
@@ -32,13 +32,13 @@ def make(n: int = 1, *, order: str | None = None, cents: int = 1234) -> Authoriz
     )
 
 
-async def add(engine: Engine, auth: Authorization) -> None:
+async def add(engine: AsyncEngine, auth: Authorization) -> None:
     async with SqlUnitOfWork(engine) as uow:
         await uow.authorizations.add(auth)
         await uow.commit()
 
 
-async def test_round_trip_keeps_every_field_exactly(engine: Engine) -> None:
+async def test_round_trip_keeps_every_field_exactly(engine: AsyncEngine) -> None:
     big = make(cents=99_999_999_999)
     big.created_at = WHEN.astimezone(timezone(timedelta(hours=2)))
     await add(engine, big)
@@ -56,26 +56,26 @@ async def test_round_trip_keeps_every_field_exactly(engine: Engine) -> None:
     )
 
 
-async def test_missing_rows_are_none(engine: Engine) -> None:
+async def test_missing_rows_are_none(engine: AsyncEngine) -> None:
     async with SqlUnitOfWork(engine) as uow:
         assert await uow.authorizations.get("nope") is None
         assert await uow.authorizations.get_for_order("nope") is None
 
 
-async def test_without_commit_nothing_is_kept(engine: Engine) -> None:
+async def test_without_commit_nothing_is_kept(engine: AsyncEngine) -> None:
     async with SqlUnitOfWork(engine) as uow:
         await uow.authorizations.add(make())
     async with SqlUnitOfWork(engine) as uow:
         assert await uow.authorizations.get("auth-1") is None
 
 
-async def test_one_authorization_per_order(engine: Engine) -> None:
+async def test_one_authorization_per_order(engine: AsyncEngine) -> None:
     await add(engine, make(1, order="ord-x"))
     with pytest.raises(ConcurrencyConflict):
         await add(engine, make(2, order="ord-x"))
 
 
-async def test_save_bumps_the_version_and_detects_a_stale_write(engine: Engine) -> None:
+async def test_save_bumps_the_version_and_detects_a_stale_write(engine: AsyncEngine) -> None:
     await add(engine, make())
     async with SqlUnitOfWork(engine) as uow:
         first = await uow.authorizations.get("auth-1")
@@ -97,7 +97,7 @@ async def test_save_bumps_the_version_and_detects_a_stale_write(engine: Engine) 
     assert (stored.status, stored.version) == (AuthorizationStatus.CAPTURED, 1)
 
 
-async def test_check_constraints_guard_the_row(engine: Engine) -> None:
+async def test_check_constraints_guard_the_row(engine: AsyncEngine) -> None:
     """The database refuses what the domain would never write, as a second line."""
     for bad in ({"amount_cents": 0}, {"status": "refunded"}):
         values = {
@@ -117,7 +117,7 @@ async def test_check_constraints_guard_the_row(engine: Engine) -> None:
 
 
 async def test_concurrent_capture_and_void_one_wins_and_the_processor_agrees(
-    engine: Engine,
+    engine: AsyncEngine,
 ) -> None:
     """Many racing captures and voids: one outcome, told once to the processor."""
     processor = SimulatedProcessor()
@@ -145,7 +145,7 @@ async def test_concurrent_capture_and_void_one_wins_and_the_processor_agrees(
     assert processor.holds == {auth.processor_reference: expected}
 
 
-async def test_concurrent_authorizations_of_one_order_keep_one_hold(engine: Engine) -> None:
+async def test_concurrent_authorizations_of_one_order_keep_one_hold(engine: AsyncEngine) -> None:
     processor = SimulatedProcessor()
     service = PaymentService(unit_of_work(engine), ProcessorGateway(processor), attempts=50)
     ids: list[str] = []
