@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
+import anyio.abc
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -166,10 +167,34 @@ async def test_readiness_answers_and_times_out(tmp_path: Path) -> None:
         "postgresql://u@127.0.0.1:1/db", connect_args={"connect_timeout": 1}
     )
     try:
-        with pytest.raises(Exception):
+        with pytest.raises(OperationalError):
             await readiness(unreachable, timeout=3.0)()
     finally:
         await unreachable.dispose()
+
+
+@pytest.mark.anyio
+async def test_readiness_gives_up_in_time_on_a_server_that_never_answers() -> None:
+    """A database that accepts connections and then hangs fails the probe at its timeout."""
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    port = listener.extra(anyio.abc.SocketAttribute.local_port)
+
+    async def hold(stream: anyio.abc.SocketStream) -> None:
+        async with stream:
+            await anyio.sleep_forever()
+
+    engine = create_engine(f"postgresql://u@127.0.0.1:{port}/db")  # connect_timeout is 5 s
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(listener.serve, hold)
+            started = anyio.current_time()
+            with pytest.raises(TimeoutError):
+                await readiness(engine, timeout=0.5)()
+            assert anyio.current_time() - started < 2
+            tg.cancel_scope.cancel()
+    finally:
+        await listener.aclose()
+        await engine.dispose()
 
 
 class _PgError(Exception):
