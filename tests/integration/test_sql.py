@@ -8,7 +8,9 @@ from pathlib import Path
 import anyio
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+import accord.sql
 from accord.sql import create_engine, is_conflict, migrate, readiness
 
 
@@ -138,5 +140,38 @@ async def test_a_cancelled_transaction_lets_go_of_its_row(
                 )
                 assert result.rowcount == 1
         assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+
+
+class _Conflict(Exception):
+    pass
+
+
+class _Counter(accord.sql.UnitOfWork):
+    conflict = _Conflict
+
+    def bind(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+
+
+@pytest.mark.anyio
+async def test_unit_of_work_commits_rolls_back_and_names_conflicts(database_url: str) -> None:
+    engine = accord.sql.create_engine(database_url)
+    table = sa.Table("uow_keys", sa.MetaData(), sa.Column("k", sa.String(10), primary_key=True))
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(table.metadata.create_all)
+        async with _Counter(engine) as uow:
+            await uow.connection.execute(table.insert().values(k="a"))
+            await uow.commit()
+        async with _Counter(engine) as uow:
+            await uow.connection.execute(table.insert().values(k="b"))  # never committed
+        async with _Counter(engine) as uow:
+            rows = (await uow.connection.execute(sa.select(table.c.k))).scalars().all()
+        assert rows == ["a"]
+        with pytest.raises(_Conflict):
+            async with _Counter(engine) as uow, accord.sql.conflicts_as(_Conflict):
+                await uow.connection.execute(table.insert().values(k="a"))
     finally:
         await engine.dispose()

@@ -9,17 +9,14 @@ mean the same (:func:`accord.sql.is_conflict`).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import Iterable
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from accord.sql import is_conflict
+from accord.sql import UnitOfWork, conflicts_as
 from shop.inventory.application.ports import ConcurrencyConflict, UnitOfWorkFactory
 from shop.inventory.domain.model import Reservation, ReservationLine, ReservationStatus, Sku
 
@@ -75,16 +72,6 @@ lines = sa.Table(
 )
 
 
-@asynccontextmanager
-async def _conflicts_reported() -> AsyncIterator[None]:
-    try:
-        yield
-    except DBAPIError as exc:
-        if is_conflict(exc):
-            raise ConcurrencyConflict(str(exc.orig)) from exc
-        raise
-
-
 def _sku(row: Any) -> Sku:
     return Sku(
         code=row.code,
@@ -105,7 +92,7 @@ class SqlSkuRepository:
 
     async def add(self, sku: Sku) -> None:
         """Insert a new SKU; a code already taken is a ConcurrencyConflict."""
-        async with _conflicts_reported():
+        async with conflicts_as(ConcurrencyConflict):
             await self._connection.execute(
                 skus.insert().values(
                     code=sku.code,
@@ -120,7 +107,7 @@ class SqlSkuRepository:
 
     async def get(self, code: str) -> Sku | None:
         """The SKU with this code, or None."""
-        async with _conflicts_reported():
+        async with conflicts_as(ConcurrencyConflict):
             row = (await self._connection.execute(skus.select().where(skus.c.code == code))).first()
         return None if row is None else _sku(row)
 
@@ -129,13 +116,13 @@ class SqlSkuRepository:
         wanted = sorted(set(codes))
         if not wanted:
             return {}
-        async with _conflicts_reported():
+        async with conflicts_as(ConcurrencyConflict):
             result = await self._connection.execute(skus.select().where(skus.c.code.in_(wanted)))
         return {row.code: _sku(row) for row in result}
 
     async def list(self, limit: int) -> list[Sku]:
         """Up to ``limit`` SKUs, ordered by code."""
-        async with _conflicts_reported():
+        async with conflicts_as(ConcurrencyConflict):
             result = await self._connection.execute(
                 skus.select().order_by(skus.c.code).limit(limit)
             )
@@ -143,14 +130,14 @@ class SqlSkuRepository:
 
     async def count(self) -> int:
         """How many SKUs there are."""
-        async with _conflicts_reported():
+        async with conflicts_as(ConcurrencyConflict):
             found = await self._connection.scalar(sa.select(sa.func.count()).select_from(skus))
         return int(found or 0)
 
     async def save(self, sku: Sku) -> None:
         """Write the new stock if nobody changed the row since it was read."""
         seen = sku.version
-        async with _conflicts_reported():
+        async with conflicts_as(ConcurrencyConflict):
             statement = (
                 skus.update()
                 .where(skus.c.code == sku.code, skus.c.version == seen)
@@ -175,7 +162,7 @@ class SqlReservationRepository:
 
     async def add(self, reservation: Reservation) -> None:
         """Insert a reservation and its lines; an order already reserved is a conflict."""
-        async with _conflicts_reported():
+        async with conflicts_as(ConcurrencyConflict):
             await self._connection.execute(
                 reservations.insert().values(
                     reservation_id=reservation.reservation_id,
@@ -209,7 +196,7 @@ class SqlReservationRepository:
     async def save(self, reservation: Reservation) -> None:
         """Write the new status if nobody changed the row since it was read."""
         seen = reservation.version
-        async with _conflicts_reported():
+        async with conflicts_as(ConcurrencyConflict):
             statement = (
                 reservations.update()
                 .where(
@@ -226,7 +213,7 @@ class SqlReservationRepository:
         reservation.version = seen + 1
 
     async def _one(self, condition: sa.ColumnElement[bool]) -> Reservation | None:
-        async with _conflicts_reported():
+        async with conflicts_as(ConcurrencyConflict):
             head = (await self._connection.execute(reservations.select().where(condition))).first()
             if head is None:
                 return None
@@ -247,40 +234,17 @@ class SqlReservationRepository:
         )
 
 
-class SqlUnitOfWork:
+class SqlUnitOfWork(UnitOfWork):
     """One transaction on ``engine``; rolled back unless :meth:`commit` is called."""
 
+    conflict = ConcurrencyConflict
     skus: SqlSkuRepository
     reservations: SqlReservationRepository
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._connection: AsyncConnection | None = None
-
-    async def __aenter__(self) -> Self:
-        self._connection = await self._engine.connect()
-        self.skus = SqlSkuRepository(self._connection)
-        self.reservations = SqlReservationRepository(self._connection)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            # Rolls back whatever was not committed and returns the connection to the
-            # pool, carried through to the end even when the request is being cancelled.
-            await connection.__aexit__(exc_type, exc, tb)
-
-    async def commit(self) -> None:
-        """Commit; a write lost to a concurrent transaction is a ConcurrencyConflict."""
-        if self._connection is None:
-            raise RuntimeError("commit() outside 'async with'")
-        async with _conflicts_reported():
-            await self._connection.commit()
+    def bind(self, connection: AsyncConnection) -> None:
+        """Attach the repositories to this transaction's connection."""
+        self.skus = SqlSkuRepository(connection)
+        self.reservations = SqlReservationRepository(connection)
 
 
 def unit_of_work(engine: AsyncEngine) -> UnitOfWorkFactory:

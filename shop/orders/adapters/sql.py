@@ -8,17 +8,14 @@ won, and is reported as :class:`ConcurrencyConflict`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from accord.sql import is_conflict
+from accord.sql import UnitOfWork, conflicts_as
 from shop.orders.application.ports import ConcurrencyConflict, UnitOfWorkFactory
 from shop.orders.domain.model import Order, OrderLine, OrderStatus
 
@@ -62,16 +59,6 @@ order_lines = sa.Table(
     sa.Column("quantity", sa.Integer, nullable=False),
     sa.Column("unit_price_cents", sa.BigInteger),
 )
-
-
-@asynccontextmanager
-async def _conflicts_reported() -> AsyncIterator[None]:
-    try:
-        yield
-    except DBAPIError as exc:
-        if is_conflict(exc):
-            raise ConcurrencyConflict(str(exc.orig)) from exc
-        raise
 
 
 def _utc(value: datetime) -> datetime:
@@ -123,7 +110,7 @@ class SqlOrderRepository:
 
     async def add(self, order: Order) -> None:
         """Insert a new order and its lines; a taken id is a ConcurrencyConflict."""
-        async with _conflicts_reported():
+        async with conflicts_as(ConcurrencyConflict):
             await self._connection.execute(
                 orders.insert().values(
                     order_id=order.order_id,
@@ -153,7 +140,7 @@ class SqlOrderRepository:
     async def save(self, order: Order) -> None:
         """Write the order's new state if nobody changed it since it was read."""
         seen = order.version
-        async with _conflicts_reported():
+        async with conflicts_as(ConcurrencyConflict):
             statement = (
                 orders.update()
                 .where(orders.c.order_id == order.order_id, orders.c.version == seen)
@@ -176,7 +163,7 @@ class SqlOrderRepository:
         order.version = seen + 1
 
     async def _load(self, condition: sa.ColumnElement[bool], *, limit: int) -> list[Order]:
-        async with _conflicts_reported():
+        async with conflicts_as(ConcurrencyConflict):
             heads = (
                 await self._connection.execute(
                     sa.select(orders)
@@ -201,38 +188,15 @@ class SqlOrderRepository:
         return [_order(row, by_order[row.order_id]) for row in heads]
 
 
-class SqlUnitOfWork:
+class SqlUnitOfWork(UnitOfWork):
     """One transaction on ``engine``; rolled back unless :meth:`commit` is called."""
 
+    conflict = ConcurrencyConflict
     orders: SqlOrderRepository
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._connection: AsyncConnection | None = None
-
-    async def __aenter__(self) -> Self:
-        self._connection = await self._engine.connect()
-        self.orders = SqlOrderRepository(self._connection)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            # Rolls back whatever was not committed and returns the connection to the
-            # pool, carried through to the end even when the request is being cancelled.
-            await connection.__aexit__(exc_type, exc, tb)
-
-    async def commit(self) -> None:
-        """Commit; a write lost to a concurrent transaction is a ConcurrencyConflict."""
-        if self._connection is None:
-            raise RuntimeError("commit() outside 'async with'")
-        async with _conflicts_reported():
-            await self._connection.commit()
+    def bind(self, connection: AsyncConnection) -> None:
+        """Attach the repositories to this transaction's connection."""
+        self.orders = SqlOrderRepository(connection)
 
 
 def unit_of_work(engine: AsyncEngine) -> UnitOfWorkFactory:

@@ -8,17 +8,13 @@ won, and is reported as :class:`ConcurrencyConflict`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from accord.sql import is_conflict
+from accord.sql import UnitOfWork, conflicts_as
 from shop.payments.application.ports import ConcurrencyConflict, UnitOfWorkFactory
 from shop.payments.domain.model import Authorization, AuthorizationStatus, Money
 
@@ -50,16 +46,6 @@ authorizations = sa.Table(
 )
 
 
-@asynccontextmanager
-async def _conflicts_reported() -> AsyncIterator[None]:
-    try:
-        yield
-    except DBAPIError as exc:
-        if is_conflict(exc):
-            raise ConcurrencyConflict(str(exc.orig)) from exc
-        raise
-
-
 def _utc(value: datetime) -> datetime:
     # SQLite hands back naive datetimes; everything stored is UTC.
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -85,7 +71,7 @@ class SqlAuthorizationRepository:
 
     async def add(self, authorization: Authorization) -> None:
         """Insert a new authorization; a taken order id is a ConcurrencyConflict."""
-        async with _conflicts_reported():
+        async with conflicts_as(ConcurrencyConflict):
             await self._connection.execute(
                 authorizations.insert().values(
                     authorization_id=authorization.authorization_id,
@@ -110,7 +96,7 @@ class SqlAuthorizationRepository:
     async def save(self, authorization: Authorization) -> None:
         """Write the new status if nobody changed the row since it was read."""
         seen = authorization.version
-        async with _conflicts_reported():
+        async with conflicts_as(ConcurrencyConflict):
             statement = (
                 authorizations.update()
                 .where(
@@ -127,44 +113,21 @@ class SqlAuthorizationRepository:
         authorization.version = seen + 1
 
     async def _one(self, condition: sa.ColumnElement[bool]) -> Authorization | None:
-        async with _conflicts_reported():
+        async with conflicts_as(ConcurrencyConflict):
             result = await self._connection.execute(sa.select(authorizations).where(condition))
         row = result.first()
         return None if row is None else _from_row(row)
 
 
-class SqlUnitOfWork:
+class SqlUnitOfWork(UnitOfWork):
     """One transaction on ``engine``; rolled back unless :meth:`commit` is called."""
 
+    conflict = ConcurrencyConflict
     authorizations: SqlAuthorizationRepository
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
-        self._connection: AsyncConnection | None = None
-
-    async def __aenter__(self) -> Self:
-        self._connection = await self._engine.connect()
-        self.authorizations = SqlAuthorizationRepository(self._connection)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            # Rolls back whatever was not committed and returns the connection to the
-            # pool, carried through to the end even when the request is being cancelled.
-            await connection.__aexit__(exc_type, exc, tb)
-
-    async def commit(self) -> None:
-        """Commit; a write lost to a concurrent transaction is a ConcurrencyConflict."""
-        if self._connection is None:
-            raise RuntimeError("commit() outside 'async with'")
-        async with _conflicts_reported():
-            await self._connection.commit()
+    def bind(self, connection: AsyncConnection) -> None:
+        """Attach the repositories to this transaction's connection."""
+        self.authorizations = SqlAuthorizationRepository(connection)
 
 
 def unit_of_work(engine: AsyncEngine) -> UnitOfWorkFactory:

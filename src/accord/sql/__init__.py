@@ -19,19 +19,24 @@ and its composition root does, in this order::
 - :mod:`accord.sql.migrations` — :func:`migrate` and :func:`alembic_env`, the whole body
   of each service's ``migrations/env.py`` (blocking drivers, run once before serving).
 - :mod:`accord.sql.conflicts` — :func:`is_conflict`, the errors that mean "retry".
+- :mod:`accord.sql.unit_of_work` — :class:`UnitOfWork` (one transaction, repositories
+  bound to it) and :func:`conflicts_as`.
 """
 
 from accord.sql.conflicts import is_conflict
 from accord.sql.engine import SQLITE_BUSY_TIMEOUT_MS, create_engine, readiness
 from accord.sql.migrations import DEFAULT_VERSION_TABLE, alembic_env, migrate
+from accord.sql.unit_of_work import UnitOfWork, conflicts_as
 from accord.sql.urls import DatabaseUrlError, async_url, sync_url
 
 __all__ = [
     "DEFAULT_VERSION_TABLE",
     "SQLITE_BUSY_TIMEOUT_MS",
     "DatabaseUrlError",
+    "UnitOfWork",
     "alembic_env",
     "async_url",
+    "conflicts_as",
     "create_engine",
     "is_conflict",
     "migrate",

@@ -1,0 +1,80 @@
+"""A unit of work on SQLAlchemy's asyncio engine: one transaction, conflicts named.
+
+A service's adapter subclasses :class:`UnitOfWork`, says which exception of its own
+application layer means "a concurrent transaction won" (``conflict``), and attaches its
+repositories to the connection in :meth:`UnitOfWork.bind`::
+
+    class SqlUnitOfWork(UnitOfWork):
+        conflict = ConcurrencyConflict          # the application's port exception
+
+        def bind(self, connection: AsyncConnection) -> None:
+            self.orders = SqlOrderRepository(connection)
+
+Repositories wrap their statements in ``async with conflicts_as(ConcurrencyConflict):``
+so a taken unique key or a serialization failure reaches the use case as a conflict it
+retries, never as a driver error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import TracebackType
+from typing import ClassVar, Self
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from accord.sql.conflicts import is_conflict
+
+__all__ = ["UnitOfWork", "conflicts_as"]
+
+
+@asynccontextmanager
+async def conflicts_as(error: type[Exception]) -> AsyncIterator[None]:
+    """Raise ``error`` for a database error that :func:`is_conflict` says means "retry"."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if is_conflict(exc):
+            raise error(str(exc.orig)) from exc
+        raise
+
+
+class UnitOfWork:
+    """One transaction on ``engine``; rolled back unless :meth:`commit` is called."""
+
+    #: The application's exception for a write lost to a concurrent transaction.
+    conflict: ClassVar[type[Exception]]
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
+
+    def bind(self, connection: AsyncConnection) -> None:
+        """Attach the repositories of this unit of work to ``connection``."""
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        self._connection = await self._engine.connect()
+        self.bind(self._connection)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            # Rolls back whatever was not committed and returns the connection to the
+            # pool, carried through to the end even when the request is being cancelled.
+            await connection.__aexit__(exc_type, exc, tb)
+
+    async def commit(self) -> None:
+        """Commit; a write lost to a concurrent transaction raises ``conflict``."""
+        if self._connection is None:
+            raise RuntimeError("commit() outside 'async with'")
+        async with conflicts_as(type(self).conflict):
+            await self._connection.commit()
