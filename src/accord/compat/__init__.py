@@ -1,0 +1,43 @@
+"""Breaking-change detection between two OpenAPI 3.0/3.1 documents.
+
+::
+
+    from accord import compat
+
+    base = compat.load(Path("contracts/orders.v1.openapi.json"))
+    revision = compat.load(Path("orders.yaml"))
+    changes = compat.diff(base, revision)
+    breaking = compat.at_or_above(changes, compat.Level.BREAKING)
+
+Each :class:`Change` names a rule of :data:`RULES` (a stable kebab-case id with one
+level: ``breaking``, ``warning`` or ``info``). A change is judged by who reads the part
+it touches: the server reads requests, clients read responses. ``docs/compat.md`` tells
+how to use it; ``docs/compat-rules.md`` lists every rule.
+"""
+
+from accord.compat._catalogue import RULES, rule
+from accord.compat._diff import diff
+from accord.compat._docs import rules_markdown
+from accord.compat._load import Spec, load, parse
+from accord.compat._report import at_or_above, summary, to_json, to_markdown, write_text
+from accord.compat._types import Change, Level, Rule, Side, SpecError
+
+__all__ = [
+    "RULES",
+    "Change",
+    "Level",
+    "Rule",
+    "Side",
+    "Spec",
+    "SpecError",
+    "at_or_above",
+    "diff",
+    "load",
+    "parse",
+    "rule",
+    "rules_markdown",
+    "summary",
+    "to_json",
+    "to_markdown",
+    "write_text",
+]

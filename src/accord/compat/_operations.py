@@ -1,0 +1,150 @@
+"""Operations: matched by method and path template, compared part by part.
+
+Path templates are matched with parameter names ignored (``/pets/{id}`` and
+``/pets/{petId}`` are one path); the operation's parameters merge those of its path item
+(the operation's own win), as OpenAPI says.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from accord.compat._bodies import compare_request_body, compare_responses
+from accord.compat._context import Context
+from accord.compat._extensions import compare_extensions
+from accord.compat._load import Spec
+from accord.compat._parameters import compare_parameters
+from accord.compat._security import compare_security
+
+__all__ = ["Operation", "compare_operations", "operations"]
+
+_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_PARAM = re.compile(r"\{[^}/]*\}")
+
+#: (METHOD, path template with names ignored) → (path as written, operation, path item)
+Operation = tuple[str, dict[str, Any], dict[str, Any]]
+
+
+def operations(spec: Spec) -> dict[tuple[str, str], Operation]:
+    """Every operation of ``spec`` by (method, template with parameter names blanked)."""
+    found: dict[tuple[str, str], Operation] = {}
+    for path, item in (spec.root.get("paths") or {}).items():
+        item = spec.deref(item)
+        if not isinstance(item, dict):
+            continue
+        for method in _METHODS:
+            op = item.get(method)
+            if isinstance(op, dict):
+                found[(method.upper(), _PARAM.sub("{}", path))] = (path, op, item)
+    return found
+
+
+def compare_operations(ctx: Context) -> None:
+    """Compare every operation of the base with its match in the revision."""
+    before, after = operations(ctx.base), operations(ctx.rev)
+    for key, (path, op, _) in before.items():
+        if key not in after:
+            _removed(ctx, f"{key[0]} {path}", op)
+    for key, (path, _op, _) in after.items():
+        if key not in before:
+            ctx.add("operation-added", f"{key[0]} {path}", "operation", "operation added")
+    for key in before.keys() & after.keys():
+        _compare(ctx, key[0], before[key], after[key])
+
+
+def _removed(ctx: Context, name: str, op: dict[str, Any]) -> None:
+    if op.get("deprecated") is True:
+        sunset = _sunset(op)
+        if sunset is not None and sunset > dt.date.today():
+            ctx.add(
+                "operation-removed-before-sunset",
+                name,
+                "operation",
+                f"removed before its sunset date {sunset.isoformat()}",
+            )
+        else:
+            ctx.add(
+                "deprecated-operation-removed", name, "operation", "deprecated operation removed"
+            )
+    else:
+        ctx.add("operation-removed", name, "operation", "operation removed")
+
+
+def _compare(ctx: Context, method: str, b: Operation, r: Operation) -> None:
+    name = f"{method} {r[0]}"
+    b_path, b_op, b_item = b
+    r_path, r_op, r_item = r
+    if b_path != r_path:
+        ctx.add("path-parameter-renamed", name, "path", f"{b_path} → {r_path}")
+    _deprecation(ctx, name, b_op, r_op)
+    b_id, r_id = b_op.get("operationId"), r_op.get("operationId")
+    if b_id != r_id:
+        if b_id is None:
+            ctx.add("operation-id-added", name, "operationId", f"operationId {r_id!r} set")
+        elif r_id is None:
+            ctx.add("operation-id-removed", name, "operationId", f"operationId {b_id!r} removed")
+        else:
+            ctx.add("operation-id-changed", name, "operationId", f"operationId {b_id!r} → {r_id!r}")
+    compare_parameters(
+        ctx,
+        name,
+        _path_names(b_path),
+        _params(ctx.base, b_op, b_item),
+        _path_names(r_path),
+        _params(ctx.rev, r_op, r_item),
+    )
+    compare_request_body(ctx, name, b_op.get("requestBody"), r_op.get("requestBody"))
+    compare_responses(ctx, name, b_op.get("responses"), r_op.get("responses"))
+    compare_security(ctx, name, b_op, r_op)
+    compare_extensions(ctx, name, b_op, r_op)
+
+
+def _deprecation(ctx: Context, name: str, b: dict[str, Any], r: dict[str, Any]) -> None:
+    was, now = b.get("deprecated") is True, r.get("deprecated") is True
+    if now and not was:
+        ctx.add("operation-deprecated", name, "operation", "operation deprecated")
+    elif was and not now:
+        ctx.add("operation-undeprecated", name, "operation", "operation no longer deprecated")
+    bs, rs = _sunset(b), _sunset(r)
+    if bs == rs:
+        return
+    if bs is None:
+        ctx.add("operation-sunset-added", name, "x-sunset", f"sunset {rs}")
+    elif rs is None:
+        ctx.add("operation-sunset-removed", name, "x-sunset", f"sunset {bs} withdrawn")
+    elif rs < bs:
+        ctx.add("operation-sunset-earlier", name, "x-sunset", f"sunset {bs} → {rs}")
+    else:
+        ctx.add("operation-sunset-later", name, "x-sunset", f"sunset {bs} → {rs}")
+
+
+def _sunset(op: dict[str, Any]) -> dt.date | None:
+    """The operation's sunset date, from ``x-sunset`` (or ``x-accord-sunset``)."""
+    raw = op.get("x-sunset", op.get("x-accord-sunset"))
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return dt.date.fromisoformat(raw[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _path_names(path: str) -> list[str]:
+    return [m.group(0)[1:-1] for m in _PARAM.finditer(path)]
+
+
+def _params(spec: Spec, op: dict[str, Any], item: dict[str, Any]) -> list[dict[str, Any]]:
+    """The operation's parameters, resolved, with the path item's merged in."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for source in (item.get("parameters") or (), op.get("parameters") or ()):
+        for raw in source:
+            param = spec.deref(raw)
+            if isinstance(param, dict) and isinstance(param.get("name"), str):
+                merged[(str(param.get("in")), param["name"])] = param
+    return list(merged.values())

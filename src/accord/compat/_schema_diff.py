@@ -1,0 +1,334 @@
+"""Comparing two schemas, in normal form, from the point of view of their reader.
+
+The result is a list of findings ``(kind, path, message)``: ``kind`` is one of
+:data:`accord.compat._schema_rules.KINDS`, ``path`` is relative to the schema compared
+(``.items[].sku``). The caller turns a kind into the rule of the place the schema sits.
+
+Comparisons are remembered per pair of schemas and side, so a component referenced by a
+thousand operations is compared once; a pair met again while it is being compared (a
+recursive schema) adds nothing more.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accord.compat._load import ref_name
+from accord.compat._shape import ALL_TYPES, COUNTS, Shape, Shapes
+from accord.compat._types import Side
+
+__all__ = ["Finding", "SchemaDiff"]
+
+Finding = tuple[str, str, str]
+
+_COUNT_NAMES = {
+    "minLength": "min-length",
+    "maxLength": "max-length",
+    "minItems": "min-items",
+    "maxItems": "max-items",
+    "minProperties": "min-properties",
+    "maxProperties": "max-properties",
+}
+_EMPTY: dict[str, Any] = {}
+
+
+class SchemaDiff:
+    """Compares schemas of a base document with those of a revision."""
+
+    def __init__(self, base: Shapes, revision: Shapes) -> None:
+        self.base = base
+        self.rev = revision
+        self._memo: dict[tuple[int, int, Side], list[Finding]] = {}
+        self._active: set[tuple[int, int, Side]] = set()
+
+    def compare(self, before: Any, after: Any, side: Side) -> list[Finding]:
+        """Findings between schema ``before`` (base) and ``after`` (revision)."""
+        key = (self.base.key(before), self.rev.key(after), side)
+        found = self._memo.get(key)
+        if found is not None:
+            return found
+        if key in self._active:
+            return []
+        self._active.add(key)
+        try:
+            out: list[Finding] = []
+            self._shapes(self.base.of(before), self.rev.of(after), side, out)
+        finally:
+            self._active.discard(key)
+        self._memo[key] = out
+        return out
+
+    def _child(self, before: Any, after: Any, side: Side, prefix: str, out: list[Finding]) -> None:
+        for kind, path, message in self.compare(before, after, side):
+            out.append((kind, prefix + path, message))
+
+    # -- one pair of shapes --------------------------------------------------------------
+
+    def _shapes(self, b: Shape, r: Shape, side: Side, out: list[Finding]) -> None:
+        _types(b, r, out)
+        if b.nullable and not r.nullable:
+            out.append(("nullable-removed", "", "null is no longer valid"))
+        elif r.nullable and not b.nullable:
+            out.append(("nullable-added", "", "null became valid"))
+        _enum(b, r, out)
+        _changed(out, "format", b.format, r.format)
+        if b.allows("number", "integer") and r.allows("number", "integer"):
+            _bound(out, "minimum", b.minimum, r.minimum, lower=True)
+            _bound(out, "maximum", b.maximum, r.maximum, lower=False)
+            _multiple(out, b.multiple_of, r.multiple_of)
+        if b.allows("string") and r.allows("string"):
+            for kw in ("minLength", "maxLength"):
+                _count(out, kw, b.counts.get(kw), r.counts.get(kw))
+            _changed(out, "pattern", b.pattern, r.pattern)
+        if b.allows("array") and r.allows("array"):
+            for kw in ("minItems", "maxItems"):
+                _count(out, kw, b.counts.get(kw), r.counts.get(kw))
+            if b.unique != r.unique:
+                kind = "unique-items-added" if r.unique else "unique-items-removed"
+                out.append((kind, "", "items must be unique" if r.unique else "items may repeat"))
+            if b.items is not None or r.items is not None:
+                self._child(_or_any(b.items), _or_any(r.items), side, "[]", out)
+        if b.allows("object") and r.allows("object"):
+            for kw in ("minProperties", "maxProperties"):
+                _count(out, kw, b.counts.get(kw), r.counts.get(kw))
+            self._properties(b, r, side, out)
+            self._additional(b.additional, r.additional, side, out)
+        self._variants(b, r, side, out)
+        _discriminator(b, r, out)
+        if b.default != r.default:
+            if b.default is None:
+                out.append(("default-added", "", f"default {r.default} set"))
+            elif r.default is None:
+                out.append(("default-removed", "", f"default {b.default} removed"))
+            else:
+                out.append(("default-changed", "", f"default {b.default} → {r.default}"))
+        if (b.not_ is None) != (r.not_ is None):
+            kind = "not-added" if r.not_ is not None else "not-removed"
+            out.append((kind, "", "`not` " + ("added" if r.not_ is not None else "removed")))
+        if b.deprecated != r.deprecated:
+            kind = "schema-deprecated" if r.deprecated else "schema-undeprecated"
+            out.append((kind, "", "deprecated" if r.deprecated else "no longer deprecated"))
+
+    def _properties(self, b: Shape, r: Shape, side: Side, out: list[Finding]) -> None:
+        hidden = "read_only" if side is Side.REQUEST else "write_only"
+        names = list(b.properties) + [n for n in r.properties if n not in b.properties]
+        for name in names:
+            path = f".{name}"
+            bn, rn = b.properties.get(name), r.properties.get(name)
+            bs = self.base.of(bn) if bn is not None else None
+            rs = self.rev.of(rn) if rn is not None else None
+            b_req = name in b.required and not (bs is not None and getattr(bs, hidden))
+            r_req = name in r.required and not (rs is not None and getattr(rs, hidden))
+            if bs is None and rs is not None:
+                if not getattr(rs, hidden):
+                    kind = "required-property-added" if r_req else "property-added"
+                    out.append((kind, path, f"property {name!r} added"))
+                continue
+            if rs is None and bs is not None:
+                if not getattr(bs, hidden):
+                    kind = "required-property-removed" if b_req else "property-removed"
+                    out.append((kind, path, f"property {name!r} removed"))
+                continue
+            assert bs is not None and rs is not None
+            if _flags(bs, rs, path, out, side):
+                continue
+            if getattr(bs, hidden):
+                continue  # not part of this side, before or after
+            if r_req and not b_req:
+                out.append(("property-became-required", path, f"{name!r} became required"))
+            elif b_req and not r_req:
+                out.append(("property-became-optional", path, f"{name!r} became optional"))
+            self._child(bn, rn, side, path, out)
+
+    def _additional(self, b: Any, r: Any, side: Side, out: list[Finding]) -> None:
+        if b is r or (b is True and r is True):
+            return
+        if b is False and r is False:
+            return
+        if b is False or r is True:
+            out.append(("additional-properties-widened", "", "more properties are allowed"))
+        elif r is False or b is True:
+            out.append(("additional-properties-narrowed", "", "fewer properties are allowed"))
+        else:
+            self._child(b, r, side, ".*", out)
+
+    def _variants(self, b: Shape, r: Shape, side: Side, out: list[Finding]) -> None:
+        if not b.variants and not r.variants:
+            return
+        before = _labelled(b.variants, self.base)
+        after = _labelled(r.variants, self.rev)
+        pairs: list[tuple[str, Any, Any]] = []
+        for label in list(before):
+            if label in after and not label.isdigit():
+                pairs.append((label, before.pop(label), after.pop(label)))
+        for label in list(before):
+            if label in after:
+                pairs.append((label, before.pop(label), after.pop(label)))
+        keyword = r.variant_keyword or b.variant_keyword
+        for label in before:
+            out.append(("variant-removed", f"<{keyword}:{label}>", f"{keyword} branch removed"))
+        for label in after:
+            out.append(("variant-added", f"<{keyword}:{label}>", f"{keyword} branch added"))
+        for label, bn, rn in pairs:
+            self._child(bn, rn, side, f"<{keyword}:{label}>", out)
+
+
+def _labelled(variants: tuple[Any, ...], shapes: Shapes) -> dict[str, Any]:
+    """Branches by label: the component name of a ``$ref``, otherwise the position."""
+    out: dict[str, Any] = {}
+    for i, node in enumerate(variants):
+        ref = node.get("$ref") if isinstance(node, dict) else None
+        label = ref_name(ref) if isinstance(ref, str) else str(i)
+        out[label if label not in out else f"{label}#{i}"] = node
+    return out
+
+
+def _flags(b: Shape, r: Shape, path: str, out: list[Finding], side: Side) -> bool:
+    """readOnly/writeOnly changes; True when the property left or joined this side."""
+    moved = False
+    for attr, on, off in (
+        ("read_only", "property-became-read-only", "property-became-writable"),
+        ("write_only", "property-became-write-only", "property-became-readable"),
+    ):
+        was, now = getattr(b, attr), getattr(r, attr)
+        if was != now:
+            out.append((on if now else off, path, f"{attr.replace('_', '')} {now}"))
+            hidden = "read_only" if side is Side.REQUEST else "write_only"
+            moved = moved or attr == hidden
+    return moved
+
+
+def _or_any(node: Any) -> Any:
+    return _EMPTY if node is None else node
+
+
+def _covers(types: frozenset[str], t: str) -> bool:
+    return t in types or (t == "integer" and "number" in types)
+
+
+def _types(b: Shape, r: Shape, out: list[Finding]) -> None:
+    bt = ALL_TYPES if b.types is None else b.types
+    rt = ALL_TYPES if r.types is None else r.types
+    if bt == rt:
+        return
+    lost = sorted(t for t in bt if not _covers(rt, t))
+    gained = sorted(t for t in rt if not _covers(bt, t))
+    text = f"type {_show(bt)} → {_show(rt)}"
+    if lost and gained:
+        out.append(("type-changed", "", text))
+    elif lost:
+        out.append(("type-narrowed", "", text))
+    elif gained:
+        out.append(("type-widened", "", text))
+
+
+def _show(types: frozenset[str]) -> str:
+    return "any" if types == ALL_TYPES else "/".join(sorted(types)) or "none"
+
+
+def _enum(b: Shape, r: Shape, out: list[Finding]) -> None:
+    if b.enum is None and r.enum is None:
+        return
+    if b.enum is None:
+        out.append(("enum-added", "", f"values restricted to {_values(r.enum)}"))
+    elif r.enum is None:
+        out.append(("enum-removed", "", f"values no longer restricted to {_values(b.enum)}"))
+    else:
+        removed = {k: v for k, v in b.enum.items() if k not in r.enum}
+        added = {k: v for k, v in r.enum.items() if k not in b.enum}
+        if removed:
+            out.append(("enum-value-removed", "", f"enum values removed: {_values(removed)}"))
+        if added:
+            out.append(("enum-value-added", "", f"enum values added: {_values(added)}"))
+
+
+def _values(values: dict[str, Any] | None) -> str:
+    return ", ".join(sorted(values or ())) or "none"
+
+
+def _changed(out: list[Finding], name: str, b: str | None, r: str | None) -> None:
+    if b == r:
+        return
+    if b is None:
+        out.append((f"{name}-added", "", f"{name} {r!r} set"))
+    elif r is None:
+        out.append((f"{name}-removed", "", f"{name} {b!r} removed"))
+    else:
+        out.append((f"{name}-changed", "", f"{name} {b!r} → {r!r}"))
+
+
+def _bound(
+    out: list[Finding],
+    name: str,
+    b: tuple[float, bool] | None,
+    r: tuple[float, bool] | None,
+    *,
+    lower: bool,
+) -> None:
+    if b == r:
+        return
+    if b is None or r is None:
+        kind = f"{name}-added" if b is None else f"{name}-removed"
+        out.append((kind, "", f"{name} {_num(b)} → {_num(r)}"))
+        return
+    tighter = (r[0], r[1]) > (b[0], b[1]) if lower else (r[0], not r[1]) < (b[0], not b[1])
+    if lower:
+        kind = f"{name}-increased" if tighter else f"{name}-decreased"
+    else:
+        kind = f"{name}-decreased" if tighter else f"{name}-increased"
+    out.append((kind, "", f"{name} {_num(b)} → {_num(r)}"))
+
+
+def _num(bound: tuple[float, bool] | None) -> str:
+    if bound is None:
+        return "none"
+    value = int(bound[0]) if bound[0].is_integer() else bound[0]
+    return f"{value}{' (exclusive)' if bound[1] else ''}"
+
+
+def _count(out: list[Finding], kw: str, b: int | None, r: int | None) -> None:
+    if b == r:
+        return
+    name = _COUNT_NAMES[kw]
+    if b is None or r is None:
+        kind = f"{name}-added" if b is None else f"{name}-removed"
+    elif COUNTS[kw]:
+        kind = f"{name}-increased" if r > b else f"{name}-decreased"
+    else:
+        kind = f"{name}-increased" if r > b else f"{name}-decreased"
+    out.append(
+        (kind, "", f"{kw} {b if b is not None else 'none'} → {r if r is not None else 'none'}")
+    )
+
+
+def _multiple(out: list[Finding], b: float | None, r: float | None) -> None:
+    if b == r:
+        return
+    kind = (
+        "multiple-of-added"
+        if b is None
+        else "multiple-of-removed"
+        if r is None
+        else "multiple-of-changed"
+    )
+    out.append((kind, "", f"multipleOf {b} → {r}"))
+
+
+def _discriminator(b: Shape, r: Shape, out: list[Finding]) -> None:
+    bd, rd = b.discriminator, r.discriminator
+    if bd == rd:
+        return
+    if bd is None:
+        out.append(("discriminator-added", "", f"discriminator {rd[0] if rd else ''!r} added"))
+        return
+    if rd is None:
+        out.append(("discriminator-removed", "", f"discriminator {bd[0]!r} removed"))
+        return
+    if bd[0] != rd[0]:
+        out.append(("discriminator-property-changed", "", f"discriminator {bd[0]!r} → {rd[0]!r}"))
+    if bd[1] - rd[1]:
+        removed = ", ".join(sorted(bd[1] - rd[1]))
+        out.append(("discriminator-mapping-removed", "", f"mapping values removed: {removed}"))
+    if rd[1] - bd[1]:
+        added = ", ".join(sorted(rd[1] - bd[1]))
+        out.append(("discriminator-mapping-added", "", f"mapping values added: {added}"))
