@@ -10,7 +10,8 @@ Ids are lower-case hex, 64-bit integers are decimal strings, enums are integers,
 names are lowerCamelCase and empty fields are left out, as the OTLP specification's JSON
 mapping requires.
 
-- :func:`encode_spans` turns SDK spans into one line.
+- :func:`encode_spans` turns SDK spans into one line (the encoder, written for speed,
+  lives in :mod:`accord.observability._otlp_encoder`).
 - :class:`FileSpanExporter` appends such lines to a file that several processes share.
 - :func:`decode_line` reads a line back as flat :class:`SpanRecord` values.
 """
@@ -22,21 +23,18 @@ import binascii
 import contextlib
 import fcntl
 import logging
-import math
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import msgspec
-from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
-from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import SpanContext, SpanKind
 
 from accord.errors import AccordError
+from accord.observability._otlp_encoder import SpanEncoder
 
 __all__ = [
     "MAX_SPANS_PER_LINE",
@@ -52,13 +50,8 @@ _log = logging.getLogger(__name__)
 #: A batch with more spans than this is written as several lines.
 MAX_SPANS_PER_LINE = 512
 
-# The SDK's enums count from 0 where OTLP keeps 0 for UNSPECIFIED; status codes agree.
-_KIND = {kind: kind.value + 1 for kind in SpanKind}
 _KIND_NAMES = ("UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER")
 _STATUS_NAMES = ("UNSET", "OK", "ERROR")
-# SpanFlags of opentelemetry-proto: bits 0-7 are the W3C trace flags.
-_HAS_IS_REMOTE = 0x100
-_IS_REMOTE = 0x200
 
 
 class InvalidLine(AccordError):
@@ -66,8 +59,8 @@ class InvalidLine(AccordError):
 
 
 # --- the OTLP/JSON messages (opentelemetry-proto, trace/v1 and common/v1) ----------------
-# One set of types for both directions: written strictly, read leniently (integers as
-# numbers or strings, enums as numbers or names).
+# Read leniently: integers as numbers or strings, enums as numbers or names. (Writing has
+# types of its own, in the encoder module.)
 
 
 class _AnyValue(msgspec.Struct, rename="camel", omit_defaults=True):
@@ -159,11 +152,12 @@ class _Request(msgspec.Struct, rename="camel"):
     resource_spans: list[_ResourceSpans] = []
 
 
-_encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(_Request)
 
 
 # --- encoding ---------------------------------------------------------------------------
+
+_default_encoder = SpanEncoder()
 
 
 def encode_spans(spans: Sequence[ReadableSpan]) -> bytes:
@@ -171,103 +165,7 @@ def encode_spans(spans: Sequence[ReadableSpan]) -> bytes:
 
     Spans are grouped by resource, then by instrumentation scope, in the order first seen.
     """
-    groups: dict[Resource, dict[InstrumentationScope | None, list[_Span]]] = {}
-    for span in spans:
-        by_scope = groups.setdefault(span.resource, {})
-        by_scope.setdefault(span.instrumentation_scope, []).append(_span(span))
-    request = _Request(
-        [
-            _ResourceSpans(
-                resource=_Resource(_attributes(resource.attributes)),
-                scope_spans=[
-                    _ScopeSpans(_scope(scope), encoded, (scope and scope.schema_url) or "")
-                    for scope, encoded in by_scope.items()
-                ],
-                schema_url=resource.schema_url or "",
-            )
-            for resource, by_scope in groups.items()
-        ]
-    )
-    return _encoder.encode(request) + b"\n"
-
-
-def _scope(scope: InstrumentationScope | None) -> _Scope:
-    if scope is None:
-        return _Scope()
-    return _Scope(scope.name, scope.version or "", _attributes(scope.attributes))
-
-
-def _flags(context: SpanContext, parent: SpanContext | None) -> int:
-    flags = int(context.trace_flags) | _HAS_IS_REMOTE
-    if parent is not None and parent.is_remote:
-        flags |= _IS_REMOTE
-    return flags
-
-
-def _span(span: ReadableSpan) -> _Span:
-    context = span.get_span_context()
-    assert context is not None  # an SDK span always has one
-    status = span.status
-    return _Span(
-        trace_id=f"{context.trace_id:032x}",
-        span_id=f"{context.span_id:016x}",
-        trace_state=context.trace_state.to_header() if context.trace_state else "",
-        parent_span_id=f"{span.parent.span_id:016x}" if span.parent is not None else "",
-        flags=_flags(context, span.parent),
-        name=span.name,
-        kind=_KIND.get(span.kind, 0),
-        start_time_unix_nano=str(span.start_time or 0),
-        end_time_unix_nano=str(span.end_time or 0),
-        attributes=_attributes(span.attributes),
-        dropped_attributes_count=span.dropped_attributes,
-        events=[
-            _Event(str(e.timestamp), e.name, _attributes(e.attributes), e.dropped_attributes)
-            for e in span.events
-        ],
-        dropped_events_count=span.dropped_events,
-        links=[
-            _Link(
-                trace_id=f"{link.context.trace_id:032x}",
-                span_id=f"{link.context.span_id:016x}",
-                trace_state=link.context.trace_state.to_header()
-                if link.context.trace_state
-                else "",
-                attributes=_attributes(link.attributes),
-                dropped_attributes_count=link.dropped_attributes,
-                flags=_flags(link.context, link.context),
-            )
-            for link in span.links
-        ],
-        dropped_links_count=span.dropped_links,
-        status=_Status(status.status_code.value, status.description or msgspec.UNSET),
-    )
-
-
-def _attributes(attrs: Mapping[str, Any] | None) -> list[_KeyValue]:
-    return [_KeyValue(str(k), _value(v)) for k, v in (attrs or {}).items()]
-
-
-def _value(value: Any) -> _AnyValue:
-    # bool before int: bool is an int subclass.
-    if isinstance(value, bool):
-        return _AnyValue(bool_value=value)
-    if isinstance(value, str):
-        return _AnyValue(string_value=value)
-    if isinstance(value, int):
-        return _AnyValue(int_value=str(value))
-    if isinstance(value, float):
-        # Proto3 JSON spells the non-finite doubles as strings.
-        text = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-        return _AnyValue(double_value=value if math.isfinite(value) else text)
-    if isinstance(value, bytes | bytearray):
-        return _AnyValue(bytes_value=base64.b64encode(value).decode("ascii"))
-    if isinstance(value, Mapping):
-        return _AnyValue(kvlist_value=_KeyValueList(_attributes(value)))
-    if isinstance(value, Sequence):
-        return _AnyValue(array_value=_ArrayValue([_value(v) for v in value]))
-    if value is None:
-        return _AnyValue()
-    return _AnyValue(string_value=str(value))
+    return _default_encoder.encode(spans)
 
 
 # --- the exporter -----------------------------------------------------------------------
@@ -290,6 +188,7 @@ class FileSpanExporter(SpanExporter):
         self._fd: int | None = None
         self._pid = 0
         self._closed = False
+        self._encoder = SpanEncoder()
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         """Write ``spans``; ``FAILURE`` (never an exception) when the file cannot be written."""
@@ -299,7 +198,7 @@ class FileSpanExporter(SpanExporter):
             return SpanExportResult.SUCCESS
         try:
             lines = [
-                encode_spans(spans[i : i + MAX_SPANS_PER_LINE])
+                self._encoder.encode(spans[i : i + MAX_SPANS_PER_LINE])
                 for i in range(0, len(spans), MAX_SPANS_PER_LINE)
             ]
             with self._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import enum
 import json
 import math
 import os
@@ -15,7 +16,7 @@ from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans as encode_pb
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
     SimpleSpanProcessor,
@@ -25,7 +26,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from accord.observability import otlp_json
+from accord.observability import _otlp_encoder, otlp_json
 from accord.observability.otlp_json import (
     FileSpanExporter,
     InvalidLine,
@@ -392,3 +393,105 @@ def test_behind_a_batch_span_processor(tmp_path: Path) -> None:
     records = _records(path)
     assert sorted(r.name for r in records) == sorted(f"op{i}" for i in range(50))
     assert {r.service for r in records} == {"orders"}
+
+
+class _Kind(enum.IntEnum):
+    RETRY = 3
+
+
+ODD_VALUES: dict[str, Any] = {
+    "enum": _Kind.RETRY,
+    "raw": b"\x00\x01\xff",
+    "minus.inf": -math.inf,
+    "tuple": (1, 2),
+    "empty": [],
+    "escaped": 'é"\n\\',
+    "long": "x" * 1000,
+}
+
+
+def test_grouping_and_odd_values_match_the_reference_encoder() -> None:
+    memory = InMemorySpanExporter()
+    providers = [
+        TracerProvider(resource=Resource.create({"service.name": "orders"})),
+        TracerProvider(resource=Resource.create({"service.name": "orders"})),  # equal
+        TracerProvider(resource=Resource.create({"service.name": "b"}, schema_url="https://s")),
+        TracerProvider(resource=Resource.get_empty()),
+    ]
+    for provider in providers:
+        provider.add_span_processor(SimpleSpanProcessor(memory))
+    for i in range(16):
+        tracer = providers[i % 4].get_tracer(
+            "accord" if i % 3 else "other",
+            "1.0" if i % 2 else None,
+            schema_url="https://x" if i % 5 == 0 else None,
+            attributes={"scope.attr": i} if i % 7 == 0 else None,
+        )
+        span = tracer.start_span(
+            f"s{i}", kind=SpanKind(i % 5), attributes=ODD_VALUES if i % 2 else None
+        )
+        if i % 3 == 0:
+            span.add_event("tick", {"n": i, "why": "because"})
+        if i == 6:
+            span.set_status(Status(StatusCode.ERROR, ""))
+        span.end()
+    spans = list(memory.get_finished_spans())
+    line = encode_spans(spans)
+    message = _as_proto(line)
+    assert message == encode_pb(spans)
+    # Equal resources from two providers are one group, interleaved spans in order.
+    assert len(message.resource_spans) == 3
+    first = [span.name for ss in message.resource_spans[0].scope_spans for span in ss.spans]
+    assert sorted(first) == sorted(f"s{i}" for i in range(16) if i % 4 < 2)
+
+
+def test_string_attributes_are_remembered_exactly() -> None:
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    tracer = provider.get_tracer("t")
+    values: list[Any] = ["True", True, "1", 1, 1.0, "/v1/orders", "x" * 300]
+    for i in range(_otlp_encoder._MAX_STRINGS + 100):
+        span = tracer.start_span("s")
+        span.set_attributes({"v": values[i % len(values)], "path": f"/v1/orders/{i}"})
+        span.end()
+    spans = memory.get_finished_spans()
+    encoder = _otlp_encoder.SpanEncoder()
+    for _ in range(2):  # the second time from what was remembered
+        records = decode_line(encoder.encode(spans))
+        assert [r.attributes["v"] for r in records] == [
+            values[i % len(values)] for i in range(len(spans))
+        ]
+        assert [type(r.attributes["v"]) for r in records[: len(values)]] == [
+            str,
+            bool,
+            str,
+            int,
+            float,
+            str,
+            str,
+        ]
+        assert [r.attributes["path"] for r in records] == [
+            f"/v1/orders/{i}" for i in range(len(spans))
+        ]
+
+
+def test_spans_built_by_hand_are_read_through_the_public_api() -> None:
+    resource = Resource.create({"service.name": "orders"})
+    context = trace.SpanContext(0xAB, 0xCD, is_remote=False)
+    span = ReadableSpan(
+        "by hand",
+        context=context,
+        resource=resource,
+        attributes={"k": "v", "n": 2},
+        events=(Event("e", {"a": True}, timestamp=5),),
+        links=(Link(trace.SpanContext(0xEF, 0x12, is_remote=True), {"why": "x"}),),
+        kind=SpanKind.CLIENT,
+        status=Status(StatusCode.OK),
+        start_time=1,
+        end_time=2,
+    )
+    line = encode_spans([span])
+    assert _as_proto(line) == encode_pb([span])
+    (record,) = decode_line(line)
+    assert record.attributes == {"k": "v", "n": 2} and record.kind == "CLIENT"
