@@ -4,6 +4,8 @@
 
     accord contracts export [--out DIR] [--check]   # one <name>.v<major>.openapi.json each
     accord contracts show SERVICE                   # one document on stdout
+    accord contracts diff BASE REVISION             # breaking changes between two documents
+    accord contracts check [--against REF]          # the code against the published documents
 
 The contracts are those ``accord.toml`` lists; the project's folder is put on the import
 path first, so its packages import without being installed.
@@ -11,6 +13,7 @@ path first, so its packages import without being installed.
 
 from __future__ import annotations
 
+import enum
 import os
 import sys
 from pathlib import Path
@@ -27,7 +30,7 @@ __all__ = ["register"]
 
 contracts_app = typer.Typer(
     name="contracts",
-    help="Export and show the OpenAPI documents of the project's contracts.",
+    help="Export, show, diff and check the OpenAPI documents of the project's contracts.",
     no_args_is_help=True,
 )
 
@@ -90,6 +93,120 @@ def show_command(
     except AccordError as exc:
         raise fail(_one_line(exc)) from None
     typer.echo(data.decode("utf-8"), nl=False)
+
+
+class Format(enum.StrEnum):
+    """How ``diff`` and ``check`` print their findings."""
+
+    TEXT = "text"
+    JSON = "json"
+    MARKDOWN = "markdown"
+
+
+class FailOn(enum.StrEnum):
+    """The lowest level of finding that makes ``diff`` exit 1."""
+
+    BREAKING = "breaking"
+    WARNING = "warning"
+
+
+@contracts_app.command("diff")
+def diff_command(
+    base: Path = typer.Argument(
+        ..., help="The published document (OpenAPI 3.0/3.1, JSON or YAML)."
+    ),
+    revision: Path = typer.Argument(..., help="The document to compare with it."),
+    output: Format = typer.Option(Format.TEXT, "--format", help="text, json or markdown."),
+    fail_on: FailOn = typer.Option(
+        FailOn.BREAKING, "--fail-on", help="Exit 1 on findings of this level or worse."
+    ),
+) -> None:
+    """Report every change from BASE to REVISION, judged by who reads it.
+
+    Exit 0 when nothing is at or above --fail-on, 1 when something is, 2 when a
+    document cannot be read.
+    """
+    from accord import compat
+
+    try:
+        changes = compat.diff(compat.load(base), compat.load(revision))
+    except compat.SpecError as exc:
+        raise fail(_one_line(exc)) from None
+    _print(changes, output, title=f"{base.name} → {revision.name}")
+    if compat.at_or_above(changes, compat.Level(fail_on.value)):
+        raise typer.Exit(1)
+
+
+@contracts_app.command("check")
+def check_command(
+    against: str | None = typer.Option(
+        None,
+        "--against",
+        help="Compare with the documents at this git ref instead of the committed files.",
+    ),
+    output: Format = typer.Option(Format.TEXT, "--format", help="text, json or markdown."),
+) -> None:
+    """Regenerate the contracts from code and diff them with the published documents.
+
+    Fails (exit 1) on a breaking change within a major version, and warns when a
+    document changed without a minor version bump.
+    """
+    from accord import compat, openapi
+
+    project, contracts = _load()
+    folder = project.contracts_dir
+    try:
+        generated = openapi.rendered(contracts)
+        if against is None:
+            label = _shown(folder)
+            committed = {p.name: p.read_bytes() for p in sorted(folder.glob("*.openapi.json"))}
+        else:
+            label = against
+            committed = compat.documents_at(project.root, against, folder)
+        verdicts = compat.check_documents(committed, generated, base_label=label)
+    except (AccordError, OSError) as exc:
+        raise fail(_one_line(exc)) from None
+    if output is Format.JSON:
+        import json
+
+        import msgspec
+
+        data = {v.file: msgspec.to_builtins(v.changes) for v in verdicts}
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    for verdict in verdicts:
+        _print_verdict(verdict, output)
+    failed = [v.file for v in verdicts if v.failed]
+    if failed:
+        raise fail(
+            f"{len(failed)} contract document(s) break their clients: {', '.join(failed)}", code=1
+        )
+    typer.echo(f"compatible with {label}: {len(verdicts)} contract document(s)", err=True)
+
+
+def _print(changes: Any, output: Format, *, title: str) -> None:
+    from rich.console import Console
+
+    from accord import compat
+
+    if output is Format.JSON:
+        typer.echo(compat.to_json(changes), nl=False)
+    elif output is Format.MARKDOWN:
+        typer.echo(compat.to_markdown(changes, title=title), nl=False)
+    else:
+        compat.write_text(changes, Console(highlight=False))
+
+
+def _print_verdict(verdict: Any, output: Format) -> None:
+    if output is Format.TEXT:
+        typer.echo(f"{'FAIL' if verdict.failed else 'ok'}: {verdict.file}")
+    if verdict.changes and output is not Format.JSON:
+        _print(verdict.changes, output, title=verdict.file)
+    for note in verdict.notes:
+        typer.echo(f"  {verdict.file}: {note}", err=True)
+    for warning in verdict.warnings:
+        typer.echo(f"warning: {verdict.file}: {warning}", err=True)
+    for failure in verdict.failures:
+        typer.echo(f"error: {verdict.file}: {failure}", err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -16,8 +16,10 @@ how to use it; ``docs/compat-rules.md`` lists every rule.
 """
 
 from accord.compat._catalogue import RULES, rule
+from accord.compat._check import Verdict, check_documents
 from accord.compat._diff import diff
 from accord.compat._docs import rules_markdown
+from accord.compat._git import documents_at
 from accord.compat._load import Spec, load, parse
 from accord.compat._report import at_or_above, summary, to_json, to_markdown, write_text
 from accord.compat._types import Change, Level, Rule, Side, SpecError
@@ -30,8 +32,11 @@ __all__ = [
     "Side",
     "Spec",
     "SpecError",
+    "Verdict",
     "at_or_above",
+    "check_documents",
     "diff",
+    "documents_at",
     "load",
     "parse",
     "rule",
