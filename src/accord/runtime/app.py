@@ -34,6 +34,13 @@ class App:
     for every operation, and raises :class:`~accord.errors.ContractError` otherwise.
     ``readiness`` checks raise to report "not ready"; each gets 2 s. Bodies over
     ``max_body_bytes`` are refused with 413.
+
+    With ``freeze_gc`` (the default), the lifespan start-up ends with ``gc.collect()``
+    and ``gc.freeze()`` once the ``on_startup`` hooks have run: what exists then lives as
+    long as the process, and the garbage collector's full passes stop rescanning it
+    (pauses of tens of milliseconds otherwise). Shutdown unfreezes it. Turn it off when
+    the process must keep the collector's default behaviour, e.g. an app started and
+    stopped many times in one process whose start-up objects should be collectable.
     """
 
     def __init__(
@@ -46,6 +53,7 @@ class App:
         max_body_bytes: int = 1 << 20,
         on_startup: Sequence[Hook] = (),
         on_shutdown: Sequence[Hook] = (),
+        freeze_gc: bool = True,
     ) -> None:
         if max_body_bytes < 0:
             raise ContractError("max_body_bytes must not be negative")
@@ -56,6 +64,7 @@ class App:
         self._max_body_bytes = max_body_bytes
         self._on_startup = tuple(on_startup)
         self._on_shutdown = tuple(on_shutdown)
+        self._freeze_gc = freeze_gc
         self._router = Router()
         self._probes = Probes(self.telemetry.metrics, readiness or {})
         self._router.add("GET", "/livez", self._probes.livez)
@@ -103,6 +112,7 @@ class App:
                 on_startup=self._on_startup,
                 on_shutdown=self._on_shutdown,
                 telemetry=self.telemetry,
+                freeze_gc=self._freeze_gc,
             )
         elif kind == "websocket":
             await send({"type": "websocket.close", "code": 1003})

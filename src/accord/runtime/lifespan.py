@@ -1,7 +1,17 @@
-"""The ASGI lifespan protocol: start-up hooks, shutdown hooks, then telemetry flushed."""
+"""The ASGI lifespan protocol: start-up hooks, shutdown hooks, then telemetry flushed.
+
+After the start-up hooks, everything alive is frozen out of the cyclic garbage
+collector's reach (``gc.freeze()``, unless the app says otherwise). Modules, contracts,
+the router, the telemetry and whatever the hooks built live as long as the process;
+without the freeze every full collection walks all of them again, a pause of tens of
+milliseconds that shows as the p99 under load. The freeze happens here, not in the
+server, so it applies however the app is served (``accord.runtime.serve``,
+``uvicorn --factory``, any ASGI server). Shutdown unfreezes them.
+"""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Awaitable, Callable, Sequence
 
 from accord.observability.telemetry import Telemetry
@@ -20,13 +30,16 @@ async def run_lifespan(
     on_startup: Sequence[Hook],
     on_shutdown: Sequence[Hook],
     telemetry: Telemetry,
+    freeze_gc: bool = True,
 ) -> None:
     """Serve one ``lifespan`` scope until the server says shutdown.
 
     A failing start-up hook answers ``lifespan.startup.failed`` with a one-line message
-    (the server then exits). Every shutdown hook runs even when one fails; telemetry is
-    flushed and stopped last.
+    (the server then exits). After the hooks, with ``freeze_gc``, garbage is collected
+    and what is left is frozen (see the module docstring). Every shutdown hook runs even
+    when one fails; telemetry is flushed and stopped last.
     """
+    frozen = False
     while True:
         message = await receive()
         kind = message["type"]
@@ -38,6 +51,10 @@ async def run_lifespan(
                 telemetry.logger.error("startup_failed", exc_info=exc)
                 await send({"type": "lifespan.startup.failed", "message": _one_line(exc)})
                 return
+            if freeze_gc:
+                gc.collect()
+                gc.freeze()
+                frozen = True
             telemetry.logger.info("started")
             await send({"type": "lifespan.startup.complete"})
         elif kind == "lifespan.shutdown":
@@ -48,6 +65,8 @@ async def run_lifespan(
                 except Exception as exc:
                     telemetry.logger.error("shutdown_hook_failed", exc_info=exc)
                     failure = failure or _one_line(exc)
+            if frozen:
+                gc.unfreeze()
             telemetry.logger.info("stopped")
             telemetry.shutdown()
             if failure is not None:

@@ -8,9 +8,7 @@ shutdown and returns. A second signal stops at once.
 
 from __future__ import annotations
 
-import gc
 import logging
-import socket
 import time
 from types import FrameType
 
@@ -41,12 +39,6 @@ class _DrainingServer(uvicorn.Server):
         else:
             self.should_exit = True
             self.force_exit = True
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        # Everything alive now lives as long as the process: keep it out of the
-        # collector's full passes, which otherwise rescan it on every gen-2 collection.
-        gc.freeze()
 
     async def on_tick(self, counter: int) -> bool:
         if self._drain_until is not None and not self.should_exit:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import io
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -83,3 +85,70 @@ async def test_failing_shutdown_hook_does_not_stop_the_others() -> None:
     sent = await run(app, "startup", "shutdown")
     assert sent[-1] == {"type": "lifespan.shutdown.failed", "message": "OSError: disk"}
     assert ran == ["fine"]
+
+
+@pytest.fixture
+def unfrozen() -> Iterator[None]:
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
+
+
+async def test_startup_freezes_what_the_hooks_built_and_shutdown_thaws_it(
+    unfrozen: None,
+) -> None:
+    seen: list[int] = []
+    kept: list[object] = []
+
+    async def build() -> None:
+        seen.append(gc.get_freeze_count())
+        kept.extend([{"cache": i}] for i in range(1000))
+
+    async def stop() -> None:
+        seen.append(gc.get_freeze_count())
+
+    app = App(Sample, SampleService(), on_startup=[build], on_shutdown=[stop])
+    incoming = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if not sent:
+            return incoming.pop(0)
+        seen.append(gc.get_freeze_count())  # between start-up and shutdown
+        return incoming.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(dict(message))
+
+    await app({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)  # type: ignore[arg-type]
+    before_hooks, while_serving, during_shutdown = seen
+    assert before_hooks == 0
+    assert while_serving >= 1000  # the hooks' objects are among the frozen ones
+    assert during_shutdown == while_serving  # hooks still run frozen; thawed after
+    assert gc.get_freeze_count() == 0
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+
+async def test_freeze_gc_false_leaves_the_collector_alone(unfrozen: None) -> None:
+    app = App(Sample, SampleService(), freeze_gc=False)
+    incoming = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    counts: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        counts.append(gc.get_freeze_count())
+        return incoming.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        return None
+
+    await app({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)  # type: ignore[arg-type]
+    assert counts == [0, 0]
+
+
+async def test_failed_startup_freezes_nothing(unfrozen: None) -> None:
+    async def broken() -> None:
+        raise RuntimeError("no")
+
+    sent = await run(App(Sample, SampleService(), on_startup=[broken]), "startup")
+    assert sent[0]["type"] == "lifespan.startup.failed"
+    assert gc.get_freeze_count() == 0
