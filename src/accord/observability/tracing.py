@@ -5,6 +5,8 @@
 - Exporter, first match wins: the one passed in; none when ``OTEL_TRACES_EXPORTER=none``;
   OTLP over HTTP when ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` or
   ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set; else OTLP/JSON lines in a local file.
+- :func:`set_valid_attributes`: the cheap way to set attributes the caller already knows
+  to be valid (the runtime's server span attributes).
 
 Nothing here touches the global tracer provider.
 """
@@ -15,6 +17,7 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
+from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import (
@@ -29,6 +32,7 @@ from opentelemetry.sdk.trace.sampling import (
     Sampler,
     TraceIdRatioBased,
 )
+from opentelemetry.trace import Span
 
 from accord.errors import AccordError
 
@@ -38,6 +42,7 @@ __all__ = [
     "build_provider",
     "exporter_from_env",
     "sampler_from_env",
+    "set_valid_attributes",
 ]
 
 #: The share of root traces sampled when nothing says otherwise.
@@ -121,3 +126,30 @@ def build_provider(
         )
         provider.add_span_processor(processor)
     return provider
+
+
+def set_valid_attributes(span: Span, attributes: Mapping[str, str | int]) -> None:
+    """Set ``attributes`` (string and integer values, non-empty keys) on ``span``.
+
+    ``Span.set_attributes`` of the SDK checks and copies every value with a Python call
+    per value, under a lock: about 5 µs for the ten attributes of a server span, on
+    every traced request. Values that are already strings or integers need none of it,
+    so on a recording SDK span whose limits they fit (no value length limit, room for
+    all of them) they go straight into the span's attribute dict. Any other span (not
+    the SDK's, ended, limited) gets the public ``set_attributes``.
+    """
+    bounded = getattr(span, "_attributes", None)
+    plain = getattr(bounded, "_dict", None)
+    if (
+        type(bounded) is BoundedAttributes
+        and type(plain) is dict
+        and not getattr(bounded, "_immutable", True)
+        and bounded.max_value_len is None
+        and (bounded.maxlen is None or len(plain) + len(attributes) <= bounded.maxlen)
+    ):
+        if plain:
+            for key in attributes.keys() & plain.keys():
+                del plain[key]  # a key set again moves to the end, as with the SDK
+        plain.update(attributes)
+    else:
+        span.set_attributes(attributes)

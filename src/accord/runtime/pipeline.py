@@ -10,8 +10,8 @@ One function does it all, in this order, because each step costs time on every r
 4. call the handler; map a declared ``ServiceError`` to its problem, anything else to a
    500 ``internal`` that is logged with its traceback;
 5. send the response with precomputed header names;
-6. end the span (attributes only when it records), observe the duration histogram by
-   route template, append the request line to the log buffer.
+6. end the span (its attributes set in one go, only when it records), observe the
+   duration histogram by route template, append the request line to the log buffer.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_contex
 from accord.errors import STANDARD_ERRORS, MethodNotAllowed, NotFound, ServiceError
 from accord.observability.context import accept_correlation_id, correlation_id
 from accord.observability.telemetry import Telemetry
+from accord.observability.tracing import set_valid_attributes
 from accord.runtime.problems import internal_error, problem_response
 from accord.runtime.requests import ClientDisconnected, Request
 from accord.runtime.routing import Router
@@ -199,10 +200,9 @@ class Pipeline:
             detach(context_token)
             seconds = perf_counter() - start
             if span.is_recording():
-                _describe(span, scope, method, template, route is not None, status, user_agent)
-                if status >= 500:
-                    span.set_attribute("error.type", error_type or str(status))
-                    span.set_status(_ERROR)
+                _describe(
+                    span, scope, method, template, route is not None, status, user_agent, error_type
+                )
             span.end()
             self._observe(known_method, template, status, seconds)
             if self._logs is not None:
@@ -237,9 +237,15 @@ def _describe(
     matched: bool,
     status: int,
     user_agent: bytes | None,
+    error_type: str | None,
 ) -> None:
-    """Set the HTTP semantic-convention attributes on a recording server span."""
-    attributes: dict[str, Any] = {
+    """Set the HTTP semantic-convention attributes on a recording server span, at once.
+
+    All are strings or integers built here, so they skip the SDK's per-value checks
+    (:func:`~accord.observability.tracing.set_valid_attributes`). A 5xx also sets
+    ``error.type`` and the ERROR status.
+    """
+    attributes: dict[str, str | int] = {
         "http.request.method": method if method in _KNOWN_METHODS else "_OTHER",
         "url.path": scope["path"],
         "url.scheme": scope.get("scheme", "http"),
@@ -257,4 +263,7 @@ def _describe(
         attributes["client.address"] = client[0]
     if user_agent is not None:
         attributes["user_agent.original"] = user_agent.decode("latin-1")
-    span.set_attributes(attributes)
+    if status >= 500:
+        attributes["error.type"] = error_type or str(status)
+        span.set_status(_ERROR)
+    set_valid_attributes(span, attributes)
