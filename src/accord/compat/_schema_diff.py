@@ -65,11 +65,13 @@ class SchemaDiff:
     # -- one pair of shapes --------------------------------------------------------------
 
     def _shapes(self, b: Shape, r: Shape, side: Side, out: list[Finding]) -> None:
-        _types(b, r, out)
-        if b.nullable and not r.nullable:
-            out.append(("nullable-removed", "", "null is no longer valid"))
-        elif r.nullable and not b.nullable:
-            out.append(("nullable-added", "", "null became valid"))
+        if not (b.types_from_variants and r.types_from_variants):
+            # otherwise the branches are compared one by one below
+            _types(b, r, out)
+            if b.nullable and not r.nullable:
+                out.append(("nullable-removed", "", "null is no longer valid"))
+            elif r.nullable and not b.nullable:
+                out.append(("nullable-added", "", "null became valid"))
         _enum(b, r, out)
         _changed(out, "format", b.format, r.format)
         if b.allows("number", "integer") and r.allows("number", "integer"):

@@ -74,6 +74,8 @@ class Shape:
     items: Any = None
     variants: tuple[Any, ...] = ()
     variant_keyword: str = ""
+    #: ``types`` is the union of the branches' types, not declared by the schema itself.
+    types_from_variants: bool = False
     discriminator: tuple[str, frozenset[str]] | None = None
     read_only: bool = False
     write_only: bool = False
@@ -153,7 +155,8 @@ class Shapes:
         shapes = [self.of(b) for b in kept]
         nullable = has_null or any(b.nullable for b in shapes)
         types = shape.types
-        if types is None and all(b.types is not None for b in shapes):
+        derived = types is None and all(b.types is not None for b in shapes)
+        if derived:
             types = frozenset().union(*(b.types or () for b in shapes))
         return replace(
             shape,
@@ -161,6 +164,7 @@ class Shapes:
             nullable=nullable if shape.types is None else shape.nullable or has_null,
             variants=tuple(kept),
             variant_keyword=keyword,
+            types_from_variants=derived,
         )
 
     def _own(self, node: dict[str, Any]) -> Shape:

@@ -1,0 +1,242 @@
+"""Rules about what clients send: operations, parameters and request bodies."""
+
+from __future__ import annotations
+
+from accord.compat._types import Level
+
+__all__ = ["REQUEST_RULES"]
+
+B, W, N = Level.BREAKING, Level.WARNING, Level.INFO
+
+REQUEST_RULES: tuple[tuple[str, Level, str, str, str], ...] = (
+    # -- operations --------------------------------------------------------------------
+    ("operation-removed", B, "An operation was removed.", "GET /pets", "(none)"),
+    (
+        "deprecated-operation-removed",
+        W,
+        "A deprecated operation without a future sunset date was removed.",
+        "GET /pets (deprecated: true)",
+        "(none)",
+    ),
+    (
+        "operation-removed-before-sunset",
+        B,
+        "A deprecated operation was removed before its announced sunset date.",
+        "GET /pets (deprecated, x-sunset: 2999-01-01)",
+        "(none)",
+    ),
+    ("operation-added", N, "An operation was added.", "(none)", "GET /pets"),
+    (
+        "operation-deprecated",
+        N,
+        "An operation was marked deprecated.",
+        "deprecated: false",
+        "deprecated: true",
+    ),
+    (
+        "operation-undeprecated",
+        N,
+        "An operation is no longer deprecated.",
+        "deprecated: true",
+        "deprecated: false",
+    ),
+    (
+        "operation-sunset-added",
+        N,
+        "An operation announced a sunset date (`x-sunset`).",
+        "(no x-sunset)",
+        "x-sunset: 2027-01-01",
+    ),
+    (
+        "operation-sunset-removed",
+        N,
+        "An operation's sunset date was withdrawn.",
+        "x-sunset: 2027-01-01",
+        "(no x-sunset)",
+    ),
+    (
+        "operation-sunset-earlier",
+        W,
+        "An operation's sunset date moved earlier: clients have less time to move.",
+        "x-sunset: 2027-06-01",
+        "x-sunset: 2027-01-01",
+    ),
+    (
+        "operation-sunset-later",
+        N,
+        "An operation's sunset date moved later.",
+        "x-sunset: 2027-01-01",
+        "x-sunset: 2027-06-01",
+    ),
+    (
+        "operation-id-changed",
+        W,
+        "The `operationId` changed: generated clients rename the method.",
+        "operationId: listPets",
+        "operationId: getPets",
+    ),
+    (
+        "operation-id-removed",
+        W,
+        "The `operationId` was removed.",
+        "operationId: listPets",
+        "(none)",
+    ),
+    ("operation-id-added", N, "An `operationId` was set.", "(none)", "operationId: listPets"),
+    (
+        "path-parameter-renamed",
+        N,
+        "A path parameter was renamed in the template (the URL is the same).",
+        "/pets/{id}",
+        "/pets/{petId}",
+    ),
+    # -- parameters --------------------------------------------------------------------
+    (
+        "required-request-parameter-added",
+        B,
+        "A required parameter was added: requests without it fail.",
+        "(none)",
+        "in: query, name: tenant, required: true",
+    ),
+    (
+        "optional-request-parameter-added",
+        N,
+        "An optional parameter was added.",
+        "(none)",
+        "in: query, name: tenant",
+    ),
+    (
+        "request-parameter-removed",
+        W,
+        "A parameter was removed: what clients send is ignored or refused.",
+        "in: query, name: tenant",
+        "(none)",
+    ),
+    (
+        "request-parameter-became-required",
+        B,
+        "An optional parameter became required.",
+        "required: false",
+        "required: true",
+    ),
+    (
+        "request-parameter-became-optional",
+        N,
+        "A required parameter became optional.",
+        "required: true",
+        "required: false",
+    ),
+    (
+        "request-parameter-style-changed",
+        B,
+        "A parameter's serialisation `style` changed.",
+        "style: form",
+        "style: spaceDelimited",
+    ),
+    (
+        "request-parameter-explode-changed",
+        B,
+        "A parameter's `explode` changed (`?a=1&a=2` versus `?a=1,2`).",
+        "explode: true",
+        "explode: false",
+    ),
+    (
+        "request-parameter-allow-reserved-removed",
+        B,
+        "Reserved characters are no longer allowed unencoded (`allowReserved`).",
+        "allowReserved: true",
+        "allowReserved: false",
+    ),
+    (
+        "request-parameter-allow-reserved-added",
+        N,
+        "Reserved characters are now allowed unencoded.",
+        "allowReserved: false",
+        "allowReserved: true",
+    ),
+    (
+        "request-parameter-allow-empty-value-removed",
+        B,
+        "An empty value is no longer allowed (`allowEmptyValue`).",
+        "allowEmptyValue: true",
+        "allowEmptyValue: false",
+    ),
+    (
+        "request-parameter-allow-empty-value-added",
+        N,
+        "An empty value is now allowed.",
+        "allowEmptyValue: false",
+        "allowEmptyValue: true",
+    ),
+    (
+        "request-parameter-media-type-changed",
+        B,
+        "The media type of a `content` parameter changed.",
+        "content: application/json",
+        "content: text/plain",
+    ),
+    (
+        "request-parameter-deprecated",
+        N,
+        "A parameter was marked deprecated.",
+        "deprecated: false",
+        "deprecated: true",
+    ),
+    (
+        "request-parameter-undeprecated",
+        N,
+        "A parameter is no longer deprecated.",
+        "deprecated: true",
+        "deprecated: false",
+    ),
+    # -- request bodies ----------------------------------------------------------------
+    (
+        "required-request-body-added",
+        B,
+        "A required request body was added.",
+        "(no requestBody)",
+        "requestBody: {required: true}",
+    ),
+    (
+        "optional-request-body-added",
+        N,
+        "An optional request body was added.",
+        "(no requestBody)",
+        "requestBody: {required: false}",
+    ),
+    (
+        "request-body-removed",
+        W,
+        "The request body was removed: what clients send is ignored or refused.",
+        "requestBody: {...}",
+        "(no requestBody)",
+    ),
+    (
+        "request-body-became-required",
+        B,
+        "The request body became required.",
+        "required: false",
+        "required: true",
+    ),
+    (
+        "request-body-became-optional",
+        N,
+        "The request body became optional.",
+        "required: true",
+        "required: false",
+    ),
+    (
+        "request-media-type-removed",
+        B,
+        "A request media type is no longer accepted.",
+        "content: {application/json, application/xml}",
+        "content: {application/json}",
+    ),
+    (
+        "request-media-type-added",
+        N,
+        "A request media type is now accepted.",
+        "content: {application/json}",
+        "content: {application/json, application/xml}",
+    ),
+)
