@@ -21,7 +21,7 @@ from time import perf_counter
 from typing import Any
 from urllib.parse import quote
 
-from opentelemetry.context import attach, detach
+from opentelemetry.context import attach, detach, get_current
 from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
 
 from accord.errors import STANDARD_ERRORS, MethodNotAllowed, NotFound, ServiceError
@@ -107,8 +107,10 @@ class Pipeline:
             handler = route.handlers.get(method)
             span_name = route.span_names.get(method) or f"{known_method} {template}"
 
-        parent = None
-        if traceparent is not None or baggage is not None:
+        if traceparent is None and baggage is None:
+            # Fetched once: start_span, its sampler and the new context all read it.
+            parent = get_current()
+        else:
             carrier: dict[str, str] = {}
             if traceparent is not None:
                 carrier["traceparent"] = traceparent.decode("latin-1")

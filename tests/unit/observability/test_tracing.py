@@ -1,15 +1,27 @@
-"""``set_valid_attributes``: the same attributes as the SDK's way, for less."""
+"""The cheap paths of tracing give what the SDK's own paths give."""
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
+import pytest
+from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import INVALID_SPAN
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+from opentelemetry.trace import (
+    INVALID_SPAN,
+    NonRecordingSpan,
+    SpanContext,
+    SpanKind,
+    TraceFlags,
+    set_span_in_context,
+)
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from accord.observability.tracing import set_valid_attributes
+from accord.observability.tracing import ParentBasedRatio, sampler_from_env, set_valid_attributes
 
 SERVER: dict[str, str | int] = {
     "http.request.method": "POST",
@@ -64,3 +76,41 @@ def test_ended_and_non_recording_spans_are_left_alone() -> None:
     assert dict(done.attributes or {}) == {}
     assert dict(span.attributes or {}) == {}
     set_valid_attributes(INVALID_SPAN, SERVER)  # no error, nothing to set
+
+
+def _parents() -> list[Context | None]:
+    remote = TraceContextTextMapPropagator()
+    contexts: list[Context | None] = [None, Context()]
+    for flags in ("01", "00"):
+        header = f"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-{flags}"
+        contexts.append(remote.extract({"traceparent": header, "tracestate": "k=v"}))
+        local = SpanContext(0xAB, 0xCD, is_remote=False, trace_flags=TraceFlags(int(flags)))
+        contexts.append(set_span_in_context(NonRecordingSpan(local)))
+    return contexts
+
+
+@pytest.mark.parametrize("ratio", [0.0, 0.1, 0.5, 1.0])
+def test_parent_based_ratio_decides_as_the_sdk_composition(ratio: float) -> None:
+    ours, sdk = ParentBasedRatio(ratio), ParentBased(TraceIdRatioBased(ratio))
+    assert ours.get_description() == sdk.get_description()
+    rng = random.Random(7)
+    for parent in _parents():
+        for attributes in (None, {"a": 1}):
+            for _ in range(300):
+                trace_id = rng.getrandbits(128)
+                got = ours.should_sample(parent, trace_id, "s", SpanKind.SERVER, attributes)
+                want = sdk.should_sample(parent, trace_id, "s", SpanKind.SERVER, attributes)
+                assert got.decision == want.decision
+                assert dict(got.attributes) == dict(want.attributes)
+                assert got.trace_state == want.trace_state
+
+
+def test_the_default_sampler_samples_about_a_tenth_of_roots() -> None:
+    sampler = sampler_from_env({})
+    assert isinstance(sampler, ParentBasedRatio)
+    rng = random.Random(3)
+    sampled = sum(
+        sampler.should_sample(None, rng.getrandbits(128), "s").decision.is_sampled()
+        for _ in range(20_000)
+    )
+    assert 1_800 < sampled < 2_200
