@@ -31,7 +31,7 @@ from accord.observability.tracing import set_valid_attributes
 from accord.runtime.problems import internal_error, problem_response
 from accord.runtime.requests import ClientDisconnected, Request
 from accord.runtime.routing import Router
-from accord.runtime.types import Receive, Scope, Send
+from accord.runtime.types import Headers, Receive, Scope, Send
 
 __all__ = ["UNMATCHED", "Pipeline"]
 
@@ -168,7 +168,7 @@ class Pipeline:
                     headers=(
                         [(b"allow", route.allow.encode("latin-1"))]
                         if route is not None and isinstance(err, MethodNotAllowed)
-                        else None
+                        else _answer_headers(handler)
                     ),
                 )
             except ClientDisconnected:
@@ -184,7 +184,11 @@ class Pipeline:
                 internal = internal_error()
                 code = internal.code
                 response = problem_response(
-                    internal, instance=_instance(scope), trace_id=trace_id, correlation_id=cid
+                    internal,
+                    instance=_instance(scope),
+                    trace_id=trace_id,
+                    correlation_id=cid,
+                    headers=_answer_headers(handler),
                 )
             status = response.status
             body = response.body
@@ -222,6 +226,12 @@ class Pipeline:
 
 
 _URI_SAFE = "/%:@!$&'()*+,;=-._~"
+
+
+def _answer_headers(handler: object) -> Headers | None:
+    """Headers a handler sends with every answer, problems too (an endpoint's deprecation)."""
+    headers: Headers | None = getattr(handler, "response_headers", None)
+    return headers
 
 
 def _instance(scope: Scope) -> str:
