@@ -19,10 +19,22 @@ runtime serves an implementation whose methods carry the operations' names.
 Every operation is bound to HTTP under ``/v<major>``: path parameters come from the
 request fields named in the path template; for ``GET`` and ``DELETE`` the remaining
 fields are query parameters; otherwise they are the JSON body.
+
+A major version that a newer one replaces is declared deprecated, with the date it
+stops being served and where its successor is described::
+
+    class Orders(Contract, name="orders", version="1.1.0",
+                 deprecated=date(2026, 11, 27), sunset=date(2027, 6, 30),
+                 successor="/v2/openapi.json"):
+        ...
+
+Its document marks every operation deprecated, and every answer of its operations
+carries the ``Deprecation``, ``Sunset`` and ``Link`` headers (see :class:`Deprecation`).
 """
 
 from __future__ import annotations
 
+import datetime
 import enum
 import re
 from collections.abc import Mapping, Sequence
@@ -39,6 +51,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BoundOperation",
     "Contract",
+    "Deprecation",
     "Idempotency",
     "Operation",
     "operation",
@@ -54,6 +67,8 @@ _PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 _BODYLESS = frozenset({"GET", "DELETE"})
 _SCALARS = (str, int, float, bool)
+#: A URI reference that fits between ``<`` and ``>`` in a ``Link`` header.
+_LINK_TARGET = re.compile(r"^[!#-;=?-~]+$")
 
 
 class _Unset(enum.Enum):
@@ -75,6 +90,64 @@ class Idempotency(enum.StrEnum):
     READ_ONLY = "read_only"
     IDEMPOTENT = "idempotent"
     REQUIRES_KEY = "requires_key"
+
+
+class Deprecation:
+    """When a contract was deprecated, when it goes away, and what replaces it.
+
+    - ``since``: the date from which the contract is deprecated (RFC 9745 wants a date;
+      it may lie in the future, announcing the deprecation);
+    - ``sunset``: the date from which it may stop answering (RFC 8594), or ``None``;
+    - ``successor``: a URI reference to the document of the version that replaces it
+      (``"/v2/openapi.json"``), or ``None``.
+
+    Dates are days; on the wire they are midnight UTC of that day. Declare it with the
+    ``deprecated=``, ``sunset=`` and ``successor=`` keywords of a :class:`Contract`.
+    """
+
+    __slots__ = ("since", "successor", "sunset")
+
+    def __init__(
+        self,
+        since: datetime.date,
+        *,
+        sunset: datetime.date | None = None,
+        successor: str | None = None,
+    ) -> None:
+        for label, day in (("deprecated", since), ("sunset", sunset)):
+            if day is not None and (
+                not isinstance(day, datetime.date) or isinstance(day, datetime.datetime)
+            ):
+                raise ContractError(f"{label} must be a datetime.date, got {day!r}")
+        if sunset is not None and sunset < since:
+            raise ContractError(
+                f"sunset {sunset.isoformat()} comes before the deprecation {since.isoformat()}"
+            )
+        if successor is not None and not (
+            isinstance(successor, str) and _LINK_TARGET.match(successor)
+        ):
+            raise ContractError(
+                f"successor {successor!r} must be a URI reference (visible ASCII, "
+                "without quotes or angle brackets)"
+            )
+        self.since = since
+        self.sunset = sunset
+        self.successor = successor
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Deprecation):
+            return NotImplemented
+        return (self.since, self.sunset, self.successor) == (
+            other.since,
+            other.sunset,
+            other.successor,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.since, self.sunset, self.successor))
+
+    def __repr__(self) -> str:
+        return f"Deprecation({self.since!r}, sunset={self.sunset!r}, successor={self.successor!r})"
 
 
 class Operation(Generic[ReqT, RespT]):
@@ -356,6 +429,9 @@ class Contract:
     """Base of every contract; subclass it with ``name=`` and ``version=``.
 
     An instance of a contract is a typed client (see :meth:`client`).
+
+    ``deprecated`` (a date), ``sunset`` (a date) and ``successor`` (a URI reference)
+    declare the whole contract deprecated; they become :attr:`deprecation`.
     """
 
     name: ClassVar[str]
@@ -364,6 +440,8 @@ class Contract:
     description: ClassVar[str]
     errors: ClassVar[tuple[type[ServiceError[Any]], ...]] = ()
     operations: ClassVar[Mapping[str, Operation[Any, Any]]] = {}
+    #: Set when the contract is deprecated; ``None`` otherwise.
+    deprecation: ClassVar[Deprecation | None] = None
 
     def __init_subclass__(
         cls,
@@ -372,6 +450,9 @@ class Contract:
         version: str,
         title: str | None = None,
         errors: Sequence[type[ServiceError[Any]]] = (),
+        deprecated: datetime.date | None = None,
+        sunset: datetime.date | None = None,
+        successor: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init_subclass__(**kwargs)
@@ -379,6 +460,17 @@ class Contract:
             raise ContractError(f"service name {name!r} must be lowercase kebab-case")
         if not _SEMVER.match(version):
             raise ContractError(f"version {version!r} of {name} is not MAJOR.MINOR.PATCH")
+        if deprecated is None:
+            if sunset is not None or successor is not None:
+                raise ContractError(
+                    f"{name} {version}: a sunset or successor needs deprecated=<date>"
+                )
+            cls.deprecation = None
+        else:
+            try:
+                cls.deprecation = Deprecation(deprecated, sunset=sunset, successor=successor)
+            except ContractError as exc:
+                raise ContractError(f"{name} {version}: {exc}") from None
         cls.name = name
         cls.version = version
         cls.title = title or name.capitalize()

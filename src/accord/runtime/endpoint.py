@@ -1,20 +1,28 @@
-"""Endpoints: one operation of a contract served by one method of an implementation."""
+"""Endpoints: one operation of a contract served by one method of an implementation.
+
+The endpoint of a deprecated contract also carries the headers that say so (RFC 9745
+``Deprecation``, RFC 8594 ``Sunset``, ``Link`` to the successor), built once at start-up
+and sent with every answer of the operation, problem documents included.
+"""
 
 from __future__ import annotations
 
+import calendar
 import inspect
 import re
 from collections.abc import Awaitable, Callable, Mapping
+from email.utils import formatdate
 from typing import Any
 
 import msgspec
 
-from accord.contract import Contract, Idempotency, Operation
+from accord.contract import Contract, Deprecation, Idempotency, Operation
 from accord.errors import ContractError, IdempotencyKeyRequired, ServiceError
 from accord.runtime.requests import Request
-from accord.runtime.responses import Response
+from accord.runtime.responses import JSON, Response
+from accord.runtime.types import Headers
 
-__all__ = ["Endpoint", "ResponseMismatch", "bind_implementation"]
+__all__ = ["Endpoint", "ResponseMismatch", "bind_implementation", "deprecation_headers"]
 
 _encode = msgspec.json.Encoder().encode
 
@@ -34,6 +42,25 @@ def _check_key(key: bytes | None) -> None:
         raise IdempotencyKeyRequired(
             "the Idempotency-Key must be 1 to 255 visible ASCII characters, without spaces"
         )
+
+
+def deprecation_headers(deprecation: Deprecation | None) -> Headers | None:
+    """The response headers announcing ``deprecation``; ``None`` when there is none.
+
+    ``Deprecation: @<unix seconds>`` (an RFC 9651 date), ``Sunset: <HTTP-date>`` and
+    ``Link: <successor>; rel="successor-version"``, each day taken at midnight UTC.
+    """
+    if deprecation is None:
+        return None
+    since = calendar.timegm(deprecation.since.timetuple())
+    headers: Headers = [(b"deprecation", b"@%d" % since)]
+    if deprecation.sunset is not None:
+        sunset = calendar.timegm(deprecation.sunset.timetuple())
+        headers.append((b"sunset", formatdate(sunset, usegmt=True).encode("ascii")))
+    if deprecation.successor is not None:
+        link = f'<{deprecation.successor}>; rel="successor-version"'
+        headers.append((b"link", link.encode("ascii")))
+    return headers
 
 
 class ResponseMismatch(Exception):
@@ -84,6 +111,8 @@ class Endpoint:
 
     The decoding (path, query and body, validated) is the operation's own
     ``decode_request``; it raises ``ValidationFailed`` pointing at the bad value.
+    ``response_headers`` go with every answer of the operation (its contract's
+    deprecation headers), or are ``None``; the pipeline adds them to problem answers.
     """
 
     __slots__ = (
@@ -97,6 +126,7 @@ class Endpoint:
         "_status",
         "errors",
         "operation",
+        "response_headers",
     )
 
     def __init__(
@@ -116,6 +146,7 @@ class Endpoint:
         self._requires_key = operation.idempotency is Idempotency.REQUIRES_KEY
         self._response_type: type[Any] = operation.response
         self._status = operation.status
+        self.response_headers = deprecation_headers(operation.contract.deprecation)
 
     async def __call__(self, request: Request) -> Response:
         """Answer one request of this operation."""
@@ -134,4 +165,4 @@ class Endpoint:
                 f"{self.operation.contract.name}.{self.operation.name} returned "
                 f"{type(result).__name__}, not {self._response_type.__name__}"
             )
-        return Response(self._status, _encode(result))
+        return Response(self._status, _encode(result), JSON, self.response_headers)
