@@ -12,7 +12,9 @@
 The document describes each operation's binding (path and query parameters, JSON body,
 success response), every error it may answer as ``application/problem+json``, and
 accord's own facts as ``x-accord-*`` extensions: idempotency, timeout, scopes, retryable
-codes and the catalogue of error codes. ``docs/contracts.md`` lists them all.
+codes and the catalogue of error codes. A deprecated contract's operations are
+``deprecated: true`` with an ``x-sunset`` date, and their responses document the
+``Deprecation``, ``Sunset`` and ``Link`` headers. ``docs/contracts.md`` lists them all.
 """
 
 from accord.openapi._document import OPENAPI_VERSION, document, render

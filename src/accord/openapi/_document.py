@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from accord.contract import Contract, Idempotency
+from accord.openapi._deprecation import deprecation_header_components, service_members
 from accord.openapi._operations import (
     header_components,
     operation_object,
@@ -67,6 +68,9 @@ def document(contract: type[Contract]) -> dict[str, Any]:
     info: dict[str, Any] = {"title": contract.title, "version": contract.version}
     if contract.description:
         info["description"] = contract.description
+    deprecation = contract.deprecation
+    if deprecation is not None and deprecation.sunset is not None:
+        info["x-sunset"] = deprecation.sunset.isoformat()
     tag: dict[str, Any] = {"name": contract.name}
     if contract.description:
         tag["description"] = contract.description
@@ -79,12 +83,13 @@ def document(contract: type[Contract]) -> dict[str, Any]:
         "components": {
             "schemas": {name: components[name] for name in sorted(components)},
             "parameters": parameter_components(idempotency_key=needs_key),
-            "headers": header_components(),
+            "headers": header_components() | deprecation_header_components(deprecation),
         },
         "x-accord-service": {
             "name": contract.name,
             "version": contract.version,
             "major": contract.major(),
+            **service_members(deprecation),
         },
         "x-accord-errors": {
             code: catalogue_entry(err, schemas.get(_info_key(code))) for code, err in errors.items()

@@ -15,6 +15,7 @@ import msgspec
 
 from accord.contract import Idempotency, Operation
 from accord.errors import ServiceError
+from accord.openapi._deprecation import deprecation_header_refs, operation_members
 from accord.openapi._problems import InfoMembers, error_responses
 
 __all__ = [
@@ -90,8 +91,10 @@ def operation_object(
     if op.description:
         obj["description"] = op.description
     obj["operationId"] = op.name
+    deprecation = op.contract.deprecation
     if op.deprecated:
         obj["deprecated"] = True
+    obj.update(operation_members(deprecation))
     obj["parameters"] = _parameters(op, schemas)
     if op.body_type is not None:
         required = any(
@@ -101,14 +104,15 @@ def operation_object(
             "required": required,
             "content": {_JSON: {"schema": dict(schemas[schema_key(op, "body")])}},
         }
+    headers = _CORRELATION_HEADER | deprecation_header_refs(deprecation)
     success = {
         str(op.status): {
             "description": http.HTTPStatus(op.status).phrase,
-            "headers": dict(_CORRELATION_HEADER),
+            "headers": dict(headers),
             "content": {_JSON: {"schema": dict(schemas[schema_key(op, "response")])}},
         }
     }
-    obj["responses"] = success | error_responses(errors, infos, _CORRELATION_HEADER)
+    obj["responses"] = success | error_responses(errors, infos, headers)
     obj["x-accord-idempotency"] = op.idempotency.value
     obj["x-accord-timeout"] = op.timeout
     obj["x-accord-scopes"] = list(op.scopes)
