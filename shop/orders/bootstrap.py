@@ -1,7 +1,8 @@
 """The composition root of orders: settings in, a served application out.
 
 Read top to bottom: settings → telemetry → schema → engine → storage → clients of
-inventory and payments → use cases → the contract's implementation → the app. Nothing
+inventory and payments → use cases → the contract's implementations (version 1, still
+served but deprecated, and version 2, both over the same use cases) → the app. Nothing
 happens at import time; ``accord serve shop.orders.bootstrap:create_app`` calls
 :func:`create_app`.
 """
@@ -23,7 +24,9 @@ from shop.orders.adapters.inventory import InventoryGateway
 from shop.orders.adapters.payments import PaymentsGateway
 from shop.orders.application.services import OrderService
 from shop.orders.contract import Orders
+from shop.orders.contract_v2 import OrdersV2
 from shop.orders.entrypoint import OrdersEndpoint
+from shop.orders.entrypoint_v2 import OrdersV2Endpoint
 
 __all__ = ["MIGRATIONS", "Settings", "create_app"]
 
@@ -65,14 +68,14 @@ def create_app(
     inventory_transport: httpx.AsyncBaseTransport | None = None,
     payments_transport: httpx.AsyncBaseTransport | None = None,
 ) -> App:
-    """Migrate the database and assemble orders.
+    """Migrate the database and assemble orders: ``/v1/...`` and ``/v2/...``.
 
     The transports replace the network to inventory and payments (tests pass
     ``httpx.ASGITransport(app)`` to run those services in-process).
     """
     settings = settings if settings is not None else Settings.from_env(os.environ)
     telemetry = telemetry or Telemetry.configure(
-        Orders.name, Orders.version, home=Path(settings.home)
+        OrdersV2.name, OrdersV2.version, home=Path(settings.home)
     )
     migrate(settings.database_url, MIGRATIONS, version_table=sql.VERSION_TABLE)
     engine = create_engine(settings.database_url)
@@ -88,10 +91,12 @@ def create_app(
         payments,
         currency=settings.currency,
     )
-    return App(
+    app = App(
         Orders,
         OrdersEndpoint(service),
         telemetry=telemetry,
         readiness={"database": readiness(engine)},
         on_shutdown=[inventory.aclose, payments.aclose, engine.dispose],
     )
+    app.mount(OrdersV2, OrdersV2Endpoint(service))
+    return app

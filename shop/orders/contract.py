@@ -2,10 +2,14 @@
 
 Placing an order reserves its stock, authorizes its payment and confirms both; when
 the card is declined or stock is short, nothing stays held and the order is rejected.
+
+Version 1 is deprecated: :class:`shop.orders.contract_v2.OrdersV2` replaces it, and it
+stops answering on its sunset date (``docs/versioning.md``).
 """
 
 from __future__ import annotations
 
+import datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -116,7 +120,14 @@ class DependencyUnavailable(
     """A service the order depends on is unavailable"""
 
 
-class Orders(Contract, name="orders", version="1.0.0"):
+class Orders(
+    Contract,
+    name="orders",
+    version="1.1.0",
+    deprecated=datetime.date(2026, 11, 27),
+    sunset=datetime.date(2027, 6, 30),
+    successor="/v2/openapi.json",
+):
     """Customers' orders: placed against stock and paid by card."""
 
     place_order = operation(

@@ -1,4 +1,4 @@
-"""The orders contract, implemented: contract messages in, use cases, contract messages out.
+"""The orders contract (version 1), implemented: contract messages in, use cases, out.
 
 Domain errors become the contract's declared errors in one table, :data:`ERRORS`; an
 error whose contract class carries typed detail gets it from the exception's attributes
@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -29,7 +29,7 @@ from shop.orders.application.services import OrderService
 from shop.orders.domain import exceptions as d
 from shop.orders.domain.model import Order, RequestedItem
 
-__all__ = ["ERRORS", "OrdersEndpoint", "contract_error"]
+__all__ = ["ERRORS", "OrdersEndpoint", "contract_error", "declared_errors", "timestamp"]
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +69,17 @@ def contract_error(exc: Exception) -> ServiceError[Any]:
 
 
 @contextmanager
-def _declared_errors() -> Iterator[None]:
+def declared_errors() -> Iterator[None]:
+    """Raise the contract error of any domain error raised inside the block."""
     try:
         yield
     except tuple(ERRORS) as exc:
         raise contract_error(exc) from exc
+
+
+def timestamp(moment: datetime) -> str:
+    """``moment`` in UTC as RFC 3339 with microseconds: ``2026-11-27T09:30:00.000000Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _order(order: Order) -> c.Order:
@@ -89,20 +95,20 @@ def _order(order: Order) -> c.Order:
         ],
         total_cents=order.total_cents,
         currency=order.currency,
-        created_at=order.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        created_at=timestamp(order.created_at),
         note=order.note,
     )
 
 
 class OrdersEndpoint:
-    """Serves :class:`shop.orders.contract.Orders` with an :class:`OrderService`."""
+    """Serves :class:`shop.orders.contract.Orders` (version 1) with an :class:`OrderService`."""
 
     def __init__(self, service: OrderService) -> None:
         self._service = service
 
     async def place_order(self, request: c.PlaceOrder) -> c.Order:
         """Place the order: stock held, payment taken, or rejected with nothing held."""
-        with _declared_errors():
+        with declared_errors():
             order = await self._service.place_order(
                 customer_id=request.customer_id,
                 items=[RequestedItem(item.sku, item.quantity) for item in request.items],
@@ -113,12 +119,12 @@ class OrdersEndpoint:
 
     async def get_order(self, request: c.GetOrder) -> c.Order:
         """Read one order."""
-        with _declared_errors():
+        with declared_errors():
             order = await self._service.get_order(request.order_id)
         return _order(order)
 
     async def list_orders(self, request: c.ListOrders) -> c.OrderList:
         """A customer's newest orders, newest first."""
-        with _declared_errors():
+        with declared_errors():
             orders = await self._service.list_orders(request.customer_id, request.limit)
         return c.OrderList(orders=[_order(order) for order in orders])

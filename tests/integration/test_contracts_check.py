@@ -65,9 +65,10 @@ def test_the_code_is_compatible_with_the_committed_contracts() -> None:
     assert done.stdout.splitlines() == [
         "ok: inventory.v1.openapi.json",
         "ok: orders.v1.openapi.json",
+        "ok: orders.v2.openapi.json",
         "ok: payments.v1.openapi.json",
     ]
-    assert "compatible with contracts: 3 contract document(s)" in done.stderr
+    assert "compatible with contracts: 4 contract document(s)" in done.stderr
 
 
 def test_a_removed_field_fails_naming_the_rule(project: Path) -> None:
@@ -116,8 +117,10 @@ def test_json_output(project: Path) -> None:
     assert sorted(data) == [
         "inventory.v1.openapi.json",
         "orders.v1.openapi.json",
+        "orders.v2.openapi.json",
         "payments.v1.openapi.json",
     ]
+    assert data["orders.v2.openapi.json"] == []
     assert {c["id"] for c in data["orders.v1.openapi.json"]} == {
         "response-body-required-property-removed"
     }

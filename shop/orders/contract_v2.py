@@ -1,0 +1,114 @@
+"""The orders contract, version 2: every amount is a ``Money`` with its own currency.
+
+Version 1 answers ``total_cents``, ``unit_price_cents`` and one ``currency`` per order.
+That reads well until the shop sells in a currency without cents (JPY has no minor
+unit, KWD has three) or prices a line in another currency than the order: "cents" is
+then wrong, and a bare integer means nothing without the currency next to it. Version 2
+answers every amount as ``{amount_minor, currency}``, in the currency's minor unit, and
+a line that was never priced (its order was rejected first) has ``unit_price: null``
+instead of a price of 0. Clients of version 1 read fields that are gone, so this is a
+new major version, served beside version 1 (``docs/versioning.md``).
+
+What a client sends, and the errors it may meet, did not change: version 2 reuses them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from accord import Contract, Idempotency, operation
+from shop.orders.contract import (
+    DependencyUnavailable,
+    GetOrder,
+    ListOrders,
+    OrderItem,
+    OrderNotFound,
+    OutOfStock,
+    PaymentDeclined,
+    PlaceOrder,
+    UnknownSku,
+)
+
+__all__ = [
+    "GetOrder",
+    "ListOrders",
+    "Money",
+    "Order",
+    "OrderItem",
+    "OrderLine",
+    "OrderList",
+    "OrdersV2",
+    "PlaceOrder",
+]
+
+Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
+
+
+class Money(msgspec.Struct, kw_only=True):
+    """An amount in the minor unit of its ISO 4217 currency (cents for EUR, yen for JPY)."""
+
+    amount_minor: Annotated[int, msgspec.Meta(ge=0)]
+    currency: Currency
+
+
+class OrderLine(msgspec.Struct, kw_only=True):
+    """One line of an order; ``unit_price`` is null when it was never priced."""
+
+    sku: str
+    quantity: int
+    unit_price: Money | None
+
+
+class Order(msgspec.Struct, kw_only=True):
+    """An order as version 2 answers it."""
+
+    order_id: str
+    customer_id: str
+    status: Literal["confirmed", "rejected", "pending"]
+    lines: list[OrderLine]
+    total: Money
+    created_at: str
+    note: str | None = None
+
+
+class OrderList(msgspec.Struct, kw_only=True):
+    """A customer's orders, newest first."""
+
+    orders: list[Order]
+
+
+class OrdersV2(Contract, name="orders", version="2.0.0"):
+    """Customers' orders: placed against stock and paid by card; amounts as money."""
+
+    place_order = operation(
+        PlaceOrder,
+        Order,
+        method="POST",
+        path="/orders",
+        status=201,
+        idempotency=Idempotency.REQUIRES_KEY,
+        timeout=8.0,
+        scopes=("orders:write",),
+        errors=(UnknownSku, OutOfStock, PaymentDeclined, DependencyUnavailable),
+    )
+    get_order = operation(
+        GetOrder,
+        Order,
+        method="GET",
+        path="/orders/{order_id}",
+        idempotency=Idempotency.READ_ONLY,
+        timeout=2.0,
+        scopes=("orders:read",),
+        errors=(OrderNotFound,),
+    )
+    list_orders = operation(
+        ListOrders,
+        OrderList,
+        method="GET",
+        path="/orders",
+        idempotency=Idempotency.READ_ONLY,
+        timeout=2.0,
+        scopes=("orders:read",),
+    )
