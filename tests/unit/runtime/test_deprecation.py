@@ -141,7 +141,7 @@ def test_the_declaration_is_kept_on_the_contract() -> None:
     ],
 )
 def test_a_wrong_declaration_is_refused_by_name(keywords: dict[str, Any], message: str) -> None:
-    with pytest.raises(ContractError, match="^bad 1.0.0: ") as caught:
+    with pytest.raises(ContractError, match=r"^bad 1\.0\.0: ") as caught:
 
         class Bad(Contract, name="bad", version="1.0.0", **keywords):
             get = operation(Lookup, Found)
