@@ -53,8 +53,8 @@ _encode = msgspec.json.Encoder(enc_hook=str).encode
 class LineSink:
     """Collects whole lines and writes them to ``stream`` in batches.
 
-    ``write`` never blocks on I/O unless the buffer passes ``max_bytes``; a daemon
-    thread flushes every ``interval`` seconds. ``close`` flushes what is left.
+    ``write`` does not block on I/O: a daemon thread writes every ``interval`` seconds,
+    or as soon as the buffer passes ``max_bytes``. ``close`` flushes what is left.
     """
 
     def __init__(
@@ -68,18 +68,26 @@ class LineSink:
         self._lock = threading.Lock()
         self._io_lock = threading.Lock()
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
     def write(self, line: bytes) -> None:
-        """Queue one line (without its newline); after :meth:`close`, write it at once."""
+        """Queue one line (without its newline); after :meth:`close`, write it at once.
+
+        Past ``max_bytes`` the flusher is woken to write (the caller goes on); only when
+        it has fallen four times behind does the caller write itself, so memory stays
+        bounded.
+        """
         with self._lock:
             self._lines.append(line)
             self._size += len(line) + 1
-            now = self._size >= self._max_bytes or self._stop.is_set()
-            if self._thread is None and not now:
+            size = self._size
+            if self._thread is None and not self._stop.is_set():
                 self._start()
-        if now:
+        if self._stop.is_set() or size >= self._max_bytes << 2:
             self.flush()
+        elif size >= self._max_bytes:
+            self._wake.set()
 
     def _start(self) -> None:
         thread = threading.Thread(target=self._run, name="accord-log-flusher", daemon=True)
@@ -87,7 +95,9 @@ class LineSink:
         thread.start()
 
     def _run(self) -> None:
-        while not self._stop.wait(self._interval):
+        while not self._stop.is_set():
+            self._wake.wait(self._interval)
+            self._wake.clear()
             self.flush()
 
     def flush(self) -> None:
@@ -112,6 +122,7 @@ class LineSink:
     def close(self) -> None:
         """Stop the flusher and write what is left."""
         self._stop.set()
+        self._wake.set()
         thread, self._thread = self._thread, None
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=1.0)

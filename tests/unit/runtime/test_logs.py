@@ -20,9 +20,11 @@ class CountingStream(io.StringIO):
     def __init__(self) -> None:
         super().__init__()
         self.writes = 0
+        self.writers: set[threading.Thread] = set()
 
     def write(self, s: str) -> int:
         self.writes += 1
+        self.writers.add(threading.current_thread())
         return super().write(s)
 
 
@@ -49,12 +51,27 @@ def test_background_flusher_writes_without_being_asked() -> None:
     sink.close()
 
 
-def test_a_full_buffer_is_written_at_once() -> None:
+def test_a_full_buffer_wakes_the_flusher_and_the_caller_does_not_write() -> None:
     stream = CountingStream()
     sink = LineSink(stream, interval=60, max_bytes=1000)
+    caller = threading.current_thread()
     for _ in range(10):
         sink.write(b"x" * 120)
-    assert stream.writes == 1
+    deadline = time.monotonic() + 5
+    while stream.writes == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert stream.writes == 1  # long before the 60 s interval
+    assert caller not in stream.writers
+    sink.close()
+
+
+def test_a_flusher_far_behind_makes_the_caller_write() -> None:
+    stream = CountingStream()
+    sink = LineSink(stream, interval=60, max_bytes=100)
+    sink._wake.set = lambda: None  # type: ignore[method-assign]  # a flusher that never wakes
+    for _ in range(5):
+        sink.write(b"x" * 99)
+    assert stream.writes == 1 and threading.current_thread() in stream.writers
     sink.close()
 
 
