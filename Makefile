@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install up test test-unit test-integration test-e2e demo bench lint contracts clean
+.PHONY: install up test test-unit test-integration test-e2e demo bench lint contracts pacts clean
 
 install: $(STAMP)
 
@@ -39,6 +39,10 @@ lint: install
 
 contracts: install
 	$(BIN)/accord contracts export --out contracts
+
+# Re-record what orders needs from its providers into pacts/ (Pact v4); commit the result.
+pacts: install
+	ACCORD_PACT_RECORD=1 $(BIN)/python -m pytest -q tests/contract/consumer
 
 bench: install
 	$(BIN)/python bench/http.py
