@@ -128,7 +128,7 @@ async def _exercise_release(gateway: InventoryGateway) -> None:
 
 def _held(reservation_id: str, order_id: str) -> State:
     return State(
-        f"reservation {reservation_id} holds 1 SKU-CHERRY for order {order_id}",
+        "a reservation is held",
         {
             "reservation_id": reservation_id,
             "order_id": order_id,
@@ -143,13 +143,13 @@ def needs() -> list[Need[InventoryGateway]]:
     return [
         Need(
             "a request to reserve 2 SKU-APPLE for an order",
-            (State("SKU-APPLE has 5 units at 120 cents", {"sku": "SKU-APPLE", "available": 5}),),
+            (State("a SKU has stock", {"sku": "SKU-APPLE", "available": 5}),),
             _declare_reserve,
             _exercise_reserve,
         ),
         Need(
             "a request to reserve more SKU-PEAR than is available",
-            (State("SKU-PEAR has 2 units at 120 cents", {"sku": "SKU-PEAR", "available": 2}),),
+            (State("a SKU has stock", {"sku": "SKU-PEAR", "available": 2}),),
             _declare_out_of_stock,
             _exercise_out_of_stock,
         ),
