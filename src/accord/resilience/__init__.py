@@ -1,0 +1,22 @@
+"""Resilience mechanisms: deadlines, backoff, retry budgets and circuit breakers.
+
+Pure, clock-injectable pieces with no I/O; the client and the runtime compose them.
+"""
+
+from __future__ import annotations
+
+from accord.resilience.deadlines import (
+    TIMEOUT_HEADER,
+    Clock,
+    Deadline,
+    encode_timeout,
+    parse_timeout,
+)
+
+__all__ = [
+    "TIMEOUT_HEADER",
+    "Clock",
+    "Deadline",
+    "encode_timeout",
+    "parse_timeout",
+]
