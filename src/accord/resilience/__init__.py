@@ -5,6 +5,7 @@ Pure, clock-injectable pieces with no I/O; the client and the runtime compose th
 
 from __future__ import annotations
 
+from accord.resilience.backoff import Backoff, Jitter, parse_retry_after
 from accord.resilience.deadlines import (
     TIMEOUT_HEADER,
     Clock,
@@ -15,8 +16,11 @@ from accord.resilience.deadlines import (
 
 __all__ = [
     "TIMEOUT_HEADER",
+    "Backoff",
     "Clock",
     "Deadline",
+    "Jitter",
     "encode_timeout",
+    "parse_retry_after",
     "parse_timeout",
 ]
