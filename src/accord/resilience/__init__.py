@@ -6,6 +6,7 @@ Pure, clock-injectable pieces with no I/O; the client and the runtime compose th
 from __future__ import annotations
 
 from accord.resilience.backoff import Backoff, Jitter, parse_retry_after
+from accord.resilience.budget import RetryBudget, RetryBudgets
 from accord.resilience.deadlines import (
     TIMEOUT_HEADER,
     Clock,
@@ -20,6 +21,8 @@ __all__ = [
     "Clock",
     "Deadline",
     "Jitter",
+    "RetryBudget",
+    "RetryBudgets",
     "encode_timeout",
     "parse_retry_after",
     "parse_timeout",
