@@ -6,6 +6,14 @@ Pure, clock-injectable pieces with no I/O; the client and the runtime compose th
 from __future__ import annotations
 
 from accord.resilience.backoff import Backoff, Jitter, parse_retry_after
+from accord.resilience.breaker import (
+    BreakerConfig,
+    BreakerOpen,
+    BreakerState,
+    CircuitBreaker,
+    Permit,
+    StateChange,
+)
 from accord.resilience.budget import RetryBudget, RetryBudgets
 from accord.resilience.deadlines import (
     TIMEOUT_HEADER,
@@ -18,11 +26,17 @@ from accord.resilience.deadlines import (
 __all__ = [
     "TIMEOUT_HEADER",
     "Backoff",
+    "BreakerConfig",
+    "BreakerOpen",
+    "BreakerState",
+    "CircuitBreaker",
     "Clock",
     "Deadline",
     "Jitter",
+    "Permit",
     "RetryBudget",
     "RetryBudgets",
+    "StateChange",
     "encode_timeout",
     "parse_retry_after",
     "parse_timeout",
