@@ -42,6 +42,16 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
 import msgspec
 
+from accord._structs import (
+    _details,
+    _is_scalar,
+    _is_scalar_list,
+    _quote,
+    _struct_subset,
+    _struct_without,
+    validation_failed,
+)
+from accord.deprecation import Deprecation
 from accord.errors import STANDARD_ERRORS, ContractError, ServiceError, ValidationFailed
 
 if TYPE_CHECKING:
@@ -66,9 +76,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 _PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 _BODYLESS = frozenset({"GET", "DELETE"})
-_SCALARS = (str, int, float, bool)
 #: A URI reference that fits between ``<`` and ``>`` in a ``Link`` header.
-_LINK_TARGET = re.compile(r"^[!#-;=?-~]+$")
 
 
 class _Unset(enum.Enum):
@@ -90,64 +98,6 @@ class Idempotency(enum.StrEnum):
     READ_ONLY = "read_only"
     IDEMPOTENT = "idempotent"
     REQUIRES_KEY = "requires_key"
-
-
-class Deprecation:
-    """When a contract was deprecated, when it goes away, and what replaces it.
-
-    - ``since``: the date from which the contract is deprecated (RFC 9745 wants a date;
-      it may lie in the future, announcing the deprecation);
-    - ``sunset``: the date from which it may stop answering (RFC 8594), or ``None``;
-    - ``successor``: a URI reference to the document of the version that replaces it
-      (``"/v2/openapi.json"``), or ``None``.
-
-    Dates are days; on the wire they are midnight UTC of that day. Declare it with the
-    ``deprecated=``, ``sunset=`` and ``successor=`` keywords of a :class:`Contract`.
-    """
-
-    __slots__ = ("since", "successor", "sunset")
-
-    def __init__(
-        self,
-        since: datetime.date,
-        *,
-        sunset: datetime.date | None = None,
-        successor: str | None = None,
-    ) -> None:
-        for label, day in (("deprecated", since), ("sunset", sunset)):
-            if day is not None and (
-                not isinstance(day, datetime.date) or isinstance(day, datetime.datetime)
-            ):
-                raise ContractError(f"{label} must be a datetime.date, got {day!r}")
-        if sunset is not None and sunset < since:
-            raise ContractError(
-                f"sunset {sunset.isoformat()} comes before the deprecation {since.isoformat()}"
-            )
-        if successor is not None and not (
-            isinstance(successor, str) and _LINK_TARGET.match(successor)
-        ):
-            raise ContractError(
-                f"successor {successor!r} must be a URI reference (visible ASCII, "
-                "without quotes or angle brackets)"
-            )
-        self.since = since
-        self.sunset = sunset
-        self.successor = successor
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Deprecation):
-            return NotImplemented
-        return (self.since, self.sunset, self.successor) == (
-            other.since,
-            other.sunset,
-            other.successor,
-        )
-
-    def __hash__(self) -> int:
-        return hash((self.since, self.sunset, self.successor))
-
-    def __repr__(self) -> str:
-        return f"Deprecation({self.since!r}, sunset={self.sunset!r}, successor={self.successor!r})"
 
 
 class Operation(Generic[ReqT, RespT]):
@@ -548,100 +498,3 @@ class Contract:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
-
-
-# -- helpers ---------------------------------------------------------------------------
-
-
-def validation_failed(exc: msgspec.ValidationError) -> ValidationFailed:
-    """Turn msgspec's message (``Expected `int`, got `str` - at `$.x` ``) into a 422."""
-    text = str(exc)
-    message, sep, where = text.rpartition(" - at `")
-    if sep:
-        path = where.rstrip("`")
-    else:
-        message, path = text, "$"
-    return ValidationFailed(f"{message} at {path}", _details(path, message))
-
-
-def _details(path: str, message: str) -> Any:
-    from accord.errors import FieldError, ValidationDetails
-
-    return ValidationDetails(errors=[FieldError(path=path, message=message)])
-
-
-def _strip_annotated(tp: Any) -> Any:
-    import typing
-
-    while typing.get_origin(tp) is typing.Annotated:
-        tp = typing.get_args(tp)[0]
-    return tp
-
-
-def _is_scalar(tp: Any) -> bool:
-    import types
-    import typing
-
-    tp = _strip_annotated(tp)
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        return all(a is type(None) or _is_scalar(a) for a in typing.get_args(tp))
-    if origin is typing.Literal:
-        return True
-    return isinstance(tp, type) and (issubclass(tp, _SCALARS) or issubclass(tp, enum.Enum))
-
-
-def _is_scalar_list(tp: Any) -> bool:
-    import typing
-
-    tp = _strip_annotated(tp)
-    return typing.get_origin(tp) is list and _is_scalar(typing.get_args(tp)[0])
-
-
-def _struct_subset(
-    struct: type[msgspec.Struct], names: Sequence[str], *, suffix: str
-) -> type[msgspec.Struct]:
-    fields = {f.name: f for f in msgspec.structs.fields(struct)}
-    return _defstruct(struct, [fields[n] for n in names], suffix)
-
-
-def _struct_without(
-    struct: type[msgspec.Struct], names: Sequence[str], *, suffix: str
-) -> type[msgspec.Struct]:
-    return _defstruct(
-        struct, [f for f in msgspec.structs.fields(struct) if f.name not in names], suffix
-    )
-
-
-_DERIVED: dict[tuple[type[msgspec.Struct], tuple[str, ...], str], type[msgspec.Struct]] = {}
-
-
-def _defstruct(
-    struct: type[msgspec.Struct], fields: Sequence[Any], suffix: str
-) -> type[msgspec.Struct]:
-    """A struct holding some fields of ``struct``; one class per (struct, fields) pair."""
-    key = (struct, tuple(f.name for f in fields), suffix)
-    if key in _DERIVED:
-        return _DERIVED[key]
-    spec: list[Any] = []
-    for f in fields:
-        if f.default is not msgspec.NODEFAULT:
-            spec.append((f.name, f.type, f.default))
-        elif f.default_factory is not msgspec.NODEFAULT:
-            spec.append((f.name, f.type, msgspec.field(default_factory=f.default_factory)))
-        else:
-            spec.append((f.name, f.type))
-    derived = _DERIVED[key] = msgspec.defstruct(
-        struct.__name__ + suffix,
-        spec,
-        kw_only=True,
-        module=struct.__module__,
-        forbid_unknown_fields=getattr(struct.__struct_config__, "forbid_unknown_fields", False),
-    )
-    return derived
-
-
-def _quote(value: str) -> str:
-    from urllib.parse import quote
-
-    return quote(value, safe="")
