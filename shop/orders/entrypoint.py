@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import msgspec
 
@@ -29,7 +29,17 @@ from shop.orders.application.services import OrderService
 from shop.orders.domain import exceptions as d
 from shop.orders.domain.model import Order, RequestedItem
 
-__all__ = ["ERRORS", "OrdersEndpoint", "contract_error", "declared_errors", "timestamp"]
+OrderT = TypeVar("OrderT")
+OrderListT = TypeVar("OrderListT")
+
+__all__ = [
+    "ERRORS",
+    "OrderEndpointBase",
+    "OrdersEndpoint",
+    "contract_error",
+    "declared_errors",
+    "timestamp",
+]
 
 log = logging.getLogger(__name__)
 
@@ -100,13 +110,25 @@ def _order(order: Order) -> c.Order:
     )
 
 
-class OrdersEndpoint:
-    """Serves :class:`shop.orders.contract.Orders` (version 1) with an :class:`OrderService`."""
+class OrderEndpointBase(Generic[OrderT, OrderListT]):
+    """The operations every version of the orders contract shares, over one OrderService.
+
+    Requests are the same in every version; a version says only how an order goes out
+    (:meth:`present`) and how a list of them does (:meth:`listing`).
+    """
 
     def __init__(self, service: OrderService) -> None:
         self._service = service
 
-    async def place_order(self, request: c.PlaceOrder) -> c.Order:
+    def present(self, order: Order) -> OrderT:
+        """The order as this version's response message."""
+        raise NotImplementedError
+
+    def listing(self, orders: list[OrderT]) -> OrderListT:
+        """A list of orders as this version's response message."""
+        raise NotImplementedError
+
+    async def place_order(self, request: c.PlaceOrder) -> OrderT:
         """Place the order: stock held, payment taken, or rejected with nothing held."""
         with declared_errors():
             order = await self._service.place_order(
@@ -115,16 +137,28 @@ class OrdersEndpoint:
                 card_token=request.card_token,
                 note=request.note,
             )
-        return _order(order)
+        return self.present(order)
 
-    async def get_order(self, request: c.GetOrder) -> c.Order:
+    async def get_order(self, request: c.GetOrder) -> OrderT:
         """Read one order."""
         with declared_errors():
             order = await self._service.get_order(request.order_id)
-        return _order(order)
+        return self.present(order)
 
-    async def list_orders(self, request: c.ListOrders) -> c.OrderList:
+    async def list_orders(self, request: c.ListOrders) -> OrderListT:
         """A customer's newest orders, newest first."""
         with declared_errors():
             orders = await self._service.list_orders(request.customer_id, request.limit)
-        return c.OrderList(orders=[_order(order) for order in orders])
+        return self.listing([self.present(order) for order in orders])
+
+
+class OrdersEndpoint(OrderEndpointBase[c.Order, c.OrderList]):
+    """Serves :class:`shop.orders.contract.Orders` (version 1) with an :class:`OrderService`."""
+
+    def present(self, order: Order) -> c.Order:
+        """The order with amounts in cents and one currency."""
+        return _order(order)
+
+    def listing(self, orders: list[c.Order]) -> c.OrderList:
+        """Version 1's list message."""
+        return c.OrderList(orders=orders)

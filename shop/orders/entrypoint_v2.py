@@ -8,9 +8,8 @@ errors through the one table of :mod:`shop.orders.entrypoint`.
 from __future__ import annotations
 
 from shop.orders import contract_v2 as c
-from shop.orders.application.services import OrderService
-from shop.orders.domain.model import Order, RequestedItem
-from shop.orders.entrypoint import declared_errors, timestamp
+from shop.orders.domain.model import Order
+from shop.orders.entrypoint import OrderEndpointBase, timestamp
 
 __all__ = ["OrdersV2Endpoint"]
 
@@ -42,31 +41,13 @@ def _order(order: Order) -> c.Order:
     )
 
 
-class OrdersV2Endpoint:
+class OrdersV2Endpoint(OrderEndpointBase[c.Order, c.OrderList]):
     """Serves :class:`shop.orders.contract_v2.OrdersV2` with an :class:`OrderService`."""
 
-    def __init__(self, service: OrderService) -> None:
-        self._service = service
-
-    async def place_order(self, request: c.PlaceOrder) -> c.Order:
-        """Place the order: stock held, payment taken, or rejected with nothing held."""
-        with declared_errors():
-            order = await self._service.place_order(
-                customer_id=request.customer_id,
-                items=[RequestedItem(item.sku, item.quantity) for item in request.items],
-                card_token=request.card_token,
-                note=request.note,
-            )
+    def present(self, order: Order) -> c.Order:
+        """The order with its amounts as Money."""
         return _order(order)
 
-    async def get_order(self, request: c.GetOrder) -> c.Order:
-        """Read one order."""
-        with declared_errors():
-            order = await self._service.get_order(request.order_id)
-        return _order(order)
-
-    async def list_orders(self, request: c.ListOrders) -> c.OrderList:
-        """A customer's newest orders, newest first."""
-        with declared_errors():
-            orders = await self._service.list_orders(request.customer_id, request.limit)
-        return c.OrderList(orders=[_order(order) for order in orders])
+    def listing(self, orders: list[c.Order]) -> c.OrderList:
+        """Version 2's list message."""
+        return c.OrderList(orders=orders)
