@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 import typing
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import msgspec
 
@@ -41,7 +41,11 @@ __all__ = [
     "ContractError",
     "DeadlineExceeded",
     "FieldError",
+    "Forbidden",
+    "HeadersTooLarge",
+    "IdempotencyKeyInUse",
     "IdempotencyKeyRequired",
+    "IdempotencyKeyReused",
     "InternalError",
     "MethodNotAllowed",
     "NotFound",
@@ -49,7 +53,9 @@ __all__ = [
     "RemoteError",
     "ServiceError",
     "Timeout",
+    "TooManyRequests",
     "TransportError",
+    "Unauthenticated",
     "Unavailable",
     "UnexpectedResponse",
     "UnsupportedMediaType",
@@ -94,6 +100,9 @@ class ServiceError(AccordError, Generic[InfoT]):
 
     code: ClassVar[str] = "internal"
     status: ClassVar[int] = 500
+    #: Response headers the answer carries besides the problem document
+    #: (``Retry-After``, ``WWW-Authenticate``), as ``(lower-case name, value)`` bytes.
+    headers: list[tuple[bytes, bytes]] | None = None
     retryable: ClassVar[bool] = False
     title: ClassVar[str] = "Internal error"
     info_type: ClassVar[type[Any] | None] = None
@@ -144,6 +153,14 @@ class ServiceError(AccordError, Generic[InfoT]):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(code={self.code!r}, detail={self.detail!r})"
 
+    def with_header(self, name: str, value: str) -> Self:
+        """Send ``name: value`` with this error's answer (``Retry-After``, ``WWW-Authenticate``)."""
+        self.headers = [
+            *(self.headers or ()),
+            (name.lower().encode("latin-1"), value.encode("latin-1")),
+        ]
+        return self
+
     def extensions(self) -> dict[str, Any]:
         """The problem's extension members (the fields of ``info``)."""
         if self.info is None:
@@ -175,6 +192,32 @@ class BadRequest(ServiceError[None], code="bad_request", status=400):
 
 class IdempotencyKeyRequired(ServiceError[None], code="idempotency_key_required", status=400):
     """An Idempotency-Key header is required"""
+
+
+class Unauthenticated(ServiceError[None], code="unauthenticated", status=401):
+    """Authentication required"""
+
+
+class Forbidden(ServiceError[None], code="forbidden", status=403):
+    """Forbidden"""
+
+
+class IdempotencyKeyInUse(
+    ServiceError[None], code="idempotency_key_in_use", status=409, retryable=True
+):
+    """A request with this Idempotency-Key is still in progress"""
+
+
+class IdempotencyKeyReused(ServiceError[None], code="idempotency_key_reused", status=422):
+    """This Idempotency-Key was used for a different request"""
+
+
+class TooManyRequests(ServiceError[None], code="rate_limited", status=429, retryable=True):
+    """Too many requests"""
+
+
+class HeadersTooLarge(ServiceError[None], code="headers_too_large", status=431):
+    """Request header fields too large"""
 
 
 class NotFound(ServiceError[None], code="not_found", status=404):
@@ -209,11 +252,17 @@ class DeadlineExceeded(ServiceError[None], code="deadline_exceeded", status=504,
 STANDARD_ERRORS: tuple[type[ServiceError[Any]], ...] = (
     BadRequest,
     IdempotencyKeyRequired,
+    Unauthenticated,
+    Forbidden,
     ValidationFailed,
+    IdempotencyKeyReused,
     NotFound,
     MethodNotAllowed,
+    IdempotencyKeyInUse,
     PayloadTooLarge,
     UnsupportedMediaType,
+    TooManyRequests,
+    HeadersTooLarge,
     InternalError,
     Unavailable,
     DeadlineExceeded,

@@ -30,7 +30,16 @@ PUBLIC = {
         "operation",
         "serve",
     ],
-    "accord.runtime": ["READINESS_TIMEOUT", "App", "ReadinessCheck", "serve"],
+    "accord.runtime": [
+        "READINESS_TIMEOUT",
+        "App",
+        "Handler",
+        "Layer",
+        "ReadinessCheck",
+        "Request",
+        "Response",
+        "serve",
+    ],
     "accord.client": ["ClientCore"],
 }
 

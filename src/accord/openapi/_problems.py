@@ -19,11 +19,18 @@ from accord.contract import Contract, Idempotency, Operation
 from accord.errors import (
     STANDARD_ERRORS,
     ContractError,
+    DeadlineExceeded,
+    Forbidden,
+    HeadersTooLarge,
+    IdempotencyKeyInUse,
     IdempotencyKeyRequired,
+    IdempotencyKeyReused,
     InternalError,
     NotFound,
     PayloadTooLarge,
     ServiceError,
+    TooManyRequests,
+    Unauthenticated,
     Unavailable,
     UnsupportedMediaType,
     ValidationFailed,
@@ -96,13 +103,23 @@ def problem_schema() -> dict[str, Any]:
 def operation_errors(op: Operation[Any, Any]) -> list[ErrorClass]:
     """Every error ``op`` may answer: declared ones first, then the standard answers.
 
-    The standard answers are 422, 500 and 503 for every operation, 413 and 415 when it
-    takes a body, 404 when it has path parameters, and 400 when it requires an
-    idempotency key. Sorted by status (stable).
+    The standard answers are 422, 429, 431, 500, 503 and 504 for every operation,
+    401 and 403 when it declares scopes, 413 and 415 when it takes a body, 404 when it
+    has path parameters, and 400, 409 and 422 (``idempotency_key_reused``) when it
+    requires an idempotency key. Sorted by status (stable).
     """
-    standard: list[ErrorClass] = [ValidationFailed, InternalError, Unavailable]
+    standard: list[ErrorClass] = [
+        ValidationFailed,
+        TooManyRequests,
+        HeadersTooLarge,
+        InternalError,
+        Unavailable,
+        DeadlineExceeded,
+    ]
+    if op.scopes:
+        standard += [Unauthenticated, Forbidden]
     if op.idempotency is Idempotency.REQUIRES_KEY:
-        standard.append(IdempotencyKeyRequired)
+        standard += [IdempotencyKeyRequired, IdempotencyKeyInUse, IdempotencyKeyReused]
     if op.body_type is not None:
         standard += [PayloadTooLarge, UnsupportedMediaType]
     if op.path_params:

@@ -13,7 +13,19 @@
 """
 
 from accord.runtime.app import App
+from accord.runtime.layers import Handler, Layer
 from accord.runtime.probes import READINESS_TIMEOUT, ReadinessCheck
+from accord.runtime.requests import Request
+from accord.runtime.responses import Response
 from accord.runtime.server import serve
 
-__all__ = ["READINESS_TIMEOUT", "App", "ReadinessCheck", "serve"]
+__all__ = [
+    "READINESS_TIMEOUT",
+    "App",
+    "Handler",
+    "Layer",
+    "ReadinessCheck",
+    "Request",
+    "Response",
+    "serve",
+]

@@ -18,6 +18,7 @@ from accord.contract import Contract
 from accord.errors import ContractError
 from accord.observability.telemetry import Telemetry
 from accord.runtime.endpoint import Endpoint, bind_implementation
+from accord.runtime.layers import Layer
 from accord.runtime.lifespan import Hook, run_lifespan
 from accord.runtime.pipeline import Pipeline
 from accord.runtime.probes import OpenAPIDocument, Probes, ReadinessCheck
@@ -33,7 +34,8 @@ class App:
     Construction checks that ``implementation`` has ``async def <name>(self, request)``
     for every operation, and raises :class:`~accord.errors.ContractError` otherwise.
     ``readiness`` checks raise to report "not ready"; each gets 2 s. Bodies over
-    ``max_body_bytes`` are refused with 413.
+    ``max_body_bytes`` are refused with 413. ``layers`` wrap every operation, the first
+    outermost (:mod:`accord.runtime.layers`); probes and documents are never wrapped.
 
     With ``freeze_gc`` (the default), the lifespan start-up ends with ``gc.collect()``
     and ``gc.freeze()`` once the ``on_startup`` hooks have run: what exists then lives as
@@ -54,6 +56,7 @@ class App:
         on_startup: Sequence[Hook] = (),
         on_shutdown: Sequence[Hook] = (),
         freeze_gc: bool = True,
+        layers: Sequence[Layer] = (),
     ) -> None:
         if max_body_bytes < 0:
             raise ContractError("max_body_bytes must not be negative")
@@ -65,6 +68,7 @@ class App:
         self._on_startup = tuple(on_startup)
         self._on_shutdown = tuple(on_shutdown)
         self._freeze_gc = freeze_gc
+        self._layers = tuple(layers)
         self._router = Router()
         self._probes = Probes(self.telemetry.metrics, readiness or {})
         self._router.add("GET", "/livez", self._probes.livez)
@@ -83,7 +87,9 @@ class App:
             )
         methods = bind_implementation(contract, implementation)
         for name, op in contract.operations.items():
-            endpoint = Endpoint(op, methods[name], max_body_bytes=self._max_body_bytes)
+            endpoint = Endpoint(
+                op, methods[name], max_body_bytes=self._max_body_bytes, layers=self._layers
+            )
             self._router.add(op.method, op.path, endpoint)
         document = OpenAPIDocument(contract)
         self._router.add("GET", f"{contract.prefix()}/openapi.json", document)

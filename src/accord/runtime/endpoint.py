@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import inspect
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from email.utils import formatdate
 from typing import Any
 
@@ -18,6 +18,7 @@ import msgspec
 
 from accord.contract import Contract, Deprecation, Idempotency, Operation
 from accord.errors import ContractError, IdempotencyKeyRequired, ServiceError
+from accord.runtime.layers import Layer, compose
 from accord.runtime.requests import Request
 from accord.runtime.responses import JSON, Response
 from accord.runtime.types import Headers
@@ -111,6 +112,7 @@ class Endpoint:
 
     The decoding (path, query and body, validated) is the operation's own
     ``decode_request``; it raises ``ValidationFailed`` pointing at the bad value.
+    The app's ``layers`` (:mod:`accord.runtime.layers`) wrap it, composed once here.
     ``response_headers`` go with every answer of the operation (its contract's
     deprecation headers), or are ``None``; the pipeline adds them to problem answers.
     """
@@ -118,6 +120,7 @@ class Endpoint:
     __slots__ = (
         "_call",
         "_decode",
+        "_handle",
         "_has_body",
         "_has_query",
         "_max_body",
@@ -135,6 +138,7 @@ class Endpoint:
         method: Callable[[Any], Awaitable[Any]],
         *,
         max_body_bytes: int,
+        layers: Sequence[Layer] = (),
     ) -> None:
         self.operation = operation
         self.errors: Mapping[str, type[ServiceError[Any]]] = dict(operation.error_table)
@@ -147,9 +151,14 @@ class Endpoint:
         self._response_type: type[Any] = operation.response
         self._status = operation.status
         self.response_headers = deprecation_headers(operation.contract.deprecation)
+        self._handle = compose(layers, operation, self.answer)
 
-    async def __call__(self, request: Request) -> Response:
-        """Answer one request of this operation."""
+    def __call__(self, request: Request) -> Awaitable[Response]:
+        """Answer one request of this operation, through the app's layers."""
+        return self._handle(request)
+
+    async def answer(self, request: Request) -> Response:
+        """Answer one request of this operation (the innermost handler, under the layers)."""
         if self._requires_key:
             _check_key(request.idempotency_key)
         params: Mapping[str, str | list[str]] = request.path_params

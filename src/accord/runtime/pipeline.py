@@ -54,6 +54,8 @@ _TRACESTATE = b"tracestate"
 _BAGGAGE = b"baggage"
 _USER_AGENT = b"user-agent"
 _IDEMPOTENCY_KEY = b"idempotency-key"
+_AUTHORIZATION = b"authorization"
+_TIMEOUT = b"accord-timeout"
 _START = "http.response.start"
 _BODY = "http.response.body"
 
@@ -76,6 +78,7 @@ class Pipeline:
         path: str = scope["path"]
         content_type = content_length = raw_correlation = None
         traceparent = tracestate = baggage = user_agent = idempotency_key = None
+        authorization = timeout = None
         for name, value in scope["headers"]:
             if name == _CONTENT_TYPE:
                 content_type = value
@@ -93,6 +96,10 @@ class Pipeline:
                 user_agent = value
             elif name == _IDEMPOTENCY_KEY:
                 idempotency_key = value
+            elif name == _AUTHORIZATION:
+                authorization = value
+            elif name == _TIMEOUT:
+                timeout = value
 
         known_method = method if method in _KNOWN_METHODS else "_OTHER"
         matched = self._match(path, scope.get("raw_path"))
@@ -143,7 +150,16 @@ class Pipeline:
                         raise NotFound("nothing is served at this path")
                     raise MethodNotAllowed(f"{method} is not allowed here; use {route.allow}")
                 response = await handler(
-                    Request(scope, receive, params, content_type, content_length, idempotency_key)
+                    Request(
+                        scope,
+                        receive,
+                        params,
+                        content_type,
+                        content_length,
+                        idempotency_key,
+                        authorization,
+                        timeout,
+                    )
                 )
             except ServiceError as err:
                 allowed = handler.errors if handler is not None else _STANDARD
@@ -160,16 +176,19 @@ class Pipeline:
                     error_type = type(err).__qualname__
                     err = internal_error()
                 code = err.code
+                extra = (
+                    [(b"allow", route.allow.encode("latin-1"))]
+                    if route is not None and isinstance(err, MethodNotAllowed)
+                    else _answer_headers(handler)
+                )
+                if err.headers:
+                    extra = [*(extra or ()), *err.headers]
                 response = problem_response(
                     err,
                     instance=_instance(scope),
                     trace_id=trace_id,
                     correlation_id=cid,
-                    headers=(
-                        [(b"allow", route.allow.encode("latin-1"))]
-                        if route is not None and isinstance(err, MethodNotAllowed)
-                        else _answer_headers(handler)
-                    ),
+                    headers=extra,
                 )
             except ClientDisconnected:
                 status = CLIENT_CLOSED

@@ -31,15 +31,22 @@ def is_json(content_type: bytes) -> bool:
 
 
 class Request:
-    """One HTTP request: its scope, path parameters and the headers the runtime reads."""
+    """One HTTP request: its scope, path parameters and the headers the runtime reads.
+
+    The pipeline reads the headers it and its layers need in one pass and hands them
+    over here raw; :meth:`header` finds any other one.
+    """
 
     __slots__ = (
+        "authorization",
         "content_length",
         "content_type",
         "idempotency_key",
         "path_params",
+        "principal",
         "receive",
         "scope",
+        "timeout",
     )
 
     def __init__(
@@ -50,9 +57,16 @@ class Request:
         content_type: bytes | None,
         content_length: bytes | None,
         idempotency_key: bytes | None = None,
+        authorization: bytes | None = None,
+        timeout: bytes | None = None,
     ) -> None:
         self.scope = scope
         self.idempotency_key = idempotency_key
+        #: The raw ``Authorization`` and ``Accord-Timeout`` headers, when sent.
+        self.authorization = authorization
+        self.timeout = timeout
+        #: Who is calling, once a layer has authenticated the request (else ``None``).
+        self.principal: Any = None
         self.receive = receive
         self.path_params = path_params
         self.content_type = content_type
@@ -67,6 +81,13 @@ class Request:
     def path(self) -> str:
         """The decoded path, without the query string."""
         return str(self.scope["path"])
+
+    def header(self, name: bytes) -> bytes | None:
+        """The first value of header ``name`` (lower-case bytes), or ``None``."""
+        for key, value in self.scope["headers"]:
+            if key == name:
+                return bytes(value)
+        return None
 
     def query(self) -> dict[str, list[str]]:
         """The query parameters, each with every value it was given."""

@@ -112,11 +112,11 @@ async def test_an_error_the_operation_does_not_declare_is_remote(
 async def test_an_unknown_code_is_remote(
     recorder: Recorder, transport: httpx.MockTransport
 ) -> None:
-    recorder.respond = lambda _: problem(429, "rate_limited", "slow down")
+    recorder.respond = lambda _: problem(429, "shop.slow_down", "slow down")
     async with client(transport) as c:
         with pytest.raises(RemoteError) as caught:
             await c.get_item(ItemRef(sku="A-1"))
-    assert caught.value.code == "rate_limited"
+    assert caught.value.code == "shop.slow_down"
     assert caught.value.retryable
 
 
