@@ -19,6 +19,7 @@ from accord.resilience.deadlines import (
     TIMEOUT_HEADER,
     Clock,
     Deadline,
+    current_deadline,
     encode_timeout,
     parse_timeout,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "RetryBudget",
     "RetryBudgets",
     "StateChange",
+    "current_deadline",
     "encode_timeout",
     "parse_retry_after",
     "parse_timeout",

@@ -19,9 +19,17 @@ import math
 import re
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-__all__ = ["TIMEOUT_HEADER", "Clock", "Deadline", "encode_timeout", "parse_timeout"]
+__all__ = [
+    "TIMEOUT_HEADER",
+    "Clock",
+    "Deadline",
+    "current_deadline",
+    "encode_timeout",
+    "parse_timeout",
+]
 
 #: The header that carries the remaining time of a call, lower-cased as HTTP/2 sends it.
 TIMEOUT_HEADER = "accord-timeout"
@@ -124,3 +132,8 @@ class Deadline:
     def to_header(self) -> str:
         """The remaining time, encoded for the ``Accord-Timeout`` header."""
         return encode_timeout(self.remaining())
+
+
+#: The deadline of the request being served, set by the runtime for the handler's
+#: duration: every client call made while serving it clamps its own time to this.
+current_deadline: ContextVar[Deadline | None] = ContextVar("accord_deadline", default=None)
