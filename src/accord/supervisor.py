@@ -12,6 +12,12 @@
 
 The supervisor keeps a run file (``<home>/run.json``: pids and URLs) while the services
 are up, so other commands can find a running system.
+
+A service that exits without being asked to is started again (:class:`RestartPolicy`):
+after 0.5 s, then 1 s, 2 s … up to 10 s between tries, back to 0.5 s once it has stayed
+ready for 30 s. Each restart is announced in one line
+(``inventory exited with -9; restarting in 0.5 s (restart 1)``), the service is waited
+for until ready again, and the run file gets its new pid.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ import httpx
 from accord.errors import AccordError
 from accord.project import Project
 
-__all__ = ["RunningService", "StartError", "Supervisor", "read_run_file"]
+__all__ = ["RestartPolicy", "RunningService", "StartError", "Supervisor", "read_run_file"]
 
 RUN_FILE = "run.json"
 
@@ -42,18 +48,49 @@ class StartError(AccordError):
     """A service could not be started or did not become ready."""
 
 
+@dataclass(frozen=True)
+class RestartPolicy:
+    """How a service that exits unexpectedly is started again.
+
+    The n-th restart in a row waits ``min(initial * factor**(n-1), maximum)`` seconds; a
+    service that stayed ready for ``reset_after`` seconds starts counting again from 1.
+    ``max_restarts`` (None: no limit) restarts in a row give up and stop the system.
+    """
+
+    initial: float = 0.5
+    maximum: float = 10.0
+    factor: float = 2.0
+    reset_after: float = 30.0
+    max_restarts: int | None = None
+
+    def delay(self, restart: int) -> float:
+        """Seconds to wait before restart number ``restart`` (1-based) of a streak."""
+        return float(min(self.initial * self.factor ** max(restart - 1, 0), self.maximum))
+
+
 @dataclass
 class RunningService:
-    """One service process the supervisor started."""
+    """One service process the supervisor started.
+
+    ``restarts`` counts the restarts of the current streak; ``ready_at`` is when it was
+    last seen ready (``time.monotonic()``).
+    """
 
     name: str
     url: str
     port: int
     process: asyncio.subprocess.Process | None = None
     tail: list[str] = field(default_factory=list)
+    restarts: int = 0
+    ready_at: float | None = None
 
 
 LineSink = Callable[[str, str], None]
+NoticeSink = Callable[[str], None]
+
+
+def _print_notice(message: str) -> None:
+    print(f"accord: {message}", file=sys.stderr, flush=True)
 
 
 class Supervisor:
@@ -68,10 +105,17 @@ class Supervisor:
         on_line: LineSink | None = None,
         ready_timeout: float = 30.0,
         stop_timeout: float = 15.0,
+        restart: RestartPolicy | None = RestartPolicy(),
+        on_notice: NoticeSink | None = None,
     ) -> None:
         self.project = project
         self.environ = dict(os.environ if environ is None else environ)
         self.on_line = on_line or (lambda _name, _line: None)
+        self.on_notice = on_notice or _print_notice
+        self.restart = restart
+        #: Extra environment per service, applied from its next (re)start on.
+        self.extra_env: dict[str, dict[str, str]] = {}
+        self._stopping = False
         self.ready_timeout = ready_timeout
         self.stop_timeout = stop_timeout
         self.order = project.start_order()
@@ -101,6 +145,7 @@ class Supervisor:
         src = str(self.project.root)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH", "")) if p)
         env["PYTHONUNBUFFERED"] = "1"
+        env.update(self.extra_env.get(name, {}))
         return env
 
     # -- start -----------------------------------------------------------------------
@@ -161,6 +206,7 @@ class Supervisor:
                 with contextlib.suppress(httpx.HTTPError):
                     r = await http.get(svc.url + "/readyz")
                     if r.status_code == 200:
+                        svc.ready_at = time.monotonic()
                         return
                 await asyncio.sleep(0.1)
         raise StartError(f"{svc.name} was not ready within {self.ready_timeout:.0f}s")
@@ -168,7 +214,57 @@ class Supervisor:
     # -- run and stop ----------------------------------------------------------------
 
     async def wait(self) -> str | None:
-        """Block until a service exits; return its name (None when all were stopped)."""
+        """Block until a service exits for good; return its name (None when all stopped).
+
+        With a restart policy a service that exits is started again (see the module's
+        docstring) and the wait goes on; it ends when a service used up
+        ``max_restarts``, or when :meth:`stop` was called.
+        """
+        while True:
+            name = await self._first_exit()
+            if name is None or self.restart is None or self._stopping:
+                return name
+            if not await self._restart(self.services[name], self.restart):
+                return name
+
+    async def _restart(self, svc: RunningService, policy: RestartPolicy) -> bool:
+        """Start ``svc`` again after its backoff; False when the policy gives up."""
+        assert svc.process is not None
+        code = svc.process.returncode
+        while True:
+            now = time.monotonic()
+            if svc.ready_at is not None and now - svc.ready_at >= policy.reset_after:
+                svc.restarts = 0
+            svc.ready_at = None
+            if policy.max_restarts is not None and svc.restarts >= policy.max_restarts:
+                self.on_notice(
+                    f"{svc.name} exited with {code}; gave up after {svc.restarts} restarts"
+                )
+                return False
+            svc.restarts += 1
+            delay = policy.delay(svc.restarts)
+            self.on_notice(
+                f"{svc.name} exited with {code}; restarting in {delay:g} s (restart {svc.restarts})"
+            )
+            await asyncio.sleep(delay)
+            if self._stopping:
+                return True
+            try:
+                await self._start_one(svc)
+            except StartError as exc:
+                code = svc.process.returncode if svc.process else None
+                self.on_notice(f"{svc.name} did not come back: {exc}")
+                if svc.process is not None and svc.process.returncode is None:
+                    with contextlib.suppress(ProcessLookupError):
+                        svc.process.kill()
+                    code = await svc.process.wait()
+                continue
+            pid = svc.process.pid if svc.process else None
+            self.on_notice(f"{svc.name} is ready again (pid {pid})")
+            self._write_run_file()
+            return True
+
+    async def _first_exit(self) -> str | None:
         procs = {
             asyncio.ensure_future(s.process.wait()): s.name
             for s in self.services.values()
@@ -184,6 +280,7 @@ class Supervisor:
 
     async def stop(self) -> dict[str, int | None]:
         """SIGTERM every service (dependents first), wait, then SIGKILL what lingers."""
+        self._stopping = True
         codes: dict[str, int | None] = {}
         for name in reversed(self.order):
             proc = self.services[name].process
