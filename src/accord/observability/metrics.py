@@ -1,5 +1,8 @@
 """Prometheus metrics of a service: the HTTP server and client duration histograms.
 
+Resilience counters sit beside them: ``accord_server_shed_total`` (requests the server's
+concurrency limit refused) and ``accord_faults_injected_total`` (configured faults).
+
 Labels are the method, the route *template* (never a raw path) and the status code, as
 the OpenTelemetry HTTP semantic conventions name them. Children are cached per label set,
 so the hot path is one dict lookup and one ``observe``.
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 from prometheus_client import (
     CollectorRegistry,
+    Counter,
     GCCollector,
     Histogram,
     PlatformCollector,
@@ -45,6 +49,18 @@ class Metrics:
             buckets=DURATION_BUCKETS,
             registry=self.registry,
         )
+        self.server_shed = Counter(
+            "accord_server_shed",
+            "Requests refused with 503 because the server had too many in flight.",
+            ("operation",),
+            registry=self.registry,
+        )
+        self.faults_injected = Counter(
+            "accord_faults_injected",
+            "Faults injected into requests (delay or abort), as configured.",
+            ("operation", "fault"),
+            registry=self.registry,
+        )
         self._server: dict[tuple[str, str, int], Histogram] = {}
         self._client: dict[tuple[str, str, int, str], Histogram] = {}
 
@@ -67,6 +83,14 @@ class Metrics:
                 method, route, str(status), server
             )
         child.observe(seconds)
+
+    def count_shed(self, operation: str) -> None:
+        """Count one request shed by the server's concurrency limit (``contract.operation``)."""
+        self.server_shed.labels(operation).inc()
+
+    def count_fault(self, operation: str, fault: str) -> None:
+        """Count one injected fault, ``delay`` or ``abort``."""
+        self.faults_injected.labels(operation, fault).inc()
 
     def render(self) -> bytes:
         """The Prometheus text exposition of everything in the registry."""

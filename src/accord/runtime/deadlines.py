@@ -1,0 +1,85 @@
+"""The deadline layer: every operation runs within the time its caller and its contract give it.
+
+A request's deadline is the earliest of the caller's ``Accord-Timeout`` header (the
+remaining budget, in gRPC's ``grpc-timeout`` format) and the operation's own contract
+``timeout``. Then:
+
+- a malformed header is a 400 ``bad_request`` problem;
+- a deadline already passed on arrival (``Accord-Timeout: 0n``) is a 504
+  ``deadline_exceeded`` problem, and the handler is never called;
+- otherwise the handler runs under the deadline, with
+  :data:`accord.resilience.current_deadline` set so that the clients it calls clamp their
+  own timeouts to what is left; when the deadline expires the handler is cancelled and
+  the answer is a 504 ``deadline_exceeded`` problem.
+
+::
+
+    app = App(Orders, service, layers=[LoadShedding(256), Deadlines(), idempotency])
+
+The cost on the hot path is one header check, one context variable set and reset and
+one :func:`asyncio.timeout` (a timer handle on the event loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from accord.contract import Operation
+from accord.errors import BadRequest, DeadlineExceeded
+from accord.resilience.deadlines import Clock, Deadline, current_deadline, parse_timeout
+from accord.runtime.layers import Handler
+from accord.runtime.requests import Request
+from accord.runtime.responses import Response
+
+__all__ = ["Deadlines"]
+
+
+class Deadlines:
+    """A :class:`~accord.runtime.layers.Layer` running each operation under its deadline.
+
+    ``clock`` is the monotonic clock deadlines are measured on (tests inject one); the
+    cancellation itself always runs on the event loop's own clock.
+    """
+
+    __slots__ = ("_clock",)
+
+    def __init__(self, *, clock: Clock = time.monotonic) -> None:
+        self._clock = clock
+
+    def wrap(self, operation: Operation[Any, Any], handler: Handler) -> Handler:
+        """``handler`` run under the earliest of the caller's and the contract's deadline."""
+        budget = operation.timeout
+        clock = self._clock
+        name = f"{operation.contract.name}.{operation.name}"
+
+        async def within_deadline(request: Request) -> Response:
+            raw = request.timeout
+            if raw is None:
+                seconds = budget
+            else:
+                try:
+                    sent = parse_timeout(raw.decode("latin-1"))
+                except ValueError as exc:
+                    raise BadRequest(f"accord-timeout: {exc}") from None
+                if sent <= 0.0:
+                    raise DeadlineExceeded(
+                        f"the caller's deadline had passed when {name} was called"
+                    )
+                seconds = sent if sent < budget else budget
+            token = current_deadline.set(Deadline(clock() + seconds, clock))
+            timer = asyncio.timeout(seconds)
+            try:
+                async with timer:
+                    return await handler(request)
+            except TimeoutError:
+                if not timer.expired():
+                    raise  # the handler's own timeout, not this deadline
+                raise DeadlineExceeded(
+                    f"{name} did not finish within its deadline of {seconds:g} s"
+                ) from None
+            finally:
+                current_deadline.reset(token)
+
+        return within_deadline
