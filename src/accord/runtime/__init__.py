@@ -13,6 +13,7 @@
 """
 
 from accord.runtime.app import App
+from accord.runtime.auth import Authentication, Principal, TokenVerifier, current_principal
 from accord.runtime.layers import Handler, Layer
 from accord.runtime.probes import READINESS_TIMEOUT, ReadinessCheck
 from accord.runtime.requests import Request
@@ -22,10 +23,14 @@ from accord.runtime.server import serve
 __all__ = [
     "READINESS_TIMEOUT",
     "App",
+    "Authentication",
     "Handler",
     "Layer",
+    "Principal",
     "ReadinessCheck",
     "Request",
     "Response",
+    "TokenVerifier",
+    "current_principal",
     "serve",
 ]
