@@ -15,12 +15,14 @@ from accord import Contract, Idempotency, ServiceError, operation
 
 __all__ = [
     "Inventory",
+    "ListReservations",
     "ListStock",
     "OutOfStock",
     "OutOfStockInfo",
     "Reservation",
     "ReservationClosed",
     "ReservationLine",
+    "ReservationList",
     "ReservationNotFound",
     "ReservationRef",
     "ReserveItem",
@@ -100,6 +102,20 @@ class ReservationRef(msgspec.Struct, kw_only=True):
     reservation_id: Id
 
 
+class ListReservations(msgspec.Struct, kw_only=True):
+    """Reservations in id order, of one status or one order when asked; a page starts
+    after the reservation id ``after``."""
+
+    status: Literal["held", "committed", "released"] | None = None
+    order_id: Id | None = None
+    after: Id | None = None
+    limit: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 100
+
+
+class ReservationList(msgspec.Struct, kw_only=True):
+    reservations: list[Reservation]
+
+
 class UnknownSkuInfo(msgspec.Struct, kw_only=True):
     sku: str
 
@@ -126,7 +142,7 @@ class ReservationClosed(ServiceError[None], code="inventory.reservation_closed",
     """Reservation already closed the other way"""
 
 
-class Inventory(Contract, name="inventory", version="1.0.0"):
+class Inventory(Contract, name="inventory", version="1.1.0"):
     """Stock of every SKU, and reservations that hold it for orders."""
 
     list_stock = operation(
@@ -168,6 +184,15 @@ class Inventory(Contract, name="inventory", version="1.0.0"):
         timeout=2.0,
         scopes=("inventory:reserve",),
         errors=(UnknownSku, OutOfStock),
+    )
+    list_reservations = operation(
+        ListReservations,
+        ReservationList,
+        method="GET",
+        path="/reservations",
+        idempotency=Idempotency.READ_ONLY,
+        timeout=2.0,
+        scopes=("inventory:read",),
     )
     get_reservation = operation(
         ReservationRef,

@@ -15,12 +15,14 @@ from accord.errors import BadRequest, ServiceError, Unavailable
 from shop.inventory.application.ports import ConcurrencyConflict
 from shop.inventory.application.services import InventoryService
 from shop.inventory.contract import (
+    ListReservations,
     ListStock,
     OutOfStock,
     OutOfStockInfo,
     Reservation,
     ReservationClosed,
     ReservationLine,
+    ReservationList,
     ReservationNotFound,
     ReservationRef,
     ReserveStock,
@@ -131,6 +133,15 @@ class InventoryEndpoint:
         items = [(item.sku, item.quantity) for item in request.items]
         with _translated():
             return _reservation(await self._service.reserve(request.order_id, items))
+
+    async def list_reservations(self, request: ListReservations) -> ReservationList:
+        """Reservations in id order, filtered by status and order when asked."""
+        status = model.ReservationStatus(request.status) if request.status else None
+        with _translated():
+            found = await self._service.list_reservations(
+                status=status, order_id=request.order_id, after=request.after, limit=request.limit
+            )
+        return ReservationList(reservations=[_reservation(r) for r in found])
 
     async def get_reservation(self, request: ReservationRef) -> Reservation:
         """One reservation."""

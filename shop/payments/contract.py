@@ -15,12 +15,14 @@ from accord import Contract, Idempotency, ServiceError, operation
 __all__ = [
     "AlreadyAuthorized",
     "Authorization",
+    "AuthorizationList",
     "AuthorizationNotFound",
     "AuthorizationRef",
     "AuthorizePayment",
     "CardDeclined",
     "CardDeclinedInfo",
     "InvalidTransition",
+    "ListAuthorizations",
     "Payments",
     "ProcessorUnavailable",
 ]
@@ -47,6 +49,20 @@ class Authorization(msgspec.Struct, kw_only=True):
 
 class AuthorizationRef(msgspec.Struct, kw_only=True):
     authorization_id: Id
+
+
+class ListAuthorizations(msgspec.Struct, kw_only=True):
+    """Authorizations in id order, of one status or one order when asked; a page starts
+    after the authorization id ``after``."""
+
+    status: Literal["authorized", "captured", "voided"] | None = None
+    order_id: Id | None = None
+    after: Id | None = None
+    limit: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 100
+
+
+class AuthorizationList(msgspec.Struct, kw_only=True):
+    authorizations: list[Authorization]
 
 
 class CardDeclinedInfo(msgspec.Struct, kw_only=True):
@@ -77,7 +93,7 @@ class ProcessorUnavailable(
     """Card processor unavailable"""
 
 
-class Payments(Contract, name="payments", version="1.0.0"):
+class Payments(Contract, name="payments", version="1.1.0"):
     """Card payments: authorizations that are later captured or voided."""
 
     authorize = operation(
@@ -90,6 +106,15 @@ class Payments(Contract, name="payments", version="1.0.0"):
         timeout=3.0,
         scopes=("payments:authorize",),
         errors=(CardDeclined, AlreadyAuthorized, ProcessorUnavailable),
+    )
+    list_authorizations = operation(
+        ListAuthorizations,
+        AuthorizationList,
+        method="GET",
+        path="/authorizations",
+        idempotency=Idempotency.READ_ONLY,
+        timeout=2.0,
+        scopes=("payments:read",),
     )
     get_authorization = operation(
         AuthorizationRef,

@@ -14,7 +14,7 @@ from shop.payments import contract as c
 from shop.payments.application.ports import ConcurrencyConflict
 from shop.payments.application.services import PaymentService
 from shop.payments.domain import exceptions as d
-from shop.payments.domain.model import Authorization, Money
+from shop.payments.domain.model import Authorization, AuthorizationStatus, Money
 
 __all__ = ["ERRORS", "PaymentsEndpoint"]
 
@@ -76,6 +76,15 @@ class PaymentsEndpoint:
         with _declared_errors():
             auth = await self._service.get(request.authorization_id)
         return _authorization(auth)
+
+    async def list_authorizations(self, request: c.ListAuthorizations) -> c.AuthorizationList:
+        """Authorizations in id order, filtered by status and order when asked."""
+        status = AuthorizationStatus(request.status) if request.status else None
+        with _declared_errors():
+            found = await self._service.find(
+                status=status, order_id=request.order_id, after=request.after, limit=request.limit
+            )
+        return c.AuthorizationList(authorizations=[_authorization(a) for a in found])
 
     async def capture(self, request: c.AuthorizationRef) -> c.Authorization:
         """Take the held money."""

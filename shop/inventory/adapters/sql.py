@@ -193,6 +193,38 @@ class SqlReservationRepository:
         """The reservation made for this order, or None."""
         return await self._one(reservations.c.order_id == order_id)
 
+    async def find(
+        self,
+        *,
+        status: ReservationStatus | None = None,
+        order_id: str | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Reservation]:
+        """Up to ``limit`` reservations in id order, ids after ``after``, filtered."""
+        query = reservations.select().order_by(reservations.c.reservation_id).limit(limit)
+        if status is not None:
+            query = query.where(reservations.c.status == status.value)
+        if order_id is not None:
+            query = query.where(reservations.c.order_id == order_id)
+        if after is not None:
+            query = query.where(reservations.c.reservation_id > after)
+        async with conflicts_as(ConcurrencyConflict):
+            heads = (await self._connection.execute(query)).all()
+            if not heads:
+                return []
+            rows = (
+                await self._connection.execute(
+                    lines.select()
+                    .where(lines.c.reservation_id.in_([h.reservation_id for h in heads]))
+                    .order_by(lines.c.reservation_id, lines.c.position)
+                )
+            ).all()
+        by_id: dict[str, list[Any]] = {h.reservation_id: [] for h in heads}
+        for row in rows:
+            by_id[row.reservation_id].append(row)
+        return [_reservation(head, by_id[head.reservation_id]) for head in heads]
+
     async def save(self, reservation: Reservation) -> None:
         """Write the new status if nobody changed the row since it was read."""
         seen = reservation.version
@@ -222,16 +254,19 @@ class SqlReservationRepository:
                 .where(lines.c.reservation_id == head.reservation_id)
                 .order_by(lines.c.position)
             )
-        return Reservation(
-            reservation_id=head.reservation_id,
-            order_id=head.order_id,
-            lines=tuple(
-                ReservationLine(row.sku, int(row.quantity), int(row.unit_price_cents))
-                for row in rows
-            ),
-            status=ReservationStatus(head.status),
-            version=int(head.version),
-        )
+        return _reservation(head, rows)
+
+
+def _reservation(head: Any, rows: Iterable[Any]) -> Reservation:
+    return Reservation(
+        reservation_id=head.reservation_id,
+        order_id=head.order_id,
+        lines=tuple(
+            ReservationLine(row.sku, int(row.quantity), int(row.unit_price_cents)) for row in rows
+        ),
+        status=ReservationStatus(head.status),
+        version=int(head.version),
+    )
 
 
 class SqlUnitOfWork(UnitOfWork):

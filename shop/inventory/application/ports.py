@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Protocol, Self
 
-from shop.inventory.domain.model import Reservation, Sku
+from shop.inventory.domain.model import Reservation, ReservationStatus, Sku
 
 __all__ = [
     "ConcurrencyConflict",
@@ -76,6 +76,17 @@ class ReservationRepository(Protocol):
 
     async def get_for_order(self, order_id: str) -> Reservation | None:
         """The reservation made for this order, or None."""
+        ...
+
+    async def find(
+        self,
+        *,
+        status: ReservationStatus | None = None,
+        order_id: str | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Reservation]:
+        """Up to ``limit`` reservations in id order, ids after ``after``, filtered."""
         ...
 
     async def save(self, reservation: Reservation) -> None:

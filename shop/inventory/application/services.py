@@ -26,7 +26,7 @@ from shop.inventory.domain.exceptions import (
     ReservationNotFound,
     UnknownSku,
 )
-from shop.inventory.domain.model import Reservation, Sku, reserve
+from shop.inventory.domain.model import Reservation, ReservationStatus, Sku, reserve
 
 __all__ = [
     "DEFAULT_ATTEMPTS",
@@ -145,6 +145,21 @@ class InventoryService:
         if reservation is None:
             raise ReservationNotFound(reservation_id)
         return reservation
+
+    async def list_reservations(
+        self,
+        *,
+        status: ReservationStatus | None = None,
+        order_id: str | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Reservation]:
+        """Up to ``limit`` reservations in id order (ids after ``after``), filtered by
+        status and order when given: what an audit reads to find stock still held."""
+        async with self._uow() as uow:
+            return await uow.reservations.find(
+                status=status, order_id=order_id, after=after, limit=limit
+            )
 
     async def commit(self, reservation_id: str) -> Reservation:
         """Sell the held stock. Idempotent; a released reservation is ReservationClosed."""

@@ -93,6 +93,26 @@ class SqlAuthorizationRepository:
         """The authorization of this order, or None."""
         return await self._one(authorizations.c.order_id == order_id)
 
+    async def find(
+        self,
+        *,
+        status: AuthorizationStatus | None = None,
+        order_id: str | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Authorization]:
+        """Up to ``limit`` authorizations in id order, ids after ``after``, filtered."""
+        query = sa.select(authorizations).order_by(authorizations.c.authorization_id).limit(limit)
+        if status is not None:
+            query = query.where(authorizations.c.status == status.value)
+        if order_id is not None:
+            query = query.where(authorizations.c.order_id == order_id)
+        if after is not None:
+            query = query.where(authorizations.c.authorization_id > after)
+        async with conflicts_as(ConcurrencyConflict):
+            result = await self._connection.execute(query)
+        return [_from_row(row) for row in result]
+
     async def save(self, authorization: Authorization) -> None:
         """Write the new status if nobody changed the row since it was read."""
         seen = authorization.version

@@ -11,7 +11,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from shop.payments.domain.model import Authorization, Decision, Money
+from shop.payments.domain.model import Authorization, AuthorizationStatus, Decision, Money
 
 __all__ = [
     "AuthorizationRepository",
@@ -40,6 +40,17 @@ class AuthorizationRepository(Protocol):
 
     async def get(self, authorization_id: str) -> Authorization | None:
         """The authorization with this id, or None."""
+        ...
+
+    async def find(
+        self,
+        *,
+        status: AuthorizationStatus | None = None,
+        order_id: str | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Authorization]:
+        """Up to ``limit`` authorizations in id order, ids after ``after``, filtered."""
         ...
 
     async def get_for_order(self, order_id: str) -> Authorization | None:

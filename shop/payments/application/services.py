@@ -25,7 +25,7 @@ from shop.payments.domain.exceptions import (
     DuplicateAuthorization,
     ProcessorUnavailable,
 )
-from shop.payments.domain.model import Authorization, Declined, Money
+from shop.payments.domain.model import Authorization, AuthorizationStatus, Declined, Money
 
 __all__ = ["DEFAULT_ATTEMPTS", "PaymentService", "new_authorization_id", "utc_now"]
 
@@ -109,6 +109,21 @@ class PaymentService:
         if found is None:
             raise AuthorizationNotFound(authorization_id)
         return found
+
+    async def find(
+        self,
+        *,
+        status: AuthorizationStatus | None = None,
+        order_id: str | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Authorization]:
+        """Up to ``limit`` authorizations in id order (ids after ``after``), filtered by
+        status and order when given: what an audit reads to find money held or taken."""
+        async with self._uow() as uow:
+            return await uow.authorizations.find(
+                status=status, order_id=order_id, after=after, limit=limit
+            )
 
     async def capture(self, authorization_id: str) -> Authorization:
         """Take the held money. Idempotent; a voided authorization is an InvalidTransition."""
