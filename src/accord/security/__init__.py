@@ -1,4 +1,5 @@
-"""Service identity: a local CA, SPIFFE-id certificates and the checks on a peer."""
+"""Service identity: a local CA, SPIFFE-id certificates and the checks on a peer;
+access tokens, the keys that sign them and the keys that verify them."""
 
 from accord.security.certs import (
     CertError,
@@ -8,6 +9,7 @@ from accord.security.certs import (
     create_ca,
     issue_leaf,
 )
+from accord.security.jwks import KeySet, VerificationKey, public_jwk
 from accord.security.spiffe import (
     InvalidSpiffeId,
     PeerRejected,
@@ -16,18 +18,33 @@ from accord.security.spiffe import (
     check_trust_domain,
     uri_sans,
 )
+from accord.security.tokens import (
+    Claims,
+    ClientCredentials,
+    InvalidToken,
+    IssuedToken,
+    Verifier,
+)
 
 __all__ = [
     "CertError",
     "CertStore",
     "CertificateAuthority",
+    "Claims",
+    "ClientCredentials",
     "InvalidSpiffeId",
+    "InvalidToken",
+    "IssuedToken",
+    "KeySet",
     "Leaf",
     "PeerRejected",
     "SpiffeId",
+    "VerificationKey",
+    "Verifier",
     "check_peer",
     "check_trust_domain",
     "create_ca",
     "issue_leaf",
+    "public_jwk",
     "uri_sans",
 ]

@@ -1,0 +1,256 @@
+"""JSON Web Keys: the public keys that verify access tokens, and a cache of them.
+
+:class:`KeySet` holds :class:`VerificationKey` values by ``kid``. It is filled either once
+(:meth:`KeySet.static`) or from one URL (:meth:`KeySet.from_url`): an unknown ``kid`` makes
+it fetch again, at most once per ``refresh_interval`` seconds, and a failed fetch keeps the
+keys it had. It never fetches anything a token names, and only Ed25519 (``EdDSA``) and
+P-256 (``ES256``) public keys are ever taken from a document: a key's type fixes its one
+algorithm, so no token can choose how its key is used.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import anyio
+import httpx
+import msgspec
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+__all__ = ["MAX_JWKS_BYTES", "KeySet", "PublicKey", "VerificationKey", "b64decode", "public_jwk"]
+
+#: A JWKS document larger than this is not read.
+MAX_JWKS_BYTES: Final = 65536
+
+_SEGMENT: Final = re.compile(r"^[A-Za-z0-9_-]*$")
+
+PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
+Clock = Callable[[], float]
+
+
+def b64decode(segment: str) -> bytes:
+    """Strict unpadded base64url (RFC 7515 §2); ``ValueError`` for anything else."""
+    if not _SEGMENT.match(segment) or len(segment) % 4 == 1:
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+def _b64encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationKey:
+    """A public key, its ``kid`` and the one algorithm its type allows."""
+
+    kid: str
+    algorithm: str
+    key: PublicKey
+
+    def verify(self, message: bytes, signature: bytes) -> bool:
+        """Whether ``signature`` (JWS form) signs ``message`` under this key."""
+        try:
+            if isinstance(self.key, ed25519.Ed25519PublicKey):
+                self.key.verify(signature, message)
+            else:
+                if len(signature) != 64:
+                    return False
+                r = int.from_bytes(signature[:32], "big")
+                s = int.from_bytes(signature[32:], "big")
+                der = encode_dss_signature(r, s)
+                self.key.verify(der, message, ec.ECDSA(hashes.SHA256()))
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+    @classmethod
+    def from_jwk(cls, jwk: Mapping[str, Any]) -> VerificationKey | None:
+        """The key a JWK describes, or ``None`` when it is not a usable signing key.
+
+        Only Ed25519 (``OKP``) and P-256 (``EC``) public keys are taken; a JWK with a
+        private part (``d``), symmetric keys, keys for encryption, or an ``alg`` other than
+        the one its type allows are left out.
+        """
+        kid = jwk.get("kid")
+        if not isinstance(kid, str) or not kid or "d" in jwk:
+            return None
+        if jwk.get("use", "sig") != "sig":
+            return None
+        ops = jwk.get("key_ops")
+        if ops is not None and (not isinstance(ops, list) or "verify" not in ops):
+            return None
+        try:
+            key: PublicKey
+            kty, crv = jwk.get("kty"), jwk.get("crv")
+            if kty == "OKP" and crv == "Ed25519":
+                algorithm = "EdDSA"
+                key = ed25519.Ed25519PublicKey.from_public_bytes(b64decode(jwk["x"]))
+            elif kty == "EC" and crv == "P-256":
+                algorithm = "ES256"
+                x, y = b64decode(jwk["x"]), b64decode(jwk["y"])
+                if len(x) != 32 or len(y) != 32:
+                    return None
+                numbers = ec.EllipticCurvePublicNumbers(
+                    int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()
+                )
+                key = numbers.public_key()
+            else:
+                return None
+        except (KeyError, TypeError, ValueError):
+            return None
+        if jwk.get("alg", algorithm) != algorithm:
+            return None
+        return cls(kid=kid, algorithm=algorithm, key=key)
+
+
+def public_jwk(kid: str, key: PublicKey) -> dict[str, str]:
+    """The JWK of a public key (``use: sig`` and its one ``alg``)."""
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        raw = key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+        return {
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "x": _b64encode(raw),
+            "kid": kid,
+            "use": "sig",
+            "alg": "EdDSA",
+        }
+    if not isinstance(key.curve, ec.SECP256R1):
+        raise ValueError(f"unsupported curve {key.curve.name}")
+    numbers = key.public_numbers()
+    return {
+        "kty": "EC",
+        "crv": "P-256",
+        "x": _b64encode(numbers.x.to_bytes(32, "big")),
+        "y": _b64encode(numbers.y.to_bytes(32, "big")),
+        "kid": kid,
+        "use": "sig",
+        "alg": "ES256",
+    }
+
+
+def _parse_jwks(document: Any) -> dict[str, VerificationKey]:
+    if not isinstance(document, Mapping) or not isinstance(document.get("keys"), list):
+        raise ValueError("not a JWKS document")
+    found: dict[str, VerificationKey] = {}
+    for jwk in document["keys"]:
+        key = VerificationKey.from_jwk(jwk) if isinstance(jwk, Mapping) else None
+        if key is not None:
+            found[key.kid] = key
+    return found
+
+
+Fetch = Callable[[], Awaitable[bytes]]
+
+
+class KeySet:
+    """A cache of verification keys by ``kid``, refreshed from one JWKS source.
+
+    A lookup of an unknown ``kid`` refreshes the set, at most once per
+    ``refresh_interval`` seconds (failed attempts count); a lookup after ``max_age``
+    refreshes too, under the same throttle. A refresh that fails (endpoint down, bad
+    document) keeps the keys already known. ``fetches`` and ``failures`` count attempts.
+    """
+
+    def __init__(
+        self,
+        keys: Mapping[str, VerificationKey] | None = None,
+        *,
+        fetch: Fetch | None = None,
+        refresh_interval: float = 10.0,
+        max_age: float = 300.0,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self._keys: dict[str, VerificationKey] = dict(keys or {})
+        self._fetch = fetch
+        self._refresh_interval = refresh_interval
+        self._max_age = max_age
+        self._clock = clock
+        self._last_attempt: float | None = None
+        self._last_success: float | None = None
+        self._lock = anyio.Lock()
+        self.fetches = 0
+        self.failures = 0
+
+    @classmethod
+    def static(cls, jwks: Mapping[str, Any]) -> KeySet:
+        """A key set that never fetches: the keys of one JWKS document."""
+        return cls(_parse_jwks(jwks))
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        refresh_interval: float = 10.0,
+        max_age: float = 300.0,
+        timeout: float = 2.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock = time.monotonic,
+    ) -> KeySet:
+        """A key set fetched with ``GET url`` (no redirects, at most 64 KiB), lazily."""
+
+        async def fetch() -> bytes:
+            async with (
+                httpx.AsyncClient(
+                    transport=transport, timeout=timeout, follow_redirects=False
+                ) as client,
+                client.stream("GET", url, headers={"accept": "application/json"}) as response,
+            ):
+                response.raise_for_status()
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > MAX_JWKS_BYTES:
+                        raise ValueError("JWKS document too large")
+                return bytes(body)
+
+        return cls(fetch=fetch, refresh_interval=refresh_interval, max_age=max_age, clock=clock)
+
+    @property
+    def kids(self) -> frozenset[str]:
+        """The key ids known now."""
+        return frozenset(self._keys)
+
+    def _may_fetch(self) -> bool:
+        if self._fetch is None:
+            return False
+        last = self._last_attempt
+        return last is None or self._clock() - last >= self._refresh_interval
+
+    async def refresh(self) -> bool:
+        """Fetch the document now if the throttle allows; whether the keys were replaced."""
+        async with self._lock:
+            if self._fetch is None or not self._may_fetch():
+                return False
+            self._last_attempt = self._clock()
+            self.fetches += 1
+            try:
+                keys = _parse_jwks(msgspec.json.decode(await self._fetch()))
+            except Exception:  # the endpoint is down or answers nonsense: keep the cache
+                self.failures += 1
+                return False
+            self._keys = keys
+            self._last_success = self._clock()
+            return True
+
+    def _stale(self) -> bool:
+        return self._last_success is None or self._clock() - self._last_success >= self._max_age
+
+    async def get(self, kid: str) -> VerificationKey | None:
+        """The key ``kid`` names (``None`` if unknown), refreshing first when it is
+        unknown or the set is older than ``max_age`` and the throttle allows."""
+        key = self._keys.get(kid)
+        if (key is None or (self._stale() and not self._lock.locked())) and self._may_fetch():
+            await self.refresh()
+            key = self._keys.get(kid)
+        return key
