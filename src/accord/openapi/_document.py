@@ -14,6 +14,7 @@ from accord.openapi._operations import (
     operation_object,
     parameter_components,
     schema_key,
+    security_schemes,
 )
 from accord.openapi._problems import (
     PROBLEM,
@@ -75,16 +76,20 @@ def document(contract: type[Contract]) -> dict[str, Any]:
     if contract.description:
         tag["description"] = contract.description
     needs_key = any(op.idempotency is Idempotency.REQUIRES_KEY for op in ops)
+    shared: dict[str, Any] = {
+        "schemas": {name: components[name] for name in sorted(components)},
+        "parameters": parameter_components(idempotency_key=needs_key),
+        "headers": header_components() | deprecation_header_components(deprecation),
+    }
+    scopes = sorted({scope for op in ops for scope in op.scopes})
+    if scopes:
+        shared["securitySchemes"] = security_schemes(scopes)
     return {
         "openapi": OPENAPI_VERSION,
         "info": info,
         "tags": [tag],
         "paths": paths,
-        "components": {
-            "schemas": {name: components[name] for name in sorted(components)},
-            "parameters": parameter_components(idempotency_key=needs_key),
-            "headers": header_components() | deprecation_header_components(deprecation),
-        },
+        "components": shared,
         "x-accord-service": {
             "name": contract.name,
             "version": contract.version,

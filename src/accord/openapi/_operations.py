@@ -19,16 +19,26 @@ from accord.openapi._deprecation import deprecation_header_refs, operation_membe
 from accord.openapi._problems import InfoMembers, error_responses
 
 __all__ = [
+    "BEARER",
     "CORRELATION_ID",
     "IDEMPOTENCY_KEY",
+    "OAUTH2",
+    "TOKEN_URL",
     "header_components",
     "operation_object",
     "parameter_components",
     "schema_key",
+    "security_schemes",
 ]
 
 CORRELATION_ID = "CorrelationId"
 IDEMPOTENCY_KEY = "IdempotencyKey"
+#: The security schemes every operation with scopes names, either of them enough.
+OAUTH2 = "OAuth2"
+BEARER = "BearerJWT"
+#: Where a service obtains its token (the identity service's token endpoint), as a
+#: reference relative to the identity service's base URL.
+TOKEN_URL = "/v1/token"  # noqa: S105 - an address, not a secret
 
 _JSON = "application/json"
 _CORRELATION_HEADER = {"X-Correlation-ID": {"$ref": f"#/components/headers/{CORRELATION_ID}"}}
@@ -78,6 +88,40 @@ def header_components() -> dict[str, Any]:
     }
 
 
+def security_schemes(scopes: list[str]) -> dict[str, Any]:
+    """``components/securitySchemes``: OAuth 2 client credentials and bearer JWTs.
+
+    ``scopes`` are every scope the contract's operations name, listed by the OAuth 2
+    flow. Both schemes describe the same access token (``Authorization: Bearer``), a JWT
+    signed by the identity service: a service obtains it with client credentials, a
+    customer by logging in.
+    """
+    return {
+        OAUTH2: {
+            "type": "oauth2",
+            "description": (
+                "A service's access token, from the identity service's token endpoint "
+                "(client credentials grant); an operation needs every scope it lists."
+            ),
+            "flows": {
+                "clientCredentials": {
+                    "tokenUrl": TOKEN_URL,
+                    "scopes": {scope: f"allows what needs {scope}" for scope in scopes},
+                }
+            },
+        },
+        BEARER: {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": (
+                "An access token (RFC 9068, typ at+jwt) issued by the identity service, to "
+                "a customer or a service; an operation needs every scope it lists."
+            ),
+        },
+    }
+
+
 def operation_object(
     op: Operation[Any, Any],
     *,
@@ -113,6 +157,8 @@ def operation_object(
         }
     }
     obj["responses"] = success | error_responses(errors, infos, headers)
+    if op.scopes:
+        obj["security"] = [{OAUTH2: list(op.scopes)}, {BEARER: list(op.scopes)}]
     obj["x-accord-idempotency"] = op.idempotency.value
     obj["x-accord-timeout"] = op.timeout
     obj["x-accord-scopes"] = list(op.scopes)

@@ -381,3 +381,37 @@ def test_every_reference_resolves(doc: dict[str, Any]) -> None:
         for part in ref.removeprefix("#/").split("/"):
             assert part in target, f"{ref} does not resolve"
             target = target[part]
+
+
+def test_operations_with_scopes_name_their_security(doc: dict[str, Any]) -> None:
+    assert op(doc, "/v2/books", "post")["security"] == [
+        {"OAuth2": ["catalog:write", "catalog:admin"]},
+        {"BearerJWT": ["catalog:write", "catalog:admin"]},
+    ]
+    assert op(doc, "/v2/books/{book_id}", "get")["security"] == [
+        {"OAuth2": ["catalog:read"]},
+        {"BearerJWT": ["catalog:read"]},
+    ]
+    assert "security" not in op(doc, "/v2/books/{book_id}/withdraw", "post")
+    assert "security" not in doc  # an operation without scopes is open
+
+
+def test_security_schemes_list_every_scope(doc: dict[str, Any]) -> None:
+    schemes = doc["components"]["securitySchemes"]
+    assert sorted(schemes) == ["BearerJWT", "OAuth2"]
+    assert schemes["BearerJWT"]["type"] == "http"
+    assert schemes["BearerJWT"]["scheme"] == "bearer"
+    assert schemes["BearerJWT"]["bearerFormat"] == "JWT"
+    flow = schemes["OAuth2"]["flows"]["clientCredentials"]
+    assert flow["tokenUrl"] == "/v1/token"
+    assert sorted(flow["scopes"]) == ["catalog:admin", "catalog:read", "catalog:write"]
+
+
+def test_a_contract_without_scopes_has_no_security_schemes() -> None:
+    from accord import Contract, operation
+    from tests.unit.openapi.sample_contract import Book, GetBook
+
+    class Open(Contract, name="open", version="1.0.0"):
+        get_book = operation(GetBook, Book, method="GET", path="/books/{book_id}")
+
+    assert "securitySchemes" not in openapi.document(Open)["components"]
