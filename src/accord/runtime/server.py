@@ -9,6 +9,7 @@ shutdown and returns. A second signal stops at once.
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 from types import FrameType
 
@@ -57,12 +58,14 @@ def serve(
     port: int,
     shutdown_timeout: float = 10.0,
     drain_delay: float = 0.0,
+    tls: ssl.SSLContext | None = None,
 ) -> None:
     """Run ``app`` on ``host:port`` until SIGTERM/SIGINT, then shut down gracefully.
 
     One worker, uvloop and httptools when installed, no access log (the app writes its
     own request lines); uvicorn's and every library's stdlib logs become JSON lines of
-    the app's telemetry.
+    the app's telemetry. With ``tls`` (e.g. :func:`accord.security.tls.server_context`)
+    it serves HTTPS on that context.
     """
     app.telemetry.capture_stdlib_logging()
     config = uvicorn.Config(
@@ -77,5 +80,6 @@ def serve(
         server_header=False,
         # Annotated int, used as a float by asyncio.wait_for.
         timeout_graceful_shutdown=shutdown_timeout,  # type: ignore[arg-type]
+        ssl_context_factory=None if tls is None else (lambda _config, _default: tls),
     )
     _DrainingServer(config, app, drain_delay).run()

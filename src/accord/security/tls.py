@@ -1,0 +1,452 @@
+"""Mutual TLS between services: SSL contexts that reload from disk and check SPIFFE ids.
+
+Both ends present a certificate issued by the project CA (``accord certs``) and check
+the other's. The chain is checked by OpenSSL during the handshake (``CERT_REQUIRED``
+against ``ca.crt``); the identity is checked by :func:`accord.security.check_peer` the
+moment the handshake completes, before a byte of HTTP is read or written:
+
+- a server refuses a peer whose certificate has no or several URI names, another trust
+  domain, is a CA certificate, has expired, or (with an allow-list) is not allowed;
+- a client refuses a server that is not the service it meant to call
+  (``spiffe://<trust-domain>/<peer>``). Host-name checks are off: every service's
+  certificate names ``localhost`` and ``127.0.0.1``, so a host name says nothing about
+  *which* service answers; the SPIFFE id does.
+
+Python's ``ssl`` has no verify callback, so the identity check lives in the
+``SSLObject`` subclass a context hands out (``SSLContext.sslobject_class``): its
+``do_handshake`` raises :class:`ssl.SSLCertVerificationError` when the peer is refused.
+asyncio, uvloop and anyio all treat that as a failed handshake and close the
+connection; the application never sees it.
+
+Certificates reload without a restart. Files are compared by inode, size and mtime at
+most every ``check_interval`` seconds; a change builds a fresh context, and only a
+context that loads (the key matching the certificate) replaces the current one, so a
+reader racing ``accord certs rotate`` keeps the previous pair. A server swaps the fresh
+context into each new handshake from its ``sni_callback`` (called for every
+ClientHello, with or without SNI); a client transport starts a new connection pool on
+the fresh context. Connections already open keep the certificate they were made with.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import ClassVar, Final
+
+import httpx
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+
+from accord.errors import AccordError
+from accord.security.certs import CertError, CertStore
+from accord.security.spiffe import PeerRejected, SpiffeId, check_peer, check_trust_domain, uri_sans
+
+__all__ = [
+    "ALLOW_VARIABLE",
+    "DIR_VARIABLE",
+    "SUPERVISOR",
+    "MutualTLSTransport",
+    "TLSConfig",
+    "client_context",
+    "ensure_certificates",
+    "server_context",
+]
+
+#: Environment variable naming the certificate folder; set, it turns TLS on.
+DIR_VARIABLE: Final = "ACCORD_TLS_DIR"
+#: Environment variable: comma-separated services or SPIFFE ids allowed to call.
+ALLOW_VARIABLE: Final = "ACCORD_TLS_ALLOW"
+#: The identity ``accord up --tls`` presents to probe readiness.
+SUPERVISOR: Final = "accord-supervisor"
+
+#: How often, at most, certificate files are checked for a change.
+CHECK_INTERVAL = 0.5
+
+logger = logging.getLogger("accord.security.tls")
+
+
+@dataclass(frozen=True, slots=True)
+class TLSConfig:
+    """Where the certificates are and who this process is.
+
+    ``directory`` holds ``ca.crt`` and ``<name>.crt``/``<name>.key`` (the layout of
+    :class:`~accord.security.CertStore`); ``name`` is this process's certificate;
+    ``allow`` lists who may call a server (service names or full SPIFFE ids; empty:
+    any certificate of the trust domain).
+    """
+
+    directory: Path
+    name: str
+    allow: frozenset[str] = frozenset()
+    check_interval: float = CHECK_INTERVAL
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], *, name: str | None = None) -> TLSConfig | None:
+        """TLS settings from ``ACCORD_TLS_DIR``, ``ACCORD_SERVICE`` (or ``name``) and
+        ``ACCORD_TLS_ALLOW``; ``None`` when ``ACCORD_TLS_DIR`` is unset or empty."""
+        directory = environ.get(DIR_VARIABLE, "").strip()
+        if not directory:
+            return None
+        who = name or environ.get("ACCORD_SERVICE", "").strip()
+        if not who:
+            raise CertError(f"${DIR_VARIABLE} is set but no service name ($ACCORD_SERVICE)")
+        allow = frozenset(
+            a.strip() for a in environ.get(ALLOW_VARIABLE, "").split(",") if a.strip()
+        )
+        return cls(Path(directory), who, allow)
+
+    @property
+    def store(self) -> CertStore:
+        """The certificate folder."""
+        return CertStore(self.directory)
+
+    def files(self) -> tuple[Path, Path, Path]:
+        """``ca.crt``, this process's certificate and its key."""
+        store = self.store
+        return store.ca_cert_path, store.cert_path(self.name), store.key_path(self.name)
+
+
+# -- the peer check, run when a handshake completes ----------------------------------
+
+
+class _PeerPolicy:
+    """What a peer must be: of the trust domain, and ``expected`` or one of ``allow``."""
+
+    def __init__(self, *, expected: str | None = None, allow: Iterable[str] = ()) -> None:
+        self.expected = expected
+        self.allow = frozenset(allow)
+        self.trust_domain = ""
+
+    def check(self, der: bytes | None) -> SpiffeId:
+        """The peer's id, or :class:`PeerRejected`."""
+        if der is None:
+            raise PeerRejected("no_certificate", "the peer presented no certificate")
+        cert = x509.load_der_x509_certificate(der)
+        ident = check_peer(cert, trust_domain=self.trust_domain, expected=self.expected)
+        if self.allow and not {str(ident), ident.path.lstrip("/")} & self.allow:
+            raise PeerRejected("not_allowed", f"{ident} is not allowed to call")
+        return ident
+
+
+class _CheckedSSLObject(ssl.SSLObject):
+    """An ``SSLObject`` that refuses the handshake when the peer fails ``_policy``."""
+
+    _policy: ClassVar[_PeerPolicy]
+
+    def do_handshake(self) -> None:
+        super().do_handshake()
+        try:
+            self._policy.check(self.getpeercert(binary_form=True))
+        except (PeerRejected, ValueError) as exc:
+            reason = exc.reason if isinstance(exc, PeerRejected) else "unreadable"
+            logger.warning("tls peer refused (%s): %s", reason, exc)
+            raise ssl.SSLCertVerificationError(1, f"peer refused: {exc}") from None
+
+
+def _checked_class(policy: _PeerPolicy) -> type[ssl.SSLObject]:
+    return type("CheckedSSLObject", (_CheckedSSLObject,), {"_policy": policy})
+
+
+# -- loading and reloading -----------------------------------------------------------
+
+
+Signature = tuple[tuple[int, int, int], ...]
+
+
+def _signature(paths: Sequence[Path]) -> Signature | None:
+    try:
+        stats = [p.stat() for p in paths]
+    except OSError:
+        return None
+    return tuple((s.st_ino, s.st_mtime_ns, s.st_size) for s in stats)
+
+
+def _trust_domain(ca: Path) -> str:
+    try:
+        cert = x509.load_pem_x509_certificate(ca.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise CertError(f"cannot read the CA certificate {ca}: {exc}") from None
+    uris = uri_sans(cert)
+    prefix = "spiffe://"
+    if len(uris) != 1 or not uris[0].startswith(prefix):
+        raise CertError(f"the CA certificate {ca} names no trust domain")
+    return check_trust_domain(uris[0][len(prefix) :])
+
+
+def _base(protocol: ssl._SSLMethod, ca: Path, cert: Path, key: Path) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(protocol)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.verify_flags |= ssl.VERIFY_X509_STRICT
+    try:
+        ctx.load_verify_locations(cafile=str(ca))
+        ctx.load_cert_chain(str(cert), str(key))
+    except (OSError, ssl.SSLError) as exc:
+        raise CertError(f"cannot load {cert.name} with {key.name} and {ca.name}: {exc}") from None
+    return ctx
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    """One consistent load of the files: a context and the trust domain it trusts."""
+
+    context: ssl.SSLContext
+    trust_domain: str
+    signature: Signature | None
+    serial: int
+
+
+class _Reloader:
+    """The latest context that loaded; re-reads the files when they change."""
+
+    def __init__(self, config: TLSConfig, build: Callable[[TLSConfig], ssl.SSLContext]) -> None:
+        self._config = config
+        self._build = build
+        self._lock = threading.Lock()
+        self._next_check = 0.0
+        self._failed: Signature | None = None
+        self.current = self._load()  # the first load must succeed
+
+    def _load(self) -> _Loaded:
+        paths = self._config.files()
+        before = _signature(paths)
+        trust_domain = _trust_domain(paths[0])
+        context = self._build(self._config)
+        try:
+            serial = x509.load_pem_x509_certificate(paths[1].read_bytes()).serial_number
+        except (OSError, ValueError) as exc:
+            raise CertError(f"cannot read {paths[1]}: {exc}") from None
+        # A file replaced while loading: record the old signature so the next check reloads.
+        signature = before if before == _signature(paths) else None
+        return _Loaded(context, trust_domain, signature, serial)
+
+    def get(self) -> _Loaded:
+        """The current load, refreshed first when the files changed."""
+        now = time.monotonic()
+        if now < self._next_check:
+            return self.current
+        with self._lock:
+            if now < self._next_check:
+                return self.current
+            self._next_check = now + self._config.check_interval
+            signature = _signature(self._config.files())
+            if signature is not None and signature == self.current.signature:
+                return self.current
+            try:
+                loaded = self._load()
+            except (AccordError, ValueError) as exc:
+                if signature != self._failed:  # once per state of the files, not per call
+                    self._failed = signature
+                    logger.warning("tls reload deferred, keeping the current certificate: %s", exc)
+                return self.current
+            self.current = loaded
+            logger.info(
+                "tls certificate loaded: %s serial %x, trust domain %s",
+                self._config.name,
+                loaded.serial,
+                loaded.trust_domain,
+            )
+            return loaded
+
+
+# -- servers -------------------------------------------------------------------------
+
+
+def server_context(config: TLSConfig) -> ssl.SSLContext:
+    """An SSL context for a server: TLS 1.3, client certificates required and checked.
+
+    Each new handshake uses the certificate files as they are on disk now (see the
+    module docstring); a peer that is not a leaf of the trust domain, or not in
+    ``config.allow`` when that is set, is refused as the handshake completes.
+    Session tickets are off: every connection proves its certificate afresh.
+    Raises :class:`~accord.security.CertError` when the files do not load.
+    """
+    policy = _PeerPolicy(allow=config.allow)
+
+    def build(cfg: TLSConfig) -> ssl.SSLContext:
+        ctx = _base(ssl.PROTOCOL_TLS_SERVER, *cfg.files())
+        ctx.num_tickets = 0
+        return ctx
+
+    reloader = _Reloader(config, build)
+    outer = build(config)
+    outer.sslobject_class = _checked_class(policy)
+    policy.trust_domain = reloader.current.trust_domain
+
+    def on_hello(
+        obj: ssl.SSLObject | ssl.SSLSocket, _name: str | None, _ctx: ssl.SSLContext
+    ) -> None:
+        loaded = reloader.get()
+        policy.trust_domain = loaded.trust_domain
+        if obj.context is not loaded.context:
+            obj.context = loaded.context
+
+    outer.sni_callback = on_hello
+    return outer
+
+
+# -- clients -------------------------------------------------------------------------
+
+
+def _client_builder(policy: _PeerPolicy) -> Callable[[TLSConfig], ssl.SSLContext]:
+    def build(cfg: TLSConfig) -> ssl.SSLContext:
+        ctx = _base(ssl.PROTOCOL_TLS_CLIENT, *cfg.files())
+        ctx.check_hostname = False  # replaced by the SPIFFE id check
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        policy.trust_domain = _trust_domain(cfg.files()[0])
+        ctx.sslobject_class = _checked_class(policy)
+        return ctx
+
+    return build
+
+
+def client_context(config: TLSConfig, peer: str) -> ssl.SSLContext:
+    """An SSL context that presents ``config.name``'s certificate and accepts only ``peer``.
+
+    ``peer`` is a service name (``inventory``) or a full SPIFFE id. The files are read
+    once; :class:`MutualTLSTransport` is the reloading, asynchronous variant.
+    """
+    return _client_builder(_PeerPolicy(expected=peer))(config)
+
+
+@dataclass(eq=False)
+class _Pool:
+    """A connection pool on one loaded context, and how many responses still use it."""
+
+    loaded: _Loaded
+    transport: httpx.AsyncHTTPTransport
+    leases: int = 0
+    retired: bool = False
+    closed: bool = field(default=False)
+
+    async def release(self) -> None:
+        self.leases -= 1
+        if self.retired and self.leases == 0 and not self.closed:
+            self.closed = True
+            await self.transport.aclose()
+
+
+class _LeasedStream(httpx.AsyncByteStream):
+    """A response body that gives its pool back when closed."""
+
+    def __init__(self, stream: httpx.AsyncByteStream, pool: _Pool) -> None:
+        self._stream = stream
+        self._pool: _Pool | None = pool
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        try:
+            await self._stream.aclose()
+        finally:
+            pool, self._pool = self._pool, None
+            if pool is not None:
+                await pool.release()
+
+
+class MutualTLSTransport(httpx.AsyncBaseTransport):
+    """An httpx transport speaking mutual TLS to one service.
+
+    Presents ``config.name``'s certificate, trusts the project CA and accepts only a
+    server whose SPIFFE id is ``peer``; a refusal is an :class:`httpx.ConnectError`
+    raised before the request is sent. When the certificate files change, new
+    connections use the new ones; requests in flight finish on their connection, and
+    the old pool closes when its last response is closed::
+
+        tls = TLSConfig.from_env(os.environ)
+        client = Inventory.client(url, transport=MutualTLSTransport(tls, "inventory"))
+    """
+
+    def __init__(self, config: TLSConfig, peer: str, *, limits: httpx.Limits | None = None) -> None:
+        """Load the files now (:class:`~accord.security.CertError` if they do not load)."""
+        from accord.client.core import DEFAULT_LIMITS
+
+        self.peer = peer
+        self._limits = limits or DEFAULT_LIMITS
+        self._reloader = _Reloader(config, _client_builder(_PeerPolicy(expected=peer)))
+        self._pool = self._open(self._reloader.current)
+        self._retired: list[_Pool] = []
+
+    def _open(self, loaded: _Loaded) -> _Pool:
+        return _Pool(loaded, httpx.AsyncHTTPTransport(verify=loaded.context, limits=self._limits))
+
+    async def _current(self) -> _Pool:
+        loaded = self._reloader.get()
+        if loaded is not self._pool.loaded:
+            old, self._pool = self._pool, self._open(loaded)
+            old.retired = True
+            if old.leases == 0:
+                old.closed = True
+                await old.transport.aclose()
+            else:
+                self._retired.append(old)
+            self._retired = [p for p in self._retired if not p.closed]
+        return self._pool
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` on the pool of the current certificate."""
+        pool = await self._current()
+        pool.leases += 1
+        try:
+            response = await pool.transport.handle_async_request(request)
+        except BaseException:
+            await pool.release()
+            raise
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=_LeasedStream(response.stream, pool),
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        """Close every pool."""
+        for pool in [*self._retired, self._pool]:
+            if not pool.closed:
+                pool.closed = True
+                await pool.transport.aclose()
+        self._retired = []
+
+
+# -- provisioning --------------------------------------------------------------------
+
+
+def ensure_certificates(
+    directory: Path, names: Iterable[str], *, trust_domain: str, now: datetime | None = None
+) -> list[str]:
+    """Create the CA if missing and issue each of ``names`` a certificate it lacks.
+
+    A certificate is (re)issued when it is missing, unreadable, expired, or not signed
+    by the CA in ``directory``. Returns the names that were issued.
+    """
+    store = CertStore(directory)
+    if not store.ca_cert_path.exists():
+        store.init(trust_domain)
+    ca = store.load_ca()
+    moment = now or datetime.now(UTC)
+    issued: list[str] = []
+    for name in names:
+        if not _usable(store, name, ca.cert, moment):
+            store.issue(name)
+            issued.append(name)
+    return issued
+
+
+def _usable(store: CertStore, name: str, ca: x509.Certificate, now: datetime) -> bool:
+    if not store.key_path(name).exists():
+        return False
+    try:
+        cert = x509.load_pem_x509_certificate(store.cert_path(name).read_bytes())
+        cert.verify_directly_issued_by(ca)
+    except (OSError, ValueError, TypeError, InvalidSignature):
+        return False
+    return cert.not_valid_before_utc <= now < cert.not_valid_after_utc
