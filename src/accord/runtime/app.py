@@ -14,12 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import msgspec
+
 from accord.contract import Contract
 from accord.errors import ContractError
 from accord.observability.telemetry import Telemetry
 from accord.runtime.endpoint import Endpoint, bind_implementation
 from accord.runtime.layers import Layer
 from accord.runtime.lifespan import Hook, run_lifespan
+from accord.runtime.limits import BodyLimits, Limits
 from accord.runtime.pipeline import Pipeline
 from accord.runtime.probes import OpenAPIDocument, Probes, ReadinessCheck
 from accord.runtime.routing import Router
@@ -33,8 +36,10 @@ class App:
 
     Construction checks that ``implementation`` has ``async def <name>(self, request)``
     for every operation, and raises :class:`~accord.errors.ContractError` otherwise.
-    ``readiness`` checks raise to report "not ready"; each gets 2 s. Bodies over
-    ``max_body_bytes`` are refused with 413. ``layers`` wrap every operation, the first
+    ``readiness`` checks raise to report "not ready"; each gets 2 s. ``limits``
+    (:class:`~accord.runtime.limits.Limits`) bound the head, the body and the JSON of
+    every request; ``max_body_bytes``, when given, replaces the body limit of ``limits``
+    (bodies over it are refused with 413). ``layers`` wrap every operation, the first
     outermost (:mod:`accord.runtime.layers`); probes and documents are never wrapped.
 
     With ``freeze_gc`` (the default), the lifespan start-up ends with ``gc.collect()``
@@ -52,19 +57,25 @@ class App:
         *,
         telemetry: Telemetry | None = None,
         readiness: Mapping[str, ReadinessCheck] | None = None,
-        max_body_bytes: int = 1 << 20,
+        max_body_bytes: int | None = None,
+        limits: Limits | None = None,
         on_startup: Sequence[Hook] = (),
         on_shutdown: Sequence[Hook] = (),
         freeze_gc: bool = True,
         layers: Sequence[Layer] = (),
     ) -> None:
-        if max_body_bytes < 0:
-            raise ContractError("max_body_bytes must not be negative")
+        limits = limits if limits is not None else Limits()
+        if max_body_bytes is not None:
+            if max_body_bytes < 0:
+                raise ContractError("max_body_bytes must not be negative")
+            limits = msgspec.structs.replace(limits, max_body_bytes=max_body_bytes)
+        self.limits = limits
         self.telemetry = (
             telemetry if telemetry is not None else Telemetry.noop(contract.name, contract.version)
         )
         self.contracts: list[type[Contract]] = []
-        self._max_body_bytes = max_body_bytes
+        self._max_body_bytes = limits.max_body_bytes
+        self._body_limits: dict[object, BodyLimits] = {}
         self._on_startup = tuple(on_startup)
         self._on_shutdown = tuple(on_shutdown)
         self._freeze_gc = freeze_gc
@@ -75,7 +86,7 @@ class App:
         self._router.add("GET", "/readyz", self._probes.readyz)
         self._router.add("GET", "/metrics", self._probes.metrics)
         self.mount(contract, implementation)
-        self._pipeline = Pipeline(self._router, self.telemetry)
+        self._pipeline = Pipeline(self._router, self.telemetry, limits, self._body_limits)
 
     def mount(self, contract: type[Contract], implementation: object) -> None:
         """Serve another contract (another major version) from this app."""
@@ -91,6 +102,7 @@ class App:
                 op, methods[name], max_body_bytes=self._max_body_bytes, layers=self._layers
             )
             self._router.add(op.method, op.path, endpoint)
+            self._body_limits[endpoint] = BodyLimits(self.limits, op.body_type)
         document = OpenAPIDocument(contract)
         self._router.add("GET", f"{contract.prefix()}/openapi.json", document)
         if not self.contracts:

@@ -2,7 +2,8 @@
 
 One function does it all, in this order, because each step costs time on every request:
 
-1. read the headers it needs in one pass over the raw header list;
+1. read the headers it needs in one pass over the raw header list, adding up their
+   size; a head past the app's :class:`~accord.runtime.limits.Limits` is answered 431;
 2. match the route (a dict lookup for templates without parameters);
 3. extract W3C trace context (only when the caller sent ``traceparent`` or
    ``baggage``); start one SERVER span and make it current; accept the caller's
@@ -24,10 +25,17 @@ from urllib.parse import quote
 from opentelemetry.context import attach, detach, get_current
 from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
 
-from accord.errors import STANDARD_ERRORS, MethodNotAllowed, NotFound, ServiceError
+from accord.errors import (
+    STANDARD_ERRORS,
+    HeadersTooLarge,
+    MethodNotAllowed,
+    NotFound,
+    ServiceError,
+)
 from accord.observability.context import accept_correlation_id, correlation_id
 from accord.observability.telemetry import Telemetry
 from accord.observability.tracing import set_valid_attributes
+from accord.runtime.limits import BodyLimits, Limits
 from accord.runtime.problems import internal_error, problem_response
 from accord.runtime.requests import ClientDisconnected, Request
 from accord.runtime.routing import Router
@@ -63,7 +71,19 @@ _BODY = "http.response.body"
 class Pipeline:
     """Answers every HTTP request of an app (see the module docstring for the steps)."""
 
-    def __init__(self, router: Router, telemetry: Telemetry) -> None:
+    def __init__(
+        self,
+        router: Router,
+        telemetry: Telemetry,
+        limits: Limits | None = None,
+        body_limits: Mapping[object, BodyLimits] | None = None,
+    ) -> None:
+        limits = limits if limits is not None else Limits()
+        self._max_header_count = limits.max_header_count
+        self._max_header_bytes = limits.max_header_bytes
+        self._max_target_bytes = limits.max_target_bytes
+        # Handler → its operation's JSON limits; the app adds to it as it mounts.
+        self._body_limits: Mapping[object, BodyLimits] = body_limits or {}
         self._match = router.match
         self._tracer = telemetry.tracer
         self._extract = telemetry.propagator.extract
@@ -79,7 +99,10 @@ class Pipeline:
         content_type = content_length = raw_correlation = None
         traceparent = tracestate = baggage = user_agent = idempotency_key = None
         authorization = timeout = None
-        for name, value in scope["headers"]:
+        raw_headers = scope["headers"]
+        head_bytes = 0
+        for name, value in raw_headers:
+            head_bytes += len(name) + len(value)
             if name == _CONTENT_TYPE:
                 content_type = value
             elif name == _CONTENT_LENGTH:
@@ -100,6 +123,15 @@ class Pipeline:
                 authorization = value
             elif name == _TIMEOUT:
                 timeout = value
+
+        too_large: HeadersTooLarge | None = None
+        if (
+            head_bytes > self._max_header_bytes
+            or len(raw_headers) > self._max_header_count
+            or len(scope.get("raw_path") or path) + len(scope.get("query_string", b""))
+            > self._max_target_bytes
+        ):
+            too_large = self._head_too_large(scope, raw_headers, head_bytes)
 
         known_method = method if method in _KNOWN_METHODS else "_OTHER"
         matched = self._match(path, scope.get("raw_path"))
@@ -145,6 +177,8 @@ class Pipeline:
         error_type: str | None = None
         try:
             try:
+                if too_large is not None:
+                    raise too_large
                 if handler is None:
                     if route is None:
                         raise NotFound("nothing is served at this path")
@@ -159,6 +193,7 @@ class Pipeline:
                         idempotency_key,
                         authorization,
                         timeout,
+                        self._body_limits.get(handler),
                     )
                 )
             except ServiceError as err:
@@ -243,8 +278,23 @@ class Pipeline:
                     code=code,
                 )
 
+    def _head_too_large(self, scope: Scope, headers: Any, head_bytes: int) -> HeadersTooLarge:
+        """The 431 for a head past the limits, saying which limit it passed."""
+        if len(headers) > self._max_header_count:
+            return HeadersTooLarge(
+                f"{len(headers)} header fields; the limit is {self._max_header_count}"
+            )
+        if head_bytes > self._max_header_bytes:
+            return HeadersTooLarge(
+                f"the header fields are {head_bytes} bytes; the limit is {self._max_header_bytes}"
+            )
+        return HeadersTooLarge(
+            f"the path and query are over the limit of {self._max_target_bytes} bytes"
+        )
+
 
 _URI_SAFE = "/%:@!$&'()*+,;=-._~"
+_MAX_INSTANCE = 8 * 1024
 
 
 def _answer_headers(handler: object) -> Headers | None:
@@ -254,9 +304,13 @@ def _answer_headers(handler: object) -> Headers | None:
 
 
 def _instance(scope: Scope) -> str:
-    """The request path as a URI reference (still percent-encoded), for ``instance``."""
+    """The request path as a URI reference (still percent-encoded), for ``instance``.
+
+    Cut at 8 KiB (the default path limit): a path past the limits is not echoed whole.
+    """
     raw: bytes | None = scope.get("raw_path")
-    text = raw.decode("latin-1") if raw is not None else scope["path"]
+    text = raw[:_MAX_INSTANCE].decode("latin-1") if raw is not None else scope["path"]
+    text = text[:_MAX_INSTANCE]
     return quote(text, safe=_URI_SAFE)
 
 

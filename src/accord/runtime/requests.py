@@ -7,11 +7,13 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from accord.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from accord.runtime.limits import BodyLimits, Limits
 from accord.runtime.types import Receive, Scope
 
 __all__ = ["ClientDisconnected", "Request", "is_json"]
 
 _JSON_TYPES: dict[bytes, bool] = {}
+_DEFAULT_LIMITS = BodyLimits(Limits())
 
 
 class ClientDisconnected(Exception):
@@ -39,6 +41,7 @@ class Request:
 
     __slots__ = (
         "authorization",
+        "body_limits",
         "content_length",
         "content_type",
         "idempotency_key",
@@ -59,8 +62,11 @@ class Request:
         idempotency_key: bytes | None = None,
         authorization: bytes | None = None,
         timeout: bytes | None = None,
+        body_limits: BodyLimits | None = None,
     ) -> None:
         self.scope = scope
+        #: The JSON limits :meth:`json_body` checks (the operation's, else the defaults).
+        self.body_limits = body_limits if body_limits is not None else _DEFAULT_LIMITS
         self.idempotency_key = idempotency_key
         #: The raw ``Authorization`` and ``Accord-Timeout`` headers, when sent.
         self.authorization = authorization
@@ -132,7 +138,10 @@ class Request:
                 return b"".join(chunks)
 
     async def json_body(self, limit: int) -> bytes | None:
-        """The body when it is JSON, ``None`` when empty; 415 for any other media type."""
+        """The body when it is JSON, ``None`` when empty; 415 for any other media type.
+
+        The body is held to :attr:`body_limits` (depth, string and array lengths: 422).
+        """
         content_type = self.content_type
         if content_type is not None and self.content_length != b"0" and not is_json(content_type):
             raise UnsupportedMediaType(f"expected application/json, got {self._media_type()}")
@@ -141,6 +150,7 @@ class Request:
             return None
         if self.content_type is None:
             raise UnsupportedMediaType("a body needs content-type: application/json")
+        self.body_limits.check(body)
         return body
 
     def _media_type(self) -> str:

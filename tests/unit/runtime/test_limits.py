@@ -1,0 +1,224 @@
+"""Limits on a request's head and on the JSON in its body, each a problem+json answer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import httpx
+import msgspec
+import pytest
+
+from accord import Contract, operation
+from accord.errors import ContractError, ValidationFailed
+from accord.runtime import App
+from accord.runtime.limits import BodyLimits, Limits, _too_deep
+from tests.unit.runtime.conftest import call_raw
+
+pytestmark = pytest.mark.anyio
+
+
+class Doc(msgspec.Struct):
+    title: str = ""
+    values: list[int] = []
+    tags: dict[str, str] = {}
+    blob: Annotated[str, msgspec.Meta(max_length=100)] = ""
+    rows: Annotated[list[int], msgspec.Meta(max_length=20)] = []
+    extra: Any = None
+
+
+class Saved(msgspec.Struct):
+    size: int
+
+
+class Docs(Contract, name="docs", version="1.0.0"):
+    """Documents of any shape."""
+
+    save = operation(Doc, Saved, method="POST", path="/docs")
+
+
+class DocsService:
+    async def save(self, request: Doc) -> Saved:
+        return Saved(size=len(request.title) + len(request.values) + len(request.blob))
+
+
+LIMITS = Limits(
+    max_depth=4,
+    max_string_length=16,
+    max_array_length=8,
+    max_header_count=12,
+    max_header_bytes=512,
+    max_target_bytes=64,
+)
+
+
+@pytest.fixture
+def app() -> App:
+    return App(Docs, DocsService(), limits=LIMITS, freeze_gc=False)
+
+
+@pytest.fixture
+async def client(app: App) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://docs.test") as c:
+        yield c
+
+
+def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["code"] == code
+    assert body["status"] == status
+    return body
+
+
+def paths(body: dict[str, Any]) -> list[str]:
+    return [e["path"] for e in body["errors"]]
+
+
+async def test_a_body_within_every_limit_is_served(client: httpx.AsyncClient) -> None:
+    doc = {"title": "t" * 16, "values": list(range(8)), "extra": [[{"a": 1}]]}
+    response = await client.post("/v1/docs", json=doc)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"size": 24}
+
+
+async def test_nesting_past_the_depth_is_422_before_decoding(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/docs", json={"extra": [[[{"a": 1}]]]})
+    body = problem(response, 422, "validation_failed")
+    assert "deeper than 4" in body["detail"]
+    assert paths(body) == ["$"]
+
+
+async def test_brackets_inside_strings_do_not_count_as_depth(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/docs", json={"title": '[[[[[{"\\'})
+    assert response.status_code == 200, response.text
+
+
+async def test_a_deep_body_with_default_limits_is_422_not_a_crash() -> None:
+    app = App(Docs, DocsService(), freeze_gc=False)
+    body = b'{"extra":' + b"[" * 5000 + b"]" * 5000 + b"}"
+    result = await call_raw(
+        app,
+        "POST",
+        "/v1/docs",
+        headers=[(b"content-type", b"application/json")],
+        chunks=[body],
+    )
+    assert result.status == 422
+    assert "deeper than 32" in result.json()["detail"]
+
+
+async def test_an_unclosed_deep_body_is_422(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/v1/docs", content=b'{"extra":' + b"[" * 3000, headers={"content-type": "application/json"}
+    )
+    problem(response, 422, "validation_failed")
+
+
+async def test_a_long_string_is_422_with_its_path(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/docs", json={"title": "x" * 17, "values": [1]})
+    body = problem(response, 422, "validation_failed")
+    assert paths(body) == ["$.title"]
+    assert "17 characters; the limit is 16" in body["detail"]
+
+
+async def test_a_long_string_deep_inside_is_named_by_its_path(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/docs", json={"extra": [{"k": "ok"}, {"k": "y" * 40}]})
+    body = problem(response, 422, "validation_failed")
+    assert paths(body) == ["$.extra[1].k"]
+
+
+async def test_a_long_key_is_422(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/docs", json={"tags": {"k" * 30: "v"}})
+    body = problem(response, 422, "validation_failed")
+    assert paths(body) == ["$.tags"]
+
+
+async def test_a_long_array_is_422_with_its_path(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/docs", json={"values": list(range(9))})
+    body = problem(response, 422, "validation_failed")
+    assert paths(body) == ["$.values"]
+    assert "9 items; the limit is 8" in body["detail"]
+
+
+async def test_a_declared_max_length_replaces_the_default(client: httpx.AsyncClient) -> None:
+    fine = await client.post("/v1/docs", json={"blob": "b" * 100, "rows": list(range(20))})
+    assert fine.status_code == 200, fine.text
+    over = await client.post("/v1/docs", json={"blob": "b" * 101})
+    body = problem(over, 422, "validation_failed")
+    assert paths(body) == ["$.blob"]
+    assert "length <= 100" in body["detail"]
+
+
+async def test_too_many_headers_is_431(client: httpx.AsyncClient) -> None:
+    headers = {f"x-h{i}": "v" for i in range(13)}
+    response = await client.post("/v1/docs", json={}, headers=headers)
+    body = problem(response, 431, "headers_too_large")
+    assert "header fields; the limit is 12" in body["detail"]
+
+
+async def test_header_bytes_past_the_limit_is_431(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/docs", json={}, headers={"x-big": "v" * 600})
+    body = problem(response, 431, "headers_too_large")
+    assert "the limit is 512" in body["detail"]
+
+
+async def test_a_long_path_or_query_is_431(client: httpx.AsyncClient) -> None:
+    long_path = await client.get("/v1/" + "p" * 80)
+    assert "path and query" in problem(long_path, 431, "headers_too_large")["detail"]
+    long_query = await client.post("/v1/docs?" + "q=1&" * 20, json={})
+    problem(long_query, 431, "headers_too_large")
+
+
+async def test_the_head_is_checked_before_the_route(client: httpx.AsyncClient) -> None:
+    response = await client.get("/nowhere", headers={"x-big": "v" * 600})
+    problem(response, 431, "headers_too_large")
+
+
+async def test_max_body_bytes_on_the_app_replaces_the_limit() -> None:
+    app = App(Docs, DocsService(), limits=LIMITS, max_body_bytes=10, freeze_gc=False)
+    assert app.limits.max_body_bytes == 10
+    assert app.limits.max_depth == 4
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://docs.test"
+    ) as c:
+        response = await c.post("/v1/docs", content=json.dumps({"title": "0123456789"}))
+    assert response.status_code == 413
+
+
+def test_limits_refuse_nonsense() -> None:
+    with pytest.raises(ContractError, match="max_depth"):
+        Limits(max_depth=0)
+    with pytest.raises(ContractError, match="max_body_bytes"):
+        Limits(max_body_bytes=-1)
+
+
+@pytest.mark.parametrize(
+    ("body", "deep"),
+    [
+        (b"[]", False),
+        (b"[[[]]]", False),
+        (b"[[[[]]]]", True),
+        (b'[{"a":[{}]}]', True),
+        (b"[[],[],[],[]]", False),
+        (b'["[[[[[[", "\\"[[[[["]', False),
+        (b"[[[[", True),
+        (b"]]]][[", False),
+        (b'{"a":[[1,2],[3]],"b":{"c":{}}}', False),
+    ],
+)
+def test_depth_scan(body: bytes, deep: bool) -> None:
+    assert _too_deep(body, 3) is deep
+
+
+def test_body_limits_check_small_bodies_by_depth_only() -> None:
+    limits = BodyLimits(Limits(max_depth=2, max_string_length=3, max_array_length=2))
+    limits.check(b'{"a":"abc"}')
+    with pytest.raises(ValidationFailed, match=r"at \$\.a"):
+        limits.check(b'{"a":"abcd"}')
+    with pytest.raises(ValidationFailed, match="3 items"):
+        limits.check(b"[1,2,3]")
+    limits.check(b"not json at all, not checked here")
