@@ -40,6 +40,7 @@ from accord.errors import STANDARD_ERRORS, Forbidden, ServiceError, Unauthentica
 from accord.runtime.layers import Handler
 from accord.runtime.requests import Request
 from accord.runtime.responses import Response
+from accord.security.tokens import InvalidToken
 
 __all__ = [
     "MAX_TOKEN_BYTES",
@@ -83,12 +84,13 @@ class Principal(Protocol):
 class TokenVerifier(Protocol):
     """Checks a bearer token (``accord.security.tokens.Verifier``).
 
-    ``verify`` returns the token's claims or raises an exception with a ``reason``
-    (``InvalidToken``) that is safe to show the caller.
+    ``verify`` returns the token's claims or raises
+    :class:`~accord.security.tokens.InvalidToken`, whose ``reason`` is safe to show the
+    caller.
     """
 
-    async def verify(self, token: str) -> Any:
-        """The claims of ``token`` (a :class:`Principal`); raises when it is not valid."""
+    async def verify(self, token: str) -> Principal:
+        """The claims of ``token``; raises ``InvalidToken`` when it is not valid."""
         ...
 
 
@@ -205,11 +207,8 @@ class Authentication:
                 ).with_header("WWW-Authenticate", challenge)
             try:
                 principal: Principal = await verify(token)
-            except Exception as exc:
-                reason = getattr(exc, "reason", None)
-                if not isinstance(reason, str):
-                    raise
-                raise _invalid(reason) from None
+            except InvalidToken as exc:
+                raise _invalid(exc.reason) from None
             if not needed <= principal.scopes:
                 missing = " ".join(sorted(needed - principal.scopes))
                 raise Forbidden(

@@ -14,6 +14,7 @@ from accord.errors import Unauthenticated
 from accord.observability import Telemetry
 from accord.runtime import App, Authentication, current_principal
 from accord.runtime.auth import MAX_TOKEN_BYTES, bearer_token
+from accord.security.tokens import InvalidToken
 
 pytestmark = pytest.mark.anyio
 
@@ -43,12 +44,6 @@ class Claims:
     customer_id: str | None = None
 
 
-class Refused(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
 @dataclass
 class FakeVerifier:
     tokens: dict[str, Claims] = field(default_factory=dict)
@@ -59,11 +54,11 @@ class FakeVerifier:
         if token == "boom":
             raise RuntimeError("the key endpoint is down")
         if token == "quoted":
-            raise Refused('bad "kid"\\ here\n')
+            raise InvalidToken('bad "kid"\\ here\n')
         try:
             return self.tokens[token]
         except KeyError:
-            raise Refused("signature does not match") from None
+            raise InvalidToken("signature does not match") from None
 
 
 class Service:
