@@ -21,6 +21,9 @@ __all__ = ["serve"]
 
 logger = logging.getLogger("accord.runtime")
 
+#: The most bytes of a request head h11 buffers before it refuses the request.
+_MAX_HEAD_BYTES = 64 * 1024
+
 
 class _DrainingServer(uvicorn.Server):
     """uvicorn's server with a drain delay; a signal ends it with exit status 0."""
@@ -78,6 +81,9 @@ def serve(
         access_log=False,
         log_config=None,
         server_header=False,
+        # The whole request head under h11 (httptools sets no limit of its own); the
+        # app's Limits check every head again (431), whichever parser read it.
+        h11_max_incomplete_event_size=_MAX_HEAD_BYTES,
         # Annotated int, used as a float by asyncio.wait_for.
         timeout_graceful_shutdown=shutdown_timeout,  # type: ignore[arg-type]
         ssl_context_factory=None if tls is None else (lambda _config, _default: tls),
