@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from accord.compat._load import ref_name
+from accord.compat._schema_keyword_diff import compare_extra
 from accord.compat._shape import ALL_TYPES, COUNTS, Shape, Shapes
 from accord.compat._types import Side
 
@@ -52,7 +53,9 @@ class SchemaDiff:
         self._active.add(key)
         try:
             out: list[Finding] = []
-            self._shapes(self.base.of(before), self.rev.of(after), side, out)
+            b, r = self.base.of(before), self.rev.of(after)
+            if not self._wrapping(b, r, side, out):
+                self._shapes(b, r, side, out)
         finally:
             self._active.discard(key)
         self._memo[key] = out
@@ -61,6 +64,79 @@ class SchemaDiff:
     def _child(self, before: Any, after: Any, side: Side, prefix: str, out: list[Finding]) -> None:
         for kind, path, message in self.compare(before, after, side):
             out.append((kind, prefix + path, message))
+
+    # -- a schema rewritten as one branch of a oneOf/anyOf, or back ----------------------
+
+    def _wrapping(self, b: Shape, r: Shape, side: Side, out: list[Finding]) -> bool:
+        """``string`` → ``oneOf[string, integer]`` (or back): one finding, not noise.
+
+        The plain schema is matched with the branch closest to it (fewest differences);
+        what differs between them is reported under that branch's path. Returns whether
+        the pair was such a rewrite.
+        """
+        if bool(b.variants) == bool(r.variants):
+            return False
+        wrapped = bool(r.variants)
+        branchy = r if wrapped else b
+        if branchy.properties or not (branchy.types_from_variants or branchy.types is None):
+            return False  # the oneOf sits beside keywords of its own: compare as usual
+        plain = b if wrapped else r
+        keyword = branchy.variant_keyword
+        best: tuple[int, str, list[Finding]] | None = None
+        shapes = self.rev if wrapped else self.base
+        for label, node in _labelled(branchy.variants, shapes).items():
+            branch = shapes.of(node)
+            if (
+                plain.types is not None
+                and branch.types is not None
+                and not (
+                    plain.types & branch.types
+                    or ("integer" in plain.types and "number" in branch.types)
+                    or ("number" in plain.types and "integer" in branch.types)
+                )
+            ):
+                continue
+            found = (
+                self._pair_nodes(plain, node, side)
+                if wrapped
+                else self._pair_nodes_back(node, plain, side)
+            )
+            if best is None or len(found) < best[0]:
+                best = (len(found), label, found)
+        if best is None:
+            return False
+        _, label, found = best
+        if wrapped:
+            out.append(("wrapped-in-one-of", "", f"became one branch of a `{keyword}`"))
+        else:
+            out.append(
+                ("unwrapped-from-one-of", "", f"reduced from a `{keyword}` to one of its branches")
+            )
+        out.extend(
+            (kind, f"<{keyword}:{label}>{path}", message)
+            for kind, path, message in found
+            if not (path == "" and kind.startswith("nullable-"))
+        )
+        if b.nullable != r.nullable:
+            now = r.nullable
+            out.append(
+                (
+                    "nullable-added" if now else "nullable-removed",
+                    "",
+                    "null became valid" if now else "null is no longer valid",
+                )
+            )
+        return True
+
+    def _pair_nodes(self, plain: Shape, branch: Any, side: Side) -> list[Finding]:
+        out: list[Finding] = []
+        self._shapes(plain, self.rev.of(branch), side, out)
+        return out
+
+    def _pair_nodes_back(self, branch: Any, plain: Shape, side: Side) -> list[Finding]:
+        out: list[Finding] = []
+        self._shapes(self.base.of(branch), plain, side, out)
+        return out
 
     # -- one pair of shapes --------------------------------------------------------------
 
@@ -110,6 +186,8 @@ class SchemaDiff:
         if b.deprecated != r.deprecated:
             kind = "schema-deprecated" if r.deprecated else "schema-undeprecated"
             out.append((kind, "", "deprecated" if r.deprecated else "no longer deprecated"))
+        if b.extra is not None or r.extra is not None:
+            compare_extra(b, r, side, out, self._child)
 
     def _properties(self, b: Shape, r: Shape, side: Side, out: list[Finding]) -> None:
         hidden = "read_only" if side is Side.REQUEST else "write_only"

@@ -9,6 +9,7 @@ the catalogue holds its rule for each of the four places a schema appears.
 
 from __future__ import annotations
 
+from accord.compat._schema_keywords import KEYWORD_KINDS
 from accord.compat._schema_structure import STRUCTURE_KINDS
 from accord.compat._schema_values import VALUE_KINDS, SchemaKind
 from accord.compat._types import Rule, Side
@@ -24,7 +25,7 @@ CONTEXTS: dict[str, tuple[Side, str]] = {
 }
 
 
-KINDS: tuple[SchemaKind, ...] = (*VALUE_KINDS, *STRUCTURE_KINDS)
+KINDS: tuple[SchemaKind, ...] = (*VALUE_KINDS, *STRUCTURE_KINDS, *KEYWORD_KINDS)
 
 _BY_KIND = {k.kind: k for k in KINDS}
 

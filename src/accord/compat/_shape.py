@@ -27,7 +27,7 @@ from typing import Any
 
 from accord.compat._load import Spec
 
-__all__ = ["ALL_TYPES", "COUNTS", "Shape", "Shapes", "canonical"]
+__all__ = ["ALL_TYPES", "COUNTS", "Extra", "Shape", "Shapes", "canonical"]
 
 ALL_TYPES = frozenset({"string", "number", "integer", "boolean", "array", "object"})
 
@@ -42,6 +42,53 @@ COUNTS = {
 }
 
 Bound = tuple[float, bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Extra:
+    """The rarer keywords of a schema, kept apart so that common schemas stay small.
+
+    ``unevaluated_*`` are ``None`` when absent (or ``true``/``{}``); ``conditional`` is
+    the canonical text of ``if``/``then``/``else``; ``min_contains`` is 1 by default.
+    """
+
+    prefix_items: tuple[Any, ...] | None = None
+    pattern_properties: tuple[tuple[str, Any], ...] = ()
+    dependent_required: frozenset[tuple[str, str]] = frozenset()
+    dependent_schemas: tuple[tuple[str, Any], ...] = ()
+    property_names: Any = None
+    unevaluated_properties: Any = None
+    unevaluated_items: Any = None
+    contains: Any = None
+    min_contains: int = 1
+    max_contains: int | None = None
+    conditional: str | None = None
+    content_media_type: str | None = None
+    content_encoding: str | None = None
+    extensible_enum: frozenset[str] | None = None
+
+
+#: Keywords that make an :class:`Extra`; a schema with none of them has ``extra=None``.
+EXTRA_KEYWORDS = frozenset(
+    {
+        "prefixItems",
+        "patternProperties",
+        "dependentRequired",
+        "dependentSchemas",
+        "propertyNames",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+        "contains",
+        "minContains",
+        "maxContains",
+        "if",
+        "then",
+        "else",
+        "contentMediaType",
+        "contentEncoding",
+        "x-extensible-enum",
+    }
+)
 
 _JSON_TYPE = {str: "string", bool: "boolean", int: "integer", float: "number"}
 _ANNOTATIONS = frozenset(
@@ -82,6 +129,8 @@ class Shape:
     deprecated: bool = False
     default: str | None = None
     not_: Any = None
+    #: JSON Schema 2020-12 keywords; see :mod:`accord.compat._schema_keywords`.
+    extra: Extra | None = None
 
     def allows(self, *types: str) -> bool:
         """Whether a value of one of ``types`` may pass the type check."""
@@ -189,7 +238,10 @@ class Shapes:
         elif values is not None:
             s.types = frozenset(_JSON_TYPE.get(type(v), _container(v)) for v in values) - {"null"}
             s.nullable = any(v is None for v in values)
-        elif any(k in node for k in ("properties", "required", "additionalProperties")):
+        elif any(
+            k in node
+            for k in ("properties", "required", "additionalProperties", "patternProperties")
+        ):
             s.types, s.nullable = frozenset({"object"}), node.get("nullable") is True
         elif any(k in node for k in ("items", "prefixItems")):
             s.types, s.nullable = frozenset({"array"}), node.get("nullable") is True
@@ -230,7 +282,48 @@ class Shapes:
         if "default" in node:
             s.default = canonical(node["default"])
         s.not_ = node.get("not")
+        if not EXTRA_KEYWORDS.isdisjoint(node):
+            s.extra = _extra(node)
         return s
+
+
+def _extra(node: dict[str, Any]) -> Extra:
+    prefix = node.get("prefixItems")
+    patterns = node.get("patternProperties")
+    dep_req = node.get("dependentRequired")
+    dep_schemas = node.get("dependentSchemas")
+    min_c, max_c = node.get("minContains"), node.get("maxContains")
+    conditional = {k: node[k] for k in ("if", "then", "else") if k in node}
+    ext = node.get("x-extensible-enum")
+    return Extra(
+        prefix_items=tuple(prefix) if isinstance(prefix, list) else None,
+        pattern_properties=tuple(patterns.items()) if isinstance(patterns, dict) else (),
+        dependent_required=frozenset(
+            (str(k), str(v))
+            for k, vs in (dep_req.items() if isinstance(dep_req, dict) else ())
+            for v in (vs if isinstance(vs, list) else ())
+        ),
+        dependent_schemas=tuple(dep_schemas.items()) if isinstance(dep_schemas, dict) else (),
+        property_names=_open(node.get("propertyNames")),
+        unevaluated_properties=_open(node.get("unevaluatedProperties")),
+        unevaluated_items=_open(node.get("unevaluatedItems")),
+        contains=node.get("contains"),
+        min_contains=min_c if isinstance(min_c, int) and not isinstance(min_c, bool) else 1,
+        max_contains=max_c if isinstance(max_c, int) and not isinstance(max_c, bool) else None,
+        conditional=canonical(conditional) if "if" in conditional else None,
+        content_media_type=_text(node.get("contentMediaType")),
+        content_encoding=_text(node.get("contentEncoding")),
+        extensible_enum=frozenset(map(canonical, ext)) if isinstance(ext, list) else None,
+    )
+
+
+def _open(node: Any) -> Any:
+    """``None`` for a schema that admits everything (absent, ``true`` or ``{}``)."""
+    return None if node is None or node is True or node == {} else node
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _container(value: Any) -> str:
@@ -331,4 +424,5 @@ def _merge(a: Shape, b: Shape) -> Shape:
         deprecated=a.deprecated or b.deprecated,
         default=a.default if a.default is not None else b.default,
         not_=a.not_ if a.not_ is not None else b.not_,
+        extra=a.extra if a.extra is not None else b.extra,
     )
