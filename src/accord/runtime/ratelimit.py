@@ -1,0 +1,155 @@
+"""A rate limit per caller on the operations that need one (login, placing an order).
+
+:class:`RateLimit` is a layer (:mod:`accord.runtime.layers`): it wraps only the
+operations it names and leaves every other one untouched::
+
+    limit = RateLimit({"login": Rate(5, per=60.0), "place_order": Rate(10, per=1.0, burst=20)})
+    app = App(Orders, service, layers=[authentication, limit])
+
+Each caller has a token bucket per operation: it holds ``burst`` tokens, refills at
+``count / per`` tokens a second, and a request takes one. An empty bucket answers 429
+``rate_limited`` with ``Retry-After``: the whole seconds until the next token.
+
+The caller is the request's principal (``request.principal.subject``, set by an
+authentication layer listed before this one) or, on an open operation, the client's
+address. Buckets live in a least-recently-used map of at most ``max_callers`` entries
+per operation, so a flood of distinct callers costs bounded memory: a caller pushed out
+comes back with a full bucket, which is the price of the bound.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import msgspec
+
+from accord.contract import Operation
+from accord.errors import ContractError, TooManyRequests
+from accord.runtime.layers import Handler
+from accord.runtime.requests import Request
+from accord.runtime.responses import Response
+
+__all__ = ["Rate", "RateLimit", "TokenBuckets"]
+
+
+class Rate(msgspec.Struct, frozen=True):
+    """``count`` requests every ``per`` seconds, with room for ``burst`` at once.
+
+    ``burst`` defaults to ``count``: a caller idle long enough may spend a whole
+    period's allowance at once, then waits for tokens to come back.
+    """
+
+    count: int
+    per: float = 1.0
+    burst: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.count < 1 or self.per <= 0 or (self.burst is not None and self.burst < 1):
+            raise ContractError("a rate needs count >= 1, per > 0 and burst >= 1")
+
+    @property
+    def capacity(self) -> float:
+        """The tokens a full bucket holds."""
+        return float(self.burst if self.burst is not None else self.count)
+
+    @property
+    def per_second(self) -> float:
+        """Tokens added each second."""
+        return self.count / self.per
+
+
+class TokenBuckets:
+    """Token buckets by caller key, for one rate; at most ``max_keys`` of them.
+
+    ``take(key)`` returns 0.0 when a token was taken, or else the seconds until one
+    will be there. ``clock`` is monotonic seconds (injectable for tests).
+    """
+
+    def __init__(
+        self, rate: Rate, *, max_keys: int = 10_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if max_keys < 1:
+            raise ContractError("max_keys must be at least 1")
+        self._capacity = rate.capacity
+        self._refill = rate.per_second
+        self._max_keys = max_keys
+        self._clock = clock
+        # key → (tokens, when they were counted)
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def take(self, key: str) -> float:
+        """Take a token for ``key``: 0.0 when there was one, else seconds to wait."""
+        now = self._clock()
+        buckets = self._buckets
+        state = buckets.get(key)
+        if state is None:
+            tokens = self._capacity
+            if len(buckets) >= self._max_keys:
+                buckets.popitem(last=False)
+        else:
+            tokens = min(self._capacity, state[0] + (now - state[1]) * self._refill)
+            buckets.move_to_end(key)
+        if tokens >= 1.0:
+            buckets[key] = (tokens - 1.0, now)
+            return 0.0
+        buckets[key] = (tokens, now)
+        return (1.0 - tokens) / self._refill
+
+
+def caller_key(request: Request) -> str:
+    """Who the limit counts: the principal's subject, else the client address."""
+    principal: Any = request.principal
+    if principal is not None:
+        subject = getattr(principal, "subject", None)
+        if subject:
+            return f"sub:{subject}"
+    client = request.scope.get("client")
+    return f"addr:{client[0]}" if client else "addr:unknown"
+
+
+class RateLimit:
+    """A layer limiting each caller's rate on the operations ``rates`` names.
+
+    ``rates`` maps an operation's name (``place_order``), or its name qualified by its
+    contract's (``orders.place_order``, which wins), to a :class:`Rate`. An operation
+    it does not name is served without the layer.
+    """
+
+    def __init__(
+        self,
+        rates: Mapping[str, Rate],
+        *,
+        max_callers: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._rates = dict(rates)
+        self._max_callers = max_callers
+        self._clock = clock
+
+    def wrap(self, operation: Operation[Any, Any], handler: Handler) -> Handler:
+        """``handler`` behind a token bucket per caller, when ``operation`` is named."""
+        rate = self._rates.get(f"{operation.contract.name}.{operation.name}") or self._rates.get(
+            operation.name
+        )
+        if rate is None:
+            return handler
+        buckets = TokenBuckets(rate, max_keys=self._max_callers, clock=self._clock)
+        take = buckets.take
+        name = operation.name
+
+        async def limited(request: Request) -> Response:
+            wait = take(caller_key(request))
+            if wait:
+                raise TooManyRequests(
+                    f"too many {name} requests; try again in {math.ceil(wait)} s"
+                ).with_header("Retry-After", str(max(1, math.ceil(wait))))
+            return await handler(request)
+
+        return limited

@@ -1,0 +1,178 @@
+"""Token buckets per caller, and the layer that answers 429 with Retry-After."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import msgspec
+import pytest
+
+from accord import Contract, operation
+from accord.errors import ContractError
+from accord.runtime import App
+from accord.runtime.ratelimit import Rate, RateLimit, TokenBuckets
+
+pytestmark = pytest.mark.anyio
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_bucket_allows_its_burst_then_refills_at_the_rate() -> None:
+    clock = Clock()
+    buckets = TokenBuckets(Rate(2, per=1.0, burst=3), clock=clock)
+    assert [buckets.take("a") for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert buckets.take("a") == pytest.approx(0.5)
+    clock.now += 0.5
+    assert buckets.take("a") == 0.0
+    assert buckets.take("a") == pytest.approx(0.5)
+    assert buckets.take("b") == 0.0, "another caller has a bucket of its own"
+
+
+def test_a_refused_request_takes_no_token() -> None:
+    clock = Clock()
+    buckets = TokenBuckets(Rate(1, per=10.0), clock=clock)
+    assert buckets.take("a") == 0.0
+    for _ in range(5):
+        assert buckets.take("a") == pytest.approx(10.0)
+    clock.now += 10.0
+    assert buckets.take("a") == 0.0
+
+
+def test_a_bucket_never_holds_more_than_its_burst() -> None:
+    clock = Clock()
+    buckets = TokenBuckets(Rate(1, per=1.0), clock=clock)
+    buckets.take("a")
+    clock.now += 3600.0
+    assert buckets.take("a") == 0.0
+    assert buckets.take("a") == pytest.approx(1.0)
+
+
+def test_memory_is_bounded_least_recently_used_first() -> None:
+    clock = Clock()
+    buckets = TokenBuckets(Rate(1, per=60.0), max_keys=3, clock=clock)
+    for key in ("a", "b", "c"):
+        buckets.take(key)
+    buckets.take("a")  # a is used again: b is now the oldest
+    buckets.take("d")
+    assert len(buckets) == 3
+    assert buckets.take("a") > 0, "a was kept, and is still empty"
+    assert buckets.take("b") == 0.0, "b was dropped and comes back full"
+    for i in range(10_000):
+        buckets.take(f"flood-{i}")
+    assert len(buckets) == 3
+
+
+def test_rates_and_sizes_are_checked() -> None:
+    with pytest.raises(ContractError):
+        Rate(0)
+    with pytest.raises(ContractError):
+        Rate(1, per=0)
+    with pytest.raises(ContractError):
+        Rate(1, burst=0)
+    with pytest.raises(ContractError):
+        TokenBuckets(Rate(1), max_keys=0)
+
+
+class Login(msgspec.Struct):
+    user: str
+
+
+class Session(msgspec.Struct):
+    user: str
+
+
+class Accounts(Contract, name="accounts", version="1.0.0"):
+    """Sign-in."""
+
+    login = operation(Login, Session, method="POST")
+    profile = operation(Login, Session, method="POST")
+
+
+class AccountsService:
+    async def login(self, request: Login) -> Session:
+        return Session(user=request.user)
+
+    async def profile(self, request: Login) -> Session:
+        return Session(user=request.user)
+
+
+@dataclass
+class Caller:
+    subject: str
+
+
+class Authenticate:
+    """Stands for an authentication layer: the principal named by a header."""
+
+    def wrap(self, operation: object, handler: object) -> object:
+        async def authenticated(request: object) -> object:
+            who = request.header(b"x-who")  # type: ignore[attr-defined]
+            if who is not None:
+                request.principal = Caller(who.decode())  # type: ignore[attr-defined]
+            return await handler(request)  # type: ignore[operator]
+
+        return authenticated
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def client(clock: Clock) -> AsyncIterator[httpx.AsyncClient]:
+    limit = RateLimit({"accounts.login": Rate(2, per=10.0)}, clock=clock)
+    app = App(
+        Accounts,
+        AccountsService(),
+        layers=[Authenticate(), limit],  # type: ignore[list-item]
+        freeze_gc=False,
+    )
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 4000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://a.test") as c:
+        yield c
+
+
+async def test_past_the_rate_is_429_with_retry_after(
+    client: httpx.AsyncClient, clock: Clock
+) -> None:
+    for _ in range(2):
+        assert (await client.post("/v1/login", json={"user": "u"})).status_code == 200
+    refused = await client.post("/v1/login", json={"user": "u"})
+    assert refused.status_code == 429
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["code"] == "rate_limited"
+    assert refused.headers["retry-after"] == "5"
+    clock.now += 5.0
+    assert (await client.post("/v1/login", json={"user": "u"})).status_code == 200
+
+
+async def test_each_principal_has_its_own_bucket(client: httpx.AsyncClient) -> None:
+    for _ in range(2):
+        await client.post("/v1/login", json={"user": "u"}, headers={"x-who": "alice"})
+    alice = await client.post("/v1/login", json={"user": "u"}, headers={"x-who": "alice"})
+    bob = await client.post("/v1/login", json={"user": "u"}, headers={"x-who": "bob"})
+    anonymous = await client.post("/v1/login", json={"user": "u"})
+    assert (alice.status_code, bob.status_code, anonymous.status_code) == (429, 200, 200)
+
+
+async def test_an_operation_not_named_is_not_limited(client: httpx.AsyncClient) -> None:
+    statuses = {(await client.post("/v1/profile", json={"user": "u"})).status_code for _ in "xyzw"}
+    assert statuses == {200}
+
+
+def test_the_layer_leaves_unnamed_operations_untouched() -> None:
+    async def handler(request: object) -> object:
+        raise AssertionError
+
+    limit = RateLimit({"login": Rate(1)})
+    assert limit.wrap(Accounts.profile, handler) is handler
+    assert limit.wrap(Accounts.login, handler) is not handler
