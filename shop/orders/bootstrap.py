@@ -22,7 +22,8 @@ from accord.sql import create_engine, migrate, readiness
 from shop.orders.adapters import sql
 from shop.orders.adapters.inventory import InventoryGateway
 from shop.orders.adapters.payments import PaymentsGateway
-from shop.orders.application.services import OrderService
+from shop.orders.application.recovery import Recovery
+from shop.orders.application.services import OrderService, utc_now
 from shop.orders.contract import Orders
 from shop.orders.contract_v2 import OrdersV2
 from shop.orders.entrypoint import OrdersEndpoint
@@ -91,12 +92,14 @@ def create_app(
         payments,
         currency=settings.currency,
     )
+    recovery = Recovery(sql.unit_of_work(engine), inventory, payments, clock=utc_now)
     app = App(
         Orders,
         OrdersEndpoint(service),
         telemetry=telemetry,
         readiness={"database": readiness(engine)},
-        on_shutdown=[inventory.aclose, payments.aclose, engine.dispose],
+        on_startup=[recovery.start],
+        on_shutdown=[recovery.stop, inventory.aclose, payments.aclose, engine.dispose],
     )
     app.mount(OrdersV2, OrdersV2Endpoint(service))
     return app

@@ -34,6 +34,7 @@ OrderListT = TypeVar("OrderListT")
 
 __all__ = [
     "ERRORS",
+    "RETRY_AFTER",
     "OrderEndpointBase",
     "OrdersEndpoint",
     "contract_error",
@@ -42,6 +43,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: Seconds a client is asked to wait before placing again when a dependency is down.
+RETRY_AFTER = "1"
 
 #: Domain error → the contract error it is answered with.
 ERRORS: dict[type[Exception], type[ServiceError[Any]]] = {
@@ -75,7 +79,11 @@ def contract_error(exc: Exception) -> ServiceError[Any]:
     if error.info_type is not None:
         fields = error.info_type.__struct_fields__
         info = msgspec.convert({name: getattr(exc, name) for name in fields}, error.info_type)
-    return error(detail, info)
+    answer = error(detail, info)
+    if answer.status == 503:
+        # Nothing is held for the order any more: trying again after a pause is safe.
+        answer.with_header("Retry-After", RETRY_AFTER)
+    return answer
 
 
 @contextmanager

@@ -9,6 +9,7 @@ import httpx
 from accord.observability.telemetry import Telemetry
 from shop.inventory.contract import (
     Inventory,
+    ListReservations,
     ReservationRef,
     ReserveItem,
     ReserveStock,
@@ -89,3 +90,13 @@ class InventoryGateway:
         """Give the held stock back."""
         with dependency_errors(_NAME):
             await self._client.release(ReservationRef(reservation_id=reservation_id))
+
+    async def release_for_order(self, order_id: str) -> int:
+        """Release every reservation still held for the order (found by order id)."""
+        with dependency_errors(_NAME):
+            found = await self._client.list_reservations(
+                ListReservations(order_id=order_id, status="held")
+            )
+        for reservation in found.reservations:
+            await self.release(reservation.reservation_id)
+        return len(found.reservations)

@@ -12,6 +12,7 @@ from shop.payments.contract import (
     AuthorizationRef,
     AuthorizePayment,
     CardDeclined,
+    ListAuthorizations,
     Payments,
 )
 
@@ -70,3 +71,13 @@ class PaymentsGateway:
         """Let the held amount go."""
         with dependency_errors(_NAME):
             await self._client.void(AuthorizationRef(authorization_id=authorization_id))
+
+    async def void_for_order(self, order_id: str) -> int:
+        """Void every authorization still held (not captured) for the order."""
+        with dependency_errors(_NAME):
+            found = await self._client.list_authorizations(
+                ListAuthorizations(order_id=order_id, status="authorized")
+            )
+        for authorization in found.authorizations:
+            await self.void(authorization.authorization_id)
+        return len(found.authorizations)

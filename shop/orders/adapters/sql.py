@@ -47,6 +47,7 @@ orders = sa.Table(
     sa.Column("reservation_id", sa.String(64)),
     sa.Column("authorization_id", sa.String(64)),
     sa.Column("rejection", sa.String(64)),
+    sa.Column("compensation_due", sa.Boolean, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
 )
 
@@ -85,6 +86,7 @@ def _order(row: Any, lines: Sequence[Any]) -> Order:
         reservation_id=row.reservation_id,
         authorization_id=row.authorization_id,
         rejection=row.rejection,
+        compensation_due=bool(row.compensation_due),
         version=row.version,
     )
 
@@ -123,6 +125,7 @@ class SqlOrderRepository:
                     reservation_id=order.reservation_id,
                     authorization_id=order.authorization_id,
                     rejection=order.rejection,
+                    compensation_due=order.compensation_due,
                     version=order.version,
                 )
             )
@@ -137,6 +140,19 @@ class SqlOrderRepository:
         """The customer's newest ``limit`` orders, newest first."""
         return await self._load(orders.c.customer_id == customer_id, limit=limit)
 
+    async def needing_recovery(self, started_before: datetime, limit: int) -> list[Order]:
+        """Orders that owe a compensation, and pending ones created before ``started_before``."""
+        return await self._load(
+            sa.or_(
+                orders.c.compensation_due.is_(True),
+                sa.and_(
+                    orders.c.status == OrderStatus.PENDING.value,
+                    orders.c.created_at < started_before.astimezone(UTC),
+                ),
+            ),
+            limit=limit,
+        )
+
     async def save(self, order: Order) -> None:
         """Write the order's new state if nobody changed it since it was read."""
         seen = order.version
@@ -150,6 +166,7 @@ class SqlOrderRepository:
                     reservation_id=order.reservation_id,
                     authorization_id=order.authorization_id,
                     rejection=order.rejection,
+                    compensation_due=order.compensation_due,
                     version=seen + 1,
                 )
             )

@@ -54,6 +54,11 @@ class OrderRepository(Protocol):
         """The customer's newest ``limit`` orders, newest first."""
         ...
 
+    async def needing_recovery(self, started_before: datetime, limit: int) -> list[Order]:
+        """Up to ``limit`` orders that owe a compensation, or that are still pending
+        although created before ``started_before`` (their placement was interrupted)."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction: ``async with uow: ...; await uow.commit()``.
@@ -95,6 +100,11 @@ class StockGateway(Protocol):
         """Give the held stock back (doing it twice is harmless)."""
         ...
 
+    async def release_for_order(self, order_id: str) -> int:
+        """Give back any stock still held for the order, found by order id; how many
+        reservations were released (0 when none is held)."""
+        ...
+
 
 class PaymentGateway(Protocol):
     """Card payments, as orders sees them."""
@@ -111,6 +121,11 @@ class PaymentGateway(Protocol):
 
     async def void(self, authorization_id: str) -> None:
         """Let the held amount go (doing it twice is harmless)."""
+        ...
+
+    async def void_for_order(self, order_id: str) -> int:
+        """Let go any amount still held (not captured) for the order, found by order id;
+        how many authorizations were voided (0 when none is held)."""
         ...
 
 

@@ -13,6 +13,11 @@ hold taken so far is let go, best effort (a compensation that fails is logged, n
 raised over the original error). Stock is committed before the payment is captured, so
 the worst a late failure can leave is stock sold for a rejected order, never money
 taken for one.
+
+When a compensation fails, or the failure leaves it unknown whether a hold was taken
+(the answer to a reservation or an authorization was lost: a timeout, a dropped
+connection, a 5xx), the rejected order is stored *owing a compensation*; the recovery
+(:mod:`shop.orders.application.recovery`) finds the holds by order id and lets them go.
 """
 
 from __future__ import annotations
@@ -36,7 +41,10 @@ from shop.orders.domain.exceptions import (
     DependencyUnavailable,
     InvalidTransition,
     OrderNotFound,
+    OutOfStock,
+    PaymentDeclined,
     PlacementFailed,
+    UnknownSku,
 )
 from shop.orders.domain.model import Order, RequestedItem
 
@@ -178,10 +186,14 @@ class OrderService:
                 await asyncio.sleep(_FINISH_BACKOFF * attempt)
 
     async def _abandon(self, order: Order, progress: _Progress, exc: BaseException) -> None:
-        """Let go of every hold, then store the order rejected."""
+        """Let go of every hold, then store the order rejected (owing a compensation when
+        a hold may be left)."""
         oid = order.order_id
+        settled = isinstance(exc, _CLEAN_REFUSALS)
         if progress.authorization_id is not None and not progress.captured:
-            await _best_effort(self._payments.void(progress.authorization_id), "void", oid)
+            settled &= await _best_effort(
+                self._payments.void(progress.authorization_id), "void", oid
+            )
         if progress.reservation_id is not None:
             if progress.committed:
                 log.error(
@@ -191,7 +203,7 @@ class OrderService:
                     progress.reservation_id,
                 )
             else:
-                await _best_effort(
+                settled &= await _best_effort(
                     self._stock.release(progress.reservation_id), "release stock", oid
                 )
         if isinstance(exc, PlacementFailed):
@@ -201,6 +213,8 @@ class OrderService:
         else:
             reason = "internal"
         order.reject(reason)
+        if not settled:
+            order.owe_compensation()
         try:
             await self._save(order)
         except Exception:
@@ -212,8 +226,15 @@ class OrderService:
             await uow.commit()
 
 
-async def _best_effort(step: Awaitable[None], what: str, order_id: str) -> None:
+#: Refusals that leave nothing held behind: every other failure may have left a hold.
+_CLEAN_REFUSALS = (UnknownSku, OutOfStock, PaymentDeclined)
+
+
+async def _best_effort(step: Awaitable[None], what: str, order_id: str) -> bool:
+    """Run a compensation; False (logged, not raised) when it failed."""
     try:
         await step
     except Exception:
         log.exception("compensation failed for order %s: could not %s", order_id, what)
+        return False
+    return True

@@ -3,6 +3,10 @@
 An order is placed ``pending`` with the items the customer asked for. Stock held for it
 prices its lines; a payment held for it is recorded; then it is ``confirmed``. Any
 failure on the way makes it ``rejected``, with the reason. Both ends are final.
+
+A rejected order may still *owe a compensation*: a hold another service may keep for it
+(the answer to a hold was lost, or letting it go failed). ``compensation_due`` says so
+until a recovery has let every hold go.
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ class Order:
     reservation_id: str | None = None
     authorization_id: str | None = None
     rejection: str | None = None
+    compensation_due: bool = False
     version: int = field(default=0)
 
     @classmethod
@@ -168,6 +173,16 @@ class Order:
         self._require_pending("reject")
         self.status = OrderStatus.REJECTED
         self.rejection = reason
+
+    def owe_compensation(self) -> None:
+        """A hold may still exist for this order: it must be let go before it is settled."""
+        if self.status is OrderStatus.CONFIRMED:
+            raise InvalidTransition(f"order {self.order_id} is confirmed: it keeps its holds")
+        self.compensation_due = True
+
+    def compensated(self) -> None:
+        """Every hold that could exist for this order was let go."""
+        self.compensation_due = False
 
     def _require_pending(self, step: str) -> None:
         if self.status is not OrderStatus.PENDING:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import itertools
 from collections.abc import Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 
@@ -18,7 +19,7 @@ from shop.orders.domain.exceptions import (
     UnknownSku,
 )
 from shop.orders.domain.holds import PaymentHold, PricedLine, StockHold
-from shop.orders.domain.model import Order, RequestedItem
+from shop.orders.domain.model import Order, OrderStatus, RequestedItem
 
 
 class FakeStore:
@@ -51,6 +52,15 @@ class FakeRepository:
         mine.sort(key=lambda o: (o.created_at, o.order_id), reverse=True)
         return copy.deepcopy(mine[:limit])
 
+    async def needing_recovery(self, started_before: datetime, limit: int) -> list[Order]:
+        found = [
+            o
+            for o in self._store.rows.values()
+            if o.compensation_due
+            or (o.status is OrderStatus.PENDING and o.created_at < started_before)
+        ]
+        return copy.deepcopy(found[:limit])
+
 
 class FakeUnitOfWork:
     def __init__(self, store: FakeStore) -> None:
@@ -81,6 +91,7 @@ class FakeStock:
         self.available = {sku: qty for sku, (qty, _) in skus.items()}
         self.prices = {sku: price for sku, (_, price) in skus.items()}
         self.reservations: dict[str, tuple[str, dict[str, int]]] = {}
+        self.orders: dict[str, str] = {}
         self.down: set[str] = set()
         self.calls: list[str] = []
         self._ids = itertools.count(1)
@@ -101,6 +112,7 @@ class FakeStock:
             self.available[item.sku] -= item.quantity
         rid = f"res-{next(self._ids)}"
         self.reservations[rid] = ("held", {i.sku: i.quantity for i in items})
+        self.orders[rid] = order_id
         return StockHold(
             rid, tuple(PricedLine(i.sku, i.quantity, self.prices[i.sku]) for i in items)
         )
@@ -118,6 +130,14 @@ class FakeStock:
                 self.available[sku] += qty
         self.reservations[reservation_id] = ("released", items)
 
+    async def release_for_order(self, order_id: str) -> int:
+        self._call("release_for_order")
+        held = [rid for rid, oid in self.orders.items() if oid == order_id]
+        held = [rid for rid in held if self.reservations[rid][0] == "held"]
+        for rid in held:
+            await self.release(rid)
+        return len(held)
+
     def _call(self, name: str) -> None:
         self.calls.append(name)
         if name in self.down:
@@ -129,6 +149,7 @@ class FakePayments:
 
     def __init__(self) -> None:
         self.authorizations: dict[str, tuple[str, int]] = {}
+        self.orders: dict[str, str] = {}
         self.down: set[str] = set()
         self.flaky: dict[str, int] = {}
         self.calls: list[str] = []
@@ -143,6 +164,7 @@ class FakePayments:
             raise PaymentDeclined("do_not_honor")
         aid = f"auth-{next(self._ids)}"
         self.authorizations[aid] = ("authorized", amount_cents)
+        self.orders[aid] = order_id
         return PaymentHold(aid)
 
     async def capture(self, authorization_id: str) -> None:
@@ -154,6 +176,14 @@ class FakePayments:
         self._call("void")
         _, amount = self.authorizations[authorization_id]
         self.authorizations[authorization_id] = ("voided", amount)
+
+    async def void_for_order(self, order_id: str) -> int:
+        self._call("void_for_order")
+        held = [aid for aid, oid in self.orders.items() if oid == order_id]
+        held = [aid for aid in held if self.authorizations[aid][0] == "authorized"]
+        for aid in held:
+            await self.void(aid)
+        return len(held)
 
     def _call(self, name: str) -> None:
         self.calls.append(name)

@@ -1,0 +1,178 @@
+"""Compensation owed and the recovery that settles it, on in-memory ports."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shop.orders.application.recovery import Recovery
+from shop.orders.application.services import OrderService
+from shop.orders.domain.exceptions import DependencyUnavailable, OutOfStock
+from shop.orders.domain.holds import StockHold
+from shop.orders.domain.model import Order, OrderStatus, RequestedItem
+from tests.unit.shop.orders.fakes import FakePayments, FakeStock, FakeStore, FakeUnitOfWork
+
+pytestmark = pytest.mark.anyio
+
+START = datetime(2025, 1, 1, tzinfo=UTC)
+ITEMS = [RequestedItem("MUG", 2)]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store() -> FakeStore:
+    return FakeStore()
+
+
+@pytest.fixture
+def stock() -> FakeStock:
+    return FakeStock({"MUG": (10, 1250)})
+
+
+@pytest.fixture
+def payments() -> FakePayments:
+    return FakePayments()
+
+
+def service_for(
+    store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
+) -> OrderService:
+    ids = (f"ord-{n}" for n in itertools.count(1))
+    return OrderService(
+        lambda: FakeUnitOfWork(store), stock, payments, clock=clock, new_id=lambda: next(ids)
+    )
+
+
+def recovery_for(
+    store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
+) -> Recovery:
+    return Recovery(lambda: FakeUnitOfWork(store), stock, payments, clock=clock, grace=10)
+
+
+class LostAnswer(FakeStock):
+    """Holds the stock, then the answer is lost on the way back."""
+
+    async def reserve(self, order_id: str, items: object) -> StockHold:
+        await super().reserve(order_id, items)  # type: ignore[arg-type]
+        raise DependencyUnavailable("inventory", "read timed out")
+
+
+async def test_a_clean_refusal_owes_nothing(
+    store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
+) -> None:
+    with pytest.raises(OutOfStock):
+        await service_for(store, stock, payments, clock).place_order(
+            customer_id="c", items=[RequestedItem("MUG", 99)], card_token="tok_ok"
+        )
+    (order,) = store.rows.values()
+    assert order.status is OrderStatus.REJECTED
+    assert not order.compensation_due
+
+
+async def test_a_lost_reservation_answer_is_released_by_order_id(
+    store: FakeStore, payments: FakePayments, clock: Clock
+) -> None:
+    stock = LostAnswer({"MUG": (10, 1250)})
+    with pytest.raises(DependencyUnavailable):
+        await service_for(store, stock, payments, clock).place_order(
+            customer_id="c", items=ITEMS, card_token="tok_ok"
+        )
+    (order,) = store.rows.values()
+    assert order.compensation_due and stock.held() == 2
+
+    recovery = recovery_for(store, stock, payments, clock)
+    assert await recovery.run_once() == 1  # released, but still young: looked at again
+    assert stock.held() == 0
+    assert store.rows[order.order_id].compensation_due
+
+    clock.now += timedelta(seconds=11)
+    assert await recovery.run_once() == 0
+    settled = store.rows[order.order_id]
+    assert not settled.compensation_due
+    assert (settled.status, settled.rejection) == (OrderStatus.REJECTED, "dependency_unavailable")
+
+
+async def test_a_failed_compensation_waits_for_the_dependency(
+    store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
+) -> None:
+    payments.down.add("authorize")
+    stock.down.add("release")
+    with pytest.raises(DependencyUnavailable):
+        await service_for(store, stock, payments, clock).place_order(
+            customer_id="c", items=ITEMS, card_token="tok_ok"
+        )
+    assert stock.held() == 2
+    stock.down.add("release_for_order")
+    clock.now += timedelta(seconds=60)
+    recovery = recovery_for(store, stock, payments, clock)
+    assert await recovery.run_once() == 1
+    assert stock.held() == 2
+
+    stock.down.clear()
+    assert await recovery.run_once() == 0
+    assert stock.held() == 0
+    assert not next(iter(store.rows.values())).compensation_due
+
+
+async def test_an_interrupted_order_is_compensated_and_rejected(
+    store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
+) -> None:
+    order = Order.place(
+        order_id="ord-old", customer_id="c", items=ITEMS, currency="EUR", created_at=START
+    )
+    async with FakeUnitOfWork(store) as uow:
+        await uow.orders.add(order)
+        await uow.commit()
+    await stock.reserve("ord-old", ITEMS)
+    await payments.authorize("ord-old", 2500, "EUR", "tok_ok")
+
+    clock.now = START + timedelta(seconds=30)  # the process started after the order
+    recovery = recovery_for(store, stock, payments, clock)
+    assert await recovery.run_once() == 0
+    assert stock.held() == 0
+    assert [s for s, _ in payments.authorizations.values()] == ["voided"]
+    settled = store.rows["ord-old"]
+    assert (settled.status, settled.rejection) == (OrderStatus.REJECTED, "interrupted")
+    assert not settled.compensation_due
+
+
+async def test_orders_in_flight_and_confirmed_ones_are_left_alone(
+    store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
+) -> None:
+    recovery = recovery_for(store, stock, payments, clock)  # started at START
+    service = service_for(store, stock, payments, clock)
+    confirmed = await service.place_order(customer_id="c", items=ITEMS, card_token="tok_ok")
+    pending = Order.place(
+        order_id="ord-new", customer_id="c", items=ITEMS, currency="EUR", created_at=START
+    )
+    async with FakeUnitOfWork(store) as uow:
+        await uow.orders.add(pending)
+        await uow.commit()
+    assert await recovery.run_once() == 0
+    assert store.rows["ord-new"].status is OrderStatus.PENDING
+    assert store.rows[confirmed.order_id].status is OrderStatus.CONFIRMED
+    assert stock.calls.count("release_for_order") == 0
+
+
+async def test_the_loop_starts_and_stops(
+    store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
+) -> None:
+    recovery = Recovery(lambda: FakeUnitOfWork(store), stock, payments, clock=clock, interval=0.01)
+    await recovery.start()
+    await recovery.start()  # once only
+    await recovery.stop()
+    await recovery.stop()
