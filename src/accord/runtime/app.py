@@ -12,7 +12,7 @@ Besides each operation (under ``/v<major>``) it answers ``GET /livez``, ``/ready
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import msgspec
 
@@ -25,10 +25,15 @@ from accord.runtime.lifespan import Hook, run_lifespan
 from accord.runtime.limits import BodyLimits, Limits
 from accord.runtime.pipeline import Pipeline
 from accord.runtime.probes import OpenAPIDocument, Probes, ReadinessCheck
+from accord.runtime.routing import Handler as RouteHandler
 from accord.runtime.routing import Router
 from accord.runtime.types import Receive, Scope, Send
 
 __all__ = ["App"]
+
+
+def _open(handler: RouteHandler) -> RouteHandler:
+    return handler
 
 
 class App:
@@ -41,6 +46,9 @@ class App:
     every request; ``max_body_bytes``, when given, replaces the body limit of ``limits``
     (bodies over it are refused with 413). ``layers`` wrap every operation, the first
     outermost (:mod:`accord.runtime.layers`); probes and documents are never wrapped.
+    ``metadata_guard`` wraps ``/metrics`` and the OpenAPI documents (an
+    :meth:`~accord.runtime.auth.Authentication.guarding` that asks for a token); without
+    it they are open. ``/livez`` and ``/readyz`` are always open.
 
     With ``freeze_gc`` (the default), the lifespan start-up ends with ``gc.collect()``
     and ``gc.freeze()`` once the ``on_startup`` hooks have run: what exists then lives as
@@ -63,6 +71,7 @@ class App:
         on_shutdown: Sequence[Hook] = (),
         freeze_gc: bool = True,
         layers: Sequence[Layer] = (),
+        metadata_guard: Callable[[RouteHandler], RouteHandler] | None = None,
     ) -> None:
         limits = limits if limits is not None else Limits()
         if max_body_bytes is not None:
@@ -80,11 +89,12 @@ class App:
         self._on_shutdown = tuple(on_shutdown)
         self._freeze_gc = freeze_gc
         self._layers = tuple(layers)
+        self._guard = metadata_guard or _open
         self._router = Router()
         self._probes = Probes(self.telemetry.metrics, readiness or {})
         self._router.add("GET", "/livez", self._probes.livez)
         self._router.add("GET", "/readyz", self._probes.readyz)
-        self._router.add("GET", "/metrics", self._probes.metrics)
+        self._router.add("GET", "/metrics", self._guard(self._probes.metrics))
         self.mount(contract, implementation)
         self._pipeline = Pipeline(self._router, self.telemetry, limits, self._body_limits)
 
@@ -103,7 +113,7 @@ class App:
             )
             self._router.add(op.method, op.path, endpoint)
             self._body_limits[endpoint] = BodyLimits(self.limits, op.body_type)
-        document = OpenAPIDocument(contract)
+        document = self._guard(OpenAPIDocument(contract))
         self._router.add("GET", f"{contract.prefix()}/openapi.json", document)
         if not self.contracts:
             self._router.add("GET", "/openapi.json", document)

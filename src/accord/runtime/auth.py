@@ -40,6 +40,7 @@ from accord.errors import STANDARD_ERRORS, Forbidden, ServiceError, Unauthentica
 from accord.runtime.layers import Handler
 from accord.runtime.requests import Request
 from accord.runtime.responses import Response
+from accord.runtime.routing import Handler as RouteHandler
 from accord.security.tokens import InvalidToken
 
 __all__ = [
@@ -144,7 +145,9 @@ class _Guarded:
 
     __slots__ = ("_check", "_handler", "errors")
 
-    def __init__(self, check: Callable[[Request], Awaitable[Principal]], handler: Handler) -> None:
+    def __init__(
+        self, check: Callable[[Request], Awaitable[Principal]], handler: RouteHandler
+    ) -> None:
         self._check = check
         self._handler = handler
         self.errors = _STANDARD
@@ -186,11 +189,19 @@ class Authentication:
 
         return authorized
 
-    def guard(self, handler: Handler, scopes: tuple[str, ...]) -> Handler:
-        """``handler`` (one of the runtime's own routes) behind ``scopes``."""
+    def guarding(self, *scopes: str) -> Callable[[RouteHandler], RouteHandler]:
+        """What wraps the runtime's own routes behind ``scopes`` (``App(metadata_guard=…)``).
+
+        ``/metrics`` and the OpenAPI documents then answer only a token with every scope.
+        """
         if not scopes:
             raise ValueError("a guarded route needs at least one scope")
-        return _Guarded(self.checker(scopes), handler)
+        check = self.checker(scopes)
+
+        def guard(handler: RouteHandler) -> RouteHandler:
+            return _Guarded(check, handler)
+
+        return guard
 
     def checker(self, scopes: tuple[str, ...]) -> Callable[[Request], Awaitable[Principal]]:
         """A function that returns the request's principal when it holds every scope."""

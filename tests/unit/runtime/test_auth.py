@@ -233,3 +233,50 @@ def test_bearer_token_parsing() -> None:
 def test_a_realm_must_fit_a_quoted_string(realm: str) -> None:
     with pytest.raises(ValueError, match="realm"):
         Authentication(FakeVerifier(), realm=realm)
+
+
+@pytest.fixture
+async def private(verifier: FakeVerifier) -> AsyncIterator[httpx.AsyncClient]:
+    verifier.tokens["ops"] = Claims("prometheus", frozenset({"metadata:read"}))
+    auth = Authentication(verifier, realm="guarded")
+    app = App(
+        Guarded,
+        Service(),
+        telemetry=Telemetry.noop("guarded"),
+        layers=[auth],
+        metadata_guard=auth.guarding("metadata:read"),
+        freeze_gc=False,
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://guarded.test"
+    ) as c:
+        yield c
+
+
+@pytest.mark.parametrize("path", ["/metrics", "/openapi.json", "/v1/openapi.json"])
+async def test_metadata_can_be_kept_for_token_holders(
+    private: httpx.AsyncClient, path: str
+) -> None:
+    r = await private.get(path)
+    assert r.status_code == 401
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.headers["www-authenticate"] == 'Bearer realm="guarded"'
+    r = await private.get(path, headers=bearer("reader"))
+    assert r.status_code == 403
+    assert r.headers["www-authenticate"] == (
+        'Bearer error="insufficient_scope", scope="metadata:read"'
+    )
+    r = await private.get(path, headers=bearer("ops"))
+    assert r.status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/livez", "/readyz"])
+async def test_probes_stay_open_when_metadata_is_guarded(
+    private: httpx.AsyncClient, path: str
+) -> None:
+    assert (await private.get(path)).status_code == 200
+
+
+def test_guarding_needs_a_scope() -> None:
+    with pytest.raises(ValueError, match="scope"):
+        Authentication(FakeVerifier(), realm="x").guarding()
