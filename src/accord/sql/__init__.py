@@ -21,10 +21,13 @@ and its composition root does, in this order::
 - :mod:`accord.sql.conflicts` — :func:`is_conflict`, the errors that mean "retry".
 - :mod:`accord.sql.unit_of_work` — :class:`UnitOfWork` (one transaction, repositories
   bound to it) and :func:`conflicts_as`.
+- :mod:`accord.sql.idempotency` — :class:`SqlIdempotencyStore`, where the runtime's
+  idempotency layer claims keys and keeps answers (``docs/idempotency.md``).
 """
 
 from accord.sql.conflicts import is_conflict
 from accord.sql.engine import SQLITE_BUSY_TIMEOUT_MS, create_engine, readiness
+from accord.sql.idempotency import SqlIdempotencyStore, idempotency_table
 from accord.sql.migrations import DEFAULT_VERSION_TABLE, alembic_env, migrate
 from accord.sql.unit_of_work import UnitOfWork, conflicts_as
 from accord.sql.urls import DatabaseUrlError, async_url, sync_url
@@ -33,11 +36,13 @@ __all__ = [
     "DEFAULT_VERSION_TABLE",
     "SQLITE_BUSY_TIMEOUT_MS",
     "DatabaseUrlError",
+    "SqlIdempotencyStore",
     "UnitOfWork",
     "alembic_env",
     "async_url",
     "conflicts_as",
     "create_engine",
+    "idempotency_table",
     "is_conflict",
     "migrate",
     "readiness",

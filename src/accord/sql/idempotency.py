@@ -1,0 +1,182 @@
+"""Idempotency keys in a service's own database: the SQL :class:`IdempotencyStore`.
+
+One row per (scope, key): the request's fingerprint, the claim's token and lease, and
+once answered the status, content type, headers and body. A claim is one transaction:
+``INSERT … ON CONFLICT DO NOTHING`` either inserts the row (the key is ours) or finds it
+taken; then the row decides — replay, mismatch, in flight, or a lease or retention that
+ran out and may be taken over with a conditional ``UPDATE``. The primary key makes
+claiming atomic across requests and processes, on SQLite and PostgreSQL alike.
+
+The table is created by the service's own migration, with the columns of
+:func:`idempotency_table` (``docs/idempotency.md`` shows the revision)::
+
+    store = SqlIdempotencyStore(engine, "orders_idempotency_keys")
+    App(..., layers=[Deadlines(), Idempotency(store)])
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from accord.runtime.idempotency import (
+    Claimed,
+    ClaimOutcome,
+    InFlight,
+    Mismatch,
+    StoredResponse,
+)
+
+__all__ = ["SqlIdempotencyStore", "idempotency_table"]
+
+_ATTEMPTS = 3
+
+
+def idempotency_table(name: str, metadata: sa.MetaData | None = None) -> sa.Table:
+    """The table of idempotency keys called ``name`` (a migration creates it)."""
+    return sa.Table(
+        name,
+        metadata if metadata is not None else sa.MetaData(),
+        sa.Column("scope", sa.String(255), primary_key=True),
+        sa.Column("key", sa.String(255), primary_key=True),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("token", sa.String(32), nullable=False),
+        sa.Column("created_at", sa.Float, nullable=False),
+        sa.Column("lease_until", sa.Float, nullable=False),
+        sa.Column("expires_at", sa.Float, nullable=False),
+        sa.Column("status", sa.Integer),
+        sa.Column("content_type", sa.String(255)),
+        sa.Column("headers", sa.LargeBinary),
+        sa.Column("body", sa.LargeBinary),
+    )
+
+
+_encode_headers = msgspec.json.Encoder().encode
+_decode_headers = msgspec.json.Decoder(list[tuple[str, str]]).decode
+
+
+class SqlIdempotencyStore:
+    """An :class:`~accord.runtime.idempotency.IdempotencyStore` in table ``table``.
+
+    Times are the wall-clock seconds the layer passes; ``engine`` is the service's own
+    (:func:`accord.sql.create_engine`).
+    """
+
+    def __init__(self, engine: AsyncEngine, table: str | sa.Table) -> None:
+        self._engine = engine
+        self.table = table if isinstance(table, sa.Table) else idempotency_table(table)
+        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+
+    async def claim(
+        self, scope: str, key: str, fingerprint: str, *, now: float, lease: float, retention: float
+    ) -> ClaimOutcome:
+        """See :meth:`accord.runtime.idempotency.IdempotencyStore.claim`."""
+        for _ in range(_ATTEMPTS):
+            async with self._engine.begin() as conn:
+                outcome = await self._claim(conn, scope, key, fingerprint, now, lease, retention)
+            if outcome is not None:
+                return outcome
+        # Released between our insert and our read, three times over: someone is busy.
+        return InFlight()
+
+    async def _claim(
+        self,
+        conn: AsyncConnection,
+        scope: str,
+        key: str,
+        fingerprint: str,
+        now: float,
+        lease: float,
+        retention: float,
+    ) -> ClaimOutcome | None:
+        t = self.table
+        token = secrets.token_hex(16)
+        fresh = {
+            "fingerprint": fingerprint,
+            "token": token,
+            "created_at": now,
+            "lease_until": now + lease,
+            "expires_at": now + retention,
+        }
+        inserted = await conn.execute(
+            self._insert(t)
+            .values(scope=scope, key=key, **fresh)
+            .on_conflict_do_nothing(index_elements=[t.c.scope, t.c.key])
+            .returning(t.c.token)
+        )
+        if inserted.first() is not None:
+            return Claimed(token)
+        this = (t.c.scope == scope) & (t.c.key == key)
+        row = (await conn.execute(sa.select(t).where(this))).one_or_none()
+        if row is None:
+            return None
+        if row.expires_at <= now:
+            cleared = {"status": None, "content_type": None, "headers": None, "body": None}
+            taken = await conn.execute(
+                sa.update(t).where(this & (t.c.token == row.token)).values(**fresh, **cleared)
+            )
+            return Claimed(token) if taken.rowcount == 1 else None
+        if row.fingerprint != fingerprint:
+            return Mismatch()
+        if row.status is not None:
+            headers = tuple(
+                (name.encode("latin-1"), value.encode("latin-1"))
+                for name, value in _decode_headers(row.headers or b"[]")
+            )
+            return StoredResponse(
+                row.status, row.content_type.encode("latin-1"), headers, bytes(row.body)
+            )
+        if row.lease_until > now:
+            return InFlight()
+        taken = await conn.execute(
+            sa.update(t)
+            .where(this & (t.c.token == row.token) & t.c.status.is_(None))
+            .values(token=token, lease_until=now + lease)
+        )
+        return Claimed(token) if taken.rowcount == 1 else None
+
+    async def complete(
+        self, scope: str, key: str, token: str, response: StoredResponse, *, expires: float
+    ) -> bool:
+        """See :meth:`accord.runtime.idempotency.IdempotencyStore.complete`."""
+        t = self.table
+        headers = [
+            (name.decode("latin-1"), value.decode("latin-1")) for name, value in response.headers
+        ]
+        async with self._engine.begin() as conn:
+            done = await conn.execute(
+                sa.update(t)
+                .where((t.c.scope == scope) & (t.c.key == key) & (t.c.token == token))
+                .values(
+                    status=response.status,
+                    content_type=response.content_type.decode("latin-1"),
+                    headers=_encode_headers(headers),
+                    body=response.body,
+                    expires_at=expires,
+                )
+            )
+        return bool(done.rowcount == 1)
+
+    async def release(self, scope: str, key: str, token: str) -> None:
+        """See :meth:`accord.runtime.idempotency.IdempotencyStore.release`."""
+        t = self.table
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                sa.delete(t).where(
+                    (t.c.scope == scope)
+                    & (t.c.key == key)
+                    & (t.c.token == token)
+                    & t.c.status.is_(None)
+                )
+            )
+
+    async def purge(self, now: float) -> int:
+        """See :meth:`accord.runtime.idempotency.IdempotencyStore.purge`."""
+        t = self.table
+        async with self._engine.begin() as conn:
+            purged = await conn.execute(sa.delete(t).where(t.c.expires_at <= now))
+        return int(purged.rowcount)
