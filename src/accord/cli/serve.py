@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import ssl
 import sys
 
 import typer
@@ -46,12 +48,24 @@ def serve_command(
     shutdown_timeout: float = typer.Option(
         10.0, "--shutdown-timeout", help="Seconds in-flight requests get to finish."
     ),
+    tls_dir: str | None = typer.Option(
+        None,
+        "--tls-dir",
+        help="Serve HTTPS with mutual TLS from this certificate folder (default $ACCORD_TLS_DIR).",
+    ),
+    tls_name: str | None = typer.Option(
+        None, "--tls-name", help="The certificate to serve (default $ACCORD_SERVICE)."
+    ),
+    tls_allow: list[str] = typer.Option(
+        [], "--tls-allow", help="A service or SPIFFE id allowed to call (repeat; default all)."
+    ),
 ) -> None:
     """Serve the App that FACTORY returns, until SIGTERM or SIGINT."""
     from accord.project import import_object
     from accord.runtime import App, serve
 
     chosen_port = _port(port)
+    tls = _tls(tls_dir, tls_name, tls_allow)
     if drain_delay < 0 or shutdown_timeout < 0:
         raise _fail("--drain-delay and --shutdown-timeout must not be negative")
     if os.getcwd() not in sys.path:
@@ -75,7 +89,26 @@ def serve_command(
         port=chosen_port,
         shutdown_timeout=shutdown_timeout,
         drain_delay=drain_delay,
+        tls=tls,
     )
+
+
+def _tls(directory: str | None, name: str | None, allow: list[str]) -> ssl.SSLContext | None:
+    """The server's TLS context from the options, else ``$ACCORD_TLS_*``; None: plain HTTP."""
+    from accord.security.tls import DIR_VARIABLE, TLSConfig, server_context
+
+    environ = dict(os.environ)
+    if directory:
+        environ[DIR_VARIABLE] = directory
+    try:
+        config = TLSConfig.from_env(environ, name=name)
+        if config is None:
+            return None
+        if allow:
+            config = dataclasses.replace(config, allow=frozenset(allow))
+        return server_context(config)
+    except AccordError as exc:
+        raise _fail(" ".join(str(exc).split())) from None
 
 
 def register(app: typer.Typer) -> None:
