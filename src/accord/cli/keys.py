@@ -1,0 +1,104 @@
+"""``accord keys``: the token signing keys of the shop's identity service.
+
+::
+
+    accord keys show [--home DIR]                  # each key: kid, state, age
+    accord keys rotate [--home DIR] [--min-age 15] # next → current, a new next, retire old
+    accord keys jwks [--home DIR]                  # the JWKS document identity publishes
+
+The key file is ``<home>/identity/signing-keys.json`` (``<home>`` is the project home of
+the nearest ``accord.toml``, ``$ACCORD_HOME``, or ``--home``). A running identity service
+reads it again on its next request, so a rotation needs no restart.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from accord import project
+from accord.cli import fail
+from accord.errors import AccordError
+from accord.security.keys import MIN_PUBLISHED, KeyRing, KeyStore
+
+__all__ = ["register"]
+
+keys_app = typer.Typer(
+    name="keys",
+    help="Show, publish and rotate the identity service's token signing keys.",
+    no_args_is_help=True,
+)
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option("--home", help="Project home (default: from accord.toml).", show_default=False),
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``keys`` group to the accord CLI."""
+    app.add_typer(keys_app)
+
+
+@keys_app.command("show")
+def show_command(home: HomeOption = None) -> None:
+    """List the signing keys and their states."""
+    ring = _load(home)
+    now = time.time()
+    published = {k.kid for k in ring.published(now)}
+    for key in ring.keys:
+        age = now - key.created_at
+        note = "" if key.kid in published else " (expired, dropped at the next rotation)"
+        typer.echo(f"{key.state:8} {key.kid}  created {age:,.0f}s ago{note}")
+
+
+@keys_app.command("jwks")
+def jwks_command(home: HomeOption = None) -> None:
+    """Print the JWKS document (public keys only)."""
+    typer.echo(json.dumps(_load(home).jwks(time.time()), indent=2))
+
+
+@keys_app.command("rotate")
+def rotate_command(
+    home: HomeOption = None,
+    min_age: Annotated[
+        float,
+        typer.Option(
+            "--min-age", min=0, help="Seconds the next key must have been published first."
+        ),
+    ] = MIN_PUBLISHED,
+) -> None:
+    """Make the next key current, publish a new next key, retire the old current key."""
+    store = KeyStore.under(_home(home))
+    try:
+        before = store.load()
+        after = store.rotate(min_age=min_age)
+    except (AccordError, OSError) as exc:
+        raise fail(_one_line(exc)) from None
+    typer.echo(f"current {after.current.kid} (was next)")
+    typer.echo(f"next    {after.next.kid} (new, published now)")
+    typer.echo(f"retired {before.current.kid} (published until its tokens expire)")
+
+
+def _load(home: Path | None) -> KeyRing:
+    try:
+        return KeyStore.under(_home(home)).load()
+    except (AccordError, OSError) as exc:
+        raise fail(_one_line(exc)) from None
+
+
+def _home(home: Path | None) -> Path:
+    if home is not None:
+        return home
+    try:
+        return project.load().home
+    except project.ProjectError as exc:
+        raise fail(f"{_one_line(exc)} (or give --home)") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())

@@ -1,0 +1,116 @@
+"""The signing key store: states, JWKS publication, rotation and reloads from disk."""
+
+from __future__ import annotations
+
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+from accord.security import KeySet, Verifier
+from accord.security.keys import KeyStore, KeyStoreError
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def claims(now: float) -> dict[str, object]:
+    return {"iss": "urn:test", "aud": "shop", "sub": "s", "exp": int(now) + 900}
+
+
+def test_a_new_store_has_a_current_and_a_published_next_key(tmp_path: Path) -> None:
+    clock = Clock()
+    store = KeyStore.under(tmp_path, clock=clock)
+    assert not store.exists()
+    ring = store.ensure(token_lifetime=900)
+    assert ring.current.kid != ring.next.kid and ring.retired == ()
+    assert {k["kid"] for k in ring.jwks(clock.now)["keys"]} == {ring.current.kid, ring.next.kid}
+    assert all("d" not in k for k in ring.jwks(clock.now)["keys"])
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+    assert store.ensure(token_lifetime=900) == ring  # idempotent
+
+
+@pytest.mark.anyio
+async def test_rotation_moves_next_to_current_and_keeps_the_old_key_until_its_tokens_expire(
+    tmp_path: Path,
+) -> None:
+    clock = Clock()
+    store = KeyStore.under(tmp_path, clock=clock)
+    before = store.ensure(token_lifetime=900)
+    old_token = before.sign(claims(clock.now))
+    clock.now += 60
+    after = store.rotate()
+    assert after.current.kid == before.next.kid
+    assert [k.kid for k in after.retired] == [before.current.kid]
+    assert after.next.kid not in {before.current.kid, before.next.kid}
+    # Tokens of the old key still verify against the published set, new ones too.
+    keys = KeySet.static(after.jwks(clock.now))
+    verifier = Verifier(keys, issuer="urn:test", audience="shop", clock=clock)
+    assert (await verifier.verify(old_token)).subject == "s"
+    assert (await verifier.verify(after.sign(claims(clock.now)))).subject == "s"
+    # 900 s of token lifetime + 60 s of leeway after retirement, it is gone.
+    clock.now += 960
+    assert before.current.kid in {k["kid"] for k in after.jwks(clock.now)["keys"]}
+    clock.now += 1
+    assert before.current.kid not in {k["kid"] for k in after.jwks(clock.now)["keys"]}
+    clock.now += 60
+    assert before.current.kid not in {k.kid for k in store.rotate().keys}
+
+
+def test_a_next_key_younger_than_15_seconds_is_not_made_current(tmp_path: Path) -> None:
+    clock = Clock()
+    store = KeyStore.under(tmp_path, clock=clock)
+    store.ensure(token_lifetime=900)
+    clock.now += 14
+    with pytest.raises(KeyStoreError, match="wait 15s"):
+        store.rotate()
+    assert store.rotate(min_age=0).current is not None
+
+
+def test_a_reader_sees_a_rotation_made_by_another_store(tmp_path: Path) -> None:
+    clock = Clock()
+    reader = KeyStore.under(tmp_path, clock=clock)
+    first = reader.ensure(token_lifetime=900)
+    assert reader.load() is first  # unchanged file: the cached ring
+    clock.now += 30
+    KeyStore.under(tmp_path, clock=clock).rotate()
+    assert reader.load().current.kid == first.next.kid
+
+
+def test_bad_files_are_refused_with_a_message(tmp_path: Path) -> None:
+    store = KeyStore(tmp_path / "keys.json")
+    with pytest.raises(KeyStoreError, match="no signing keys"):
+        store.load()
+    store.path.write_text("{}")
+    with pytest.raises(KeyStoreError, match="not a signing key file"):
+        store.load()
+    store.path.write_text('{"token_lifetime": 900, "keys": []}')
+    with pytest.raises(KeyStoreError, match="exactly one current"):
+        store.load()
+
+
+def test_concurrent_rotations_never_lose_a_key(tmp_path: Path) -> None:
+    clock = Clock()
+    KeyStore.under(tmp_path, clock=clock).ensure(token_lifetime=900)
+    errors: list[BaseException] = []
+
+    def rotate() -> None:
+        try:
+            KeyStore.under(tmp_path, clock=clock).rotate(min_age=0)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=rotate) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ring = KeyStore.under(tmp_path, clock=clock).load()
+    assert not errors
+    assert len(ring.retired) == 8 and len(ring.keys) == 10
