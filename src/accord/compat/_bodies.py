@@ -6,7 +6,7 @@ from typing import Any
 
 from accord.compat._context import Context
 
-__all__ = ["compare_request_body", "compare_responses"]
+__all__ = ["compare_request_body", "compare_responses", "content_schemas"]
 
 
 def compare_request_body(ctx: Context, operation: str, before: Any, after: Any) -> None:
@@ -31,7 +31,7 @@ def compare_request_body(ctx: Context, operation: str, before: Any, after: Any) 
         ctx.add("request-body-became-required", operation, "request body", "body became required")
     elif was and not now:
         ctx.add("request-body-became-optional", operation, "request body", "body became optional")
-    b_content, r_content = _content(b), _content(r)
+    b_content, r_content = content_schemas(b), content_schemas(r)
     for media in b_content.keys() - r_content.keys():
         ctx.add(
             "request-media-type-removed",
@@ -74,7 +74,7 @@ def _success(status: str) -> bool:
 def _response(ctx: Context, operation: str, status: str, b: Any, r: Any) -> None:
     if not isinstance(b, dict) or not isinstance(r, dict):
         return
-    b_content, r_content = _content(b), _content(r)
+    b_content, r_content = content_schemas(b), content_schemas(r)
     where = f"response {status}"
     for media in b_content.keys() - r_content.keys():
         ctx.add(
@@ -139,7 +139,7 @@ def _header_schema(header: dict[str, Any]) -> Any:
     return header.get("schema", {})
 
 
-def _content(body: dict[str, Any]) -> dict[str, Any]:
+def content_schemas(body: dict[str, Any]) -> dict[str, Any]:
     """Media type (lower case, parameters dropped) → schema."""
     content = body.get("content")
     if not isinstance(content, dict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from accord.compat._callbacks import compare_webhooks
 from accord.compat._context import Context
 from accord.compat._extensions import compare_catalogue
 from accord.compat._load import Spec
@@ -20,6 +21,7 @@ def diff(base: Spec, revision: Spec) -> list[Change]:
     """
     ctx = Context(base, revision)
     compare_operations(ctx)
+    compare_webhooks(ctx)
     compare_schemes(ctx)
     compare_catalogue(ctx)
     return sorted(set(ctx.changes), key=Change.sort_key)

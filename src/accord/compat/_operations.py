@@ -12,10 +12,11 @@ import re
 from typing import Any
 
 from accord.compat._bodies import compare_request_body, compare_responses
+from accord.compat._callbacks import compare_callbacks
 from accord.compat._context import Context
 from accord.compat._extensions import compare_extensions
 from accord.compat._load import Spec
-from accord.compat._parameters import compare_parameters
+from accord.compat._parameters import compare_parameters, merged_parameters
 from accord.compat._security import compare_security
 
 __all__ = ["Operation", "compare_operations", "operations"]
@@ -91,14 +92,15 @@ def _compare(ctx: Context, method: str, b: Operation, r: Operation) -> None:
         ctx,
         name,
         _path_names(b_path),
-        _params(ctx.base, b_op, b_item),
+        merged_parameters(ctx.base, b_op, b_item),
         _path_names(r_path),
-        _params(ctx.rev, r_op, r_item),
+        merged_parameters(ctx.rev, r_op, r_item),
     )
     compare_request_body(ctx, name, b_op.get("requestBody"), r_op.get("requestBody"))
     compare_responses(ctx, name, b_op.get("responses"), r_op.get("responses"))
     compare_security(ctx, name, b_op, r_op)
     compare_extensions(ctx, name, b_op, r_op)
+    compare_callbacks(ctx, name, b_op, r_op)
 
 
 def _deprecation(ctx: Context, name: str, b: dict[str, Any], r: dict[str, Any]) -> None:
@@ -137,14 +139,3 @@ def _sunset(op: dict[str, Any]) -> dt.date | None:
 
 def _path_names(path: str) -> list[str]:
     return [m.group(0)[1:-1] for m in _PARAM.finditer(path)]
-
-
-def _params(spec: Spec, op: dict[str, Any], item: dict[str, Any]) -> list[dict[str, Any]]:
-    """The operation's parameters, resolved, with the path item's merged in."""
-    merged: dict[tuple[str, str], dict[str, Any]] = {}
-    for source in (item.get("parameters") or (), op.get("parameters") or ()):
-        for raw in source:
-            param = spec.deref(raw)
-            if isinstance(param, dict) and isinstance(param.get("name"), str):
-                merged[(str(param.get("in")), param["name"])] = param
-    return list(merged.values())

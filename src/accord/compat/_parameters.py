@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from accord.compat._context import Context
+from accord.compat._load import Spec
 
-__all__ = ["compare_parameters"]
+__all__ = ["compare_parameters", "merged_parameters"]
 
 _DEFAULT_STYLE = {"query": "form", "cookie": "form", "path": "simple", "header": "simple"}
 
@@ -135,3 +136,14 @@ def _schema(param: dict[str, Any]) -> tuple[str | None, Any]:
         media, body = next(iter(content.items()))
         return media, (body or {}).get("schema", {}) if isinstance(body, dict) else {}
     return None, param.get("schema", {})
+
+
+def merged_parameters(spec: Spec, op: dict[str, Any], item: dict[str, Any]) -> list[dict[str, Any]]:
+    """The operation's parameters, resolved, with the path item's merged in."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for source in (item.get("parameters") or (), op.get("parameters") or ()):
+        for raw in source:
+            param = spec.deref(raw)
+            if isinstance(param, dict) and isinstance(param.get("name"), str):
+                merged[(str(param.get("in")), param["name"])] = param
+    return list(merged.values())

@@ -22,6 +22,10 @@ CONTEXTS: dict[str, tuple[Side, str]] = {
     "request-body": (Side.REQUEST, "the request body's schema"),
     "response-body": (Side.RESPONSE, "the response body's schema"),
     "response-header": (Side.RESPONSE, "a response header's schema"),
+    # callbacks and webhooks: the API sends the request, consumers answer it
+    "callback-parameter": (Side.RESPONSE, "a parameter of a callback or webhook request"),
+    "callback-request-body": (Side.RESPONSE, "a callback or webhook request's body"),
+    "callback-response-body": (Side.REQUEST, "the body consumers answer a callback with"),
 }
 
 
