@@ -26,6 +26,14 @@ operation is therefore a breaking change (``accord contracts check`` says so).
 A request that passes carries its :class:`Principal` as ``request.principal``, and the
 implementation reads it with :func:`current_principal` — what it needs for rules about
 objects (a customer reads only their own orders), which no scope can express.
+
+A composition root reads :class:`AuthSettings` from the environment once
+(``ACCORD_AUTH``, ``ACCORD_URL_IDENTITY``, ``ACCORD_TOKEN_ISSUER``,
+``ACCORD_PUBLIC_METADATA``) and asks it for the layer and the metadata guard::
+
+    auth = settings.auth.authentication("orders")      # None when ACCORD_AUTH=off
+    app = App(Orders, service, layers=[auth] if auth else [],
+              metadata_guard=settings.auth.metadata_guard(auth))
 """
 
 from __future__ import annotations
@@ -35,16 +43,23 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from typing import Any, Protocol
 
+import msgspec
+
 from accord.contract import Operation
 from accord.errors import STANDARD_ERRORS, Forbidden, ServiceError, Unauthenticated
 from accord.runtime.layers import Handler
 from accord.runtime.requests import Request
 from accord.runtime.responses import Response
 from accord.runtime.routing import Handler as RouteHandler
-from accord.security.tokens import InvalidToken
+from accord.security.tokens import InvalidToken, KeySet, Verifier
 
 __all__ = [
+    "DEFAULT_IDENTITY_URL",
+    "JWKS_PATH",
     "MAX_TOKEN_BYTES",
+    "METADATA_SCOPE",
+    "AuthSettings",
+    "AuthSettingsError",
     "Authentication",
     "Principal",
     "TokenVerifier",
@@ -55,6 +70,13 @@ __all__ = [
 #: A longer ``Authorization`` value is refused before any parsing (a JWT of a few
 #: scopes is well under 2 KiB).
 MAX_TOKEN_BYTES = 8192
+
+#: Where the identity service answers when nothing says otherwise (``accord up``'s port).
+DEFAULT_IDENTITY_URL = "http://127.0.0.1:8104"
+#: The identity service's key set (RFC 8414's well-known location).
+JWKS_PATH = "/.well-known/jwks.json"
+#: The scope ``/metrics`` and the OpenAPI documents ask for when they are not public.
+METADATA_SCOPE = "metadata:read"
 
 _STANDARD: Mapping[str, type[ServiceError[Any]]] = {e.code: e for e in STANDARD_ERRORS}
 #: RFC 6750 §2.1 ``b64token``.
@@ -230,3 +252,76 @@ class Authentication:
             return principal
 
         return check
+
+
+class AuthSettingsError(ValueError):
+    """An environment variable has a value the authentication settings cannot use."""
+
+
+_SWITCH = {"on": True, "1": True, "true": True, "off": False, "0": False, "false": False}
+
+
+def _switch(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in _SWITCH:
+        raise AuthSettingsError(f"{name} must be 'on' or 'off', not {raw!r}")
+    return _SWITCH[raw]
+
+
+class AuthSettings(msgspec.Struct, frozen=True, kw_only=True):
+    """How a service checks the tokens it is called with, read once at start-up.
+
+    ``enabled``: enforce the contract's scopes (on unless said otherwise);
+    ``identity_url``: the identity service, whose key set verifies tokens;
+    ``issuer``: the ``iss`` tokens must carry (the identity URL when empty);
+    ``public_metadata``: serve ``/metrics`` and the OpenAPI documents without a token
+    (else they need :data:`METADATA_SCOPE`).
+    """
+
+    enabled: bool = True
+    identity_url: str = DEFAULT_IDENTITY_URL
+    issuer: str = ""
+    public_metadata: bool = True
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> AuthSettings:
+        """``ACCORD_AUTH`` (``on``, the default, or ``off``), ``ACCORD_URL_IDENTITY``
+        (default ``http://127.0.0.1:8104``), ``ACCORD_TOKEN_ISSUER`` (default: the identity
+        URL) and ``ACCORD_PUBLIC_METADATA`` (``on``, the default, or ``off``)."""
+        return cls(
+            enabled=_switch(environ, "ACCORD_AUTH", True),
+            identity_url=(environ.get("ACCORD_URL_IDENTITY") or DEFAULT_IDENTITY_URL).rstrip("/"),
+            issuer=environ.get("ACCORD_TOKEN_ISSUER", "").strip(),
+            public_metadata=_switch(environ, "ACCORD_PUBLIC_METADATA", True),
+        )
+
+    @property
+    def token_issuer(self) -> str:
+        """The issuer tokens must name."""
+        return self.issuer or self.identity_url
+
+    def verifier(self, audience: str) -> Verifier:
+        """A verifier of tokens for ``audience``, with keys from the identity service."""
+        keys = KeySet.from_url(self.identity_url + JWKS_PATH)
+        return Verifier(keys, issuer=self.token_issuer, audience=audience)
+
+    def authentication(
+        self, service: str, *, verifier: TokenVerifier | None = None
+    ) -> Authentication | None:
+        """The authentication layer of ``service`` (its name is the audience and the
+        realm); ``None`` when authentication is off. ``verifier`` replaces the one built
+        from the identity service (tests bring their own keys)."""
+        if not self.enabled:
+            return None
+        return Authentication(verifier or self.verifier(service), realm=service)
+
+    def metadata_guard(
+        self, authentication: Authentication | None
+    ) -> Callable[[RouteHandler], RouteHandler] | None:
+        """``App(metadata_guard=…)``: ``None`` (open) when metadata is public or nothing
+        checks tokens, else a guard asking for :data:`METADATA_SCOPE`."""
+        if self.public_metadata or authentication is None:
+            return None
+        return authentication.guarding(METADATA_SCOPE)

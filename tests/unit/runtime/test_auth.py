@@ -13,7 +13,7 @@ from accord import Contract, Idempotency, operation
 from accord.errors import Unauthenticated
 from accord.observability import Telemetry
 from accord.runtime import App, Authentication, current_principal
-from accord.runtime.auth import MAX_TOKEN_BYTES, bearer_token
+from accord.runtime.auth import MAX_TOKEN_BYTES, AuthSettings, AuthSettingsError, bearer_token
 from accord.security.tokens import InvalidToken
 
 pytestmark = pytest.mark.anyio
@@ -280,3 +280,36 @@ async def test_probes_stay_open_when_metadata_is_guarded(
 def test_guarding_needs_a_scope() -> None:
     with pytest.raises(ValueError, match="scope"):
         Authentication(FakeVerifier(), realm="x").guarding()
+
+
+def test_auth_settings_from_the_environment() -> None:
+    assert AuthSettings.from_env({}) == AuthSettings(
+        enabled=True, identity_url="http://127.0.0.1:8104", issuer="", public_metadata=True
+    )
+    settings = AuthSettings.from_env(
+        {
+            "ACCORD_AUTH": "off",
+            "ACCORD_URL_IDENTITY": "http://id.test:9/",
+            "ACCORD_PUBLIC_METADATA": "OFF",
+        }
+    )
+    assert settings == AuthSettings(
+        enabled=False, identity_url="http://id.test:9", issuer="", public_metadata=False
+    )
+    assert settings.token_issuer == "http://id.test:9"
+    assert AuthSettings(issuer="https://issuer.test").token_issuer == "https://issuer.test"
+    with pytest.raises(AuthSettingsError, match="ACCORD_AUTH must be 'on' or 'off'"):
+        AuthSettings.from_env({"ACCORD_AUTH": "maybe"})
+
+
+def test_auth_settings_give_the_layer_and_the_guard() -> None:
+    verifier = FakeVerifier()
+    on = AuthSettings()
+    auth = on.authentication("orders", verifier=verifier)
+    assert auth is not None and auth.realm == "orders"
+    assert on.metadata_guard(auth) is None
+    assert AuthSettings(public_metadata=False).metadata_guard(auth) is not None
+    assert AuthSettings(enabled=False).authentication("orders", verifier=verifier) is None
+    assert AuthSettings(public_metadata=False).metadata_guard(None) is None
+    built = on.authentication("orders")
+    assert built is not None
