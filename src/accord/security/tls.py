@@ -141,16 +141,36 @@ class _CheckedSSLObject(ssl.SSLObject):
 
     def do_handshake(self) -> None:
         super().do_handshake()
+        _refuse_unless_allowed(self._policy, self.getpeercert(binary_form=True))
+
+
+class _CheckedSSLSocket(ssl.SSLSocket):
+    """The same check for blocking sockets (``wrap_socket``: synchronous httpx)."""
+
+    _policy: ClassVar[_PeerPolicy]
+
+    def do_handshake(self, block: bool = False) -> None:
+        super().do_handshake(block)
         try:
-            self._policy.check(self.getpeercert(binary_form=True))
-        except (PeerRejected, ValueError) as exc:
-            reason = exc.reason if isinstance(exc, PeerRejected) else "unreadable"
-            logger.warning("tls peer refused (%s): %s", reason, exc)
-            raise ssl.SSLCertVerificationError(1, f"peer refused: {exc}") from None
+            _refuse_unless_allowed(self._policy, self.getpeercert(binary_form=True))
+        except ssl.SSLError:
+            self.close()
+            raise
 
 
-def _checked_class(policy: _PeerPolicy) -> type[ssl.SSLObject]:
-    return type("CheckedSSLObject", (_CheckedSSLObject,), {"_policy": policy})
+def _refuse_unless_allowed(policy: _PeerPolicy, der: bytes | None) -> None:
+    try:
+        policy.check(der)
+    except (PeerRejected, ValueError) as exc:
+        reason = exc.reason if isinstance(exc, PeerRejected) else "unreadable"
+        logger.warning("tls peer refused (%s): %s", reason, exc)
+        raise ssl.SSLCertVerificationError(1, f"peer refused: {exc}") from None
+
+
+def _check_peers(ctx: ssl.SSLContext, policy: _PeerPolicy) -> None:
+    """Make every connection of ``ctx`` run ``policy`` when its handshake completes."""
+    ctx.sslobject_class = type("CheckedSSLObject", (_CheckedSSLObject,), {"_policy": policy})
+    ctx.sslsocket_class = type("CheckedSSLSocket", (_CheckedSSLSocket,), {"_policy": policy})
 
 
 # -- loading and reloading -----------------------------------------------------------
@@ -276,7 +296,7 @@ def server_context(config: TLSConfig) -> ssl.SSLContext:
 
     reloader = _Reloader(config, build)
     outer = build(config)
-    outer.sslobject_class = _checked_class(policy)
+    _check_peers(outer, policy)
     policy.trust_domain = reloader.current.trust_domain
 
     def on_hello(
@@ -300,7 +320,7 @@ def _client_builder(policy: _PeerPolicy) -> Callable[[TLSConfig], ssl.SSLContext
         ctx.check_hostname = False  # replaced by the SPIFFE id check
         ctx.verify_mode = ssl.CERT_REQUIRED
         policy.trust_domain = _trust_domain(cfg.files()[0])
-        ctx.sslobject_class = _checked_class(policy)
+        _check_peers(ctx, policy)
         return ctx
 
     return build
