@@ -41,6 +41,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
 import msgspec
+import msgspec.inspect as mi
 
 from accord._structs import (
     _details,
@@ -57,6 +58,7 @@ from accord.errors import STANDARD_ERRORS, ContractError, ServiceError, Validati
 if TYPE_CHECKING:
     from accord.client import ClientCore
     from accord.observability.telemetry import Telemetry
+    from accord.resilience import BreakerConfig, BulkheadConfig, RetryPolicy
 
 __all__ = [
     "BoundOperation",
@@ -64,7 +66,9 @@ __all__ = [
     "Deprecation",
     "Idempotency",
     "Operation",
+    "Secret",
     "operation",
+    "secret_fields",
 ]
 
 ReqT = TypeVar("ReqT", bound=msgspec.Struct)
@@ -468,12 +472,17 @@ class Contract:
         headers: Mapping[str, str] | None = None,
         timeout: float | _Unset | None = UNSET,
         telemetry: Telemetry | None = None,
+        retry: RetryPolicy | _Unset | None = UNSET,
+        breaker: BreakerConfig | _Unset | None = UNSET,
+        bulkhead: BulkheadConfig | _Unset | None = UNSET,
     ) -> C:
         """A typed client of this contract at ``base_url``.
 
         ``transport`` is an ``httpx.AsyncBaseTransport`` (``httpx.ASGITransport(app)`` runs
         a service in-process); ``timeout`` overrides every operation's default;
         ``telemetry`` is the calling service's (spans, metrics, logs; none when omitted).
+        ``retry``, ``breaker`` and ``bulkhead`` replace the client's resilience defaults
+        (``None`` turns one off; see ``docs/clients.md``).
         Close it with ``await c.aclose()``
         or use ``async with``.
         """
@@ -486,6 +495,9 @@ class Contract:
             headers=headers,
             timeout=timeout,
             telemetry=telemetry,
+            retry=retry,
+            breaker=breaker,
+            bulkhead=bulkhead,
         )
         return cls(core)
 
@@ -498,3 +510,44 @@ class Contract:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
+
+
+#: Marks a field secret: ``card_token: Annotated[str, Secret]`` (with other ``Meta``
+#: constraints alongside). Its value never appears in logs or span attributes, and the
+#: OpenAPI document says ``x-accord-secret: true`` on its schema.
+Secret = msgspec.Meta(extra={"secret": True}, extra_json_schema={"x-accord-secret": True})
+
+
+_SECRET_FIELDS: dict[type[msgspec.Struct], frozenset[str]] = {}
+
+
+def secret_fields(struct: type[msgspec.Struct]) -> frozenset[str]:
+    """The wire names of the fields marked :data:`Secret` in ``struct`` and the structs it holds."""
+    known = _SECRET_FIELDS.get(struct)
+    if known is not None:
+        return known
+    found: set[str] = set()
+    seen: set[type] = set()
+
+    def visit(t: mi.Type) -> bool:
+        secret = False
+        while isinstance(t, mi.Metadata):
+            secret = secret or bool((t.extra or {}).get("secret"))
+            t = t.type
+        if isinstance(t, mi.StructType) and t.cls not in seen:
+            seen.add(t.cls)
+            for f in t.fields:
+                if visit(f.type):
+                    found.add(f.encode_name)
+        elif isinstance(t, mi.ListType | mi.SetType | mi.FrozenSetType | mi.VarTupleType):
+            secret = visit(t.item_type) or secret
+        elif isinstance(t, mi.DictType):
+            secret = visit(t.value_type) or secret
+        elif isinstance(t, mi.UnionType):
+            for member in t.types:
+                secret = visit(member) or secret
+        return secret
+
+    visit(mi.type_info(struct))
+    known = _SECRET_FIELDS[struct] = frozenset(found)
+    return known

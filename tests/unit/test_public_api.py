@@ -44,7 +44,14 @@ PUBLIC = {
         "current_principal",
         "serve",
     ],
-    "accord.client": ["ClientCore"],
+    "accord.client": [
+        "DEFAULT_BREAKER",
+        "DEFAULT_BULKHEAD",
+        "DEFAULT_RETRY",
+        "ClientCore",
+        "DownstreamStats",
+        "stats",
+    ],
 }
 
 

@@ -13,8 +13,21 @@ an error from :mod:`accord.errors`:
 - a problem with another code, or an error without a problem body: ``RemoteError``;
 - a 2xx that breaks the contract: ``UnexpectedResponse``;
 - no response at all: ``TransportError``, or ``Timeout`` when the time ran out.
+
+Around the exchanges it applies the call's deadline (sent as ``accord-timeout``), retries
+the calls that are safe to repeat, and guards each downstream with a circuit breaker, a
+retry budget and a bulkhead shared by every client of that downstream in the process;
+:func:`stats` reads their figures.
 """
 
-from accord.client.core import ClientCore
+from accord.client.core import DEFAULT_BREAKER, DEFAULT_BULKHEAD, DEFAULT_RETRY, ClientCore
+from accord.client.downstream import DownstreamStats, stats
 
-__all__ = ["ClientCore"]
+__all__ = [
+    "DEFAULT_BREAKER",
+    "DEFAULT_BULKHEAD",
+    "DEFAULT_RETRY",
+    "ClientCore",
+    "DownstreamStats",
+    "stats",
+]

@@ -1,9 +1,19 @@
 """``ClientCore``: the one object behind every typed client of a contract.
 
-A call is prepared once (type check, encoding, time bound, correlation id, idempotency
+A call is prepared once (type check, encoding, deadline, correlation id, idempotency
 key) and then sent by :meth:`ClientCore._attempt`, one HTTP exchange with its own span,
-metric sample and log line. A retry policy wraps ``_attempt``: every attempt of a call
-shares the key and the correlation id.
+metric sample and log line. Around the attempts, per downstream (see
+:mod:`accord.client.downstream`)::
+
+    deadline passed? ── DeadlineExceeded, nothing sent
+    breaker open?    ── BreakerOpen, nothing sent
+    bulkhead full?   ── wait a little, then BulkheadFull, nothing sent
+    attempt          ── success: return; failure: the breaker and the budget learn of it
+    retry?           ── safe call, retryable failure, attempts and budget left, and the
+                        backoff (at least Retry-After) ends before the deadline: sleep, again
+
+Every attempt of a call shares the deadline, the idempotency key and the correlation id,
+and sends the time that remains in ``accord-timeout``.
 """
 
 from __future__ import annotations
@@ -18,7 +28,15 @@ import httpx
 import msgspec
 from opentelemetry.trace import SpanKind
 
+from accord.client.downstream import DOWNSTREAMS, Downstream, Downstreams
 from accord.client.headers import current_correlation_id, idempotency_key_for, request_headers
+from accord.client.outcomes import (
+    counts_against_breaker,
+    counts_against_budget,
+    remember_retry_after,
+    retry_after_of,
+    retry_reason,
+)
 from accord.client.responses import operation_label, read_response
 from accord.client.tracing import (
     default_port,
@@ -27,11 +45,22 @@ from accord.client.tracing import (
     span_name,
     start_attributes,
 )
-from accord.contract import UNSET, Contract, Operation, _Unset
-from accord.errors import Timeout, TransportError, UnexpectedResponse
+from accord.contract import UNSET, Contract, Idempotency, Operation, _Unset
+from accord.errors import DeadlineExceeded, Timeout, TransportError, UnexpectedResponse
 from accord.observability.telemetry import Telemetry
+from accord.resilience.breaker import BreakerConfig, BreakerOpen, CircuitBreaker, Permit
+from accord.resilience.budget import RetryBudget
+from accord.resilience.bulkhead import Bulkhead, BulkheadConfig, BulkheadFull
+from accord.resilience.deadlines import Deadline, current_deadline, encode_timeout
+from accord.resilience.retry import RetryPolicy
 
-__all__ = ["DEFAULT_LIMITS", "ClientCore"]
+__all__ = [
+    "DEFAULT_BREAKER",
+    "DEFAULT_BULKHEAD",
+    "DEFAULT_LIMITS",
+    "DEFAULT_RETRY",
+    "ClientCore",
+]
 
 RespT = TypeVar("RespT", bound=msgspec.Struct)
 
@@ -42,20 +71,47 @@ DEFAULT_LIMITS = httpx.Limits(
 )
 
 
+#: Retries of a typed client unless it says otherwise: three attempts in all, full-jitter
+#: backoff from 50 ms to 1 s, a budget of 10 tokens per downstream refilled at 0.1 a success.
+DEFAULT_RETRY = RetryPolicy()
+
+#: The breaker of a downstream unless the client says otherwise: Resilience4j's thresholds
+#: over a shorter window and wait, so an outage is noticed within ten calls and a recovery
+#: within seconds.
+DEFAULT_BREAKER = BreakerConfig(
+    failure_rate_threshold=50.0,
+    slow_call_rate_threshold=100.0,
+    slow_call_duration_threshold=5.0,
+    minimum_number_of_calls=10,
+    sliding_window_size=20,
+    wait_duration_in_open_state=2.0,
+    permitted_number_of_calls_in_half_open_state=3,
+)
+
+#: The bulkhead of a downstream: 64 calls in flight, 50 ms to wait for a slot.
+DEFAULT_BULKHEAD = BulkheadConfig(max_concurrent_calls=64, max_wait_duration=0.05)
+
 _FALLBACK_TIMEOUT = httpx.Timeout(5.0)
+_SAFE = frozenset({Idempotency.READ_ONLY, Idempotency.IDEMPOTENT})
 
 
 @dataclass(frozen=True, slots=True)
 class _Prepared:
-    """One call, ready to send (as often as a retry policy decides)."""
+    """One call, ready to send (as often as the retry policy decides).
+
+    ``deadline``: when the call's time runs out (``None``: never); ``limit``: the time
+    the call was given, for messages; ``safe``: whether it may be sent again.
+    """
 
     path: str
     query: dict[str, Any]
     body: bytes | None
-    bound: float | None
+    deadline: Deadline | None
+    limit: float | None
     correlation: str
     idempotency_key: str | None
     headers: Mapping[str, str] | None
+    safe: bool
 
 
 class ClientCore:
@@ -65,6 +121,11 @@ class ClientCore:
     the service in-process, ``httpx.MockTransport(handler)`` fakes it); ``headers`` go
     with every call; ``timeout`` overrides every operation's own (``None``: no limit);
     ``telemetry`` is the calling service's (a no-op one when omitted).
+
+    ``retry``, ``breaker`` and ``bulkhead`` configure the resilience of the calls
+    (``DEFAULT_RETRY``, ``DEFAULT_BREAKER``, ``DEFAULT_BULKHEAD`` when omitted; ``None``
+    turns one off). Breaker, retry budget and bulkhead are shared by every client of the
+    same downstream in ``downstreams`` (the process's own registry by default).
     """
 
     def __init__(
@@ -76,6 +137,10 @@ class ClientCore:
         headers: Mapping[str, str] | None = None,
         timeout: float | _Unset | None = UNSET,
         telemetry: Telemetry | None = None,
+        retry: RetryPolicy | _Unset | None = UNSET,
+        breaker: BreakerConfig | _Unset | None = UNSET,
+        bulkhead: BulkheadConfig | _Unset | None = UNSET,
+        downstreams: Downstreams | None = None,
     ) -> None:
         self.contract = contract
         self.base_url = httpx.URL(base_url)
@@ -91,6 +156,22 @@ class ClientCore:
         self._closed = False
         self._server = self.base_url.host
         self._port = self.base_url.port or default_port(self.base_url)
+        self.retry = DEFAULT_RETRY if isinstance(retry, _Unset) else retry
+        breaker_config = DEFAULT_BREAKER if isinstance(breaker, _Unset) else breaker
+        bulkhead_config = DEFAULT_BULKHEAD if isinstance(bulkhead, _Unset) else bulkhead
+        self.downstream: Downstream = (downstreams or DOWNSTREAMS).get(
+            contract.name, str(self.base_url), transport
+        )
+        self.downstream.observe(self.telemetry)
+        self._breaker: CircuitBreaker | None = (
+            None if breaker_config is None else self.downstream.breaker(breaker_config)
+        )
+        self._budget: RetryBudget | None = (
+            None if self.retry is None else self.downstream.budget(self.retry)
+        )
+        self._bulkhead: Bulkhead | None = (
+            None if bulkhead_config is None else self.downstream.bulkhead(bulkhead_config)
+        )
 
     def __repr__(self) -> str:
         return f"<ClientCore {self.contract.name} {self.base_url}>"
@@ -142,10 +223,11 @@ class ClientCore:
     ) -> RespT:
         """Send ``request`` as ``op`` and return the decoded response.
 
-        Raises the operation's declared ``ServiceError`` classes, or a
+        Raises the operation's declared ``ServiceError`` classes, ``DeadlineExceeded``
+        when the deadline passed before anything was sent, or a
         :class:`~accord.errors.ClientError` (``TransportError``, ``Timeout``,
-        ``UnexpectedResponse``, ``RemoteError``); ``TypeError`` when ``request`` is not
-        an ``op.request``.
+        ``UnexpectedResponse``, ``RemoteError``, ``BreakerOpen``, ``BulkheadFull``);
+        ``TypeError`` when ``request`` is not an ``op.request``.
         """
         if not isinstance(request, op.request):
             raise TypeError(
@@ -153,22 +235,144 @@ class ClientCore:
                 f"got {type(request).__name__}"
             )
         path, query, body = op.encode_request(request)
+        bound = self.bound(op, timeout)
+        ambient = current_deadline.get()
+        deadline = None if bound is None else Deadline.after(bound)
+        limit = bound
+        if ambient is not None and (deadline is None or ambient.at < deadline.at):
+            deadline, limit = ambient, ambient.remaining()
+        key = idempotency_key_for(op, idempotency_key, self.headers, headers)
         prepared = _Prepared(
             path=path,
             query=query,
             body=body,
-            bound=self.bound(op, timeout),
+            deadline=deadline,
+            limit=limit,
             correlation=current_correlation_id(),
-            idempotency_key=idempotency_key_for(op, idempotency_key, self.headers, headers),
+            idempotency_key=key,
             headers=headers,
+            safe=op.idempotency in _SAFE or key is not None,
         )
-        return await self._attempt(op, prepared)
+        return await self._call(op, prepared)
 
-    async def _attempt(self, op: Operation[Any, RespT], prepared: _Prepared) -> RespT:
+    async def _call(self, op: Operation[Any, RespT], prepared: _Prepared) -> RespT:
+        """Attempts of one call, as the breaker, bulkhead, budget and deadline allow."""
+        downstream = self.downstream
+        metrics = self.telemetry.metrics
+        downstream.calls += 1
+        metrics.count_client_call(downstream.name, op.name)
+        deadline = prepared.deadline
+        attempts = 0
+        while True:
+            if deadline is not None and deadline.expired:
+                # Only before the first attempt: a retry is never planned past the deadline.
+                downstream.deadline_exceeded += 1
+                metrics.count_client_refusal("deadline", downstream.name)
+                raise DeadlineExceeded(
+                    f"{operation_label(op)}: the deadline passed before the call was sent"
+                )
+            permit = None
+            if self._breaker is not None:
+                try:
+                    permit = self._breaker.acquire()
+                except BreakerOpen:
+                    downstream.breaker_rejections += 1
+                    metrics.count_client_refusal("breaker", downstream.name)
+                    raise
+            attempts += 1
+            try:
+                return await self._guarded(op, prepared, permit, attempts)
+            except Exception as exc:
+                delay = self._retry_delay(op, prepared, exc, attempts)
+                if delay is None:
+                    raise
+            await anyio.sleep(delay)
+
+    async def _guarded(
+        self, op: Operation[Any, RespT], prepared: _Prepared, permit: Permit | None, attempt: int
+    ) -> RespT:
+        """One attempt inside the bulkhead; the breaker and the budget learn how it went."""
+        bulkhead = self._bulkhead
+        if bulkhead is not None:
+            wait = bulkhead.config.max_wait_duration
+            if prepared.deadline is not None:
+                wait = min(wait, prepared.deadline.remaining())
+            try:
+                await bulkhead.acquire(wait)
+            except BaseException as exc:
+                if permit is not None:
+                    permit.release()
+                if isinstance(exc, BulkheadFull):
+                    self.downstream.shed += 1
+                    self.telemetry.metrics.count_client_refusal("shed", self.downstream.name)
+                raise
+        downstream = self.downstream
+        downstream.attempts += 1
+        if attempt > 1:
+            downstream.retries += 1
+        self.telemetry.metrics.count_client_attempt(downstream.name, op.name)
+        budget = self._budget
+        try:
+            result = await self._attempt(op, prepared, attempt)
+        except Exception as exc:
+            if permit is not None:
+                if counts_against_breaker(exc):
+                    permit.failure()
+                else:
+                    permit.success()
+            if budget is not None:
+                if counts_against_budget(exc):
+                    budget.record_failure()
+                else:
+                    budget.record_success()
+            raise
+        except BaseException:
+            if permit is not None:
+                permit.release()  # cancelled: says nothing about the downstream
+            raise
+        finally:
+            if bulkhead is not None:
+                bulkhead.release()
+        if permit is not None:
+            permit.success()
+        if budget is not None:
+            budget.record_success()
+        return result
+
+    def _retry_delay(
+        self, op: Operation[Any, Any], prepared: _Prepared, exc: Exception, attempts: int
+    ) -> float | None:
+        """Seconds to wait before the next attempt, or ``None`` when there is none."""
+        policy = self.retry
+        if policy is None or not policy.backoff.allows(attempts):
+            return None
+        reason = retry_reason(exc, policy, safe=prepared.safe)
+        if reason is None:
+            return None
+        retry_after = retry_after_of(exc)
+        if retry_after is not None and retry_after > policy.max_retry_after:
+            return None
+        delay = policy.backoff.delay(attempts - 1, retry_after=retry_after)
+        deadline = prepared.deadline
+        if deadline is not None and delay >= deadline.remaining():
+            return None
+        downstream = self.downstream
+        if self._budget is not None and not self._budget.can_retry():
+            downstream.budget_exhausted += 1
+            self.telemetry.metrics.count_client_refusal("budget", downstream.name)
+            return None
+        self.telemetry.metrics.count_client_retry(downstream.name, op.name, reason)
+        return delay
+
+    async def _attempt(
+        self, op: Operation[Any, RespT], prepared: _Prepared, attempt: int = 1
+    ) -> RespT:
         """One HTTP exchange: span, request, response, metric sample, log line on failure."""
         telemetry = self.telemetry
         started = time.perf_counter()
         status = 0
+        deadline = prepared.deadline
+        bound = None if deadline is None else deadline.remaining()
         with telemetry.tracer.start_as_current_span(
             span_name(op),
             kind=SpanKind.CLIENT,
@@ -189,16 +393,21 @@ class ClientCore:
                         correlation=prepared.correlation,
                         idempotency_key=prepared.idempotency_key,
                         propagator=telemetry.propagator,
+                        timeout=None if bound is None else encode_timeout(bound),
                     ),
-                    timeout=httpx.Timeout(prepared.bound),
+                    timeout=httpx.Timeout(bound),
                 )
                 if span.is_recording():
                     span.set_attributes(start_attributes(op, request.url))
-                response = await self._send(op, http, request, prepared.bound)
+                response = await self._send(op, http, request, bound, prepared.limit)
                 status = response.status_code
                 if span.is_recording():
                     span.set_attribute("http.response.status_code", status)
-                return read_response(op, response)
+                try:
+                    return read_response(op, response)
+                except Exception as exc:
+                    remember_retry_after(exc, response)
+                    raise
             except Exception as exc:
                 record_failure(span, exc, status)
                 telemetry.logger.warning(
@@ -209,6 +418,7 @@ class ClientCore:
                     duration_ms=round((time.perf_counter() - started) * 1000, 3),
                     server=self._server,
                     correlation_id=prepared.correlation,
+                    attempt=attempt,
                     error=str(exc),
                 )
                 raise
@@ -223,6 +433,7 @@ class ClientCore:
         http: httpx.AsyncClient,
         request: httpx.Request,
         bound: float | None,
+        limit: float | None,
     ) -> httpx.Response:
         """Send and read the whole response within ``bound``; map httpx's errors to ours."""
         where = f"{operation_label(op)} ({request.method} {request.url})"
@@ -230,8 +441,8 @@ class ClientCore:
             with anyio.fail_after(bound):
                 return await http.send(request)
         except (TimeoutError, httpx.TimeoutException) as exc:
-            limit = "its time" if bound is None else f"{bound:g}s"
-            raise Timeout(f"{where}: no response within {limit}") from exc
+            given = "its time" if limit is None else f"{round(limit, 3):g}s"
+            raise Timeout(f"{where}: no response within {given}") from exc
         except httpx.DecodingError as exc:
             raise UnexpectedResponse(f"{where}: could not decode the response: {exc}") from exc
         except httpx.RequestError as exc:

@@ -2,8 +2,9 @@
 
 The client's and the call's extra headers come first (the call's win over the
 client's); then the client sets the ones that carry the call's identity and context:
-content negotiation and W3C trace context always win, while a correlation id or an
-idempotency key already among the extra headers is kept.
+content negotiation, the deadline (``accord-timeout``) and W3C trace context always
+win, while a correlation id or an idempotency key already among the extra headers is
+kept.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from opentelemetry.propagators.textmap import TextMapPropagator
 
 from accord.contract import Idempotency, Operation
 from accord.observability.context import CORRELATION_HEADER, correlation_id, new_correlation_id
+from accord.resilience.deadlines import TIMEOUT_HEADER
 
 __all__ = [
     "ACCEPT",
@@ -69,8 +71,12 @@ def request_headers(
     correlation: str,
     idempotency_key: str | None,
     propagator: TextMapPropagator,
+    timeout: str | None = None,
 ) -> httpx.Headers:
-    """Every header of one attempt; trace context comes from the *current* span."""
+    """Every header of one attempt; trace context comes from the *current* span.
+
+    ``timeout`` is the encoded time left (``accord-timeout``); it replaces any given.
+    """
     headers = httpx.Headers()
     for mapping in extra:
         if mapping:
@@ -84,6 +90,10 @@ def request_headers(
         headers[CORRELATION_HEADER] = correlation
     if idempotency_key is not None:
         headers[IDEMPOTENCY_HEADER] = idempotency_key
+    if timeout is not None:
+        headers[TIMEOUT_HEADER] = timeout
+    else:
+        headers.pop(TIMEOUT_HEADER, None)
     for name in ("traceparent", "tracestate", "baggage"):
         headers.pop(name, None)
     carrier: dict[str, str] = {}

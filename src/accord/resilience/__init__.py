@@ -1,4 +1,5 @@
-"""Resilience mechanisms: deadlines, backoff, retry budgets and circuit breakers.
+"""Resilience mechanisms: deadlines, backoff, retry policy and budgets, circuit breakers
+and bulkheads.
 
 Pure, clock-injectable pieces with no I/O; the client and the runtime compose them.
 """
@@ -15,6 +16,7 @@ from accord.resilience.breaker import (
     StateChange,
 )
 from accord.resilience.budget import RetryBudget, RetryBudgets
+from accord.resilience.bulkhead import Bulkhead, BulkheadConfig, BulkheadFull
 from accord.resilience.deadlines import (
     TIMEOUT_HEADER,
     Clock,
@@ -23,13 +25,18 @@ from accord.resilience.deadlines import (
     encode_timeout,
     parse_timeout,
 )
+from accord.resilience.retry import RETRYABLE_STATUSES, RetryPolicy
 
 __all__ = [
+    "RETRYABLE_STATUSES",
     "TIMEOUT_HEADER",
     "Backoff",
     "BreakerConfig",
     "BreakerOpen",
     "BreakerState",
+    "Bulkhead",
+    "BulkheadConfig",
+    "BulkheadFull",
     "CircuitBreaker",
     "Clock",
     "Deadline",
@@ -37,6 +44,7 @@ __all__ = [
     "Permit",
     "RetryBudget",
     "RetryBudgets",
+    "RetryPolicy",
     "StateChange",
     "current_deadline",
     "encode_timeout",

@@ -29,7 +29,14 @@ class CountingTransport(httpx.AsyncBaseTransport):
 
 
 def test_the_public_api() -> None:
-    assert accord.client.__all__ == ["ClientCore"]
+    assert sorted(accord.client.__all__) == [
+        "ClientCore",
+        "DEFAULT_BREAKER",
+        "DEFAULT_BULKHEAD",
+        "DEFAULT_RETRY",
+        "DownstreamStats",
+        "stats",
+    ]
 
 
 def test_contract_client_wraps_a_core() -> None:

@@ -1,4 +1,8 @@
-"""One CLIENT span, one duration sample and, on failure, one log line per call."""
+"""One CLIENT span, one duration sample and, on failure, one log line per attempt.
+
+These clients do not retry, so every call here is one attempt; how retried calls show
+up is in ``test_retries.py``.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,9 @@ ORDER = PlaceOrder(lines=[Line(sku="A-1", qty=1)])
 
 
 def client(transport: httpx.AsyncBaseTransport, telemetry: Telemetry) -> Catalog:
-    return Catalog.client("http://catalog.test:8080", transport=transport, telemetry=telemetry)
+    return Catalog.client(
+        "http://catalog.test:8080", transport=transport, telemetry=telemetry, retry=None
+    )
 
 
 def only_client_span(exporter: InMemorySpanExporter) -> ReadableSpan:

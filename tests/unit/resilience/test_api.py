@@ -7,11 +7,15 @@ import inspect
 import accord.resilience as resilience
 
 PUBLIC = [
+    "RETRYABLE_STATUSES",
     "TIMEOUT_HEADER",
     "Backoff",
     "BreakerConfig",
     "BreakerOpen",
     "BreakerState",
+    "Bulkhead",
+    "BulkheadConfig",
+    "BulkheadFull",
     "CircuitBreaker",
     "Clock",
     "Deadline",
@@ -19,7 +23,9 @@ PUBLIC = [
     "Permit",
     "RetryBudget",
     "RetryBudgets",
+    "RetryPolicy",
     "StateChange",
+    "current_deadline",
     "encode_timeout",
     "parse_retry_after",
     "parse_timeout",
