@@ -6,6 +6,7 @@ from __future__ import annotations
 from accord.compat._callback_rules import CALLBACK_RULES
 from accord.compat._request_rules import REQUEST_RULES
 from accord.compat._response_rules import RESPONSE_RULES
+from accord.compat._server_rules import SERVER_RULES
 from accord.compat._types import Rule
 
 __all__ = ["api_rules"]
@@ -13,4 +14,4 @@ __all__ = ["api_rules"]
 
 def api_rules() -> list[Rule]:
     """Every rule that is not about a schema, in catalogue order."""
-    return [Rule(*row) for row in (*REQUEST_RULES, *RESPONSE_RULES, *CALLBACK_RULES)]
+    return [Rule(*row) for row in (*REQUEST_RULES, *RESPONSE_RULES, *SERVER_RULES, *CALLBACK_RULES)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from accord.compat._context import Context
+from accord.compat._servers import links_differ
 
 __all__ = ["compare_request_body", "compare_responses", "content_schemas"]
 
@@ -87,6 +88,21 @@ def _response(ctx: Context, operation: str, status: str, b: Any, r: Any) -> None
             b_content[media], r_content[media], "response-body", operation, f"{where} {media}"
         )
     _headers(ctx, operation, where, b.get("headers"), r.get("headers"))
+    _links(ctx, operation, where, b.get("links"), r.get("links"))
+
+
+def _links(ctx: Context, operation: str, where: str, before: Any, after: Any) -> None:
+    b = {k: ctx.base.deref(v) for k, v in before.items()} if isinstance(before, dict) else {}
+    r = {k: ctx.rev.deref(v) for k, v in after.items()} if isinstance(after, dict) else {}
+    for name in sorted(b.keys() - r.keys()):
+        ctx.add("response-link-removed", operation, f"{where} link {name}", f"link {name} removed")
+    for name in sorted(r.keys() - b.keys()):
+        ctx.add("response-link-added", operation, f"{where} link {name}", f"link {name} added")
+    for name in sorted(b.keys() & r.keys()):
+        if links_differ(b[name], r[name]):
+            ctx.add(
+                "response-link-changed", operation, f"{where} link {name}", f"link {name} changed"
+            )
 
 
 def _headers(ctx: Context, operation: str, where: str, before: Any, after: Any) -> None:

@@ -8,6 +8,7 @@ from accord.compat._extensions import compare_catalogue
 from accord.compat._load import Spec
 from accord.compat._operations import compare_operations
 from accord.compat._security import compare_schemes
+from accord.compat._servers import compare_servers
 from accord.compat._types import Change
 
 __all__ = ["diff"]
@@ -22,6 +23,7 @@ def diff(base: Spec, revision: Spec) -> list[Change]:
     ctx = Context(base, revision)
     compare_operations(ctx)
     compare_webhooks(ctx)
+    compare_servers(ctx, "", base.root.get("servers"), revision.root.get("servers"))
     compare_schemes(ctx)
     compare_catalogue(ctx)
     return sorted(set(ctx.changes), key=Change.sort_key)

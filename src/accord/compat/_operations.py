@@ -18,6 +18,7 @@ from accord.compat._extensions import compare_extensions
 from accord.compat._load import Spec
 from accord.compat._parameters import compare_parameters, merged_parameters
 from accord.compat._security import compare_security
+from accord.compat._servers import compare_servers, effective_servers
 
 __all__ = ["Operation", "compare_operations", "operations"]
 
@@ -101,6 +102,13 @@ def _compare(ctx: Context, method: str, b: Operation, r: Operation) -> None:
     compare_security(ctx, name, b_op, r_op)
     compare_extensions(ctx, name, b_op, r_op)
     compare_callbacks(ctx, name, b_op, r_op)
+    if any("servers" in node for node in (b_op, b_item, r_op, r_item)):
+        compare_servers(
+            ctx,
+            name,
+            effective_servers(ctx.base.root, b_item, b_op),
+            effective_servers(ctx.rev.root, r_item, r_op),
+        )
 
 
 def _deprecation(ctx: Context, name: str, b: dict[str, Any], r: dict[str, Any]) -> None:

@@ -169,3 +169,36 @@ def test_the_same_document_as_yaml_and_json_reports_nothing() -> None:
     assert (
         compat.diff(compat.parse(encode(doc), source="a"), compat.parse(as_yaml, source="b")) == []
     )
+
+
+def test_servers_written_differently_report_nothing() -> None:
+    plain = document({"/p": {"get": operation()}}, servers=[{"url": "https://a.example/"}])
+    slashless = document({"/p": {"get": operation()}}, servers=[{"url": "https://a.example"}])
+    assert _diff(plain, slashless) == []
+    implicit = document({"/p": {"get": operation()}})
+    explicit = document({"/p": {"get": operation()}}, servers=[{"url": "/"}])
+    assert _diff(implicit, explicit) == []
+    # the path item saying what the document says changes nothing
+    repeated = document(
+        {"/p": {"servers": [{"url": "https://a.example"}], "get": operation()}},
+        servers=[{"url": "https://a.example"}],
+    )
+    assert _diff(plain, repeated) == []
+
+
+def test_a_link_with_a_new_description_reports_nothing() -> None:
+    link = {"operationId": "getOrder", "parameters": {"id": "$response.body#/id"}}
+    before = document(
+        {"/o": {"post": operation(responses={"201": {"description": "ok", "links": {"L": link}}})}}
+    )
+    described = {**link, "description": "the order"}
+    after = document(
+        {
+            "/o": {
+                "post": operation(
+                    responses={"201": {"description": "ok", "links": {"L": described}}}
+                )
+            }
+        }
+    )
+    assert _diff(before, after) == []
