@@ -10,12 +10,20 @@ application's structlog logger, or stdlib ``logging`` from uvicorn and libraries
 Writing a line appends it to an in-memory buffer; a flusher thread writes the whole
 buffer with one ``write`` every ``interval`` seconds, or at once when it passes
 ``max_bytes``. A line is always written whole.
+
+Secrets never reach a line: before the structlog logger renders an event, every value
+under a secret key, at any depth (dicts, lists, structs), becomes ``"[redacted]"``
+(:func:`redact`). A key is secret when a contract marks a field of that name
+:data:`~accord.contract.Secret` (the app registers them with :func:`mark_secret`), or
+when its name says so (``password``, ``authorization``, ``cookie``, ``card_token``,
+``api_key``, ``client_secret``…: see :func:`is_secret`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import sys
 import threading
 import time
@@ -31,10 +39,14 @@ from accord.observability.context import correlation_id
 
 __all__ = [
     "LEVELS",
+    "REDACTED",
     "JsonLogs",
     "LineSink",
     "RequestLine",
     "StdlibBridge",
+    "is_secret",
+    "mark_secret",
+    "redact",
     "rfc3339",
 ]
 
@@ -48,6 +60,74 @@ LEVELS: Mapping[str, int] = {
 }
 
 _encode = msgspec.json.Encoder(enc_hook=str).encode
+
+#: What a secret value is replaced with.
+REDACTED = "[redacted]"
+
+# Words that make a key secret wherever they stand between underscores (``card_token``,
+# ``x_api_key``, ``set_cookie``); a dotted key is judged by its last part
+# (``http.request.header.authorization``).
+_SECRET_WORDS = re.compile(
+    r"(?:^|_)(?:password|passwd|passphrase|secret|token|authorization|cookie|api_?key|"
+    r"cvv|cvc|pan|card_number|private_key)(?:_|$)"
+)
+_marked: set[str] = set()
+_verdicts: dict[str, bool] = {}
+
+
+def mark_secret(*names: str) -> None:
+    """Treat keys named ``names`` (exactly, as on the wire) as secret from now on."""
+    _marked.update(names)
+    _verdicts.clear()
+
+
+def is_secret(key: str) -> bool:
+    """Whether values under ``key`` are secret (marked, or named like a secret)."""
+    verdict = _verdicts.get(key)
+    if verdict is None:
+        last = key.rsplit(".", 1)[-1]
+        verdict = (
+            key in _marked
+            or last in _marked
+            or _SECRET_WORDS.search(last.lower().replace("-", "_")) is not None
+        )
+        if len(_verdicts) < 4096:
+            _verdicts[key] = verdict
+    return verdict
+
+
+def redact(value: Any) -> Any:
+    """``value`` with every value under a secret key replaced by :data:`REDACTED`.
+
+    Dicts, lists, tuples and ``msgspec.Struct`` values (their fields marked
+    :data:`~accord.contract.Secret` included) are copied as they are redacted; anything
+    else comes back as it is.
+    """
+    if isinstance(value, dict):
+        return {
+            k: REDACTED if isinstance(k, str) and is_secret(k) else redact(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    if isinstance(value, msgspec.Struct):
+        from accord.contract import secret_fields
+
+        marked = secret_fields(type(value))
+        if marked - _marked:
+            mark_secret(*marked)
+        return redact(msgspec.to_builtins(value, enc_hook=str))
+    return value
+
+
+def _redact_event(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Any:
+    """structlog processor: :func:`redact` every field of the event."""
+    for key, value in event_dict.items():
+        if is_secret(key):
+            event_dict[key] = REDACTED
+        elif isinstance(value, dict | list | tuple | msgspec.Struct):
+            event_dict[key] = redact(value)
+    return event_dict
 
 
 class LineSink:
@@ -270,7 +350,7 @@ class JsonLogs:
         """A structlog bound logger writing to this sink (no global structlog state)."""
         return structlog.wrap_logger(
             _SinkLogger(self.sink),
-            processors=[structlog.processors.format_exc_info, self._render],
+            processors=[_redact_event, structlog.processors.format_exc_info, self._render],
             wrapper_class=structlog.make_filtering_bound_logger(self.level),
             context_class=dict,
             cache_logger_on_first_use=True,

@@ -8,6 +8,9 @@
   ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set; else OTLP/JSON lines in a local file.
 - :func:`set_valid_attributes`: the cheap way to set attributes the caller already knows
   to be valid (the runtime's server span attributes).
+- Whatever the exporter, it sees spans through :class:`RedactingExporter`: an attribute
+  (of a span, or of one of its events or links) under a secret key
+  (:func:`~accord.observability.logs.is_secret`) is exported as ``"[redacted]"``.
 
 Nothing here touches the global tracer provider.
 """
@@ -21,11 +24,12 @@ from pathlib import Path
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
     SimpleSpanProcessor,
     SpanExporter,
+    SpanExportResult,
 )
 from opentelemetry.sdk.trace.sampling import (
     ALWAYS_OFF,
@@ -40,10 +44,12 @@ from opentelemetry.trace import Link, Span, SpanKind, TraceState, get_current_sp
 from opentelemetry.util.types import Attributes
 
 from accord.errors import AccordError
+from accord.observability.logs import REDACTED, is_secret
 
 __all__ = [
     "DEFAULT_RATIO",
     "ParentBasedRatio",
+    "RedactingExporter",
     "TracingConfigError",
     "build_provider",
     "exporter_from_env",
@@ -166,11 +172,80 @@ def build_provider(
     )
     provider = TracerProvider(sampler=sampler, resource=resource)
     if exporter is not None:
+        exporter = RedactingExporter(exporter)
         processor = (
             SimpleSpanProcessor(exporter) if simple_processor else BatchSpanProcessor(exporter)
         )
         provider.add_span_processor(processor)
     return provider
+
+
+def _redacted(attributes: Attributes) -> Attributes:
+    """``attributes`` with secret values replaced; the same object when none is secret."""
+    if not attributes or not any(is_secret(key) for key in attributes):
+        return attributes
+    return {key: REDACTED if is_secret(key) else value for key, value in attributes.items()}
+
+
+class RedactingExporter(SpanExporter):
+    """Exports spans through ``exporter`` with every secret attribute redacted.
+
+    A span without a secret attribute is passed on as it is; one with any is copied with
+    the values replaced (in the exporting thread, off the request path).
+    """
+
+    def __init__(self, exporter: SpanExporter) -> None:
+        self.exporter = exporter
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        """Export ``spans``, redacted."""
+        return self.exporter.export([_redact_span(span) for span in spans])
+
+    def shutdown(self) -> None:
+        """Shut the wrapped exporter down."""
+        self.exporter.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        """Flush the wrapped exporter."""
+        return self.exporter.force_flush(timeout_millis)
+
+
+def _redact_span(span: ReadableSpan) -> ReadableSpan:
+    # Each read of these properties makes a new view or tuple: read them once.
+    old_attributes, old_events, old_links = span.attributes, span.events, span.links
+    attributes = _redacted(old_attributes)
+    events = [
+        event
+        if _redacted(event.attributes) is event.attributes
+        else Event(event.name, _redacted(event.attributes), event.timestamp)
+        for event in old_events
+    ]
+    links = [
+        link
+        if _redacted(link.attributes) is link.attributes
+        else Link(link.context, _redacted(link.attributes))
+        for link in old_links
+    ]
+    if (
+        attributes is old_attributes
+        and all(a is b for a, b in zip(events, old_events, strict=True))
+        and all(a is b for a, b in zip(links, old_links, strict=True))
+    ):
+        return span
+    return ReadableSpan(
+        name=span.name,
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=attributes,
+        events=events,
+        links=links,
+        kind=span.kind,
+        status=span.status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
 
 
 def set_valid_attributes(span: Span, attributes: Mapping[str, str | int]) -> None:

@@ -16,8 +16,9 @@ from collections.abc import Callable, Mapping, Sequence
 
 import msgspec
 
-from accord.contract import Contract
+from accord.contract import Contract, secret_fields
 from accord.errors import ContractError
+from accord.observability.logs import mark_secret
 from accord.observability.telemetry import Telemetry
 from accord.runtime.endpoint import Endpoint, bind_implementation
 from accord.runtime.layers import Layer
@@ -113,6 +114,8 @@ class App:
             )
             self._router.add(op.method, op.path, endpoint)
             self._body_limits[endpoint] = BodyLimits(self.limits, op.body_type)
+            # Fields the contract marks secret are redacted from logs and spans by name.
+            mark_secret(*secret_fields(op.request), *secret_fields(op.response))
         document = self._guard(OpenAPIDocument(contract))
         self._router.add("GET", f"{contract.prefix()}/openapi.json", document)
         if not self.contracts:

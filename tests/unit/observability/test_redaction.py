@@ -1,0 +1,212 @@
+"""Secrets never reach a log line or an exported span: marked fields and secret-named keys."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import httpx
+import msgspec
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from accord import Contract, operation
+from accord.contract import Secret, secret_fields
+from accord.observability import Telemetry
+from accord.observability.logs import REDACTED, is_secret, mark_secret, redact
+from accord.observability.tracing import RedactingExporter
+from accord.openapi import document
+from accord.runtime import App
+
+CARD = "tok_4242-very-secret"
+PASSWORD = "hunter2-correct-horse"
+BEARER = "Bearer eyJhbGciOi.secret.sig"
+
+
+class Card(msgspec.Struct):
+    vault_ref: Annotated[str, msgspec.Meta(min_length=4, max_length=64), Secret]
+    last4: str
+
+
+class Pay(msgspec.Struct):
+    amount_cents: int
+    cards: list[Card]
+    memo: Annotated[str, Secret] | None = None
+
+
+class Paid(msgspec.Struct):
+    payment_id: str
+
+
+class Vault(Contract, name="vault", version="1.0.0"):
+    """Pays with stored cards."""
+
+    pay = operation(Pay, Paid, method="POST", path="/payments")
+
+
+class VaultService:
+    def __init__(self, telemetry: Telemetry) -> None:
+        self.log = telemetry.logger
+
+    async def pay(self, request: Pay) -> Paid:
+        # What careless application code might do: log the whole request, tag the span.
+        self.log.info("paying", request=request, vault_ref=request.cards[0].vault_ref)
+        span = trace.get_current_span()
+        span.set_attribute("app.vault_ref", request.cards[0].vault_ref)
+        span.set_attribute("app.amount_cents", request.amount_cents)
+        span.add_event("charged", {"memo": request.memo or "", "last4": request.cards[0].last4})
+        return Paid(payment_id="p-1")
+
+
+class Observed:
+    def __init__(self) -> None:
+        self.stream = io.StringIO()
+        self.spans = InMemorySpanExporter()
+        self.telemetry = Telemetry.configure(
+            "vault",
+            "1.0.0",
+            log_stream=self.stream,
+            environ={"OTEL_TRACES_SAMPLER": "always_on"},
+            span_exporter=self.spans,
+            simple_processor=True,
+        )
+
+    def text(self) -> str:
+        self.telemetry.flush()
+        return self.stream.getvalue()
+
+
+@pytest.fixture
+def observed() -> Iterator[Observed]:
+    obs = Observed()
+    yield obs
+    obs.telemetry.shutdown()
+
+
+def test_secret_fields_are_found_through_lists_and_unions() -> None:
+    assert secret_fields(Pay) == {"vault_ref", "memo"}
+    assert secret_fields(Paid) == frozenset()
+
+
+def test_the_document_marks_secret_fields() -> None:
+    schemas = document(Vault)["components"]["schemas"]
+    card = schemas["Card"]["properties"]
+    assert card["vault_ref"]["x-accord-secret"] is True
+    assert "x-accord-secret" not in card["last4"]
+
+
+@pytest.mark.parametrize(
+    ("key", "secret"),
+    [
+        ("password", True),
+        ("new_password", True),
+        ("Authorization", True),
+        ("http.request.header.authorization", True),
+        ("set-cookie", True),
+        ("card_token", True),
+        ("access_token", True),
+        ("client_secret", True),
+        ("x-api-key", True),
+        ("cvv", True),
+        ("trace_id", False),
+        ("span_id", False),
+        ("idempotency_key", False),
+        ("correlation_id", False),
+        ("status", False),
+        ("spanner", False),
+    ],
+)
+def test_secret_names(key: str, secret: bool) -> None:
+    assert is_secret(key) is secret
+
+
+def test_redact_walks_dicts_lists_and_structs() -> None:
+    mark_secret("vault_ref")
+    value = {
+        "headers": {"Authorization": BEARER, "accept": "*/*"},
+        "users": [{"name": "a", "password": PASSWORD}],
+        "payment": Pay(amount_cents=5, cards=[Card(vault_ref=CARD, last4="4242")], memo="m"),
+    }
+    out = redact(value)
+    assert out["headers"] == {"Authorization": REDACTED, "accept": "*/*"}
+    assert out["users"] == [{"name": "a", "password": REDACTED}]
+    assert out["payment"] == {
+        "amount_cents": 5,
+        "cards": [{"vault_ref": REDACTED, "last4": "4242"}],
+        "memo": REDACTED,
+    }
+    assert value["headers"]["Authorization"] == BEARER, "the original is left alone"
+
+
+def test_log_lines_hold_no_secret(observed: Observed) -> None:
+    log = observed.telemetry.logger
+    log.info(
+        "signing_in",
+        password=PASSWORD,
+        headers={"authorization": BEARER, "cookie": "sid=abc123secret"},
+        attempt=1,
+    )
+    text = observed.text()
+    for secret in (PASSWORD, BEARER, "abc123secret"):
+        assert secret not in text
+    line = json.loads(text.splitlines()[-1])
+    assert line["password"] == REDACTED
+    assert line["headers"]["authorization"] == REDACTED
+    assert line["attempt"] == 1
+
+
+def test_spans_are_exported_redacted(observed: Observed) -> None:
+    tracer = observed.telemetry.tracer
+    with tracer.start_as_current_span("login") as span:
+        span.set_attribute("user.password", PASSWORD)
+        span.set_attribute("user.name", "ada")
+        span.add_event("token_issued", {"access_token": BEARER, "ttl": 60})
+    (exported,) = observed.spans.get_finished_spans()
+    assert exported.attributes is not None
+    assert exported.attributes["user.password"] == REDACTED
+    assert exported.attributes["user.name"] == "ada"
+    assert exported.events[0].attributes == {"access_token": REDACTED, "ttl": 60}
+
+
+def test_a_span_without_secrets_is_passed_on_as_it_is() -> None:
+    tracer = TracerProvider().get_tracer("t")
+    with tracer.start_as_current_span("plain") as span:
+        span.set_attribute("k", "v")
+        span.add_event("e", {"n": 1})
+    inner = InMemorySpanExporter()
+    RedactingExporter(inner).export([span])  # type: ignore[list-item]
+    assert inner.get_finished_spans()[0] is span
+
+
+@pytest.mark.anyio
+async def test_a_served_request_leaves_no_secret_in_logs_or_spans(observed: Observed) -> None:
+    app = App(Vault, VaultService(observed.telemetry), telemetry=observed.telemetry)
+    body: dict[str, Any] = {
+        "amount_cents": 1200,
+        "cards": [{"vault_ref": CARD, "last4": "4242"}],
+        "memo": PASSWORD,
+    }
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://vault.test") as client:
+        response = await client.post("/v1/payments", json=body, headers={"authorization": BEARER})
+    assert response.status_code == 200, response.text
+    text = observed.text()
+    assert '"event":"paying"' in text
+    spans = observed.spans.get_finished_spans()
+    exported = json.dumps(
+        [
+            {
+                "attributes": dict(s.attributes or {}),
+                "events": [dict(e.attributes or {}) for e in s.events],
+            }
+            for s in spans
+        ]
+    )
+    assert "1200" in exported
+    for secret in (CARD, PASSWORD, BEARER):
+        assert secret not in text
+        assert secret not in exported
