@@ -58,6 +58,7 @@ from accord.errors import STANDARD_ERRORS, ContractError, ServiceError, Validati
 if TYPE_CHECKING:
     from accord.client import ClientCore
     from accord.observability.telemetry import Telemetry
+    from accord.resilience import BreakerConfig, BulkheadConfig, RetryPolicy
 
 __all__ = [
     "BoundOperation",
@@ -471,12 +472,17 @@ class Contract:
         headers: Mapping[str, str] | None = None,
         timeout: float | _Unset | None = UNSET,
         telemetry: Telemetry | None = None,
+        retry: RetryPolicy | _Unset | None = UNSET,
+        breaker: BreakerConfig | _Unset | None = UNSET,
+        bulkhead: BulkheadConfig | _Unset | None = UNSET,
     ) -> C:
         """A typed client of this contract at ``base_url``.
 
         ``transport`` is an ``httpx.AsyncBaseTransport`` (``httpx.ASGITransport(app)`` runs
         a service in-process); ``timeout`` overrides every operation's default;
         ``telemetry`` is the calling service's (spans, metrics, logs; none when omitted).
+        ``retry``, ``breaker`` and ``bulkhead`` replace the client's resilience defaults
+        (``None`` turns one off; see ``docs/clients.md``).
         Close it with ``await c.aclose()``
         or use ``async with``.
         """
@@ -489,6 +495,9 @@ class Contract:
             headers=headers,
             timeout=timeout,
             telemetry=telemetry,
+            retry=retry,
+            breaker=breaker,
+            bulkhead=bulkhead,
         )
         return cls(core)
 
