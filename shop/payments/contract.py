@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from accord import Contract, Idempotency, ServiceError, operation
+from accord.contract import Secret
 
 __all__ = [
     "AlreadyAuthorized",
@@ -36,7 +37,7 @@ class AuthorizePayment(msgspec.Struct, kw_only=True):
     order_id: Id
     amount_cents: Annotated[int, msgspec.Meta(gt=0, le=100_000_000)]
     currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")] = "EUR"
-    card_token: Annotated[str, msgspec.Meta(min_length=4, max_length=64)]
+    card_token: Annotated[str, msgspec.Meta(min_length=4, max_length=64), Secret]
 
 
 class Authorization(msgspec.Struct, kw_only=True):
