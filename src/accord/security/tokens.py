@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any, Final
 
 import anyio
@@ -259,6 +260,14 @@ class IssuedToken(msgspec.Struct, frozen=True, kw_only=True):
 RequestToken = Callable[[], Awaitable[IssuedToken]]
 
 
+class _ClientSecret(msgspec.Struct):
+    secret: str
+
+
+class _ClientsFile(msgspec.Struct):
+    clients: dict[str, _ClientSecret]
+
+
 class ClientCredentials:
     """A service's access token, cached until ``refresh_before`` seconds before it expires.
 
@@ -312,6 +321,40 @@ class ClientCredentials:
                 raise InvalidToken("malformed") from exc
 
         return cls(request, refresh_before=refresh_before, clock=clock)
+
+    @classmethod
+    def from_file(
+        cls,
+        token_url: str,
+        clients_file: Path,
+        client_id: str,
+        *,
+        scopes: Iterable[str] = (),
+        **kwargs: Any,
+    ) -> ClientCredentials:
+        """Client credentials whose secret is read from a clients file
+        (``{"clients": {"<id>": {"secret": "…"}}}``, the file the shop's identity service
+        writes) when the first token is asked for, so the file may appear after start-up.
+        Other keyword arguments are those of :meth:`over_http`."""
+        holder: list[ClientCredentials] = []
+
+        async def request() -> IssuedToken:
+            if not holder:
+                try:
+                    document = msgspec.json.decode(
+                        await anyio.Path(clients_file).read_bytes(), type=_ClientsFile
+                    )
+                    secret = document.clients[client_id].secret
+                except (OSError, msgspec.DecodeError, KeyError) as exc:
+                    raise InvalidToken(f"no secret for client {client_id}") from exc
+                holder.append(cls.over_http(token_url, client_id, secret, scopes=scopes, **kwargs))
+            return await holder[0]._request()
+
+        return cls(
+            request,
+            refresh_before=kwargs.get("refresh_before", 60.0),
+            clock=kwargs.get("clock", time.monotonic),
+        )
 
     async def token(self) -> str:
         """A token valid for at least ``refresh_before`` more seconds (or a fresh one)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import anyio
 import httpx
@@ -63,3 +64,22 @@ async def test_over_http_posts_the_client_credentials_grant() -> None:
     )
     with pytest.raises(InvalidToken, match="401"):
         await bad.token()
+
+
+@pytest.mark.anyio
+async def test_from_file_reads_the_secret_when_first_needed(tmp_path: Path) -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content)["client_secret"])
+        return httpx.Response(200, json={"access_token": "tok", "expires_in": 900})
+
+    clients = tmp_path / "identity" / "clients.json"
+    creds = ClientCredentials.from_file(
+        "http://idp.test/v1/token", clients, "orders", transport=httpx.MockTransport(handler)
+    )
+    with pytest.raises(InvalidToken, match="no secret for client orders"):
+        await creds.token()  # the file is not there yet
+    clients.parent.mkdir()
+    clients.write_text(json.dumps({"clients": {"orders": {"secret": "from-file"}}}))
+    assert await creds.token() == "tok" and seen == ["from-file"]
