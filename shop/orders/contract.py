@@ -44,9 +44,13 @@ class OrderItem(msgspec.Struct, kw_only=True):
 
 
 class PlaceOrder(msgspec.Struct, kw_only=True):
-    """A customer's order: what to buy and which card pays for it."""
+    """A customer's order: what to buy and which card pays for it.
 
-    customer_id: Id
+    The order is placed for the customer of the caller's token; ``customer_id`` may be
+    left out, and when sent it must be that customer (else 403).
+    """
+
+    customer_id: Id | None = None
     items: Annotated[list[OrderItem], msgspec.Meta(min_length=1, max_length=50)]
     card_token: Annotated[str, msgspec.Meta(min_length=4, max_length=64)]
     note: Annotated[str, msgspec.Meta(max_length=500)] | None = None
@@ -74,7 +78,9 @@ class GetOrder(msgspec.Struct, kw_only=True):
 
 
 class ListOrders(msgspec.Struct, kw_only=True):
-    customer_id: Id
+    """A customer's orders; a customer's token lists its own (``customer_id`` optional)."""
+
+    customer_id: Id | None = None
     limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 20
 
 
@@ -123,7 +129,7 @@ class DependencyUnavailable(
 class Orders(
     Contract,
     name="orders",
-    version="1.1.0",
+    version="1.2.0",
     deprecated=datetime.date(2026, 11, 27),
     sunset=datetime.date(2027, 6, 30),
     successor="/v2/openapi.json",

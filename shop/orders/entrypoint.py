@@ -3,6 +3,12 @@
 Domain errors become the contract's declared errors in one table, :data:`ERRORS`; an
 error whose contract class carries typed detail gets it from the exception's attributes
 of the same names (``OutOfStock.sku``, ``.requested``, ``.available`` …).
+
+Who the caller is comes from its token (:func:`accord.runtime.auth.current_principal`),
+never from the body: an order is placed for the token's customer, a customer lists and
+reads only their own orders, and another customer's order is "not found". The use cases
+get the customer as plain data. Without authentication (``ACCORD_AUTH=off``) the
+request's ``customer_id`` is taken as it is.
 """
 
 from __future__ import annotations
@@ -17,12 +23,14 @@ import msgspec
 
 from accord.errors import (
     FieldError,
+    Forbidden,
     InternalError,
     ServiceError,
     Unavailable,
     ValidationDetails,
     ValidationFailed,
 )
+from accord.runtime.auth import current_principal
 from shop.orders import contract as c
 from shop.orders.application.ports import ConcurrencyConflict
 from shop.orders.application.services import OrderService
@@ -39,6 +47,8 @@ __all__ = [
     "OrdersEndpoint",
     "contract_error",
     "declared_errors",
+    "ordering_customer",
+    "reading_customer",
     "timestamp",
 ]
 
@@ -95,6 +105,43 @@ def declared_errors() -> Iterator[None]:
         raise contract_error(exc) from exc
 
 
+def _missing_customer() -> ValidationFailed:
+    message = "a customer_id is needed when the token speaks for no customer"
+    return ValidationFailed(
+        f"{message} at $.customer_id",
+        ValidationDetails(errors=[FieldError(path="$.customer_id", message=message)]),
+    )
+
+
+def ordering_customer(claimed: str | None) -> str:
+    """The customer an order is placed for: the token's, whatever the body says.
+
+    A token that speaks for no customer may not place orders (403); a body naming
+    another customer than the token's is refused (403), never taken.
+    """
+    principal = current_principal()
+    if principal is None:
+        if claimed is None:
+            raise _missing_customer()
+        return claimed
+    if principal.customer_id is None:
+        raise Forbidden("placing an order needs a customer's token")
+    if claimed is not None and claimed != principal.customer_id:
+        raise Forbidden("customer_id must be the token's own customer")
+    return principal.customer_id
+
+
+def reading_customer(claimed: str | None) -> str | None:
+    """The customer whose orders the caller may read: its own for a customer's token
+    (naming another is refused, 403), else the one asked for (``None``: any)."""
+    principal = current_principal()
+    if principal is None or principal.customer_id is None:
+        return claimed
+    if claimed is not None and claimed != principal.customer_id:
+        raise Forbidden("a customer reads only their own orders")
+    return principal.customer_id
+
+
 def timestamp(moment: datetime) -> str:
     """``moment`` in UTC as RFC 3339 with microseconds: ``2026-11-27T09:30:00.000000Z``."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -140,7 +187,7 @@ class OrderEndpointBase(Generic[OrderT, OrderListT]):
         """Place the order: stock held, payment taken, or rejected with nothing held."""
         with declared_errors():
             order = await self._service.place_order(
-                customer_id=request.customer_id,
+                customer_id=ordering_customer(request.customer_id),
                 items=[RequestedItem(item.sku, item.quantity) for item in request.items],
                 card_token=request.card_token,
                 note=request.note,
@@ -148,15 +195,19 @@ class OrderEndpointBase(Generic[OrderT, OrderListT]):
         return self.present(order)
 
     async def get_order(self, request: c.GetOrder) -> OrderT:
-        """Read one order."""
+        """Read one order: the caller's own, when it is a customer."""
+        reader = reading_customer(None)
         with declared_errors():
-            order = await self._service.get_order(request.order_id)
+            order = await self._service.get_order(request.order_id, reader=reader)
         return self.present(order)
 
     async def list_orders(self, request: c.ListOrders) -> OrderListT:
-        """A customer's newest orders, newest first."""
+        """A customer's newest orders, newest first (a customer's token: their own)."""
+        customer = reading_customer(request.customer_id)
+        if customer is None:
+            raise _missing_customer()
         with declared_errors():
-            orders = await self._service.list_orders(request.customer_id, request.limit)
+            orders = await self._service.list_orders(customer, request.limit)
         return self.listing([self.present(order) for order in orders])
 
 

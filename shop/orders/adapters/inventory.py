@@ -20,6 +20,7 @@ from shop.inventory.contract import (
 from shop.inventory.contract import (
     UnknownSku as InventoryUnknownSku,
 )
+from shop.orders.adapters.credentials import Bearer
 from shop.orders.adapters.dependencies import dependency_errors
 from shop.orders.domain.exceptions import OutOfStock, UnknownSku
 from shop.orders.domain.holds import PricedLine, StockHold
@@ -37,8 +38,9 @@ class InventoryGateway:
     (after a lost answer) cannot hold stock twice.
     """
 
-    def __init__(self, client: Inventory) -> None:
+    def __init__(self, client: Inventory, bearer: Bearer | None = None) -> None:
         self._client = client
+        self._bearer = bearer or Bearer()
 
     @classmethod
     def connect(
@@ -47,9 +49,11 @@ class InventoryGateway:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         telemetry: Telemetry | None = None,
+        bearer: Bearer | None = None,
     ) -> InventoryGateway:
         """A gateway over a typed inventory client at ``base_url``."""
-        return cls(Inventory.client(base_url, transport=transport, telemetry=telemetry))
+        client = Inventory.client(base_url, transport=transport, telemetry=telemetry)
+        return cls(client, bearer)
 
     async def aclose(self) -> None:
         """Close the client's connections."""
@@ -62,9 +66,14 @@ class InventoryGateway:
             items=[ReserveItem(sku=item.sku, quantity=item.quantity) for item in items],
         )
         try:
-            with dependency_errors(_NAME, declared=(InventoryUnknownSku, InventoryOutOfStock)):
+            with (
+                dependency_errors(_NAME, declared=(InventoryUnknownSku, InventoryOutOfStock)),
+                self._bearer.watch(),
+            ):
                 reservation = await self._client.reserve(
-                    request, idempotency_key=f"{order_id}:reserve"
+                    request,
+                    idempotency_key=f"{order_id}:reserve",
+                    headers=await self._bearer.headers(),
                 )
         except InventoryUnknownSku as exc:
             raise UnknownSku(exc.info.sku if exc.info else "?") from exc
@@ -83,19 +92,24 @@ class InventoryGateway:
 
     async def commit(self, reservation_id: str) -> None:
         """Turn the held stock into sold stock."""
-        with dependency_errors(_NAME):
-            await self._client.commit(ReservationRef(reservation_id=reservation_id))
+        with dependency_errors(_NAME), self._bearer.watch():
+            await self._client.commit(
+                ReservationRef(reservation_id=reservation_id), headers=await self._bearer.headers()
+            )
 
     async def release(self, reservation_id: str) -> None:
         """Give the held stock back."""
-        with dependency_errors(_NAME):
-            await self._client.release(ReservationRef(reservation_id=reservation_id))
+        with dependency_errors(_NAME), self._bearer.watch():
+            await self._client.release(
+                ReservationRef(reservation_id=reservation_id), headers=await self._bearer.headers()
+            )
 
     async def release_for_order(self, order_id: str) -> int:
         """Release every reservation still held for the order (found by order id)."""
-        with dependency_errors(_NAME):
+        with dependency_errors(_NAME), self._bearer.watch():
             found = await self._client.list_reservations(
-                ListReservations(order_id=order_id, status="held")
+                ListReservations(order_id=order_id, status="held"),
+                headers=await self._bearer.headers(),
             )
         for reservation in found.reservations:
             await self.release(reservation.reservation_id)

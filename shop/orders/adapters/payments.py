@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from accord.observability.telemetry import Telemetry
+from shop.orders.adapters.credentials import Bearer
 from shop.orders.adapters.dependencies import dependency_errors
 from shop.orders.domain.exceptions import PaymentDeclined
 from shop.orders.domain.holds import PaymentHold
@@ -28,8 +29,9 @@ class PaymentsGateway:
     again (after a lost answer) cannot hold the amount twice.
     """
 
-    def __init__(self, client: Payments) -> None:
+    def __init__(self, client: Payments, bearer: Bearer | None = None) -> None:
         self._client = client
+        self._bearer = bearer or Bearer()
 
     @classmethod
     def connect(
@@ -38,9 +40,11 @@ class PaymentsGateway:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         telemetry: Telemetry | None = None,
+        bearer: Bearer | None = None,
     ) -> PaymentsGateway:
         """A gateway over a typed payments client at ``base_url``."""
-        return cls(Payments.client(base_url, transport=transport, telemetry=telemetry))
+        client = Payments.client(base_url, transport=transport, telemetry=telemetry)
+        return cls(client, bearer)
 
     async def aclose(self) -> None:
         """Close the client's connections."""
@@ -54,9 +58,11 @@ class PaymentsGateway:
             order_id=order_id, amount_cents=amount_cents, currency=currency, card_token=card_token
         )
         try:
-            with dependency_errors(_NAME, declared=(CardDeclined,)):
+            with dependency_errors(_NAME, declared=(CardDeclined,)), self._bearer.watch():
                 authorization = await self._client.authorize(
-                    request, idempotency_key=f"{order_id}:authorize"
+                    request,
+                    idempotency_key=f"{order_id}:authorize",
+                    headers=await self._bearer.headers(),
                 )
         except CardDeclined as exc:
             raise PaymentDeclined(exc.info.reason if exc.info else "declined") from exc
@@ -64,19 +70,26 @@ class PaymentsGateway:
 
     async def capture(self, authorization_id: str) -> None:
         """Take the held amount."""
-        with dependency_errors(_NAME):
-            await self._client.capture(AuthorizationRef(authorization_id=authorization_id))
+        with dependency_errors(_NAME), self._bearer.watch():
+            await self._client.capture(
+                AuthorizationRef(authorization_id=authorization_id),
+                headers=await self._bearer.headers(),
+            )
 
     async def void(self, authorization_id: str) -> None:
         """Let the held amount go."""
-        with dependency_errors(_NAME):
-            await self._client.void(AuthorizationRef(authorization_id=authorization_id))
+        with dependency_errors(_NAME), self._bearer.watch():
+            await self._client.void(
+                AuthorizationRef(authorization_id=authorization_id),
+                headers=await self._bearer.headers(),
+            )
 
     async def void_for_order(self, order_id: str) -> int:
         """Void every authorization still held (not captured) for the order."""
-        with dependency_errors(_NAME):
+        with dependency_errors(_NAME), self._bearer.watch():
             found = await self._client.list_authorizations(
-                ListAuthorizations(order_id=order_id, status="authorized")
+                ListAuthorizations(order_id=order_id, status="authorized"),
+                headers=await self._bearer.headers(),
             )
         for authorization in found.authorizations:
             await self.void(authorization.authorization_id)

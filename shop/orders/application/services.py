@@ -137,11 +137,16 @@ class OrderService:
         await self._save(order)
         return order
 
-    async def get_order(self, order_id: str) -> Order:
-        """The order with this id; :class:`OrderNotFound` otherwise."""
+    async def get_order(self, order_id: str, *, reader: str | None = None) -> Order:
+        """The order with this id; :class:`OrderNotFound` otherwise.
+
+        ``reader`` is the customer asking (``None``: a reader that speaks for no customer).
+        Another customer's order is not found, exactly as one that does not exist, so an
+        id reveals nothing to whoever guesses it.
+        """
         async with self._uow() as uow:
             order = await uow.orders.get(order_id)
-        if order is None:
+        if order is None or not order.visible_to(reader):
             raise OrderNotFound(order_id)
         return order
 

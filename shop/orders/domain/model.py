@@ -114,6 +114,14 @@ class Order:
             note=note,
         )
 
+    def visible_to(self, customer_id: str | None) -> bool:
+        """Whether this order may be shown to ``customer_id``: its own customer only.
+
+        ``None`` stands for a reader that speaks for no customer (a service, or a shop
+        run without authentication), which sees every order.
+        """
+        return customer_id is None or customer_id == self.customer_id
+
     @property
     def items(self) -> tuple[RequestedItem, ...]:
         """What the customer asked for."""

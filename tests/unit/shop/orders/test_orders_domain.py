@@ -156,3 +156,10 @@ def test_stock_is_held_once() -> None:
     order.hold_stock(hold())
     with pytest.raises(InvalidTransition, match="already"):
         order.hold_stock(hold())
+
+
+def test_an_order_is_visible_to_its_customer_only() -> None:
+    order = place(RequestedItem("MUG", 1))
+    assert order.visible_to(order.customer_id)
+    assert not order.visible_to("someone-else")
+    assert order.visible_to(None)  # a reader speaking for no customer

@@ -260,6 +260,18 @@ async def test_get_and_list(service: OrderService) -> None:
 
 
 @pytest.mark.anyio
+async def test_another_customers_order_is_not_found(service: OrderService) -> None:
+    placed = await service.place_order(
+        customer_id="a", items=[RequestedItem("MUG", 1)], card_token="t"
+    )
+    assert await service.get_order(placed.order_id, reader="a") == placed
+    assert await service.get_order(placed.order_id) == placed
+    with pytest.raises(OrderNotFound) as raised:
+        await service.get_order(placed.order_id, reader="b")
+    assert str(raised.value) == f"no order {placed.order_id!r}"
+
+
+@pytest.mark.anyio
 async def test_concurrent_orders_never_oversell(
     service: OrderService, stock: FakeStock, payments: FakePayments
 ) -> None:
