@@ -1,0 +1,259 @@
+"""Deadlines, retries, the retry budget, the breaker and the bulkhead over real HTTP.
+
+The catalog runs under uvicorn on a loopback port of its own, behind a switch the test
+flips: ``up`` lets requests through to the real runtime, ``down`` answers every request
+503 problem+json as an overloaded or restarting service would. The switch records every
+request that reached the server, with its headers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import msgspec
+import pytest
+import uvicorn
+
+from accord.client import DEFAULT_BREAKER
+from accord.errors import DeadlineExceeded, TransportError, Unavailable
+from accord.resilience import BreakerOpen, BulkheadConfig, BulkheadFull, Deadline, current_deadline
+from accord.resilience import parse_timeout as parse
+from tests.integration.client.conftest import CatalogService
+from tests.support.processes import free_port
+from tests.unit.client.catalog import Catalog, ItemRef, Line, Nap, PlaceOrder
+
+runtime = pytest.importorskip("accord.runtime")
+
+pytestmark = pytest.mark.anyio
+
+ORDER = PlaceOrder(lines=[Line(sku="A-1", qty=1)])
+
+
+@dataclass
+class Seen:
+    at: float
+    path: str
+    headers: dict[str, str]
+
+
+class Switch:
+    """An ASGI app in front of the catalog: lets requests through, or answers 503."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.down = False
+        self.failures_left = 0
+        self.retry_after: str | None = None
+        self.seen: list[Seen] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        self.seen.append(Seen(time.monotonic(), scope["path"], headers))
+        if self.down or self.failures_left > 0:
+            self.failures_left = max(0, self.failures_left - 1)
+            body = msgspec.json.encode(
+                {"type": "about:blank", "title": "Service unavailable", "status": 503,
+                 "code": "unavailable"}
+            )  # fmt: skip
+            extra = [(b"retry-after", self.retry_after.encode())] if self.retry_after else []
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 503,
+                    "headers": [(b"content-type", b"application/problem+json"), *extra],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[tuple[Switch, str]]:
+    switch = Switch(runtime.App(Catalog, CatalogService()))
+    port = free_port()
+    config = uvicorn.Config(
+        switch, host="127.0.0.1", port=port, lifespan="on", log_config=None, access_log=False
+    )
+    server = uvicorn.Server(config)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(server.serve)
+        with anyio.fail_after(10):
+            while not server.started:  # noqa: ASYNC110 - uvicorn offers only a flag
+                await anyio.sleep(0.01)
+        yield switch, f"http://127.0.0.1:{port}"
+        server.should_exit = True
+
+
+async def test_503s_are_retried_with_a_shrinking_deadline_until_success(
+    served: tuple[Switch, str],
+) -> None:
+    switch, url = served
+    switch.failures_left = 2
+    async with Catalog.client(url, timeout=3.0) as catalog:
+        item = await catalog.get_item(ItemRef(sku="A-1"))
+    assert item.name == "Anvil"
+    assert len(switch.seen) == 3
+    sent = [parse(s.headers["accord-timeout"]) for s in switch.seen]
+    assert 2.9 < sent[0] <= 3.0
+    assert sent[0] > sent[1] > sent[2]
+    assert len({s.headers["x-correlation-id"] for s in switch.seen}) == 1
+
+
+async def test_a_keyed_call_is_retried_with_its_key_and_a_keyless_one_is_not(
+    served: tuple[Switch, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    switch, url = served
+    switch.failures_left = 1
+    async with Catalog.client(url) as catalog:
+        placed = await catalog.place(ORDER)
+        assert placed.order_id == "o-1"
+        keys = [s.headers.get("idempotency-key") for s in switch.seen]
+        assert len(keys) == 2
+        assert keys[0] is not None
+        assert keys[0] == keys[1]
+
+        # The same operation without a key may not be sent twice.
+        monkeypatch.setattr("accord.client.core.idempotency_key_for", lambda *_: None)
+        switch.failures_left = 1
+        with pytest.raises(Unavailable):
+            await catalog.place(ORDER)
+    assert len(switch.seen) == 3
+    assert "idempotency-key" not in switch.seen[2].headers
+
+
+async def test_retry_after_is_honoured(served: tuple[Switch, str]) -> None:
+    switch, url = served
+    switch.failures_left = 1
+    switch.retry_after = "1"
+    async with Catalog.client(url, timeout=3.0) as catalog:
+        await catalog.get_item(ItemRef(sku="A-1"))
+    first, second = switch.seen
+    assert second.at - first.at >= 1.0
+
+
+async def test_the_retry_budget_keeps_amplification_under_1_2_when_all_fails(
+    served: tuple[Switch, str],
+) -> None:
+    switch, url = served
+    switch.down = True
+    calls = 200
+    async with Catalog.client(url, breaker=None) as catalog:
+        for _ in range(calls):
+            with pytest.raises(Unavailable):
+                await catalog.get_item(ItemRef(sku="A-1"))
+        figures = catalog._core.downstream.stats()
+    amplification = len(switch.seen) / calls
+    print(f"retry amplification at 100% failure: {amplification:.3f} ({len(switch.seen)}/{calls})")
+    assert amplification <= 1.2
+    assert figures.attempts == len(switch.seen)
+    assert figures.amplification == amplification
+
+
+async def test_the_breaker_opens_within_its_minimum_calls_fails_fast_and_closes(
+    served: tuple[Switch, str],
+) -> None:
+    switch, url = served
+    switch.down = True
+    async with Catalog.client(url) as catalog:  # the default retry policy and breaker
+        with pytest.raises(Unavailable):
+            while True:
+                await catalog.get_item(ItemRef(sku="A-1"))
+        failed_calls = 1
+        while True:
+            try:
+                await catalog.get_item(ItemRef(sku="A-1"))
+            except Unavailable:
+                failed_calls += 1
+            except BreakerOpen:
+                break
+        assert len(switch.seen) == DEFAULT_BREAKER.minimum_number_of_calls
+        assert failed_calls < DEFAULT_BREAKER.minimum_number_of_calls  # retries counted too
+
+        rejections = []
+        for _ in range(500):
+            started = time.perf_counter()
+            with pytest.raises(BreakerOpen):
+                await catalog.get_item(ItemRef(sku="A-1"))
+            rejections.append(time.perf_counter() - started)
+        p99 = sorted(rejections)[494]
+        print(f"open-breaker rejection p99: {p99 * 1e6:.0f} us")
+        assert p99 < 0.005
+        assert len(switch.seen) == DEFAULT_BREAKER.minimum_number_of_calls
+
+        switch.down = False
+        back = time.monotonic()
+        with anyio.fail_after(5):
+            while catalog._core.downstream.stats().breaker_state != "closed":
+                try:
+                    await catalog.get_item(ItemRef(sku="A-1"))
+                except BreakerOpen:
+                    await anyio.sleep(0.05)
+        closed_after = time.monotonic() - back
+        figures = catalog._core.downstream.stats()
+    print(f"breaker closed {closed_after:.2f} s after the downstream returned")
+    assert figures.breaker_opened == 1
+    assert figures.breaker_rejections >= 500
+
+
+async def test_an_expired_deadline_sends_nothing(served: tuple[Switch, str]) -> None:
+    switch, url = served
+    token = current_deadline.set(Deadline.after(0.0))
+    try:
+        async with Catalog.client(url) as catalog:
+            with pytest.raises(DeadlineExceeded):
+                await catalog.get_item(ItemRef(sku="A-1"))
+    finally:
+        current_deadline.reset(token)
+    assert switch.seen == []
+
+
+async def test_the_served_requests_deadline_caps_the_call(served: tuple[Switch, str]) -> None:
+    switch, url = served
+    token = current_deadline.set(Deadline.after(0.5))
+    try:
+        async with Catalog.client(url, timeout=5.0) as catalog:
+            await catalog.get_item(ItemRef(sku="A-1"))
+    finally:
+        current_deadline.reset(token)
+    assert 0.3 < parse(switch.seen[0].headers["accord-timeout"]) <= 0.5
+
+
+async def test_a_refused_connection_is_retried_even_for_an_unkeyed_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nothing was sent, so sending again cannot do anything twice."""
+    monkeypatch.setattr("accord.client.core.idempotency_key_for", lambda *_: None)
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    async with Catalog.client(url, breaker=None) as catalog:
+        with pytest.raises(TransportError, match="ConnectError"):
+            await catalog.place(ORDER)
+        figures = catalog._core.downstream.stats()
+    assert (figures.calls, figures.attempts) == (1, 3)
+
+
+async def test_the_bulkhead_sheds_what_it_cannot_hold(served: tuple[Switch, str]) -> None:
+    _, url = served
+    outcomes: list[str] = []
+    tight = BulkheadConfig(max_concurrent_calls=2, max_wait_duration=0.05)
+
+    async def nap(catalog: Catalog) -> None:
+        try:
+            await catalog.nap(Nap(seconds=0.15))
+            outcomes.append("ok")
+        except BulkheadFull:
+            outcomes.append("shed")
+
+    async with Catalog.client(url, bulkhead=tight) as catalog:
+        async with anyio.create_task_group() as tg:
+            for _ in range(3):
+                tg.start_soon(nap, catalog)
+        assert sorted(outcomes) == ["ok", "ok", "shed"]
+        assert catalog._core.downstream.stats().shed == 1
