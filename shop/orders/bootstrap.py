@@ -18,6 +18,7 @@ import msgspec
 
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App
+from accord.security.tls import MutualTLSTransport, TLSConfig
 from accord.sql import create_engine, migrate, readiness
 from shop.orders.adapters import sql
 from shop.orders.adapters.inventory import InventoryGateway
@@ -40,13 +41,19 @@ MIGRATIONS = Path(sql.__file__).parent / "migrations"
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
-    """Everything orders is configured with, read once."""
+    """Everything orders is configured with, read once.
+
+    ``tls`` (from ``ACCORD_TLS_DIR``, ``ACCORD_SERVICE``): when set, orders calls
+    inventory and payments over mutual TLS with its own certificate and accepts only
+    their SPIFFE ids (``docs/certificates.md``).
+    """
 
     home: str = ".accord"
     database_url: str = "sqlite:///.accord/orders.db"
     inventory_url: str = DEFAULT_INVENTORY_URL
     payments_url: str = DEFAULT_PAYMENTS_URL
     currency: str = "EUR"
+    tls: TLSConfig | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -59,6 +66,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             database_url=environ.get("ORDERS_DATABASE_URL") or f"sqlite:///{home}/orders.db",
             inventory_url=environ.get("ACCORD_URL_INVENTORY") or DEFAULT_INVENTORY_URL,
             payments_url=environ.get("ACCORD_URL_PAYMENTS") or DEFAULT_PAYMENTS_URL,
+            tls=TLSConfig.from_env(environ, name=environ.get("ACCORD_SERVICE") or "orders"),
         )
 
 
@@ -80,6 +88,9 @@ def create_app(
     )
     migrate(settings.database_url, MIGRATIONS, version_table=sql.VERSION_TABLE)
     engine = create_engine(settings.database_url)
+    if settings.tls is not None:
+        inventory_transport = inventory_transport or MutualTLSTransport(settings.tls, "inventory")
+        payments_transport = payments_transport or MutualTLSTransport(settings.tls, "payments")
     inventory = InventoryGateway.connect(
         settings.inventory_url, transport=inventory_transport, telemetry=telemetry
     )

@@ -8,7 +8,10 @@
 - ``ACCORD_URL_<NAME>``: the base URL of every service of the project, so a service
   finds the ones it depends on;
 - ``OTEL_TRACES_SAMPLER``: ``parentbased_always_on`` unless already set (locally every
-  request is traced).
+  request is traced);
+- ``ACCORD_TLS_DIR``: with ``tls_dir``, the certificate folder; every service then serves
+  HTTPS with mutual TLS, the URLs are ``https://``, and readiness is probed over mutual
+  TLS with the supervisor's own certificate (``accord-supervisor``).
 
 The supervisor keeps a run file (``<home>/run.json``: pids and URLs) while the services
 are up, so other commands can find a running system.
@@ -107,8 +110,10 @@ class Supervisor:
         stop_timeout: float = 15.0,
         restart: RestartPolicy | None = RestartPolicy(),
         on_notice: NoticeSink | None = None,
+        tls_dir: Path | None = None,
     ) -> None:
         self.project = project
+        self.tls_dir = tls_dir
         self.environ = dict(os.environ if environ is None else environ)
         self.on_line = on_line or (lambda _name, _line: None)
         self.on_notice = on_notice or _print_notice
@@ -129,7 +134,8 @@ class Supervisor:
             port = overrides.get(name, spec.port)
             if not port:
                 raise StartError(f"service {name} has no port (set it in accord.toml)")
-            self.services[name] = RunningService(name, f"http://{spec.host}:{port}", port)
+            scheme = "http" if tls_dir is None else "https"
+            self.services[name] = RunningService(name, f"{scheme}://{spec.host}:{port}", port)
         self._readers: list[asyncio.Task[None]] = []
 
     # -- environment -----------------------------------------------------------------
@@ -145,6 +151,8 @@ class Supervisor:
         src = str(self.project.root)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH", "")) if p)
         env["PYTHONUNBUFFERED"] = "1"
+        if self.tls_dir is not None:
+            env["ACCORD_TLS_DIR"] = str(self.tls_dir)
         env.update(self.extra_env.get(name, {}))
         return env
 
@@ -195,7 +203,7 @@ class Supervisor:
     async def _wait_ready(self, svc: RunningService) -> None:
         deadline = time.monotonic() + self.ready_timeout
         assert svc.process is not None
-        async with httpx.AsyncClient(timeout=1.0) as http:
+        async with httpx.AsyncClient(timeout=1.0, transport=self._probe(svc.name)) as http:
             while time.monotonic() < deadline:
                 if svc.process.returncode is not None:
                     await asyncio.sleep(0.1)  # let the reader drain the last lines
@@ -210,6 +218,17 @@ class Supervisor:
                         return
                 await asyncio.sleep(0.1)
         raise StartError(f"{svc.name} was not ready within {self.ready_timeout:.0f}s")
+
+    def _probe(self, name: str) -> httpx.AsyncBaseTransport | None:
+        """With TLS: mutual TLS as ``accord-supervisor``, accepting only ``name``."""
+        if self.tls_dir is None:
+            return None
+        from accord.security.tls import SUPERVISOR, MutualTLSTransport, TLSConfig
+
+        try:
+            return MutualTLSTransport(TLSConfig(self.tls_dir, SUPERVISOR), name)
+        except AccordError as exc:
+            raise StartError(str(exc)) from None
 
     # -- run and stop ----------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import signal
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -14,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from accord import project as projects
+from accord.errors import AccordError
 from accord.supervisor import StartError, Supervisor
 
 _COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "red")
@@ -41,6 +43,10 @@ def up(
         list[str], typer.Option("--port", help="Override a service's port: NAME=PORT.")
     ] = [],  # noqa: B006 - typer reads the default
     raw: Annotated[bool, typer.Option(help="Print log lines as the services write them.")] = False,
+    tls: Annotated[
+        bool,
+        typer.Option(help="Serve HTTPS with mutual TLS (certificates under <home>/certs)."),
+    ] = False,
 ) -> None:
     """Start every service of the project, wait until each is ready, stream their logs.
 
@@ -48,6 +54,7 @@ def up(
     """
     project = projects.load()
     console = Console(highlight=False)
+    tls_dir = prepare_tls(project, console) if tls else None
     colours = {n: _COLOURS[i % len(_COLOURS)] for i, n in enumerate(project.services)}
     width = max(len(n) for n in project.services)
 
@@ -55,9 +62,27 @@ def up(
         prefix = Text(f"{name:<{width}} │ ", style=colours[name])
         console.print(prefix + (Text(line) if raw else format_line(line)), soft_wrap=True)
 
-    supervisor = Supervisor(project, ports=parse_ports(port), on_line=on_line)
+    supervisor = Supervisor(project, ports=parse_ports(port), on_line=on_line, tls_dir=tls_dir)
     code = asyncio.run(_run(supervisor, console))
     raise typer.Exit(code)
+
+
+def prepare_tls(project: projects.Project, console: Console) -> Path:
+    """The certificate folder, with a CA and a certificate for every service (and the
+    supervisor's probes) created or renewed where missing, expired or foreign."""
+    from accord.cli.certs import DEFAULT_TRUST_DOMAIN
+    from accord.security.tls import SUPERVISOR, ensure_certificates
+
+    folder = project.home / "certs"
+    try:
+        issued = ensure_certificates(
+            folder, [*project.services, SUPERVISOR], trust_domain=DEFAULT_TRUST_DOMAIN
+        )
+    except (AccordError, OSError) as exc:
+        raise projects.ProjectError(f"cannot prepare certificates: {exc}") from None
+    if issued:
+        console.print(f"issued certificates in {folder}: {', '.join(issued)}")
+    return folder
 
 
 async def _run(supervisor: Supervisor, console: Console) -> int:

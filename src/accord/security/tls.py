@@ -225,8 +225,11 @@ class _Loaded:
 class _Reloader:
     """The latest context that loaded; re-reads the files when they change."""
 
-    def __init__(self, config: TLSConfig, build: Callable[[TLSConfig], ssl.SSLContext]) -> None:
+    def __init__(
+        self, config: TLSConfig, build: Callable[[TLSConfig], ssl.SSLContext], role: str
+    ) -> None:
         self._config = config
+        self._role = role
         self._build = build
         self._lock = threading.Lock()
         self._next_check = 0.0
@@ -267,7 +270,8 @@ class _Reloader:
                 return self.current
             self.current = loaded
             logger.info(
-                "tls certificate loaded: %s serial %x, trust domain %s",
+                "tls certificate reloaded for %s: %s serial %x, trust domain %s",
+                self._role,
                 self._config.name,
                 loaded.serial,
                 loaded.trust_domain,
@@ -294,7 +298,7 @@ def server_context(config: TLSConfig) -> ssl.SSLContext:
         ctx.num_tickets = 0
         return ctx
 
-    reloader = _Reloader(config, build)
+    reloader = _Reloader(config, build, "serving")
     outer = build(config)
     _check_peers(outer, policy)
     policy.trust_domain = reloader.current.trust_domain
@@ -391,7 +395,9 @@ class MutualTLSTransport(httpx.AsyncBaseTransport):
 
         self.peer = peer
         self._limits = limits or DEFAULT_LIMITS
-        self._reloader = _Reloader(config, _client_builder(_PeerPolicy(expected=peer)))
+        self._reloader = _Reloader(
+            config, _client_builder(_PeerPolicy(expected=peer)), f"calls to {peer}"
+        )
         self._pool = self._open(self._reloader.current)
         self._retired: list[_Pool] = []
 

@@ -1,0 +1,168 @@
+"""End to end: ``accord up --tls`` runs the shop over mutual TLS on loopback.
+
+One shop for the module (free ports, a temporary ACCORD_HOME with no certificates:
+``accord up --tls`` creates the CA and every service's certificate). The tests call it
+with a certificate of their own, issued by that CA, and with everything that must be
+refused; they rotate every certificate while orders flow.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from accord.security import CertStore, create_ca
+from accord.security.tls import TLSConfig, client_context
+from tests.support.certs import forge, serial_of, write_pair
+from tests.support.processes import ROOT, free_port, stop
+
+pytestmark = pytest.mark.e2e
+
+SERVICES = ("orders", "inventory", "payments")
+CLIENT = "e2e-client"
+
+
+class Shop:
+    def __init__(self, home: Path, ports: dict[str, int]) -> None:
+        self.home = home
+        self.ports = ports
+        self.certs = CertStore(home / "certs")
+
+    def url(self, name: str) -> str:
+        return f"https://127.0.0.1:{self.ports[name]}"
+
+    def client(self, peer: str) -> httpx.Client:
+        return httpx.Client(verify=client_context(TLSConfig(self.certs.directory, CLIENT), peer))
+
+
+def _wait_ready(shop: Shop, proc: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not shop.certs.ca_cert_path.exists() or not (shop.home / "run.json").exists():
+        assert proc.poll() is None, "accord up --tls exited"
+        assert time.monotonic() < deadline, "accord up --tls did not start in time"
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
+    home = tmp_path_factory.mktemp("shop-tls")
+    ports = {name: free_port() for name in SERVICES}
+    argv = [sys.executable, "-m", "accord", "up", "--tls", "--raw"]
+    for name, port in ports.items():
+        argv += ["--port", f"{name}={port}"]
+    env = {**os.environ, "ACCORD_HOME": str(home)}
+    log = (home / "up.log").open("wb")
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    shop = Shop(home, ports)
+    try:
+        _wait_ready(shop, proc)  # the run file appears once every service is ready
+        shop.certs.issue(CLIENT)
+        yield shop
+    finally:
+        stop(proc)
+        log.close()
+
+
+def test_up_created_the_ca_and_every_certificate(shop: Shop) -> None:
+    for name in (*SERVICES, "accord-supervisor"):
+        leaf = shop.certs.load_leaf(name)
+        assert str(leaf.spiffe_id) == f"spiffe://shop.local/{name}"
+    assert oct(shop.certs.key_path("orders").stat().st_mode & 0o777) == "0o600"
+    run = json.loads((shop.home / "run.json").read_text())
+    assert {s["url"] for s in run["services"].values()} == {shop.url(n) for n in SERVICES}
+
+
+def test_every_service_answers_over_mutual_tls_as_itself(shop: Shop) -> None:
+    for name in SERVICES:
+        with shop.client(name) as http:
+            r = http.get(shop.url(name) + "/readyz")
+            assert r.status_code == 200, r.text
+            ssl_object = r.extensions["network_stream"].get_extra_info("ssl_object")
+            served = serial_of(ssl_object.getpeercert(True))
+            assert served == shop.certs.load_leaf(name).cert.serial_number
+
+
+def _place(http: httpx.Client, shop: Shop) -> httpx.Response:
+    return http.post(
+        shop.url("orders") + "/v1/orders",
+        json={
+            "customer_id": "c-tls",
+            "items": [{"sku": "SKU-APPLE", "quantity": 1}],
+            "card_token": "tok_visa_4242",
+        },
+        headers={"idempotency-key": secrets.token_hex(8)},
+        timeout=15,
+    )
+
+
+def test_an_order_goes_through_three_services_over_mutual_tls(shop: Shop) -> None:
+    with shop.client("orders") as http:
+        r = _place(http, shop)
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "confirmed"
+
+
+def test_plain_http_is_refused_on_every_port(shop: Shop) -> None:
+    for name in SERVICES:
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(f"http://127.0.0.1:{shop.ports[name]}/livez", timeout=5)
+
+
+def test_a_client_without_a_certificate_is_refused(shop: Shop) -> None:
+    ctx = ssl.create_default_context(cafile=str(shop.certs.ca_cert_path))
+    ctx.check_hostname = False
+    for name in SERVICES:
+        with httpx.Client(verify=ctx) as http, pytest.raises(httpx.HTTPError):
+            http.get(shop.url(name) + "/livez", timeout=5)
+
+
+@pytest.mark.parametrize("case", ["other_ca", "foreign_trust_domain", "ca_certificate"])
+def test_a_foreign_certificate_is_refused(shop: Shop, tmp_path: Path, case: str) -> None:
+    ca = shop.certs.load_ca()
+    if case == "other_ca":
+        cert, key = forge(create_ca("shop.local"), ["spiffe://shop.local/orders"])
+    elif case == "foreign_trust_domain":
+        cert, key = forge(ca, ["spiffe://evil.example/orders"])
+    else:
+        cert, key = forge(ca, ["spiffe://shop.local/orders"], is_ca=True)
+    crt, pem = write_pair(tmp_path, "forged", cert, key)
+    ctx = ssl.create_default_context(cafile=str(shop.certs.ca_cert_path))
+    ctx.check_hostname = False
+    ctx.load_cert_chain(str(crt), str(pem))
+    with httpx.Client(verify=ctx) as http, pytest.raises(httpx.HTTPError):
+        _place(http, shop)
+
+
+def test_rotating_every_certificate_while_orders_flow_loses_none(shop: Shop) -> None:
+    before = {n: shop.certs.load_leaf(n).cert.serial_number for n in SERVICES}
+    env = {**os.environ, "ACCORD_HOME": str(shop.home)}
+    rotation = subprocess.Popen(
+        [sys.executable, "-m", "accord", "certs", "rotate", "--all"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    statuses: list[int] = []
+    with shop.client("orders") as http:
+        while rotation.poll() is None or len(statuses) < 10:
+            statuses.append(_place(http, shop).status_code)
+        out = rotation.communicate(timeout=60)[0].decode()
+        assert rotation.returncode == 0, out
+        time.sleep(1.0)  # certificates are looked at every 0.5 s at most
+        statuses.append(_place(http, shop).status_code)
+    assert statuses and set(statuses) == {201}, statuses
+    for name in SERVICES:
+        with shop.client(name) as http:
+            r = http.get(shop.url(name) + "/livez")
+            served = serial_of(
+                r.extensions["network_stream"].get_extra_info("ssl_object").getpeercert(True)
+            )
+        assert served == shop.certs.load_leaf(name).cert.serial_number != before[name]
