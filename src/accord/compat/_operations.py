@@ -7,7 +7,6 @@ Path templates are matched with parameter names ignored (``/pets/{id}`` and
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
@@ -19,6 +18,7 @@ from accord.compat._load import Spec
 from accord.compat._parameters import compare_parameters, merged_parameters
 from accord.compat._security import compare_security
 from accord.compat._servers import compare_servers, effective_servers
+from accord.compat._sunset import compare_sunsets, future_sunset
 
 __all__ = ["Operation", "compare_operations", "operations"]
 
@@ -58,13 +58,13 @@ def compare_operations(ctx: Context) -> None:
 
 def _removed(ctx: Context, name: str, op: dict[str, Any]) -> None:
     if op.get("deprecated") is True:
-        sunset = _sunset(op)
-        if sunset is not None and sunset > dt.date.today():
+        date = future_sunset(op)
+        if date is not None:
             ctx.add(
                 "operation-removed-before-sunset",
                 name,
                 "operation",
-                f"removed before its sunset date {sunset.isoformat()}",
+                f"removed before its sunset date {date.isoformat()}",
             )
         else:
             ctx.add(
@@ -117,32 +117,7 @@ def _deprecation(ctx: Context, name: str, b: dict[str, Any], r: dict[str, Any]) 
         ctx.add("operation-deprecated", name, "operation", "operation deprecated")
     elif was and not now:
         ctx.add("operation-undeprecated", name, "operation", "operation no longer deprecated")
-    bs, rs = _sunset(b), _sunset(r)
-    if bs == rs:
-        return
-    if bs is None:
-        ctx.add("operation-sunset-added", name, "x-sunset", f"sunset {rs}")
-    elif rs is None:
-        ctx.add("operation-sunset-removed", name, "x-sunset", f"sunset {bs} withdrawn")
-    elif rs < bs:
-        ctx.add("operation-sunset-earlier", name, "x-sunset", f"sunset {bs} → {rs}")
-    else:
-        ctx.add("operation-sunset-later", name, "x-sunset", f"sunset {bs} → {rs}")
-
-
-def _sunset(op: dict[str, Any]) -> dt.date | None:
-    """The operation's sunset date, from ``x-sunset`` (or ``x-accord-sunset``)."""
-    raw = op.get("x-sunset", op.get("x-accord-sunset"))
-    if isinstance(raw, dt.datetime):
-        return raw.date()
-    if isinstance(raw, dt.date):
-        return raw
-    if isinstance(raw, str):
-        try:
-            return dt.date.fromisoformat(raw[:10])
-        except ValueError:
-            return None
-    return None
+    compare_sunsets(ctx, "operation", name, "x-sunset", b, r)
 
 
 def _path_names(path: str) -> list[str]:

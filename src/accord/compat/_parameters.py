@@ -10,6 +10,7 @@ from typing import Any
 
 from accord.compat._context import Context
 from accord.compat._load import Spec
+from accord.compat._sunset import compare_sunsets, future_sunset
 
 __all__ = ["compare_parameters", "merged_parameters"]
 
@@ -29,6 +30,15 @@ def compare_parameters(
     r_keyed = _keyed(after, r_names)
     for key, param in b_keyed.items():
         if key not in r_keyed:
+            date = future_sunset(param)
+            if date is not None:
+                ctx.add(
+                    "request-parameter-removed-before-sunset",
+                    operation,
+                    _where(param),
+                    f"{_where(param)} removed before its sunset date {date.isoformat()}",
+                )
+                continue
             ctx.add(
                 "request-parameter-removed",
                 operation,
@@ -117,6 +127,7 @@ def _compare(ctx: Context, operation: str, b: dict[str, Any], r: dict[str, Any])
         ctx.add(
             rule, operation, where, f"{where} {'deprecated' if now else 'no longer deprecated'}"
         )
+    compare_sunsets(ctx, "request-parameter", operation, where, b, r)
     b_media, b_schema = _schema(b)
     r_media, r_schema = _schema(r)
     if b_media != r_media:

@@ -58,8 +58,9 @@ def compare_extra(b: Shape, r: Shape, side: Side, out: list[Finding], child: Chi
         ("unevaluated-properties", "unevaluatedProperties"),
         ("unevaluated-items", "unevaluatedItems"),
         ("contains", "contains"),
+        ("content-schema", "contentSchema"),
     ):
-        attr = keyword if keyword == "contains" else _snake(keyword)
+        attr = _snake(keyword)
         _optional(name, keyword, getattr(be, attr), getattr(re, attr), side, out, child)
     if be.contains is not None and re.contains is not None:
         _contains_counts(be, re, out)

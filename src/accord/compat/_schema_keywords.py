@@ -165,6 +165,13 @@ KEYWORD_KINDS: tuple[SchemaKind, ...] = (
         '{"type": "string", "contentEncoding": "base64"}',
         '{"type": "string", "contentEncoding": "base32"}',
     ),
+    *_pair(
+        "content-schema",
+        "a `contentSchema` (the schema of a string's decoded content)",
+        '{"type": "string", "contentMediaType": "application/json"}',
+        '{"type": "string", "contentMediaType": "application/json", '
+        '"contentSchema": {"type": "object"}}',
+    ),
     SchemaKind(
         "extensible-enum-value-removed",
         B,

@@ -65,6 +65,7 @@ class Extra:
     conditional: str | None = None
     content_media_type: str | None = None
     content_encoding: str | None = None
+    content_schema: Any = None
     extensible_enum: frozenset[str] | None = None
 
 
@@ -86,6 +87,7 @@ EXTRA_KEYWORDS = frozenset(
         "else",
         "contentMediaType",
         "contentEncoding",
+        "contentSchema",
         "x-extensible-enum",
     }
 )
@@ -313,6 +315,7 @@ def _extra(node: dict[str, Any]) -> Extra:
         conditional=canonical(conditional) if "if" in conditional else None,
         content_media_type=_text(node.get("contentMediaType")),
         content_encoding=_text(node.get("contentEncoding")),
+        content_schema=_open(node.get("contentSchema")),
         extensible_enum=frozenset(map(canonical, ext)) if isinstance(ext, list) else None,
     )
 
