@@ -21,16 +21,14 @@ from shop.orders.domain.exceptions import DependencyUnavailable
 
 __all__ = ["SCOPES", "Bearer", "Credentials"]
 
-#: Every scope orders' calls need, and nothing more (``docs/security.md``): stock held,
-#: committed and released, payments authorized, captured and voided, and — for the
-#: recovery of a rejected order's holds — reservations and authorizations listed by order.
+#: The scopes orders asks for, and nothing more (``docs/security.md``): stock reserved,
+#: committed and released (``inventory:reserve``); payments authorized, captured and
+#: voided. Reading stock or payments, restocking, or anything of orders' own is refused.
 SCOPES = (
     "inventory:reserve",
-    "inventory:read",
     "payments:authorize",
     "payments:capture",
     "payments:void",
-    "payments:read",
 )
 
 
