@@ -161,7 +161,7 @@ class _CheckedSSLSocket(ssl.SSLSocket):
 def _refuse_unless_allowed(policy: _PeerPolicy, der: bytes | None) -> None:
     try:
         policy.check(der)
-    except (PeerRejected, ValueError) as exc:
+    except Exception as exc:  # fail closed: whatever cannot be checked is refused
         reason = exc.reason if isinstance(exc, PeerRejected) else "unreadable"
         logger.warning("tls peer refused (%s): %s", reason, exc)
         raise ssl.SSLCertVerificationError(1, f"peer refused: {exc}") from None
@@ -306,7 +306,11 @@ def server_context(config: TLSConfig) -> ssl.SSLContext:
     def on_hello(
         obj: ssl.SSLObject | ssl.SSLSocket, _name: str | None, _ctx: ssl.SSLContext
     ) -> None:
-        loaded = reloader.get()
+        try:
+            loaded = reloader.get()
+        except Exception:  # the handshake goes on with the context it has
+            logger.exception("tls reload failed")
+            return
         policy.trust_domain = loaded.trust_domain
         if obj.context is not loaded.context:
             obj.context = loaded.context
