@@ -6,7 +6,14 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
-from accord.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from accord.errors import (
+    BadRequest,
+    FieldError,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationDetails,
+    ValidationFailed,
+)
 from accord.runtime.limits import BodyLimits, Limits
 from accord.runtime.types import Receive, Scope
 
@@ -150,6 +157,17 @@ class Request:
             return None
         if self.content_type is None:
             raise UnsupportedMediaType("a body needs content-type: application/json")
+        if not body.isascii():
+            # msgspec raises UnicodeDecodeError (not a DecodeError) on invalid UTF-8.
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ValidationFailed(
+                    f"the body is not valid UTF-8 (byte {exc.start})",
+                    ValidationDetails(
+                        errors=[FieldError(path="$", message="the body is not valid UTF-8")]
+                    ),
+                ) from None
         self.body_limits.check(body)
         return body
 

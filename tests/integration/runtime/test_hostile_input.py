@@ -1,0 +1,297 @@
+"""Hostile requests against a real ``accord serve`` process: only 4xx problems, no leaks.
+
+The service below runs with the default limits, a rate limit on ``login``, a real
+SQLite database for an operation that fails in SQL, and a secret field; every answer is
+checked for its status and its problem document, and what the process logged and
+exported is checked for the secrets it was sent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import msgspec
+import pytest
+import sqlalchemy as sa
+
+from accord import Contract, operation
+from accord.contract import Secret
+from accord.observability import Telemetry
+from accord.runtime import App
+from accord.runtime.ratelimit import Rate, RateLimit
+from accord.sql import create_engine
+from tests.support.processes import free_port, running, wait_http
+
+CARD = "tok_visa_4242_hostile_secret"
+BEARER = "Bearer hostile.jwt.signature-secret"
+SQL_MARK = "hostile_missing_table"
+PATH_MARK = "/srv/hostile/internal/settings.py"
+
+
+class Item(msgspec.Struct):
+    sku: Annotated[str, msgspec.Meta(max_length=32)]
+    qty: Annotated[int, msgspec.Meta(gt=0, le=1000)]
+
+
+class PlaceOrder(msgspec.Struct):
+    customer_id: str
+    items: list[Item]
+    card_token: Annotated[str, msgspec.Meta(min_length=4, max_length=64), Secret]
+    note: str = ""
+
+
+class Order(msgspec.Struct):
+    order_id: str
+    status: str
+    total_cents: int
+    note_length: int
+
+
+class Strict(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+
+
+class Login(msgspec.Struct):
+    user: str
+
+
+class Done(msgspec.Struct):
+    ok: bool
+
+
+class Hostile(Contract, name="hostile", version="1.0.0"):
+    """A service that meets hostile input."""
+
+    place = operation(PlaceOrder, Order, method="POST", path="/orders", status=201)
+    strict = operation(Strict, Done, method="POST")
+    boom = operation(Done, Done, method="POST")
+    db = operation(Done, Done, method="POST")
+    login = operation(Login, Done, method="POST")
+
+
+class HostileService:
+    def __init__(self, telemetry: Telemetry, database: Path) -> None:
+        self.log = telemetry.logger
+        self.engine = create_engine(f"sqlite:///{database}")
+
+    async def place(self, request: PlaceOrder) -> Order:
+        from opentelemetry import trace
+
+        self.log.info("placing", request=request, card_token=request.card_token)
+        trace.get_current_span().set_attribute("shop.card_token", request.card_token)
+        total = sum(item.qty * 100 for item in request.items)
+        return Order("o-1", "pending", total, len(request.note))
+
+    async def strict(self, request: Strict) -> Done:
+        return Done(ok=True)
+
+    async def boom(self, request: Done) -> Done:
+        raise RuntimeError(f"cannot read {PATH_MARK}")
+
+    async def db(self, request: Done) -> Done:
+        async with self.engine.connect() as conn:
+            await conn.execute(sa.text(f"SELECT secret FROM {SQL_MARK} WHERE id = 1"))
+        return Done(ok=True)  # pragma: no cover - the query fails
+
+    async def login(self, request: Login) -> Done:
+        return Done(ok=True)
+
+
+def factory() -> App:
+    """What ``accord serve tests.integration.runtime.test_hostile_input:factory`` runs."""
+    telemetry = Telemetry.configure(Hostile.name, Hostile.version)
+    database = Path(os.environ["ACCORD_HOME"]) / "hostile.db"
+    limit = RateLimit({"hostile.login": Rate(3, per=60.0)})
+    return App(Hostile, HostileService(telemetry, database), telemetry=telemetry, layers=[limit])
+
+
+class Server:
+    def __init__(self, base: str, home: Path, log: Path) -> None:
+        self.base = base
+        self.home = home
+        self.log = log
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    home = tmp_path_factory.mktemp("hostile")
+    port = free_port()
+    log = home / "serve.log"
+    env = {
+        "ACCORD_HOME": str(home),
+        "OTEL_TRACES_SAMPLER": "always_on",
+        "PYTHONUNBUFFERED": "1",
+    }
+    args = ["accord", "serve", f"{__name__}:factory", "--port", str(port)]
+    with running(args, env=env, log=log):
+        wait_http(f"http://127.0.0.1:{port}/readyz")
+        yield Server(f"http://127.0.0.1:{port}", home, log)
+
+
+@pytest.fixture
+def client(server: Server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.base, timeout=30) as c:
+        yield c
+
+
+def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> Any:
+    assert response.status_code == status, response.text[:500]
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status
+    if code is not None:
+        assert body["code"] == code
+    return body
+
+
+ORDER: dict[str, Any] = {
+    "customer_id": "c-1",
+    "items": [{"sku": "A", "qty": 2}],
+    "card_token": CARD,
+}
+JSON = {"content-type": "application/json"}
+
+
+def post(client: httpx.Client, path: str, body: bytes, **headers: str) -> httpx.Response:
+    return client.post(path, content=body, headers={**JSON, **headers})
+
+
+def test_a_good_order_is_served(client: httpx.Client) -> None:
+    response = client.post("/v1/orders", json=ORDER, headers={"authorization": BEARER})
+    assert response.status_code == 201, response.text
+    assert response.json()["total_cents"] == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "status", "code"),
+    [
+        ("deep nesting", b'{"note":' + b"[" * 200_000 + b"]" * 200_000 + b"}", 422, None),
+        ("unclosed nesting", b"[" * 500_000, 422, None),
+        ("long string", json.dumps({**ORDER, "note": "x" * 70_000}).encode(), 422, None),
+        (
+            "long array",
+            json.dumps({**ORDER, "items": [{"sku": "A", "qty": 1}] * 12_000}).encode(),
+            422,
+            None,
+        ),
+        ("over the body limit", b'{"note":"' + b"x" * (2 << 20) + b'"}', 413, None),
+        ("invalid utf-8", b'{"customer_id":"\xff\xfe","items":[],"card_token":"abcd"}', 422, None),
+        ("not json", b"\x00\x01garbage", 422, None),
+        ("huge integer", b'{"customer_id":"c","items":[{"qty":' + b"9" * 5000 + b"}]}", 422, None),
+        ("huge float", b'{"customer_id":"c","items":[{"sku":"A","qty":1e999999}]}', 422, None),
+        ("wrong types", b'{"customer_id":1,"items":"x","card_token":null}', 422, None),
+        ("empty object", b"{}", 422, None),
+        ("a json array", b"[1,2,3]", 422, None),
+        ("lone surrogate", b'{"customer_id":"\\ud800","items":[],"card_token":"abcd"}', 422, None),
+    ],
+)
+def test_hostile_bodies_are_4xx_problems(
+    client: httpx.Client, name: str, body: bytes, status: int, code: str | None
+) -> None:
+    assert_problem(post(client, "/v1/orders", body), status, code)
+
+
+def test_a_long_string_names_its_path(client: httpx.Client) -> None:
+    body = json.dumps({**ORDER, "note": "x" * 70_000}).encode()
+    problem = assert_problem(post(client, "/v1/orders", body), 422, "validation_failed")
+    assert problem["errors"][0]["path"] == "$.note"
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/xml", "multipart/form-data; boundary=x", "application/jsonp"],
+)
+def test_other_media_types_are_415(client: httpx.Client, content_type: str) -> None:
+    response = client.post(
+        "/v1/orders", content=json.dumps(ORDER), headers={"content-type": content_type}
+    )
+    assert_problem(response, 415, "unsupported_media_type")
+
+
+def test_too_many_headers_is_431(client: httpx.Client) -> None:
+    headers = [(f"x-h{i}", "v") for i in range(150)]
+    response = client.post("/v1/orders", json=ORDER, headers=headers)
+    assert_problem(response, 431, "headers_too_large")
+
+
+def test_a_huge_header_is_431(client: httpx.Client) -> None:
+    response = client.post("/v1/orders", json=ORDER, headers={"x-big": "v" * 40_000})
+    assert_problem(response, 431, "headers_too_large")
+
+
+def test_a_long_query_is_431(client: httpx.Client) -> None:
+    response = client.post("/v1/orders?q=" + "x" * 10_000, json=ORDER)
+    assert_problem(response, 431, "headers_too_large")
+
+
+def test_read_only_fields_sent_by_a_client_are_ignored(client: httpx.Client) -> None:
+    response = client.post(
+        "/v1/orders",
+        json={**ORDER, "status": "paid", "total_cents": 1, "order_id": "mine"},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json() == {
+        "order_id": "o-1",
+        "status": "pending",
+        "total_cents": 200,
+        "note_length": 0,
+    }
+
+
+def test_a_strict_message_refuses_unknown_fields(client: httpx.Client) -> None:
+    response = client.post("/v1/strict", json={"name": "n", "admin": True})
+    problem = assert_problem(response, 422, "validation_failed")
+    assert "admin" in problem["detail"]
+
+
+@pytest.mark.parametrize("path", ["/v1/boom", "/v1/db"])
+def test_failures_show_no_internals(client: httpx.Client, path: str) -> None:
+    response = client.post(path, json={"ok": True})
+    problem = assert_problem(response, 500, "internal")
+    text = response.text
+    for leak in ("Traceback", 'File "', PATH_MARK, SQL_MARK, "SELECT", "sqlite", "sqlalchemy"):
+        assert leak not in text, f"{leak!r} reached the client"
+    assert ".py" not in text
+    assert problem["trace_id"]
+
+
+def test_login_is_rate_limited_with_retry_after(client: httpx.Client) -> None:
+    statuses = [client.post("/v1/login", json={"user": "u"}).status_code for _ in range(3)]
+    assert statuses == [200, 200, 200]
+    refused = client.post("/v1/login", json={"user": "u"})
+    assert_problem(refused, 429, "rate_limited")
+    retry_after = int(refused.headers["retry-after"])
+    assert 1 <= retry_after <= 20
+    assert client.post("/v1/strict", json={"name": "n"}).status_code == 200, "others unlimited"
+
+
+def test_the_server_sends_no_server_header(client: httpx.Client) -> None:
+    response = client.get("/livez")
+    assert "server" not in response.headers
+
+
+def test_nothing_secret_was_logged_or_exported(client: httpx.Client, server: Server) -> None:
+    client.post("/v1/orders", json=ORDER, headers={"authorization": BEARER})
+    client.post("/v1/boom", json={"ok": True}, headers={"authorization": BEARER})
+    logged = ""
+    spans = ""
+    for _ in range(50):  # the log flusher and the span batcher write within a second
+        logged = server.log.read_text(encoding="utf-8", errors="replace")
+        spans_file = server.home / "telemetry" / "hostile.jsonl"
+        spans = spans_file.read_text(encoding="utf-8") if spans_file.exists() else ""
+        if '"event":"placing"' in logged and "shop.card_token" in spans:
+            break
+        time.sleep(0.2)
+    assert '"event":"placing"' in logged
+    assert "shop.card_token" in spans
+    assert BEARER not in logged and BEARER not in spans
+    assert CARD not in spans
+    assert CARD not in logged
+    assert '"card_token":"[redacted]"' in logged
+    assert PATH_MARK in logged, "the traceback went to the log, where it belongs"
