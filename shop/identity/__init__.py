@@ -1,0 +1,1 @@
+"""The identity service: customers and service clients in, signed access tokens out."""

@@ -1,0 +1,1 @@
+"""What identity plugs into its ports: SQL storage, scrypt, the clients file, signed JWTs."""

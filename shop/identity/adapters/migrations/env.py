@@ -1,0 +1,3 @@
+from accord.sql import alembic_env
+
+alembic_env()

@@ -1,0 +1,1 @@
+"""Identity's use cases and the ports they run on."""

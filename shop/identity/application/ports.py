@@ -1,0 +1,109 @@
+"""The ports identity's use cases need: storage, password hashing, client secrets, tokens.
+
+Adapters implement these protocols (SQL tables, scrypt, a local clients file, signed JWTs);
+unit tests implement them in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from shop.identity.domain.model import Customer, Grant
+
+__all__ = [
+    "AccessToken",
+    "ClientDirectory",
+    "Clock",
+    "ConcurrencyConflict",
+    "CustomerRepository",
+    "IdFactory",
+    "PasswordHashing",
+    "TokenIssuer",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+]
+
+Clock = Callable[[], datetime]
+IdFactory = Callable[[], str]
+
+
+class ConcurrencyConflict(Exception):
+    """Another transaction created the same record first (e.g. the same email)."""
+
+
+class CustomerRepository(Protocol):
+    """Customers, read and written inside a unit of work."""
+
+    async def add(self, customer: Customer) -> None:
+        """Store a new customer; a taken email raises :class:`ConcurrencyConflict`."""
+        ...
+
+    async def get_by_email(self, email: str) -> Customer | None:
+        """The customer with this (normalized) address, or None."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: ``async with uow: ...; await uow.commit()``."""
+
+    @property
+    def customers(self) -> CustomerRepository:
+        """The customers, in this transaction."""
+        ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None:
+        """Make this transaction's changes durable."""
+        ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+class PasswordHashing(Protocol):
+    """A slow, salted password hash (run off the event loop by the adapter)."""
+
+    async def hash(self, password: str) -> str:
+        """The string to store for ``password``."""
+        ...
+
+    async def verify(self, password: str, stored: str | None) -> bool:
+        """Whether ``password`` matches; ``None`` costs the same and is False."""
+        ...
+
+
+class ClientDirectory(Protocol):
+    """The service clients and their secrets."""
+
+    def authenticate(self, client_id: str, secret: str) -> bool:
+        """Whether ``client_id`` exists and ``secret`` is its secret (constant time)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    """A signed token, how long it lives (seconds) and the scopes it carries."""
+
+    token: str
+    expires_in: int
+    scopes: frozenset[str]
+
+
+class TokenIssuer(Protocol):
+    """Turns a grant into a signed access token."""
+
+    def issue(self, grant: Grant) -> AccessToken:
+        """Sign ``grant`` with the current key."""
+        ...

@@ -1,0 +1,65 @@
+"""What can go wrong in identity, in the domain's own words.
+
+IdentityError
+├── InvalidEmail        not an address a customer can register with
+├── WeakPassword        shorter than the minimum, or longer than the maximum
+├── EmailTaken          a customer already has this address
+├── InvalidCredentials  unknown address or wrong password (never says which)
+├── InvalidClient       unknown service client or wrong secret (never says which)
+├── ScopeNotAllowed     a client asked for a scope it may not have
+└── DevLoginDisabled    the password-less development login is off
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DevLoginDisabled",
+    "EmailTaken",
+    "IdentityError",
+    "InvalidClient",
+    "InvalidCredentials",
+    "InvalidEmail",
+    "ScopeNotAllowed",
+    "WeakPassword",
+]
+
+
+class IdentityError(Exception):
+    """Root of every identity domain error."""
+
+
+class InvalidEmail(IdentityError, ValueError):
+    """Not an address a customer can register with."""
+
+
+class WeakPassword(IdentityError, ValueError):
+    """A password shorter than the minimum or longer than the maximum."""
+
+
+class EmailTaken(IdentityError):
+    """A customer already has this address."""
+
+    def __init__(self, email: str) -> None:
+        super().__init__(f"{email} is already registered")
+        self.email = email
+
+
+class InvalidCredentials(IdentityError):
+    """Unknown address or wrong password; which one is not said."""
+
+
+class InvalidClient(IdentityError):
+    """Unknown service client or wrong secret; which one is not said."""
+
+
+class ScopeNotAllowed(IdentityError):
+    """A client asked for scopes it may not have."""
+
+    def __init__(self, client_id: str, scopes: frozenset[str]) -> None:
+        super().__init__(f"{client_id} may not have {' '.join(sorted(scopes))}")
+        self.client_id = client_id
+        self.scopes = scopes
+
+
+class DevLoginDisabled(IdentityError):
+    """The password-less development login is off."""

@@ -1,0 +1,103 @@
+"""The identity contract, implemented on the use cases.
+
+Each method turns a contract request into a use-case call and the domain's answer into the
+contract's response; domain exceptions become the contract's declared errors in one table,
+:data:`ERRORS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from accord.errors import BadRequest, NotFound, ServiceError
+from shop.identity.application.ports import AccessToken
+from shop.identity.application.services import IdentityService
+from shop.identity.contract import (
+    ClientToken,
+    Customer,
+    DevLogin,
+    EmailTaken,
+    InvalidClient,
+    InvalidCredentials,
+    InvalidScope,
+    Jwk,
+    Jwks,
+    JwksRequest,
+    Login,
+    Register,
+    Token,
+)
+from shop.identity.domain import exceptions as domain
+
+__all__ = ["ERRORS", "IdentityEndpoint"]
+
+Keys = Callable[[], Mapping[str, list[dict[str, str]]]]
+
+#: Domain exception → the contract error answered for it.
+ERRORS: Mapping[type[Exception], Callable[[Any], ServiceError[Any]]] = {
+    domain.InvalidEmail: lambda e: BadRequest(str(e)),
+    domain.WeakPassword: lambda e: BadRequest(str(e)),
+    domain.EmailTaken: lambda e: EmailTaken(str(e)),
+    domain.InvalidCredentials: lambda e: InvalidCredentials("unknown email or wrong password"),
+    domain.InvalidClient: lambda e: InvalidClient("unknown client or wrong secret"),
+    domain.ScopeNotAllowed: lambda e: InvalidScope(str(e)),
+    domain.DevLoginDisabled: lambda e: NotFound("no such operation"),
+}
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except tuple(ERRORS) as exc:
+        for kind in type(exc).__mro__:
+            if kind in ERRORS:
+                raise ERRORS[kind](exc) from None
+        raise  # pragma: no cover - the except clause matched one of ERRORS
+
+
+def _token(access: AccessToken) -> Token:
+    return Token(
+        access_token=access.token,
+        token_type="Bearer",  # noqa: S106 - the scheme, not a secret
+        expires_in=access.expires_in,
+        scope=" ".join(sorted(access.scopes)),
+    )
+
+
+class IdentityEndpoint:
+    """Implements :class:`~shop.identity.contract.Identity` with :class:`IdentityService`."""
+
+    def __init__(self, service: IdentityService, keys: Keys) -> None:
+        self._service = service
+        self._keys = keys
+
+    async def register(self, request: Register) -> Customer:
+        """A new customer (a development convenience: no address is confirmed)."""
+        with _translated():
+            customer = await self._service.register(request.email, request.password)
+        return Customer(customer_id=customer.customer_id, email=customer.email)
+
+    async def login(self, request: Login) -> Token:
+        """A customer's token for the right email and password."""
+        with _translated():
+            return _token(await self._service.login(request.email, request.password))
+
+    async def dev_login(self, request: DevLogin) -> Token:
+        """A customer's token by email alone, when the development login is on."""
+        with _translated():
+            return _token(await self._service.dev_login(request.email))
+
+    async def token(self, request: ClientToken) -> Token:
+        """A service client's token (client credentials)."""
+        with _translated():
+            access = await self._service.client_token(
+                request.client_id, request.client_secret, request.scope.split()
+            )
+        return _token(access)
+
+    async def jwks(self, request: JwksRequest) -> Jwks:
+        """The public keys: current, next and retired ones whose tokens may still live."""
+        return Jwks(keys=[Jwk(**jwk) for jwk in self._keys()["keys"]])

@@ -1,0 +1,232 @@
+"""Identity over HTTP: the real app in-process on a real database, its tokens checked by
+the verifier every service uses, and a key rotation while it serves."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+
+from accord.observability.telemetry import Telemetry
+from accord.runtime import App
+from accord.runtime.auth import AuthSettings
+from accord.security import InvalidToken, KeySet, Verifier
+from accord.security.keys import KeyStore
+from shop.identity.bootstrap import Settings, create_app
+from shop.identity.contract import (
+    ClientToken,
+    EmailTaken,
+    Identity,
+    InvalidClient,
+    InvalidCredentials,
+    InvalidScope,
+    JwksRequest,
+    Login,
+    Register,
+)
+
+pytestmark = pytest.mark.anyio
+ISSUER = "http://identity.test"
+
+
+def settings(home: Path, database_url: str, *, dev_login: bool = False) -> Settings:
+    return Settings(
+        home=str(home),
+        database_url=database_url,
+        issuer=ISSUER,
+        dev_login=dev_login,
+        scrypt_log_n=10,
+        auth=AuthSettings(enabled=False),
+    )
+
+
+@pytest.fixture
+def app(tmp_path: Path, database_url: str) -> App:
+    return create_app(settings(tmp_path, database_url), telemetry=Telemetry.noop("identity"))
+
+
+@pytest.fixture
+async def http(app: App) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://identity.test") as client:
+        yield client
+
+
+@pytest.fixture
+async def identity(app: App) -> AsyncIterator[Identity]:
+    transport = httpx.ASGITransport(app=app)
+    async with Identity.client("http://identity.test", transport=transport) as client:
+        yield client
+
+
+def verifier(app: App, audience: str) -> Verifier:
+    keys = KeySet.from_url(
+        "http://identity.test/.well-known/jwks.json", transport=httpx.ASGITransport(app=app)
+    )
+    return Verifier(keys, issuer=ISSUER, audience=audience)
+
+
+def secret(home: Path, client_id: str) -> str:
+    document = json.loads((home / "identity" / "clients.json").read_text())
+    return str(document["clients"][client_id]["secret"])
+
+
+async def test_a_customer_registers_logs_in_and_the_token_verifies(
+    app: App, identity: Identity
+) -> None:
+    customer = await identity.register(Register(email="Ada@Example.com", password="hunter2!x"))
+    assert customer.email == "ada@example.com"
+    token = await identity.login(Login(email="ada@example.com", password="hunter2!x"))
+    assert token.token_type == "Bearer" and token.expires_in == 900
+    claims = await verifier(app, "orders").verify(token.access_token)
+    assert claims.customer_id == customer.customer_id == claims.subject
+    assert claims.scopes == {"orders:read", "orders:write"}
+    assert claims.raw["exp"] - claims.raw["iat"] == 900 and claims.raw["nbf"] == claims.raw["iat"]
+    assert claims.token_id and len(claims.token_id) >= 16
+    # A customer's token is not for inventory or payments at all.
+    with pytest.raises(InvalidToken, match="wrong audience"):
+        await verifier(app, "inventory").verify(token.access_token)
+
+
+async def test_bad_logins_and_duplicates_are_declared_errors(identity: Identity) -> None:
+    await identity.register(Register(email="ada@example.com", password="hunter2!x"))
+    with pytest.raises(EmailTaken):
+        await identity.register(Register(email="ADA@example.com", password="other-pass"))
+    with pytest.raises(InvalidCredentials):
+        await identity.login(Login(email="ada@example.com", password="hunter3!x"))
+    with pytest.raises(InvalidCredentials):
+        await identity.login(Login(email="bob@example.com", password="hunter2!x"))
+
+
+async def test_problem_answers_never_say_which_part_was_wrong(http: httpx.AsyncClient) -> None:
+    headers = {"idempotency-key": "k-1"}
+    body = {"email": "ada@example.com", "password": "hunter2!x"}
+    assert (await http.post("/v1/customers", json=body, headers=headers)).status_code == 201
+    wrong = await http.post("/v1/login", json={**body, "password": "nope-nope"})
+    unknown = await http.post("/v1/login", json={**body, "email": "eve@example.com"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.headers["content-type"] == "application/problem+json"
+    for key in ("title", "detail", "code"):
+        assert wrong.json()[key] == unknown.json()[key]
+    short = await http.post(
+        "/v1/customers", json={**body, "password": "short"}, headers={"idempotency-key": "k-2"}
+    )
+    assert short.status_code == 400 and "hunter" not in short.text
+    extra = await http.post("/v1/login", json={**body, "scope": "orders:admin"})
+    assert extra.status_code == 422
+
+
+async def test_service_clients_get_exactly_their_scopes(
+    app: App, identity: Identity, tmp_path: Path
+) -> None:
+    grant = ClientToken(
+        grant_type="client_credentials",
+        client_id="orders",
+        client_secret=secret(tmp_path, "orders"),
+    )
+    token = await identity.token(grant)
+    assert token.scope.split() == sorted(
+        ["inventory:reserve", "inventory:release", "inventory:commit",
+         "payments:authorize", "payments:capture", "payments:void"]
+    )  # fmt: skip
+    claims = await verifier(app, "inventory").verify(token.access_token)
+    assert claims.client_id == "orders" and claims.customer_id is None
+    assert (await verifier(app, "payments").verify(token.access_token)).subject == "client:orders"
+    with pytest.raises(InvalidToken, match="wrong audience"):
+        await verifier(app, "orders").verify(token.access_token)
+    narrow = await identity.token(
+        ClientToken(
+            grant_type="client_credentials",
+            client_id="orders",
+            client_secret=secret(tmp_path, "orders"),
+            scope="payments:void",
+        )
+    )
+    assert narrow.scope == "payments:void"
+    with pytest.raises(InvalidScope):
+        await identity.token(
+            ClientToken(
+                grant_type="client_credentials",
+                client_id="orders",
+                client_secret=secret(tmp_path, "orders"),
+                scope="inventory:admin",
+            )
+        )
+    with pytest.raises(InvalidClient):
+        await identity.token(
+            ClientToken(grant_type="client_credentials", client_id="orders", client_secret="x")
+        )
+    with pytest.raises(InvalidClient):
+        await identity.token(
+            ClientToken(
+                grant_type="client_credentials",
+                client_id="mallory",
+                client_secret=secret(tmp_path, "orders"),
+            )
+        )
+
+
+async def test_secrets_survive_a_restart_and_files_are_private(
+    tmp_path: Path, database_url: str
+) -> None:
+    create_app(settings(tmp_path, database_url), telemetry=Telemetry.noop("identity"))
+    first = secret(tmp_path, "orders")
+    kid = KeyStore.under(tmp_path).load().current.kid
+    create_app(settings(tmp_path, database_url), telemetry=Telemetry.noop("identity"))
+    assert secret(tmp_path, "orders") == first
+    assert KeyStore.under(tmp_path).load().current.kid == kid
+    for name in ("clients.json", "signing-keys.json"):
+        assert (tmp_path / "identity" / name).stat().st_mode & 0o077 == 0
+
+
+async def test_dev_login_answers_404_unless_configured(tmp_path: Path, database_url: str) -> None:
+    for dev, status in ((False, 404), (True, 200)):
+        app = create_app(
+            settings(tmp_path / str(dev), database_url if not dev else f"sqlite:///{tmp_path}/d.db",
+                     dev_login=dev),
+            telemetry=Telemetry.noop("identity"),
+        )  # fmt: skip
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://i") as http:
+            answer = await http.post("/v1/dev-login", json={"email": "dev@example.com"})
+        assert answer.status_code == status, answer.text
+
+
+async def test_jwks_in_both_places_has_current_and_next_and_no_private_parts(
+    http: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    ring = KeyStore.under(tmp_path).load()
+    well_known = await http.get("/.well-known/jwks.json")
+    versioned = await http.get("/v1/jwks")
+    assert well_known.headers["content-type"] == "application/jwk-set+json"
+    assert well_known.json() == versioned.json()
+    keys = well_known.json()["keys"]
+    assert {k["kid"] for k in keys} == {ring.current.kid, ring.next.kid}
+    assert all(k["kty"] == "OKP" and k["alg"] == "EdDSA" and "d" not in k for k in keys)
+    assert (await http.post("/.well-known/jwks.json")).status_code in {404, 405}
+
+
+async def test_rotation_while_serving_drops_no_token(
+    app: App, identity: Identity, tmp_path: Path
+) -> None:
+    """Old tokens keep verifying, new ones are signed with the key that was next, and a
+    verifier that cached the document before the rotation already knows that key."""
+    await identity.register(Register(email="ada@example.com", password="hunter2!x"))
+    login = Login(email="ada@example.com", password="hunter2!x")
+    check = verifier(app, "orders")
+    before = (await identity.login(login)).access_token
+    await check.verify(before)
+    assert check.keys.fetches == 1
+    store = KeyStore.under(tmp_path)
+    old = store.load()
+    new = store.rotate(min_age=0)
+    after = (await identity.login(login)).access_token
+    assert jwt.get_unverified_header(after)["kid"] == old.next.kid
+    assert (await check.verify(after)).subject and (await check.verify(before)).subject
+    assert check.keys.fetches == 1  # the next key was already in the cached document
+    published = {k.kid for k in (await identity.jwks(JwksRequest())).keys}
+    assert published == {old.current.kid, new.current.kid, new.next.kid}

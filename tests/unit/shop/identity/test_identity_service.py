@@ -1,0 +1,205 @@
+"""Identity's use cases on in-memory ports: who gets which scopes, and who gets nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Self
+
+import pytest
+
+from accord.security.passwords import PasswordHasher
+from shop.identity.application.ports import AccessToken, ConcurrencyConflict
+from shop.identity.application.services import IdentityService
+from shop.identity.domain import exceptions as domain
+from shop.identity.domain.model import (
+    CLIENT_SCOPES,
+    Customer,
+    Grant,
+    audience_of,
+    client_grant,
+    normalize_email,
+)
+
+HASHER = PasswordHasher(log_n=4)
+
+
+class FakeCustomers:
+    def __init__(self) -> None:
+        self.rows: dict[str, Customer] = {}
+
+    async def add(self, customer: Customer) -> None:
+        if customer.email in self.rows:
+            raise ConcurrencyConflict(customer.email)
+        self.rows[customer.email] = customer
+
+    async def get_by_email(self, email: str) -> Customer | None:
+        return self.rows.get(email)
+
+
+class FakeUnitOfWork:
+    def __init__(self, customers: FakeCustomers) -> None:
+        self.customers = customers
+        self.committed = False
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+    async def commit(self) -> None:
+        self.committed = True
+
+
+class FakePasswords:
+    def __init__(self) -> None:
+        self.verifications: list[str | None] = []
+
+    async def hash(self, password: str) -> str:
+        return HASHER.hash(password)
+
+    async def verify(self, password: str, stored: str | None) -> bool:
+        self.verifications.append(stored)
+        return HASHER.verify(password, stored)
+
+
+class FakeClients:
+    def authenticate(self, client_id: str, secret: str) -> bool:
+        return secret == f"{client_id}-secret" and client_id in CLIENT_SCOPES
+
+
+class FakeIssuer:
+    def __init__(self) -> None:
+        self.grants: list[Grant] = []
+
+    def issue(self, grant: Grant) -> AccessToken:
+        self.grants.append(grant)
+        return AccessToken(token=f"token-{len(self.grants)}", expires_in=900, scopes=grant.scopes)
+
+
+@pytest.fixture
+def parts() -> tuple[IdentityService, FakeCustomers, FakePasswords, FakeIssuer]:
+    customers, passwords, issuer = FakeCustomers(), FakePasswords(), FakeIssuer()
+    ids = iter(f"cus_{n}" for n in range(100))
+    service = IdentityService(
+        lambda: FakeUnitOfWork(customers),
+        passwords,
+        FakeClients(),
+        issuer,
+        clock=lambda: datetime(2026, 1, 1, tzinfo=UTC),
+        new_id=lambda: next(ids),
+    )
+    return service, customers, passwords, issuer
+
+
+@pytest.mark.anyio
+async def test_register_then_login_gives_a_customer_grant(
+    parts: tuple[IdentityService, FakeCustomers, FakePasswords, FakeIssuer],
+) -> None:
+    service, _, _, issuer = parts
+    customer = await service.register("  Ada@Example.COM ", "correct horse")
+    assert customer.email == "ada@example.com" and customer.password_hash
+    assert customer.password_hash.startswith("scrypt$")
+    await service.login("ada@example.com", "correct horse")
+    assert issuer.grants == [
+        Grant(
+            subject="cus_0",
+            scopes=frozenset({"orders:read", "orders:write"}),
+            audience=("orders",),
+            customer_id="cus_0",
+        )
+    ]
+
+
+@pytest.mark.anyio
+async def test_wrong_password_and_unknown_email_look_the_same(
+    parts: tuple[IdentityService, FakeCustomers, FakePasswords, FakeIssuer],
+) -> None:
+    service, _, passwords, issuer = parts
+    await service.register("ada@example.com", "correct horse")
+    for email, password in (
+        ("ada@example.com", "wrong horse!"),
+        ("bob@example.com", "correct horse"),
+        ("not an email", "x"),
+    ):
+        with pytest.raises(domain.InvalidCredentials) as caught:
+            await service.login(email, password)
+        assert str(caught.value) == "unknown email or wrong password"
+    # Every attempt ran the KDF once, the unknown ones against no stored hash.
+    assert len(passwords.verifications) == 3 and passwords.verifications[1:] == [None, None]
+    assert issuer.grants == []
+
+
+@pytest.mark.anyio
+async def test_register_refuses_bad_input_and_taken_emails(
+    parts: tuple[IdentityService, FakeCustomers, FakePasswords, FakeIssuer],
+) -> None:
+    service, *_ = parts
+    with pytest.raises(domain.InvalidEmail):
+        await service.register("nobody", "long enough")
+    with pytest.raises(domain.WeakPassword):
+        await service.register("ada@example.com", "short")
+    await service.register("ada@example.com", "long enough")
+    with pytest.raises(domain.EmailTaken):
+        await service.register("ADA@example.com", "another one")
+
+
+@pytest.mark.anyio
+async def test_dev_login_is_off_unless_configured(
+    parts: tuple[IdentityService, FakeCustomers, FakePasswords, FakeIssuer],
+) -> None:
+    service, customers, _, issuer = parts
+    with pytest.raises(domain.DevLoginDisabled):
+        await service.dev_login("ada@example.com")
+    service._dev_login = True
+    await service.dev_login("ada@example.com")
+    await service.dev_login("ada@example.com")
+    assert len(customers.rows) == 1 and issuer.grants[0] == issuer.grants[1]
+    # A development account has no password: a password login never works for it.
+    with pytest.raises(domain.InvalidCredentials):
+        await service.login("ada@example.com", "")
+
+
+@pytest.mark.anyio
+async def test_service_clients_get_their_row_and_nothing_more(
+    parts: tuple[IdentityService, FakeCustomers, FakePasswords, FakeIssuer],
+) -> None:
+    service, _, _, issuer = parts
+    await service.client_token("orders", "orders-secret")
+    assert issuer.grants[-1].scopes == CLIENT_SCOPES["orders"]
+    assert issuer.grants[-1].audience == ("inventory", "payments")
+    assert issuer.grants[-1].subject == "client:orders"
+    await service.client_token("orders", "orders-secret", ["inventory:reserve"])
+    assert issuer.grants[-1].scopes == {"inventory:reserve"}
+    assert issuer.grants[-1].audience == ("inventory",)
+    with pytest.raises(domain.ScopeNotAllowed, match="inventory:admin"):
+        await service.client_token("orders", "orders-secret", ["inventory:admin"])
+    with pytest.raises(domain.InvalidClient):
+        await service.client_token("orders", "guess")
+    with pytest.raises(domain.InvalidClient):
+        await service.client_token("mallory", "mallory-secret")
+
+
+def test_least_privilege_table() -> None:
+    """orders may reserve, commit and release stock, and authorize, capture and void
+    payments: nothing that reads or restocks, nothing of orders itself."""
+    assert CLIENT_SCOPES["orders"] == {
+        "inventory:reserve",
+        "inventory:release",
+        "inventory:commit",
+        "payments:authorize",
+        "payments:capture",
+        "payments:void",
+    }
+    assert audience_of({"metadata:read"}) == ("identity", "inventory", "orders", "payments")
+    assert client_grant("operator").audience == ("identity", "inventory", "orders", "payments")
+
+
+def test_email_normalization() -> None:
+    assert normalize_email(" A@B.CO ") == "a@b.co"
+    for bad in ("", "a@b", "a b@c.de", "@c.de", "a@" + "x" * 200 + ".de"):
+        with pytest.raises(domain.InvalidEmail):
+            normalize_email(bad)
