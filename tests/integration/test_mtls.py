@@ -151,6 +151,7 @@ def test_rotation_while_requests_flow_drops_nothing(served: Served) -> None:
     """Fresh connections and kept-alive ones, both rotated under them, zero failures."""
     before = _served_serial(served)
     result = asyncio.run(_load_during_rotation(served))
+    print(f"rotation under load: {result['ok']} requests, {len(result['failures'])} failed")
     assert result["failures"] == [], result["failures"][:5]
     assert result["ok"] > 50, result
     after = _served_serial(served)
