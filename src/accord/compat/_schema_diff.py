@@ -81,6 +81,8 @@ class SchemaDiff:
         if branchy.properties or not (branchy.types_from_variants or branchy.types is None):
             return False  # the oneOf sits beside keywords of its own: compare as usual
         plain = b if wrapped else r
+        if plain.types is None:
+            return False  # an unconstrained schema cannot widen into branches
         keyword = branchy.variant_keyword
         best: tuple[int, str, list[Finding]] | None = None
         shapes = self.rev if wrapped else self.base

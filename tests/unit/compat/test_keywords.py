@@ -67,6 +67,12 @@ def test_branches_of_unrelated_types_are_not_a_wrapping() -> None:
     assert "request-body-type-changed" in ids
 
 
+def test_an_unconstrained_schema_made_a_oneof_is_a_narrowing() -> None:
+    ids = [i for i, _ in found("request-body", {}, {"oneOf": [STRING, {"type": "integer"}]})]
+    assert "request-body-wrapped-in-one-of" not in ids
+    assert "request-body-type-narrowed" in ids
+
+
 def test_prefix_items_are_compared_position_by_position() -> None:
     before = {"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}]}
     after = {

@@ -60,3 +60,77 @@ def test_the_committed_contracts_equal_themselves() -> None:
     root = Path(__file__).resolve().parents[3] / "contracts"
     for path in sorted(root.glob("*.openapi.json")):
         assert compat.diff(compat.load(path), compat.load(path)) == [], path.name
+
+
+def test_events_3_1_with_callbacks_webhooks_servers_and_links() -> None:
+    found = compat.diff(
+        compat.load(SPECS / "events.base.yaml"), compat.load(SPECS / "events.revision.yaml")
+    )
+    callback = "callback paymentSettled {$request.body#/callbackUrl} POST"
+    assert [(c.id, c.operation, c.location, c.path) for c in found] == [
+        (
+            "server-variable-enum-value-removed",
+            "",
+            "server https://{region}.pay.example.com/v2 variable region",
+            "$",
+        ),
+        (
+            "response-body-wrapped-in-one-of",
+            "GET /subscriptions/{id}",
+            "response 200 application/json",
+            "$.labels./^x-/",
+        ),
+        (
+            "callback-request-body-property-became-optional",
+            "POST /subscriptions",
+            f"{callback} request body application/json",
+            "$.amount",
+        ),
+        (
+            "callback-response-body-type-widened",
+            "POST /subscriptions",
+            f"{callback} response 200 application/json",
+            "$.ok",
+        ),
+        (
+            "request-body-max-length-decreased",
+            "POST /subscriptions",
+            "request body application/json",
+            "$.topics[1]",
+        ),
+        (
+            "response-body-wrapped-in-one-of",
+            "POST /subscriptions",
+            "response 201 application/json",
+            "$.labels./^x-/",
+        ),
+        ("response-link-changed", "POST /subscriptions", "response 201 link GetSubscription", "$"),
+        ("webhook-removed", "POST webhook disputeOpened", "webhook", "$"),
+        (
+            "callback-parameter-became-optional",
+            "POST webhook refundIssued",
+            "webhook header parameter X-Signature",
+            "$",
+        ),
+        (
+            "callback-request-body-enum-value-added",
+            "POST webhook refundIssued",
+            "webhook request body application/json",
+            "$.reason",
+        ),
+    ]
+    assert [c.level.value for c in found].count("breaking") == 6
+
+
+def test_events_reversed_breaks_only_what_consumers_send_back() -> None:
+    found = compat.diff(
+        compat.load(SPECS / "events.revision.yaml"), compat.load(SPECS / "events.base.yaml")
+    )
+    breaking = [c.id for c in found if c.level is compat.Level.BREAKING]
+    assert breaking == ["callback-response-body-type-narrowed"]
+    assert {c.id for c in found} >= {
+        "webhook-added",
+        "response-body-unwrapped-from-one-of",
+        "callback-parameter-became-required",
+        "server-variable-enum-value-added",
+    }
