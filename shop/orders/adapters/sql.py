@@ -140,17 +140,24 @@ class SqlOrderRepository:
         """The customer's newest ``limit`` orders, newest first."""
         return await self._load(orders.c.customer_id == customer_id, limit=limit)
 
-    async def needing_recovery(self, started_before: datetime, limit: int) -> list[Order]:
-        """Orders that owe a compensation, and pending ones created before ``started_before``."""
+    async def needing_recovery(
+        self, *, owing_before: datetime, started_before: datetime, limit: int
+    ) -> list[Order]:
+        """Owing orders created before ``owing_before`` and pending ones created before
+        ``started_before``, oldest first."""
         return await self._load(
             sa.or_(
-                orders.c.compensation_due.is_(True),
+                sa.and_(
+                    orders.c.compensation_due.is_(True),
+                    orders.c.created_at < owing_before.astimezone(UTC),
+                ),
                 sa.and_(
                     orders.c.status == OrderStatus.PENDING.value,
                     orders.c.created_at < started_before.astimezone(UTC),
                 ),
             ),
             limit=limit,
+            oldest_first=True,
         )
 
     async def save(self, order: Order) -> None:
@@ -179,14 +186,18 @@ class SqlOrderRepository:
             await self._connection.execute(order_lines.insert(), _line_rows(order))
         order.version = seen + 1
 
-    async def _load(self, condition: sa.ColumnElement[bool], *, limit: int) -> list[Order]:
+    async def _load(
+        self, condition: sa.ColumnElement[bool], *, limit: int, oldest_first: bool = False
+    ) -> list[Order]:
+        order_by = (
+            (orders.c.created_at, orders.c.order_id)
+            if oldest_first
+            else (orders.c.created_at.desc(), orders.c.order_id.desc())
+        )
         async with conflicts_as(ConcurrencyConflict):
             heads = (
                 await self._connection.execute(
-                    sa.select(orders)
-                    .where(condition)
-                    .order_by(orders.c.created_at.desc(), orders.c.order_id.desc())
-                    .limit(limit)
+                    sa.select(orders).where(condition).order_by(*order_by).limit(limit)
                 )
             ).all()
             if not heads:

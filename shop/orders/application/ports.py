@@ -54,9 +54,12 @@ class OrderRepository(Protocol):
         """The customer's newest ``limit`` orders, newest first."""
         ...
 
-    async def needing_recovery(self, started_before: datetime, limit: int) -> list[Order]:
-        """Up to ``limit`` orders that owe a compensation, or that are still pending
-        although created before ``started_before`` (their placement was interrupted)."""
+    async def needing_recovery(
+        self, *, owing_before: datetime, started_before: datetime, limit: int
+    ) -> list[Order]:
+        """Up to ``limit`` orders, oldest first, created before ``owing_before`` that owe
+        a compensation, or created before ``started_before`` and still pending (their
+        placement was interrupted)."""
         ...
 
 

@@ -5,13 +5,16 @@ settle is left to this loop, started with orders and run every ``interval`` seco
 
 - a rejected order that *owes a compensation* (a compensation call failed, or the
   answer to a reservation or authorization was lost, so a hold may exist that orders
-  never heard of): stock still held for it is released and an amount still authorized
-  for it is voided, both found by order id. Both calls are idempotent, so running
-  them again is safe. The order stays owing until it is older than ``grace`` seconds,
-  so that a hold still in flight when the placement gave up is caught too.
+  never heard of), once it is ``grace`` seconds old — by then a call still in flight
+  when the placement gave up has landed or expired (a server drops work past its
+  deadline): stock still held for it is released and an amount still authorized for it
+  is voided, both found by order id. Both calls are idempotent, so running them again
+  is safe.
 - an order still ``pending`` although it was created before this process started (the
   process placing it died): it is compensated the same way and rejected as
   ``interrupted``.
+
+Oldest orders first, ``batch`` orders a round.
 
 While a dependency stays down the order simply waits for the next round.
 """
@@ -33,15 +36,16 @@ from shop.orders.application.ports import (
 from shop.orders.domain.exceptions import PlacementFailed
 from shop.orders.domain.model import Order, OrderStatus
 
-__all__ = ["DEFAULT_GRACE", "DEFAULT_INTERVAL", "Recovery"]
+__all__ = ["DEFAULT_BATCH", "DEFAULT_GRACE", "DEFAULT_INTERVAL", "Recovery"]
 
 log = logging.getLogger(__name__)
 
 #: Seconds between two rounds of the recovery loop.
 DEFAULT_INTERVAL = 1.0
-#: Seconds after its creation during which an order owing a compensation is checked again.
-DEFAULT_GRACE = 15.0
-_BATCH = 100
+#: Seconds after its creation before an order owing a compensation is compensated.
+DEFAULT_GRACE = 5.0
+#: Orders looked at in one round.
+DEFAULT_BATCH = 200
 
 
 class Recovery:
@@ -56,6 +60,7 @@ class Recovery:
         clock: Clock,
         interval: float = DEFAULT_INTERVAL,
         grace: float = DEFAULT_GRACE,
+        batch: int = DEFAULT_BATCH,
     ) -> None:
         self._uow = uow
         self._stock = stock
@@ -63,13 +68,18 @@ class Recovery:
         self._clock = clock
         self._interval = interval
         self._grace = timedelta(seconds=grace)
+        self._batch = batch
         self._started_at = clock()
         self._task: asyncio.Task[None] | None = None
 
     async def run_once(self) -> int:
-        """One round; returns how many orders are still owing a compensation after it."""
+        """One round; returns how many of the orders it looked at still owe."""
         async with self._uow() as uow:
-            due = await uow.orders.needing_recovery(self._started_at, _BATCH)
+            due = await uow.orders.needing_recovery(
+                owing_before=self._clock() - self._grace,
+                started_before=self._started_at,
+                limit=self._batch,
+            )
         owing = 0
         for order in due:
             if not await self._recover(order):
@@ -112,18 +122,13 @@ class Recovery:
                 released,
                 voided,
             )
-        young = self._clock() - order.created_at < self._grace
         if order.status is OrderStatus.PENDING:
             order.reject("interrupted")
-            order.owe_compensation()
-        elif young:
-            return False  # a hold still in flight may land: look again next round
-        if not young:
-            order.compensated()
+        order.compensated()
         try:
             async with self._uow() as uow:
                 await uow.orders.save(order)
                 await uow.commit()
         except ConcurrencyConflict:
             return False
-        return not order.compensation_due
+        return True

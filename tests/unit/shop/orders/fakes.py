@@ -52,13 +52,16 @@ class FakeRepository:
         mine.sort(key=lambda o: (o.created_at, o.order_id), reverse=True)
         return copy.deepcopy(mine[:limit])
 
-    async def needing_recovery(self, started_before: datetime, limit: int) -> list[Order]:
+    async def needing_recovery(
+        self, *, owing_before: datetime, started_before: datetime, limit: int
+    ) -> list[Order]:
         found = [
             o
             for o in self._store.rows.values()
-            if o.compensation_due
+            if (o.compensation_due and o.created_at < owing_before)
             or (o.status is OrderStatus.PENDING and o.created_at < started_before)
         ]
+        found.sort(key=lambda o: (o.created_at, o.order_id))
         return copy.deepcopy(found[:limit])
 
 
