@@ -32,10 +32,13 @@ test-integration: install
 test-e2e: install
 	$(BIN)/python -m pytest -q tests/e2e
 
+# ruff includes the security rules (S, bandit's); pip-audit checks the locked pins
+# against the advisory database (it needs the network; see docs/security.md).
 lint: install
 	$(BIN)/ruff check src shop tests bench
 	$(BIN)/ruff format --check src shop tests bench
 	$(BIN)/mypy
+	$(BIN)/pip-audit -r requirements.lock --require-hashes --disable-pip --progress-spinner off
 
 contracts: install
 	$(BIN)/accord contracts export --out contracts
