@@ -51,7 +51,7 @@ from accord.observability.telemetry import Telemetry
 from accord.resilience.breaker import BreakerConfig, BreakerOpen, CircuitBreaker, Permit
 from accord.resilience.budget import RetryBudget
 from accord.resilience.bulkhead import Bulkhead, BulkheadConfig, BulkheadFull
-from accord.resilience.deadlines import Deadline, current_deadline, encode_timeout
+from accord.resilience.deadlines import Clock, Deadline, current_deadline, encode_timeout
 from accord.resilience.retry import RetryPolicy
 
 __all__ = [
@@ -60,6 +60,7 @@ __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_RETRY",
     "ClientCore",
+    "call_deadline",
 ]
 
 RespT = TypeVar("RespT", bound=msgspec.Struct)
@@ -93,6 +94,19 @@ DEFAULT_BULKHEAD = BulkheadConfig(max_concurrent_calls=64, max_wait_duration=0.0
 
 _FALLBACK_TIMEOUT = httpx.Timeout(5.0)
 _SAFE = frozenset({Idempotency.READ_ONLY, Idempotency.IDEMPOTENT})
+
+
+def call_deadline(
+    bound: float | None, ambient: Deadline | None, *, clock: Clock = time.monotonic
+) -> tuple[Deadline | None, float | None]:
+    """A call's deadline and the time it is given: ``bound`` seconds from now, or the
+    ``ambient`` deadline (the served request's) when that comes first; ``None`` for none.
+    """
+    if ambient is not None and (bound is None or ambient.at < clock() + bound):
+        return ambient, ambient.remaining()
+    if bound is None:
+        return None, None
+    return Deadline.after(bound, clock=clock), bound
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,12 +249,7 @@ class ClientCore:
                 f"got {type(request).__name__}"
             )
         path, query, body = op.encode_request(request)
-        bound = self.bound(op, timeout)
-        ambient = current_deadline.get()
-        deadline = None if bound is None else Deadline.after(bound)
-        limit = bound
-        if ambient is not None and (deadline is None or ambient.at < deadline.at):
-            deadline, limit = ambient, ambient.remaining()
+        deadline, limit = call_deadline(self.bound(op, timeout), current_deadline.get())
         key = idempotency_key_for(op, idempotency_key, self.headers, headers)
         prepared = _Prepared(
             path=path,

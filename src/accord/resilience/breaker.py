@@ -170,6 +170,9 @@ class CircuitBreaker:
         self._opened_at = 0.0
         # (failed, slow) of the calls counted in the current state.
         self._window: deque[tuple[bool, bool]] = deque(maxlen=self.config.sliding_window_size)
+        # Running counts of the window's failed and slow calls: O(1) per outcome.
+        self._failed = 0
+        self._slow = 0
         self._trials_admitted = 0
 
     def __repr__(self) -> str:
@@ -224,6 +227,7 @@ class CircuitBreaker:
         self._state = state
         self._epoch += 1
         self._window.clear()
+        self._failed = self._slow = 0
         self._trials_admitted = 0
         if state is BreakerState.OPEN:
             self._opened_at = self._clock()
@@ -234,7 +238,14 @@ class CircuitBreaker:
         with self._lock:
             if permit.epoch != self._epoch:
                 return
-            self._window.append((failed, slow))
+            window = self._window
+            if len(window) == window.maxlen:
+                old_failed, old_slow = window[0]
+                self._failed -= old_failed
+                self._slow -= old_slow
+            window.append((failed, slow))
+            self._failed += failed
+            self._slow += slow
             change = self._evaluate()
         self._notify(change)
 
@@ -253,8 +264,8 @@ class CircuitBreaker:
             needed = config.permitted_number_of_calls_in_half_open_state
         if calls < needed:
             return None
-        failure_rate = 100.0 * sum(f for f, _ in self._window) / calls
-        slow_rate = 100.0 * sum(s for _, s in self._window) / calls
+        failure_rate = 100.0 * self._failed / calls
+        slow_rate = 100.0 * self._slow / calls
         unhealthy = (
             failure_rate >= config.failure_rate_threshold
             or slow_rate >= config.slow_call_rate_threshold

@@ -7,7 +7,10 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from accord.client.core import call_deadline
 from accord.client.outcomes import counts_against_breaker, retry_reason
 from accord.errors import (
     DeadlineExceeded,
@@ -335,3 +338,25 @@ async def test_clients_of_one_downstream_share_its_budget(
         with pytest.raises(Unavailable):
             await second.get_item(ItemRef(sku="A-1"))
     assert len(recorder.requests) - before == 1  # the first client spent the budget
+
+
+@given(
+    bound=st.one_of(st.none(), st.floats(min_value=0.001, max_value=1e6)),
+    ambient_in=st.one_of(st.none(), st.floats(min_value=-10.0, max_value=1e6)),
+    now=st.floats(min_value=0.0, max_value=1e9),
+)
+def test_a_calls_deadline_is_the_earliest_of_its_bound_and_the_served_requests(
+    bound: float | None, ambient_in: float | None, now: float
+) -> None:
+    clock = lambda: now  # noqa: E731 - a frozen clock
+    ambient = None if ambient_in is None else Deadline(now + ambient_in, clock)
+    deadline, limit = call_deadline(bound, ambient, clock=clock)
+    candidates = [t for t in (bound, ambient_in) if t is not None]
+    if not candidates:
+        assert (deadline, limit) == (None, None)
+        return
+    assert deadline is not None and limit is not None
+    earliest = min(candidates)
+    assert deadline.at == pytest.approx(now + earliest, abs=1e-6)
+    assert limit == pytest.approx(max(0.0, earliest), abs=1e-6)
+    assert deadline.remaining() == pytest.approx(max(0.0, earliest), abs=1e-6)
