@@ -272,9 +272,13 @@ class ClientCore:
         metrics.count_client_call(downstream.name, op.name)
         deadline = prepared.deadline
         attempts = 0
+        # The last attempt's error: when a retry cannot be made after all, it is what the
+        # caller gets, as it says more than the refusal.
+        last: Exception | None = None
         while True:
             if deadline is not None and deadline.expired:
-                # Only before the first attempt: a retry is never planned past the deadline.
+                if last is not None:  # a retry is never planned past the deadline; a race
+                    raise last
                 downstream.deadline_exceeded += 1
                 metrics.count_client_refusal("deadline", downstream.name)
                 raise DeadlineExceeded(
@@ -287,7 +291,10 @@ class ClientCore:
                 except BreakerOpen:
                     downstream.breaker_rejections += 1
                     metrics.count_client_refusal("breaker", downstream.name)
-                    raise
+                    if last is None:
+                        raise
+                if permit is None and last is not None:  # the breaker opened meanwhile
+                    raise last
             attempts += 1
             try:
                 return await self._guarded(op, prepared, permit, attempts)
@@ -295,6 +302,7 @@ class ClientCore:
                 delay = self._retry_delay(op, prepared, exc, attempts)
                 if delay is None:
                     raise
+                last = exc
             await anyio.sleep(delay)
 
     async def _guarded(

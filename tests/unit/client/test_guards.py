@@ -13,7 +13,14 @@ from accord.client import ClientCore
 from accord.client.downstream import DOWNSTREAMS, Downstreams
 from accord.errors import NotFound, Unavailable
 from accord.observability.telemetry import Telemetry
-from accord.resilience import BreakerConfig, BreakerOpen, BulkheadConfig, BulkheadFull
+from accord.resilience import (
+    Backoff,
+    BreakerConfig,
+    BreakerOpen,
+    BulkheadConfig,
+    BulkheadFull,
+    RetryPolicy,
+)
 from tests.unit.client.catalog import ITEM, Catalog, ItemRef
 from tests.unit.client.conftest import CapturingLogger, Recorder
 
@@ -213,3 +220,20 @@ async def test_the_process_stats_include_every_client(
     assert [(s.name, s.calls, s.attempts, s.breaker_state) for s in found] == [
         ("catalog", 1, 1, "closed")
     ]
+
+
+async def test_a_breaker_opening_between_attempts_leaves_the_last_answer(
+    recorder: Recorder, transport: httpx.MockTransport
+) -> None:
+    recorder.respond = down
+    quick_retry = RetryPolicy(backoff=Backoff(base=0.001, cap=0.001, max_attempts=3))
+    async with catalog(transport, retry=quick_retry) as c:
+        with pytest.raises(Unavailable):
+            await c.get_item(ItemRef(sku="A-1"))  # attempts 1-3
+        with pytest.raises(Unavailable):
+            await c.get_item(ItemRef(sku="A-1"))  # attempt 4 opens it; no fifth
+        assert len(recorder.requests) == 4
+        with pytest.raises(BreakerOpen):
+            await c.get_item(ItemRef(sku="A-1"))
+        figures = c._core.downstream.stats()
+    assert (figures.calls, figures.attempts, figures.breaker_rejections) == (3, 4, 2)
