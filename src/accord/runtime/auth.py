@@ -43,6 +43,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from typing import Any, Protocol
 
+import httpx
 import msgspec
 
 from accord.contract import Operation
@@ -302,20 +303,29 @@ class AuthSettings(msgspec.Struct, frozen=True, kw_only=True):
         """The issuer tokens must name."""
         return self.issuer or self.identity_url
 
-    def verifier(self, audience: str) -> Verifier:
-        """A verifier of tokens for ``audience``, with keys from the identity service."""
-        keys = KeySet.from_url(self.identity_url + JWKS_PATH)
+    def verifier(
+        self, audience: str, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> Verifier:
+        """A verifier of tokens for ``audience``, with keys from the identity service
+        (fetched through ``transport``: mutual TLS, when the services speak it)."""
+        keys = KeySet.from_url(self.identity_url + JWKS_PATH, transport=transport)
         return Verifier(keys, issuer=self.token_issuer, audience=audience)
 
     def authentication(
-        self, service: str, *, verifier: TokenVerifier | None = None
+        self,
+        service: str,
+        *,
+        verifier: TokenVerifier | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> Authentication | None:
         """The authentication layer of ``service`` (its name is the audience and the
         realm); ``None`` when authentication is off. ``verifier`` replaces the one built
-        from the identity service (tests bring their own keys)."""
+        from the identity service (tests bring their own keys); ``transport`` reaches
+        the identity service's keys."""
         if not self.enabled:
             return None
-        return Authentication(verifier or self.verifier(service), realm=service)
+        chosen = verifier or self.verifier(service, transport=transport)
+        return Authentication(chosen, realm=service)
 
     def metadata_guard(
         self, authentication: Authentication | None
