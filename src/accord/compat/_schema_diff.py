@@ -87,16 +87,7 @@ class SchemaDiff:
         best: tuple[int, str, list[Finding]] | None = None
         shapes = self.rev if wrapped else self.base
         for label, node in _labelled(branchy.variants, shapes).items():
-            branch = shapes.of(node)
-            if (
-                plain.types is not None
-                and branch.types is not None
-                and not (
-                    plain.types & branch.types
-                    or ("integer" in plain.types and "number" in branch.types)
-                    or ("number" in plain.types and "integer" in branch.types)
-                )
-            ):
+            if not _overlap(plain, shapes.of(node)):
                 continue
             found = (
                 self._pair_nodes(plain, node, side)
@@ -243,9 +234,25 @@ class SchemaDiff:
         for label in list(before):
             if label in after and not label.isdigit():
                 pairs.append((label, before.pop(label), after.pop(label)))
+        # the same branch, moved: equal branches pair whatever their position
         for label in list(before):
-            if label in after:
-                pairs.append((label, before.pop(label), after.pop(label)))
+            for other in list(after):
+                if not self.compare(before[label], after[other], side):
+                    pairs.append((other, before.pop(label), after.pop(other)))
+                    break
+        # a branch that changed: the closest one of an overlapping JSON type
+        for label in list(before):
+            best: tuple[int, str] | None = None
+            for other in after:
+                if not (label.isdigit() or other.isdigit()) or not _overlap(
+                    self.base.of(before[label]), self.rev.of(after[other])
+                ):
+                    continue
+                n = len(self.compare(before[label], after[other], side))
+                if best is None or n < best[0]:
+                    best = (n, other)
+            if best is not None:
+                pairs.append((best[1], before.pop(label), after.pop(best[1])))
         keyword = r.variant_keyword or b.variant_keyword
         for label in before:
             out.append(("variant-removed", f"<{keyword}:{label}>", f"{keyword} branch removed"))
@@ -253,6 +260,17 @@ class SchemaDiff:
             out.append(("variant-added", f"<{keyword}:{label}>", f"{keyword} branch added"))
         for label, bn, rn in pairs:
             self._child(bn, rn, side, f"<{keyword}:{label}>", out)
+
+
+def _overlap(a: Shape, b: Shape) -> bool:
+    """Whether some JSON type is valid for both (``integer`` counts as a ``number``)."""
+    if a.types is None or b.types is None:
+        return True
+    return bool(
+        a.types & b.types
+        or ("integer" in a.types and "number" in b.types)
+        or ("number" in a.types and "integer" in b.types)
+    )
 
 
 def _labelled(variants: tuple[Any, ...], shapes: Shapes) -> dict[str, Any]:

@@ -52,6 +52,12 @@ SCHEMA_REWRITES: list[tuple[str, Any, Any]] = [
         {"anyOf": [{"type": "string"}, {"type": "null"}]},
     ),
     ("oneOf of one", {"type": "string"}, {"oneOf": [{"type": "string"}]}),
+    ("anyOf of one", {"type": "string"}, {"anyOf": [{"type": "string"}]}),
+    (
+        "oneOf reordered",
+        {"oneOf": [{"type": "string"}, {"type": "integer"}, PET]},
+        {"oneOf": [PET, {"type": "integer"}, {"type": "string"}]},
+    ),
     ("const as enum", {"const": "a"}, {"enum": ["a"]}),
     ("enum without type", {"enum": ["a", "b"]}, {"type": "string", "enum": ["a", "b"]}),
     (

@@ -113,3 +113,22 @@ def test_open_keywords_equal_their_absence() -> None:
     ):
         assert found("request-body", plain, open_form) == []
         assert found("request-body", open_form, plain) == []
+
+
+def test_a_branch_that_moved_and_changed_is_compared_with_its_old_self() -> None:
+    a = {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}
+    b = {"type": "object", "properties": {"b": {"type": "integer"}}, "required": ["b"]}
+    b2 = {
+        "type": "object",
+        "properties": {"b": {"type": "integer", "maximum": 3}},
+        "required": ["b"],
+    }
+    before = {"oneOf": [a, b, {"type": "string"}]}
+    after = {"oneOf": [b2, {"type": "string"}, a]}
+    assert found("request-body", before, after) == [("request-body-maximum-added", "$<oneOf:0>.b")]
+    before = {"oneOf": [{"type": "string"}, {"type": "integer"}]}
+    after = {"oneOf": [{"type": "string"}, {"type": "boolean"}]}
+    assert found("request-body", before, after) == [
+        ("request-body-variant-added", "$<oneOf:1>"),
+        ("request-body-variant-removed", "$<oneOf:1>"),
+    ]
