@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import ssl
 import subprocess
 import sys
@@ -219,3 +220,23 @@ def _served_serial(served: Served) -> int:
         r = http.get(served.url + "/livez")
         ssl_object = r.extensions["network_stream"].get_extra_info("ssl_object")
         return serial_of(ssl_object.getpeercert(True))
+
+
+@pytest.mark.parametrize(
+    ("extra", "env", "message"),
+    [
+        (["--tls-dir", "/nonexistent", "--tls-name", "x"], {}, "cannot read the CA certificate"),
+        ([], {"ACCORD_TLS_DIR": "/tmp", "ACCORD_SERVICE": ""}, "no service name"),
+    ],
+)
+def test_serve_without_usable_certificates_stops_with_one_line(
+    extra: list[str], env: dict[str, str], message: str
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "accord", "serve", "tests.integration.runtime.service:factory",
+         "--port", str(free_port()), *extra],
+        env={**os.environ, **env}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith("accord: ") and message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
