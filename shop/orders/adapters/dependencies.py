@@ -9,6 +9,8 @@ what the client raised                             domain error
 no answer (``TransportError``, ``Timeout``)        ``DependencyUnavailable``
 a 5xx (declared, standard or not declared)         ``DependencyUnavailable``
 a 429                                              ``DependencyUnavailable``
+not sent at all: the circuit breaker is open       ``DependencyUnavailable``
+                                                   with ``sent=False``
 any other error answer or a response that breaks   ``DependencyFailed``
 the contract
 =================================================  ==========================
@@ -21,6 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from accord.errors import ClientError, RemoteError, ServiceError, UnexpectedResponse
+from accord.resilience import BreakerOpen
 from shop.orders.domain.exceptions import DependencyFailed, DependencyUnavailable
 
 __all__ = ["dependency_errors"]
@@ -50,5 +53,7 @@ def dependency_errors(
         if exc.status is not None and exc.status >= 500:
             raise DependencyUnavailable(dependency, str(exc)) from exc
         raise DependencyFailed(dependency, str(exc)) from exc
+    except BreakerOpen as exc:
+        raise DependencyUnavailable(dependency, str(exc), sent=False) from exc
     except ClientError as exc:  # TransportError, Timeout: no answer at all
         raise DependencyUnavailable(dependency, str(exc)) from exc

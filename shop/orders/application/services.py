@@ -194,7 +194,9 @@ class OrderService:
         """Let go of every hold, then store the order rejected (owing a compensation when
         a hold may be left)."""
         oid = order.order_id
-        settled = isinstance(exc, _CLEAN_REFUSALS)
+        settled = isinstance(exc, _CLEAN_REFUSALS) or (
+            isinstance(exc, DependencyUnavailable) and not exc.sent
+        )
         if progress.authorization_id is not None and not progress.captured:
             settled &= await _best_effort(
                 self._payments.void(progress.authorization_id), "void", oid
@@ -231,7 +233,8 @@ class OrderService:
             await uow.commit()
 
 
-#: Refusals that leave nothing held behind: every other failure may have left a hold.
+#: Refusals that leave nothing unknown held behind (so does a call that was never sent);
+#: every other failure may have left a hold orders never heard of.
 _CLEAN_REFUSALS = (UnknownSku, OutOfStock, PaymentDeclined)
 
 

@@ -95,14 +95,19 @@ class PaymentDeclined(PlacementFailed):
 
 
 class DependencyUnavailable(PlacementFailed):
-    """A service the order needs did not answer, or answered that it cannot now."""
+    """A service the order needs did not answer, or answered that it cannot now.
+
+    ``sent`` is False when the call is known never to have left orders (its circuit
+    breaker was open): then it cannot have changed anything over there.
+    """
 
     rejection = "dependency_unavailable"
 
-    def __init__(self, dependency: str, detail: str) -> None:
+    def __init__(self, dependency: str, detail: str, *, sent: bool = True) -> None:
         super().__init__(f"{dependency} unavailable: {detail}")
         self.dependency = dependency
         self.detail = detail
+        self.sent = sent
 
 
 class DependencyFailed(PlacementFailed):

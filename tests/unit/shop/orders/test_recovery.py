@@ -177,3 +177,32 @@ async def test_the_loop_starts_and_stops(
     await recovery.start()  # once only
     await recovery.stop()
     await recovery.stop()
+
+
+async def test_a_call_never_sent_owes_nothing(
+    store: FakeStore, payments: FakePayments, clock: Clock
+) -> None:
+    class BreakerOpen(FakeStock):
+        async def reserve(self, order_id: str, items: object) -> StockHold:
+            raise DependencyUnavailable("inventory", "circuit breaker is open", sent=False)
+
+    with pytest.raises(DependencyUnavailable):
+        await service_for(store, BreakerOpen({"MUG": (10, 1250)}), payments, clock).place_order(
+            customer_id="c", items=ITEMS, card_token="tok_ok"
+        )
+    (order,) = store.rows.values()
+    assert order.status is OrderStatus.REJECTED and not order.compensation_due
+
+
+def test_an_open_breaker_reads_as_a_call_never_sent() -> None:
+    from accord.resilience import BreakerOpen
+    from shop.orders.adapters.dependencies import dependency_errors
+
+    with pytest.raises(DependencyUnavailable) as refused, dependency_errors("payments"):
+        raise BreakerOpen("payments", 1.0)
+    assert refused.value.sent is False
+    with pytest.raises(DependencyUnavailable) as lost, dependency_errors("payments"):
+        from accord.errors import Timeout
+
+        raise Timeout("no response within 2s")
+    assert lost.value.sent is True
