@@ -28,7 +28,7 @@ from tests.support.processes import ROOT, free_port, stop
 
 pytestmark = pytest.mark.e2e
 
-SERVICES = ("orders", "inventory", "payments")
+SERVICES = ("identity", "orders", "inventory", "payments")
 CLIENT = "e2e-client"
 
 

@@ -23,7 +23,7 @@ from tests.support.processes import ROOT, free_port, stop, wait_http
 
 pytestmark = pytest.mark.e2e
 
-SERVICES = ("orders", "inventory", "payments")
+SERVICES = ("identity", "orders", "inventory", "payments")
 
 
 class Shop:

@@ -63,12 +63,13 @@ def test_the_code_is_compatible_with_the_committed_contracts() -> None:
     done = accord(ROOT)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.splitlines() == [
+        "ok: identity.v1.openapi.json",
         "ok: inventory.v1.openapi.json",
         "ok: orders.v1.openapi.json",
         "ok: orders.v2.openapi.json",
         "ok: payments.v1.openapi.json",
     ]
-    assert "compatible with contracts: 4 contract document(s)" in done.stderr
+    assert "compatible with contracts: 5 contract document(s)" in done.stderr
 
 
 def test_a_removed_field_fails_naming_the_rule(project: Path) -> None:
@@ -115,6 +116,7 @@ def test_json_output(project: Path) -> None:
     assert done.returncode == 1
     data = json.loads(done.stdout)
     assert sorted(data) == [
+        "identity.v1.openapi.json",
         "inventory.v1.openapi.json",
         "orders.v1.openapi.json",
         "orders.v2.openapi.json",
