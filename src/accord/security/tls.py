@@ -410,7 +410,9 @@ class MutualTLSTransport(httpx.AsyncBaseTransport):
 
     async def _current(self) -> _Pool:
         loaded = self._reloader.get()
-        if loaded is not self._pool.loaded:
+        if self._pool.closed:  # closed by aclose(): open again, like a fresh transport
+            self._pool = self._open(loaded)
+        elif loaded is not self._pool.loaded:
             old, self._pool = self._pool, self._open(loaded)
             old.retired = True
             if old.leases == 0:
@@ -439,7 +441,8 @@ class MutualTLSTransport(httpx.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
-        """Close every pool."""
+        """Close every connection; a later request opens new ones (an ``async with
+        httpx.AsyncClient(transport=...)`` per call may share one transport)."""
         for pool in [*self._retired, self._pool]:
             if not pool.closed:
                 pool.closed = True

@@ -356,3 +356,13 @@ def test_ensure_certificates_creates_what_is_missing_and_keeps_what_is_good(
 def _served(response: httpx.Response) -> int:
     ssl_object = response.extensions["network_stream"].get_extra_info("ssl_object")
     return serial_of(ssl_object.getpeercert(binary_form=True))
+
+
+async def test_a_transport_serves_again_after_a_client_closed_it(store: CertStore) -> None:
+    """Key-set and token fetchers open and close a client per call on one transport."""
+    async with serving(server_context(config(store, "inventory"))) as server:
+        transport = MutualTLSTransport(config(store, "orders"), "inventory")
+        for path in ("/one", "/two"):
+            async with httpx.AsyncClient(transport=transport) as http:
+                assert (await http.get(server.url + path)).text == path
+    assert len(server.peers) == 2
