@@ -366,3 +366,33 @@ async def test_a_transport_serves_again_after_a_client_closed_it(store: CertStor
             async with httpx.AsyncClient(transport=transport) as http:
                 assert (await http.get(server.url + path)).text == path
     assert len(server.peers) == 2
+
+
+async def test_a_replaced_ca_is_trusted_from_the_next_handshake_on(
+    store: CertStore, tmp_path: Path
+) -> None:
+    old_client = tmp_path / "old"
+    old_client.mkdir()
+    for name in ("ca.crt", "orders.crt", "orders.key"):
+        (old_client / name).write_bytes((store.directory / name).read_bytes())
+    async with serving(server_context(config(store, "inventory"))) as server:
+        async with httpx.AsyncClient(
+            verify=client_context(TLSConfig(old_client, "orders"), "inventory")
+        ) as http:
+            assert (await http.get(server.url + "/before")).status_code == 200
+        store.init(TD, force=True)
+        store.issue("inventory")
+        store.issue("orders")
+        async with httpx.AsyncClient(
+            verify=client_context(config(store, "orders"), "inventory")
+        ) as http:
+            assert (await http.get(server.url + "/new-ca")).status_code == 200
+        # A client still presenting a certificate of the old CA is refused.
+        async with httpx.AsyncClient(
+            verify=plain_client_context(
+                store.ca_cert_path, old_client / "orders.crt", old_client / "orders.key"
+            )
+        ) as http:
+            with pytest.raises(httpx.HTTPError):
+                await http.get(server.url + "/old-cert")
+    assert len(server.peers) == 2
