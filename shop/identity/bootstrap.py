@@ -17,6 +17,7 @@ import msgspec
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App
 from accord.runtime.auth import AuthSettings
+from accord.runtime.ratelimit import Rate, RateLimit
 from accord.security import KeySet, Verifier
 from accord.security.keys import KeyStore
 from accord.security.passwords import PasswordHasher
@@ -63,6 +64,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     token_lifetime: int = DEFAULT_LIFETIME
     dev_login: bool = False
     scrypt_log_n: int = 15
+    login_rate: int = 20
     auth: AuthSettings = msgspec.field(default_factory=AuthSettings)
 
     @classmethod
@@ -72,7 +74,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         it (``ACCORD_TOKEN_ISSUER``, else ``ACCORD_URL_IDENTITY``, else
         ``http://127.0.0.1:8104``); ``IDENTITY_TOKEN_LIFETIME`` in seconds (60 to 3600,
         default 900); ``IDENTITY_DEV_LOGIN`` (``1``/``on`` turns the password-less login
-        on; off by default); ``IDENTITY_SCRYPT_LOG_N`` (10 to 20, default 15)."""
+        on; off by default); ``IDENTITY_SCRYPT_LOG_N`` (10 to 20, default 15);
+        ``IDENTITY_LOGIN_RATE``: logins, development logins and registrations a client
+        address may make per minute (1 to 10000, default 20)."""
         home = environ.get("ACCORD_HOME") or ".accord"
         url = environ.get("IDENTITY_DATABASE_URL") or f"sqlite:///{home}/identity.db"
         dev = environ.get("IDENTITY_DEV_LOGIN", "").strip().lower()
@@ -86,6 +90,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             token_lifetime=_int(environ, "IDENTITY_TOKEN_LIFETIME", DEFAULT_LIFETIME, 60, 3600),
             dev_login=dev in _ON,
             scrypt_log_n=_int(environ, "IDENTITY_SCRYPT_LOG_N", 15, 10, 20),
+            login_rate=_int(environ, "IDENTITY_LOGIN_RATE", 20, 1, 10_000),
             auth=auth,
         )
 
@@ -119,6 +124,17 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
     )
     own = Verifier(_own_keys(keys), issuer=settings.issuer, audience=Identity.name)
     auth = settings.auth.authentication(Identity.name, verifier=own)
+    # Password guessing is throttled per client address; services' tokens are cached by
+    # the services, so the client-credentials grant gets a looser limit.
+    per_minute = Rate(settings.login_rate, per=60.0)
+    limit = RateLimit(
+        {
+            "login": per_minute,
+            "dev_login": per_minute,
+            "register": per_minute,
+            "token": Rate(max(60, settings.login_rate), per=60.0),
+        }
+    )
     return IdentityApp(
         Identity,
         IdentityEndpoint(service, issuer.jwks),
@@ -126,6 +142,6 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
         telemetry=telemetry,
         readiness={"database": readiness(engine)},
         on_shutdown=[engine.dispose],
-        layers=[auth] if auth is not None else [],
+        layers=[auth, limit] if auth is not None else [limit],
         metadata_guard=settings.auth.metadata_guard(auth),
     )

@@ -4,6 +4,8 @@ Every token is a JWT access token (RFC 9068): signed with the identity service's
 Ed25519 key, ``typ: at+jwt``, with ``iss``, ``aud`` (the services its scopes name),
 ``sub``, ``scope``, ``exp`` (15 minutes), ``nbf``, ``iat`` and ``jti``. The public keys are
 ``GET /v1/jwks`` (and ``/.well-known/jwks.json``). None of these operations needs a token.
+Passwords, client secrets and access tokens are marked :data:`~accord.contract.Secret`:
+they never appear in logs or traces.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from accord import Contract, Idempotency, ServiceError, operation
+from accord.contract import Secret
 
 __all__ = [
     "ClientToken",
@@ -32,7 +35,7 @@ __all__ = [
 ]
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
-Password = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=256), Secret]
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9-]*$")]
 
 
@@ -67,14 +70,14 @@ class ClientToken(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     grant_type: Literal["client_credentials"]
     client_id: ClientId
-    client_secret: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    client_secret: Annotated[str, msgspec.Meta(min_length=1, max_length=256), Secret]
     scope: Annotated[str, msgspec.Meta(max_length=1024)] = ""
 
 
 class Token(msgspec.Struct, kw_only=True):
     """An access token (RFC 6749 §5.1): send it as ``Authorization: Bearer <token>``."""
 
-    access_token: str
+    access_token: Annotated[str, Secret]
     token_type: Literal["Bearer"]
     expires_in: int
     scope: str

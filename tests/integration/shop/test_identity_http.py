@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import jwt
+import msgspec
 import pytest
 
 from accord.observability.telemetry import Telemetry
@@ -230,3 +231,46 @@ async def test_rotation_while_serving_drops_no_token(
     assert check.keys.fetches == 1  # the next key was already in the cached document
     published = {k.kid for k in (await identity.jwks(JwksRequest())).keys}
     assert published == {old.current.kid, new.current.kid, new.next.kid}
+
+
+async def test_password_guessing_is_throttled_per_address(
+    tmp_path: Path, database_url: str
+) -> None:
+    limited = msgspec.structs.replace(settings(tmp_path, database_url), login_rate=3)
+    app = create_app(limited, telemetry=Telemetry.noop("identity"))
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 4000))
+    body = {"email": "ada@example.com", "password": "not-the-one"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://i") as http:
+        answers = [await http.post("/v1/login", json=body) for _ in range(4)]
+    assert [a.status_code for a in answers] == [401, 401, 401, 429]
+    assert answers[-1].json()["code"] == "rate_limited"
+    assert int(answers[-1].headers["retry-after"]) >= 1
+    other = httpx.ASGITransport(app=app, client=("203.0.113.10", 4000))
+    async with httpx.AsyncClient(transport=other, base_url="http://i") as http:
+        assert (await http.post("/v1/login", json=body)).status_code == 401
+
+
+async def test_metadata_needs_an_operator_token_when_not_public(
+    tmp_path: Path, database_url: str
+) -> None:
+    guarded = msgspec.structs.replace(
+        settings(tmp_path, database_url),
+        auth=AuthSettings(enabled=True, public_metadata=False, issuer=ISSUER),
+    )
+    app = create_app(guarded, telemetry=Telemetry.noop("identity"))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://i") as http:
+        assert (await http.get("/metrics")).status_code == 401
+        assert (await http.get("/.well-known/jwks.json")).status_code == 200  # always public
+        grant = {
+            "grant_type": "client_credentials",
+            "client_id": "operator",
+            "client_secret": secret(tmp_path, "operator"),
+        }
+        token = (await http.post("/v1/token", json=grant)).json()["access_token"]
+        grant["client_id"], grant["client_secret"] = "orders", secret(tmp_path, "orders")
+        orders = (await http.post("/v1/token", json=grant)).json()["access_token"]
+        ok = await http.get("/openapi.json", headers={"authorization": f"Bearer {token}"})
+        assert ok.status_code == 200 and ok.json()["info"]["title"]
+        refused = await http.get("/metrics", headers={"authorization": f"Bearer {orders}"})
+        assert refused.status_code == 401  # a token for inventory and payments, not identity
