@@ -17,6 +17,7 @@ __all__ = [
     "Inventory",
     "ListReservations",
     "ListStock",
+    "OrderRef",
     "OutOfStock",
     "OutOfStockInfo",
     "Reservation",
@@ -102,6 +103,10 @@ class ReservationRef(msgspec.Struct, kw_only=True):
     reservation_id: Id
 
 
+class OrderRef(msgspec.Struct, kw_only=True):
+    order_id: Id
+
+
 class ListReservations(msgspec.Struct, kw_only=True):
     """Reservations in id order, of one status or one order when asked; a page starts
     after the reservation id ``after``."""
@@ -142,7 +147,7 @@ class ReservationClosed(ServiceError[None], code="inventory.reservation_closed",
     """Reservation already closed the other way"""
 
 
-class Inventory(Contract, name="inventory", version="1.1.0"):
+class Inventory(Contract, name="inventory", version="1.2.0"):
     """Stock of every SKU, and reservations that hold it for orders."""
 
     list_stock = operation(
@@ -193,6 +198,16 @@ class Inventory(Contract, name="inventory", version="1.1.0"):
         idempotency=Idempotency.READ_ONLY,
         timeout=2.0,
         scopes=("inventory:read",),
+    )
+    reservation_for_order = operation(
+        OrderRef,
+        Reservation,
+        method="GET",
+        path="/orders/{order_id}/reservation",
+        idempotency=Idempotency.READ_ONLY,
+        timeout=2.0,
+        scopes=("inventory:reserve",),
+        errors=(ReservationNotFound,),
     )
     get_reservation = operation(
         ReservationRef,

@@ -17,6 +17,7 @@ from shop.inventory.application.services import InventoryService
 from shop.inventory.contract import (
     ListReservations,
     ListStock,
+    OrderRef,
     OutOfStock,
     OutOfStockInfo,
     Reservation,
@@ -142,6 +143,11 @@ class InventoryEndpoint:
                 status=status, order_id=request.order_id, after=request.after, limit=request.limit
             )
         return ReservationList(reservations=[_reservation(r) for r in found])
+
+    async def reservation_for_order(self, request: OrderRef) -> Reservation:
+        """The reservation of one order (what the order's own service looks up)."""
+        with _translated():
+            return _reservation(await self._service.reservation_for_order(request.order_id))
 
     async def get_reservation(self, request: ReservationRef) -> Reservation:
         """One reservation."""

@@ -24,6 +24,7 @@ __all__ = [
     "CardDeclinedInfo",
     "InvalidTransition",
     "ListAuthorizations",
+    "OrderRef",
     "Payments",
     "ProcessorUnavailable",
 ]
@@ -50,6 +51,10 @@ class Authorization(msgspec.Struct, kw_only=True):
 
 class AuthorizationRef(msgspec.Struct, kw_only=True):
     authorization_id: Id
+
+
+class OrderRef(msgspec.Struct, kw_only=True):
+    order_id: Id
 
 
 class ListAuthorizations(msgspec.Struct, kw_only=True):
@@ -94,7 +99,7 @@ class ProcessorUnavailable(
     """Card processor unavailable"""
 
 
-class Payments(Contract, name="payments", version="1.1.0"):
+class Payments(Contract, name="payments", version="1.2.0"):
     """Card payments: authorizations that are later captured or voided."""
 
     authorize = operation(
@@ -116,6 +121,16 @@ class Payments(Contract, name="payments", version="1.1.0"):
         idempotency=Idempotency.READ_ONLY,
         timeout=2.0,
         scopes=("payments:read",),
+    )
+    authorization_for_order = operation(
+        OrderRef,
+        Authorization,
+        method="GET",
+        path="/orders/{order_id}/authorization",
+        idempotency=Idempotency.READ_ONLY,
+        timeout=2.0,
+        scopes=("payments:void",),
+        errors=(AuthorizationNotFound,),
     )
     get_authorization = operation(
         AuthorizationRef,

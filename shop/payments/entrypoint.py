@@ -77,6 +77,12 @@ class PaymentsEndpoint:
             auth = await self._service.get(request.authorization_id)
         return _authorization(auth)
 
+    async def authorization_for_order(self, request: c.OrderRef) -> c.Authorization:
+        """The authorization of one order (what the order's own service looks up)."""
+        with _declared_errors():
+            auth = await self._service.for_order(request.order_id)
+        return _authorization(auth)
+
     async def list_authorizations(self, request: c.ListAuthorizations) -> c.AuthorizationList:
         """Authorizations in id order, filtered by status and order when asked."""
         status = AuthorizationStatus(request.status) if request.status else None

@@ -146,6 +146,14 @@ class InventoryService:
             raise ReservationNotFound(reservation_id)
         return reservation
 
+    async def reservation_for_order(self, order_id: str) -> Reservation:
+        """The reservation made for ``order_id``; :class:`ReservationNotFound` otherwise."""
+        async with self._uow() as uow:
+            reservation = await uow.reservations.get_for_order(order_id)
+        if reservation is None:
+            raise ReservationNotFound(f"for order {order_id}")
+        return reservation
+
     async def list_reservations(
         self,
         *,

@@ -9,7 +9,8 @@ import httpx
 from accord.observability.telemetry import Telemetry
 from shop.inventory.contract import (
     Inventory,
-    ListReservations,
+    OrderRef,
+    ReservationNotFound,
     ReservationRef,
     ReserveItem,
     ReserveStock,
@@ -105,12 +106,18 @@ class InventoryGateway:
             )
 
     async def release_for_order(self, order_id: str) -> int:
-        """Release every reservation still held for the order (found by order id)."""
-        with dependency_errors(_NAME), self._bearer.watch():
-            found = await self._client.list_reservations(
-                ListReservations(order_id=order_id, status="held"),
-                headers=await self._bearer.headers(),
-            )
-        for reservation in found.reservations:
-            await self.release(reservation.reservation_id)
-        return len(found.reservations)
+        """Release the reservation still held for the order (found by order id)."""
+        try:
+            with (
+                dependency_errors(_NAME, declared=(ReservationNotFound,)),
+                self._bearer.watch(),
+            ):
+                reservation = await self._client.reservation_for_order(
+                    OrderRef(order_id=order_id), headers=await self._bearer.headers()
+                )
+        except ReservationNotFound:
+            return 0
+        if reservation.status != "held":
+            return 0
+        await self.release(reservation.reservation_id)
+        return 1

@@ -10,10 +10,11 @@ from shop.orders.adapters.dependencies import dependency_errors
 from shop.orders.domain.exceptions import PaymentDeclined
 from shop.orders.domain.holds import PaymentHold
 from shop.payments.contract import (
+    AuthorizationNotFound,
     AuthorizationRef,
     AuthorizePayment,
     CardDeclined,
-    ListAuthorizations,
+    OrderRef,
     Payments,
 )
 
@@ -85,12 +86,18 @@ class PaymentsGateway:
             )
 
     async def void_for_order(self, order_id: str) -> int:
-        """Void every authorization still held (not captured) for the order."""
-        with dependency_errors(_NAME), self._bearer.watch():
-            found = await self._client.list_authorizations(
-                ListAuthorizations(order_id=order_id, status="authorized"),
-                headers=await self._bearer.headers(),
-            )
-        for authorization in found.authorizations:
-            await self.void(authorization.authorization_id)
-        return len(found.authorizations)
+        """Void the authorization still held (not captured) for the order."""
+        try:
+            with (
+                dependency_errors(_NAME, declared=(AuthorizationNotFound,)),
+                self._bearer.watch(),
+            ):
+                authorization = await self._client.authorization_for_order(
+                    OrderRef(order_id=order_id), headers=await self._bearer.headers()
+                )
+        except AuthorizationNotFound:
+            return 0
+        if authorization.status != "authorized":
+            return 0
+        await self.void(authorization.authorization_id)
+        return 1

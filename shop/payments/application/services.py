@@ -110,6 +110,13 @@ class PaymentService:
             raise AuthorizationNotFound(authorization_id)
         return found
 
+    async def for_order(self, order_id: str) -> Authorization:
+        """The authorization of ``order_id``; :class:`AuthorizationNotFound` otherwise."""
+        found = await self._for_order(order_id)
+        if found is None:
+            raise AuthorizationNotFound(f"for order {order_id}")
+        return found
+
     async def find(
         self,
         *,
