@@ -37,6 +37,8 @@ class Shop:
         self.home = home
         self.ports = ports
         self.certs = CertStore(home / "certs")
+        self.token = ""
+        self.customer = ""
 
     def url(self, name: str) -> str:
         return f"https://127.0.0.1:{self.ports[name]}"
@@ -67,6 +69,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     try:
         _wait_ready(shop, proc)  # the run file appears once every service is ready
         shop.certs.issue(CLIENT)
+        shop.customer, shop.token = _customer(shop)
         yield shop
     finally:
         stop(proc)
@@ -92,15 +95,32 @@ def test_every_service_answers_over_mutual_tls_as_itself(shop: Shop) -> None:
             assert served == shop.certs.load_leaf(name).cert.serial_number
 
 
+def _customer(shop: Shop) -> tuple[str, str]:
+    """A new customer's id and token from identity, over mutual TLS like every call."""
+    account = {"email": f"tls-{secrets.token_hex(4)}@e2e.shop", "password": "correct horse 1"}
+    with shop.client("identity") as http:
+        base = shop.url("identity") + "/v1"
+        created = http.post(
+            base + "/customers", json=account, headers={"idempotency-key": secrets.token_hex(8)}
+        )
+        assert created.status_code == 201, created.text
+        login = http.post(base + "/login", json=account)
+        assert login.status_code == 200, login.text
+        return str(created.json()["customer_id"]), str(login.json()["access_token"])
+
+
 def _place(http: httpx.Client, shop: Shop) -> httpx.Response:
     return http.post(
         shop.url("orders") + "/v1/orders",
         json={
-            "customer_id": "c-tls",
+            "customer_id": shop.customer,
             "items": [{"sku": "SKU-APPLE", "quantity": 1}],
             "card_token": "tok_visa_4242",
         },
-        headers={"idempotency-key": secrets.token_hex(8)},
+        headers={
+            "idempotency-key": secrets.token_hex(8),
+            "authorization": f"Bearer {shop.token}",
+        },
         timeout=15,
     )
 
