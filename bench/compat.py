@@ -6,9 +6,11 @@
 
 For each size it generates an OpenAPI 3.1 document of that many operations (half
 ``GET /r<i>/items/{id}`` with path, query and header parameters, half ``POST /r<i>/items``
-with a JSON body; every operation answers a component schema of nested objects and
-arrays, a 404 problem and a response header) and a revision in which one operation in
-twenty changes (a property removed, an enum value added, a bound tightened). It times
+with a JSON body and a callback that sends the resource; every operation answers a
+component schema of nested objects and arrays, a 404 problem and a response header;
+one resource in ten has a webhook, and the document a templated server) and a revision
+in which one operation in twenty changes (a property removed, an enum value added, a
+bound tightened). It times
 parsing both documents and the diff itself, keeps the best of ``--repeat`` runs, and
 prints a table, how the time grows from one size to the next, and the same as JSON.
 Not part of ``make test``: it measures, it does not judge.
@@ -29,11 +31,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from accord import compat
 
 TARGET_SECONDS = 1.0  # what a 1,000-operation diff must stay under
+REGION = {"default": "eu", "enum": ["eu", "us"]}
 
 
 def generate(operations: int) -> dict[str, Any]:
     """A document with ``operations`` operations over ``operations // 2`` resources."""
     paths: dict[str, Any] = {}
+    webhooks: dict[str, Any] = {}
     schemas: dict[str, Any] = {
         "Problem": {
             "type": "object",
@@ -74,6 +78,15 @@ def generate(operations: int) -> dict[str, Any]:
                 "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
             },
         }
+        sent = {
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}
+                },
+            },
+            "responses": {"204": {"description": "Received"}},
+        }
         paths[f"/r{i}/items/{{id}}"] = {
             "get": {
                 "operationId": f"get{i}",
@@ -97,14 +110,19 @@ def generate(operations: int) -> dict[str, Any]:
                     },
                 },
                 "responses": {"201": ok, "404": missing},
+                "callbacks": {"created": {"{$request.body#/callbackUrl}": {"post": sent}}},
                 "x-accord-idempotency": "requires_key",
                 "x-accord-timeout": 5.0,
             }
         }
+        if i % 10 == 0:
+            webhooks[f"item{i}Changed"] = {"post": sent}
     return {
         "openapi": "3.1.0",
         "info": {"title": f"bench {operations}", "version": "1.0.0"},
+        "servers": [{"url": "https://{region}.example.com", "variables": {"region": REGION}}],
         "paths": paths,
+        "webhooks": webhooks,
         "components": {"schemas": schemas},
     }
 

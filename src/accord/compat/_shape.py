@@ -136,7 +136,7 @@ class Shape:
 
     def allows(self, *types: str) -> bool:
         """Whether a value of one of ``types`` may pass the type check."""
-        return self.types is None or any(t in self.types for t in types)
+        return self.types is None or not self.types.isdisjoint(types)
 
 
 _ANY = Shape()
@@ -251,8 +251,10 @@ class Shapes:
             s.enum = {canonical(v): v for v in values if v is not None}
         if isinstance(node.get("format"), str):
             s.format = node["format"]
-        s.minimum = _bound(node, "minimum", "exclusiveMinimum", lower=True)
-        s.maximum = _bound(node, "maximum", "exclusiveMaximum", lower=False)
+        if "minimum" in node or "exclusiveMinimum" in node:
+            s.minimum = _bound(node, "minimum", "exclusiveMinimum", lower=True)
+        if "maximum" in node or "exclusiveMaximum" in node:
+            s.maximum = _bound(node, "maximum", "exclusiveMaximum", lower=False)
         for kw, lower in COUNTS.items():
             value = node.get(kw)
             if (
