@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from accord import Contract, Idempotency, ServiceError, operation
+from accord.contract import Secret
 
 __all__ = [
     "DependencyUnavailable",
@@ -52,7 +53,7 @@ class PlaceOrder(msgspec.Struct, kw_only=True):
 
     customer_id: Id | None = None
     items: Annotated[list[OrderItem], msgspec.Meta(min_length=1, max_length=50)]
-    card_token: Annotated[str, msgspec.Meta(min_length=4, max_length=64)]
+    card_token: Annotated[str, msgspec.Meta(min_length=4, max_length=64), Secret]
     note: Annotated[str, msgspec.Meta(max_length=500)] | None = None
 
 
