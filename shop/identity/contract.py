@@ -21,6 +21,7 @@ __all__ = [
     "ClientToken",
     "Customer",
     "DevLogin",
+    "DevLoginDisabled",
     "EmailTaken",
     "Identity",
     "InvalidClient",
@@ -35,15 +36,25 @@ __all__ = [
 ]
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
+#: What a new address must look like (the domain checks it again, after trimming).
+NewEmail = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=6,
+        max_length=254,
+        pattern=r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$",
+    ),
+]
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=256), Secret]
+NewPassword = Annotated[str, msgspec.Meta(min_length=8, max_length=256), Secret]
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9-]*$")]
 
 
 class Register(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A new customer: an email address and a password of 8 to 256 characters."""
 
-    email: Email
-    password: Password
+    email: NewEmail
+    password: NewPassword
 
 
 class Customer(msgspec.Struct, kw_only=True):
@@ -61,7 +72,7 @@ class Login(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class DevLogin(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Development only: a customer's token by address alone (created on first use)."""
 
-    email: Email
+    email: NewEmail
 
 
 class ClientToken(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -121,6 +132,10 @@ class InvalidScope(ServiceError[None], code="identity.invalid_scope", status=400
     """Scope not allowed for this client"""
 
 
+class DevLoginDisabled(ServiceError[None], code="identity.dev_login_disabled", status=404):
+    """Development login is off"""
+
+
 class Identity(Contract, name="identity", version="1.0.0"):
     """Customers and service clients, the tokens they are given, and the keys that sign them."""
 
@@ -151,6 +166,7 @@ class Identity(Contract, name="identity", version="1.0.0"):
         idempotency=Idempotency.IDEMPOTENT,
         timeout=2.0,
         description="Answers 404 unless the service runs with IDENTITY_DEV_LOGIN=1.",
+        errors=(DevLoginDisabled,),
     )
     token = operation(
         ClientToken,

@@ -11,13 +11,19 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from accord.errors import BadRequest, NotFound, ServiceError
+from accord.errors import (
+    FieldError,
+    ServiceError,
+    ValidationDetails,
+    ValidationFailed,
+)
 from shop.identity.application.ports import AccessToken
 from shop.identity.application.services import IdentityService
 from shop.identity.contract import (
     ClientToken,
     Customer,
     DevLogin,
+    DevLoginDisabled,
     EmailTaken,
     InvalidClient,
     InvalidCredentials,
@@ -35,15 +41,23 @@ __all__ = ["ERRORS", "IdentityEndpoint"]
 
 Keys = Callable[[], Mapping[str, list[dict[str, str]]]]
 
+
+def _invalid(path: str) -> Callable[[Exception], ServiceError[Any]]:
+    def error(e: Exception) -> ServiceError[Any]:
+        return ValidationFailed(str(e), ValidationDetails([FieldError(path, str(e))]))
+
+    return error
+
+
 #: Domain exception → the contract error answered for it.
 ERRORS: Mapping[type[Exception], Callable[[Any], ServiceError[Any]]] = {
-    domain.InvalidEmail: lambda e: BadRequest(str(e)),
-    domain.WeakPassword: lambda e: BadRequest(str(e)),
+    domain.InvalidEmail: _invalid("$.email"),
+    domain.WeakPassword: _invalid("$.password"),
     domain.EmailTaken: lambda e: EmailTaken(str(e)),
     domain.InvalidCredentials: lambda e: InvalidCredentials("unknown email or wrong password"),
     domain.InvalidClient: lambda e: InvalidClient("unknown client or wrong secret"),
     domain.ScopeNotAllowed: lambda e: InvalidScope(str(e)),
-    domain.DevLoginDisabled: lambda e: NotFound("no such operation"),
+    domain.DevLoginDisabled: lambda e: DevLoginDisabled("the development login is off"),
 }
 
 

@@ -69,7 +69,7 @@ CLIENT_SCOPES: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
 
 MIN_PASSWORD: Final = 8
 MAX_PASSWORD: Final = 256
-_EMAIL: Final = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$")
+_EMAIL: Final = re.compile(r"^[a-z0-9._%+-]{1,64}@[a-z0-9.-]{1,190}\.[a-z]{2,24}$")
 
 
 def normalize_email(email: str) -> str:
