@@ -114,7 +114,8 @@ class _Prepared:
     """One call, ready to send (as often as the retry policy decides).
 
     ``deadline``: when the call's time runs out (``None``: never); ``limit``: the time
-    the call was given, for messages; ``safe``: whether it may be sent again.
+    the call was given, for messages; ``inherited``: the deadline is the served
+    request's; ``safe``: whether it may be sent again.
     """
 
     path: str
@@ -122,6 +123,7 @@ class _Prepared:
     body: bytes | None
     deadline: Deadline | None
     limit: float | None
+    inherited: bool
     correlation: str
     idempotency_key: str | None
     headers: Mapping[str, str] | None
@@ -249,7 +251,8 @@ class ClientCore:
                 f"got {type(request).__name__}"
             )
         path, query, body = op.encode_request(request)
-        deadline, limit = call_deadline(self.bound(op, timeout), current_deadline.get())
+        ambient = current_deadline.get()
+        deadline, limit = call_deadline(self.bound(op, timeout), ambient)
         key = idempotency_key_for(op, idempotency_key, self.headers, headers)
         prepared = _Prepared(
             path=path,
@@ -257,6 +260,7 @@ class ClientCore:
             body=body,
             deadline=deadline,
             limit=limit,
+            inherited=deadline is not None and deadline is ambient,
             correlation=current_correlation_id(),
             idempotency_key=key,
             headers=headers,
@@ -416,7 +420,7 @@ class ClientCore:
                 )
                 if span.is_recording():
                     span.set_attributes(start_attributes(op, request.url))
-                response = await self._send(op, http, request, bound, prepared.limit)
+                response = await self._send(op, http, request, bound, prepared)
                 status = response.status_code
                 if span.is_recording():
                     span.set_attribute("http.response.status_code", status)
@@ -450,15 +454,24 @@ class ClientCore:
         http: httpx.AsyncClient,
         request: httpx.Request,
         bound: float | None,
-        limit: float | None,
+        prepared: _Prepared,
     ) -> httpx.Response:
-        """Send and read the whole response within ``bound``; map httpx's errors to ours."""
+        """Send and read the whole response within ``bound``; map httpx's errors to ours.
+
+        When the time that ran out was the served request's, the error is
+        ``DeadlineExceeded``, so the service answers 504 as its own deadline says.
+        """
         where = f"{operation_label(op)} ({request.method} {request.url})"
         try:
             with anyio.fail_after(bound):
                 return await http.send(request)
         except (TimeoutError, httpx.TimeoutException) as exc:
+            limit = prepared.limit
             given = "its time" if limit is None else f"{round(limit, 3):g}s"
+            if prepared.inherited:
+                raise DeadlineExceeded(
+                    f"{where}: no response within the {given} left to the request being served"
+                ) from exc
             raise Timeout(f"{where}: no response within {given}") from exc
         except httpx.DecodingError as exc:
             raise UnexpectedResponse(f"{where}: could not decode the response: {exc}") from exc

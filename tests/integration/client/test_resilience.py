@@ -10,21 +10,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
+import httpx
 import msgspec
 import pytest
 import uvicorn
 
+from accord import Contract, Idempotency, operation
 from accord.client import DEFAULT_BREAKER
 from accord.errors import DeadlineExceeded, TransportError, Unavailable
 from accord.resilience import BreakerOpen, BulkheadConfig, BulkheadFull, Deadline, current_deadline
 from accord.resilience import parse_timeout as parse
 from tests.integration.client.conftest import CatalogService
 from tests.support.processes import free_port
-from tests.unit.client.catalog import Catalog, ItemRef, Line, Nap, PlaceOrder
+from tests.unit.client.catalog import Catalog, Item, ItemRef, Line, Nap, PlaceOrder, Slept
 
 runtime = pytest.importorskip("accord.runtime")
 
@@ -75,12 +78,12 @@ class Switch:
         await self.app(scope, receive, send)
 
 
-@pytest.fixture
-async def served() -> AsyncIterator[tuple[Switch, str]]:
-    switch = Switch(runtime.App(Catalog, CatalogService()))
+@asynccontextmanager
+async def serve(app: Any) -> AsyncIterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port; yield its base URL."""
     port = free_port()
     config = uvicorn.Config(
-        switch, host="127.0.0.1", port=port, lifespan="on", log_config=None, access_log=False
+        app, host="127.0.0.1", port=port, lifespan="on", log_config=None, access_log=False
     )
     server = uvicorn.Server(config)
     async with anyio.create_task_group() as tg:
@@ -88,8 +91,15 @@ async def served() -> AsyncIterator[tuple[Switch, str]]:
         with anyio.fail_after(10):
             while not server.started:  # noqa: ASYNC110 - uvicorn offers only a flag
                 await anyio.sleep(0.01)
-        yield switch, f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}"
         server.should_exit = True
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[tuple[Switch, str]]:
+    switch = Switch(runtime.App(Catalog, CatalogService()))
+    async with serve(switch) as url:
+        yield switch, url
 
 
 async def test_503s_are_retried_with_a_shrinking_deadline_until_success(
@@ -257,3 +267,63 @@ async def test_the_bulkhead_sheds_what_it_cannot_hold(served: tuple[Switch, str]
                 tg.start_soon(nap, catalog)
         assert sorted(outcomes) == ["ok", "ok", "shed"]
         assert catalog._core.downstream.stats().shed == 1
+
+
+class Relay(Contract, name="relay", version="1.0.0"):
+    """A front service: each operation calls the catalog."""
+
+    fetch = operation(
+        ItemRef, Item, method="GET", path="/fetch/{sku}", idempotency=Idempotency.READ_ONLY
+    )
+    doze = operation(Nap, Slept, method="POST", path="/doze", timeout=10.0)
+
+
+class RelayService:
+    def __init__(self, catalog_url: str) -> None:
+        self.catalog_url = catalog_url
+
+    async def fetch(self, request: ItemRef) -> Item:
+        async with Catalog.client(self.catalog_url, timeout=5.0) as catalog:
+            return await catalog.get_item(request)
+
+    async def doze(self, request: Nap) -> Slept:
+        async with Catalog.client(self.catalog_url, timeout=5.0) as catalog:
+            return await catalog.nap(request)
+
+
+@pytest.fixture
+async def relay(served: tuple[Switch, str]) -> AsyncIterator[str]:
+    from accord.runtime.deadlines import Deadlines
+
+    _, catalog_url = served
+    app = runtime.App(Relay, RelayService(catalog_url), layers=[Deadlines()])
+    async with serve(app) as url:
+        yield url
+
+
+async def test_each_hop_sends_on_what_remains_of_the_callers_deadline(
+    served: tuple[Switch, str], relay: str
+) -> None:
+    switch, _ = served
+    async with Relay.client(relay, timeout=1.0) as front:
+        item = await front.fetch(ItemRef(sku="A-1"))
+    assert item.sku == "A-1"
+    (seen,) = switch.seen
+    assert 0.5 < parse(seen.headers["accord-timeout"]) < 1.0  # not the catalog client's 5 s
+
+
+async def test_a_downstream_call_ends_with_the_callers_deadline(
+    served: tuple[Switch, str], relay: str
+) -> None:
+    switch, _ = served
+    async with httpx.AsyncClient() as http:
+        started = time.monotonic()
+        answer = await http.post(
+            f"{relay}/v1/doze", json={"seconds": 3.0}, headers={"accord-timeout": "500m"}
+        )  # the catalog would nap for 3 s
+        elapsed = time.monotonic() - started
+    assert answer.status_code == 504
+    assert answer.json()["code"] == "deadline_exceeded"
+    assert elapsed < 1.0
+    (seen,) = switch.seen
+    assert parse(seen.headers["accord-timeout"]) <= 0.5

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+import anyio
 import httpx
 import pytest
 from hypothesis import given
@@ -360,3 +361,26 @@ def test_a_calls_deadline_is_the_earliest_of_its_bound_and_the_served_requests(
     assert deadline.at == pytest.approx(now + earliest, abs=1e-6)
     assert limit == pytest.approx(max(0.0, earliest), abs=1e-6)
     assert deadline.remaining() == pytest.approx(max(0.0, earliest), abs=1e-6)
+
+
+async def test_running_out_of_the_served_requests_time_is_deadline_exceeded(
+    recorder: Recorder, transport: httpx.MockTransport
+) -> None:
+    async def hang(_: httpx.Request) -> httpx.Response:
+        await anyio.sleep(5)
+        raise AssertionError("unreachable")
+
+    recorder.respond = hang
+    async with catalog(transport) as c:
+        token = current_deadline.set(Deadline.after(0.1))
+        try:
+            with pytest.raises(DeadlineExceeded, match="left to the request being served"):
+                await c.get_item(ItemRef(sku="A-1"))
+        finally:
+            current_deadline.reset(token)
+        token = current_deadline.set(Deadline.after(1.0))
+        try:
+            with pytest.raises(Timeout, match=r"within 0\.05s"):  # its own, shorter bound
+                await c.get_item(ItemRef(sku="A-1"), timeout=0.05)
+        finally:
+            current_deadline.reset(token)
