@@ -11,6 +11,7 @@ algorithm, so no token can choose how its key is used.
 from __future__ import annotations
 
 import base64
+import logging
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -30,6 +31,8 @@ __all__ = ["MAX_JWKS_BYTES", "KeySet", "PublicKey", "VerificationKey", "b64decod
 
 #: A JWKS document larger than this is not read.
 MAX_JWKS_BYTES: Final = 65536
+
+logger = logging.getLogger("accord.security.jwks")
 
 _SEGMENT: Final = re.compile(r"^[A-Za-z0-9_-]*$")
 
@@ -236,8 +239,14 @@ class KeySet:
             self.fetches += 1
             try:
                 keys = _parse_jwks(msgspec.json.decode(await self._fetch()))
-            except Exception:  # the endpoint is down or answers nonsense: keep the cache
+            except Exception as exc:  # the endpoint is down or answers nonsense: keep the cache
                 self.failures += 1
+                logger.warning(
+                    "key set refresh failed; keeping %d cached keys: %s: %s",
+                    len(self._keys),
+                    type(exc).__name__,
+                    " ".join(str(exc).split())[:200],
+                )
                 return False
             self._keys = keys
             self._last_success = self._clock()

@@ -115,7 +115,7 @@ async def test_a_new_key_is_picked_up_after_the_throttle(clock: Clock, endpoint:
 
 @pytest.mark.anyio
 async def test_the_cache_keeps_working_while_the_endpoint_is_down(
-    clock: Clock, endpoint: Endpoint
+    clock: Clock, endpoint: Endpoint, caplog: pytest.LogCaptureFixture
 ) -> None:
     endpoint.add("k1")
     keys = KeySet(fetch=endpoint.fetch, clock=clock, max_age=60)
@@ -126,6 +126,7 @@ async def test_the_cache_keeps_working_while_the_endpoint_is_down(
         clock.now += 30  # past max_age: every lookup may try again, throttled
         assert (await v.verify(endpoint.token("k1"))).subject == "s"
     assert keys.failures >= 1 and keys.kids == {"k1"}
+    assert "key set refresh failed; keeping 1 cached keys: ConnectError" in caplog.text
     assert endpoint.calls <= 1 + 20 * 30 // 10
 
 
