@@ -31,9 +31,7 @@ from __future__ import annotations
 
 import logging
 import ssl
-import threading
-import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,9 +41,9 @@ import httpx
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
-from accord.errors import AccordError
+from accord.security._tls_files import Loaded, Reloader, load_context, trust_domain_of
 from accord.security.certs import CertError, CertStore
-from accord.security.spiffe import PeerRejected, SpiffeId, check_peer, check_trust_domain, uri_sans
+from accord.security.spiffe import PeerRejected, SpiffeId, check_peer
 
 __all__ = [
     "ALLOW_VARIABLE",
@@ -118,10 +116,12 @@ class TLSConfig:
 class _PeerPolicy:
     """What a peer must be: of the trust domain, and ``expected`` or one of ``allow``."""
 
-    def __init__(self, *, expected: str | None = None, allow: Iterable[str] = ()) -> None:
+    def __init__(
+        self, trust_domain: str, *, expected: str | None = None, allow: Iterable[str] = ()
+    ) -> None:
+        self.trust_domain = trust_domain
         self.expected = expected
         self.allow = frozenset(allow)
-        self.trust_domain = ""
 
     def check(self, der: bytes | None) -> SpiffeId:
         """The peer's id, or :class:`PeerRejected`."""
@@ -173,112 +173,6 @@ def _check_peers(ctx: ssl.SSLContext, policy: _PeerPolicy) -> None:
     ctx.sslsocket_class = type("CheckedSSLSocket", (_CheckedSSLSocket,), {"_policy": policy})
 
 
-# -- loading and reloading -----------------------------------------------------------
-
-
-Signature = tuple[tuple[int, int, int], ...]
-
-
-def _signature(paths: Sequence[Path]) -> Signature | None:
-    try:
-        stats = [p.stat() for p in paths]
-    except OSError:
-        return None
-    return tuple((s.st_ino, s.st_mtime_ns, s.st_size) for s in stats)
-
-
-def _trust_domain(ca: Path) -> str:
-    try:
-        cert = x509.load_pem_x509_certificate(ca.read_bytes())
-    except (OSError, ValueError) as exc:
-        raise CertError(f"cannot read the CA certificate {ca}: {exc}") from None
-    uris = uri_sans(cert)
-    prefix = "spiffe://"
-    if len(uris) != 1 or not uris[0].startswith(prefix):
-        raise CertError(f"the CA certificate {ca} names no trust domain")
-    return check_trust_domain(uris[0][len(prefix) :])
-
-
-def _base(protocol: ssl._SSLMethod, ca: Path, cert: Path, key: Path) -> ssl.SSLContext:
-    ctx = ssl.SSLContext(protocol)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
-    ctx.verify_mode = ssl.CERT_REQUIRED
-    ctx.verify_flags |= ssl.VERIFY_X509_STRICT
-    try:
-        ctx.load_verify_locations(cafile=str(ca))
-        ctx.load_cert_chain(str(cert), str(key))
-    except (OSError, ssl.SSLError) as exc:
-        raise CertError(f"cannot load {cert.name} with {key.name} and {ca.name}: {exc}") from None
-    return ctx
-
-
-@dataclass(frozen=True, slots=True)
-class _Loaded:
-    """One consistent load of the files: a context and the trust domain it trusts."""
-
-    context: ssl.SSLContext
-    trust_domain: str
-    signature: Signature | None
-    serial: int
-
-
-class _Reloader:
-    """The latest context that loaded; re-reads the files when they change."""
-
-    def __init__(
-        self, config: TLSConfig, build: Callable[[TLSConfig], ssl.SSLContext], role: str
-    ) -> None:
-        self._config = config
-        self._role = role
-        self._build = build
-        self._lock = threading.Lock()
-        self._next_check = 0.0
-        self._failed: Signature | None = None
-        self.current = self._load()  # the first load must succeed
-
-    def _load(self) -> _Loaded:
-        paths = self._config.files()
-        before = _signature(paths)
-        trust_domain = _trust_domain(paths[0])
-        context = self._build(self._config)
-        try:
-            serial = x509.load_pem_x509_certificate(paths[1].read_bytes()).serial_number
-        except (OSError, ValueError) as exc:
-            raise CertError(f"cannot read {paths[1]}: {exc}") from None
-        # A file replaced while loading: record the old signature so the next check reloads.
-        signature = before if before == _signature(paths) else None
-        return _Loaded(context, trust_domain, signature, serial)
-
-    def get(self) -> _Loaded:
-        """The current load, refreshed first when the files changed."""
-        now = time.monotonic()
-        if now < self._next_check:
-            return self.current
-        with self._lock:
-            if now < self._next_check:
-                return self.current
-            self._next_check = now + self._config.check_interval
-            signature = _signature(self._config.files())
-            if signature is not None and signature == self.current.signature:
-                return self.current
-            try:
-                loaded = self._load()
-            except (AccordError, ValueError) as exc:
-                if signature != self._failed:  # once per state of the files, not per call
-                    self._failed = signature
-                    logger.warning("tls reload deferred, keeping the current certificate: %s", exc)
-                return self.current
-            self.current = loaded
-            logger.info(
-                "tls certificate reloaded for %s: %s serial %x, trust domain %s",
-                self._role,
-                self._config.name,
-                loaded.serial,
-                loaded.trust_domain,
-            )
-            return loaded
-
-
 # -- servers -------------------------------------------------------------------------
 
 
@@ -291,17 +185,16 @@ def server_context(config: TLSConfig) -> ssl.SSLContext:
     Session tickets are off: every connection proves its certificate afresh.
     Raises :class:`~accord.security.CertError` when the files do not load.
     """
-    policy = _PeerPolicy(allow=config.allow)
 
-    def build(cfg: TLSConfig) -> ssl.SSLContext:
-        ctx = _base(ssl.PROTOCOL_TLS_SERVER, *cfg.files())
+    def build(_trust_domain: str) -> ssl.SSLContext:
+        ctx = load_context(ssl.PROTOCOL_TLS_SERVER, config.files())
         ctx.num_tickets = 0
         return ctx
 
-    reloader = _Reloader(config, build, "serving")
-    outer = build(config)
+    reloader = Reloader(config.files(), build, interval=config.check_interval, label="serving")
+    policy = _PeerPolicy(reloader.current.trust_domain, allow=config.allow)
+    outer = reloader.current.context
     _check_peers(outer, policy)
-    policy.trust_domain = reloader.current.trust_domain
 
     def on_hello(
         obj: ssl.SSLObject | ssl.SSLSocket, _name: str | None, _ctx: ssl.SSLContext
@@ -322,13 +215,12 @@ def server_context(config: TLSConfig) -> ssl.SSLContext:
 # -- clients -------------------------------------------------------------------------
 
 
-def _client_builder(policy: _PeerPolicy) -> Callable[[TLSConfig], ssl.SSLContext]:
-    def build(cfg: TLSConfig) -> ssl.SSLContext:
-        ctx = _base(ssl.PROTOCOL_TLS_CLIENT, *cfg.files())
+def _client_builder(config: TLSConfig, peer: str) -> Callable[[str], ssl.SSLContext]:
+    def build(trust_domain: str) -> ssl.SSLContext:
+        ctx = load_context(ssl.PROTOCOL_TLS_CLIENT, config.files())
         ctx.check_hostname = False  # replaced by the SPIFFE id check
         ctx.verify_mode = ssl.CERT_REQUIRED
-        policy.trust_domain = _trust_domain(cfg.files()[0])
-        _check_peers(ctx, policy)
+        _check_peers(ctx, _PeerPolicy(trust_domain, expected=peer))
         return ctx
 
     return build
@@ -340,14 +232,14 @@ def client_context(config: TLSConfig, peer: str) -> ssl.SSLContext:
     ``peer`` is a service name (``inventory``) or a full SPIFFE id. The files are read
     once; :class:`MutualTLSTransport` is the reloading, asynchronous variant.
     """
-    return _client_builder(_PeerPolicy(expected=peer))(config)
+    return _client_builder(config, peer)(trust_domain_of(config.files()[0]))
 
 
 @dataclass(eq=False)
 class _Pool:
     """A connection pool on one loaded context, and how many responses still use it."""
 
-    loaded: _Loaded
+    loaded: Loaded
     transport: httpx.AsyncHTTPTransport
     leases: int = 0
     retired: bool = False
@@ -399,13 +291,16 @@ class MutualTLSTransport(httpx.AsyncBaseTransport):
 
         self.peer = peer
         self._limits = limits or DEFAULT_LIMITS
-        self._reloader = _Reloader(
-            config, _client_builder(_PeerPolicy(expected=peer)), f"calls to {peer}"
+        self._reloader = Reloader(
+            config.files(),
+            _client_builder(config, peer),
+            interval=config.check_interval,
+            label=f"calls to {peer}",
         )
         self._pool = self._open(self._reloader.current)
         self._retired: list[_Pool] = []
 
-    def _open(self, loaded: _Loaded) -> _Pool:
+    def _open(self, loaded: Loaded) -> _Pool:
         return _Pool(loaded, httpx.AsyncHTTPTransport(verify=loaded.context, limits=self._limits))
 
     async def _current(self) -> _Pool:
