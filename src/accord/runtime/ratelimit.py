@@ -15,11 +15,16 @@ authentication layer listed before this one) or, on an open operation, the clien
 address. Buckets live in a least-recently-used map of at most ``max_callers`` entries
 per operation, so a flood of distinct callers costs bounded memory: a caller pushed out
 comes back with a full bucket, which is the price of the bound.
+
+Rates read from configuration (an environment variable, a settings file) are written
+``name=COUNT/PERIOD[:BURST]``, comma-separated, the period in seconds or with a unit
+(``s``, ``m``, ``h``): ``RateLimit.parse("identity.login=5/1m,place_order=10/1s:20")``.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -33,7 +38,7 @@ from accord.runtime.layers import Handler
 from accord.runtime.requests import Request
 from accord.runtime.responses import Response
 
-__all__ = ["Rate", "RateLimit", "TokenBuckets"]
+__all__ = ["Rate", "RateLimit", "TokenBuckets", "caller_key", "parse_rate"]
 
 
 class Rate(msgspec.Struct, frozen=True):
@@ -60,6 +65,23 @@ class Rate(msgspec.Struct, frozen=True):
     def per_second(self) -> float:
         """Tokens added each second."""
         return self.count / self.per
+
+
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)?\s*([smh]?)\s*(?::\s*(\d+))?\s*$")
+_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_rate(text: str) -> Rate:
+    """``"10/1s"``, ``"5/m"``, ``"100/1h:20"`` (count / period, then ``:burst``) as a Rate.
+
+    Raises :class:`~accord.errors.ContractError` naming what is wrong.
+    """
+    match = _RATE.match(text)
+    if match is None:
+        raise ContractError(f"rate {text!r} is not COUNT/PERIOD[:BURST], e.g. 10/1s or 5/1m:10")
+    count, period, unit, burst = match.groups()
+    per = float(period or 1) * _UNITS[unit]
+    return Rate(int(count), per=per, burst=int(burst) if burst else None)
 
 
 class TokenBuckets:
@@ -132,6 +154,27 @@ class RateLimit:
         self._rates = dict(rates)
         self._max_callers = max_callers
         self._clock = clock
+
+    @classmethod
+    def parse(cls, spec: str, **options: Any) -> RateLimit:
+        """The limit a configuration string describes (see the module docstring).
+
+        An empty string limits nothing. ``options`` go to the constructor.
+        """
+        rates: dict[str, Rate] = {}
+        for part in spec.split(","):
+            if not part.strip():
+                continue
+            name, sep, rate = part.partition("=")
+            if not sep or not name.strip():
+                raise ContractError(f"rate limit {part.strip()!r} is not NAME=COUNT/PERIOD")
+            rates[name.strip()] = parse_rate(rate)
+        return cls(rates, **options)
+
+    @property
+    def rates(self) -> Mapping[str, Rate]:
+        """The rate of each operation named."""
+        return dict(self._rates)
 
     def wrap(self, operation: Operation[Any, Any], handler: Handler) -> Handler:
         """``handler`` behind a token bucket per caller, when ``operation`` is named."""

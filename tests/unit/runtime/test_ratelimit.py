@@ -12,7 +12,7 @@ import pytest
 from accord import Contract, operation
 from accord.errors import ContractError
 from accord.runtime import App
-from accord.runtime.ratelimit import Rate, RateLimit, TokenBuckets
+from accord.runtime.ratelimit import Rate, RateLimit, TokenBuckets, parse_rate
 
 pytestmark = pytest.mark.anyio
 
@@ -176,3 +176,35 @@ def test_the_layer_leaves_unnamed_operations_untouched() -> None:
     limit = RateLimit({"login": Rate(1)})
     assert limit.wrap(Accounts.profile, handler) is handler
     assert limit.wrap(Accounts.login, handler) is not handler
+
+
+@pytest.mark.parametrize(
+    ("text", "rate"),
+    [
+        ("10/1s", Rate(10, per=1.0)),
+        ("10/s", Rate(10, per=1.0)),
+        ("5/1m", Rate(5, per=60.0)),
+        ("5/m:10", Rate(5, per=60.0, burst=10)),
+        (" 100 / 2h : 3 ", Rate(100, per=7200.0, burst=3)),
+        ("3/0.5", Rate(3, per=0.5)),
+    ],
+)
+def test_rates_parse(text: str, rate: Rate) -> None:
+    assert parse_rate(text) == rate
+
+
+@pytest.mark.parametrize("text", ["", "ten/s", "10", "10/1d", "0/1s", "10/1s:0", "10/0"])
+def test_bad_rates_are_refused_with_their_text(text: str) -> None:
+    with pytest.raises(ContractError):
+        parse_rate(text)
+
+
+def test_a_limit_parses_from_configuration() -> None:
+    limit = RateLimit.parse("identity.login=5/1m, place_order=10/1s:20,")
+    assert limit.rates == {
+        "identity.login": Rate(5, per=60.0),
+        "place_order": Rate(10, per=1.0, burst=20),
+    }
+    assert RateLimit.parse("").rates == {}
+    with pytest.raises(ContractError, match="NAME=COUNT/PERIOD"):
+        RateLimit.parse("login")
