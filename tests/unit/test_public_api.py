@@ -80,6 +80,8 @@ def test_every_public_name_exists_and_is_documented(module: str) -> None:
         "accord.observability.otlp_json",
         "accord.observability.waterfall",
         "accord.project",
+        "accord.runtime.limits",
+        "accord.runtime.ratelimit",
         "accord.sql",
         "accord.supervisor",
     ],
