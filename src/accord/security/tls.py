@@ -33,7 +33,7 @@ import logging
 import ssl
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import ClassVar, Final
 
@@ -48,6 +48,7 @@ from accord.security.spiffe import PeerRejected, SpiffeId, check_peer
 __all__ = [
     "ALLOW_VARIABLE",
     "DIR_VARIABLE",
+    "RENEW_WITHIN",
     "SUPERVISOR",
     "MutualTLSTransport",
     "TLSConfig",
@@ -65,6 +66,8 @@ SUPERVISOR: Final = "accord-supervisor"
 
 #: How often, at most, certificate files are checked for a change.
 CHECK_INTERVAL = 0.5
+#: :func:`ensure_certificates` renews a certificate with less than this left.
+RENEW_WITHIN = timedelta(days=1)
 
 logger = logging.getLogger("accord.security.tls")
 
@@ -353,8 +356,9 @@ def ensure_certificates(
 ) -> list[str]:
     """Create the CA if missing and issue each of ``names`` a certificate it lacks.
 
-    A certificate is (re)issued when it is missing, unreadable, expired, or not signed
-    by the CA in ``directory``. Returns the names that were issued.
+    A certificate is (re)issued when it is missing, unreadable, not signed by the CA in
+    ``directory``, or expired or expiring within :data:`RENEW_WITHIN`. Returns the
+    names that were issued.
     """
     store = CertStore(directory)
     if not store.ca_cert_path.exists():
@@ -377,4 +381,4 @@ def _usable(store: CertStore, name: str, ca: x509.Certificate, now: datetime) ->
         cert.verify_directly_issued_by(ca)
     except (OSError, ValueError, TypeError, InvalidSignature):
         return False
-    return cert.not_valid_before_utc <= now < cert.not_valid_after_utc
+    return cert.not_valid_before_utc <= now < cert.not_valid_after_utc - RENEW_WITHIN

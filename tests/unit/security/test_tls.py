@@ -340,7 +340,9 @@ def test_ensure_certificates_creates_what_is_missing_and_keeps_what_is_good(
     kept = store.load_leaf("orders").cert.serial_number
     assert ensure_certificates(folder, ["orders", "inventory"], trust_domain=TD) == []
     assert store.load_leaf("orders").cert.serial_number == kept
-    # Expired, or from another CA: issued again.
+    # Expiring within a day, expired, or from another CA: issued again.
+    soon = datetime.now(UTC) + timedelta(days=29, hours=1)
+    assert ensure_certificates(folder, ["orders"], trust_domain=TD, now=soon) == ["orders"]
     later = datetime.now(UTC) + timedelta(days=400)
     assert ensure_certificates(folder, ["orders"], trust_domain=TD, now=later) == ["orders"]
     other = CertStore(tmp_path / "other")
