@@ -163,7 +163,8 @@ RESPONSE_RULES: tuple[tuple[str, Level, str, str, str], ...] = (
     (
         "security-scheme-url-changed",
         W,
-        "An OAuth 2 token, authorization or refresh URL changed.",
+        "An OAuth 2 token, authorization or refresh URL or an OpenID Connect discovery URL "
+        "changed.",
         "tokenUrl: /token",
         "tokenUrl: /oauth/token",
     ),

@@ -75,6 +75,9 @@ def compare_schemes(ctx: Context) -> None:
         if _kind(b) != _kind(r):
             ctx.add("security-scheme-type-changed", "", where, f"{_kind(b)} → {_kind(r)}")
             continue
+        was, now = b.get("openIdConnectUrl"), r.get("openIdConnectUrl")
+        if was != now:
+            ctx.add("security-scheme-url-changed", "", where, f"openIdConnectUrl {was} → {now}")
         b_flows, r_flows = b.get("flows") or {}, r.get("flows") or {}
         for flow in sorted(b_flows.keys() - r_flows.keys()):
             ctx.add("security-scheme-flow-removed", "", where, f"flow {flow} removed")

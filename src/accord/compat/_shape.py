@@ -184,15 +184,19 @@ class Shapes:
         if isinstance(ref, str):
             target = self.of(self.spec.target(ref))
             rest = {k: v for k, v in node.items() if k != "$ref" and k not in _ANNOTATIONS}
-            return _merge(target, self._build(rest)) if rest else target
-        shape = self._own(node)
-        for member in node.get("allOf") or ():
-            shape = _merge(shape, self.of(member))
-        for keyword in ("oneOf", "anyOf"):
-            branches = node.get(keyword)
-            if isinstance(branches, list) and branches:
-                shape = self._branches(shape, keyword, branches)
-                break
+            shape = _merge(target, self._build(rest)) if rest else target
+        else:
+            shape = self._own(node)
+            for member in node.get("allOf") or ():
+                shape = _merge(shape, self.of(member))
+            for keyword in ("oneOf", "anyOf"):
+                branches = node.get(keyword)
+                if isinstance(branches, list) and branches:
+                    shape = self._branches(shape, keyword, branches)
+                    break
+        if node.get("nullable") is True and not shape.nullable:
+            # 3.0's `allOf: [$ref], nullable: true` idiom: null is valid, whatever the parts say
+            shape = replace(shape, nullable=True)
         return shape
 
     def _branches(self, shape: Shape, keyword: str, branches: list[Any]) -> Shape:

@@ -87,3 +87,17 @@ def test_a_nested_change_names_its_path() -> None:
         "POST /things",
     )
     assert change.message == "type string → integer"
+
+
+def test_a_3_0_nullable_beside_an_allof_makes_the_reference_nullable() -> None:
+    pet = {"type": "object", "properties": {"name": {"type": "string"}}}
+    before = with_schema("response-body", {"$ref": "#/components/schemas/Pet"}, "3.0.3")
+    after = with_schema(
+        "response-body",
+        {"allOf": [{"$ref": "#/components/schemas/Pet"}], "nullable": True},
+        "3.0.3",
+    )
+    for doc in (before, after):
+        doc["components"] = {"schemas": {"Pet": pet}}
+    assert ids(before, after) == ["response-body-nullable-added"]
+    assert ids(after, before) == ["response-body-nullable-removed"]
