@@ -20,7 +20,8 @@ retry budget and a bulkhead shared by every client of that downstream in the pro
 :func:`stats` reads their figures.
 """
 
-from accord.client.core import DEFAULT_BREAKER, DEFAULT_BULKHEAD, DEFAULT_RETRY, ClientCore
+from accord.client.core import ClientCore
+from accord.client.defaults import DEFAULT_BREAKER, DEFAULT_BULKHEAD, DEFAULT_RETRY
 from accord.client.downstream import DownstreamStats, stats
 
 __all__ = [

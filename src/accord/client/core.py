@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import anyio
@@ -28,6 +27,7 @@ import httpx
 import msgspec
 from opentelemetry.trace import SpanKind
 
+from accord.client.defaults import DEFAULT_BREAKER, DEFAULT_BULKHEAD, DEFAULT_RETRY
 from accord.client.downstream import DOWNSTREAMS, Downstream, Downstreams
 from accord.client.headers import current_correlation_id, idempotency_key_for, request_headers
 from accord.client.outcomes import (
@@ -37,6 +37,7 @@ from accord.client.outcomes import (
     retry_after_of,
     retry_reason,
 )
+from accord.client.prepared import Prepared, call_deadline
 from accord.client.responses import operation_label, read_response
 from accord.client.tracing import (
     default_port,
@@ -51,7 +52,7 @@ from accord.observability.telemetry import Telemetry
 from accord.resilience.breaker import BreakerConfig, BreakerOpen, CircuitBreaker, Permit
 from accord.resilience.budget import RetryBudget
 from accord.resilience.bulkhead import Bulkhead, BulkheadConfig, BulkheadFull
-from accord.resilience.deadlines import Clock, Deadline, current_deadline, encode_timeout
+from accord.resilience.deadlines import current_deadline, encode_timeout
 from accord.resilience.retry import RetryPolicy
 
 __all__ = [
@@ -60,7 +61,6 @@ __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_RETRY",
     "ClientCore",
-    "call_deadline",
 ]
 
 RespT = TypeVar("RespT", bound=msgspec.Struct)
@@ -72,62 +72,8 @@ DEFAULT_LIMITS = httpx.Limits(
 )
 
 
-#: Retries of a typed client unless it says otherwise: three attempts in all, full-jitter
-#: backoff from 50 ms to 1 s, a budget of 10 tokens per downstream refilled at 0.1 a success.
-DEFAULT_RETRY = RetryPolicy()
-
-#: The breaker of a downstream unless the client says otherwise: Resilience4j's thresholds
-#: over a shorter window and wait, so an outage is noticed within ten calls and a recovery
-#: within seconds.
-DEFAULT_BREAKER = BreakerConfig(
-    failure_rate_threshold=50.0,
-    slow_call_rate_threshold=100.0,
-    slow_call_duration_threshold=5.0,
-    minimum_number_of_calls=10,
-    sliding_window_size=20,
-    wait_duration_in_open_state=2.0,
-    permitted_number_of_calls_in_half_open_state=3,
-)
-
-#: The bulkhead of a downstream: 64 calls in flight, 50 ms to wait for a slot.
-DEFAULT_BULKHEAD = BulkheadConfig(max_concurrent_calls=64, max_wait_duration=0.05)
-
 _FALLBACK_TIMEOUT = httpx.Timeout(5.0)
 _SAFE = frozenset({Idempotency.READ_ONLY, Idempotency.IDEMPOTENT})
-
-
-def call_deadline(
-    bound: float | None, ambient: Deadline | None, *, clock: Clock = time.monotonic
-) -> tuple[Deadline | None, float | None]:
-    """A call's deadline and the time it is given: ``bound`` seconds from now, or the
-    ``ambient`` deadline (the served request's) when that comes first; ``None`` for none.
-    """
-    if ambient is not None and (bound is None or ambient.at < clock() + bound):
-        return ambient, ambient.remaining()
-    if bound is None:
-        return None, None
-    return Deadline.after(bound, clock=clock), bound
-
-
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    """One call, ready to send (as often as the retry policy decides).
-
-    ``deadline``: when the call's time runs out (``None``: never); ``limit``: the time
-    the call was given, for messages; ``inherited``: the deadline is the served
-    request's; ``safe``: whether it may be sent again.
-    """
-
-    path: str
-    query: dict[str, Any]
-    body: bytes | None
-    deadline: Deadline | None
-    limit: float | None
-    inherited: bool
-    correlation: str
-    idempotency_key: str | None
-    headers: Mapping[str, str] | None
-    safe: bool
 
 
 class ClientCore:
@@ -175,9 +121,8 @@ class ClientCore:
         self.retry = DEFAULT_RETRY if isinstance(retry, _Unset) else retry
         breaker_config = DEFAULT_BREAKER if isinstance(breaker, _Unset) else breaker
         bulkhead_config = DEFAULT_BULKHEAD if isinstance(bulkhead, _Unset) else bulkhead
-        self.downstream: Downstream = (downstreams or DOWNSTREAMS).get(
-            contract.name, str(self.base_url), transport
-        )
+        registry = downstreams if downstreams is not None else DOWNSTREAMS
+        self.downstream: Downstream = registry.get(contract.name, str(self.base_url), transport)
         self.downstream.observe(self.telemetry)
         self._breaker: CircuitBreaker | None = (
             None if breaker_config is None else self.downstream.breaker(breaker_config)
@@ -254,7 +199,7 @@ class ClientCore:
         ambient = current_deadline.get()
         deadline, limit = call_deadline(self.bound(op, timeout), ambient)
         key = idempotency_key_for(op, idempotency_key, self.headers, headers)
-        prepared = _Prepared(
+        prepared = Prepared(
             path=path,
             query=query,
             body=body,
@@ -268,7 +213,7 @@ class ClientCore:
         )
         return await self._call(op, prepared)
 
-    async def _call(self, op: Operation[Any, RespT], prepared: _Prepared) -> RespT:
+    async def _call(self, op: Operation[Any, RespT], prepared: Prepared) -> RespT:
         """Attempts of one call, as the breaker, bulkhead, budget and deadline allow."""
         downstream = self.downstream
         metrics = self.telemetry.metrics
@@ -310,7 +255,7 @@ class ClientCore:
             await anyio.sleep(delay)
 
     async def _guarded(
-        self, op: Operation[Any, RespT], prepared: _Prepared, permit: Permit | None, attempt: int
+        self, op: Operation[Any, RespT], prepared: Prepared, permit: Permit | None, attempt: int
     ) -> RespT:
         """One attempt inside the bulkhead; the breaker and the budget learn how it went."""
         bulkhead = self._bulkhead
@@ -361,7 +306,7 @@ class ClientCore:
         return result
 
     def _retry_delay(
-        self, op: Operation[Any, Any], prepared: _Prepared, exc: Exception, attempts: int
+        self, op: Operation[Any, Any], prepared: Prepared, exc: Exception, attempts: int
     ) -> float | None:
         """Seconds to wait before the next attempt, or ``None`` when there is none."""
         policy = self.retry
@@ -386,7 +331,7 @@ class ClientCore:
         return delay
 
     async def _attempt(
-        self, op: Operation[Any, RespT], prepared: _Prepared, attempt: int = 1
+        self, op: Operation[Any, RespT], prepared: Prepared, attempt: int = 1
     ) -> RespT:
         """One HTTP exchange: span, request, response, metric sample, log line on failure."""
         telemetry = self.telemetry
@@ -454,7 +399,7 @@ class ClientCore:
         http: httpx.AsyncClient,
         request: httpx.Request,
         bound: float | None,
-        prepared: _Prepared,
+        prepared: Prepared,
     ) -> httpx.Response:
         """Send and read the whole response within ``bound``; map httpx's errors to ours.
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from accord.client.core import call_deadline
+from accord.client.prepared import call_deadline
 from accord.client.outcomes import counts_against_breaker, retry_reason
 from accord.errors import (
     DeadlineExceeded,
