@@ -6,7 +6,7 @@ from accord.compat._callbacks import compare_webhooks
 from accord.compat._context import Context
 from accord.compat._extensions import compare_catalogue
 from accord.compat._load import Spec
-from accord.compat._operations import compare_operations
+from accord.compat._operations import compare_operations, operations
 from accord.compat._security import compare_schemes
 from accord.compat._servers import compare_servers
 from accord.compat._types import Change
@@ -23,7 +23,20 @@ def diff(base: Spec, revision: Spec) -> list[Change]:
     ctx = Context(base, revision)
     compare_operations(ctx)
     compare_webhooks(ctx)
-    compare_servers(ctx, "", base.root.get("servers"), revision.root.get("servers"))
+    if _inherits_servers(base) and _inherits_servers(revision):
+        compare_servers(ctx, "", base.root.get("servers"), revision.root.get("servers"))
     compare_schemes(ctx)
     compare_catalogue(ctx)
     return sorted(set(ctx.changes), key=Change.sort_key)
+
+
+def _inherits_servers(spec: Spec) -> bool:
+    """Whether some operation is served at the document's ``servers`` (or it has none).
+
+    When every operation names its own (or its path item's), the document's list is not
+    used, and what changed is compared operation by operation instead.
+    """
+    found = operations(spec)
+    return not found or any(
+        "servers" not in op and "servers" not in item for _, op, item in found.values()
+    )

@@ -82,3 +82,15 @@ def test_callbacks_behind_refs_are_followed() -> None:
     )
     assert changes(inline, moved) == []
     assert changes(moved, inline) == []
+
+
+def test_a_webhook_moved_to_components_path_items_reports_nothing() -> None:
+    item = {"post": operation(requestBody={"content": {"application/json": {"schema": ORDER}}})}
+    inline = document({}, webhooks={"orderPaid": item})
+    moved = document(
+        {},
+        webhooks={"orderPaid": {"$ref": "#/components/pathItems/OrderPaid"}},
+        components={"pathItems": {"OrderPaid": item}},
+    )
+    assert changes(inline, moved) == []
+    assert changes(moved, inline) == []

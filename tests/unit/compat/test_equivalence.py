@@ -190,6 +190,13 @@ def test_servers_written_differently_report_nothing() -> None:
         servers=[{"url": "https://a.example"}],
     )
     assert _diff(plain, repeated) == []
+    # moved from the document to every path item: each operation is served where it was
+    moved = document(
+        {"/p": {"servers": [{"url": "https://a.example"}], "get": operation()}},
+        servers=[{"url": "https://elsewhere.example"}],
+    )
+    assert _diff(plain, moved) == []
+    assert _diff(moved, plain) == []
 
 
 def test_a_link_with_a_new_description_reports_nothing() -> None:
