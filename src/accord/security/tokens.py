@@ -137,6 +137,12 @@ class Verifier:
     ``algorithms`` is the allow-list (a subset of :data:`SUPPORTED_ALGORITHMS`); ``leeway``
     the clock skew, in seconds, granted to ``exp`` and ``nbf``; ``typ`` the required type
     header; ``clock`` the wall clock (seconds since the epoch).
+
+    The last ``cache_size`` tokens verified are remembered by their exact text, so a
+    caller that sends the same token again (a service's token lives for minutes) costs a
+    dictionary lookup instead of a signature check: a remembered token is still checked
+    against the clock, and against the key set (its key must still be there, and an old
+    set is refreshed as for any other lookup). ``0`` turns the cache off.
     """
 
     def __init__(
@@ -149,6 +155,7 @@ class Verifier:
         leeway: float = 30.0,
         typ: str = ACCESS_TOKEN_TYPE,
         clock: Clock = time.time,
+        cache_size: int = 1024,
     ) -> None:
         allowed = frozenset(algorithms)
         if not allowed or not allowed <= SUPPORTED_ALGORITHMS:
@@ -164,6 +171,8 @@ class Verifier:
         self.leeway = leeway
         self._types = frozenset({typ.lower(), "application/" + typ.lower()})
         self._clock = clock
+        self._cache_size = max(0, cache_size)
+        self._verified: dict[str, tuple[VerificationKey, Claims]] = {}
 
     async def verify(self, token: str) -> Claims:
         """The claims of ``token``, or :class:`InvalidToken` saying why not."""
@@ -171,6 +180,13 @@ class Verifier:
             raise InvalidToken("malformed")
         if len(token) > MAX_TOKEN_BYTES:
             raise InvalidToken("too long")
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            key, claims = remembered
+            if await self.keys.get(key.kid) is key:
+                self._check_times(claims.raw)
+                return claims
+            del self._verified[token]
         parts = token.split(".")
         if len(parts) != 3 or not parts[0] or not parts[1]:
             raise InvalidToken("malformed")
@@ -184,7 +200,12 @@ class Verifier:
         signed = f"{header_b64}.{payload_b64}".encode("ascii")
         if not key.verify(signed, signature):
             raise InvalidToken("bad signature")
-        return self._claims(_json_object(payload_b64))
+        claims = self._claims(_json_object(payload_b64))
+        if self._cache_size:
+            if len(self._verified) >= self._cache_size:
+                del self._verified[next(iter(self._verified))]  # the oldest
+            self._verified[token] = (key, claims)
+        return claims
 
     async def _key_for(self, header: Mapping[str, Any]) -> VerificationKey:
         if any(name in header for name in _KEY_REFERENCES):
@@ -207,8 +228,18 @@ class Verifier:
             raise InvalidToken("algorithm does not match key")
         return key
 
-    def _claims(self, claims: dict[str, Any]) -> Claims:
+    def _check_times(self, claims: Mapping[str, Any]) -> tuple[int, int | None]:
         now = self._clock()
+        exp = _time(claims, "exp", required=True)
+        assert exp is not None
+        if now > exp + self.leeway:
+            raise InvalidToken("expired")
+        nbf = _time(claims, "nbf", required=False)
+        if nbf is not None and now + self.leeway < nbf:
+            raise InvalidToken("not yet valid")
+        return exp, nbf
+
+    def _claims(self, claims: dict[str, Any]) -> Claims:
         if claims.get("iss") != self.issuer:
             raise InvalidToken("wrong issuer")
         aud = claims.get("aud")
@@ -217,13 +248,7 @@ class Verifier:
             raise InvalidToken("wrong audience")
         if not all(isinstance(a, str) for a in audience):
             raise InvalidToken("bad claims")
-        exp = _time(claims, "exp", required=True)
-        assert exp is not None
-        if now > exp + self.leeway:
-            raise InvalidToken("expired")
-        nbf = _time(claims, "nbf", required=False)
-        if nbf is not None and now + self.leeway < nbf:
-            raise InvalidToken("not yet valid")
+        exp, _ = self._check_times(claims)
         iat = _time(claims, "iat", required=False)
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:

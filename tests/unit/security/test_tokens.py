@@ -320,3 +320,65 @@ def test_jwks_holds_public_keys_only_and_each_key_one_algorithm() -> None:
     key = VerificationKey.from_jwk(ec_jwk)
     assert key is not None and key.algorithm == "ES256"
     assert VerificationKey.from_jwk(ec_jwk | {"y": ec_jwk["x"]}) is None  # off the curve
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.anyio
+async def test_a_token_seen_before_skips_the_signature_but_not_the_clock(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    checks: list[str] = []
+    real = VerificationKey.verify
+
+    def counting(self: VerificationKey, message: bytes, signature: bytes) -> bool:
+        checks.append(self.kid)
+        return real(self, message, signature)
+
+    monkeypatch.setattr(VerificationKey, "verify", counting)
+    clock = Clock()
+    v = Verifier(KeySet.static(JWKS), issuer=ISSUER, audience=AUDIENCE, clock=clock)
+    token = sign(claims(exp=int(NOW) + 60))
+    first = await v.verify(token)
+    assert await v.verify(token) is first and checks == ["ed-1"]
+    clock.now += 91  # 60 s of life and 30 s of leeway later
+    assert await refused(token, v) == "expired"
+    # A tampered copy is a different text: never a cache hit.
+    assert await refused(token[:-2] + "AA", v) == "bad signature"
+    nocache = Verifier(KeySet.static(JWKS), issuer=ISSUER, audience=AUDIENCE, cache_size=0,
+                       clock=lambda: NOW)  # fmt: skip
+    await nocache.verify(sign())
+    await nocache.verify(sign())
+    assert len(checks) == 4
+
+
+@pytest.mark.anyio
+async def test_a_remembered_token_is_refused_once_its_key_leaves_the_set() -> None:
+    documents = [JWKS, {"keys": [JWKS["keys"][1]]}]
+
+    async def fetch() -> bytes:
+        return json.dumps(documents[0] if keys.fetches <= 1 else documents[1]).encode()
+
+    monotonic = Clock()
+    keys = KeySet(fetch=fetch, clock=monotonic, max_age=60)
+    v = Verifier(keys, issuer=ISSUER, audience=AUDIENCE, clock=lambda: NOW)
+    token = sign()
+    await v.verify(token)
+    await v.verify(token)
+    monotonic.now += 60  # the set is old: the next lookup refreshes it, without ed-1
+    assert await refused(token, v) == "unknown key"
+
+
+@pytest.mark.anyio
+async def test_the_cache_is_bounded() -> None:
+    v = Verifier(KeySet.static(JWKS), issuer=ISSUER, audience=AUDIENCE, cache_size=2,
+                 clock=lambda: NOW)  # fmt: skip
+    for n in range(5):
+        await v.verify(sign(claims(jti=f"t-{n}")))
+    assert len(v._verified) == 2
