@@ -141,7 +141,8 @@ class RateLimit:
 
     ``rates`` maps an operation's name (``place_order``), or its name qualified by its
     contract's (``orders.place_order``, which wins), to a :class:`Rate`. An operation
-    it does not name is served without the layer.
+    it does not name is served without the layer. The operations one name covers share
+    their buckets: ``place_order`` in ``/v1`` and ``/v2`` is one allowance per caller.
     """
 
     def __init__(
@@ -152,6 +153,7 @@ class RateLimit:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._rates = dict(rates)
+        self._buckets: dict[str, TokenBuckets] = {}
         self._max_callers = max_callers
         self._clock = clock
 
@@ -178,12 +180,18 @@ class RateLimit:
 
     def wrap(self, operation: Operation[Any, Any], handler: Handler) -> Handler:
         """``handler`` behind a token bucket per caller, when ``operation`` is named."""
-        rate = self._rates.get(f"{operation.contract.name}.{operation.name}") or self._rates.get(
-            operation.name
-        )
+        qualified = f"{operation.contract.name}.{operation.name}"
+        key = qualified if qualified in self._rates else operation.name
+        rate = self._rates.get(key)
         if rate is None:
             return handler
-        buckets = TokenBuckets(rate, max_keys=self._max_callers, clock=self._clock)
+        # One set of buckets per name: the same operation in two major versions of a
+        # contract (/v1 and /v2 of one app) shares its callers' buckets.
+        buckets = self._buckets.get(key)
+        if buckets is None:
+            buckets = self._buckets[key] = TokenBuckets(
+                rate, max_keys=self._max_callers, clock=self._clock
+            )
         take = buckets.take
         name = operation.name
 

@@ -208,3 +208,23 @@ def test_a_limit_parses_from_configuration() -> None:
     assert RateLimit.parse("").rates == {}
     with pytest.raises(ContractError, match="NAME=COUNT/PERIOD"):
         RateLimit.parse("login")
+
+
+class AccountsV2(Contract, name="accounts", version="2.0.0"):
+    """Sign-in, second edition."""
+
+    login = operation(Login, Session, method="POST")
+
+
+async def test_both_major_versions_share_one_allowance(clock: Clock) -> None:
+    limit = RateLimit({"login": Rate(2, per=10.0)}, clock=clock)
+    app = App(Accounts, AccountsService(), layers=[limit], freeze_gc=False)
+    app.mount(AccountsV2, AccountsService())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://a.test") as c:
+        first = await c.post("/v1/login", json={"user": "u"})
+        second = await c.post("/v2/login", json={"user": "u"})
+        third = await c.post("/v1/login", json={"user": "u"})
+        fourth = await c.post("/v2/login", json={"user": "u"})
+    statuses = [r.status_code for r in (first, second, third, fourth)]
+    assert statuses == [200, 200, 429, 429]
