@@ -110,6 +110,7 @@ class SchemaDiff:
             for kind, path, message in found
             if not (path == "" and kind.startswith("nullable-"))
         )
+        _discriminator(b, r, out)
         if b.nullable != r.nullable:
             now = r.nullable
             out.append(

@@ -132,3 +132,12 @@ def test_a_branch_that_moved_and_changed_is_compared_with_its_old_self() -> None
         ("request-body-variant-added", "$<oneOf:1>"),
         ("request-body-variant-removed", "$<oneOf:1>"),
     ]
+
+
+def test_a_wrapping_with_a_discriminator_reports_both() -> None:
+    pet = {"type": "object", "properties": {"kind": {"type": "string"}}, "required": ["kind"]}
+    after = {"oneOf": [pet, {**pet, "title": "dog"}], "discriminator": {"propertyName": "kind"}}
+    assert found("request-body", pet, after) == [
+        ("request-body-discriminator-added", "$"),
+        ("request-body-wrapped-in-one-of", "$"),
+    ]
