@@ -222,3 +222,11 @@ def test_body_limits_check_small_bodies_by_depth_only() -> None:
     with pytest.raises(ValidationFailed, match="3 items"):
         limits.check(b"[1,2,3]")
     limits.check(b"not json at all, not checked here")
+
+
+async def test_a_path_past_the_limit_is_not_echoed_whole() -> None:
+    app = App(Docs, DocsService(), limits=Limits(max_target_bytes=100_000), freeze_gc=False)
+    long_path = "/v1/" + "p" * 20_000
+    result = await call_raw(app, "GET", long_path)
+    assert result.status == 404
+    assert len(result.json()["instance"]) == 8 * 1024
