@@ -46,16 +46,16 @@ METADATA_SCOPE: Final = "metadata:read"
 #: What a customer's token may do: place orders and read their own.
 CUSTOMER_SCOPES: Final = frozenset({"orders:read", "orders:write"})
 
-#: What each service client may do, and nothing else. ``orders`` reserves, commits and
-#: releases stock and authorizes, captures and voids payments; ``operator`` is the shop's
+#: What each service client may do, and nothing else, in the scope names the contracts
+#: declare. ``orders`` reserves, commits and releases stock (all three are
+#: ``inventory:reserve`` in the inventory contract) and authorizes, captures and voids
+#: payments; ``operator`` is the shop's
 #: staff (restocking, reading any stock, payment or order, and every service's metadata).
 CLIENT_SCOPES: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
     {
         "orders": frozenset(
             {
                 "inventory:reserve",
-                "inventory:release",
-                "inventory:commit",
                 "payments:authorize",
                 "payments:capture",
                 "payments:void",

@@ -132,8 +132,7 @@ async def test_service_clients_get_exactly_their_scopes(
     )
     token = await identity.token(grant)
     assert token.scope.split() == sorted(
-        ["inventory:reserve", "inventory:release", "inventory:commit",
-         "payments:authorize", "payments:capture", "payments:void"]
+        ["inventory:reserve", "payments:authorize", "payments:capture", "payments:void"]
     )  # fmt: skip
     claims = await verifier(app, "inventory").verify(token.access_token)
     assert claims.client_id == "orders" and claims.customer_id is None

@@ -14,12 +14,18 @@ from shop.identity.application.services import IdentityService
 from shop.identity.domain import exceptions as domain
 from shop.identity.domain.model import (
     CLIENT_SCOPES,
+    CUSTOMER_SCOPES,
+    METADATA_SCOPE,
     Customer,
     Grant,
     audience_of,
     client_grant,
     normalize_email,
 )
+from shop.inventory.contract import Inventory
+from shop.orders.contract import Orders
+from shop.orders.contract_v2 import OrdersV2
+from shop.payments.contract import Payments
 
 HASHER = PasswordHasher(log_n=4)
 
@@ -184,16 +190,23 @@ async def test_service_clients_get_their_row_and_nothing_more(
 
 
 def test_least_privilege_table() -> None:
-    """orders may reserve, commit and release stock, and authorize, capture and void
-    payments: nothing that reads or restocks, nothing of orders itself."""
+    """orders may reserve, commit and release stock (one scope in the inventory contract),
+    and authorize, capture and void payments: nothing that reads or restocks, nothing of
+    orders itself; every scope in the table is one a contract declares."""
     assert CLIENT_SCOPES["orders"] == {
         "inventory:reserve",
-        "inventory:release",
-        "inventory:commit",
         "payments:authorize",
         "payments:capture",
         "payments:void",
     }
+    declared = {
+        scope
+        for contract in (Inventory, Payments, Orders, OrdersV2)
+        for op in contract.operations.values()
+        for scope in op.scopes
+    }
+    for scopes in (*CLIENT_SCOPES.values(), CUSTOMER_SCOPES):
+        assert scopes - {METADATA_SCOPE} <= declared
     assert audience_of({"metadata:read"}) == ("identity", "inventory", "orders", "payments")
     assert client_grant("operator").audience == ("identity", "inventory", "orders", "payments")
 
