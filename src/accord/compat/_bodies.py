@@ -46,6 +46,47 @@ def compare_request_body(ctx: Context, operation: str, before: Any, after: Any) 
         ctx.schema(
             b_content[media], r_content[media], "request-body", operation, f"request body {media}"
         )
+        _encoding(ctx, operation, f"request body {media}", _parts(b, media), _parts(r, media))
+
+
+def _parts(body: dict[str, Any], media: str) -> dict[str, Any]:
+    """The ``encoding`` of one media type: part (property) name → Encoding Object."""
+    for key, entry in (body.get("content") or {}).items():
+        if key.split(";", 1)[0].strip().lower() == media and isinstance(entry, dict):
+            encoding = entry.get("encoding")
+            return encoding if isinstance(encoding, dict) else {}
+    return {}
+
+
+def _encoding(
+    ctx: Context, operation: str, where: str, before: dict[str, Any], after: dict[str, Any]
+) -> None:
+    """How the parts of a form or multipart body are sent, where both documents say."""
+    for name in sorted(before.keys() & after.keys()):
+        b, r = before[name], after[name]
+        if not isinstance(b, dict) or not isinstance(r, dict):
+            continue
+        place = f"{where} part {name}"
+        was, now = b.get("contentType"), r.get("contentType")
+        if was is not None and now is not None and _media_set(was) != _media_set(now):
+            ctx.add(
+                "request-body-part-content-type-changed",
+                operation,
+                place,
+                f"contentType {was} → {now}",
+            )
+        for key in ("style", "explode", "allowReserved"):
+            if key in b and key in r and b[key] != r[key]:
+                ctx.add(
+                    "request-body-part-serialization-changed",
+                    operation,
+                    place,
+                    f"{key} {b[key]} → {r[key]}",
+                )
+
+
+def _media_set(value: Any) -> frozenset[str]:
+    return frozenset(m.split(";", 1)[0].strip().lower() for m in str(value).split(","))
 
 
 def compare_responses(ctx: Context, operation: str, before: Any, after: Any) -> None:

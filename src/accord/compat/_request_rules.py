@@ -274,4 +274,20 @@ REQUEST_RULES: tuple[tuple[str, Level, str, str, str], ...] = (
         "content: {application/json}",
         "content: {application/json, application/xml}",
     ),
+    (
+        "request-body-part-content-type-changed",
+        B,
+        "A part of a multipart request body must be sent in other media types "
+        "(`encoding.contentType`): the old ones are refused.",
+        "encoding: {photo: {contentType: image/png, image/jpeg}}",
+        "encoding: {photo: {contentType: image/png}}",
+    ),
+    (
+        "request-body-part-serialization-changed",
+        B,
+        "A part of a form or multipart request body is serialised differently "
+        "(`encoding` `style`, `explode` or `allowReserved`).",
+        "encoding: {tags: {style: form, explode: true}}",
+        "encoding: {tags: {style: form, explode: false}}",
+    ),
 )
