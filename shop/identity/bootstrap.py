@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
 import msgspec
@@ -64,7 +64,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     token_lifetime: int = DEFAULT_LIFETIME
     dev_login: bool = False
     scrypt_log_n: int = 15
-    login_rate: int = 20
+    login_rate: int = 60
     auth: AuthSettings = msgspec.field(default_factory=AuthSettings)
 
     @classmethod
@@ -76,7 +76,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         default 900); ``IDENTITY_DEV_LOGIN`` (``1``/``on`` turns the password-less login
         on; off by default); ``IDENTITY_SCRYPT_LOG_N`` (10 to 20, default 15);
         ``IDENTITY_LOGIN_RATE``: logins, development logins and registrations a client
-        address may make per minute (1 to 10000, default 20)."""
+        address may make per minute (1 to 10000, default 60)."""
         home = environ.get("ACCORD_HOME") or ".accord"
         url = environ.get("IDENTITY_DATABASE_URL") or f"sqlite:///{home}/identity.db"
         dev = environ.get("IDENTITY_DEV_LOGIN", "").strip().lower()
@@ -90,7 +90,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             token_lifetime=_int(environ, "IDENTITY_TOKEN_LIFETIME", DEFAULT_LIFETIME, 60, 3600),
             dev_login=dev in _ON,
             scrypt_log_n=_int(environ, "IDENTITY_SCRYPT_LOG_N", 15, 10, 20),
-            login_rate=_int(environ, "IDENTITY_LOGIN_RATE", 20, 1, 10_000),
+            login_rate=_int(environ, "IDENTITY_LOGIN_RATE", 60, 1, 10_000),
             auth=auth,
         )
 
@@ -102,6 +102,15 @@ def _own_keys(store: KeyStore) -> KeySet:
         return msgspec.json.encode(store.load().jwks(time.time()))
 
     return KeySet(fetch=fetch, refresh_interval=1.0, max_age=5.0)
+
+
+def _keys_readable(store: KeyStore) -> Callable[[], Awaitable[None]]:
+    """Readiness: the key file can be read (it raises otherwise)."""
+
+    async def check() -> None:
+        store.load()
+
+    return check
 
 
 def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None = None) -> App:
@@ -132,7 +141,7 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
             "login": per_minute,
             "dev_login": per_minute,
             "register": per_minute,
-            "token": Rate(max(60, settings.login_rate), per=60.0),
+            "token": Rate(max(120, settings.login_rate), per=60.0),
         }
     )
     return IdentityApp(
@@ -140,7 +149,7 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
         IdentityEndpoint(service, issuer.jwks),
         jwks=issuer.jwks,
         telemetry=telemetry,
-        readiness={"database": readiness(engine)},
+        readiness={"database": readiness(engine), "signing_keys": _keys_readable(keys)},
         on_shutdown=[engine.dispose],
         layers=[auth, limit] if auth is not None else [limit],
         metadata_guard=settings.auth.metadata_guard(auth),

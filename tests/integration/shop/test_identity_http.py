@@ -274,3 +274,12 @@ async def test_metadata_needs_an_operator_token_when_not_public(
         assert ok.status_code == 200 and ok.json()["info"]["title"]
         refused = await http.get("/metrics", headers={"authorization": f"Bearer {orders}"})
         assert refused.status_code == 401  # a token for inventory and payments, not identity
+
+
+async def test_not_ready_without_its_signing_keys(http: httpx.AsyncClient, tmp_path: Path) -> None:
+    assert (await http.get("/readyz")).status_code == 200
+    keys = KeyStore.under(tmp_path).path
+    keys.rename(keys.with_suffix(".moved"))
+    assert (await http.get("/readyz")).status_code == 503
+    keys.with_suffix(".moved").rename(keys)
+    assert (await http.get("/readyz")).status_code == 200
