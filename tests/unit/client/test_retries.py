@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import anyio
 import httpx
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accord.client.prepared import call_deadline
 from accord.client.outcomes import counts_against_breaker, retry_reason
+from accord.client.prepared import call_deadline
 from accord.errors import (
     DeadlineExceeded,
     IdempotencyKeyInUse,
@@ -384,3 +384,67 @@ async def test_running_out_of_the_served_requests_time_is_deadline_exceeded(
                 await c.get_item(ItemRef(sku="A-1"), timeout=0.05)
         finally:
             current_deadline.reset(token)
+
+
+ANSWERS: dict[str, object] = {
+    "ok": lambda _: httpx.Response(201, json=PLACED),
+    "503": lambda _: problem(503, "unavailable"),
+    "429": lambda _: problem(429, "rate_limited"),
+    "500": lambda _: problem(500, "internal"),
+    "refused": httpx.ConnectError,
+    "reset": httpx.ReadError,
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    script=st.lists(st.sampled_from(sorted(ANSWERS)), min_size=1, max_size=6),
+    keyed=st.booleans(),
+    max_attempts=st.integers(min_value=1, max_value=4),
+)
+def test_the_retry_loop_keeps_its_promises(
+    script: list[str], keyed: bool, max_attempts: int
+) -> None:
+    """For any run of answers: attempts are capped, an unsafe call is sent again only when
+    nothing was sent, and the call returns exactly when an attempt it made succeeded."""
+    answers = iter(script)
+    seen: list[str] = []
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        answer = next(answers, script[-1])
+        seen.append(answer)
+        make = ANSWERS[answer]
+        if isinstance(make, type):
+            raise make(answer, request=request)
+        return make(request)  # type: ignore[operator,no-any-return]
+
+    policy = RetryPolicy(
+        backoff=Backoff(base=0.001, cap=0.001, max_attempts=max_attempts, jitter=lambda a, b: a)
+    )
+
+    async def main() -> bool:
+        transport = httpx.MockTransport(respond)
+        async with catalog(transport, retry=policy) as c:
+            try:
+                await c.place(ORDER, idempotency_key="k-1" if keyed else None)
+            except Exception:
+                return False
+            return True
+
+    import accord.client.core as core
+
+    original = core.idempotency_key_for
+    if not keyed:
+        core.idempotency_key_for = lambda *_: None  # type: ignore[assignment]
+    try:
+        succeeded = anyio.run(main)
+    finally:
+        core.idempotency_key_for = original
+    assert 1 <= len(seen) <= max_attempts
+    assert succeeded == (seen[-1] == "ok")
+    assert "ok" not in seen[:-1]
+    for earlier in seen[:-1]:
+        if keyed:
+            assert earlier in ("503", "429", "refused", "reset")
+        else:
+            assert earlier == "refused"
