@@ -58,7 +58,11 @@ def create_app(
     engine = create_engine(settings.database_url)
     service = PaymentService(
         sql.unit_of_work(engine),
-        ProcessorGateway(processor if processor is not None else SimulatedProcessor()),
+        ProcessorGateway(
+            processor
+            if processor is not None
+            else SimulatedProcessor(journal=Path(settings.home) / "processor.jsonl")
+        ),
     )
     return App(
         Payments,

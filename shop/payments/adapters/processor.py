@@ -24,9 +24,11 @@ domain's ``CardProcessor`` port and turns every answer into an ``Approved`` or
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Final
 
 from shop.payments.domain.exceptions import ProcessorUnavailable
@@ -84,11 +86,41 @@ class SimulatedProcessor:
     It keeps the state of every hold it approved (``"approved"``, ``"settled"`` or
     ``"reversed"``) so tests can see what the processor was asked to do. Set
     ``link_down`` to make every call fail as if the network were gone.
+
+    A real processor outlives the payments process that calls it. With a ``journal``
+    (one JSON line per change, replayed when the processor is created) so does this
+    one: a payments process killed and started again still captures or voids the holds
+    it approved before.
     """
 
     link_down: bool = False
     holds: dict[str, str] = field(default_factory=dict)
     amounts: dict[str, tuple[int, str]] = field(default_factory=dict)
+    journal: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.journal is None or not self.journal.exists():
+            return
+        for line in self.journal.read_text(encoding="utf-8").splitlines():
+            try:
+                entry = json.loads(line)
+                ref, state = str(entry["ref"]), str(entry["state"])
+            except (ValueError, KeyError, TypeError):
+                continue  # a line torn by a crash
+            self.holds[ref] = state
+            if "amount" in entry:
+                self.amounts[ref] = (int(entry["amount"]), str(entry["currency"]))
+
+    def _record(self, ref: str, state: str) -> None:
+        self.holds[ref] = state
+        if self.journal is None:
+            return
+        entry: dict[str, object] = {"ref": ref, "state": state}
+        if state == "approved":
+            amount, currency = self.amounts[ref]
+            entry.update(amount=amount, currency=currency)
+        with self.journal.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(entry) + "\n")
 
     def send_authorization(
         self, *, pan_token: str, amount_minor: int, currency_code: str, merchant_ref: str
@@ -99,8 +131,8 @@ class SimulatedProcessor:
         code = _TOKEN_CODES.get(pan_token, APPROVED)
         if code != APPROVED:
             return ProcessorResponse(response_code=code, processor_ref=processor_ref)
-        self.holds[processor_ref] = "approved"
         self.amounts[processor_ref] = (amount_minor, currency_code)
+        self._record(processor_ref, "approved")
         return ProcessorResponse(
             response_code=APPROVED,
             processor_ref=processor_ref,
@@ -115,7 +147,7 @@ class SimulatedProcessor:
             return ProcessorResponse(response_code="25", processor_ref=processor_ref)
         if state == "reversed" or self.amounts[processor_ref][0] < amount_minor:
             return ProcessorResponse(response_code="12", processor_ref=processor_ref)
-        self.holds[processor_ref] = "settled"
+        self._record(processor_ref, "settled")
         return ProcessorResponse(response_code=APPROVED, processor_ref=processor_ref)
 
     def send_reversal(self, *, processor_ref: str) -> ProcessorResponse:
@@ -126,7 +158,7 @@ class SimulatedProcessor:
             return ProcessorResponse(response_code="25", processor_ref=processor_ref)
         if state == "settled":
             return ProcessorResponse(response_code="12", processor_ref=processor_ref)
-        self.holds[processor_ref] = "reversed"
+        self._record(processor_ref, "reversed")
         return ProcessorResponse(response_code=APPROVED, processor_ref=processor_ref)
 
     def _check_link(self) -> None:
