@@ -25,14 +25,12 @@ _NONE = Extra()
 
 def compare_extra(b: Shape, r: Shape, side: Side, out: list[Finding], child: Child) -> None:
     """Findings for the 2020-12 keywords of ``b`` and ``r`` (either may have none)."""
-    be, re = b.extra or _NONE, r.extra or _NONE
-    if be == re:
-        return
-    _prefix_items(be, re, side, out, child)
+    bx, rx = b.extra or _NONE, r.extra or _NONE
+    _prefix_items(bx, rx, side, out, child)
     _named(
         "pattern-property",
-        dict(be.pattern_properties),
-        dict(re.pattern_properties),
+        dict(bx.pattern_properties),
+        dict(rx.pattern_properties),
         "./{}/",
         side,
         out,
@@ -40,16 +38,16 @@ def compare_extra(b: Shape, r: Shape, side: Side, out: list[Finding], child: Chi
     )
     _named(
         "dependent-schema",
-        dict(be.dependent_schemas),
-        dict(re.dependent_schemas),
+        dict(bx.dependent_schemas),
+        dict(rx.dependent_schemas),
         "<dependentSchemas:{}>",
         side,
         out,
         child,
     )
-    for key, value in sorted(re.dependent_required - be.dependent_required):
+    for key, value in sorted(rx.dependent_required - bx.dependent_required):
         out.append(("dependent-required-added", f".{key}", f"{key!r} now requires {value!r}"))
-    for key, value in sorted(be.dependent_required - re.dependent_required):
+    for key, value in sorted(bx.dependent_required - rx.dependent_required):
         out.append(
             ("dependent-required-removed", f".{key}", f"{key!r} no longer requires {value!r}")
         )
@@ -61,13 +59,13 @@ def compare_extra(b: Shape, r: Shape, side: Side, out: list[Finding], child: Chi
         ("content-schema", "contentSchema"),
     ):
         attr = _snake(keyword)
-        _optional(name, keyword, getattr(be, attr), getattr(re, attr), side, out, child)
-    if be.contains is not None and re.contains is not None:
-        _contains_counts(be, re, out)
-    if be.conditional != re.conditional:
-        if be.conditional is None:
+        _optional(name, keyword, getattr(bx, attr), getattr(rx, attr), side, out, child)
+    if bx.contains is not None and rx.contains is not None:
+        _contains_counts(bx, rx, out)
+    if bx.conditional != rx.conditional:
+        if bx.conditional is None:
             out.append(("conditional-added", "", "`if`/`then`/`else` added"))
-        elif re.conditional is None:
+        elif rx.conditional is None:
             out.append(("conditional-removed", "", "`if`/`then`/`else` removed"))
         else:
             out.append(("conditional-changed", "", "`if`/`then`/`else` changed"))
@@ -75,21 +73,21 @@ def compare_extra(b: Shape, r: Shape, side: Side, out: list[Finding], child: Chi
         (
             "content-media-type-changed",
             "contentMediaType",
-            be.content_media_type,
-            re.content_media_type,
+            bx.content_media_type,
+            rx.content_media_type,
         ),
-        ("content-encoding-changed", "contentEncoding", be.content_encoding, re.content_encoding),
+        ("content-encoding-changed", "contentEncoding", bx.content_encoding, rx.content_encoding),
     ):
         if was != now:
             out.append((kind, "", f"{keyword} {was or 'none'} → {now or 'none'}"))
-    if be.extensible_enum is not None and re.extensible_enum is not None:
-        if be.extensible_enum - re.extensible_enum:
-            gone = ", ".join(sorted(be.extensible_enum - re.extensible_enum))
+    if bx.extensible_enum is not None and rx.extensible_enum is not None:
+        if bx.extensible_enum - rx.extensible_enum:
+            gone = ", ".join(sorted(bx.extensible_enum - rx.extensible_enum))
             out.append(
                 ("extensible-enum-value-removed", "", f"x-extensible-enum values removed: {gone}")
             )
-        if re.extensible_enum - be.extensible_enum:
-            new = ", ".join(sorted(re.extensible_enum - be.extensible_enum))
+        if rx.extensible_enum - bx.extensible_enum:
+            new = ", ".join(sorted(rx.extensible_enum - bx.extensible_enum))
             out.append(
                 ("extensible-enum-value-added", "", f"x-extensible-enum values added: {new}")
             )
@@ -99,8 +97,8 @@ def _snake(keyword: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in keyword)
 
 
-def _prefix_items(be: Extra, re: Extra, side: Side, out: list[Finding], child: Child) -> None:
-    before, after = be.prefix_items or (), re.prefix_items or ()
+def _prefix_items(bx: Extra, rx: Extra, side: Side, out: list[Finding], child: Child) -> None:
+    before, after = bx.prefix_items or (), rx.prefix_items or ()
     for i in range(len(after), len(before)):
         out.append(("prefix-items-removed", f"[{i}]", f"prefixItems position {i} removed"))
     for i in range(len(before), len(after)):
@@ -153,15 +151,15 @@ def _show(node: Any) -> str:
     return "false" if node is False else "a schema"
 
 
-def _contains_counts(be: Extra, re: Extra, out: list[Finding]) -> None:
-    if be.min_contains != re.min_contains:
+def _contains_counts(bx: Extra, rx: Extra, out: list[Finding]) -> None:
+    if bx.min_contains != rx.min_contains:
         kind = (
             "min-contains-increased"
-            if re.min_contains > be.min_contains
+            if rx.min_contains > bx.min_contains
             else "min-contains-decreased"
         )
-        out.append((kind, "", f"minContains {be.min_contains} → {re.min_contains}"))
-    was, now = be.max_contains, re.max_contains
+        out.append((kind, "", f"minContains {bx.min_contains} → {rx.min_contains}"))
+    was, now = bx.max_contains, rx.max_contains
     if was != now:
         tighter = was is None or (now is not None and now < was)
         kind = "max-contains-decreased" if tighter else "max-contains-increased"

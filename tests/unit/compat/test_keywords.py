@@ -141,3 +141,17 @@ def test_a_wrapping_with_a_discriminator_reports_both() -> None:
         ("request-body-discriminator-added", "$"),
         ("request-body-wrapped-in-one-of", "$"),
     ]
+
+
+def test_a_referenced_component_that_changed_is_seen_through_the_keywords() -> None:
+    schema = {
+        "type": "object",
+        "patternProperties": {"^x-": {"$ref": "#/components/schemas/Label"}},
+    }
+    before, after = with_schema("request-body", schema), with_schema("request-body", schema)
+    before["components"] = {"schemas": {"Label": {"type": "string", "maxLength": 9}}}
+    after["components"] = {"schemas": {"Label": {"type": "string", "maxLength": 4}}}
+    changes = compat.diff(
+        compat.parse(encode(before), source="a"), compat.parse(encode(after), source="b")
+    )
+    assert [(c.id, c.path) for c in changes] == [("request-body-max-length-decreased", "$./^x-/")]
