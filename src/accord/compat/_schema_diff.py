@@ -15,7 +15,7 @@ from typing import Any
 
 from accord.compat._load import ref_name
 from accord.compat._schema_keyword_diff import compare_extra
-from accord.compat._shape import ALL_TYPES, COUNTS, Shape, Shapes
+from accord.compat._shape import ALL_TYPES, COUNTS, Shape, Shapes, canonical
 from accord.compat._types import Side
 
 __all__ = ["Finding", "SchemaDiff"]
@@ -177,6 +177,8 @@ class SchemaDiff:
         if (b.not_ is None) != (r.not_ is None):
             kind = "not-added" if r.not_ is not None else "not-removed"
             out.append((kind, "", "`not` " + ("added" if r.not_ is not None else "removed")))
+        elif b.not_ is not None and canonical(b.not_) != canonical(r.not_):
+            out.append(("not-changed", "", "the `not` subschema changed"))
         if b.deprecated != r.deprecated:
             kind = "schema-deprecated" if r.deprecated else "schema-undeprecated"
             out.append((kind, "", "deprecated" if r.deprecated else "no longer deprecated"))

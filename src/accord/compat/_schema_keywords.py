@@ -150,6 +150,14 @@ KEYWORD_KINDS: tuple[SchemaKind, ...] = (
         '{"if": {"required": ["a"]}, "then": {"required": ["c"]}}',
     ),
     SchemaKind(
+        "not-changed",
+        W,
+        W,
+        "the `not` subschema changed (what it excludes may have grown or shrunk)",
+        '{"not": {"const": "a"}}',
+        '{"not": {"const": "b"}}',
+    ),
+    SchemaKind(
         "content-media-type-changed",
         B,
         B,
