@@ -365,6 +365,8 @@ class ClientCore:
                 )
                 if span.is_recording():
                     span.set_attributes(start_attributes(op, request.url))
+                    if attempt > 1:  # the semantic conventions' name for a retry
+                        span.set_attribute("http.request.resend_count", attempt - 1)
                 response = await self._send(op, http, request, bound, prepared)
                 status = response.status_code
                 if span.is_recording():

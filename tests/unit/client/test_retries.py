@@ -10,6 +10,8 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 
 from accord.client.outcomes import counts_against_breaker, retry_reason
 from accord.client.prepared import call_deadline
@@ -448,3 +450,24 @@ def test_the_retry_loop_keeps_its_promises(
             assert earlier in ("503", "429", "refused", "reset")
         else:
             assert earlier == "refused"
+
+
+async def test_each_attempt_is_a_client_span_with_its_resend_count(
+    recorder: Recorder,
+    transport: httpx.MockTransport,
+    telemetry: Telemetry,
+    exporter: InMemorySpanExporter,
+) -> None:
+    recorder.respond = script(  # type: ignore[assignment]
+        problem(503, "unavailable"), problem(503, "unavailable"), httpx.Response(200, json=ITEM)
+    )
+    async with catalog(transport, telemetry=telemetry) as c:
+        with telemetry.tracer.start_as_current_span("caller") as caller:
+            await c.get_item(ItemRef(sku="A-1"))
+    spans = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.CLIENT]
+    assert [(s.attributes or {}).get("http.request.resend_count") for s in spans] == [None, 1, 2]
+    assert {s.parent.span_id for s in spans if s.parent} == {caller.get_span_context().span_id}
+    sent = [r.headers["traceparent"].split("-")[2] for r in recorder.requests]
+    assert sent == [format(s.context.span_id, "016x") for s in spans]
+    logged = [f["attempt"] for _, e, f in telemetry.logger.records if e == "client_call_failed"]
+    assert logged == [1, 2]
