@@ -37,7 +37,7 @@ import hashlib
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -68,6 +68,7 @@ __all__ = [
     "Mismatch",
     "StoredResponse",
     "fingerprint",
+    "retention_from_env",
     "scope_of",
 ]
 
@@ -75,6 +76,8 @@ __all__ = [
 DEFAULT_RETENTION = 24 * 3600.0
 #: The scope of keys sent by callers no authentication layer identified.
 ANONYMOUS = "anonymous"
+#: The environment variable setting the retention of every service of a host (seconds).
+RETENTION_VARIABLE = "ACCORD_IDEMPOTENCY_RETENTION"
 #: The header marking a replayed answer.
 REPLAYED_HEADER = b"idempotency-replayed"
 _REPLAYED: Headers = [(REPLAYED_HEADER, b"true")]
@@ -201,6 +204,23 @@ class MemoryIdempotencyStore:
         for k in expired:
             del self.entries[k]
         return len(expired)
+
+
+def retention_from_env(environ: Mapping[str, str]) -> float:
+    """``ACCORD_IDEMPOTENCY_RETENTION`` in seconds, else 24 hours.
+
+    Raises ``ValueError`` with a one-line reason when it is not a positive number.
+    """
+    raw = environ.get(RETENTION_VARIABLE, "").strip()
+    if not raw:
+        return DEFAULT_RETENTION
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise ValueError(f"{RETENTION_VARIABLE} must be a positive number of seconds, not {raw!r}")
+    return value
 
 
 def scope_of(principal: Any) -> str:

@@ -23,6 +23,7 @@ from accord.runtime.idempotency import (
     Mismatch,
     StoredResponse,
     fingerprint,
+    retention_from_env,
     scope_of,
 )
 from accord.runtime.idempotency import (
@@ -340,3 +341,11 @@ def test_scope_and_fingerprint() -> None:
         )
         == 4
     )
+
+
+def test_the_retention_comes_from_the_environment() -> None:
+    assert retention_from_env({}) == 24 * 3600
+    assert retention_from_env({"ACCORD_IDEMPOTENCY_RETENTION": "600"}) == 600.0
+    for bad in ("0", "-5", "soon", "inf", "nan"):
+        with pytest.raises(ValueError, match="ACCORD_IDEMPOTENCY_RETENTION must be a positive"):
+            retention_from_env({"ACCORD_IDEMPOTENCY_RETENTION": bad})
