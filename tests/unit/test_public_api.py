@@ -72,6 +72,7 @@ def test_every_public_name_exists_and_is_documented(module: str) -> None:
 @pytest.mark.parametrize(
     "module",
     [
+        "accord.chaos",
         "accord.compat",
         "accord.contract",
         "accord.errors",

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from accord.compat._context import Context
+from accord.compat._load import Spec
+from accord.compat._types import SpecError
 
 __all__ = ["compare_catalogue", "compare_extensions"]
 
@@ -47,13 +49,30 @@ def compare_catalogue(ctx: Context) -> None:
         return
     for code in sorted(before.keys() & after.keys()):
         b, r = before[code], after[code]
-        if isinstance(b, dict) and isinstance(r, dict) and b.get("status") != r.get("status"):
+        if not isinstance(b, dict) or not isinstance(r, dict):
+            continue
+        if b.get("status") != r.get("status"):
             ctx.add(
                 "accord-error-status-changed",
                 "",
                 f"x-accord-errors {code}",
                 f"{code}: status {b.get('status')} → {r.get('status')}",
             )
+        b_info, r_info = _info(ctx.base, b), _info(ctx.rev, r)
+        if b_info is not None and r_info is not None:
+            # the error's typed info travels in problem documents: clients read it
+            ctx.schema(b_info, r_info, "response-body", "", f"x-accord-errors {code} info")
+
+
+def _info(spec: Spec, entry: dict[str, Any]) -> Any:
+    """The schema an error's ``info`` names (``#/components/schemas/OutOfStockInfo``)."""
+    pointer = entry.get("info")
+    if not isinstance(pointer, str) or not pointer.startswith("#/"):
+        return None
+    try:
+        return spec.target(pointer)
+    except SpecError:
+        return None
 
 
 def _idempotency(ctx: Context, operation: str, b: Any, r: Any) -> None:

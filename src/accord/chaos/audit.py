@@ -1,0 +1,145 @@
+"""The audit of a chaos run: the services' own data, read back, checked against promises.
+
+Pure arithmetic over what the driver read through the services' APIs, so it is tested
+without processes:
+
+- ``orders_lost``: orders acknowledged to a client (201) that orders no longer knows, or
+  that it knows as anything but ``confirmed``;
+- ``double_charges``: for each order, authorizations beyond the first and captures beyond
+  the first;
+- ``stock_conserved``: for every SKU, the stock before the run equals available +
+  reserved + sold after it (no restock happens during a run);
+- ``orphan_reservations`` / ``orphan_authorizations``: reservations still ``held`` and
+  authorizations still ``authorized`` once the run settled (every order is final, so
+  nothing should be held any more);
+- ``charged_rejected``: captured authorizations whose order is not confirmed;
+- ``duplicate_orders``: idempotency keys that produced more than one order;
+- ``retry_amplification``: attempts sent by orders' clients per original call.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "AuthorizationRow",
+    "ReservationRow",
+    "StockRow",
+    "StockTotals",
+    "Tally",
+    "amplification",
+    "count_double_charges",
+    "stock_conserved",
+    "tally",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class StockRow:
+    """One SKU's stock as inventory reports it."""
+
+    sku: str
+    available: int
+    reserved: int
+    sold: int
+
+    @property
+    def total(self) -> int:
+        """Available + reserved + sold: constant unless restocked."""
+        return self.available + self.reserved + self.sold
+
+
+#: SKU → its total stock (available + reserved + sold) when the run started.
+StockTotals = Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationRow:
+    """A reservation: its id, its order and its status."""
+
+    reservation_id: str
+    order_id: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationRow:
+    """An authorization: its id, its order and its status."""
+
+    authorization_id: str
+    order_id: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """The invariants of a run, counted."""
+
+    orders_lost: int
+    double_charges: int
+    stock_conserved: bool
+    orphan_reservations: int
+    orphan_authorizations: int
+    charged_rejected: int
+    duplicate_orders: int
+    unconserved_skus: tuple[str, ...] = ()
+
+
+def stock_conserved(before: StockTotals, after: Iterable[StockRow]) -> tuple[str, ...]:
+    """The SKUs whose total changed (or appeared, or vanished); empty when conserved."""
+    now = {row.sku: row.total for row in after}
+    return tuple(sorted(sku for sku in set(before) | set(now) if before.get(sku) != now.get(sku)))
+
+
+def count_double_charges(authorizations: Iterable[AuthorizationRow]) -> int:
+    """Authorizations beyond the first of an order, plus captures beyond the first."""
+    held = Counter(a.order_id for a in authorizations if a.status != "voided")
+    captured = Counter(a.order_id for a in authorizations if a.status == "captured")
+    return sum(n - 1 for n in held.values() if n > 1) + sum(
+        n - 1 for n in captured.values() if n > 1
+    )
+
+
+def amplification(attempts: float, calls: float) -> float:
+    """Attempts per original call (1.0 when nothing was called)."""
+    return attempts / calls if calls > 0 else 1.0
+
+
+def tally(
+    *,
+    acknowledged: Mapping[str, Sequence[str]],
+    orders: Mapping[str, str | None],
+    before: StockTotals,
+    after: Iterable[StockRow],
+    reservations: Iterable[ReservationRow],
+    authorizations: Sequence[AuthorizationRow],
+) -> Tally:
+    """Count the invariants.
+
+    ``acknowledged`` maps each idempotency key to the order ids acknowledged for it;
+    ``orders`` maps order ids to their status as orders reports it (None: unknown to
+    orders); ``reservations`` and ``authorizations`` are everything the services hold.
+    """
+    ids = {oid for oids in acknowledged.values() for oid in oids}
+    lost = sum(1 for oid in ids if orders.get(oid) != "confirmed")
+    duplicates = sum(1 for oids in acknowledged.values() if len(set(oids)) > 1)
+    moved = stock_conserved(before, after)
+    orphans = sum(1 for r in reservations if r.status == "held")
+    unvoided = sum(1 for a in authorizations if a.status == "authorized")
+    charged_rejected = sum(
+        1
+        for a in authorizations
+        if a.status == "captured" and orders.get(a.order_id) != "confirmed"
+    )
+    return Tally(
+        orders_lost=lost,
+        double_charges=count_double_charges(authorizations),
+        stock_conserved=not moved,
+        orphan_reservations=orphans,
+        orphan_authorizations=unvoided,
+        charged_rejected=charged_rejected,
+        duplicate_orders=duplicates,
+        unconserved_skus=moved,
+    )

@@ -1,0 +1,560 @@
+"""The chaos run: the shop under load while its services are killed, slowed and failed.
+
+:func:`run` starts the project's services under a :class:`~accord.supervisor.Supervisor`
+(free ports, its own state folder), then, for ``duration`` seconds, places orders from
+``concurrency`` workers — each order sent ``duplicates`` times at once with one
+``Idempotency-Key`` — while a schedule, a fraction of the run each, does:
+
+==========  ==============================================================================
+at          what
+==========  ==============================================================================
+10 %        ``kill -9`` inventory (the supervisor restarts it)
+25 %        ``kill -9`` payments
+40 %        inventory restarted with faults: 30 % of requests delayed 0.3 s, 10 % answered 503
+60 %        payments restarted answering every request 503 (its breaker in orders opens)
+75 %        both restarted without faults (the breaker closes again)
+==========  ==============================================================================
+
+Then the load stops, the run waits until nothing is held any more (the recovery in
+orders lets go of what failed orders left behind), and the services' own data is read
+back through their APIs and audited (:mod:`accord.chaos.audit`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import random
+import signal
+import socket
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from accord import project as projects
+from accord.chaos.audit import (
+    AuthorizationRow,
+    ReservationRow,
+    StockRow,
+    amplification,
+    tally,
+)
+from accord.chaos.credentials import Credentials, obtain
+from accord.chaos.report import ChaosReport, percentile
+from accord.supervisor import RestartPolicy, Supervisor
+
+__all__ = ["ChaosConfig", "run"]
+
+_SERVICES = ("inventory", "payments", "orders")
+_CARDS = ("tok_ok",) * 18 + ("tok_declined", "tok_insufficient_funds")
+_SLOW = {"delay": {"seconds": 0.3, "percent": 30}, "abort": {"status": 503, "percent": 10}}
+_DOWN = {"abort": {"status": 503, "percent": 100}}
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ChaosConfig:
+    """How long, how hard and how reproducibly to run."""
+
+    duration: float = 60.0
+    seed: int = 1
+    concurrency: int = 6
+    duplicates: int = 3
+    settle_timeout: float = 60.0
+    customers: int = 8
+    home: Path | None = None
+
+
+@dataclass
+class _Load:
+    """What the load saw, request by request."""
+
+    acknowledged: dict[str, list[str]] = field(default_factory=dict)
+    attempted: int = 0
+    rejected: int = 0
+    unavailable: int = 0
+    sent: int = 0
+    latencies: list[tuple[float, float]] = field(default_factory=list)  # (start, ms)
+    answers: Counter[str] = field(default_factory=Counter)  # "503 unavailable": count
+
+
+@dataclass
+class _Faults:
+    """When faults were on (monotonic start, end or None while on)."""
+
+    windows: list[list[float | None]] = field(default_factory=list)
+    injected: float = 0.0  # faults counted by processes since restarted
+
+    def begin(self) -> None:
+        self.windows.append([time.monotonic(), None])
+
+    def end(self) -> None:
+        if self.windows and self.windows[-1][1] is None:
+            self.windows[-1][1] = time.monotonic()
+
+    def covers(self, moment: float) -> bool:
+        return any(
+            start is not None and start <= moment and (end is None or moment <= end)
+            for start, end in self.windows
+        )
+
+
+async def run(config: ChaosConfig, *, progress: Progress | None = None) -> ChaosReport:
+    """Run the chaos run on the project in the current directory; the audited figures."""
+    say = progress or (lambda _message: None)
+    with contextlib.ExitStack() as stack:
+        home = config.home or Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        home.mkdir(parents=True, exist_ok=True)
+        environ = {**os.environ, "ACCORD_HOME": str(home)}
+        project = projects.load(environ=environ)
+        log = stack.enter_context((home / "services.log").open("a", encoding="utf-8"))
+        events: list[str] = []
+
+        def line(name: str, text: str) -> None:
+            log.write(f"{name} | {text}\n")
+
+        def notice(message: str) -> None:
+            events.append(message)
+            say(message)
+
+        supervisor = Supervisor(
+            project,
+            ports={name: _free_port() for name in project.services},
+            environ={**environ, "INVENTORY_SEED": "demo"},
+            on_line=line,
+            on_notice=notice,
+            restart=RestartPolicy(initial=0.25, maximum=2.0),
+        )
+        say(f"starting {', '.join(supervisor.order)} (state in {home})")
+        await supervisor.start()
+        watcher = asyncio.create_task(supervisor.wait())
+        try:
+            return await _run(config, supervisor, events, say)
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await watcher
+            await supervisor.stop()
+
+
+async def _run(
+    config: ChaosConfig, supervisor: Supervisor, events: list[str], say: Progress
+) -> ChaosReport:
+    urls = {name: svc.url for name, svc in supervisor.services.items()}
+    rng = random.Random(config.seed)
+    limits = httpx.Limits(max_connections=config.concurrency * config.duplicates + 8)
+    async with httpx.AsyncClient(timeout=15.0, limits=limits) as http:
+        creds = await obtain(
+            http, urls.get("identity"), supervisor.project.home, customers=config.customers
+        )
+        say(f"{len(creds.customers)} customer(s) ready")
+        async with httpx.AsyncClient(timeout=10.0, headers=creds.operator) as ops:
+            return await _drive(config, supervisor, urls, rng, http, ops, creds, events, say)
+
+
+async def _drive(
+    config: ChaosConfig,
+    supervisor: Supervisor,
+    urls: Mapping[str, str],
+    rng: random.Random,
+    http: httpx.AsyncClient,
+    ops: httpx.AsyncClient,
+    creds: Credentials,
+    events: list[str],
+    say: Progress,
+) -> ChaosReport:
+    await _warm_up(ops, urls, say)
+    before = {row.sku: row.total for row in await _stock(ops, urls["inventory"])}
+    skus = sorted(before)
+    load, faults = _Load(), _Faults()
+    stop = asyncio.Event()
+    started = time.monotonic()
+    workers = [
+        asyncio.create_task(
+            _worker(
+                http,
+                urls["orders"],
+                random.Random(rng.random()),
+                skus,
+                creds,
+                config,
+                load,
+                stop,
+            )
+        )
+        for _ in range(config.concurrency)
+    ]
+    breaker_close = await _schedule(config, supervisor, ops, urls, faults, say)
+    remaining = config.duration - (time.monotonic() - started)
+    if remaining > 0:
+        await asyncio.sleep(remaining)
+    stop.set()
+    await asyncio.gather(*workers)
+    say(f"load stopped: {load.attempted} orders attempted; settling")
+    settle_started = time.monotonic()
+    await _settle(ops, urls, config.settle_timeout, say)
+    settle_seconds = time.monotonic() - settle_started
+
+    say("auditing")
+    ids = {oid for oids in load.acknowledged.values() for oid in oids}
+    orders = {oid: await _order_status(ops, urls["orders"], oid) for oid in sorted(ids)}
+    authorizations = await _authorizations(ops, urls["payments"])
+    for auth in authorizations:
+        if auth.order_id not in orders:
+            orders[auth.order_id] = await _order_status(ops, urls["orders"], auth.order_id)
+    counted = tally(
+        acknowledged=load.acknowledged,
+        orders=orders,
+        before=before,
+        after=await _stock(ops, urls["inventory"]),
+        reservations=await _reservations(ops, urls["inventory"]),
+        authorizations=authorizations,
+    )
+    client = await _metrics(ops, urls["orders"])
+    injected = faults.injected
+    for name in ("inventory", "payments"):
+        injected += (await _metrics(ops, urls[name])).get("accord_faults_injected", 0.0)
+
+    all_ms = [ms for _, ms in load.latencies]
+    fault_ms = [ms for start, ms in load.latencies if faults.covers(start)]
+    return ChaosReport(
+        seed=config.seed,
+        duration_s=config.duration,
+        orders_attempted=load.attempted,
+        orders_acknowledged=len(load.acknowledged),
+        orders_rejected=load.rejected,
+        orders_unavailable=load.unavailable,
+        orders_lost=counted.orders_lost,
+        double_charges=counted.double_charges,
+        stock_conserved=counted.stock_conserved,
+        orphan_reservations=counted.orphan_reservations,
+        orphan_authorizations=counted.orphan_authorizations,
+        charged_rejected=counted.charged_rejected,
+        duplicate_orders=counted.duplicate_orders,
+        requests_sent=load.sent,
+        retry_amplification=round(
+            amplification(
+                client.get("accord_client_attempts", 0.0), client.get("accord_client_calls", 0.0)
+            ),
+            3,
+        ),
+        breaker_opened=int(client.get("accord_client_breaker_opened", 0.0)),
+        breaker_close_seconds=breaker_close,
+        p99_ms=_rounded(percentile(all_ms, 99)),
+        p99_ms_under_fault=_rounded(percentile(fault_ms, 99)),
+        restarts=sum(1 for e in events if "restarting in" in e),
+        faults_injected=int(injected),
+        settle_seconds=round(settle_seconds, 2),
+        events=events,
+        answers=dict(load.answers.most_common()),
+        unconserved_skus=list(counted.unconserved_skus),
+    )
+
+
+# -- the load --------------------------------------------------------------------------
+
+
+async def _worker(
+    http: httpx.AsyncClient,
+    orders_url: str,
+    rng: random.Random,
+    skus: list[str],
+    creds: Credentials,
+    config: ChaosConfig,
+    load: _Load,
+    stop: asyncio.Event,
+) -> None:
+    while not stop.is_set():
+        picked = rng.sample(skus, k=rng.randint(1, min(2, len(skus))))
+        customer = rng.randrange(len(creds.customers))
+        headers = creds.customers[customer]
+        body: dict[str, Any] = {
+            "items": [{"sku": sku, "quantity": rng.randint(1, 3)} for sku in picked],
+            "card_token": rng.choice(_CARDS),
+        }
+        if not headers:  # no identity service: the body names the customer
+            body["customer_id"] = f"chaos-{customer}"
+        key = uuid.UUID(int=rng.getrandbits(128)).hex
+        load.attempted += 1
+        answers = await asyncio.gather(
+            *(_place(http, orders_url, body, key, headers, load) for _ in range(config.duplicates))
+        )
+        if not any(status == 201 for status, _ in answers) and any(
+            status == 409 for status, _ in answers
+        ):
+            # The first of the duplicates was still in flight: ask again for its answer.
+            await asyncio.sleep(0.5)
+            answers.append(await _place(http, orders_url, body, key, headers, load))
+        acknowledged = [oid for status, oid in answers if status == 201 and oid]
+        if acknowledged:
+            load.acknowledged[key] = acknowledged
+        elif any(status >= 500 or status == 0 for status, _ in answers):
+            load.unavailable += 1
+        else:
+            load.rejected += 1
+
+
+async def _place(
+    http: httpx.AsyncClient,
+    orders_url: str,
+    body: dict[str, Any],
+    key: str,
+    headers: Mapping[str, str],
+    load: _Load,
+) -> tuple[int, str | None]:
+    started = time.monotonic()
+    load.sent += 1
+    try:
+        r = await http.post(
+            f"{orders_url}/v1/orders", json=body, headers={**headers, "Idempotency-Key": key}
+        )
+    except httpx.HTTPError as exc:
+        load.latencies.append((started, (time.monotonic() - started) * 1000))
+        load.answers[type(exc).__name__] += 1
+        return 0, None
+    load.latencies.append((started, (time.monotonic() - started) * 1000))
+    if r.status_code == 201:
+        load.answers["201"] += 1
+        return 201, str(r.json().get("order_id"))
+    code = ""
+    with contextlib.suppress(ValueError, AttributeError):
+        code = str(r.json().get("code", ""))
+    load.answers[f"{r.status_code} {code}".strip()] += 1
+    return r.status_code, None
+
+
+# -- the schedule ----------------------------------------------------------------------
+
+
+async def _schedule(
+    config: ChaosConfig,
+    supervisor: Supervisor,
+    http: httpx.AsyncClient,
+    urls: Mapping[str, str],
+    faults: _Faults,
+    say: Progress,
+) -> float | None:
+    """Kill, slow and fail services in turn; how long the breaker took to close (s)."""
+    started = time.monotonic()
+
+    async def at(fraction: float) -> None:
+        delay = started + fraction * config.duration - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def restart(name: str, sig: int, faults_env: dict[str, Any] | None) -> None:
+        variable = f"{name.upper()}_FAULTS"
+        env = supervisor.extra_env.setdefault(name, {})
+        if faults_env is None:
+            env.pop(variable, None)
+        else:
+            env[variable] = json.dumps(faults_env)
+        process = supervisor.services[name].process
+        assert process is not None
+        old = process.pid
+        counted = await _metrics(http, urls[name])
+        faults.injected += counted.get("accord_faults_injected", 0.0)
+        say(f"{'kill -9' if sig == signal.SIGKILL else 'restart'} {name} (pid {old})")
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(old, sig)
+        await _wait_restarted(supervisor, name, old, http)
+
+    await at(0.10)
+    faults.begin()
+    await restart("inventory", signal.SIGKILL, None)
+    faults.end()
+    await at(0.25)
+    faults.begin()
+    await restart("payments", signal.SIGKILL, None)
+    faults.end()
+    await at(0.40)
+    faults.begin()
+    await restart("inventory", signal.SIGKILL, _SLOW)
+    await at(0.60)
+    await restart("payments", signal.SIGKILL, _DOWN)
+    await at(0.75)
+    await restart("inventory", signal.SIGTERM, None)
+    await restart("payments", signal.SIGTERM, None)
+    back = time.monotonic()
+    closed = await _breaker_closed(http, urls["orders"], "payments", back, timeout=20.0)
+    faults.end()
+    return closed
+
+
+async def _wait_restarted(
+    supervisor: Supervisor, name: str, old_pid: int, http: httpx.AsyncClient
+) -> None:
+    svc = supervisor.services[name]
+    deadline = time.monotonic() + 60.0
+    while time.monotonic() < deadline:
+        process = svc.process
+        if process is not None and process.pid != old_pid and process.returncode is None:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await http.get(svc.url + "/readyz", timeout=1.0)).status_code == 200:
+                    return
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"{name} did not come back within 60 s")
+
+
+async def _breaker_closed(
+    http: httpx.AsyncClient, orders_url: str, downstream: str, since: float, *, timeout: float
+) -> float | None:
+    """Seconds from ``since`` until orders' breaker for ``downstream`` reads closed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = await _breaker_state(http, orders_url, downstream)
+        if state == 0.0:
+            return round(time.monotonic() - since, 2)
+        if state is None:
+            return None  # no breaker exported
+        await asyncio.sleep(0.1)
+    return None
+
+
+# -- reading the services back ---------------------------------------------------------
+
+
+async def _warm_up(ops: httpx.AsyncClient, urls: Mapping[str, str], say: Progress) -> None:
+    """Wait until every service accepts the operator's token (their keys are loaded)."""
+    probes = {
+        "inventory": "/v1/skus",
+        "payments": "/v1/authorizations?limit=1",
+        "orders": "/v1/orders?customer_id=chaos-warm-up&limit=1",
+    }
+    deadline = time.monotonic() + 20.0
+    for name, path in probes.items():
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await ops.get(urls[name] + path)).status_code == 200:
+                    break
+            await asyncio.sleep(0.2)
+        else:
+            say(f"{name} does not accept the operator's token yet; going on")
+
+
+async def _settle(
+    http: httpx.AsyncClient, urls: Mapping[str, str], timeout: float, say: Progress
+) -> None:
+    """Wait until nothing is held twice in a row, or ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while time.monotonic() < deadline and quiet < 2:
+        held = await _reservations(http, urls["inventory"], status="held")
+        authorized = await _authorizations(http, urls["payments"], status="authorized")
+        quiet = quiet + 1 if not held and not authorized else 0
+        if held or authorized:
+            say(f"settling: {len(held)} reservation(s), {len(authorized)} authorization(s) held")
+        await asyncio.sleep(1.0)
+
+
+async def _get(http: httpx.AsyncClient, url: str, **params: Any) -> Any:
+    for attempt in range(20):
+        try:
+            r = await http.get(url, params={k: v for k, v in params.items() if v is not None})
+            if r.status_code < 500:
+                r.raise_for_status()
+                return r.json()
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.25 * (attempt + 1))
+    raise RuntimeError(f"{url} kept failing")
+
+
+async def _stock(http: httpx.AsyncClient, inventory: str) -> list[StockRow]:
+    data = await _get(http, f"{inventory}/v1/skus", limit=500)
+    return [StockRow(s["sku"], s["available"], s["reserved"], s["sold"]) for s in data["items"]]
+
+
+async def _reservations(
+    http: httpx.AsyncClient, inventory: str, *, status: str | None = None
+) -> list[ReservationRow]:
+    rows: list[ReservationRow] = []
+    after: str | None = None
+    while True:
+        data = await _get(
+            http, f"{inventory}/v1/reservations", status=status, after=after, limit=1000
+        )
+        page = data["reservations"]
+        rows += [ReservationRow(r["reservation_id"], r["order_id"], r["status"]) for r in page]
+        if len(page) < 1000:
+            return rows
+        after = page[-1]["reservation_id"]
+
+
+async def _authorizations(
+    http: httpx.AsyncClient, payments: str, *, status: str | None = None
+) -> list[AuthorizationRow]:
+    rows: list[AuthorizationRow] = []
+    after: str | None = None
+    while True:
+        data = await _get(
+            http, f"{payments}/v1/authorizations", status=status, after=after, limit=1000
+        )
+        page = data["authorizations"]
+        rows += [AuthorizationRow(a["authorization_id"], a["order_id"], a["status"]) for a in page]
+        if len(page) < 1000:
+            return rows
+        after = page[-1]["authorization_id"]
+
+
+async def _order_status(http: httpx.AsyncClient, orders: str, order_id: str) -> str | None:
+    for attempt in range(20):
+        try:
+            r = await http.get(f"{orders}/v1/orders/{order_id}")
+            if r.status_code == 404:
+                return None
+            if r.status_code == 200:
+                return str(r.json()["status"])
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.25 * (attempt + 1))
+    raise RuntimeError(f"orders kept failing to answer for {order_id}")
+
+
+async def _metrics(http: httpx.AsyncClient, url: str) -> dict[str, float]:
+    """Counter totals by family name (``accord_client_attempts`` …), summed over labels."""
+    try:
+        text = (await http.get(f"{url}/metrics")).text
+    except httpx.HTTPError:
+        return {}
+    totals: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name.endswith("_total"):
+                totals[family.name] = totals.get(family.name, 0.0) + float(sample.value)
+    return totals
+
+
+async def _breaker_state(http: httpx.AsyncClient, orders: str, downstream: str) -> float | None:
+    try:
+        text = (await http.get(f"{orders}/metrics")).text
+    except httpx.HTTPError:
+        return -1.0
+    for family in text_string_to_metric_families(text):
+        if family.name == "accord_client_breaker_state":
+            for sample in family.samples:
+                if sample.labels.get("downstream") == downstream:
+                    return float(sample.value)
+            return -1.0  # exported, not yet for this downstream
+    return None
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -1,0 +1,132 @@
+"""The figures of a chaos run, the targets they are held to, and how they are shown."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import msgspec
+from rich.table import Table
+
+__all__ = ["MAX_AMPLIFICATION", "ChaosReport", "percentile"]
+
+#: The most attempts per original call the retry budget may allow.
+MAX_AMPLIFICATION = 1.2
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The ``q``-th percentile (0..100, nearest rank) of ``values``; None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+class ChaosReport(msgspec.Struct, kw_only=True):
+    """Everything a chaos run measured (the ``--json`` object)."""
+
+    seed: int
+    duration_s: float
+    orders_attempted: int
+    orders_acknowledged: int
+    orders_rejected: int
+    orders_unavailable: int
+    orders_lost: int
+    double_charges: int
+    stock_conserved: bool
+    orphan_reservations: int
+    orphan_authorizations: int
+    charged_rejected: int
+    duplicate_orders: int
+    requests_sent: int
+    retry_amplification: float
+    breaker_opened: int
+    breaker_close_seconds: float | None
+    p99_ms: float | None
+    p99_ms_under_fault: float | None
+    restarts: int
+    faults_injected: int
+    settle_seconds: float
+    answers: dict[str, int] = msgspec.field(default_factory=dict)
+    events: list[str] = msgspec.field(default_factory=list)
+    unconserved_skus: list[str] = msgspec.field(default_factory=list)
+
+    def failures(self) -> list[str]:
+        """The invariants this run broke, in words (empty: every promise kept)."""
+        broken = []
+        if self.orders_lost:
+            broken.append(f"{self.orders_lost} acknowledged order(s) lost")
+        if self.double_charges:
+            broken.append(f"{self.double_charges} double charge(s)")
+        if not self.stock_conserved:
+            broken.append(f"stock not conserved for {', '.join(self.unconserved_skus)}")
+        if self.orphan_reservations:
+            broken.append(f"{self.orphan_reservations} orphan reservation(s)")
+        if self.orphan_authorizations:
+            broken.append(f"{self.orphan_authorizations} authorization(s) left held")
+        if self.charged_rejected:
+            broken.append(f"{self.charged_rejected} capture(s) for orders not confirmed")
+        if self.duplicate_orders:
+            broken.append(f"{self.duplicate_orders} idempotency key(s) placed twice")
+        if self.retry_amplification > MAX_AMPLIFICATION:
+            broken.append(
+                f"retry amplification {self.retry_amplification:.2f} > {MAX_AMPLIFICATION}"
+            )
+        return broken
+
+    def to_json(self) -> bytes:
+        """One JSON object."""
+        return msgspec.json.encode(self)
+
+    def table(self) -> Table:
+        """The figures as a Rich table, each with its target and a verdict."""
+        table = Table(title=f"chaos run (seed {self.seed}, {self.duration_s:g} s)")
+        for column in ("figure", "value", "target", ""):
+            table.add_column(column)
+
+        def row(name: str, value: object, target: str = "", ok: bool | None = None) -> None:
+            mark = "" if ok is None else ("[green]ok[/green]" if ok else "[red]FAIL[/red]")
+            table.add_row(name, _show(value), target, mark)
+
+        row("orders attempted", self.orders_attempted)
+        row("orders acknowledged", self.orders_acknowledged)
+        row("orders refused (4xx)", self.orders_rejected)
+        row("orders unavailable (5xx)", self.orders_unavailable)
+        row("orders lost", self.orders_lost, "0", self.orders_lost == 0)
+        row("double charges", self.double_charges, "0", self.double_charges == 0)
+        row("stock conserved", self.stock_conserved, "true", self.stock_conserved)
+        row("orphan reservations", self.orphan_reservations, "0", self.orphan_reservations == 0)
+        row(
+            "authorizations left held",
+            self.orphan_authorizations,
+            "0",
+            self.orphan_authorizations == 0,
+        )
+        row("captured, not confirmed", self.charged_rejected, "0", self.charged_rejected == 0)
+        row("keys placed twice", self.duplicate_orders, "0", self.duplicate_orders == 0)
+        row(
+            "retry amplification",
+            self.retry_amplification,
+            f"≤ {MAX_AMPLIFICATION}",
+            self.retry_amplification <= MAX_AMPLIFICATION,
+        )
+        row("breaker opened", self.breaker_opened)
+        row("breaker closed after (s)", self.breaker_close_seconds, "< 5")
+        row("p99 latency (ms)", self.p99_ms)
+        row("p99 latency under fault (ms)", self.p99_ms_under_fault)
+        row("requests sent", self.requests_sent)
+        row("restarts", self.restarts)
+        row("faults injected", self.faults_injected)
+        row("settled after (s)", self.settle_seconds)
+        return table
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)

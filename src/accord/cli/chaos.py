@@ -1,0 +1,67 @@
+"""``accord chaos``: run the shop under faults and audit what it promised."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from accord.chaos import ChaosConfig, run
+
+__all__ = ["chaos", "register"]
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``accord chaos`` to the CLI."""
+    app.command("chaos")(chaos)
+
+
+def _number(flag: str, value: str, *, minimum: float, integer: bool = False) -> float:
+    try:
+        number = int(value) if integer else float(value)
+    except ValueError:
+        number = None
+    if number is None or number < minimum:
+        kind = "an integer" if integer else "a number"
+        raise _bad(f"{flag} takes {kind} of at least {minimum:g}, got {value!r}")
+    return number
+
+
+def _bad(message: str) -> typer.Exit:
+    typer.echo(f"accord: {message}", err=True)
+    return typer.Exit(2)
+
+
+def chaos(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object instead of a table.")
+    ] = False,
+    duration: Annotated[
+        str, typer.Option(help="Seconds of load and faults (at least 10).", metavar="S")
+    ] = "60",
+    seed: Annotated[str, typer.Option(help="Seed of the load's choices.", metavar="N")] = "1",
+) -> None:
+    """Start the shop, place orders while inventory and payments are killed, slowed and
+    failed, then audit their data: lost orders, double charges, stock, holds left.
+
+    Exits 1 when a promise was broken.
+    """
+    config = ChaosConfig(
+        duration=_number("--duration", duration, minimum=10),
+        seed=int(_number("--seed", seed, minimum=0, integer=True)),
+    )
+    err = Console(stderr=True, highlight=False)
+    report = asyncio.run(
+        run(config, progress=None if as_json else lambda m: err.print(f"[dim]{m}[/dim]"))
+    )
+    broken = report.failures()
+    if as_json:
+        sys.stdout.write(report.to_json().decode() + "\n")
+    else:
+        Console(highlight=False).print(report.table())
+        for failure in broken:
+            err.print(f"[red]broken: {failure}[/red]")
+    raise typer.Exit(1 if broken else 0)

@@ -1,0 +1,121 @@
+"""The audit's arithmetic: lost orders, double charges, stock, holds left behind."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from accord.chaos.audit import (
+    AuthorizationRow,
+    ReservationRow,
+    StockRow,
+    amplification,
+    count_double_charges,
+    stock_conserved,
+    tally,
+)
+
+
+def auth(n: int, order: str, status: str) -> AuthorizationRow:
+    return AuthorizationRow(f"auth-{n}", order, status)
+
+
+def test_a_clean_run_breaks_nothing() -> None:
+    counted = tally(
+        acknowledged={"k1": ["o1", "o1"], "k2": ["o2"]},
+        orders={"o1": "confirmed", "o2": "confirmed", "o3": "rejected"},
+        before={"A": 10, "B": 5},
+        after=[StockRow("A", 7, 0, 3), StockRow("B", 4, 0, 1)],
+        reservations=[
+            ReservationRow("r1", "o1", "committed"),
+            ReservationRow("r3", "o3", "released"),
+        ],
+        authorizations=[auth(1, "o1", "captured"), auth(3, "o3", "voided")],
+    )
+    assert counted.orders_lost == 0
+    assert counted.double_charges == 0
+    assert counted.stock_conserved and counted.unconserved_skus == ()
+    assert counted.orphan_reservations == 0
+    assert counted.orphan_authorizations == 0
+    assert counted.charged_rejected == 0
+    assert counted.duplicate_orders == 0
+
+
+def test_an_acknowledged_order_missing_or_not_confirmed_is_lost() -> None:
+    counted = tally(
+        acknowledged={"k1": ["o1"], "k2": ["o2"], "k3": ["o3"]},
+        orders={"o1": None, "o2": "rejected", "o3": "confirmed"},
+        before={},
+        after=[],
+        reservations=[],
+        authorizations=[],
+    )
+    assert counted.orders_lost == 2
+
+
+def test_one_key_placing_two_orders_is_counted() -> None:
+    counted = tally(
+        acknowledged={"k1": ["o1", "o2"], "k2": ["o3", "o3"]},
+        orders={"o1": "confirmed", "o2": "confirmed", "o3": "confirmed"},
+        before={},
+        after=[],
+        reservations=[],
+        authorizations=[],
+    )
+    assert counted.duplicate_orders == 1
+
+
+def test_double_charges_count_extra_authorizations_and_captures() -> None:
+    assert count_double_charges([auth(1, "o1", "captured"), auth(2, "o2", "captured")]) == 0
+    assert count_double_charges([auth(1, "o1", "captured"), auth(2, "o1", "voided")]) == 0
+    assert count_double_charges([auth(1, "o1", "captured"), auth(2, "o1", "authorized")]) == 1
+    # Two captures of one order: one extra authorization, one extra capture.
+    assert count_double_charges([auth(1, "o1", "captured"), auth(2, "o1", "captured")]) == 2
+
+
+def test_stock_that_moved_names_its_skus() -> None:
+    before = {"A": 10, "B": 5, "C": 1}
+    after = [StockRow("A", 6, 1, 3), StockRow("B", 5, 1, 0), StockRow("D", 1, 0, 0)]
+    assert stock_conserved(before, after) == ("B", "C", "D")
+
+
+def test_holds_left_and_captures_for_rejected_orders() -> None:
+    counted = tally(
+        acknowledged={},
+        orders={"o1": "rejected", "o2": "confirmed"},
+        before={"A": 3},
+        after=[StockRow("A", 1, 1, 1)],
+        reservations=[ReservationRow("r1", "o1", "held"), ReservationRow("r2", "o2", "held")],
+        authorizations=[auth(1, "o1", "captured"), auth(2, "o2", "authorized")],
+    )
+    assert counted.orphan_reservations == 2
+    assert counted.orphan_authorizations == 1
+    assert counted.charged_rejected == 1
+    assert counted.stock_conserved
+
+
+def test_amplification_is_attempts_per_call() -> None:
+    assert amplification(120, 100) == 1.2
+    assert amplification(0, 0) == 1.0
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from("ABCDE"),
+        st.tuples(*(st.integers(0, 1000) for _ in range(3))),
+        min_size=1,
+    ),
+    st.data(),
+)
+def test_moving_stock_between_columns_conserves_it(
+    stock: dict[str, tuple[int, int, int]], data: st.DataObject
+) -> None:
+    before = {sku: sum(split) for sku, split in stock.items()}
+    after = []
+    for sku, total in before.items():
+        sold = data.draw(st.integers(0, total))
+        reserved = data.draw(st.integers(0, total - sold))
+        after.append(StockRow(sku, total - sold - reserved, reserved, sold))
+    assert stock_conserved(before, after) == ()
+    grown = [StockRow(r.sku, r.available + 1, r.reserved, r.sold) for r in after]
+    assert stock_conserved(before, grown) == tuple(sorted(before))

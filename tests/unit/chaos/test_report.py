@@ -1,0 +1,101 @@
+"""The chaos report: which promises a run broke, its JSON and its table."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import msgspec
+from rich.console import Console
+
+from accord.chaos import MAX_AMPLIFICATION, ChaosReport
+from accord.chaos.report import percentile
+
+GOOD: dict[str, Any] = {
+    "seed": 7,
+    "duration_s": 20.0,
+    "orders_attempted": 100,
+    "orders_acknowledged": 60,
+    "orders_rejected": 10,
+    "orders_unavailable": 30,
+    "orders_lost": 0,
+    "double_charges": 0,
+    "stock_conserved": True,
+    "orphan_reservations": 0,
+    "orphan_authorizations": 0,
+    "charged_rejected": 0,
+    "duplicate_orders": 0,
+    "requests_sent": 320,
+    "retry_amplification": 1.05,
+    "breaker_opened": 2,
+    "breaker_close_seconds": 1.5,
+    "p99_ms": 250.0,
+    "p99_ms_under_fault": 400.0,
+    "restarts": 4,
+    "faults_injected": 50,
+    "settle_seconds": 3.0,
+}
+
+
+def report(**changes: Any) -> ChaosReport:
+    return ChaosReport(**{**GOOD, **changes})
+
+
+def test_a_good_run_breaks_nothing() -> None:
+    assert report().failures() == []
+
+
+def test_every_broken_invariant_is_named() -> None:
+    bad = report(
+        orders_lost=2,
+        double_charges=1,
+        stock_conserved=False,
+        unconserved_skus=["SKU-A"],
+        orphan_reservations=3,
+        retry_amplification=MAX_AMPLIFICATION + 0.01,
+    )
+    assert bad.failures() == [
+        "2 acknowledged order(s) lost",
+        "1 double charge(s)",
+        "stock not conserved for SKU-A",
+        "3 orphan reservation(s)",
+        f"retry amplification 1.21 > {MAX_AMPLIFICATION}",
+    ]
+    assert report(retry_amplification=MAX_AMPLIFICATION).failures() == []
+
+
+def test_the_json_is_one_object_with_the_promised_keys() -> None:
+    data = json.loads(report().to_json())
+    for key in (
+        "orders_attempted",
+        "orders_acknowledged",
+        "orders_lost",
+        "double_charges",
+        "stock_conserved",
+        "orphan_reservations",
+        "retry_amplification",
+        "breaker_opened",
+        "p99_ms_under_fault",
+        "breaker_close_seconds",
+    ):
+        assert key in data
+    assert msgspec.json.decode(report().to_json(), type=ChaosReport) == report()
+
+
+def test_the_table_shows_figures_and_verdicts() -> None:
+    console = Console(width=120, record=True)
+    console.print(report(orders_lost=1, breaker_close_seconds=None).table())
+    text = console.export_text()
+    assert "chaos run (seed 7, 20 s)" in text
+    assert "orders lost" in text and "FAIL" in text
+    assert "stock conserved" in text and "true" in text
+    assert "breaker closed after (s)" in text
+
+
+def test_percentile_is_nearest_rank() -> None:
+    assert percentile([], 99) is None
+    assert percentile([5.0], 99) == 5.0
+    values = [float(n) for n in range(1, 101)]
+    assert percentile(values, 99) == 99.0
+    assert percentile(values, 50) == 50.0
+    assert percentile(values, 100) == 100.0
