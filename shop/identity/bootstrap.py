@@ -15,13 +15,16 @@ from pathlib import Path
 import msgspec
 
 from accord.observability.telemetry import Telemetry
-from accord.runtime import App
+from accord.runtime import App, Layer
 from accord.runtime.auth import AuthSettings
+from accord.runtime.deadlines import Deadlines
+from accord.runtime.idempotency import Idempotency
 from accord.runtime.ratelimit import Rate, RateLimit
+from accord.runtime.shedding import DEFAULT_MAX_IN_FLIGHT, LoadShedding, max_in_flight_from_env
 from accord.security import KeySet, Verifier
 from accord.security.keys import KeyStore
 from accord.security.passwords import PasswordHasher
-from accord.sql import create_engine, migrate, readiness
+from accord.sql import SqlIdempotencyStore, create_engine, migrate, readiness
 from shop.identity.adapters import sql
 from shop.identity.adapters.clients import ClientFile
 from shop.identity.adapters.passwords import ThreadedPasswords
@@ -32,7 +35,10 @@ from shop.identity.domain.model import CLIENT_SCOPES
 from shop.identity.entrypoint import IdentityEndpoint
 from shop.identity.wellknown import IdentityApp
 
-__all__ = ["Settings", "SettingsError", "create_app"]
+__all__ = ["IDEMPOTENCY_TABLE", "Settings", "SettingsError", "create_app"]
+
+#: Where identity keeps the answers to idempotency keys (its own database).
+IDEMPOTENCY_TABLE = "identity_idempotency_keys"
 
 _ON = {"1", "on", "true", "yes"}
 _OFF = {"", "0", "off", "false", "no"}
@@ -65,6 +71,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     dev_login: bool = False
     scrypt_log_n: int = 15
     login_rate: int = 60
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
     auth: AuthSettings = msgspec.field(default_factory=AuthSettings)
 
     @classmethod
@@ -76,7 +83,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         default 900); ``IDENTITY_DEV_LOGIN`` (``1``/``on`` turns the password-less login
         on; off by default); ``IDENTITY_SCRYPT_LOG_N`` (10 to 20, default 15);
         ``IDENTITY_LOGIN_RATE``: logins, development logins and registrations a client
-        address may make per minute (1 to 10000, default 60)."""
+        address may make per minute (1 to 10000, default 60);
+        ``IDENTITY_MAX_IN_FLIGHT`` or ``ACCORD_MAX_IN_FLIGHT`` (load shedding, default 512)."""
         home = environ.get("ACCORD_HOME") or ".accord"
         url = environ.get("IDENTITY_DATABASE_URL") or f"sqlite:///{home}/identity.db"
         dev = environ.get("IDENTITY_DEV_LOGIN", "").strip().lower()
@@ -91,8 +99,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             dev_login=dev in _ON,
             scrypt_log_n=_int(environ, "IDENTITY_SCRYPT_LOG_N", 15, 10, 20),
             login_rate=_int(environ, "IDENTITY_LOGIN_RATE", 60, 1, 10_000),
+            max_in_flight=_max_in_flight(environ),
             auth=auth,
         )
+
+
+def _max_in_flight(environ: Mapping[str, str]) -> int:
+    try:
+        return max_in_flight_from_env(environ, "identity")
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _own_keys(store: KeyStore) -> KeySet:
@@ -144,6 +160,13 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
             "token": Rate(max(120, settings.login_rate), per=60.0),
         }
     )
+    layers: list[Layer] = [
+        LoadShedding(settings.max_in_flight, telemetry=telemetry),
+        *([auth] if auth is not None else []),
+        limit,
+        Deadlines(),
+        Idempotency(SqlIdempotencyStore(engine, IDEMPOTENCY_TABLE), telemetry=telemetry),
+    ]
     return IdentityApp(
         Identity,
         IdentityEndpoint(service, issuer.jwks),
@@ -151,6 +174,6 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
         telemetry=telemetry,
         readiness={"database": readiness(engine), "signing_keys": _keys_readable(keys)},
         on_shutdown=[engine.dispose],
-        layers=[auth, limit] if auth is not None else [limit],
+        layers=layers,
         metadata_guard=settings.auth.metadata_guard(auth),
     )

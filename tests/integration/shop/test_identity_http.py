@@ -283,3 +283,19 @@ async def test_not_ready_without_its_signing_keys(http: httpx.AsyncClient, tmp_p
     assert (await http.get("/readyz")).status_code == 503
     keys.with_suffix(".moved").rename(keys)
     assert (await http.get("/readyz")).status_code == 200
+
+
+async def test_a_retried_registration_replays_its_first_answer(http: httpx.AsyncClient) -> None:
+    body = {"email": "ada@example.com", "password": "hunter2!x"}
+    headers = {"idempotency-key": "register-ada-1"}
+    first = await http.post("/v1/customers", json=body, headers=headers)
+    again = await http.post("/v1/customers", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.headers.get("idempotency-replayed") == "true"
+    assert again.json() == first.json()
+    other = await http.post(
+        "/v1/customers", json={**body, "password": "other-pass"}, headers=headers
+    )
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
+    fresh = await http.post("/v1/customers", json=body, headers={"idempotency-key": "k-9"})
+    assert fresh.status_code == 409 and fresh.json()["code"] == "identity.email_taken"
