@@ -112,7 +112,7 @@ async def test_503s_are_retried_with_a_shrinking_deadline_until_success(
     assert item.name == "Anvil"
     assert len(switch.seen) == 3
     sent = [parse(s.headers["accord-timeout"]) for s in switch.seen]
-    assert 2.9 < sent[0] <= 3.0
+    assert 2.5 < sent[0] <= 3.0
     assert sent[0] > sent[1] > sent[2]
     assert len({s.headers["x-correlation-id"] for s in switch.seen}) == 1
 
@@ -233,7 +233,7 @@ async def test_the_served_requests_deadline_caps_the_call(served: tuple[Switch, 
             await catalog.get_item(ItemRef(sku="A-1"))
     finally:
         current_deadline.reset(token)
-    assert 0.3 < parse(switch.seen[0].headers["accord-timeout"]) <= 0.5
+    assert 0.0 < parse(switch.seen[0].headers["accord-timeout"]) <= 0.5
 
 
 async def test_a_refused_connection_is_retried_even_for_an_unkeyed_call(
@@ -309,7 +309,7 @@ async def test_each_hop_sends_on_what_remains_of_the_callers_deadline(
         item = await front.fetch(ItemRef(sku="A-1"))
     assert item.sku == "A-1"
     (seen,) = switch.seen
-    assert 0.5 < parse(seen.headers["accord-timeout"]) < 1.0  # not the catalog client's 5 s
+    assert 0.0 < parse(seen.headers["accord-timeout"]) < 1.0  # not the catalog client's 5 s
 
 
 async def test_a_downstream_call_ends_with_the_callers_deadline(
