@@ -15,21 +15,22 @@ from typing import Any
 
 from accord.compat._load import ref_name
 from accord.compat._schema_keyword_diff import compare_extra
-from accord.compat._shape import ALL_TYPES, COUNTS, Shape, Shapes, canonical
+from accord.compat._shape import Shape, Shapes, canonical
 from accord.compat._types import Side
+from accord.compat._value_diff import (
+    bound_change,
+    changed,
+    count_change,
+    discriminator_change,
+    enum_change,
+    multiple_change,
+    type_change,
+)
 
 __all__ = ["Finding", "SchemaDiff"]
 
 Finding = tuple[str, str, str]
 
-_COUNT_NAMES = {
-    "minLength": "min-length",
-    "maxLength": "max-length",
-    "minItems": "min-items",
-    "maxItems": "max-items",
-    "minProperties": "min-properties",
-    "maxProperties": "max-properties",
-}
 _EMPTY: dict[str, Any] = {}
 
 
@@ -110,7 +111,7 @@ class SchemaDiff:
             for kind, path, message in found
             if not (path == "" and kind.startswith("nullable-"))
         )
-        _discriminator(b, r, out)
+        discriminator_change(b, r, out)
         if b.nullable != r.nullable:
             now = r.nullable
             out.append(
@@ -137,24 +138,24 @@ class SchemaDiff:
     def _shapes(self, b: Shape, r: Shape, side: Side, out: list[Finding]) -> None:
         if not (b.types_from_variants and r.types_from_variants):
             # otherwise the branches are compared one by one below
-            _types(b, r, out)
+            type_change(b, r, out)
             if b.nullable and not r.nullable:
                 out.append(("nullable-removed", "", "null is no longer valid"))
             elif r.nullable and not b.nullable:
                 out.append(("nullable-added", "", "null became valid"))
-        _enum(b, r, out)
-        _changed(out, "format", b.format, r.format)
+        enum_change(b, r, out)
+        changed(out, "format", b.format, r.format)
         if b.allows("number", "integer") and r.allows("number", "integer"):
-            _bound(out, "minimum", b.minimum, r.minimum, lower=True)
-            _bound(out, "maximum", b.maximum, r.maximum, lower=False)
-            _multiple(out, b.multiple_of, r.multiple_of)
+            bound_change(out, "minimum", b.minimum, r.minimum, lower=True)
+            bound_change(out, "maximum", b.maximum, r.maximum, lower=False)
+            multiple_change(out, b.multiple_of, r.multiple_of)
         if b.allows("string") and r.allows("string"):
             for kw in ("minLength", "maxLength"):
-                _count(out, kw, b.counts.get(kw), r.counts.get(kw))
-            _changed(out, "pattern", b.pattern, r.pattern)
+                count_change(out, kw, b.counts.get(kw), r.counts.get(kw))
+            changed(out, "pattern", b.pattern, r.pattern)
         if b.allows("array") and r.allows("array"):
             for kw in ("minItems", "maxItems"):
-                _count(out, kw, b.counts.get(kw), r.counts.get(kw))
+                count_change(out, kw, b.counts.get(kw), r.counts.get(kw))
             if b.unique != r.unique:
                 kind = "unique-items-added" if r.unique else "unique-items-removed"
                 out.append((kind, "", "items must be unique" if r.unique else "items may repeat"))
@@ -162,11 +163,11 @@ class SchemaDiff:
                 self._child(_or_any(b.items), _or_any(r.items), side, "[]", out)
         if b.allows("object") and r.allows("object"):
             for kw in ("minProperties", "maxProperties"):
-                _count(out, kw, b.counts.get(kw), r.counts.get(kw))
+                count_change(out, kw, b.counts.get(kw), r.counts.get(kw))
             self._properties(b, r, side, out)
             self._additional(b.additional, r.additional, side, out)
         self._variants(b, r, side, out)
-        _discriminator(b, r, out)
+        discriminator_change(b, r, out)
         if b.default != r.default:
             if b.default is None:
                 out.append(("default-added", "", f"default {r.default} set"))
@@ -303,135 +304,3 @@ def _flags(b: Shape, r: Shape, path: str, out: list[Finding], side: Side) -> boo
 
 def _or_any(node: Any) -> Any:
     return _EMPTY if node is None else node
-
-
-def _covers(types: frozenset[str], t: str) -> bool:
-    return t in types or (t == "integer" and "number" in types)
-
-
-def _types(b: Shape, r: Shape, out: list[Finding]) -> None:
-    bt = ALL_TYPES if b.types is None else b.types
-    rt = ALL_TYPES if r.types is None else r.types
-    if bt == rt:
-        return
-    lost = sorted(t for t in bt if not _covers(rt, t))
-    gained = sorted(t for t in rt if not _covers(bt, t))
-    text = f"type {_show(bt)} → {_show(rt)}"
-    if lost and gained:
-        out.append(("type-changed", "", text))
-    elif lost:
-        out.append(("type-narrowed", "", text))
-    elif gained:
-        out.append(("type-widened", "", text))
-
-
-def _show(types: frozenset[str]) -> str:
-    return "any" if types == ALL_TYPES else "/".join(sorted(types)) or "none"
-
-
-def _enum(b: Shape, r: Shape, out: list[Finding]) -> None:
-    if b.enum is None and r.enum is None:
-        return
-    if b.enum is None:
-        out.append(("enum-added", "", f"values restricted to {_values(r.enum)}"))
-    elif r.enum is None:
-        out.append(("enum-removed", "", f"values no longer restricted to {_values(b.enum)}"))
-    else:
-        removed = {k: v for k, v in b.enum.items() if k not in r.enum}
-        added = {k: v for k, v in r.enum.items() if k not in b.enum}
-        if removed:
-            out.append(("enum-value-removed", "", f"enum values removed: {_values(removed)}"))
-        if added:
-            out.append(("enum-value-added", "", f"enum values added: {_values(added)}"))
-
-
-def _values(values: dict[str, Any] | None) -> str:
-    return ", ".join(sorted(values or ())) or "none"
-
-
-def _changed(out: list[Finding], name: str, b: str | None, r: str | None) -> None:
-    if b == r:
-        return
-    if b is None:
-        out.append((f"{name}-added", "", f"{name} {r!r} set"))
-    elif r is None:
-        out.append((f"{name}-removed", "", f"{name} {b!r} removed"))
-    else:
-        out.append((f"{name}-changed", "", f"{name} {b!r} → {r!r}"))
-
-
-def _bound(
-    out: list[Finding],
-    name: str,
-    b: tuple[float, bool] | None,
-    r: tuple[float, bool] | None,
-    *,
-    lower: bool,
-) -> None:
-    if b == r:
-        return
-    if b is None or r is None:
-        kind = f"{name}-added" if b is None else f"{name}-removed"
-        out.append((kind, "", f"{name} {_num(b)} → {_num(r)}"))
-        return
-    tighter = (r[0], r[1]) > (b[0], b[1]) if lower else (r[0], not r[1]) < (b[0], not b[1])
-    if lower:
-        kind = f"{name}-increased" if tighter else f"{name}-decreased"
-    else:
-        kind = f"{name}-decreased" if tighter else f"{name}-increased"
-    out.append((kind, "", f"{name} {_num(b)} → {_num(r)}"))
-
-
-def _num(bound: tuple[float, bool] | None) -> str:
-    if bound is None:
-        return "none"
-    value = int(bound[0]) if bound[0].is_integer() else bound[0]
-    return f"{value}{' (exclusive)' if bound[1] else ''}"
-
-
-def _count(out: list[Finding], kw: str, b: int | None, r: int | None) -> None:
-    if b == r:
-        return
-    name = _COUNT_NAMES[kw]
-    if b is None or r is None:
-        kind = f"{name}-added" if b is None else f"{name}-removed"
-    elif COUNTS[kw]:
-        kind = f"{name}-increased" if r > b else f"{name}-decreased"
-    else:
-        kind = f"{name}-increased" if r > b else f"{name}-decreased"
-    out.append(
-        (kind, "", f"{kw} {b if b is not None else 'none'} → {r if r is not None else 'none'}")
-    )
-
-
-def _multiple(out: list[Finding], b: float | None, r: float | None) -> None:
-    if b == r:
-        return
-    kind = (
-        "multiple-of-added"
-        if b is None
-        else "multiple-of-removed"
-        if r is None
-        else "multiple-of-changed"
-    )
-    out.append((kind, "", f"multipleOf {b} → {r}"))
-
-
-def _discriminator(b: Shape, r: Shape, out: list[Finding]) -> None:
-    bd, rd = b.discriminator, r.discriminator
-    if bd == rd:
-        return
-    if bd is None:
-        out.append(("discriminator-added", "", f"discriminator {rd[0] if rd else ''!r} added"))
-        return
-    if rd is None:
-        out.append(("discriminator-removed", "", f"discriminator {bd[0]!r} removed"))
-        return
-    if bd[0] != rd[0]:
-        out.append(("discriminator-property-changed", "", f"discriminator {bd[0]!r} → {rd[0]!r}"))
-    if bd[1] - rd[1]:
-        removed = ", ".join(sorted(bd[1] - rd[1]))
-        out.append(("discriminator-mapping-removed", "", f"mapping values removed: {removed}"))
-    if rd[1] - bd[1]:
-        added = ", ".join(sorted(rd[1] - bd[1]))
-        out.append(("discriminator-mapping-added", "", f"mapping values added: {added}"))
