@@ -122,7 +122,7 @@ class ClientCore:
         breaker_config = DEFAULT_BREAKER if isinstance(breaker, _Unset) else breaker
         bulkhead_config = DEFAULT_BULKHEAD if isinstance(bulkhead, _Unset) else bulkhead
         registry = downstreams if downstreams is not None else DOWNSTREAMS
-        self.downstream: Downstream = registry.get(contract.name, str(self.base_url), transport)
+        self.downstream: Downstream = registry.get(contract.name, self._key(), transport)
         self.downstream.observe(self.telemetry)
         self._breaker: CircuitBreaker | None = (
             None if breaker_config is None else self.downstream.breaker(breaker_config)
@@ -136,6 +136,11 @@ class ClientCore:
 
     def __repr__(self) -> str:
         return f"<ClientCore {self.contract.name} {self.base_url}>"
+
+    def _key(self) -> str:
+        """The base URL as the downstream is known by: explicit port, no trailing slash."""
+        url = self.base_url
+        return f"{url.scheme}://{url.host}:{self._port}{url.path.rstrip('/')}"
 
     # -- lifecycle -----------------------------------------------------------------------
 

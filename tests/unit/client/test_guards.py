@@ -204,7 +204,7 @@ async def test_stats_list_every_downstream_of_a_registry(
     await core.aclose()
     (figures,) = registry.stats()
     assert figures.name == "catalog"
-    assert figures.base_url == "http://catalog.test"
+    assert figures.base_url == "http://catalog.test:80"
     assert (figures.calls, figures.attempts, figures.amplification) == (1, 1, 1.0)
     assert figures.breaker_state == "closed"
     assert core.downstream not in DOWNSTREAMS.all()  # a registry of its own
@@ -216,7 +216,7 @@ async def test_the_process_stats_include_every_client(
     recorder.respond = lambda _: httpx.Response(200, json=ITEM)
     async with Catalog.client("http://catalog.stats.test", transport=transport) as c:
         await c.get_item(ItemRef(sku="A-1"))
-    found = [s for s in accord.client.stats() if s.base_url == "http://catalog.stats.test"]
+    found = [s for s in accord.client.stats() if s.base_url == "http://catalog.stats.test:80"]
     assert [(s.name, s.calls, s.attempts, s.breaker_state) for s in found] == [
         ("catalog", 1, 1, "closed")
     ]
@@ -237,3 +237,15 @@ async def test_a_breaker_opening_between_attempts_leaves_the_last_answer(
             await c.get_item(ItemRef(sku="A-1"))
         figures = c._core.downstream.stats()
     assert (figures.calls, figures.attempts, figures.breaker_rejections) == (3, 4, 2)
+
+
+async def test_one_downstream_however_its_url_is_spelled(transport: httpx.MockTransport) -> None:
+    spellings = ["http://catalog.test", "http://catalog.test/", "http://catalog.test:80"]
+    clients = [Catalog.client(url, transport=transport) for url in spellings]
+    downstreams = {c._core.downstream for c in clients}
+    assert len(downstreams) == 1
+    assert downstreams.pop().base_url == "http://catalog.test:80"
+    other = Catalog.client("http://catalog.test:8080/", transport=transport)
+    assert other._core.downstream.base_url == "http://catalog.test:8080"
+    for c in [*clients, other]:
+        await c.aclose()
