@@ -29,7 +29,9 @@ def rules_markdown() -> str:
         "Schema rules exist once per place a schema is read: "
         + ", ".join(f"`{c}-…` ({words})" for c, (_, words) in CONTEXTS.items())
         + ". A change that narrows what a request may hold breaks clients that send the "
-        "old values; one that widens what a response may hold breaks clients that read it.",
+        "old values; one that widens what a response may hold breaks clients that read it. "
+        "In callbacks and webhooks the API sends the request, so their parameters and body "
+        "are judged as a response and the consumer's answer as a request.",
         "",
         "| id | level | description | before | after |",
         "|---|---|---|---|---|",
