@@ -23,7 +23,6 @@ break either limit. A string or an array whose field declares its own ``max_leng
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import msgspec
@@ -62,21 +61,51 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True):
             raise ContractError("max_body_bytes must not be negative")
 
 
-# JSON strings, escapes included; what is left between them is structure.
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 # Every byte but the four brackets, for bytes.translate(None, delete=...).
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _SQUARE = bytes.maketrans(b"{}", b"[]")
 
 
-def _too_deep(body: bytes, max_depth: int) -> bool:
-    """Whether arrays and objects in ``body`` nest deeper than ``max_depth``.
+_STRING = re.compile(rb'"[^"]*"')
+# A container holding no other: what one round of collapsing replaces with ``0``.
+_INNERMOST = re.compile(rb"[\[{][^\[\]{}]*[\]}]")
 
-    Strings are cut out, everything but brackets deleted, and innermost pairs removed
-    ``max_depth`` times; anything left nests deeper (or is not JSON, which the decoder
-    reports anyway). Each step is one pass in C over a shrinking string.
+
+def _neutral(body: bytes) -> bytes:
+    """``body`` with escaped backslashes and quotes overwritten by two other bytes.
+
+    Every ``"`` left then opens or closes a string, and a string keeps at least as
+    many bytes as it has characters decoded. (In a body that is not JSON, this agrees
+    with a decoder up to the first error, which is as far as a decoder goes.)
     """
-    brackets = _STRING.sub(b"", body).translate(_SQUARE, _NOT_BRACKETS)
+    return body.replace(b"\\\\", b"xx").replace(b'\\"', b"xx")
+
+
+def _has_long_array(structure: bytes, long_array: re.Pattern[bytes], rounds: int) -> bool:
+    """Whether an array of ``structure`` (no strings) has more items than allowed.
+
+    An array whose items hold no container shows its items as commas: ``long_array``
+    looks for one with enough of them. Then every innermost container collapses to
+    ``0`` and the next level is looked at, ``rounds`` times at most (the depth, which
+    is checked first). Each step is a pass in C over a shrinking string.
+    """
+    for _ in range(rounds + 1):
+        if long_array.search(structure) is not None:
+            return True
+        collapsed = _INNERMOST.sub(b"0", structure)
+        if len(collapsed) == len(structure):
+            return False
+        structure = collapsed
+    return False
+
+
+def _too_deep(structure: bytes, max_depth: int) -> bool:
+    """Whether the arrays and objects of ``structure`` (no strings) nest deeper than allowed.
+
+    Everything but brackets is deleted and innermost pairs removed ``max_depth`` times;
+    anything left nests deeper. Each step is one pass in C over a shrinking string.
+    """
+    brackets = structure.translate(_SQUARE, _NOT_BRACKETS)
     if b"[" * (max_depth + 1) in brackets:
         return True
     for removed in range(max_depth):
@@ -130,46 +159,122 @@ class BodyLimits:
     value past a limit, naming its path.
     """
 
-    __slots__ = ("_declared", "_max_array", "_max_depth", "_max_string", "_walk_from")
+    __slots__ = (
+        "_declared",
+        "_long_array",
+        "_long_string",
+        "_max_array",
+        "_max_depth",
+        "_max_string",
+    )
 
     def __init__(self, limits: Limits, body_type: Any | None = None) -> None:
         self._max_depth = limits.max_depth
         self._max_string = limits.max_string_length
         self._max_array = limits.max_array_length
-        # The shortest body that can hold a string or an array past its limit.
-        self._walk_from = min(self._max_string + 2, 2 * self._max_array + 1)
+        # A string longer than the limit, from its opening quote (or from a closing one:
+        # a false alarm costs a walk, never a refusal).
+        self._long_string = re.compile(rb'"[^"]{%d}' % (self._max_string + 1))
+        # An array with more items than the limit, none of them a container.
+        self._long_array = re.compile(rb"\[[^\[\]{},]*(?:,[^\[\]{},]*){%d}" % self._max_array)
         self._declared = _declared_paths(body_type) if body_type is not None else frozenset()
 
     def check(self, body: bytes) -> None:
-        """Refuse ``body`` when it nests too deep or holds too long a string or array."""
-        if body.count(b"[") + body.count(b"{") > self._max_depth and _too_deep(
-            body, self._max_depth
-        ):
-            raise _refuse("$", f"JSON nests deeper than {self._max_depth} levels")
-        if len(body) < self._walk_from:
+        """Refuse ``body`` when it nests too deep or holds too long a string or array.
+
+        Each limit is looked at only when a count in C says it could be passed: more
+        brackets than the depth, more bytes than the string limit, at least as many
+        commas as the array limit. Then regular expressions over the body (its strings
+        cut out, for depth and arrays) tell whether one is passed, and only a body that
+        passes one is decoded and walked, for the path to name.
+        """
+        deep = body.count(b"[") + body.count(b"{") > self._max_depth
+        long_string = len(body) > self._max_string + 1
+        long_array = len(body) > 2 * self._max_array and body.count(b",") >= self._max_array
+        if not (deep or long_string or long_array):
+            return
+        neutral = _neutral(body)
+        if long_string:
+            long_string = self._long_string.search(neutral) is not None
+        if deep or long_array:
+            structure = _STRING.sub(b"", neutral)
+            if deep and _too_deep(structure, self._max_depth):
+                raise _refuse("$", f"JSON nests deeper than {self._max_depth} levels")
+            if long_array:
+                long_array = _has_long_array(structure, self._long_array, self._max_depth)
+        if not (long_string or long_array):
             return
         try:
             value = msgspec.json.decode(body)
-        except (msgspec.DecodeError, RecursionError):
+        except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
             return  # not JSON: the operation's decoder reports where
-        for path, message in self._oversized(value, "$", "$"):
-            raise _refuse(path, message)
+        found = self._oversized(value, long_string)
+        if found is not None:
+            raise _refuse(*found)
 
-    def _oversized(self, value: Any, path: str, pattern: str) -> Iterator[tuple[str, str]]:
-        """(path, message) of every string or array past its limit, depth first."""
-        if type(value) is str:
-            if len(value) > self._max_string and pattern not in self._declared:
-                yield path, f"a string of {len(value)} characters; the limit is {self._max_string}"
-        elif type(value) is list:
-            if len(value) > self._max_array and pattern not in self._declared:
-                yield path, f"an array of {len(value)} items; the limit is {self._max_array}"
-            item_pattern = pattern + "[]"
-            for i, item in enumerate(value):
-                if type(item) is str or type(item) is list or type(item) is dict:
-                    yield from self._oversized(item, f"{path}[{i}]", item_pattern)
-        elif type(value) is dict:
-            for key, item in value.items():
-                if len(key) > self._max_string:
-                    yield path, f"a key of {len(key)} characters; the limit is {self._max_string}"
-                if type(item) is str or type(item) is list or type(item) is dict:
-                    yield from self._oversized(item, f"{path}.{key}", f"{pattern}.{key}")
+    def _oversized(self, value: Any, strings: bool) -> tuple[str, str] | None:
+        """(path, message) of the first string or array past its limit, depth first.
+
+        Strings are looked at only when ``strings`` (the split found one long enough).
+        A value's way from the root is kept as a chain of ``(parent, key)`` pairs and
+        spelled out as a path only for a value past a limit.
+        """
+        max_array, declared = self._max_array, self._declared
+        max_string = self._max_string if strings else -1
+        stack: list[tuple[Any, Any]] = [(value, None)]
+        while stack:
+            node, trail = stack.pop()
+            kind = type(node)
+            if kind is str:
+                found = _spell(trail)
+                if found[1] not in declared:
+                    return found[
+                        0
+                    ], f"a string of {len(node)} characters; the limit is {max_string}"
+            elif kind is list:
+                if len(node) > max_array:
+                    found = _spell(trail)
+                    if found[1] not in declared:
+                        return found[0], f"an array of {len(node)} items; the limit is {max_array}"
+                for i in range(len(node) - 1, -1, -1):
+                    item = node[i]
+                    kind = type(item)
+                    if (
+                        kind is list
+                        or kind is dict
+                        or (kind is str and 0 <= max_string < len(item))
+                    ):
+                        stack.append((item, (trail, i)))
+            elif kind is dict:
+                if strings:
+                    for key in node:
+                        if len(key) > max_string:
+                            return _spell(trail)[0], (
+                                f"a key of {len(key)} characters; the limit is {max_string}"
+                            )
+                for key, item in reversed(node.items()):
+                    kind = type(item)
+                    if (
+                        kind is list
+                        or kind is dict
+                        or (kind is str and 0 <= max_string < len(item))
+                    ):
+                        stack.append((item, (trail, key)))
+        return None
+
+
+def _spell(trail: Any) -> tuple[str, str]:
+    """The path (``$.items[3].note``) and pattern (``$.items[].note``) of a trail."""
+    keys: list[str | int] = []
+    while trail is not None:
+        trail, key = trail
+        keys.append(key)
+    path = pattern = "$"
+    for key in reversed(keys):
+        if type(key) is int:
+            path += f"[{key}]"
+            pattern += "[]"
+        else:
+            path += f".{key}"
+            pattern += f".{key}"
+    return path, pattern

@@ -13,7 +13,7 @@ import pytest
 from accord import Contract, operation
 from accord.errors import ContractError, ValidationFailed
 from accord.runtime import App
-from accord.runtime.limits import BodyLimits, Limits, _too_deep
+from accord.runtime.limits import _STRING, BodyLimits, Limits, _neutral, _too_deep
 from tests.unit.runtime.conftest import call_raw
 
 pytestmark = pytest.mark.anyio
@@ -205,13 +205,15 @@ def test_limits_refuse_nonsense() -> None:
         (b'[{"a":[{}]}]', True),
         (b"[[],[],[],[]]", False),
         (b'["[[[[[[", "\\"[[[[["]', False),
+        (b'["\\\\", [[["\\\\\\"]]]]', True),
+        (b'["\\\\", [["\\\\\\"]]]', False),
         (b"[[[[", True),
         (b"]]]][[", False),
         (b'{"a":[[1,2],[3]],"b":{"c":{}}}', False),
     ],
 )
 def test_depth_scan(body: bytes, deep: bool) -> None:
-    assert _too_deep(body, 3) is deep
+    assert _too_deep(_STRING.sub(b"", _neutral(body)), 3) is deep
 
 
 def test_body_limits_check_small_bodies_by_depth_only() -> None:
@@ -230,3 +232,32 @@ async def test_a_path_past_the_limit_is_not_echoed_whole() -> None:
     result = await call_raw(app, "GET", long_path)
     assert result.status == 404
     assert len(result.json()["instance"]) == 8 * 1024
+
+
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        (b'{"a":[[1],[2],[3],[4]]}', "$.a"),
+        (b'{"a":[{"b":[1,2,3,4]}]}', "$.a[0].b"),
+        (b'[1,2,{"x":"y"},[4]]', "$"),
+        (b'{"a":1,"b":2,"c":3,"d":4,"e":[1,2,3]}', None),
+        (b'["a,b,c,d,e,f,g"]', None),
+        (b'{"k":"[1,2,3,4,5,6]"}', None),
+    ],
+)
+def test_arrays_are_counted_at_their_own_level(body: bytes, path: str | None) -> None:
+    limits = BodyLimits(Limits(max_array_length=3))
+    if path is None:
+        limits.check(body)
+        return
+    with pytest.raises(ValidationFailed) as caught:
+        limits.check(body)
+    assert caught.value.info is not None
+    assert caught.value.info.errors[0].path == path
+
+
+def test_a_long_string_after_escapes_is_found() -> None:
+    limits = BodyLimits(Limits(max_string_length=8))
+    limits.check(b'{"a":"\\"\\"\\"\\"\\"\\"\\"\\""}')  # eight quotes, escaped: 8 characters
+    with pytest.raises(ValidationFailed, match="9 characters"):
+        limits.check(b'{"a":"\\"\\"\\"\\"\\"\\"\\"\\"\\""}')
