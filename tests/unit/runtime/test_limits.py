@@ -9,6 +9,8 @@ from typing import Annotated, Any
 import httpx
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from accord import Contract, operation
 from accord.errors import ContractError, ValidationFailed
@@ -261,3 +263,48 @@ def test_a_long_string_after_escapes_is_found() -> None:
     limits.check(b'{"a":"\\"\\"\\"\\"\\"\\"\\"\\""}')  # eight quotes, escaped: 8 characters
     with pytest.raises(ValidationFailed, match="9 characters"):
         limits.check(b'{"a":"\\"\\"\\"\\"\\"\\"\\"\\"\\""}')
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+def _longest(value: Any) -> tuple[int, int]:
+    """(longest string or key, longest array) anywhere in ``value``."""
+    if isinstance(value, str):
+        return len(value), 0
+    if isinstance(value, list):
+        inner = [_longest(v) for v in value]
+        return max((s for s, _ in inner), default=0), max([len(value), *(a for _, a in inner)])
+    if isinstance(value, dict):
+        inner = [_longest(v) for v in value.values()]
+        keys = max((len(k) for k in value), default=0)
+        return max([keys, *(s for s, _ in inner)]), max((a for _, a in inner), default=0)
+    return 0, 0
+
+
+TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=8)
+VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | TEXT | st.sampled_from(['"', "\\", '\\"', "[{,"]),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(TEXT, inner, max_size=4),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(VALUES, st.booleans())
+def test_the_scans_agree_with_a_plain_walk(value: Any, ascii_only: bool) -> None:
+    body = json.dumps(value, ensure_ascii=ascii_only).encode()
+    limits = BodyLimits(Limits(max_depth=3, max_string_length=5, max_array_length=3))
+    longest_string, longest_array = _longest(value)
+    over = _depth(value) > 3 or longest_string > 5 or longest_array > 3
+    try:
+        limits.check(body)
+    except ValidationFailed:
+        assert over, body
+    else:
+        assert not over, body
