@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install up test test-unit test-integration test-e2e demo bench lint contracts pacts clean
+.PHONY: install up test test-unit test-integration test-e2e demo bench chaos lint contracts pacts clean
 
 install: $(STAMP)
 
@@ -49,6 +49,10 @@ pacts: install
 
 bench: install
 	$(BIN)/python bench/http.py
+
+# The full chaos run: the shop under load while its services are killed, slowed and failed.
+chaos: install
+	$(BIN)/accord chaos
 
 clean:
 	rm -rf $(VENV) .accord .pytest_cache .mypy_cache .ruff_cache

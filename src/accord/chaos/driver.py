@@ -33,23 +33,21 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 from accord import project as projects
+from accord.chaos import reads
 from accord.chaos.audit import (
-    AuthorizationRow,
-    ReservationRow,
-    StockRow,
     amplification,
     tally,
 )
 from accord.chaos.credentials import Credentials, obtain
+from accord.chaos.reads import Progress
 from accord.chaos.report import ChaosReport, percentile
 from accord.supervisor import RestartPolicy, Supervisor
 
@@ -59,8 +57,6 @@ _SERVICES = ("inventory", "payments", "orders")
 _CARDS = ("tok_ok",) * 18 + ("tok_declined", "tok_insufficient_funds")
 _SLOW = {"delay": {"seconds": 0.3, "percent": 30}, "abort": {"status": 503, "percent": 10}}
 _DOWN = {"abort": {"status": 503, "percent": 100}}
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -174,8 +170,8 @@ async def _drive(
     events: list[str],
     say: Progress,
 ) -> ChaosReport:
-    await _warm_up(ops, urls, say)
-    before = {row.sku: row.total for row in await _stock(ops, urls["inventory"])}
+    await reads.warm_up(ops, urls, say)
+    before = {row.sku: row.total for row in await reads.stock(ops, urls["inventory"])}
     skus = sorted(before)
     load, faults = _Load(), _Faults()
     stop = asyncio.Event()
@@ -203,28 +199,28 @@ async def _drive(
     await asyncio.gather(*workers)
     say(f"load stopped: {load.attempted} orders attempted; settling")
     settle_started = time.monotonic()
-    await _settle(ops, urls, config.settle_timeout, say)
+    await reads.settle(ops, urls, config.settle_timeout, say)
     settle_seconds = time.monotonic() - settle_started
 
     say("auditing")
     ids = {oid for oids in load.acknowledged.values() for oid in oids}
-    orders = {oid: await _order_status(ops, urls["orders"], oid) for oid in sorted(ids)}
-    authorizations = await _authorizations(ops, urls["payments"])
+    orders = {oid: await reads.order_status(ops, urls["orders"], oid) for oid in sorted(ids)}
+    authorizations = await reads.authorizations(ops, urls["payments"])
     for auth in authorizations:
         if auth.order_id not in orders:
-            orders[auth.order_id] = await _order_status(ops, urls["orders"], auth.order_id)
+            orders[auth.order_id] = await reads.order_status(ops, urls["orders"], auth.order_id)
     counted = tally(
         acknowledged=load.acknowledged,
         orders=orders,
         before=before,
-        after=await _stock(ops, urls["inventory"]),
-        reservations=await _reservations(ops, urls["inventory"]),
+        after=await reads.stock(ops, urls["inventory"]),
+        reservations=await reads.reservations(ops, urls["inventory"]),
         authorizations=authorizations,
     )
-    client = await _metrics(ops, urls["orders"])
+    client = await reads.metrics(ops, urls["orders"])
     injected = faults.injected
     for name in ("inventory", "payments"):
-        injected += (await _metrics(ops, urls[name])).get("accord_faults_injected", 0.0)
+        injected += (await reads.metrics(ops, urls[name])).get("accord_faults_injected", 0.0)
 
     all_ms = [ms for _, ms in load.latencies]
     fault_ms = [ms for start, ms in load.latencies if faults.covers(start)]
@@ -363,7 +359,7 @@ async def _schedule(
         process = supervisor.services[name].process
         assert process is not None
         old = process.pid
-        counted = await _metrics(http, urls[name])
+        counted = await reads.metrics(http, urls[name])
         faults.injected += counted.get("accord_faults_injected", 0.0)
         say(f"{'kill -9' if sig == signal.SIGKILL else 'restart'} {name} (pid {old})")
         with contextlib.suppress(ProcessLookupError):
@@ -413,140 +409,12 @@ async def _breaker_closed(
     """Seconds from ``since`` until orders' breaker for ``downstream`` reads closed."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        state = await _breaker_state(http, orders_url, downstream)
+        state = await reads.breaker_state(http, orders_url, downstream)
         if state == 0.0:
             return round(time.monotonic() - since, 2)
         if state is None:
             return None  # no breaker exported
         await asyncio.sleep(0.1)
-    return None
-
-
-# -- reading the services back ---------------------------------------------------------
-
-
-async def _warm_up(ops: httpx.AsyncClient, urls: Mapping[str, str], say: Progress) -> None:
-    """Wait until every service accepts the operator's token (their keys are loaded)."""
-    probes = {
-        "inventory": "/v1/skus",
-        "payments": "/v1/authorizations?limit=1",
-        "orders": "/v1/orders?customer_id=chaos-warm-up&limit=1",
-    }
-    deadline = time.monotonic() + 20.0
-    for name, path in probes.items():
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if (await ops.get(urls[name] + path)).status_code == 200:
-                    break
-            await asyncio.sleep(0.2)
-        else:
-            say(f"{name} does not accept the operator's token yet; going on")
-
-
-async def _settle(
-    http: httpx.AsyncClient, urls: Mapping[str, str], timeout: float, say: Progress
-) -> None:
-    """Wait until nothing is held twice in a row, or ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    quiet = 0
-    while time.monotonic() < deadline and quiet < 2:
-        held = await _reservations(http, urls["inventory"], status="held")
-        authorized = await _authorizations(http, urls["payments"], status="authorized")
-        quiet = quiet + 1 if not held and not authorized else 0
-        if held or authorized:
-            say(f"settling: {len(held)} reservation(s), {len(authorized)} authorization(s) held")
-        await asyncio.sleep(1.0)
-
-
-async def _get(http: httpx.AsyncClient, url: str, **params: Any) -> Any:
-    for attempt in range(20):
-        try:
-            r = await http.get(url, params={k: v for k, v in params.items() if v is not None})
-            if r.status_code < 500:
-                r.raise_for_status()
-                return r.json()
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.25 * (attempt + 1))
-    raise RuntimeError(f"{url} kept failing")
-
-
-async def _stock(http: httpx.AsyncClient, inventory: str) -> list[StockRow]:
-    data = await _get(http, f"{inventory}/v1/skus", limit=500)
-    return [StockRow(s["sku"], s["available"], s["reserved"], s["sold"]) for s in data["items"]]
-
-
-async def _reservations(
-    http: httpx.AsyncClient, inventory: str, *, status: str | None = None
-) -> list[ReservationRow]:
-    rows: list[ReservationRow] = []
-    after: str | None = None
-    while True:
-        data = await _get(
-            http, f"{inventory}/v1/reservations", status=status, after=after, limit=1000
-        )
-        page = data["reservations"]
-        rows += [ReservationRow(r["reservation_id"], r["order_id"], r["status"]) for r in page]
-        if len(page) < 1000:
-            return rows
-        after = page[-1]["reservation_id"]
-
-
-async def _authorizations(
-    http: httpx.AsyncClient, payments: str, *, status: str | None = None
-) -> list[AuthorizationRow]:
-    rows: list[AuthorizationRow] = []
-    after: str | None = None
-    while True:
-        data = await _get(
-            http, f"{payments}/v1/authorizations", status=status, after=after, limit=1000
-        )
-        page = data["authorizations"]
-        rows += [AuthorizationRow(a["authorization_id"], a["order_id"], a["status"]) for a in page]
-        if len(page) < 1000:
-            return rows
-        after = page[-1]["authorization_id"]
-
-
-async def _order_status(http: httpx.AsyncClient, orders: str, order_id: str) -> str | None:
-    for attempt in range(20):
-        try:
-            r = await http.get(f"{orders}/v1/orders/{order_id}")
-            if r.status_code == 404:
-                return None
-            if r.status_code == 200:
-                return str(r.json()["status"])
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.25 * (attempt + 1))
-    raise RuntimeError(f"orders kept failing to answer for {order_id}")
-
-
-async def _metrics(http: httpx.AsyncClient, url: str) -> dict[str, float]:
-    """Counter totals by family name (``accord_client_attempts`` …), summed over labels."""
-    try:
-        text = (await http.get(f"{url}/metrics")).text
-    except httpx.HTTPError:
-        return {}
-    totals: dict[str, float] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name.endswith("_total"):
-                totals[family.name] = totals.get(family.name, 0.0) + float(sample.value)
-    return totals
-
-
-async def _breaker_state(http: httpx.AsyncClient, orders: str, downstream: str) -> float | None:
-    try:
-        text = (await http.get(f"{orders}/metrics")).text
-    except httpx.HTTPError:
-        return -1.0
-    for family in text_string_to_metric_families(text):
-        if family.name == "accord_client_breaker_state":
-            for sample in family.samples:
-                if sample.labels.get("downstream") == downstream:
-                    return float(sample.value)
-            return -1.0  # exported, not yet for this downstream
     return None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -43,6 +44,14 @@ def chaos(
         str, typer.Option(help="Seconds of load and faults (at least 10).", metavar="S")
     ] = "60",
     seed: Annotated[str, typer.Option(help="Seed of the load's choices.", metavar="N")] = "1",
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            help="Keep the run's state (databases, services.log, telemetry) in this folder "
+            "instead of a temporary one.",
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Start the shop, place orders while inventory and payments are killed, slowed and
     failed, then audit their data: lost orders, double charges, stock, holds left.
@@ -52,6 +61,7 @@ def chaos(
     config = ChaosConfig(
         duration=_number("--duration", duration, minimum=10),
         seed=int(_number("--seed", seed, minimum=0, integer=True)),
+        home=home.resolve() if home is not None else None,
     )
     err = Console(stderr=True, highlight=False)
     report = asyncio.run(

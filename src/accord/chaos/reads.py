@@ -1,0 +1,164 @@
+"""Reading a running shop back through its own APIs, as its operator.
+
+Every read tries again, for a while, when the service does not answer or answers 5xx:
+the chaos run reads while services are being restarted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from accord.chaos.audit import AuthorizationRow, ReservationRow, StockRow
+
+__all__ = [
+    "Progress",
+    "authorizations",
+    "breaker_state",
+    "metrics",
+    "order_status",
+    "reservations",
+    "settle",
+    "stock",
+    "warm_up",
+]
+
+#: Where a run says what it is doing.
+Progress = Callable[[str], None]
+
+
+async def warm_up(ops: httpx.AsyncClient, urls: Mapping[str, str], say: Progress) -> None:
+    """Wait until every service accepts the operator's token (their keys are loaded)."""
+    probes = {
+        "inventory": "/v1/skus",
+        "payments": "/v1/authorizations?limit=1",
+        "orders": "/v1/orders?customer_id=chaos-warm-up&limit=1",
+    }
+    deadline = time.monotonic() + 20.0
+    for name, path in probes.items():
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await ops.get(urls[name] + path)).status_code == 200:
+                    break
+            await asyncio.sleep(0.2)
+        else:
+            say(f"{name} does not accept the operator's token yet; going on")
+
+
+async def settle(
+    http: httpx.AsyncClient, urls: Mapping[str, str], timeout: float, say: Progress
+) -> None:
+    """Wait until nothing is held twice in a row, or ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while time.monotonic() < deadline and quiet < 2:
+        held = await reservations(http, urls["inventory"], status="held")
+        authorized = await authorizations(http, urls["payments"], status="authorized")
+        quiet = quiet + 1 if not held and not authorized else 0
+        if held or authorized:
+            say(f"settling: {len(held)} reservation(s), {len(authorized)} authorization(s) held")
+        await asyncio.sleep(1.0)
+
+
+async def _get(http: httpx.AsyncClient, url: str, **params: Any) -> Any:
+    for attempt in range(20):
+        try:
+            r = await http.get(url, params={k: v for k, v in params.items() if v is not None})
+            if r.status_code < 500:
+                r.raise_for_status()
+                return r.json()
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.25 * (attempt + 1))
+    raise RuntimeError(f"{url} kept failing")
+
+
+async def stock(http: httpx.AsyncClient, inventory: str) -> list[StockRow]:
+    """Every SKU's stock."""
+    data = await _get(http, f"{inventory}/v1/skus", limit=500)
+    return [StockRow(s["sku"], s["available"], s["reserved"], s["sold"]) for s in data["items"]]
+
+
+async def reservations(
+    http: httpx.AsyncClient, inventory: str, *, status: str | None = None
+) -> list[ReservationRow]:
+    """Every reservation (of ``status`` when given), page after page."""
+    rows: list[ReservationRow] = []
+    after: str | None = None
+    while True:
+        data = await _get(
+            http, f"{inventory}/v1/reservations", status=status, after=after, limit=1000
+        )
+        page = data["reservations"]
+        rows += [ReservationRow(r["reservation_id"], r["order_id"], r["status"]) for r in page]
+        if len(page) < 1000:
+            return rows
+        after = page[-1]["reservation_id"]
+
+
+async def authorizations(
+    http: httpx.AsyncClient, payments: str, *, status: str | None = None
+) -> list[AuthorizationRow]:
+    """Every authorization (of ``status`` when given), page after page."""
+    rows: list[AuthorizationRow] = []
+    after: str | None = None
+    while True:
+        data = await _get(
+            http, f"{payments}/v1/authorizations", status=status, after=after, limit=1000
+        )
+        page = data["authorizations"]
+        rows += [AuthorizationRow(a["authorization_id"], a["order_id"], a["status"]) for a in page]
+        if len(page) < 1000:
+            return rows
+        after = page[-1]["authorization_id"]
+
+
+async def order_status(http: httpx.AsyncClient, orders: str, order_id: str) -> str | None:
+    """The order's status, or None when orders does not know it."""
+    for attempt in range(20):
+        try:
+            r = await http.get(f"{orders}/v1/orders/{order_id}")
+            if r.status_code == 404:
+                return None
+            if r.status_code == 200:
+                return str(r.json()["status"])
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.25 * (attempt + 1))
+    raise RuntimeError(f"orders kept failing to answer for {order_id}")
+
+
+async def metrics(http: httpx.AsyncClient, url: str) -> dict[str, float]:
+    """Counter totals by family name (``accord_client_attempts`` …), summed over labels."""
+    try:
+        text = (await http.get(f"{url}/metrics")).text
+    except httpx.HTTPError:
+        return {}
+    totals: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name.endswith("_total"):
+                totals[family.name] = totals.get(family.name, 0.0) + float(sample.value)
+    return totals
+
+
+async def breaker_state(http: httpx.AsyncClient, orders: str, downstream: str) -> float | None:
+    """Orders' breaker state for ``downstream`` (0 closed, 1 open, 2 half-open); -1 when
+    not readable now; None when orders exports no breaker."""
+    try:
+        text = (await http.get(f"{orders}/metrics")).text
+    except httpx.HTTPError:
+        return -1.0
+    for family in text_string_to_metric_families(text):
+        if family.name == "accord_client_breaker_state":
+            for sample in family.samples:
+                if sample.labels.get("downstream") == downstream:
+                    return float(sample.value)
+            return -1.0  # exported, not yet for this downstream
+    return None
