@@ -6,7 +6,7 @@ from typing import Any
 
 from accord.compat._catalogue import rule
 from accord.compat._load import Spec
-from accord.compat._schema_diff import SchemaDiff
+from accord.compat._schema_diff import DEFAULT_KINDS, SchemaDiff
 from accord.compat._schema_rules import CONTEXTS, schema_rule_id
 from accord.compat._shape import Shapes
 from accord.compat._types import Change
@@ -38,8 +38,22 @@ class Context:
             )
         )
 
-    def schema(self, before: Any, after: Any, context: str, operation: str, location: str) -> None:
-        """Compare two schemas read in ``context`` (``request-body``, ``response-header``…)."""
+    def schema(
+        self,
+        before: Any,
+        after: Any,
+        context: str,
+        operation: str,
+        location: str,
+        *,
+        always_sent: bool = False,
+    ) -> None:
+        """Compare two schemas read in ``context`` (``request-body``, ``response-header``…).
+
+        ``always_sent``: the value is required on both sides, so its ``default`` is moot.
+        """
         side = CONTEXTS[context][0]
         for kind, path, message in self.schemas.compare(before, after, side):
+            if always_sent and path == "" and kind in DEFAULT_KINDS:
+                continue
             self.add(schema_rule_id(context, kind), operation, location, message, "$" + path)

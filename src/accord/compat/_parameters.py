@@ -137,7 +137,14 @@ def _compare(ctx: Context, operation: str, b: dict[str, Any], r: dict[str, Any])
             where,
             f"media type {b_media or 'none'} → {r_media or 'none'}",
         )
-    ctx.schema(b_schema, r_schema, "request-parameter", operation, where)
+    ctx.schema(
+        b_schema,
+        r_schema,
+        "request-parameter",
+        operation,
+        where,
+        always_sent=_required(b) and _required(r),
+    )
 
 
 def _schema(param: dict[str, Any]) -> tuple[str | None, Any]:

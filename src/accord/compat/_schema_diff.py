@@ -27,11 +27,13 @@ from accord.compat._value_diff import (
     type_change,
 )
 
-__all__ = ["Finding", "SchemaDiff"]
+__all__ = ["DEFAULT_KINDS", "Finding", "SchemaDiff"]
 
 Finding = tuple[str, str, str]
 
 _EMPTY: dict[str, Any] = {}
+#: Findings about ``default``, which mean nothing where a value is always sent.
+DEFAULT_KINDS = frozenset({"default-added", "default-changed", "default-removed"})
 
 
 class SchemaDiff:
@@ -215,7 +217,13 @@ class SchemaDiff:
                 out.append(("property-became-required", path, f"{name!r} became required"))
             elif b_req and not r_req:
                 out.append(("property-became-optional", path, f"{name!r} became optional"))
-            self._child(bn, rn, side, path, out)
+            if b_req and r_req:
+                # a default means nothing for a property that is always present
+                found: list[Finding] = []
+                self._child(bn, rn, side, path, found)
+                out.extend(f for f in found if not (f[1] == path and f[0] in DEFAULT_KINDS))
+            else:
+                self._child(bn, rn, side, path, out)
 
     def _additional(self, b: Any, r: Any, side: Side, out: list[Finding]) -> None:
         if b is r or (b is True and r is True):

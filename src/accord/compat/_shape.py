@@ -44,6 +44,9 @@ COUNTS = {
 Bound = tuple[float, bool]
 
 
+#: Patterns every string matches (a search for ``.*`` finds the empty string anywhere).
+_ANY_TEXT = frozenset({"", ".*", "^.*", ".*$", "^.*$", "(.*)", "^(.*)$"})
+
 _JSON_TYPE = {str: "string", bool: "boolean", int: "integer", float: "number"}
 _ANNOTATIONS = frozenset(
     {"description", "title", "summary", "example", "examples", "externalDocs", "$comment", "xml"}
@@ -216,7 +219,7 @@ class Shapes:
                 s.counts[kw] = value
         if isinstance(node.get("multipleOf"), int | float):
             s.multiple_of = float(node["multipleOf"])
-        if isinstance(node.get("pattern"), str):
+        if isinstance(node.get("pattern"), str) and node["pattern"] not in _ANY_TEXT:
             s.pattern = node["pattern"]
         s.unique = node.get("uniqueItems") is True
         if isinstance(node.get("properties"), dict):

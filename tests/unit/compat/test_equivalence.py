@@ -66,6 +66,16 @@ SCHEMA_REWRITES: list[tuple[str, Any, Any]] = [
         {"type": "object", "properties": {"a": {"type": "string"}}},
     ),
     ("zero minimums", {"type": "string"}, {"type": "string", "minLength": 0}),
+    ("a pattern every string matches", {"type": "string"}, {"type": "string", "pattern": ".*"}),
+    (
+        "the default of a property that is always sent",
+        {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]},
+        {
+            "type": "object",
+            "properties": {"n": {"type": "integer", "default": 5}},
+            "required": ["n"],
+        },
+    ),
     (
         "empty additionalProperties",
         {"type": "object"},
@@ -215,3 +225,19 @@ def test_a_link_with_a_new_description_reports_nothing() -> None:
         }
     )
     assert _diff(before, after) == []
+
+
+def test_the_default_of_a_required_parameter_is_moot() -> None:
+    def doc(default: int, *, required: bool) -> dict[str, Any]:
+        param = {
+            "name": "limit",
+            "in": "query",
+            "required": required,
+            "schema": {"type": "integer", "default": default},
+        }
+        return document({"/p": {"get": operation(parameters=[param])}})
+
+    assert _diff(doc(20, required=True), doc(50, required=True)) == []
+    assert [c.id for c in _diff(doc(20, required=False), doc(50, required=False))] == [
+        "request-parameter-default-changed"
+    ]
