@@ -249,3 +249,45 @@ async def test_one_downstream_however_its_url_is_spelled(transport: httpx.MockTr
     assert other._core.downstream.base_url == "http://catalog.test:8080"
     for c in [*clients, other]:
         await c.aclose()
+
+
+async def test_a_failed_trial_opens_the_breaker_again(
+    recorder: Recorder, transport: httpx.MockTransport
+) -> None:
+    recorder.respond = down
+    async with catalog(transport) as c:
+        for _ in range(4):
+            with pytest.raises(Unavailable):
+                await c.get_item(ItemRef(sku="A-1"))
+        await anyio.sleep(0.25)
+        for _ in range(2):  # the trials fail too
+            with pytest.raises(Unavailable):
+                await c.get_item(ItemRef(sku="A-1"))
+        with pytest.raises(BreakerOpen):
+            await c.get_item(ItemRef(sku="A-1"))
+        figures = c._core.downstream.stats()
+    assert len(recorder.requests) == 6
+    assert (figures.breaker_state, figures.breaker_opened) == ("open", 2)
+
+
+async def test_a_cancelled_call_gives_back_its_bulkhead_slot(
+    recorder: Recorder, transport: httpx.MockTransport
+) -> None:
+    hang = anyio.Event()
+
+    async def respond(_: httpx.Request) -> httpx.Response:
+        if not hang.is_set():
+            hang.set()
+            await anyio.sleep(10)
+        return httpx.Response(200, json=ITEM)
+
+    recorder.respond = respond
+    one = BulkheadConfig(max_concurrent_calls=1, max_wait_duration=0.0)
+    async with catalog(transport, bulkhead=one) as c:
+        with anyio.move_on_after(0.05):
+            await c.get_item(ItemRef(sku="A-1"))
+        assert c._core._bulkhead is not None
+        assert c._core._bulkhead.in_flight == 0
+        await c.get_item(ItemRef(sku="A-1"))  # the slot is free again
+        figures = c._core.downstream.stats()
+    assert (figures.calls, figures.attempts, figures.shed) == (2, 2, 0)
