@@ -291,3 +291,26 @@ async def test_a_cancelled_call_gives_back_its_bulkhead_slot(
         await c.get_item(ItemRef(sku="A-1"))  # the slot is free again
         figures = c._core.downstream.stats()
     assert (figures.calls, figures.attempts, figures.shed) == (2, 2, 0)
+
+
+async def test_slow_answers_open_the_breaker_too(
+    recorder: Recorder, transport: httpx.MockTransport
+) -> None:
+    async def slow(_: httpx.Request) -> httpx.Response:
+        await anyio.sleep(0.06)
+        return httpx.Response(200, json=ITEM)
+
+    recorder.respond = slow
+    sluggish = BreakerConfig(
+        slow_call_rate_threshold=100.0,
+        slow_call_duration_threshold=0.05,
+        minimum_number_of_calls=2,
+        sliding_window_size=2,
+        wait_duration_in_open_state=10.0,
+    )
+    async with catalog(transport, breaker=sluggish) as c:
+        for _ in range(2):
+            assert (await c.get_item(ItemRef(sku="A-1"))).sku == "A-1"
+        with pytest.raises(BreakerOpen):
+            await c.get_item(ItemRef(sku="A-1"))
+    assert len(recorder.requests) == 2
