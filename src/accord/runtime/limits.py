@@ -226,6 +226,8 @@ class BodyLimits:
             node, trail = stack.pop()
             kind = type(node)
             if kind is str:
+                if not 0 <= max_string < len(node):
+                    continue  # the whole body is one short string
                 found = _spell(trail)
                 if found[1] not in declared:
                     return found[
