@@ -56,6 +56,7 @@ def identity(tmp_path: Path) -> Iterator[Identity]:
         "ACCORD_HOME": str(tmp_path),
         "ACCORD_URL_IDENTITY": url,
         "IDENTITY_SCRYPT_LOG_N": "10",
+        "IDENTITY_LOGIN_RATE": "10000",  # the load test logs in hundreds of times
         "PYTHONPATH": str(ROOT),
     }
     args = ["accord", "serve", "shop.identity.bootstrap:create_app", "--port", str(port)]
@@ -161,3 +162,45 @@ async def test_client_credentials_from_the_clients_file(identity: Identity) -> N
     assert claims.client_id == "orders" and "inventory:reserve" in claims.scopes
     with pytest.raises(InvalidToken, match="wrong audience"):
         await verifier(identity, "orders").verify(token)
+
+
+async def test_a_rotation_under_load_refuses_nothing(identity: Identity) -> None:
+    """Four clients log in and have their tokens verified without pause while the key
+    is rotated: every login succeeds and every token verifies, with the old key and then
+    the new one, and the verifier never needs to fetch the document again."""
+    import anyio
+
+    check = verifier(identity)
+    await check.verify(identity.login("ada@example.com"))
+    kids: set[str] = set()
+    failures: list[str] = []
+    verified: list[str] = []
+    done = anyio.Event()
+    body = {"email": "ada@example.com", "password": "pw-123456"}
+
+    async def client() -> None:
+        async with httpx.AsyncClient(base_url=identity.url, timeout=10) as http:
+            while not done.is_set():
+                answer = await http.post("/v1/login", json=body)
+                if answer.status_code != 200:
+                    failures.append(f"login {answer.status_code}")
+                    continue
+                token = answer.json()["access_token"]
+                kids.add(kid(token))
+                try:
+                    verified.append((await check.verify(token)).subject)
+                except InvalidToken as exc:
+                    failures.append(exc.reason)
+
+    async with anyio.create_task_group() as tasks:
+        for _ in range(4):
+            tasks.start_soon(client)
+        await anyio.sleep(1.0)
+        rotated = await anyio.to_thread.run_sync(lambda: identity.rotate("--min-age", "0"))
+        assert rotated.returncode == 0, rotated.stderr
+        await anyio.sleep(1.0)
+        done.set()
+    assert failures == []
+    assert len(kids) == 2 and check.keys.fetches == 1
+    assert len(verified) > 20, f"only {len(verified)} logins in 2 s"
+    print(f"{len(verified)} logins verified across the rotation")
