@@ -83,7 +83,9 @@ class Pipeline:
         self._max_header_bytes = limits.max_header_bytes
         self._max_target_bytes = limits.max_target_bytes
         # Handler → its operation's JSON limits; the app adds to it as it mounts.
-        self._body_limits: Mapping[object, BodyLimits] = body_limits or {}
+        self._body_limits: Mapping[object, BodyLimits] = (
+            body_limits if body_limits is not None else {}
+        )
         self._match = router.match
         self._tracer = telemetry.tracer
         self._extract = telemetry.propagator.extract

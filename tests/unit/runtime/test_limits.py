@@ -308,3 +308,9 @@ def test_the_scans_agree_with_a_plain_walk(value: Any, ascii_only: bool) -> None
         assert over, body
     else:
         assert not over, body
+
+
+@pytest.mark.parametrize("path", ["/livez", "/readyz", "/metrics", "/openapi.json"])
+async def test_probes_and_documents_answer_431_too(client: httpx.AsyncClient, path: str) -> None:
+    response = await client.get(path, headers={"x-big": "v" * 600})
+    problem(response, 431, "headers_too_large")
