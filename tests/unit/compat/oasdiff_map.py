@@ -6,8 +6,10 @@ here exists.
 
 Source: oasdiff/oasdiff ``checker/rules.go`` (``GetAllRules``), every rule declared at
 level ``ERR``. Its ids are the rule constants' values; they were derived from the
-constant names (``RequestBodyMaxSetId`` → ``request-body-max-set``) and checked against
-``checker/localizations_src/en/messages.yaml`` where the two differ. oasdiff could not
+constant names (``RequestBodyMaxSetId`` → ``request-body-max-set``), with the few that
+differ (``sunset-deleted``, ``request-body-added-required``…) taken from
+``checker/localizations_src/en/messages.yaml`` and a sample checked against the
+constants' definitions in ``checker/check_*.go``. oasdiff could not
 be run here (see docs/decisions/0005-own-openapi-diff.md), so the mapping says which
 accord rule fires on the change the oasdiff rule describes; each of those accord rules
 has a fixture pair under ``tests/unit/compat``.
