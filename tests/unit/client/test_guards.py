@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import anyio
@@ -58,7 +59,9 @@ async def test_the_breaker_opens_fails_fast_and_closes_again(
     recorder: Recorder, transport: httpx.MockTransport, telemetry: Telemetry
 ) -> None:
     recorder.respond = down
-    async with catalog(transport, telemetry=telemetry) as c:
+    # Long enough a wait that the thousand refusals below end well before it does.
+    patient = dataclasses.replace(QUICK, wait_duration_in_open_state=1.0)
+    async with catalog(transport, telemetry=telemetry, breaker=patient) as c:
         for _ in range(4):
             with pytest.raises(Unavailable):
                 await c.get_item(ItemRef(sku="A-1"))
@@ -71,12 +74,12 @@ async def test_the_breaker_opens_fails_fast_and_closes_again(
             rejections.append(time.perf_counter() - started)
         assert len(recorder.requests) == 4  # nothing sent while open
         assert caught.value.downstream == "catalog"
-        assert 0 < caught.value.retry_after <= 0.2
+        assert 0 < caught.value.retry_after <= 1.0
         p99 = sorted(rejections)[989]
         assert p99 < 0.005, f"open-breaker rejection p99 {p99 * 1000:.3f} ms"
 
         recorder.respond = lambda _: httpx.Response(200, json=ITEM)
-        await anyio.sleep(0.25)
+        await anyio.sleep(1.05)
         for _ in range(2):  # the permitted trial calls
             await c.get_item(ItemRef(sku="A-1"))
         figures = c._core.downstream.stats()
