@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from accord import compat
 
-__all__ = ["OASDIFF_ERR", "main", "markdown"]
+__all__ = ["OASDIFF_ERR", "OASDIFF_WARN", "main", "markdown"]
 
 #: A policy on one document, not a difference between two: a deprecation without a
 #: sunset date or with one too close, oasdiff's own ``x-stability-level`` extension.
@@ -330,6 +330,22 @@ OASDIFF_ERR: tuple[tuple[str, tuple[str, ...] | str], ...] = (
     ("response-property-multiple-of-changed", ("response-body-multiple-of-changed",)),
 )
 
+#: oasdiff's rules at level ``WARN``, the same way.
+OASDIFF_WARN: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("request-parameter-pattern-changed", ("request-parameter-pattern-changed",)),
+    ("request-parameter-removed", ("request-parameter-removed",)),
+    ("request-parameter-property-type-changed", ("request-parameter-type-changed",)),
+    ("request-property-pattern-changed", ("request-body-pattern-changed",)),
+    ("request-property-removed", ("request-body-property-removed",)),
+    ("optional-response-header-removed", ("response-optional-header-removed",)),
+    ("response-property-pattern-changed", ("response-body-pattern-changed",)),
+    ("response-property-enum-value-added", ("response-body-enum-value-added",)),
+    (
+        "response-required-property-became-non-write-only",
+        ("response-body-property-became-readable",),
+    ),
+)
+
 _WHY = {
     POLICY: "not applicable: a policy on one document (sunset dates, stability levels)",
     OAS_3_2: "not applicable: OpenAPI 3.2 `itemSchema`",
@@ -377,10 +393,22 @@ def markdown() -> str:
         if isinstance(mapped, str):
             lines.append(f"| `{oasdiff_id}` | {_WHY[mapped]} | |")
             continue
-        level = max((compat.RULES[r].level for r in mapped), key=lambda lv: lv.rank)
-        names = ", ".join(f"`{r}`" for r in mapped)
-        lines.append(f"| `{oasdiff_id}` | {names} | {level.value} |")
+        lines.append(_row(oasdiff_id, mapped))
+    lines += [
+        "",
+        f"oasdiff's {len(OASDIFF_WARN)} `WARN` rules, all covered:",
+        "",
+        "| oasdiff rule | accord rules | accord level |",
+        "|---|---|---|",
+    ]
+    lines += [_row(oasdiff_id, mapped) for oasdiff_id, mapped in OASDIFF_WARN]
     return "\n".join(lines) + "\n"
+
+
+def _row(oasdiff_id: str, mapped: tuple[str, ...]) -> str:
+    level = max((compat.RULES[r].level for r in mapped), key=lambda lv: lv.rank)
+    names = ", ".join(f"`{r}`" for r in mapped)
+    return f"| `{oasdiff_id}` | {names} | {level.value} |"
 
 
 def main() -> None:
