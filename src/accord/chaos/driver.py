@@ -47,6 +47,7 @@ from accord.chaos.audit import (
     tally,
 )
 from accord.chaos.credentials import Credentials, obtain
+from accord.chaos.logs import BreakerRejections
 from accord.chaos.reads import Progress
 from accord.chaos.report import ChaosReport, percentile
 from accord.supervisor import RestartPolicy, Supervisor
@@ -86,6 +87,14 @@ class _Load:
 
 
 @dataclass
+class _Seen:
+    """What the run saw of the services: the supervisor's lines, breaker refusals."""
+
+    events: list[str] = field(default_factory=list)
+    rejections: BreakerRejections = field(default_factory=BreakerRejections)
+
+
+@dataclass
 class _Faults:
     """When faults were on (monotonic start, end or None while on)."""
 
@@ -115,13 +124,14 @@ async def run(config: ChaosConfig, *, progress: Progress | None = None) -> Chaos
         environ = {**os.environ, "ACCORD_HOME": str(home)}
         project = projects.load(environ=environ)
         log = stack.enter_context((home / "services.log").open("a", encoding="utf-8"))
-        events: list[str] = []
+        seen = _Seen()
 
         def line(name: str, text: str) -> None:
             log.write(f"{name} | {text}\n")
+            seen.rejections.feed(name, text)
 
         def notice(message: str) -> None:
-            events.append(message)
+            seen.events.append(message)
             say(message)
 
         supervisor = Supervisor(
@@ -136,7 +146,7 @@ async def run(config: ChaosConfig, *, progress: Progress | None = None) -> Chaos
         await supervisor.start()
         watcher = asyncio.create_task(supervisor.wait())
         try:
-            return await _run(config, supervisor, events, say)
+            return await _run(config, supervisor, seen, say)
         finally:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -145,7 +155,7 @@ async def run(config: ChaosConfig, *, progress: Progress | None = None) -> Chaos
 
 
 async def _run(
-    config: ChaosConfig, supervisor: Supervisor, events: list[str], say: Progress
+    config: ChaosConfig, supervisor: Supervisor, seen: _Seen, say: Progress
 ) -> ChaosReport:
     urls = {name: svc.url for name, svc in supervisor.services.items()}
     rng = random.Random(config.seed)
@@ -156,7 +166,7 @@ async def _run(
         )
         say(f"{len(creds.customers)} customer(s) ready")
         async with httpx.AsyncClient(timeout=10.0, headers=creds.operator) as ops:
-            return await _drive(config, supervisor, urls, rng, http, ops, creds, events, say)
+            return await _drive(config, supervisor, urls, rng, http, ops, creds, seen, say)
 
 
 async def _drive(
@@ -167,7 +177,7 @@ async def _drive(
     http: httpx.AsyncClient,
     ops: httpx.AsyncClient,
     creds: Credentials,
-    events: list[str],
+    seen: _Seen,
     say: Progress,
 ) -> ChaosReport:
     await reads.warm_up(ops, urls, say)
@@ -249,10 +259,11 @@ async def _drive(
         breaker_close_seconds=breaker_close,
         p99_ms=_rounded(percentile(all_ms, 99)),
         p99_ms_under_fault=_rounded(percentile(fault_ms, 99)),
-        restarts=sum(1 for e in events if "restarting in" in e),
+        open_rejection_p99_ms=_rounded(percentile(seen.rejections.durations(), 99)),
+        restarts=sum(1 for e in seen.events if "restarting in" in e),
         faults_injected=int(injected),
         settle_seconds=round(settle_seconds, 2),
-        events=events,
+        events=seen.events,
         answers=dict(load.answers.most_common()),
         unconserved_skus=list(counted.unconserved_skus),
     )

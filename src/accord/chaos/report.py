@@ -45,6 +45,7 @@ class ChaosReport(msgspec.Struct, kw_only=True):
     breaker_close_seconds: float | None
     p99_ms: float | None
     p99_ms_under_fault: float | None
+    open_rejection_p99_ms: float | None = None
     restarts: int
     faults_injected: int
     settle_seconds: float
@@ -112,9 +113,11 @@ class ChaosReport(msgspec.Struct, kw_only=True):
             self.retry_amplification <= MAX_AMPLIFICATION,
         )
         row("breaker opened", self.breaker_opened)
-        row("breaker closed after (s)", self.breaker_close_seconds, "< 5")
+        closed = self.breaker_close_seconds
+        row("breaker closed after (s)", closed, "< 5", None if closed is None else closed < 5)
         row("p99 latency (ms)", self.p99_ms)
         row("p99 latency under fault (ms)", self.p99_ms_under_fault)
+        row("p99 of placements an open breaker refused (ms)", self.open_rejection_p99_ms)
         row("requests sent", self.requests_sent)
         row("restarts", self.restarts)
         row("faults injected", self.faults_injected)
