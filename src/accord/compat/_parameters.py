@@ -14,6 +14,9 @@ from accord.compat._sunset import compare_sunsets, future_sunset
 
 __all__ = ["compare_parameters", "merged_parameters"]
 
+#: Header parameters OpenAPI says to ignore: media types and security schemes define them.
+_IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
+
 _DEFAULT_STYLE = {"query": "form", "cookie": "form", "path": "simple", "header": "simple"}
 
 
@@ -73,6 +76,8 @@ def _keyed(
         if where == "path":
             key = ("path", str(path_names.index(name)) if name in path_names else name)
         elif where == "header":
+            if name.lower() in _IGNORED_HEADERS:
+                continue  # OpenAPI: such parameter definitions are ignored
             key = ("header", name.lower())
         else:
             key = (where, name)

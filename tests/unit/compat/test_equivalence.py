@@ -241,3 +241,14 @@ def test_the_default_of_a_required_parameter_is_moot() -> None:
     assert [c.id for c in _diff(doc(20, required=False), doc(50, required=False))] == [
         "request-parameter-default-changed"
     ]
+
+
+def test_header_parameters_openapi_ignores_report_nothing() -> None:
+    ignored = [
+        {"name": n, "in": "header", "required": True, "schema": {"type": "string"}}
+        for n in ("Accept", "Content-Type", "Authorization")
+    ]
+    before = document({"/p": {"get": operation()}})
+    after = document({"/p": {"get": operation(parameters=ignored)}})
+    assert _diff(before, after) == []
+    assert _diff(after, before) == []
