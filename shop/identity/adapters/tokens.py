@@ -6,6 +6,7 @@ The key file is read again whenever it changes on disk (a ``stat`` per token), s
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -16,6 +17,8 @@ from shop.identity.application.ports import AccessToken
 from shop.identity.domain.model import Grant
 
 __all__ = ["DEFAULT_LIFETIME", "JwtIssuer"]
+
+logger = logging.getLogger("shop.identity.tokens")
 
 #: How long an access token lives, in seconds.
 DEFAULT_LIFETIME = 900
@@ -36,6 +39,7 @@ class JwtIssuer:
         self.issuer = issuer
         self.lifetime = lifetime
         self._clock = clock
+        self._signing_kid: str | None = None
 
     def issue(self, grant: Grant) -> AccessToken:
         """Sign ``grant`` with ``iss``, ``sub``, ``aud``, ``scope``, times and a ``jti``."""
@@ -54,7 +58,11 @@ class JwtIssuer:
             claims["customer_id"] = grant.customer_id
         if grant.client_id is not None:
             claims["client_id"] = grant.client_id
-        token = self._store.load().sign(claims)
+        ring = self._store.load()
+        if ring.current.kid != self._signing_kid:
+            logger.info("signing with key %s (next: %s)", ring.current.kid, ring.next.kid)
+            self._signing_kid = ring.current.kid
+        token = ring.sign(claims)
         return AccessToken(token=token, expires_in=self.lifetime, scopes=grant.scopes)
 
     def jwks(self) -> dict[str, list[dict[str, str]]]:

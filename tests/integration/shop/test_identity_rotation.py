@@ -35,6 +35,15 @@ class Identity:
         answer.raise_for_status()
         return str(answer.json()["access_token"])
 
+    def logged(self, text: str, timeout: float = 5.0) -> bool:
+        """Whether the service's log shows ``text`` within ``timeout`` (lines are buffered)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in (self.home / "identity.log").read_text():
+                return True
+            time.sleep(0.1)
+        return False
+
     def rotate(self, *extra: str) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         return subprocess.run(
@@ -57,6 +66,7 @@ def identity(tmp_path: Path) -> Iterator[Identity]:
         "ACCORD_URL_IDENTITY": url,
         "IDENTITY_SCRYPT_LOG_N": "10",
         "IDENTITY_LOGIN_RATE": "10000",  # the load test logs in hundreds of times
+        "PYTHONUNBUFFERED": "1",
         "PYTHONPATH": str(ROOT),
     }
     args = ["accord", "serve", "shop.identity.bootstrap:create_app", "--port", str(port)]
@@ -106,6 +116,7 @@ async def test_rotation_while_running_refuses_no_token(identity: Identity) -> No
     assert done.returncode == 0, done.stderr
     second = identity.login("ada@example.com")
     assert kid(second) != kid(first)  # the running service signs with the new key at once
+    assert identity.logged(f"signing with key {kid(second)}")
     # Published as `next` before the rotation: the cached document already has it.
     assert (await check.verify(second)).subject == (await check.verify(first)).subject
     assert check.keys.fetches == 1
