@@ -20,7 +20,7 @@ import pytest
 from accord.supervisor import RestartPolicy
 from tests.support.processes import ROOT, free_port, stop, wait_http
 
-SERVICES = ("orders", "inventory", "payments")
+SERVICES = ("identity", "orders", "inventory", "payments")
 
 
 def _pids(home: Path) -> dict[str, int]:
