@@ -7,9 +7,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from accord.security import KeySet, Verifier
-from accord.security.keys import KeyStore, KeyStoreError
+from accord.security.keys import KeyRing, KeyStore, KeyStoreError, SigningKey
 
 
 class Clock:
@@ -114,3 +116,23 @@ def test_concurrent_rotations_never_lose_a_key(tmp_path: Path) -> None:
     ring = KeyStore.under(tmp_path, clock=clock).load()
     assert not errors
     assert len(ring.retired) == 8 and len(ring.keys) == 10
+
+
+@given(st.lists(st.floats(min_value=0, max_value=2000), min_size=1, max_size=12))
+@settings(max_examples=60, deadline=None)
+def test_any_rotation_schedule_keeps_every_live_token_verifiable(gaps: list[float]) -> None:
+    """Whatever the pauses between rotations: one current and one next key, both
+    published, and every key that signed a token still alive is still published."""
+    now = 1_800_000_000.0
+    ring = KeyRing((SigningKey.generate("current", now), SigningKey.generate("next", now)), 900)
+    signed_until: dict[str, float] = {ring.current.kid: now + 900}
+    for gap in gaps:
+        now += gap
+        signed_until[ring.current.kid] = now + 900  # it signed a token just now
+        ring = ring.rotated(now, min_age=0)
+        assert [k.state for k in ring.keys].count("current") == 1
+        assert [k.state for k in ring.keys].count("next") == 1
+        published = {k.kid for k in ring.published(now)}
+        assert {ring.current.kid, ring.next.kid} <= published
+        alive = {kid for kid, until in signed_until.items() if until >= now}
+        assert alive <= published
