@@ -190,6 +190,7 @@ class Downstreams:
         self._by_transport: weakref.WeakKeyDictionary[Any, dict[str, Downstream]] = (
             weakref.WeakKeyDictionary()
         )
+        self._kept: dict[int, tuple[Any, dict[str, Downstream]]] = {}
 
     def get(self, name: str, base_url: str, transport: Any = None) -> Downstream:
         """The downstream at ``base_url`` (reached through ``transport``), made on first use."""
@@ -201,9 +202,15 @@ class Downstreams:
             return downstream
 
     def _table(self, transport: Any) -> dict[str, Downstream]:
-        table = self._by_transport.get(transport)
-        if table is None:
-            table = self._by_transport[transport] = {}
+        try:
+            table = self._by_transport.get(transport)
+            if table is None:
+                table = self._by_transport[transport] = {}
+        except TypeError:  # a transport that cannot be weakly referenced: kept for good
+            kept = self._kept.get(id(transport))
+            if kept is None:
+                kept = self._kept[id(transport)] = (transport, {})
+            table = kept[1]
         return table
 
     def all(self) -> list[Downstream]:
@@ -211,6 +218,8 @@ class Downstreams:
         with self._lock:
             found = list(self._shared.values())
             for table in list(self._by_transport.values()):
+                found.extend(table.values())
+            for _, table in self._kept.values():
                 found.extend(table.values())
         return found
 

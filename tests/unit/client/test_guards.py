@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import weakref
 
 import anyio
 import httpx
@@ -317,3 +318,17 @@ async def test_slow_answers_open_the_breaker_too(
         with pytest.raises(BreakerOpen):
             await c.get_item(ItemRef(sku="A-1"))
     assert len(recorder.requests) == 2
+
+
+def test_a_transport_without_weak_references_still_has_its_downstreams() -> None:
+    class Slotted:  # stands for a transport declared with __slots__ all the way down
+        __slots__ = ()
+
+    registry = Downstreams()
+    transport = Slotted()
+    with pytest.raises(TypeError):
+        weakref.ref(transport)
+    first = registry.get("catalog", "http://catalog.test:80", transport)
+    assert registry.get("catalog", "http://catalog.test:80", transport) is first
+    assert registry.get("catalog", "http://catalog.test:80", Slotted()) is not first
+    assert first in registry.all()
