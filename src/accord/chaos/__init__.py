@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from accord.chaos.driver import ChaosConfig, run
+from accord.chaos.driver import ChaosConfig, ChaosError, run
 from accord.chaos.report import MAX_AMPLIFICATION, ChaosReport
 
-__all__ = ["MAX_AMPLIFICATION", "ChaosConfig", "ChaosReport", "run"]
+__all__ = ["MAX_AMPLIFICATION", "ChaosConfig", "ChaosError", "ChaosReport", "run"]

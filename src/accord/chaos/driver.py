@@ -50,14 +50,19 @@ from accord.chaos.credentials import Credentials, obtain
 from accord.chaos.logs import BreakerRejections
 from accord.chaos.reads import Progress
 from accord.chaos.report import ChaosReport, percentile
+from accord.errors import AccordError
 from accord.supervisor import RestartPolicy, Supervisor
 
-__all__ = ["ChaosConfig", "run"]
+__all__ = ["ChaosConfig", "ChaosError", "run"]
 
 _SERVICES = ("inventory", "payments", "orders")
 _CARDS = ("tok_ok",) * 18 + ("tok_declined", "tok_insufficient_funds")
 _SLOW = {"delay": {"seconds": 0.3, "percent": 30}, "abort": {"status": 503, "percent": 10}}
 _DOWN = {"abort": {"status": 503, "percent": 100}}
+
+
+class ChaosError(AccordError):
+    """The run could not go on (a service kept failing to answer, a token was refused)."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +152,14 @@ async def run(config: ChaosConfig, *, progress: Progress | None = None) -> Chaos
         watcher = asyncio.create_task(supervisor.wait())
         try:
             return await _run(config, supervisor, seen, say)
+        except AccordError:
+            raise
+        except Exception as exc:  # the services' answers went wrong: one line, not a trace
+            detail = " ".join(str(exc).split())[:300]
+            raise ChaosError(
+                f"the chaos run stopped: {type(exc).__name__}: {detail} "
+                f"(the services' output is in {home / 'services.log'} with --home)"
+            ) from exc
         finally:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -64,9 +64,12 @@ def chaos(
         home=home.resolve() if home is not None else None,
     )
     err = Console(stderr=True, highlight=False)
-    report = asyncio.run(
-        run(config, progress=None if as_json else lambda m: err.print(f"[dim]{m}[/dim]"))
-    )
+    try:
+        report = asyncio.run(
+            run(config, progress=None if as_json else lambda m: err.print(f"[dim]{m}[/dim]"))
+        )
+    except KeyboardInterrupt:
+        raise _bad("interrupted; the services were stopped") from None
     broken = report.failures()
     if as_json:
         sys.stdout.write(report.to_json().decode() + "\n")
