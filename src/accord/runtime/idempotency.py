@@ -296,6 +296,9 @@ class Idempotency:
         self._logger = telemetry.logger if telemetry is not None else None
         self._clock = clock
         self._purged_at = clock()
+        # The keys this process is answering now, with their fingerprints: a duplicate
+        # that arrives meanwhile is refused here, without a trip to the store.
+        self._running: dict[tuple[str, str], str] = {}
 
     def wrap(self, operation: Operation[Any, Any], handler: Handler) -> Handler:
         """``handler`` answering each key once; other operations are left alone."""
@@ -305,7 +308,7 @@ class Idempotency:
         errors = operation.error_table
         extra = deprecation_headers(operation.contract.deprecation)
         name = f"{operation.contract.name}.{operation.name}"
-        store, retention, clock = self.store, self.retention, self._clock
+        store, retention, clock, running = self.store, self.retention, self._clock, self._running
 
         async def once_per_key(request: Request) -> Response:
             raw_key = request.idempotency_key
@@ -318,10 +321,20 @@ class Idempotency:
             raw_path: bytes = request.scope.get("raw_path") or request.path.encode()
             query: bytes = request.scope.get("query_string", b"")
             digest = fingerprint(request.method, raw_path, query, body)
-            now = clock()
-            outcome = await store.claim(
-                scope, key, digest, now=now, lease=lease, retention=retention
-            )
+            held = running.get((scope, key))
+            if held is not None:
+                outcome: ClaimOutcome = Mismatch() if held != digest else InFlight()
+            else:
+                running[(scope, key)] = digest  # claiming: duplicates meanwhile are 409
+                try:
+                    outcome = await store.claim(
+                        scope, key, digest, now=clock(), lease=lease, retention=retention
+                    )
+                except BaseException:
+                    running.pop((scope, key), None)
+                    raise
+                if not isinstance(outcome, Claimed):
+                    running.pop((scope, key), None)
             if isinstance(outcome, StoredResponse):
                 return Response(
                     outcome.status,
@@ -338,44 +351,65 @@ class Idempotency:
                 raise IdempotencyKeyInUse(
                     "a request with this Idempotency-Key is still being processed"
                 ).with_header("Retry-After", "1")
-            token = outcome.token
             try:
-                response = await handler(request)
-            except ServiceError as err:
-                declared = errors.get(err.code)
-                if declared is None or not isinstance(err, declared) or not _keeps(err.status):
-                    await store.release(scope, key, token)
-                    raise
-                headers: Headers | None = [*(extra or ()), *(err.headers or ())] or None
-                response = problem_response(
-                    err,
-                    instance=_instance(request),
-                    trace_id=format(get_current_span().get_span_context().trace_id, "032x"),
-                    correlation_id=correlation_id.get() or "",
-                    headers=headers,
+                return await self._answer(
+                    handler, request, name, errors, extra, scope, key, outcome.token
                 )
-            except Exception:
-                await store.release(scope, key, token)
-                raise
-            # A cancelled request (its deadline passed) keeps its claim until the lease
-            # runs out: whether its work was done is unknown, so it is not run again at once.
-            if not _keeps(response.status):
-                await store.release(scope, key, token)
-                return response
-            stored = StoredResponse(
-                response.status, response.content_type, tuple(response.headers or ()), response.body
-            )
-            try:
-                kept = await store.complete(scope, key, token, stored, expires=clock() + retention)
-            except Exception as exc:
-                kept = False
-                self._log_error("idempotency_store_failed", name, exc)
-            if not kept and self._logger is not None:
-                self._logger.warning("idempotency_claim_lost", operation=name)
-            await self._maybe_purge()
-            return response
+            finally:
+                running.pop((scope, key), None)
 
         return once_per_key
+
+    async def _answer(
+        self,
+        handler: Handler,
+        request: Request,
+        name: str,
+        errors: Mapping[str, type[ServiceError[Any]]],
+        extra: Headers | None,
+        scope: str,
+        key: str,
+        token: str,
+    ) -> Response:
+        """Run the handler for the claim ``token`` and keep its answer (module doc)."""
+        store = self.store
+        try:
+            response = await handler(request)
+        except ServiceError as err:
+            declared = errors.get(err.code)
+            if declared is None or not isinstance(err, declared) or not _keeps(err.status):
+                await store.release(scope, key, token)
+                raise
+            headers: Headers | None = [*(extra or ()), *(err.headers or ())] or None
+            response = problem_response(
+                err,
+                instance=_instance(request),
+                trace_id=format(get_current_span().get_span_context().trace_id, "032x"),
+                correlation_id=correlation_id.get() or "",
+                headers=headers,
+            )
+        except Exception:
+            await store.release(scope, key, token)
+            raise
+        # A cancelled request (its deadline passed) keeps its claim until the lease runs
+        # out: whether its work was done is unknown, so it is not run again at once.
+        if not _keeps(response.status):
+            await store.release(scope, key, token)
+            return response
+        stored = StoredResponse(
+            response.status, response.content_type, tuple(response.headers or ()), response.body
+        )
+        try:
+            kept = await store.complete(
+                scope, key, token, stored, expires=self._clock() + self.retention
+            )
+        except Exception as exc:
+            kept = False
+            self._log_error("idempotency_store_failed", name, exc)
+        if not kept and self._logger is not None:
+            self._logger.warning("idempotency_claim_lost", operation=name)
+        await self._maybe_purge()
+        return response
 
     async def _maybe_purge(self) -> None:
         now = self._clock()

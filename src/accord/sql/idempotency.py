@@ -17,6 +17,7 @@ The table is created by the service's own migration, with the columns of
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 import msgspec
 import sqlalchemy as sa
@@ -57,6 +58,25 @@ def idempotency_table(name: str, metadata: sa.MetaData | None = None) -> sa.Tabl
 
 _encode_headers = msgspec.json.Encoder().encode
 _decode_headers = msgspec.json.Decoder(list[tuple[str, str]]).decode
+
+
+def _decide(row: sa.Row[Any], fingerprint: str, now: float) -> ClaimOutcome | None:
+    """What a live row says to a request: replay, mismatch, in flight; ``None``: claim it."""
+    if row.expires_at <= now:
+        return None
+    if row.fingerprint != fingerprint:
+        return Mismatch()
+    if row.status is not None:
+        headers = tuple(
+            (name.encode("latin-1"), value.encode("latin-1"))
+            for name, value in _decode_headers(row.headers or b"[]")
+        )
+        return StoredResponse(
+            row.status, row.content_type.encode("latin-1"), headers, bytes(row.body)
+        )
+    if row.lease_until > now:
+        return InFlight()
+    return None
 
 
 class SqlIdempotencyStore:
@@ -110,7 +130,7 @@ class SqlIdempotencyStore:
         )
         if inserted.first() is not None:
             return Claimed(token)
-        this = (t.c.scope == scope) & (t.c.key == key)
+        this = self._this(scope, key)
         row = (await conn.execute(sa.select(t).where(this))).one_or_none()
         if row is None:
             return None
@@ -120,24 +140,18 @@ class SqlIdempotencyStore:
                 sa.update(t).where(this & (t.c.token == row.token)).values(**fresh, **cleared)
             )
             return Claimed(token) if taken.rowcount == 1 else None
-        if row.fingerprint != fingerprint:
-            return Mismatch()
-        if row.status is not None:
-            headers = tuple(
-                (name.encode("latin-1"), value.encode("latin-1"))
-                for name, value in _decode_headers(row.headers or b"[]")
-            )
-            return StoredResponse(
-                row.status, row.content_type.encode("latin-1"), headers, bytes(row.body)
-            )
-        if row.lease_until > now:
-            return InFlight()
+        seen = _decide(row, fingerprint, now)
+        if seen is not None:
+            return seen
         taken = await conn.execute(
             sa.update(t)
             .where(this & (t.c.token == row.token) & t.c.status.is_(None))
             .values(token=token, lease_until=now + lease)
         )
         return Claimed(token) if taken.rowcount == 1 else None
+
+    def _this(self, scope: str, key: str) -> sa.ColumnElement[bool]:
+        return (self.table.c.scope == scope) & (self.table.c.key == key)
 
     async def complete(
         self, scope: str, key: str, token: str, response: StoredResponse, *, expires: float

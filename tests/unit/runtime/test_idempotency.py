@@ -349,3 +349,39 @@ def test_the_retention_comes_from_the_environment() -> None:
     for bad in ("0", "-5", "soon", "inf", "nan"):
         with pytest.raises(ValueError, match="ACCORD_IDEMPOTENCY_RETENTION must be a positive"):
             retention_from_env({"ACCORD_IDEMPOTENCY_RETENTION": bad})
+
+
+async def test_duplicates_arriving_together_reach_the_store_once(
+    service: TillService, clock: Clock
+) -> None:
+    class Counting(MemoryIdempotencyStore):
+        def __init__(self) -> None:
+            super().__init__()
+            self.claims = 0
+
+        async def claim(self, *args: Any, **kwargs: Any) -> Any:
+            self.claims += 1
+            await asyncio.sleep(0.01)
+            return await super().claim(*args, **kwargs)
+
+    store = Counting()
+    service.gate = asyncio.Event()
+    app = App(Till, service, layers=[IdempotencyLayer(store, clock=clock)])
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://till.test"
+    ) as c:
+        tasks = [
+            asyncio.create_task(c.post("/v1/charges", json={"amount": 5}, headers=_key("k1")))
+            for _ in range(50)
+        ]
+        await asyncio.sleep(0.05)
+        other = await c.post("/v1/charges", json={"amount": 6}, headers=_key("k1"))
+        service.gate.set()
+        answers = await asyncio.gather(*tasks)
+        replay = await c.post("/v1/charges", json={"amount": 5}, headers=_key("k1"))
+    assert other.status_code == 422
+    assert sorted({a.status_code for a in answers}) == [201, 409]
+    assert [a.status_code for a in answers].count(201) == 1
+    assert store.claims == 2  # the first request's and the replay's
+    assert replay.headers["idempotency-replayed"] == "true"
+    assert service.charges == [5]
