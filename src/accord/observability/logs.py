@@ -16,7 +16,9 @@ under a secret key, at any depth (dicts, lists, structs), becomes ``"[redacted]"
 (:func:`redact`). A key is secret when a contract marks a field of that name
 :data:`~accord.contract.Secret` (the app registers them with :func:`mark_secret`), or
 when its name says so (``password``, ``authorization``, ``cookie``, ``card_token``,
-``api_key``, ``client_secret``…: see :func:`is_secret`).
+``api_key``, ``client_secret``…: see :func:`is_secret`). Text is scrubbed too: in a
+message or an exception's traceback, whatever has the shape of a bearer credential (a
+JWT, ``Bearer <token>``) becomes ``[redacted]`` (:func:`scrub`).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ __all__ = [
     "mark_secret",
     "redact",
     "rfc3339",
+    "scrub",
 ]
 
 #: Level names accepted by ``ACCORD_LOG_LEVEL``, mapped to stdlib numbers.
@@ -118,6 +121,28 @@ def redact(value: Any) -> Any:
             mark_secret(*marked)
         return redact(msgspec.to_builtins(value, enc_hook=str))
     return value
+
+
+# A JWT (three base64url parts, the first two JSON objects), or a bearer credential.
+_CREDENTIAL = re.compile(
+    r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"
+    r"|(?i:\bbearer)\s+[A-Za-z0-9._~+/-]{8,}=*"
+)
+
+
+def scrub(text: str) -> str:
+    """``text`` with every JWT and ``Bearer <token>`` in it replaced by :data:`REDACTED`."""
+    if "eyJ" not in text and "earer" not in text and "EARER" not in text:
+        return text
+    return _CREDENTIAL.sub(REDACTED, text)
+
+
+def _scrub_text(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Any:
+    """structlog processor, after the traceback is rendered: :func:`scrub` every string."""
+    for key, value in event_dict.items():
+        if type(value) is str:
+            event_dict[key] = scrub(value)
+    return event_dict
 
 
 def _redact_event(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Any:
@@ -350,7 +375,12 @@ class JsonLogs:
         """A structlog bound logger writing to this sink (no global structlog state)."""
         return structlog.wrap_logger(
             _SinkLogger(self.sink),
-            processors=[_redact_event, structlog.processors.format_exc_info, self._render],
+            processors=[
+                _redact_event,
+                structlog.processors.format_exc_info,
+                _scrub_text,
+                self._render,
+            ],
             wrapper_class=structlog.make_filtering_bound_logger(self.level),
             context_class=dict,
             cache_logger_on_first_use=True,
@@ -371,10 +401,11 @@ class StdlibBridge(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         """Write ``record`` as one JSON line."""
         try:
-            line = self._logs.fields(record.levelname.lower(), record.getMessage(), record.created)
+            message = scrub(record.getMessage())
+            line = self._logs.fields(record.levelname.lower(), message, record.created)
             line["logger"] = record.name
             if record.exc_info and record.exc_info[0] is not None:
-                line["exception"] = "".join(traceback.format_exception(*record.exc_info))
+                line["exception"] = scrub("".join(traceback.format_exception(*record.exc_info)))
             self._logs.sink.write(_encode(line))
         except Exception:  # pragma: no cover - logging must never raise
             self.handleError(record)

@@ -10,7 +10,9 @@
   to be valid (the runtime's server span attributes).
 - Whatever the exporter, it sees spans through :class:`RedactingExporter`: an attribute
   (of a span, or of one of its events or links) under a secret key
-  (:func:`~accord.observability.logs.is_secret`) is exported as ``"[redacted]"``.
+  (:func:`~accord.observability.logs.is_secret`) is exported as ``"[redacted]"``, and
+  credentials are scrubbed from text values (an exception event's message and
+  stacktrace: :func:`~accord.observability.logs.scrub`).
 
 Nothing here touches the global tracer provider.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.context import Context
@@ -44,7 +47,7 @@ from opentelemetry.trace import Link, Span, SpanKind, TraceState, get_current_sp
 from opentelemetry.util.types import Attributes
 
 from accord.errors import AccordError
-from accord.observability.logs import REDACTED, is_secret
+from accord.observability.logs import REDACTED, is_secret, scrub
 
 __all__ = [
     "DEFAULT_RATIO",
@@ -180,11 +183,20 @@ def build_provider(
     return provider
 
 
+def _clean(key: str, value: Any) -> Any:
+    if is_secret(key):
+        return REDACTED
+    return scrub(value) if type(value) is str else value
+
+
 def _redacted(attributes: Attributes) -> Attributes:
-    """``attributes`` with secret values replaced; the same object when none is secret."""
-    if not attributes or not any(is_secret(key) for key in attributes):
+    """``attributes`` with secret values replaced and credentials scrubbed from text.
+
+    The same object when nothing changes (the common case).
+    """
+    if not attributes or all(_clean(k, v) == v for k, v in attributes.items()):
         return attributes
-    return {key: REDACTED if is_secret(key) else value for key, value in attributes.items()}
+    return {key: _clean(key, value) for key, value in attributes.items()}
 
 
 class RedactingExporter(SpanExporter):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -17,7 +18,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from accord import Contract, operation
 from accord.contract import Secret, secret_fields
 from accord.observability import Telemetry
-from accord.observability.logs import REDACTED, is_secret, mark_secret, redact
+from accord.observability.logs import REDACTED, is_secret, mark_secret, redact, scrub
 from accord.observability.tracing import RedactingExporter
 from accord.openapi import document
 from accord.runtime import App
@@ -210,3 +211,54 @@ async def test_a_served_request_leaves_no_secret_in_logs_or_spans(observed: Obse
     for secret in (CARD, PASSWORD, BEARER):
         assert secret not in text
         assert secret not in exported
+
+
+JWT = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJjdXNfMSJ9.c2lnbmF0dXJlLXNlY3JldA"
+
+
+@pytest.mark.parametrize(
+    ("text", "scrubbed"),
+    [
+        (f"token {JWT} refused", f"token {REDACTED} refused"),
+        (f"Authorization: Bearer {JWT}", f"Authorization: {REDACTED}"),
+        ("authorization: bearer opaque-token-1234==", f"authorization: {REDACTED}"),
+        ("the bearer of the news", "the bearer of the news"),
+        ("eyJ alone is nothing", "eyJ alone is nothing"),
+    ],
+)
+def test_scrub_removes_bearer_credentials_from_text(text: str, scrubbed: str) -> None:
+    assert scrub(text) == scrubbed
+
+
+def test_tracebacks_and_messages_lose_their_tokens(observed: Observed) -> None:
+    try:
+        raise ValueError(f"could not verify {JWT}")
+    except ValueError as exc:
+        observed.telemetry.logger.error("verify_failed", exc_info=exc, note=f"Bearer {JWT}")
+    stdlib = logging.getLogger("tests.redaction")
+    bridge = observed.telemetry.logs.bridge()
+    stdlib.addHandler(bridge)
+    try:
+        raise RuntimeError(f"upstream said Bearer {JWT}")
+    except RuntimeError:
+        stdlib.exception("call failed with %s", JWT)
+    finally:
+        stdlib.removeHandler(bridge)
+    text = observed.text()
+    assert "verify_failed" in text
+    assert "call failed with" in text
+    assert "Traceback" in text
+    assert JWT not in text
+    assert JWT[:20] not in text
+
+
+def test_exception_events_lose_their_tokens(observed: Observed) -> None:
+    with observed.telemetry.tracer.start_as_current_span("verify") as span:
+        span.record_exception(ValueError(f"bad token {JWT}"))
+        span.set_attribute("peer.note", "plain")
+    (exported,) = observed.spans.get_finished_spans()
+    event = exported.events[0]
+    assert event.attributes is not None
+    assert JWT not in str(event.attributes["exception.message"])
+    assert REDACTED in str(event.attributes["exception.message"])
+    assert exported.attributes == {"peer.note": "plain"}
