@@ -314,3 +314,18 @@ def test_the_scans_agree_with_a_plain_walk(value: Any, ascii_only: bool) -> None
 async def test_probes_and_documents_answer_431_too(client: httpx.AsyncClient, path: str) -> None:
     response = await client.get(path, headers={"x-big": "v" * 600})
     problem(response, 431, "headers_too_large")
+
+
+def test_serve_bounds_the_head_and_hides_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    from accord.runtime import server
+
+    seen: list[uvicorn.Config] = []
+    monkeypatch.setattr(server._DrainingServer, "run", lambda self: seen.append(self.config))
+    app = App(Docs, DocsService(), freeze_gc=False)
+    monkeypatch.setattr(app.telemetry, "capture_stdlib_logging", lambda: None)
+    server.serve(app, port=1)
+    (config,) = seen
+    assert config.h11_max_incomplete_event_size == 64 * 1024
+    assert config.server_header is False
