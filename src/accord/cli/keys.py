@@ -5,6 +5,7 @@
     accord keys show [--home DIR]                  # each key: kid, state, age
     accord keys rotate [--home DIR] [--min-age 15] # next → current, a new next, retire old
     accord keys jwks [--home DIR]                  # the JWKS document identity publishes
+    accord keys revoke KID [--home DIR]            # withdraw a leaked key at once
 
 The key file is ``<home>/identity/signing-keys.json`` (``<home>`` is the project home of
 the nearest ``accord.toml``, ``$ACCORD_HOME``, or ``--home``). A running identity service
@@ -82,6 +83,25 @@ def rotate_command(
     typer.echo(f"current {after.current.kid} (was next)")
     typer.echo(f"next    {after.next.kid} (new, published now)")
     typer.echo(f"retired {before.current.kid} (published until its tokens expire)")
+
+
+@keys_app.command("revoke")
+def revoke_command(
+    kid: Annotated[str, typer.Argument(help="The key id to withdraw.", metavar="KID")],
+    home: HomeOption = None,
+) -> None:
+    """Withdraw one key at once (a leaked key); the current key is rotated out first."""
+    store = KeyStore.under(_home(home))
+    try:
+        before = store.load()
+        after = store.revoke(kid)
+    except (AccordError, OSError) as exc:
+        raise fail(_one_line(exc)) from None
+    typer.echo(f"revoked {kid}: no longer published; its tokens fail once verifiers refresh")
+    if before.current.kid == kid:
+        typer.echo(f"current {after.current.kid} (was next)")
+    if before.current.kid == kid or before.next.kid == kid:
+        typer.echo(f"next    {after.next.kid} (new, published now)")
 
 
 def _load(home: Path | None) -> KeyRing:

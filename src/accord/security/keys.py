@@ -19,6 +19,9 @@ key current that was published less than ``min_age`` seconds ago: verifiers refr
 unknown ``kid`` at most every 10 s, so a key published longer ago than that is known to all
 of them by the time it signs.
 
+:meth:`KeyStore.revoke` withdraws one key at once, for a key that leaked: unlike a
+rotation it does not wait for that key's tokens to expire.
+
 Readers call :meth:`KeyStore.load` (cheap when nothing changed: it compares the file's
 ``stat``) on every use, so a running issuer picks a rotation up at once.
 """
@@ -138,6 +141,22 @@ class KeyRing:
         keys.append(SigningKey.generate("next", now))
         return KeyRing(tuple(keys), self.token_lifetime)
 
+    def revoked(self, kid: str, now: float) -> KeyRing:
+        """The ring without key ``kid``, at once: a key that must not verify anything.
+
+        A retired key is dropped; a ``next`` key is replaced by a new one; the current key
+        is first rotated out (the next key signs from now on, whatever its age) and then
+        dropped. Tokens it signed are refused as soon as each verifier refreshes its key
+        set (at most ``max_age`` later), which is the point.
+        """
+        if kid not in {k.kid for k in self.keys}:
+            raise KeyStoreError(f"no key {kid!r} (keys: {', '.join(k.kid for k in self.keys)})")
+        ring = self.rotated(now, min_age=0) if kid == self.current.kid else self
+        keys = [k for k in ring.keys if k.kid != kid]
+        if kid == ring.next.kid:
+            keys.append(SigningKey.generate("next", now))
+        return KeyRing(tuple(keys), self.token_lifetime)
+
 
 class _Entry(msgspec.Struct, kw_only=True):
     kid: str
@@ -238,6 +257,14 @@ class KeyStore:
         with self._locked():
             self._cached = None
             ring = self.load().rotated(self._clock(), min_age=min_age)
+            self._write(ring)
+        return self.load()
+
+    def revoke(self, kid: str) -> KeyRing:
+        """Withdraw key ``kid`` at once (see :meth:`KeyRing.revoked`)."""
+        with self._locked():
+            self._cached = None
+            ring = self.load().revoked(kid, self._clock())
             self._write(ring)
         return self.load()
 

@@ -45,9 +45,13 @@ class Identity:
         return False
 
     def rotate(self, *extra: str) -> subprocess.CompletedProcess[str]:
+        return self.keys("rotate", *extra)
+
+    def keys(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """``accord keys <args> --home <home>``, run as its own process."""
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         return subprocess.run(
-            [sys.executable, "-m", "accord", "keys", "rotate", "--home", str(self.home), *extra],
+            [sys.executable, "-m", "accord", "keys", *args, "--home", str(self.home)],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -215,3 +219,20 @@ async def test_a_rotation_under_load_refuses_nothing(identity: Identity) -> None
     assert len(kids) == 2 and check.keys.fetches == 1
     assert len(verified) > 20, f"only {len(verified)} logins in 2 s"
     print(f"{len(verified)} logins verified across the rotation")
+
+
+async def test_a_revoked_key_stops_verifying_when_verifiers_refresh(identity: Identity) -> None:
+    clock = Clock()
+    check = verifier(identity, clock=clock)
+    leaked = identity.login("ada@example.com")
+    await check.verify(leaked)
+    await check.verify(leaked)  # remembered: no signature check, no fetch
+    revoked = identity.keys("revoke", kid(leaked))
+    assert revoked.returncode == 0, revoked.stderr
+    fresh = identity.login("ada@example.com")
+    assert kid(fresh) != kid(leaked)
+    assert (await check.verify(fresh)).subject  # the promoted key was published already
+    clock.now += 300  # the key set is old now: the next lookup refreshes it
+    with pytest.raises(InvalidToken, match="unknown key"):
+        await check.verify(leaked)
+    assert (await check.verify(fresh)).subject

@@ -136,3 +136,30 @@ def test_any_rotation_schedule_keeps_every_live_token_verifiable(gaps: list[floa
         assert {ring.current.kid, ring.next.kid} <= published
         alive = {kid for kid, until in signed_until.items() if until >= now}
         assert alive <= published
+
+
+def test_revoking_withdraws_a_key_at_once_in_any_state(tmp_path: Path) -> None:
+    clock = Clock()
+    store = KeyStore.under(tmp_path, clock=clock)
+    first = store.ensure(token_lifetime=900)
+    clock.now += 60
+    second = store.rotate()  # first.current is retired now
+    retired = first.current.kid
+    after = store.revoke(retired)
+    assert retired not in {k.kid for k in after.keys}
+    assert (after.current.kid, after.next.kid) == (second.current.kid, second.next.kid)
+
+    upcoming = after.next.kid
+    after = store.revoke(upcoming)
+    assert upcoming not in {k.kid for k in after.keys} and after.next.kid != upcoming
+    assert after.current.kid == second.current.kid
+
+    signing = after.current.kid
+    promoted = after.next.kid
+    after = store.revoke(signing)  # the next key signs from now on, however young
+    assert after.current.kid == promoted
+    assert signing not in {k["kid"] for k in after.jwks(clock.now)["keys"]}
+    assert [k.state for k in after.keys].count("next") == 1
+
+    with pytest.raises(KeyStoreError, match="no key 'nope'"):
+        store.revoke("nope")

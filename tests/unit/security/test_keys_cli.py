@@ -65,3 +65,15 @@ def test_no_key_file_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     done = accord(tmp_path, "show", "--home", str(tmp_path / "nowhere"))
     assert done.returncode == 2
     assert "no signing keys" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_revoke_a_key_then_an_unknown_one(home: Path) -> None:
+    before = KeyStore.under(home).load()
+    done = accord(home.parent, "revoke", before.current.kid)
+    assert done.returncode == 0, done.stderr
+    assert f"revoked {before.current.kid}" in done.stdout
+    assert f"current {before.next.kid} (was next)" in done.stdout
+    assert before.current.kid not in {k.kid for k in KeyStore.under(home).load().keys}
+    missing = accord(home.parent, "revoke", "nope")
+    assert missing.returncode == 2 and "no key 'nope'" in missing.stderr
+    assert "Traceback" not in missing.stderr
