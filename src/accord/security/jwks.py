@@ -75,6 +75,12 @@ class VerificationKey:
             return False
         return True
 
+    def same_as(self, other: VerificationKey) -> bool:
+        """Whether ``other`` is this key (same kid, algorithm and public key)."""
+        return (self.kid, self.algorithm) == (other.kid, other.algorithm) and public_jwk(
+            self.kid, self.key
+        ) == public_jwk(other.kid, other.key)
+
     @classmethod
     def from_jwk(cls, jwk: Mapping[str, Any]) -> VerificationKey | None:
         """The key a JWK describes, or ``None`` when it is not a usable signing key.
@@ -248,6 +254,12 @@ class KeySet:
                     " ".join(str(exc).split())[:200],
                 )
                 return False
+            # Keep the objects of keys that did not change: verifiers remember tokens by
+            # the key object that verified them.
+            for kid, key in keys.items():
+                old = self._keys.get(kid)
+                if old is not None and old.same_as(key):
+                    keys[kid] = old
             self._keys = keys
             self._last_success = self._clock()
             return True

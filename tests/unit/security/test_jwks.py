@@ -198,3 +198,17 @@ def test_a_static_set_never_fetches() -> None:
     key = ed25519.Ed25519PrivateKey.generate()
     keys = KeySet.static({"keys": [public_jwk("k", key.public_key()), {"kty": "oct"}]})
     assert keys.kids == {"k"} and keys.fetches == 0
+
+
+@pytest.mark.anyio
+async def test_a_refresh_keeps_unchanged_keys_as_they_were(
+    clock: Clock, endpoint: Endpoint
+) -> None:
+    endpoint.add("k1")
+    keys = KeySet(fetch=endpoint.fetch, clock=clock)
+    await keys.refresh()
+    before = await keys.get("k1")
+    endpoint.add("k2")
+    clock.now += 10
+    assert await keys.refresh()
+    assert await keys.get("k1") is before and keys.kids == {"k1", "k2"}
