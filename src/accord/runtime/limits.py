@@ -64,8 +64,7 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True):
 # Every byte but the four brackets, for bytes.translate(None, delete=...).
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _SQUARE = bytes.maketrans(b"{}", b"[]")
-
-
+# A string, once escaped quotes are overwritten (:func:`_neutral`).
 _STRING = re.compile(rb'"[^"]*"')
 # A container holding no other: what one round of collapsing replaces with ``0``.
 _INNERMOST = re.compile(rb"[\[{][^\[\]{}]*[\]}]")
