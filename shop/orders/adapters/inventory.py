@@ -24,7 +24,7 @@ from shop.inventory.contract import (
 from shop.orders.adapters.credentials import Bearer
 from shop.orders.adapters.dependencies import dependency_errors
 from shop.orders.domain.exceptions import OutOfStock, UnknownSku
-from shop.orders.domain.holds import PricedLine, StockHold
+from shop.orders.domain.holds import FoundStock, PricedLine, StockHold
 from shop.orders.domain.model import RequestedItem
 
 __all__ = ["InventoryGateway"]
@@ -104,6 +104,27 @@ class InventoryGateway:
             await self._client.release(
                 ReservationRef(reservation_id=reservation_id), headers=await self._bearer.headers()
             )
+
+    async def find_for_order(self, order_id: str) -> FoundStock | None:
+        """The order's reservation, priced, and its status (found by order id)."""
+        try:
+            with (
+                dependency_errors(_NAME, declared=(ReservationNotFound,)),
+                self._bearer.watch(),
+            ):
+                reservation = await self._client.reservation_for_order(
+                    OrderRef(order_id=order_id), headers=await self._bearer.headers()
+                )
+        except ReservationNotFound:
+            return None
+        hold = StockHold(
+            reservation_id=reservation.reservation_id,
+            lines=tuple(
+                PricedLine(line.sku, line.quantity, line.unit_price_cents)
+                for line in reservation.lines
+            ),
+        )
+        return FoundStock(hold, reservation.status)
 
     async def release_for_order(self, order_id: str) -> int:
         """Release the reservation still held for the order (found by order id)."""

@@ -8,7 +8,7 @@ from accord.observability.telemetry import Telemetry
 from shop.orders.adapters.credentials import Bearer
 from shop.orders.adapters.dependencies import dependency_errors
 from shop.orders.domain.exceptions import PaymentDeclined
-from shop.orders.domain.holds import PaymentHold
+from shop.orders.domain.holds import FoundPayment, PaymentHold
 from shop.payments.contract import (
     AuthorizationNotFound,
     AuthorizationRef,
@@ -84,6 +84,20 @@ class PaymentsGateway:
                 AuthorizationRef(authorization_id=authorization_id),
                 headers=await self._bearer.headers(),
             )
+
+    async def find_for_order(self, order_id: str) -> FoundPayment | None:
+        """The order's authorization and its status (found by order id)."""
+        try:
+            with (
+                dependency_errors(_NAME, declared=(AuthorizationNotFound,)),
+                self._bearer.watch(),
+            ):
+                authorization = await self._client.authorization_for_order(
+                    OrderRef(order_id=order_id), headers=await self._bearer.headers()
+                )
+        except AuthorizationNotFound:
+            return None
+        return FoundPayment(PaymentHold(authorization.authorization_id), authorization.status)
 
     async def void_for_order(self, order_id: str) -> int:
         """Void the authorization still held (not captured) for the order."""

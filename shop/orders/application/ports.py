@@ -12,7 +12,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from shop.orders.domain.holds import PaymentHold, StockHold
+from shop.orders.domain.holds import FoundPayment, FoundStock, PaymentHold, StockHold
 from shop.orders.domain.model import Order, RequestedItem
 
 __all__ = [
@@ -103,6 +103,10 @@ class StockGateway(Protocol):
         """Give the held stock back (doing it twice is harmless)."""
         ...
 
+    async def find_for_order(self, order_id: str) -> FoundStock | None:
+        """The reservation made for the order, priced, and its status; None if none."""
+        ...
+
     async def release_for_order(self, order_id: str) -> int:
         """Give back any stock still held for the order, found by order id; how many
         reservations were released (0 when none is held)."""
@@ -124,6 +128,10 @@ class PaymentGateway(Protocol):
 
     async def void(self, authorization_id: str) -> None:
         """Let the held amount go (doing it twice is harmless)."""
+        ...
+
+    async def find_for_order(self, order_id: str) -> FoundPayment | None:
+        """The authorization made for the order and its status; None if none."""
         ...
 
     async def void_for_order(self, order_id: str) -> int:

@@ -11,8 +11,12 @@ settle is left to this loop, started with orders and run every ``interval`` seco
   is voided, both found by order id. Both calls are idempotent, so running them again
   is safe.
 - an order still ``pending`` although it was created before this process started (the
-  process placing it died): it is compensated the same way and rejected as
-  ``interrupted``.
+  process placing it died): it is finished the way the saga would have, from where it
+  stopped. Its reservation and authorization are read by order id. Once the stock is
+  committed (sold) the order goes forward: its authorization is captured (again: it
+  is idempotent) and the order confirmed, priced from the reservation. Before that it
+  goes back: stock still held is released, an amount still authorized is voided, and
+  the order is rejected as ``interrupted``.
 
 Oldest orders first, ``batch`` orders a round.
 
@@ -33,7 +37,7 @@ from shop.orders.application.ports import (
     StockGateway,
     UnitOfWorkFactory,
 )
-from shop.orders.domain.exceptions import PlacementFailed
+from shop.orders.domain.exceptions import InvalidTransition, PlacementFailed
 from shop.orders.domain.model import Order, OrderStatus
 
 __all__ = ["DEFAULT_BATCH", "DEFAULT_GRACE", "DEFAULT_INTERVAL", "Recovery"]
@@ -109,6 +113,8 @@ class Recovery:
 
     async def _recover(self, order: Order) -> bool:
         """Compensate one order; True when it owes nothing any more."""
+        if order.status is OrderStatus.PENDING:
+            return await self._resume(order)
         try:
             released = await self._stock.release_for_order(order.order_id)
             voided = await self._payments.void_for_order(order.order_id)
@@ -122,9 +128,47 @@ class Recovery:
                 released,
                 voided,
             )
-        if order.status is OrderStatus.PENDING:
-            order.reject("interrupted")
         order.compensated()
+        return await self._save(order)
+
+    async def _resume(self, order: Order) -> bool:
+        """Finish an interrupted placement: forward past the stock commit, back before."""
+        oid = order.order_id
+        try:
+            stock = await self._stock.find_for_order(oid)
+            payment = await self._payments.find_for_order(oid)
+            if stock is not None and stock.status == "committed":
+                order.hold_stock(stock.hold)
+                if order.total_cents > 0:
+                    if payment is None or payment.status == "voided":
+                        log.error("order %s: stock sold, no payment to take", oid)
+                        order.reject("interrupted")
+                        return await self._save(order)
+                    order.hold_payment(payment.hold)
+                    if payment.status == "authorized":
+                        await self._payments.capture(payment.hold.authorization_id)
+                order.confirm()
+                log.warning("order %s: interrupted after its stock was sold; confirmed", oid)
+                return await self._save(order)
+            if stock is not None and stock.status == "held":
+                await self._stock.release(stock.hold.reservation_id)
+            if payment is not None and payment.status == "authorized":
+                await self._payments.void(payment.hold.authorization_id)
+        except PlacementFailed as exc:
+            log.info("interrupted order %s waits: %s", oid, exc)
+            return False
+        except InvalidTransition as exc:  # the holds found do not fit the order
+            log.error("interrupted order %s cannot go forward: %s", oid, exc)
+            order = await self._reload(order)
+        order.reject("interrupted")
+        order.compensated()
+        return await self._save(order)
+
+    async def _reload(self, order: Order) -> Order:
+        async with self._uow() as uow:
+            return await uow.orders.get(order.order_id) or order
+
+    async def _save(self, order: Order) -> bool:
         try:
             async with self._uow() as uow:
                 await uow.orders.save(order)

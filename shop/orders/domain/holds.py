@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["PaymentHold", "PricedLine", "StockHold"]
+__all__ = ["FoundPayment", "FoundStock", "PaymentHold", "PricedLine", "StockHold"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,3 +29,21 @@ class PaymentHold:
     """An amount authorized on the customer's card for an order."""
 
     authorization_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FoundStock:
+    """The stock held for an order, found by order id, and where it is: ``held``,
+    ``committed`` (sold) or ``released``."""
+
+    hold: StockHold
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class FoundPayment:
+    """The payment of an order, found by order id, and where it is: ``authorized``,
+    ``captured`` or ``voided``."""
+
+    hold: PaymentHold
+    status: str

@@ -18,7 +18,13 @@ from shop.orders.domain.exceptions import (
     PaymentDeclined,
     UnknownSku,
 )
-from shop.orders.domain.holds import PaymentHold, PricedLine, StockHold
+from shop.orders.domain.holds import (
+    FoundPayment,
+    FoundStock,
+    PaymentHold,
+    PricedLine,
+    StockHold,
+)
 from shop.orders.domain.model import Order, OrderStatus, RequestedItem
 
 
@@ -133,6 +139,15 @@ class FakeStock:
                 self.available[sku] += qty
         self.reservations[reservation_id] = ("released", items)
 
+    async def find_for_order(self, order_id: str) -> FoundStock | None:
+        self._call("find_for_order")
+        for rid, oid in self.orders.items():
+            if oid == order_id:
+                status, items = self.reservations[rid]
+                lines = tuple(PricedLine(sku, qty, self.prices[sku]) for sku, qty in items.items())
+                return FoundStock(StockHold(rid, lines), status)
+        return None
+
     async def release_for_order(self, order_id: str) -> int:
         self._call("release_for_order")
         held = [rid for rid, oid in self.orders.items() if oid == order_id]
@@ -179,6 +194,13 @@ class FakePayments:
         self._call("void")
         _, amount = self.authorizations[authorization_id]
         self.authorizations[authorization_id] = ("voided", amount)
+
+    async def find_for_order(self, order_id: str) -> FoundPayment | None:
+        self._call("find_for_order")
+        for aid, oid in self.orders.items():
+            if oid == order_id:
+                return FoundPayment(PaymentHold(aid), self.authorizations[aid][0])
+        return None
 
     async def void_for_order(self, order_id: str) -> int:
         self._call("void_for_order")

@@ -206,3 +206,65 @@ def test_an_open_breaker_reads_as_a_call_never_sent() -> None:
 
         raise Timeout("no response within 2s")
     assert lost.value.sent is True
+
+
+async def _interrupted(
+    store: FakeStore, stock: FakeStock, payments: FakePayments, *, commit: bool, capture: bool
+) -> str:
+    """An order whose placement stopped (its process died) after some of its steps."""
+    order = Order.place(
+        order_id="ord-cut", customer_id="c", items=ITEMS, currency="EUR", created_at=START
+    )
+    async with FakeUnitOfWork(store) as uow:
+        await uow.orders.add(order)
+        await uow.commit()
+    hold = await stock.reserve("ord-cut", ITEMS)
+    payment = await payments.authorize("ord-cut", 2500, "EUR", "tok_ok")
+    if commit:
+        await stock.commit(hold.reservation_id)
+    if capture:
+        await payments.capture(payment.authorization_id)
+    return order.order_id
+
+
+@pytest.mark.parametrize("captured", [True, False])
+async def test_an_order_interrupted_after_its_stock_was_sold_is_confirmed(
+    store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock, captured: bool
+) -> None:
+    oid = await _interrupted(store, stock, payments, commit=True, capture=captured)
+    clock.now = START + timedelta(seconds=30)
+    assert await recovery_for(store, stock, payments, clock).run_once() == 0
+    done = store.rows[oid]
+    assert done.status is OrderStatus.CONFIRMED
+    assert [(line.sku, line.unit_price_cents) for line in done.lines] == [("MUG", 1250)]
+    assert done.total_cents == 2500
+    assert [s for s, _ in payments.authorizations.values()] == ["captured"]
+    assert stock.calls.count("release") == 0
+
+
+async def test_an_order_interrupted_after_sold_stock_and_a_void_stays_rejected(
+    store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
+) -> None:
+    oid = await _interrupted(store, stock, payments, commit=True, capture=False)
+    (aid,) = payments.authorizations
+    await payments.void(aid)
+    clock.now = START + timedelta(seconds=30)
+    assert await recovery_for(store, stock, payments, clock).run_once() == 0
+    assert (store.rows[oid].status, store.rows[oid].rejection) == (
+        OrderStatus.REJECTED,
+        "interrupted",
+    )
+
+
+async def test_an_interrupted_order_waits_while_payments_is_down(
+    store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
+) -> None:
+    oid = await _interrupted(store, stock, payments, commit=True, capture=False)
+    payments.down.add("capture")
+    clock.now = START + timedelta(seconds=30)
+    recovery = recovery_for(store, stock, payments, clock)
+    assert await recovery.run_once() == 1
+    assert store.rows[oid].status is OrderStatus.PENDING
+    payments.down.clear()
+    assert await recovery.run_once() == 0
+    assert store.rows[oid].status is OrderStatus.CONFIRMED
