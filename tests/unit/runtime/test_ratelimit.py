@@ -228,3 +228,42 @@ async def test_both_major_versions_share_one_allowance(clock: Clock) -> None:
         fourth = await c.post("/v2/login", json={"user": "u"})
     statuses = [r.status_code for r in (first, second, third, fourth)]
     assert statuses == [200, 200, 429, 429]
+
+
+@dataclass(frozen=True)
+class Claims:
+    subject: str
+    scopes: frozenset[str]
+    customer_id: str | None = None
+
+
+class TokensAreSubjects:
+    """A verifier whose tokens are the subjects' names (the real one checks signatures)."""
+
+    async def verify(self, token: str) -> Claims:
+        return Claims(subject=token, scopes=frozenset({"accounts:read"}), customer_id=token)
+
+
+class Guarded(Contract, name="guarded", version="1.0.0"):
+    """An operation behind a scope."""
+
+    profile = operation(Login, Session, method="POST", scopes=("accounts:read",))
+
+
+async def test_behind_authentication_the_limit_counts_each_subject(clock: Clock) -> None:
+    from accord.runtime import Authentication
+
+    auth = Authentication(TokensAreSubjects(), realm="guarded")
+    limit = RateLimit({"guarded.profile": Rate(1, per=60.0)}, clock=clock)
+    app = App(Guarded, AccountsService(), layers=[auth, limit], freeze_gc=False)
+    transport = httpx.ASGITransport(app=app)  # every caller from the same address
+    async with httpx.AsyncClient(transport=transport, base_url="http://g.test") as c:
+
+        async def call(who: str | None) -> int:
+            headers = {"authorization": f"Bearer {who}"} if who else {}
+            response = await c.post("/v1/profile", json={"user": "u"}, headers=headers)
+            return response.status_code
+
+        assert [await call("alice"), await call("alice")] == [200, 429]
+        assert await call("bob") == 200, "bob has a bucket of his own at the same address"
+        assert await call(None) == 401, "no token: refused before the limit counts it"
