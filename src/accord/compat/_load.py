@@ -84,7 +84,7 @@ def load(path: Path) -> Spec:
 
 def parse(data: bytes, *, source: str, base: Path | None = None) -> Spec:
     """Parse a document given as bytes; ``base`` is its path, for relative references."""
-    root = _decode(data, source)
+    root, with_refs = _decode(data, source)
     version = root.get("openapi") if isinstance(root, dict) else None
     if not isinstance(version, str) or not version.startswith(("3.0", "3.1")):
         found = "swagger 2.0" if isinstance(root, dict) and "swagger" in root else "not one"
@@ -93,22 +93,31 @@ def parse(data: bytes, *, source: str, base: Path | None = None) -> Spec:
     if not isinstance(paths, dict):
         raise SpecError(f"{source}: `paths` is not a map")
     loader = _Bundler(source, base)
-    loader.files[_MAIN] = loader.walk(root, _MAIN)
+    loader.files[_MAIN] = loader.absolute(root, with_refs, _MAIN)
     spec = Spec(loader.files[_MAIN], loader.files, source)
     for ref in loader.refs:
         spec.target(ref)
     return spec
 
 
-def _decode(data: bytes, source: str) -> Any:
+def _decode(data: bytes, source: str) -> tuple[Any, list[dict[str, Any]] | None]:
+    """The decoded document, and for JSON every object that has a ``$ref`` (found while
+    decoding, which spares walking the tree); ``None`` for YAML, which is walked."""
     text = data.decode("utf-8-sig", errors="replace")
     if text.lstrip().startswith("{"):
+        with_refs: list[dict[str, Any]] = []
+
+        def note(obj: dict[str, Any]) -> dict[str, Any]:
+            if "$ref" in obj:
+                with_refs.append(obj)
+            return obj
+
         try:
-            return json.loads(text)
+            return json.loads(text, object_hook=note), with_refs
         except ValueError:
             pass  # YAML's flow style also starts with a brace
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
+        return yaml.load(text, Loader=_Loader), None  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -126,18 +135,47 @@ class _Bundler:
         self.paths: dict[str, Path | None] = {_MAIN: base}
         self.refs: list[str] = []
 
+    def absolute(self, node: Any, with_refs: list[dict[str, Any]] | None, file: str) -> Any:
+        """Make every ``$ref`` of a decoded file absolute; ``with_refs`` lists the objects
+        that have one when decoding found them, else the tree is walked."""
+        if with_refs is None:
+            return self.walk(node, file)
+        for obj in with_refs:
+            ref = obj["$ref"]
+            if isinstance(ref, str):
+                obj["$ref"] = self._absolute(ref, file)
+        return node
+
     def walk(self, node: Any, file: str) -> Any:
-        if isinstance(node, dict):
-            out: dict[str, Any] = {}
-            for key, value in node.items():
-                if key == "$ref" and isinstance(value, str):
-                    out[key] = self._absolute(value, file)
-                else:
+        """Make every ``$ref`` under ``node`` absolute, in place, and return ``node``.
+
+        The tree was just decoded and belongs to the loader, so it is changed where it
+        stands rather than copied; a node YAML shares through an alias is seen once.
+        """
+        seen: set[int] = set()
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            if id(current) in seen:
+                continue
+            seen.add(id(current))
+            if isinstance(current, dict):
+                ref = current.get("$ref")
+                if isinstance(ref, str):
+                    current["$ref"] = self._absolute(ref, file)
+                odd_keys = False
+                for key, value in current.items():
+                    if type(value) is dict or type(value) is list:
+                        stack.append(value)
+                    if type(key) is not str:
+                        odd_keys = True
+                if odd_keys:
                     # YAML reads `200:` as an int: every key is a string in OpenAPI
-                    out[key if isinstance(key, str) else str(key)] = self.walk(value, file)
-            return out
-        if isinstance(node, list):
-            return [self.walk(v, file) for v in node]
+                    items = list(current.items())
+                    current.clear()
+                    current.update((k if isinstance(k, str) else str(k), v) for k, v in items)
+            else:
+                stack.extend(v for v in current if type(v) is dict or type(v) is list)
         return node
 
     def _absolute(self, ref: str, file: str) -> str:
@@ -163,7 +201,7 @@ class _Bundler:
                     raise SpecError(
                         f"{self.source}: unresolved $ref {ref} (no file {target})"
                     ) from None
-                self.files[key] = self.walk(_decode(raw, str(target)), key)
+                self.files[key] = self.absolute(*_decode(raw, str(target)), key)
             absolute = f"{key}#{pointer}"
         self.refs.append(absolute)
         return absolute

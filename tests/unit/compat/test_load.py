@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from accord import compat
 
@@ -137,3 +139,45 @@ def test_yaml_integer_status_keys_match_json_strings(tmp_path: Path) -> None:
     )
     assert compat.diff(yml, jsn) == []
     assert jsn.info_version == "1" and yml.version == "3.0.3"
+
+
+SHARED = (
+    HEAD
+    + """paths:
+  /a:
+    get:
+      responses:
+        '200': &ok
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Pet'}
+  /b:
+    get:
+      responses:
+        '200': *ok
+components:
+  schemas:
+    Pet: {type: object, properties: {name: {type: string, maxLength: %d}}}
+"""
+)
+
+
+def test_a_node_yaml_shares_through_an_alias_resolves_once_and_compares(tmp_path: Path) -> None:
+    base = compat.load(write(tmp_path, "a.yaml", SHARED % 10))
+    revision = compat.load(write(tmp_path, "b.yaml", SHARED % 20))
+    found = [(c.id, c.operation) for c in compat.diff(base, revision)]
+    assert found == [
+        ("response-body-max-length-increased", "GET /a"),
+        ("response-body-max-length-increased", "GET /b"),
+    ]
+
+
+def test_json_and_yaml_forms_of_a_document_with_refs_are_equal(tmp_path: Path) -> None:
+    doc = yaml.safe_load(SHARED % 10)
+    as_json = compat.load(write(tmp_path, "a.json", json.dumps(doc)))
+    as_yaml = compat.load(write(tmp_path, "a.yaml", SHARED % 10))
+    assert compat.diff(as_json, as_yaml) == []
+    assert as_json.root["paths"]["/a"]["get"]["responses"]["200"]["content"]["application/json"][
+        "schema"
+    ] == {"$ref": "#/components/schemas/Pet"}
