@@ -16,8 +16,12 @@ from typing import Literal
 import msgspec
 
 from accord.observability.telemetry import Telemetry
-from accord.runtime import App
-from accord.sql import create_engine, migrate, readiness
+from accord.runtime import App, Layer
+from accord.runtime.deadlines import Deadlines
+from accord.runtime.faults import FaultConfig, FaultInjection, faults_from_env
+from accord.runtime.idempotency import DEFAULT_RETENTION, Idempotency, retention_from_env
+from accord.runtime.shedding import DEFAULT_MAX_IN_FLIGHT, LoadShedding, max_in_flight_from_env
+from accord.sql import SqlIdempotencyStore, create_engine, migrate, readiness
 from shop.inventory.adapters import sql
 from shop.inventory.application.catalogue import DEMO_CATALOGUE
 from shop.inventory.application.services import InventoryService
@@ -28,6 +32,8 @@ __all__ = ["Settings", "SettingsError", "create_app"]
 
 Seed = Literal["demo", "none"]
 _SEEDS: tuple[Seed, ...] = ("demo", "none")
+#: Where inventory keeps the answers to idempotency keys (its own database).
+IDEMPOTENCY_TABLE = "inventory_idempotency_keys"
 
 
 class SettingsError(ValueError):
@@ -40,18 +46,36 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     home: str = ".accord"
     database_url: str = "sqlite:///.accord/inventory.db"
     seed: Seed = "demo"
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
+    idempotency_retention: float = DEFAULT_RETENTION
+    faults: FaultConfig | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         """``ACCORD_HOME`` (default ``.accord``), ``INVENTORY_DATABASE_URL`` (default
         ``sqlite:///<home>/inventory.db``) and ``INVENTORY_SEED`` (``demo``, the default,
-        or ``none``)."""
+        or ``none``).
+
+        Resilience: ``INVENTORY_MAX_IN_FLIGHT`` or ``ACCORD_MAX_IN_FLIGHT`` (load shedding,
+        default 512), ``ACCORD_IDEMPOTENCY_RETENTION`` (seconds, default 24 h) and
+        ``INVENTORY_FAULTS`` or ``ACCORD_FAULTS`` (fault injection, off by default; see
+        ``docs/resilience.md``)."""
         home = environ.get("ACCORD_HOME") or ".accord"
         url = environ.get("INVENTORY_DATABASE_URL") or f"sqlite:///{home}/inventory.db"
         seed = (environ.get("INVENTORY_SEED") or "demo").strip().lower()
         if seed not in _SEEDS:
             raise SettingsError(f"INVENTORY_SEED must be 'demo' or 'none', not {seed!r}")
-        return cls(home=home, database_url=url, seed=seed)
+        try:
+            return cls(
+                home=home,
+                database_url=url,
+                seed=seed,
+                max_in_flight=max_in_flight_from_env(environ, "inventory"),
+                idempotency_retention=retention_from_env(environ),
+                faults=faults_from_env(environ, "inventory"),
+            )
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
 
 
 def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None = None) -> App:
@@ -68,6 +92,17 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
     engine = create_engine(settings.database_url)
     service = InventoryService(sql.unit_of_work(engine))
 
+    layers: list[Layer] = [
+        LoadShedding(settings.max_in_flight, telemetry=telemetry),
+        Deadlines(),
+        FaultInjection(settings.faults, telemetry=telemetry),
+        Idempotency(
+            SqlIdempotencyStore(engine, IDEMPOTENCY_TABLE),
+            retention=settings.idempotency_retention,
+            telemetry=telemetry,
+        ),
+    ]
+
     async def seed_demo_catalogue() -> None:
         if await service.seed(DEMO_CATALOGUE):
             telemetry.logger.info("catalogue_seeded", skus=len(DEMO_CATALOGUE))
@@ -79,4 +114,5 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
         readiness={"database": readiness(engine)},
         on_startup=[seed_demo_catalogue] if settings.seed == "demo" else [],
         on_shutdown=[engine.dispose],
+        layers=layers,
     )

@@ -17,9 +17,13 @@ import httpx
 import msgspec
 
 from accord.observability.telemetry import Telemetry
-from accord.runtime import App
+from accord.runtime import App, Layer
+from accord.runtime.deadlines import Deadlines
+from accord.runtime.faults import FaultConfig, FaultInjection, faults_from_env
+from accord.runtime.idempotency import DEFAULT_RETENTION, Idempotency, retention_from_env
+from accord.runtime.shedding import DEFAULT_MAX_IN_FLIGHT, LoadShedding, max_in_flight_from_env
 from accord.security.tls import MutualTLSTransport, TLSConfig
-from accord.sql import create_engine, migrate, readiness
+from accord.sql import SqlIdempotencyStore, create_engine, migrate, readiness
 from shop.orders.adapters import sql
 from shop.orders.adapters.inventory import InventoryGateway
 from shop.orders.adapters.payments import PaymentsGateway
@@ -38,6 +42,8 @@ DEFAULT_PAYMENTS_URL = "http://127.0.0.1:8103"
 
 #: The folder of orders' Alembic migrations.
 MIGRATIONS = Path(sql.__file__).parent / "migrations"
+#: Where orders keeps the answers to idempotency keys (its own database).
+IDEMPOTENCY_TABLE = "orders_idempotency_keys"
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -53,13 +59,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     inventory_url: str = DEFAULT_INVENTORY_URL
     payments_url: str = DEFAULT_PAYMENTS_URL
     currency: str = "EUR"
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
+    idempotency_retention: float = DEFAULT_RETENTION
+    faults: FaultConfig | None = None
     tls: TLSConfig | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         """``ACCORD_HOME`` (default ``.accord``), ``ORDERS_DATABASE_URL`` (default
         ``sqlite:///<home>/orders.db``), ``ACCORD_URL_INVENTORY`` and
-        ``ACCORD_URL_PAYMENTS`` (defaults ``http://127.0.0.1:8102`` and ``…:8103``)."""
+        ``ACCORD_URL_PAYMENTS`` (defaults ``http://127.0.0.1:8102`` and ``…:8103``).
+
+        Resilience: ``ORDERS_MAX_IN_FLIGHT`` or ``ACCORD_MAX_IN_FLIGHT`` (load shedding,
+        default 512), ``ACCORD_IDEMPOTENCY_RETENTION`` (seconds, default 24 h) and
+        ``ORDERS_FAULTS`` or ``ACCORD_FAULTS`` (fault injection, off by default; see
+        ``docs/resilience.md``)."""
         home = environ.get("ACCORD_HOME") or ".accord"
         return cls(
             home=home,
@@ -67,6 +81,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             inventory_url=environ.get("ACCORD_URL_INVENTORY") or DEFAULT_INVENTORY_URL,
             payments_url=environ.get("ACCORD_URL_PAYMENTS") or DEFAULT_PAYMENTS_URL,
             tls=TLSConfig.from_env(environ, name=environ.get("ACCORD_SERVICE") or "orders"),
+            max_in_flight=max_in_flight_from_env(environ, "orders"),
+            idempotency_retention=retention_from_env(environ),
+            faults=faults_from_env(environ, "orders"),
         )
 
 
@@ -103,6 +120,16 @@ def create_app(
         payments,
         currency=settings.currency,
     )
+    layers: list[Layer] = [
+        LoadShedding(settings.max_in_flight, telemetry=telemetry),
+        Deadlines(),
+        FaultInjection(settings.faults, telemetry=telemetry),
+        Idempotency(
+            SqlIdempotencyStore(engine, IDEMPOTENCY_TABLE),
+            retention=settings.idempotency_retention,
+            telemetry=telemetry,
+        ),
+    ]
     recovery = Recovery(sql.unit_of_work(engine), inventory, payments, clock=utc_now)
     app = App(
         Orders,
@@ -111,6 +138,7 @@ def create_app(
         readiness={"database": readiness(engine)},
         on_startup=[recovery.start],
         on_shutdown=[recovery.stop, inventory.aclose, payments.aclose, engine.dispose],
+        layers=layers,
     )
     app.mount(OrdersV2, OrdersV2Endpoint(service))
     return app

@@ -14,8 +14,12 @@ from pathlib import Path
 import msgspec
 
 from accord.observability.telemetry import Telemetry
-from accord.runtime import App
-from accord.sql import create_engine, migrate, readiness
+from accord.runtime import App, Layer
+from accord.runtime.deadlines import Deadlines
+from accord.runtime.faults import FaultConfig, FaultInjection, faults_from_env
+from accord.runtime.idempotency import DEFAULT_RETENTION, Idempotency, retention_from_env
+from accord.runtime.shedding import DEFAULT_MAX_IN_FLIGHT, LoadShedding, max_in_flight_from_env
+from accord.sql import SqlIdempotencyStore, create_engine, migrate, readiness
 from shop.payments.adapters import sql
 from shop.payments.adapters.processor import ProcessorGateway, SimulatedProcessor
 from shop.payments.application.services import PaymentService
@@ -26,6 +30,8 @@ __all__ = ["MIGRATIONS", "Settings", "create_app"]
 
 #: The folder of payments' Alembic migrations.
 MIGRATIONS = Path(sql.__file__).parent / "migrations"
+#: Where payments keeps the answers to idempotency keys (its own database).
+IDEMPOTENCY_TABLE = "payments_idempotency_keys"
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -33,14 +39,28 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     home: str = ".accord"
     database_url: str = "sqlite:///.accord/payments.db"
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
+    idempotency_retention: float = DEFAULT_RETENTION
+    faults: FaultConfig | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         """``ACCORD_HOME`` (default ``.accord``) and ``PAYMENTS_DATABASE_URL`` (default
-        ``sqlite:///<home>/payments.db``)."""
+        ``sqlite:///<home>/payments.db``).
+
+        Resilience: ``PAYMENTS_MAX_IN_FLIGHT`` or ``ACCORD_MAX_IN_FLIGHT`` (load shedding,
+        default 512), ``ACCORD_IDEMPOTENCY_RETENTION`` (seconds, default 24 h) and
+        ``PAYMENTS_FAULTS`` or ``ACCORD_FAULTS`` (fault injection, off by default; see
+        ``docs/resilience.md``)."""
         home = environ.get("ACCORD_HOME") or ".accord"
         url = environ.get("PAYMENTS_DATABASE_URL") or f"sqlite:///{home}/payments.db"
-        return cls(home=home, database_url=url)
+        return cls(
+            home=home,
+            database_url=url,
+            max_in_flight=max_in_flight_from_env(environ, "payments"),
+            idempotency_retention=retention_from_env(environ),
+            faults=faults_from_env(environ, "payments"),
+        )
 
 
 def create_app(
@@ -64,10 +84,21 @@ def create_app(
             else SimulatedProcessor(journal=Path(settings.home) / "processor.jsonl")
         ),
     )
+    layers: list[Layer] = [
+        LoadShedding(settings.max_in_flight, telemetry=telemetry),
+        Deadlines(),
+        FaultInjection(settings.faults, telemetry=telemetry),
+        Idempotency(
+            SqlIdempotencyStore(engine, IDEMPOTENCY_TABLE),
+            retention=settings.idempotency_retention,
+            telemetry=telemetry,
+        ),
+    ]
     return App(
         Payments,
         PaymentsEndpoint(service),
         telemetry=telemetry,
         readiness={"database": readiness(engine)},
         on_shutdown=[engine.dispose],
+        layers=layers,
     )
