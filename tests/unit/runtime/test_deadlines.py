@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import msgspec
@@ -141,3 +142,25 @@ async def test_the_deadline_is_measured_on_the_injected_clock(service: SlowServi
     assert deadline.at == pytest.approx(1000.5)
     now[0] = 1000.2
     assert deadline.remaining() == pytest.approx(0.3)
+
+
+async def test_a_cancellation_that_is_not_the_deadline_stays_a_cancellation(
+    service: SlowService,
+) -> None:
+    from accord.runtime.requests import Request
+
+    handler = Deadlines().wrap(Slow.work, _work_handler(service))
+    request = Request({"type": "http", "method": "POST", "path": "/"}, None, {}, None, None)  # type: ignore[arg-type]
+    task = asyncio.create_task(handler(request))
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert service.cancelled == 1
+
+
+def _work_handler(service: SlowService) -> Any:
+    async def handle(request: object) -> Any:
+        return await service.work(Work(seconds=5))
+
+    return handle
