@@ -13,6 +13,7 @@ at          what
 40 %        inventory restarted with faults: 30 % of requests delayed 0.3 s, 10 % answered 503
 60 %        payments restarted answering every request 503 (its breaker in orders opens)
 75 %        both restarted without faults (the breaker closes again)
+85 %        ``kill -9`` orders (placements in flight are finished by its recovery)
 ==========  ==============================================================================
 
 Then the load stops, the run waits until nothing is held any more (the recovery in
@@ -59,6 +60,10 @@ _SERVICES = ("inventory", "payments", "orders")
 _CARDS = ("tok_ok",) * 18 + ("tok_declined", "tok_insufficient_funds")
 _SLOW = {"delay": {"seconds": 0.3, "percent": 30}, "abort": {"status": 503, "percent": 10}}
 _DOWN = {"abort": {"status": 503, "percent": 100}}
+#: Seconds a worker waits after an order was refused as unavailable.
+_PAUSE = 0.2
+#: Orders' client counters the report adds up across its restarts.
+_CARRIED = ("accord_client_attempts", "accord_client_calls", "accord_client_breaker_opened")
 
 
 class ChaosError(AccordError):
@@ -105,6 +110,7 @@ class _Faults:
 
     windows: list[list[float | None]] = field(default_factory=list)
     injected: float = 0.0  # faults counted by processes since restarted
+    carried: Counter[str] = field(default_factory=Counter)  # orders' counters before a kill
 
     def begin(self) -> None:
         self.windows.append([time.monotonic(), None])
@@ -240,7 +246,8 @@ async def _drive(
         reservations=await reads.reservations(ops, urls["inventory"]),
         authorizations=authorizations,
     )
-    client = await reads.metrics(ops, urls["orders"])
+    client = Counter(await reads.metrics(ops, urls["orders"]))
+    client.update(faults.carried)
     injected = faults.injected
     for name in ("inventory", "payments"):
         injected += (await reads.metrics(ops, urls[name])).get("accord_faults_injected", 0.0)
@@ -321,6 +328,7 @@ async def _worker(
             load.acknowledged[key] = acknowledged
         elif any(status >= 500 or status == 0 for status, _ in answers):
             load.unavailable += 1
+            await asyncio.sleep(_PAUSE)  # a client that is refused waits before its next order
         else:
             load.rejected += 1
 
@@ -385,6 +393,8 @@ async def _schedule(
         old = process.pid
         counted = await reads.metrics(http, urls[name])
         faults.injected += counted.get("accord_faults_injected", 0.0)
+        if name == "orders":  # its clients' counters die with it: carry them over
+            faults.carried.update({k: v for k, v in counted.items() if k in _CARRIED})
         say(f"{'kill -9' if sig == signal.SIGKILL else 'restart'} {name} (pid {old})")
         with contextlib.suppress(ProcessLookupError):
             os.kill(old, sig)
@@ -408,6 +418,10 @@ async def _schedule(
     await restart("payments", signal.SIGTERM, None)
     back = time.monotonic()
     closed = await _breaker_closed(http, urls["orders"], "payments", back, timeout=20.0)
+    faults.end()
+    await at(0.85)
+    faults.begin()
+    await restart("orders", signal.SIGKILL, None)
     faults.end()
     return closed
 
