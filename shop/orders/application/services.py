@@ -12,7 +12,8 @@ Whatever fails, the order ends ``rejected`` with a reason and nothing stays held
 hold taken so far is let go, best effort (a compensation that fails is logged, never
 raised over the original error). Stock is committed before the payment is captured, so
 the worst a late failure can leave is stock sold for a rejected order, never money
-taken for one.
+taken for one: when the capture's answer is lost, the authorization is read back by
+order id, and a capture that went through after all confirms the order.
 
 When a compensation fails, or the failure leaves it unknown whether a hold was taken
 (the answer to a reservation or an authorization was lost: a timeout, a dropped
@@ -130,6 +131,10 @@ class OrderService:
         progress = _Progress()
         try:
             await self._run(order, card_token, progress)
+        except Exception as exc:
+            if not (progress.committed and await self._captured_after_all(order)):
+                await asyncio.shield(asyncio.ensure_future(self._abandon(order, progress, exc)))
+                raise
         except BaseException as exc:
             # Shielded: a cancelled request still lets go of what it held.
             await asyncio.shield(asyncio.ensure_future(self._abandon(order, progress, exc)))
@@ -189,6 +194,19 @@ class OrderService:
                 if attempt == self._finish_attempts:
                     raise
                 await asyncio.sleep(_FINISH_BACKOFF * attempt)
+
+    async def _captured_after_all(self, order: Order) -> bool:
+        """Whether a capture whose answer was lost took the money after all; then the
+        order is confirmed (never rejected with its money taken)."""
+        try:
+            found = await self._payments.find_for_order(order.order_id)
+        except PlacementFailed:
+            return False
+        if found is None or found.status != "captured":
+            return False
+        order.confirm()
+        log.warning("order %s: its capture went through after all; confirmed", order.order_id)
+        return True
 
     async def _abandon(self, order: Order, progress: _Progress, exc: BaseException) -> None:
         """Let go of every hold, then store the order rejected (owing a compensation when

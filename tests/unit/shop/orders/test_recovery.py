@@ -268,3 +268,34 @@ async def test_an_interrupted_order_waits_while_payments_is_down(
     payments.down.clear()
     assert await recovery.run_once() == 0
     assert store.rows[oid].status is OrderStatus.CONFIRMED
+
+
+async def test_a_capture_whose_answer_was_lost_confirms_the_order(
+    store: FakeStore, stock: FakeStock, clock: Clock
+) -> None:
+    class LostCapture(FakePayments):
+        async def capture(self, authorization_id: str) -> None:
+            await super().capture(authorization_id)
+            raise DependencyUnavailable("payments", "read timed out")
+
+    payments = LostCapture()
+    placed = await service_for(store, stock, payments, clock).place_order(
+        customer_id="c", items=ITEMS, card_token="tok_ok"
+    )
+    assert placed.status is OrderStatus.CONFIRMED
+    assert store.rows[placed.order_id].status is OrderStatus.CONFIRMED
+    assert [s for s, _ in payments.authorizations.values()] == ["captured"]
+    assert "void" not in payments.calls
+
+
+async def test_a_capture_that_did_not_go_through_is_voided(
+    store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
+) -> None:
+    payments.down.add("capture")
+    with pytest.raises(DependencyUnavailable):
+        await service_for(store, stock, payments, clock).place_order(
+            customer_id="c", items=ITEMS, card_token="tok_ok"
+        )
+    (order,) = store.rows.values()
+    assert order.status is OrderStatus.REJECTED
+    assert [s for s, _ in payments.authorizations.values()] == ["voided"]
