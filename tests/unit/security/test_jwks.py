@@ -9,8 +9,10 @@ import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from accord.security import InvalidToken, KeySet, Verifier, public_jwk
+from accord.security import InvalidToken, KeySet, VerificationKey, Verifier, public_jwk
 
 ISSUER, AUDIENCE, NOW = "https://identity.test", "shop", 1_800_000_000
 
@@ -212,3 +214,41 @@ async def test_a_refresh_keeps_unchanged_keys_as_they_were(
     clock.now += 10
     assert await keys.refresh()
     assert await keys.get("k1") is before and keys.kids == {"k1", "k2"}
+
+
+jwk_values = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=60)
+    | st.lists(st.text(max_size=8), max_size=3)
+)
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["kty", "crv", "x", "y", "d", "kid", "alg", "use", "key_ops", "k", "n"]),
+        jwk_values | st.sampled_from(["OKP", "EC", "oct", "RSA", "Ed25519", "P-256", "sig"]),
+        max_size=9,
+    )
+)
+@settings(max_examples=400, deadline=None)
+def test_any_jwk_is_a_key_or_nothing_never_an_error(jwk: dict[str, object]) -> None:
+    key = VerificationKey.from_jwk(jwk)
+    assert key is None or key.algorithm in {"EdDSA", "ES256"}
+
+
+@given(st.binary(max_size=300))
+@settings(max_examples=200, deadline=None)
+def test_any_fetched_document_keeps_or_replaces_the_keys(body: bytes) -> None:
+    import anyio
+
+    async def fetch() -> bytes:
+        return body
+
+    async def check() -> None:
+        keys = KeySet(fetch=fetch)
+        await keys.refresh()
+        assert keys.fetches == 1 and keys.failures in {0, 1}
+
+    anyio.run(check)
