@@ -146,7 +146,7 @@ class SqlIdempotencyStore:
         taken = await conn.execute(
             sa.update(t)
             .where(this & (t.c.token == row.token) & t.c.status.is_(None))
-            .values(token=token, lease_until=now + lease)
+            .values(token=token, lease_until=now + lease, expires_at=now + retention)
         )
         return Claimed(token) if taken.rowcount == 1 else None
 

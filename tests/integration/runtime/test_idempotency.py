@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from accord.runtime.idempotency import Claimed, InFlight, Mismatch, StoredResponse, fingerprint
+from accord.runtime.idempotency import (
+    Claimed,
+    InFlight,
+    MemoryIdempotencyStore,
+    Mismatch,
+    StoredResponse,
+    fingerprint,
+)
 from accord.sql import SqlIdempotencyStore, create_engine, idempotency_table
 
 pytestmark = pytest.mark.anyio
@@ -114,3 +124,71 @@ async def test_concurrent_claims_of_one_key_give_exactly_one_claim(
     claims = [o for o in outcomes if isinstance(o, Claimed)]
     assert len(claims) == 1
     assert all(isinstance(o, InFlight) for o in outcomes if o is not claims[0])
+
+
+# Any run of claims, answers, releases, purges and passing time: the SQL store answers
+# exactly as the in-memory one does (the in-memory one being the model).
+_STEP = st.one_of(
+    st.tuples(st.just("claim"), st.sampled_from(["k1", "k2"]), st.sampled_from([A, B])),
+    st.tuples(st.just("complete"), st.integers(0, 7)),
+    st.tuples(st.just("release"), st.integers(0, 7)),
+    st.tuples(st.just("wait"), st.sampled_from([0.5, 1.5, 3.0, 18.0, 30.0])),
+    st.tuples(st.just("purge")),
+)
+
+
+def _kind(outcome: object) -> object:
+    if isinstance(outcome, StoredResponse):
+        return ("stored", outcome.body)
+    return type(outcome).__name__
+
+
+async def _replay(steps: list[tuple[object, ...]], url: str) -> None:
+    engine = create_engine(url)
+    try:
+        metadata = sa.MetaData()
+        idempotency_table(TABLE, metadata)
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.drop_all)
+            await conn.run_sync(metadata.create_all)
+        sql, memory = SqlIdempotencyStore(engine, TABLE), MemoryIdempotencyStore()
+        claims: list[tuple[str, str, str]] = []  # key, sql token, memory token
+        now = 1000.0
+        for step in steps:
+            if step[0] == "claim":
+                key, digest = str(step[1]), str(step[2])
+                got = await sql.claim("s", key, digest, now=now, lease=2.0, retention=20.0)
+                want = await memory.claim("s", key, digest, now=now, lease=2.0, retention=20.0)
+                assert _kind(got) == _kind(want), step
+                if isinstance(got, Claimed) and isinstance(want, Claimed):
+                    claims.append((key, got.token, want.token))
+            elif step[0] in ("complete", "release") and claims:
+                key, sql_token, memory_token = claims[int(step[1]) % len(claims)]
+                if step[0] == "complete":
+                    answer = StoredResponse(201, b"application/json", (), f"{now}".encode())
+                    done = await sql.complete("s", key, sql_token, answer, expires=now + 20.0)
+                    assert done == await memory.complete(
+                        "s", key, memory_token, answer, expires=now + 20.0
+                    ), step
+                else:
+                    await sql.release("s", key, sql_token)
+                    await memory.release("s", key, memory_token)
+            elif step[0] == "wait":
+                now += float(step[1])  # type: ignore[arg-type]
+            elif step[0] == "purge":
+                assert await sql.purge(now) == await memory.purge(now), step
+    finally:
+        await engine.dispose()
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=st.lists(_STEP, max_size=25))
+@example(  # a lapsed lease taken over also renews the retention
+    steps=[("claim", "k1", A), ("wait", 3.0), ("claim", "k1", A), ("wait", 18.0), ("purge",)]
+)
+def test_the_sql_store_behaves_as_the_model(
+    steps: list[tuple[object, ...]], tmp_path: Path
+) -> None:
+    asyncio.run(_replay(steps, f"sqlite:///{tmp_path}/model.db"))
