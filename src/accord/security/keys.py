@@ -241,7 +241,12 @@ class KeyStore:
         return ring
 
     def ensure(self, *, token_lifetime: float) -> KeyRing:
-        """The keys on disk, created (a current and a next key) when there are none."""
+        """The keys on disk, created (a current and a next key) when there are none.
+
+        The file remembers the longest ``token_lifetime`` it was ensured with: retired
+        keys stay published that long, so tokens issued before the lifetime was
+        shortened still verify until they expire.
+        """
         with self._locked():
             if not self.path.exists():
                 now = self._clock()
@@ -250,6 +255,10 @@ class KeyStore:
                     token_lifetime,
                 )
                 self._write(ring)
+            else:
+                ring = self.load()
+                if ring.token_lifetime < token_lifetime:
+                    self._write(replace(ring, token_lifetime=token_lifetime))
         return self.load()
 
     def rotate(self, *, min_age: float = MIN_PUBLISHED) -> KeyRing:

@@ -163,3 +163,10 @@ def test_revoking_withdraws_a_key_at_once_in_any_state(tmp_path: Path) -> None:
 
     with pytest.raises(KeyStoreError, match="no key 'nope'"):
         store.revoke("nope")
+
+
+def test_the_file_keeps_the_longest_token_lifetime(tmp_path: Path) -> None:
+    store = KeyStore.under(tmp_path, clock=Clock())
+    assert store.ensure(token_lifetime=900).token_lifetime == 900
+    assert store.ensure(token_lifetime=3600).token_lifetime == 3600
+    assert store.ensure(token_lifetime=60).token_lifetime == 3600
