@@ -4,18 +4,29 @@ On SIGTERM or SIGINT: readiness answers 503 at once, the server keeps serving fo
 ``drain_delay`` seconds (so a load balancer sees the 503 and stops sending), then stops
 accepting, lets in-flight requests finish within ``shutdown_timeout``, runs the lifespan
 shutdown and returns. A second signal stops at once.
+
+A request the HTTP parser cannot read (a control character in a header, a malformed
+request line) never reaches the app; uvicorn answers it 400 itself, and here that answer
+is a problem document too (``bad_request``) instead of uvicorn's plain text.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 import time
 from types import FrameType
+from typing import Any
 
+import msgspec
 import uvicorn
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
+from accord.errors import BadRequest
 from accord.runtime.app import App
+from accord.runtime.problems import TYPE_PREFIX
+from accord.runtime.responses import PROBLEM_JSON
 
 __all__ = ["serve"]
 
@@ -23,6 +34,35 @@ logger = logging.getLogger("accord.runtime")
 
 #: The most bytes of a request head h11 buffers before it refuses the request.
 _MAX_HEAD_BYTES = 64 * 1024
+
+_NOT_HTTP = msgspec.json.encode(
+    {
+        "type": TYPE_PREFIX + BadRequest.code,
+        "title": BadRequest.title,
+        "status": 400,
+        "detail": "the request is not valid HTTP/1.1",
+        "code": BadRequest.code,
+    }
+)
+
+
+def _problem_protocol(base: type[asyncio.Protocol]) -> type[asyncio.Protocol]:
+    """uvicorn's HTTP protocol ``base``, answering requests it cannot parse with a problem."""
+
+    def send_400_response(self: Any, msg: str) -> None:
+        head = [b"HTTP/1.1 400 Bad Request\r\n"]
+        for name, value in self.server_state.default_headers:
+            head += [name, b": ", value, b"\r\n"]
+        head += [
+            b"content-type: ",
+            PROBLEM_JSON,
+            b"\r\ncontent-length: %d\r\nconnection: close\r\n\r\n" % len(_NOT_HTTP),
+            _NOT_HTTP,
+        ]
+        self.transport.write(b"".join(head))
+        self.transport.close()
+
+    return type(f"Problem{base.__name__}", (base,), {"send_400_response": send_400_response})
 
 
 class _DrainingServer(uvicorn.Server):
@@ -76,7 +116,7 @@ def serve(
         host=host,
         port=port,
         loop="auto",
-        http="auto",
+        http=_problem_protocol(AutoHTTPProtocol),
         lifespan="on",
         access_log=False,
         log_config=None,

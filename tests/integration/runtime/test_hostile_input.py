@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -295,3 +296,38 @@ def test_nothing_secret_was_logged_or_exported(client: httpx.Client, server: Ser
     assert CARD not in logged
     assert '"card_token":"[redacted]"' in logged
     assert PATH_MARK in logged, "the traceback went to the log, where it belongs"
+
+
+def raw_exchange(server: Server, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send ``request`` as it is over a socket; the status, headers and body answered."""
+    host, port = server.base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET /v1/orders HTTP/1.1\r\nHost: x\r\nX-Bad\x01: y\r\n\r\n",
+        b"GET /v1/orders HTTP/1.1\r\nHost: x\r\nX-Bad: a\x00b\r\n\r\n",
+        b"NOT-HTTP AT ALL\r\n\r\n",
+        b"POST /v1/orders HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}",
+        b"POST /v1/orders HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    ],
+)
+def test_requests_the_parser_refuses_are_problems_too(server: Server, request_bytes: bytes) -> None:
+    status, headers, body = raw_exchange(server, request_bytes)
+    assert status == 400
+    assert headers["content-type"] == "application/problem+json"
+    assert int(headers["content-length"]) == len(body)
+    problem = json.loads(body)
+    assert problem["code"] == "bad_request"
+    assert problem["status"] == 400
+    assert "server" not in headers
