@@ -46,7 +46,7 @@ from opentelemetry.trace import get_current_span
 
 from accord.contract import Idempotency as IdempotencyKind
 from accord.contract import Operation
-from accord.errors import IdempotencyKeyInUse, IdempotencyKeyReused, ServiceError
+from accord.errors import IdempotencyKeyInUse, IdempotencyKeyReused, ServiceError, Unavailable
 from accord.observability.context import correlation_id
 from accord.observability.telemetry import Telemetry
 from accord.runtime.endpoint import deprecation_headers
@@ -330,6 +330,13 @@ class Idempotency:
                     outcome = await store.claim(
                         scope, key, digest, now=clock(), lease=lease, retention=retention
                     )
+                except Exception as exc:
+                    running.pop((scope, key), None)
+                    # Nothing ran yet, so the caller may safely try again.
+                    self._log_error("idempotency_store_failed", name, exc)
+                    raise Unavailable(
+                        "the store of idempotency keys did not answer; retry after a second"
+                    ).with_header("Retry-After", "1") from None
                 except BaseException:
                     running.pop((scope, key), None)
                     raise
@@ -378,7 +385,7 @@ class Idempotency:
         except ServiceError as err:
             declared = errors.get(err.code)
             if declared is None or not isinstance(err, declared) or not _keeps(err.status):
-                await store.release(scope, key, token)
+                await self._release(name, scope, key, token)
                 raise
             headers: Headers | None = [*(extra or ()), *(err.headers or ())] or None
             response = problem_response(
@@ -389,12 +396,12 @@ class Idempotency:
                 headers=headers,
             )
         except Exception:
-            await store.release(scope, key, token)
+            await self._release(name, scope, key, token)
             raise
         # A cancelled request (its deadline passed) keeps its claim until the lease runs
         # out: whether its work was done is unknown, so it is not run again at once.
         if not _keeps(response.status):
-            await store.release(scope, key, token)
+            await self._release(name, scope, key, token)
             return response
         stored = StoredResponse(
             response.status, response.content_type, tuple(response.headers or ()), response.body
@@ -410,6 +417,13 @@ class Idempotency:
             self._logger.warning("idempotency_claim_lost", operation=name)
         await self._maybe_purge()
         return response
+
+    async def _release(self, name: str, scope: str, key: str, token: str) -> None:
+        """Release a claim; when the store fails, the claim stays until its lease ends."""
+        try:
+            await self.store.release(scope, key, token)
+        except Exception as exc:
+            self._log_error("idempotency_store_failed", name, exc)
 
     async def _maybe_purge(self) -> None:
         now = self._clock()

@@ -385,3 +385,62 @@ async def test_duplicates_arriving_together_reach_the_store_once(
     assert store.claims == 2  # the first request's and the replay's
     assert replay.headers["idempotency-replayed"] == "true"
     assert service.charges == [5]
+
+
+class FailingStore(MemoryIdempotencyStore):
+    """A store whose database is down for the methods named in ``failing``."""
+
+    def __init__(self, *failing: str) -> None:
+        super().__init__()
+        self.failing = set(failing)
+
+    async def claim(self, *args: Any, **kwargs: Any) -> Any:
+        if "claim" in self.failing:
+            raise OSError("database is down")
+        return await super().claim(*args, **kwargs)
+
+    async def complete(self, *args: Any, **kwargs: Any) -> bool:
+        if "complete" in self.failing:
+            raise OSError("database is down")
+        return await super().complete(*args, **kwargs)
+
+    async def release(self, *args: Any, **kwargs: Any) -> None:
+        if "release" in self.failing:
+            raise OSError("database is down")
+        await super().release(*args, **kwargs)
+
+
+async def test_a_store_that_cannot_claim_is_a_503_and_nothing_runs(service: TillService) -> None:
+    store = FailingStore("claim")
+    app = App(Till, service, layers=[IdempotencyLayer(store)])
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://till.test"
+    ) as c:
+        down = await c.post("/v1/charges", json={"amount": 5}, headers=_key("k1"))
+        store.failing.clear()
+        up = await c.post("/v1/charges", json={"amount": 5}, headers=_key("k1"))
+    assert down.status_code == 503
+    assert down.json()["code"] == "unavailable"
+    assert down.headers["retry-after"] == "1"
+    assert up.status_code == 201
+    assert service.charges == [5]
+
+
+async def test_a_store_that_cannot_keep_the_answer_still_answers(
+    service: TillService, clock: Clock
+) -> None:
+    store = FailingStore("complete", "release")
+    app = App(Till, service, layers=[IdempotencyLayer(store, clock=clock)])
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://till.test"
+    ) as c:
+        done = await c.post("/v1/charges", json={"amount": 5}, headers=_key("k1"))
+        busy = await c.post("/v1/charges", json={"amount": 5}, headers=_key("k1"))
+        broken = {"amount": 6, "mode": "broken"}
+        failed = await c.post("/v1/charges", json=broken, headers=_key("k2"))
+        held = await c.post("/v1/charges", json=broken, headers=_key("k2"))
+    assert done.status_code == 201
+    assert busy.status_code == 409  # the claim stays until its lease ends
+    assert failed.status_code == 500
+    assert held.status_code == 409
+    assert service.charges == [5]
