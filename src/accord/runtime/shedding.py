@@ -18,7 +18,7 @@ The limit is read once at start-up (:func:`max_in_flight_from_env`)::
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from accord.contract import Operation
@@ -71,7 +71,7 @@ class LoadShedding:
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
         *,
         telemetry: Telemetry | None = None,
-        clock: Any = time.monotonic,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if max_in_flight < 1:
             raise ValueError(f"max_in_flight must be at least 1, not {max_in_flight}")
