@@ -8,7 +8,7 @@ what the client raised                             domain error
 =================================================  ==========================
 no answer (``TransportError``, ``Timeout``)        ``DependencyUnavailable``
 a 5xx (declared, standard or not declared)         ``DependencyUnavailable``
-a 429                                              ``DependencyUnavailable``
+a 429, or a 401 (orders' own token was refused)    ``DependencyUnavailable``
 not sent at all: the circuit breaker is open       ``DependencyUnavailable``
                                                    with ``sent=False``
 any other error answer or a response that breaks   ``DependencyFailed``
@@ -28,6 +28,10 @@ from shop.orders.domain.exceptions import DependencyFailed, DependencyUnavailabl
 
 __all__ = ["dependency_errors"]
 
+#: Refusals that pass: 429 (slow down) and 401 (orders' token was refused, say while the
+#: service loads the identity service's keys; orders asks for a new one next time).
+_TRY_AGAIN = frozenset({401, 429})
+
 
 @contextmanager
 def dependency_errors(
@@ -42,7 +46,7 @@ def dependency_errors(
     except ServiceError as exc:
         if isinstance(exc, declared):
             raise
-        if exc.status >= 500 or exc.status == 429:
+        if exc.status >= 500 or exc.status in _TRY_AGAIN:
             raise DependencyUnavailable(dependency, f"{exc.code}: {exc.detail}") from exc
         raise DependencyFailed(dependency, f"{exc.code}: {exc.detail}") from exc
     except RemoteError as exc:

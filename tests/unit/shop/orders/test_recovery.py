@@ -299,3 +299,14 @@ async def test_a_capture_that_did_not_go_through_is_voided(
     (order,) = store.rows.values()
     assert order.status is OrderStatus.REJECTED
     assert [s for s, _ in payments.authorizations.values()] == ["voided"]
+
+
+def test_a_refused_token_reads_as_unavailable_not_failed() -> None:
+    from accord.errors import Forbidden, Unauthenticated
+    from shop.orders.adapters.dependencies import dependency_errors
+    from shop.orders.domain.exceptions import DependencyFailed
+
+    with pytest.raises(DependencyUnavailable), dependency_errors("inventory"):
+        raise Unauthenticated("the bearer token is not valid: unknown key")
+    with pytest.raises(DependencyFailed), dependency_errors("inventory"):
+        raise Forbidden("insufficient scope")
