@@ -11,7 +11,8 @@ settle is left to this loop, started with orders and run every ``interval`` seco
   is voided, both found by order id. Both calls are idempotent, so running them again
   is safe.
 - an order still ``pending`` although it was created before this process started (the
-  process placing it died): it is finished the way the saga would have, from where it
+  process placing it died), once it is ``grace`` seconds old too: it is finished the
+  way the saga would have, from where it
   stopped. Its reservation and authorization are read by order id. Once the stock is
   committed (sold) the order goes forward: its authorization is captured (again: it
   is idempotent) and the order confirmed, priced from the reservation. Before that it
@@ -78,10 +79,12 @@ class Recovery:
 
     async def run_once(self) -> int:
         """One round; returns how many of the orders it looked at still owe."""
+        settled_before = self._clock() - self._grace
         async with self._uow() as uow:
             due = await uow.orders.needing_recovery(
-                owing_before=self._clock() - self._grace,
-                started_before=self._started_at,
+                owing_before=settled_before,
+                # The dead process's calls may still be landing: wait out the grace too.
+                started_before=min(self._started_at, settled_before),
                 limit=self._batch,
             )
         owing = 0

@@ -310,3 +310,17 @@ def test_a_refused_token_reads_as_unavailable_not_failed() -> None:
         raise Unauthenticated("the bearer token is not valid: unknown key")
     with pytest.raises(DependencyFailed), dependency_errors("inventory"):
         raise Forbidden("insufficient scope")
+
+
+async def test_an_interrupted_order_waits_out_the_grace(
+    store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
+) -> None:
+    oid = await _interrupted(store, stock, payments, commit=False, capture=False)
+    clock.now = START + timedelta(seconds=3)  # the process came back at once
+    recovery = recovery_for(store, stock, payments, clock)
+    assert await recovery.run_once() == 0
+    assert store.rows[oid].status is OrderStatus.PENDING  # its calls may still land
+    clock.now = START + timedelta(seconds=11)
+    assert await recovery.run_once() == 0
+    assert store.rows[oid].status is OrderStatus.REJECTED
+    assert stock.held() == 0
