@@ -6,7 +6,11 @@ The result is a list of findings ``(kind, path, message)``: ``kind`` is one of
 
 Comparisons are remembered per pair of schemas and side, so a component referenced by a
 thousand operations is compared once; a pair met again while it is being compared (a
-recursive schema) adds nothing more.
+recursive schema) adds nothing more. So a change behind a cycle of references is
+reported along the paths of the first operation that reaches it (each path is a place
+clients read, and a dense cycle has very many), not along every path of every
+operation. Schemas written alike whose
+references all name alike schemas are not compared at all.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 from accord.compat._load import ref_name
 from accord.compat._schema_keyword_diff import compare_extra
 from accord.compat._shape import Shape, Shapes, canonical
-from accord.compat._types import Side
+from accord.compat._types import Side, SpecError
 from accord.compat._value_diff import (
     bound_change,
     changed,
@@ -30,6 +34,7 @@ from accord.compat._value_diff import (
 __all__ = ["DEFAULT_KINDS", "Finding", "SchemaDiff"]
 
 Finding = tuple[str, str, str]
+Key = tuple[int, int, Side]
 
 _EMPTY: dict[str, Any] = {}
 #: Findings about ``default``, which mean nothing where a value is always sent.
@@ -42,8 +47,11 @@ class SchemaDiff:
     def __init__(self, base: Shapes, revision: Shapes) -> None:
         self.base = base
         self.rev = revision
-        self._memo: dict[tuple[int, int, Side], list[Finding]] = {}
-        self._active: set[tuple[int, int, Side]] = set()
+        self._memo: dict[Key, list[Finding]] = {}
+        #: pairs being compared, by their depth; ``_cut`` is the shallowest of them that
+        #: a recursive schema led back to (results below it are not final until it is)
+        self._active: set[Key] = set()
+        self._same_refs: dict[str, bool] = {}
 
     def compare(self, before: Any, after: Any, side: Side) -> list[Finding]:
         """Findings between schema ``before`` (base) and ``after`` (revision)."""
@@ -56,13 +64,47 @@ class SchemaDiff:
         self._active.add(key)
         try:
             out: list[Finding] = []
-            b, r = self.base.of(before), self.rev.of(after)
-            if not self._wrapping(b, r, side, out):
-                self._shapes(b, r, side, out)
+            if not self._same(before, after):
+                b, r = self.base.of(before), self.rev.of(after)
+                if not self._wrapping(b, r, side, out):
+                    self._shapes(b, r, side, out)
         finally:
             self._active.discard(key)
         self._memo[key] = out
         return out
+
+    # -- identical schemas: most of a revision is the base again ------------------------
+
+    def _same(self, before: Any, after: Any) -> bool:
+        """Whether two schemas are written alike and every ``$ref`` in them names alike
+        written schemas in both documents: then nothing changed and nothing is built."""
+        return before == after and all(self._same_ref(ref) for ref in _refs(before))
+
+    def _same_ref(self, ref: str) -> bool:
+        """Whether ``ref`` names alike written schemas in both documents, and so does
+        every reference reachable from them (the result is exact, so it is kept)."""
+        known = self._same_refs.get(ref)
+        if known is not None:
+            return known
+        seen: set[str] = set()
+        stack = [ref]
+        same = True
+        while stack and same:
+            current = stack.pop()
+            if current in seen or self._same_refs.get(current) is True:
+                continue
+            seen.add(current)
+            try:
+                b, r = self.base.spec.target(current), self.rev.spec.target(current)
+            except (SpecError, KeyError):  # the reference is not in the revision
+                same = False
+                break
+            if self._same_refs.get(current) is False or b != r:
+                same = False
+            else:
+                stack.extend(_refs(b))
+        self._same_refs[ref] = same
+        return same
 
     def _child(self, before: Any, after: Any, side: Side, prefix: str, out: list[Finding]) -> None:
         for kind, path, message in self.compare(before, after, side):
@@ -272,6 +314,22 @@ class SchemaDiff:
             out.append(("variant-added", f"<{keyword}:{label}>", f"{keyword} branch added"))
         for label, bn, rn in pairs:
             self._child(bn, rn, side, f"<{keyword}:{label}>", out)
+
+
+def _refs(node: Any) -> list[str]:
+    """Every ``$ref`` string inside ``node``."""
+    found: list[str] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if type(current) is dict:
+            ref = current.get("$ref")
+            if type(ref) is str:
+                found.append(ref)
+            stack.extend(v for v in current.values() if type(v) is dict or type(v) is list)
+        elif type(current) is list:
+            stack.extend(v for v in current if type(v) is dict or type(v) is list)
+    return found
 
 
 def _overlap(a: Shape, b: Shape) -> bool:

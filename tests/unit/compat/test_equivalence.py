@@ -252,3 +252,31 @@ def test_header_parameters_openapi_ignores_report_nothing() -> None:
     after = document({"/p": {"get": operation(parameters=ignored)}})
     assert _diff(before, after) == []
     assert _diff(after, before) == []
+
+
+def test_a_change_behind_a_cycle_of_references_is_found() -> None:
+    def doc(length: int) -> dict[str, Any]:
+        schemas = {
+            "A": {
+                "type": "object",
+                "properties": {
+                    "b": {"$ref": "#/components/schemas/B"},
+                    "c": {"$ref": "#/components/schemas/C"},
+                },
+            },
+            "B": {"type": "object", "properties": {"a": {"$ref": "#/components/schemas/A"}}},
+            "C": {"type": "string", "maxLength": length},
+        }
+
+        def answer(name: str) -> dict[str, Any]:
+            content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}
+            return operation(responses={"200": {"description": "ok", "content": content}})
+
+        return document(
+            {"/b": {"get": answer("B")}, "/a": {"get": answer("A")}},
+            components={"schemas": schemas},
+        )
+
+    found = {c.id for c in _diff(doc(5), doc(9))}
+    assert found == {"response-body-max-length-increased"}
+    assert _diff(doc(5), doc(5)) == []
