@@ -41,6 +41,7 @@ def test_a_short_chaos_run_keeps_every_promise() -> None:
     assert report["charged_rejected"] == 0
     assert report["duplicate_orders"] == 0
     assert report["retry_amplification"] <= 1.2
+    assert report["retry_amplification_when_down"] <= 1.2
     # The kills happened and the supervisor brought every service back.
     assert report["restarts"] >= 4
     assert report["breaker_opened"] >= 1

@@ -119,6 +119,7 @@ class _Faults:
     windows: list[list[float | None]] = field(default_factory=list)
     injected: float = 0.0  # faults counted by processes since restarted
     carried: Counter[str] = field(default_factory=Counter)  # orders' counters before a kill
+    when_down: float | None = None  # attempts per call to payments while it failed 100 %
 
     def begin(self) -> None:
         self.windows.append([time.monotonic(), None])
@@ -283,6 +284,9 @@ async def _drive(
             ),
             3,
         ),
+        retry_amplification_when_down=(
+            None if faults.when_down is None else round(faults.when_down, 3)
+        ),
         breaker_opened=int(client.get("accord_client_breaker_opened", 0.0)),
         breaker_close_seconds=breaker_close,
         p99_ms=_rounded(percentile(all_ms, 99)),
@@ -421,7 +425,13 @@ async def _schedule(
     await restart("inventory", signal.SIGKILL, _SLOW)
     await at(0.60)
     await restart("payments", signal.SIGKILL, _DOWN)
+    down_from = await reads.metrics(http, urls["orders"], downstream="payments")
     await at(0.75)
+    down_to = await reads.metrics(http, urls["orders"], downstream="payments")
+    faults.when_down = amplification(
+        down_to.get("accord_client_attempts", 0.0) - down_from.get("accord_client_attempts", 0.0),
+        down_to.get("accord_client_calls", 0.0) - down_from.get("accord_client_calls", 0.0),
+    )
     await restart("inventory", signal.SIGTERM, None)
     await restart("payments", signal.SIGTERM, None)
     back = time.monotonic()

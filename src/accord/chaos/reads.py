@@ -134,8 +134,11 @@ async def order_status(http: httpx.AsyncClient, orders: str, order_id: str) -> s
     raise RuntimeError(f"orders kept failing to answer for {order_id}")
 
 
-async def metrics(http: httpx.AsyncClient, url: str) -> dict[str, float]:
-    """Counter totals by family name (``accord_client_attempts`` …), summed over labels."""
+async def metrics(
+    http: httpx.AsyncClient, url: str, *, downstream: str | None = None
+) -> dict[str, float]:
+    """Counter totals by family name (``accord_client_attempts`` …), summed over labels;
+    only the samples labelled with ``downstream`` when it is given."""
     try:
         text = (await http.get(f"{url}/metrics")).text
     except httpx.HTTPError:
@@ -143,8 +146,11 @@ async def metrics(http: httpx.AsyncClient, url: str) -> dict[str, float]:
     totals: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            if sample.name.endswith("_total"):
-                totals[family.name] = totals.get(family.name, 0.0) + float(sample.value)
+            if not sample.name.endswith("_total"):
+                continue
+            if downstream is not None and sample.labels.get("downstream") != downstream:
+                continue
+            totals[family.name] = totals.get(family.name, 0.0) + float(sample.value)
     return totals
 
 

@@ -41,6 +41,7 @@ class ChaosReport(msgspec.Struct, kw_only=True):
     duplicate_orders: int
     requests_sent: int
     retry_amplification: float
+    retry_amplification_when_down: float | None = None
     breaker_opened: int
     breaker_close_seconds: float | None
     p99_ms: float | None
@@ -73,6 +74,12 @@ class ChaosReport(msgspec.Struct, kw_only=True):
         if self.retry_amplification > MAX_AMPLIFICATION:
             broken.append(
                 f"retry amplification {self.retry_amplification:.2f} > {MAX_AMPLIFICATION}"
+            )
+        down = self.retry_amplification_when_down
+        if down is not None and down > MAX_AMPLIFICATION:
+            broken.append(
+                f"retry amplification to a downstream failing 100 % {down:.2f} > "
+                f"{MAX_AMPLIFICATION}"
             )
         return broken
 
@@ -111,6 +118,13 @@ class ChaosReport(msgspec.Struct, kw_only=True):
             self.retry_amplification,
             f"≤ {MAX_AMPLIFICATION}",
             self.retry_amplification <= MAX_AMPLIFICATION,
+        )
+        down = self.retry_amplification_when_down
+        row(
+            "  … to payments failing 100 %",
+            down,
+            f"≤ {MAX_AMPLIFICATION}",
+            None if down is None else down <= MAX_AMPLIFICATION,
         )
         row("breaker opened", self.breaker_opened)
         closed = self.breaker_close_seconds

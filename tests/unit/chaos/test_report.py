@@ -99,3 +99,11 @@ def test_percentile_is_nearest_rank() -> None:
     assert percentile(values, 99) == 99.0
     assert percentile(values, 50) == 50.0
     assert percentile(values, 100) == 100.0
+
+
+def test_amplification_to_a_failing_downstream_is_held_to_the_target() -> None:
+    assert report(retry_amplification_when_down=0.1).failures() == []
+    assert report(retry_amplification_when_down=None).failures() == []
+    assert report(retry_amplification_when_down=1.5).failures() == [
+        "retry amplification to a downstream failing 100 % 1.50 > 1.2"
+    ]
