@@ -19,7 +19,11 @@ settle is left to this loop, started with orders and run every ``interval`` seco
   goes back: stock still held is released, an amount still authorized is voided, and
   the order is rejected as ``interrupted``.
 
-Oldest orders first, ``batch`` orders a round.
+Oldest orders first, ``batch`` orders a round. A compensated order gets a *second
+look* once it is ``second_look`` seconds old (its holds are looked up and let go once
+more): a call that reached a frozen or overloaded service can land long after its
+caller gave up, since a timeout travels as a remaining duration, not a moment. The
+second looks are kept in memory (at most ``MAX_SECOND_LOOKS``).
 
 While a dependency stays down the order simply waits for the next round.
 """
@@ -29,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from shop.orders.application.ports import (
     Clock,
@@ -41,7 +45,14 @@ from shop.orders.application.ports import (
 from shop.orders.domain.exceptions import InvalidTransition, PlacementFailed
 from shop.orders.domain.model import Order, OrderStatus
 
-__all__ = ["DEFAULT_BATCH", "DEFAULT_GRACE", "DEFAULT_INTERVAL", "Recovery"]
+__all__ = [
+    "DEFAULT_BATCH",
+    "DEFAULT_GRACE",
+    "DEFAULT_INTERVAL",
+    "DEFAULT_SECOND_LOOK",
+    "MAX_SECOND_LOOKS",
+    "Recovery",
+]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +62,10 @@ DEFAULT_INTERVAL = 1.0
 DEFAULT_GRACE = 5.0
 #: Orders looked at in one round.
 DEFAULT_BATCH = 200
+#: Seconds after its creation when a compensated order's holds are looked up once more.
+DEFAULT_SECOND_LOOK = 60.0
+#: Second looks kept waiting at most (the oldest are dropped beyond).
+MAX_SECOND_LOOKS = 10_000
 
 
 class Recovery:
@@ -66,6 +81,7 @@ class Recovery:
         interval: float = DEFAULT_INTERVAL,
         grace: float = DEFAULT_GRACE,
         batch: int = DEFAULT_BATCH,
+        second_look: float = DEFAULT_SECOND_LOOK,
     ) -> None:
         self._uow = uow
         self._stock = stock
@@ -74,6 +90,8 @@ class Recovery:
         self._interval = interval
         self._grace = timedelta(seconds=grace)
         self._batch = batch
+        self._second_look = timedelta(seconds=second_look)
+        self._looks: dict[str, datetime] = {}  # order id → when to look again
         self._started_at = clock()
         self._task: asyncio.Task[None] | None = None
 
@@ -91,7 +109,34 @@ class Recovery:
         for order in due:
             if not await self._recover(order):
                 owing += 1
+        await self._look_again()
         return owing
+
+    def _schedule_look(self, order: Order) -> None:
+        self._looks[order.order_id] = order.created_at + self._second_look
+        while len(self._looks) > MAX_SECOND_LOOKS:
+            del self._looks[next(iter(self._looks))]
+
+    async def _look_again(self) -> None:
+        """Let go once more of the holds of compensated orders whose second look is due."""
+        now = self._clock()
+        for order_id, when in list(self._looks.items()):
+            if when > now:
+                continue
+            try:
+                released = await self._stock.release_for_order(order_id)
+                voided = await self._payments.void_for_order(order_id)
+            except PlacementFailed:
+                continue  # next round
+            del self._looks[order_id]
+            if released or voided:
+                log.warning(
+                    "order %s: a late hold let go on a second look (%d reservation(s), "
+                    "%d authorization(s))",
+                    order_id,
+                    released,
+                    voided,
+                )
 
     async def start(self) -> None:
         """Start the loop in the background (its first round runs at once)."""
@@ -132,6 +177,7 @@ class Recovery:
                 voided,
             )
         order.compensated()
+        self._schedule_look(order)
         return await self._save(order)
 
     async def _resume(self, order: Order) -> bool:
@@ -165,6 +211,7 @@ class Recovery:
             order = await self._reload(order)
         order.reject("interrupted")
         order.compensated()
+        self._schedule_look(order)
         return await self._save(order)
 
     async def _reload(self, order: Order) -> Order:

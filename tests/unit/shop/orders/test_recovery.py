@@ -324,3 +324,37 @@ async def test_an_interrupted_order_waits_out_the_grace(
     assert await recovery.run_once() == 0
     assert store.rows[oid].status is OrderStatus.REJECTED
     assert stock.held() == 0
+
+
+async def test_a_hold_landing_late_is_let_go_on_a_second_look(
+    store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
+) -> None:
+    class Frozen(FakeStock):
+        """Inventory frozen: the reservation gets no answer, and lands much later."""
+
+        async def reserve(self, order_id: str, items: object) -> StockHold:
+            raise DependencyUnavailable("inventory", "read timed out")
+
+    frozen = Frozen({"MUG": (10, 1250)})
+    with pytest.raises(DependencyUnavailable):
+        await service_for(store, frozen, payments, clock).place_order(
+            customer_id="c", items=ITEMS, card_token="tok_ok"
+        )
+    (order,) = store.rows.values()
+    recovery = Recovery(
+        lambda: FakeUnitOfWork(store), frozen, payments, clock=clock, grace=5, second_look=60
+    )
+    clock.now = START + timedelta(seconds=6)
+    assert await recovery.run_once() == 0
+    assert not store.rows[order.order_id].compensation_due  # nothing was held then
+
+    await FakeStock.reserve(frozen, order.order_id, ITEMS)  # the frozen call lands now
+    clock.now = START + timedelta(seconds=30)
+    await recovery.run_once()
+    assert frozen.held() == 2  # not yet: the second look is at 60 s
+    clock.now = START + timedelta(seconds=61)
+    await recovery.run_once()
+    assert frozen.held() == 0
+    clock.now = START + timedelta(seconds=62)
+    await recovery.run_once()
+    assert frozen.calls.count("release_for_order") == 2  # once, then the second look
