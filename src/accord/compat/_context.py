@@ -7,7 +7,7 @@ from typing import Any
 from accord.compat._catalogue import rule
 from accord.compat._load import Spec
 from accord.compat._schema_diff import DEFAULT_KINDS, SchemaDiff
-from accord.compat._schema_rules import CONTEXTS, schema_rule_id
+from accord.compat._schema_rules import CONTEXTS, MESSAGES, schema_rule_id
 from accord.compat._shape import Shapes
 from accord.compat._types import Change
 
@@ -52,7 +52,7 @@ class Context:
 
         ``always_sent``: the value is required on both sides, so its ``default`` is moot.
         """
-        side = CONTEXTS[context][0]
+        side = MESSAGES.get(context, CONTEXTS[context][0])
         for kind, path, message in self.schemas.compare(before, after, side):
             if always_sent and path == "" and kind in DEFAULT_KINDS:
                 continue

@@ -12,9 +12,9 @@ from __future__ import annotations
 from accord.compat._schema_keywords import KEYWORD_KINDS
 from accord.compat._schema_structure import STRUCTURE_KINDS
 from accord.compat._schema_values import VALUE_KINDS, SchemaKind
-from accord.compat._types import Rule, Side
+from accord.compat._types import Level, Rule, Side
 
-__all__ = ["CONTEXTS", "KINDS", "SchemaKind", "schema_rule_id", "schema_rules"]
+__all__ = ["CONTEXTS", "KINDS", "MESSAGES", "SchemaKind", "schema_rule_id", "schema_rules"]
 
 #: Where a schema is read: context id → (side, words for the description).
 CONTEXTS: dict[str, tuple[Side, str]] = {
@@ -28,6 +28,26 @@ CONTEXTS: dict[str, tuple[Side, str]] = {
     "callback-response-body": (Side.REQUEST, "the body consumers answer a callback with"),
 }
 
+
+#: What kind of message a context's schema belongs to, where it is not its reader's side:
+#: a callback's request is a request (``readOnly`` properties are left out of it) read by
+#: the consumer, its answer a response read by the API.
+MESSAGES: dict[str, Side] = {
+    "callback-parameter": Side.REQUEST,
+    "callback-request-body": Side.REQUEST,
+    "callback-response-body": Side.RESPONSE,
+}
+
+B, W, N = Level.BREAKING, Level.WARNING, Level.INFO
+
+#: ``readOnly``/``writeOnly`` say whether a property is in requests or responses, so in a
+#: callback (whose message and reader are on opposite sides) they are judged apart.
+_FLAGS_FLIPPED: dict[str, Level] = {
+    "property-became-read-only": B,  # the API no longer sends it: its readers lose it
+    "property-became-writable": N,
+    "property-became-write-only": N,  # still sent, requests carry writeOnly properties
+    "property-became-readable": N,
+}
 
 KINDS: tuple[SchemaKind, ...] = (*VALUE_KINDS, *STRUCTURE_KINDS, *KEYWORD_KINDS)
 
@@ -45,6 +65,8 @@ def schema_rules() -> list[Rule]:
     for context, (side, words) in CONTEXTS.items():
         for k in KINDS:
             level = k.request if side is Side.REQUEST else k.response
+            if context in MESSAGES and k.kind in _FLAGS_FLIPPED:
+                level = _FLAGS_FLIPPED[k.kind] if side is Side.RESPONSE else N
             rules.append(
                 Rule(
                     schema_rule_id(context, k.kind),

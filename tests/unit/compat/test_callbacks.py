@@ -94,3 +94,42 @@ def test_a_webhook_moved_to_components_path_items_reports_nothing() -> None:
     )
     assert changes(inline, moved) == []
     assert changes(moved, inline) == []
+
+
+def test_read_only_and_write_only_follow_the_message_not_its_reader() -> None:
+    secret = {
+        "type": "object",
+        "required": ["id", "signature"],
+        "properties": {"id": {"type": "string"}, "signature": {"writeOnly": True}},
+    }
+    without = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
+    # a callback's request is a request: its writeOnly members are sent, and consumers lose them
+    found = changes(
+        with_schema("callback-request-body", secret), with_schema("callback-request-body", without)
+    )
+    assert [(c.id, c.level, c.path) for c in found] == [
+        (
+            "callback-request-body-required-property-removed",
+            compat.Level.BREAKING,
+            "$.signature",
+        )
+    ]
+    # a readOnly member is not in a request at all
+    stamped = {**secret, "properties": {**secret["properties"], "signature": {"readOnly": True}}}
+    assert (
+        changes(
+            with_schema("callback-request-body", stamped),
+            with_schema("callback-request-body", without),
+        )
+        == []
+    )
+    made_read_only = changes(
+        with_schema("callback-request-body", ORDER),
+        with_schema(
+            "callback-request-body",
+            {**ORDER, "properties": {**ORDER["properties"], "status": {"readOnly": True}}},
+        ),
+    )
+    assert [(c.id, c.level) for c in made_read_only] == [
+        ("callback-request-body-property-became-read-only", compat.Level.BREAKING)
+    ]
