@@ -66,17 +66,24 @@ async def settle(
         await asyncio.sleep(1.0)
 
 
+#: Answers a read tries again after: the service is restarting, shedding load, or has not
+#: loaded the identity service's keys yet (401).
+_AGAIN = frozenset({401, 429})
+
+
 async def _get(http: httpx.AsyncClient, url: str, **params: Any) -> Any:
+    last = "no answer"
     for attempt in range(20):
         try:
             r = await http.get(url, params={k: v for k, v in params.items() if v is not None})
-            if r.status_code < 500:
+            last = f"{r.status_code} {r.text[:200]}"
+            if r.status_code < 500 and r.status_code not in _AGAIN:
                 r.raise_for_status()
                 return r.json()
-        except httpx.TransportError:
-            pass
+        except httpx.TransportError as exc:
+            last = type(exc).__name__
         await asyncio.sleep(0.25 * (attempt + 1))
-    raise RuntimeError(f"{url} kept failing")
+    raise RuntimeError(f"{url} kept failing (last: {last})")
 
 
 async def stock(http: httpx.AsyncClient, inventory: str) -> list[StockRow]:
