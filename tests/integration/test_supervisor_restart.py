@@ -6,6 +6,7 @@ service with SIGKILL and watches it come back ready under a new pid, in run.json
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -17,7 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from accord.supervisor import RestartPolicy
+from accord import project as projects
+from accord.supervisor import RestartPolicy, Supervisor
 from tests.support.processes import ROOT, free_port, stop, wait_http
 
 SERVICES = ("identity", "orders", "inventory", "payments")
@@ -100,3 +102,70 @@ def _pids_alive(pids: dict[str, int], extra: int) -> list[int]:
             continue
         alive.append(pid)
     return alive
+
+
+_FLAKY_APP = """
+import asyncio
+import os
+
+import msgspec
+
+from accord import App, Contract, Idempotency, operation
+
+
+class Ping(msgspec.Struct):
+    pass
+
+
+class Pong(msgspec.Struct):
+    ok: bool
+
+
+class Flaky(Contract, name="flaky", version="1.0.0"):
+    ping = operation(
+        Ping, Pong, method="GET", path="/ping", idempotency=Idempotency.READ_ONLY, timeout=1.0
+    )
+
+
+class Implementation:
+    async def ping(self, request: Ping) -> Pong:
+        return Pong(ok=True)
+
+
+def create_app() -> App:
+    async def die_soon() -> None:
+        asyncio.get_running_loop().call_later(1.0, os._exit, 3)
+
+    return App(Flaky, Implementation(), on_startup=[die_soon])
+"""
+
+
+def test_a_service_that_keeps_crashing_is_given_up_on(tmp_path: Path) -> None:
+    (tmp_path / "flaky_app.py").write_text(_FLAKY_APP)
+    (tmp_path / "accord.toml").write_text(
+        '[project]\nhome = "state"\n\n[services.flaky]\napp = "flaky_app:create_app"\n'
+        f"port = {free_port()}\n"
+    )
+    project = projects.load(tmp_path / "accord.toml", environ={})
+    notices: list[str] = []
+    supervisor = Supervisor(
+        project,
+        environ={**os.environ, "ACCORD_AUTH": "off"},
+        restart=RestartPolicy(initial=0.1, max_restarts=2),
+        on_notice=notices.append,
+    )
+
+    async def scenario() -> str | None:
+        await supervisor.start()
+        first = supervisor.services["flaky"].process
+        assert first is not None
+        try:
+            return await asyncio.wait_for(supervisor.wait(), 60)
+        finally:
+            await supervisor.stop()
+
+    assert asyncio.run(scenario()) == "flaky"
+    assert notices[0] == "flaky exited with 3; restarting in 0.1 s (restart 1)"
+    assert notices[2] == "flaky exited with 3; restarting in 0.2 s (restart 2)"
+    assert notices[-1] == "flaky exited with 3; gave up after 2 restarts"
+    assert sum("is ready again" in n for n in notices) == 2
