@@ -17,6 +17,7 @@ import msgspec
 
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App, Layer
+from accord.runtime.auth import AuthSettings, TokenVerifier
 from accord.runtime.deadlines import Deadlines
 from accord.runtime.faults import FaultConfig, FaultInjection, faults_from_env
 from accord.runtime.idempotency import DEFAULT_RETENTION, Idempotency, retention_from_env
@@ -41,11 +42,13 @@ class SettingsError(ValueError):
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
-    """Everything inventory is configured with, read once."""
+    """Everything inventory is configured with, read once; ``auth``: how callers' tokens
+    are checked (``docs/security.md``)."""
 
     home: str = ".accord"
     database_url: str = "sqlite:///.accord/inventory.db"
     seed: Seed = "demo"
+    auth: AuthSettings = msgspec.field(default_factory=AuthSettings)
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
     idempotency_retention: float = DEFAULT_RETENTION
     faults: FaultConfig | None = None
@@ -70,6 +73,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 home=home,
                 database_url=url,
                 seed=seed,
+                auth=AuthSettings.from_env(environ),
                 max_in_flight=max_in_flight_from_env(environ, "inventory"),
                 idempotency_retention=retention_from_env(environ),
                 faults=faults_from_env(environ, "inventory"),
@@ -78,11 +82,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError(str(exc)) from None
 
 
-def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None = None) -> App:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    telemetry: Telemetry | None = None,
+    verifier: TokenVerifier | None = None,
+) -> App:
     """Migrate the database and assemble inventory.
 
     With ``seed="demo"`` the demo catalogue is created when the app starts (ASGI
-    lifespan) and there are no SKUs yet.
+    lifespan) and there are no SKUs yet. Operations ask for the tokens their scopes say
+    unless ``settings.auth`` is off; ``verifier`` replaces the identity service's keys.
     """
     settings = settings if settings is not None else Settings.from_env(os.environ)
     telemetry = telemetry or Telemetry.configure(
@@ -91,9 +101,11 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
     migrate(settings.database_url, sql.MIGRATIONS, version_table=sql.VERSION_TABLE)
     engine = create_engine(settings.database_url)
     service = InventoryService(sql.unit_of_work(engine))
+    auth = settings.auth.authentication(Inventory.name, verifier=verifier)
 
     layers: list[Layer] = [
         LoadShedding(settings.max_in_flight, telemetry=telemetry),
+        *([auth] if auth is not None else []),
         Deadlines(),
         FaultInjection(settings.faults, telemetry=telemetry),
         Idempotency(
@@ -111,6 +123,7 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
         Inventory,
         InventoryEndpoint(service),
         telemetry=telemetry,
+        metadata_guard=settings.auth.metadata_guard(auth),
         readiness={"database": readiness(engine)},
         on_startup=[seed_demo_catalogue] if settings.seed == "demo" else [],
         on_shutdown=[engine.dispose],

@@ -15,6 +15,7 @@ import msgspec
 
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App, Layer
+from accord.runtime.auth import AuthSettings, TokenVerifier
 from accord.runtime.deadlines import Deadlines
 from accord.runtime.faults import FaultConfig, FaultInjection, faults_from_env
 from accord.runtime.idempotency import DEFAULT_RETENTION, Idempotency, retention_from_env
@@ -35,10 +36,12 @@ IDEMPOTENCY_TABLE = "payments_idempotency_keys"
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
-    """Everything payments is configured with, read once."""
+    """Everything payments is configured with, read once; ``auth``: how callers' tokens
+    are checked (``docs/security.md``)."""
 
     home: str = ".accord"
     database_url: str = "sqlite:///.accord/payments.db"
+    auth: AuthSettings = msgspec.field(default_factory=AuthSettings)
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
     idempotency_retention: float = DEFAULT_RETENTION
     faults: FaultConfig | None = None
@@ -57,6 +60,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return cls(
             home=home,
             database_url=url,
+            auth=AuthSettings.from_env(environ),
             max_in_flight=max_in_flight_from_env(environ, "payments"),
             idempotency_retention=retention_from_env(environ),
             faults=faults_from_env(environ, "payments"),
@@ -68,8 +72,13 @@ def create_app(
     *,
     telemetry: Telemetry | None = None,
     processor: SimulatedProcessor | None = None,
+    verifier: TokenVerifier | None = None,
 ) -> App:
-    """Migrate the database and assemble payments; ``processor`` replaces the simulated one."""
+    """Migrate the database and assemble payments; ``processor`` replaces the simulated one.
+
+    Operations ask for the tokens their scopes say unless ``settings.auth`` is off;
+    ``verifier`` replaces the identity service's keys.
+    """
     settings = settings if settings is not None else Settings.from_env(os.environ)
     telemetry = telemetry or Telemetry.configure(
         Payments.name, Payments.version, home=Path(settings.home)
@@ -84,8 +93,10 @@ def create_app(
             else SimulatedProcessor(journal=Path(settings.home) / "processor.jsonl")
         ),
     )
+    auth = settings.auth.authentication(Payments.name, verifier=verifier)
     layers: list[Layer] = [
         LoadShedding(settings.max_in_flight, telemetry=telemetry),
+        *([auth] if auth is not None else []),
         Deadlines(),
         FaultInjection(settings.faults, telemetry=telemetry),
         Idempotency(
@@ -98,6 +109,7 @@ def create_app(
         Payments,
         PaymentsEndpoint(service),
         telemetry=telemetry,
+        metadata_guard=settings.auth.metadata_guard(auth),
         readiness={"database": readiness(engine)},
         on_shutdown=[engine.dispose],
         layers=layers,

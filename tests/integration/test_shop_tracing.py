@@ -37,7 +37,8 @@ class Shop:
 @pytest.fixture
 async def shop(tmp_path: Path) -> AsyncIterator[Shop]:
     exporter = InMemorySpanExporter()
-    env = {"ACCORD_HOME": str(tmp_path)}
+    # About traces, not tokens: the services run without authentication.
+    env = {"ACCORD_HOME": str(tmp_path), "ACCORD_AUTH": "off"}
 
     def telemetry(name: str) -> Telemetry:
         return Telemetry.configure(

@@ -4,6 +4,10 @@ Each app comes from its service's composition root (``create_app``) on a fresh S
 file; its states are set up by the service's own application service, built from the
 same pieces the bootstrap uses (the SQL unit of work on the same database, and for
 payments the same card processor the app talks to).
+
+Authentication is off here, on purpose: a pact verifies the messages orders and its
+providers exchange, and orders' pacts record no token. Who may call what is the
+attacker's suite's concern (``tests/security``), against the running shop.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App
+from accord.runtime.auth import AuthSettings
 from accord.sql import create_engine
 from shop.inventory import bootstrap as inventory_bootstrap
 from shop.inventory.adapters import sql as inventory_sql
@@ -37,7 +42,9 @@ class InventoryProvider:
 
     def __init__(self, folder: Path) -> None:
         url = f"sqlite:///{folder / 'inventory.db'}"
-        settings = inventory_bootstrap.Settings(home=str(folder), database_url=url, seed="none")
+        settings = inventory_bootstrap.Settings(
+            home=str(folder), database_url=url, seed="none", auth=AuthSettings(enabled=False)
+        )
         self.app: App = inventory_bootstrap.create_app(
             settings, telemetry=Telemetry.noop("inventory")
         )
@@ -82,7 +89,9 @@ class PaymentsProvider:
 
     def __init__(self, folder: Path) -> None:
         url = f"sqlite:///{folder / 'payments.db'}"
-        settings = payments_bootstrap.Settings(home=str(folder), database_url=url)
+        settings = payments_bootstrap.Settings(
+            home=str(folder), database_url=url, auth=AuthSettings(enabled=False)
+        )
         self._processor = SimulatedProcessor()
         self.app: App = payments_bootstrap.create_app(
             settings, telemetry=Telemetry.noop("payments"), processor=self._processor

@@ -1,4 +1,7 @@
-"""Inventory over HTTP, in-process: the real app, the typed client, a real database."""
+"""Inventory over HTTP, in-process: the real app, the typed client, a real database.
+
+The app checks tokens (signed by a test key); the clients hold every inventory scope.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ from shop.inventory.contract import (
     SkuRef,
     UnknownSku,
 )
+from tests.support.tokens import TestIssuer
 
 pytestmark = pytest.mark.anyio
 
@@ -54,12 +58,16 @@ async def lifespan(app: App) -> AsyncIterator[None]:
 
 @asynccontextmanager
 async def inventory(settings: Settings) -> AsyncIterator[tuple[Inventory, httpx.AsyncClient]]:
-    app = create_app(settings, telemetry=Telemetry.noop("inventory"))
+    issuer = TestIssuer()
+    app = create_app(
+        settings, telemetry=Telemetry.noop("inventory"), verifier=issuer.verifier("inventory")
+    )
     transport = httpx.ASGITransport(app=app)
+    token = issuer.bearer("inventory:read", "inventory:admin", "inventory:reserve")
     async with (
         lifespan(app),
-        Inventory.client("http://inventory", transport=transport) as client,
-        httpx.AsyncClient(transport=transport, base_url="http://inventory") as raw,
+        Inventory.client("http://inventory", transport=transport, headers=token) as client,
+        httpx.AsyncClient(transport=transport, base_url="http://inventory", headers=token) as raw,
     ):
         yield client, raw
 

@@ -1,7 +1,9 @@
 """The three services together, in-process: orders calls inventory and payments over HTTP.
 
 Inventory and payments are real apps behind ``httpx.ASGITransport``; a dependency that
-is down is a transport that refuses every connection.
+is down is a transport that refuses every connection. Every service checks tokens (signed
+by a test key): the test calls as customer ``c-1``, orders calls inventory and payments
+with a service token of exactly its scopes.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import anyio
 import httpx
 import pytest
 
+from accord.errors import Forbidden
 from accord.observability.telemetry import Telemetry
 from shop.inventory import bootstrap as inventory_bootstrap
 from shop.inventory.contract import Inventory, Restock, SkuRef, Stock
 from shop.orders import bootstrap as orders_bootstrap
+from shop.orders.adapters.credentials import SCOPES
 from shop.orders.contract import (
     DependencyUnavailable,
     GetOrder,
@@ -31,6 +35,7 @@ from shop.orders.contract import (
 )
 from shop.payments import bootstrap as payments_bootstrap
 from shop.payments.adapters.processor import SimulatedProcessor
+from tests.support.tokens import TestIssuer
 
 pytestmark = pytest.mark.anyio
 
@@ -45,6 +50,8 @@ class Shop:
     inventory: Inventory
     http: httpx.AsyncClient
     processor: SimulatedProcessor
+    issuer: TestIssuer
+    transport: httpx.AsyncBaseTransport
 
     async def stock(self, sku: str) -> Stock:
         return await self.inventory.get_stock(SkuRef(sku=sku))
@@ -55,11 +62,13 @@ class Shop:
 
 async def build(tmp_path: Path, *, payments_down: bool = False) -> AsyncIterator[Shop]:
     noop = Telemetry.noop
+    issuer = TestIssuer()
     inventory_app = inventory_bootstrap.create_app(
         inventory_bootstrap.Settings(
             home=str(tmp_path), database_url=f"sqlite:///{tmp_path}/inventory.db", seed="none"
         ),
         telemetry=noop("inventory"),
+        verifier=issuer.verifier("inventory"),
     )
     processor = SimulatedProcessor()
     payments_app = payments_bootstrap.create_app(
@@ -68,6 +77,7 @@ async def build(tmp_path: Path, *, payments_down: bool = False) -> AsyncIterator
         ),
         telemetry=noop("payments"),
         processor=processor,
+        verifier=issuer.verifier("payments"),
     )
     payments_transport: httpx.AsyncBaseTransport = (
         httpx.MockTransport(refused) if payments_down else httpx.ASGITransport(app=payments_app)
@@ -82,20 +92,26 @@ async def build(tmp_path: Path, *, payments_down: bool = False) -> AsyncIterator
         telemetry=noop("orders"),
         inventory_transport=httpx.ASGITransport(app=inventory_app),
         payments_transport=payments_transport,
+        verifier=issuer.verifier("orders"),
+        credentials=issuer.credentials(*SCOPES),
     )
     orders_transport = httpx.ASGITransport(app=orders_app)
+    customer = issuer.bearer("orders:read", "orders:write", customer_id="c-1")
+    operator = issuer.bearer("inventory:read", "inventory:admin")
     async with (
-        Orders.client("http://orders", transport=orders_transport) as orders,
+        Orders.client("http://orders", transport=orders_transport, headers=customer) as orders,
         Inventory.client(
-            "http://inventory", transport=httpx.ASGITransport(app=inventory_app)
+            "http://inventory", transport=httpx.ASGITransport(app=inventory_app), headers=operator
         ) as inventory,
-        httpx.AsyncClient(transport=orders_transport, base_url="http://orders") as http,
+        httpx.AsyncClient(
+            transport=orders_transport, base_url="http://orders", headers=customer
+        ) as http,
     ):
         for sku, quantity, price in (("MUG", 5, 1250), ("TEE", 2, 1999)):
             await inventory.restock(
                 Restock(sku=sku, quantity=quantity, name=sku.title(), unit_price_cents=price)
             )
-        yield Shop(orders, inventory, http, processor)
+        yield Shop(orders, inventory, http, processor, issuer, orders_transport)
 
 
 @pytest.fixture
@@ -104,7 +120,9 @@ async def shop(tmp_path: Path) -> AsyncIterator[Shop]:
         yield built
 
 
-def order(*items: tuple[str, int], card: str = "tok_visa", customer: str = "c-1") -> PlaceOrder:
+def order(
+    *items: tuple[str, int], card: str = "tok_visa", customer: str | None = "c-1"
+) -> PlaceOrder:
     return PlaceOrder(
         customer_id=customer,
         items=[OrderItem(sku=sku, quantity=qty) for sku, qty in items],
@@ -147,7 +165,7 @@ async def test_out_of_stock_is_a_409_with_what_is_left(shop: Shop) -> None:
 async def test_an_unknown_sku_is_a_422_naming_it(shop: Shop) -> None:
     response = await shop.http.post(
         "/v1/orders",
-        json={"customer_id": "c", "items": [{"sku": "NOPE", "quantity": 1}], "card_token": "tok_x"},
+        json={"items": [{"sku": "NOPE", "quantity": 1}], "card_token": "tok_x"},
         headers={"Idempotency-Key": "k-unknown"},
     )
     assert response.status_code == 422
@@ -211,7 +229,7 @@ async def test_a_sku_twice_is_one_line_with_the_whole_quantity(shop: Shop) -> No
     response = await shop.http.post(
         "/v1/orders",
         json={
-            "customer_id": "c",
+            "customer_id": "c-1",
             "items": [{"sku": "MUG", "quantity": 1}, {"sku": "MUG", "quantity": 1}],
             "card_token": "tok_visa",
         },
@@ -225,8 +243,18 @@ async def test_listing_is_newest_first_and_limited(shop: Shop) -> None:
     ids = [(await shop.orders.place_order(order(("MUG", 1)))).order_id for _ in range(3)]
     listed = await shop.orders.list_orders(ListOrders(customer_id="c-1", limit=2))
     assert [o.order_id for o in listed.orders] == ids[::-1][:2]
-    other = await shop.orders.list_orders(ListOrders(customer_id="someone-else"))
-    assert other.orders == []
+    mine = await shop.orders.list_orders(ListOrders(limit=2))  # the token says whose
+    assert mine == listed
+    with pytest.raises(Forbidden):  # a customer lists only their own orders
+        await shop.orders.list_orders(ListOrders(customer_id="someone-else"))
+    async with Orders.client(
+        "http://orders",
+        transport=shop.transport,
+        headers=shop.issuer.bearer("orders:read"),  # the operator speaks for no customer
+    ) as operator:
+        other = await operator.list_orders(ListOrders(customer_id="someone-else"))
+        assert other.orders == []
+        assert len((await operator.list_orders(ListOrders(customer_id="c-1"))).orders) == 3
 
 
 async def test_concurrent_orders_never_oversell(shop: Shop) -> None:
@@ -234,7 +262,7 @@ async def test_concurrent_orders_never_oversell(shop: Shop) -> None:
 
     async def buy(n: int) -> None:
         try:
-            await shop.orders.place_order(order(("TEE", 1), customer=f"c-{n}"))
+            await shop.orders.place_order(order(("TEE", 1), customer=None))
             outcomes.append("confirmed")
         except OutOfStock:
             outcomes.append("out_of_stock")

@@ -2,6 +2,7 @@
 
 ``/v1`` (deprecated: every answer says so) and ``/v2`` (amounts as money) answer from
 the real app; inventory and payments are real apps behind ``httpx.ASGITransport``.
+Every app checks tokens signed by a test key; the test calls as customer ``c-1``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from shop.inventory.contract import Inventory, Restock
 from shop.orders import bootstrap as orders_bootstrap
 from shop.orders import contract as v1
 from shop.orders import contract_v2 as v2
+from shop.orders.adapters.credentials import SCOPES
 from shop.payments import bootstrap as payments_bootstrap
+from tests.support.tokens import TestIssuer
 
 pytestmark = pytest.mark.anyio
 
@@ -50,17 +53,20 @@ class Versions:
 @pytest.fixture
 async def shop(tmp_path: Path) -> AsyncIterator[Versions]:
     noop = Telemetry.noop
+    issuer = TestIssuer()
     inventory_app = inventory_bootstrap.create_app(
         inventory_bootstrap.Settings(
             home=str(tmp_path), database_url=f"sqlite:///{tmp_path}/inventory.db", seed="none"
         ),
         telemetry=noop("inventory"),
+        verifier=issuer.verifier("inventory"),
     )
     payments_app = payments_bootstrap.create_app(
         payments_bootstrap.Settings(
             home=str(tmp_path), database_url=f"sqlite:///{tmp_path}/payments.db"
         ),
         telemetry=noop("payments"),
+        verifier=issuer.verifier("payments"),
     )
     orders_app = orders_bootstrap.create_app(
         orders_bootstrap.Settings(
@@ -72,15 +78,20 @@ async def shop(tmp_path: Path) -> AsyncIterator[Versions]:
         telemetry=noop("orders"),
         inventory_transport=httpx.ASGITransport(app=inventory_app),
         payments_transport=httpx.ASGITransport(app=payments_app),
+        verifier=issuer.verifier("orders"),
+        credentials=issuer.credentials(*SCOPES),
     )
     transport = httpx.ASGITransport(app=orders_app)
+    customer = issuer.bearer("orders:read", "orders:write", customer_id="c-1")
     async with (
         Inventory.client(
-            "http://inventory", transport=httpx.ASGITransport(app=inventory_app)
+            "http://inventory",
+            transport=httpx.ASGITransport(app=inventory_app),
+            headers=issuer.bearer("inventory:admin"),
         ) as inventory,
-        httpx.AsyncClient(transport=transport, base_url="http://orders") as http,
-        v1.Orders.client("http://orders", transport=transport) as client_v1,
-        v2.OrdersV2.client("http://orders", transport=transport) as client_v2,
+        httpx.AsyncClient(transport=transport, base_url="http://orders", headers=customer) as http,
+        v1.Orders.client("http://orders", transport=transport, headers=customer) as client_v1,
+        v2.OrdersV2.client("http://orders", transport=transport, headers=customer) as client_v2,
     ):
         for sku, quantity, price in (("MUG", 5, 1250), ("TEE", 2, 1999)):
             await inventory.restock(
@@ -141,9 +152,7 @@ async def test_an_unpriced_line_is_null_in_v2_and_zero_in_v1(shop: Versions) -> 
 
 
 async def test_each_typed_client_speaks_its_version(shop: Versions) -> None:
-    request = v1.PlaceOrder(
-        customer_id="c-2", items=[v1.OrderItem(sku="TEE", quantity=1)], card_token="tok_visa"
-    )
+    request = v1.PlaceOrder(items=[v1.OrderItem(sku="TEE", quantity=1)], card_token="tok_visa")
     new = await shop.v2.place_order(request, idempotency_key="k-typed-2")
     assert isinstance(new, v2.Order)
     assert new.total == v2.Money(amount_minor=1999, currency="EUR")
@@ -166,8 +175,9 @@ async def test_every_v1_answer_announces_the_deprecation(shop: Versions) -> None
         await shop.http.get("/v1/orders/ord_missing"),  # 404 problem
         await shop.http.get("/v1/orders", params={"customer_id": "c-1", "limit": "0"}),  # 422
         await shop.http.post("/v1/orders", json=BODY),  # 400: no idempotency key
+        await shop.http.get("/v1/orders", headers={"authorization": "Basic eDp5"}),  # 401
     ]
-    assert [a.status_code for a in answers] == [201, 200, 404, 422, 400]
+    assert [a.status_code for a in answers] == [201, 200, 404, 422, 400, 401]
     for answer in answers:
         assert announced(answer) == ANNOUNCED, answer.request.url
 

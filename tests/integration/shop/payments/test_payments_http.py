@@ -23,8 +23,13 @@ from shop.payments.contract import (
     Payments,
     ProcessorUnavailable,
 )
+from tests.support.tokens import TestIssuer
 
 pytestmark = pytest.mark.anyio
+
+#: The app checks tokens signed by this test key; the clients hold every payments scope.
+ISSUER = TestIssuer()
+TOKEN = ISSUER.bearer("payments:authorize", "payments:capture", "payments:void", "payments:read")
 
 
 @pytest.fixture
@@ -35,19 +40,27 @@ def processor() -> SimulatedProcessor:
 @pytest.fixture
 def app(tmp_path: Path, processor: SimulatedProcessor) -> App:
     settings = Settings(home=str(tmp_path), database_url=f"sqlite:///{tmp_path}/payments.db")
-    return create_app(settings, telemetry=Telemetry.noop("payments"), processor=processor)
+    return create_app(
+        settings,
+        telemetry=Telemetry.noop("payments"),
+        processor=processor,
+        verifier=ISSUER.verifier("payments"),
+    )
 
 
 @pytest.fixture
 async def http(app: App) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://payments") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://payments", headers=TOKEN
+    ) as client:
         yield client
 
 
 @pytest.fixture
 async def payments(app: App) -> AsyncIterator[Payments]:
-    async with Payments.client("http://payments", transport=httpx.ASGITransport(app=app)) as client:
+    transport = httpx.ASGITransport(app=app)
+    async with Payments.client("http://payments", transport=transport, headers=TOKEN) as client:
         yield client
 
 
