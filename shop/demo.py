@@ -1,13 +1,15 @@
 """The shop's demo: scripted orders through the typed orders client, and one trace.
 
-Run by ``accord demo``. Every scenario names the outcome it expects; the demo fails
-(returns False) when any outcome differs.
+Run by ``accord demo``. The demo registers two customers with the identity service and
+orders as the first one, with the token it logged in with. Every scenario names the
+outcome it expects; the demo fails (returns False) when any outcome differs.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from accord import ServiceError
 from accord.observability import waterfall
 from accord.observability.otlp_json import FileSpanExporter, SpanRecord
 from accord.observability.telemetry import Telemetry
+from shop.identity.contract import Identity, Login, Register
 from shop.orders.contract import (
     GetOrder,
     ListOrders,
@@ -30,7 +33,6 @@ from shop.orders.contract import (
     PlaceOrder,
 )
 
-CUSTOMER = "c-ada"
 GOOD_CARD = "tok_visa_4242"
 
 
@@ -46,6 +48,21 @@ class Outcome:
         return self.expected == self.got
 
 
+async def customer_token(identity_url: str, name: str) -> str:
+    """Register a new customer (a fresh address each run) and log in: their token."""
+    email = f"{name}-{secrets.token_hex(4)}@demo.shop"
+    password = secrets.token_urlsafe(12)
+    async with Identity.client(identity_url) as identity:
+        await identity.register(Register(email=email, password=password))
+        token = await identity.login(Login(email=email, password=password))
+    return token.access_token
+
+
+def bearer(token: str | None) -> dict[str, str]:
+    """The headers that carry ``token`` (none without one: a shop run without identity)."""
+    return {"authorization": f"Bearer {token}"} if token else {}
+
+
 async def run(urls: Mapping[str, str], home: Path, console: Console) -> bool:
     """Place the scripted orders against ``urls['orders']``; print outcomes and a trace."""
     telemetry = Telemetry.configure(
@@ -58,7 +75,15 @@ async def run(urls: Mapping[str, str], home: Path, console: Console) -> bool:
         simple_processor=True,
     )
     outcomes: list[Outcome] = []
-    async with Orders.client(urls["orders"], telemetry=telemetry) as orders:
+    ada = bob = None
+    if "identity" in urls:
+        ada = await customer_token(urls["identity"], "ada")
+        bob = await customer_token(urls["identity"], "bob")
+    async with (
+        Orders.client(urls["orders"], telemetry=telemetry, headers=bearer(ada)) as orders,
+        Orders.client(urls["orders"], telemetry=telemetry, headers=bearer(bob)) as as_bob,
+        Orders.client(urls["orders"], telemetry=telemetry) as anonymous,
+    ):
 
         async def attempt(scenario: str, expected: str, call: Callable[[], Awaitable[str]]) -> None:
             with telemetry.tracer.start_as_current_span(
@@ -72,8 +97,9 @@ async def run(urls: Mapping[str, str], home: Path, console: Console) -> bool:
             outcomes.append(Outcome(scenario, expected, got, trace_id))
 
         async def place(items: list[OrderItem], card: str = GOOD_CARD) -> str:
+            customer = None if ada else "c-ada"  # the token says who, when there is one
             order = await orders.place_order(
-                PlaceOrder(customer_id=CUSTOMER, items=items, card_token=card)
+                PlaceOrder(customer_id=customer, items=items, card_token=card)
             )
             placed.append(order.order_id)
             return f"201 {order.status}"
@@ -110,12 +136,27 @@ async def run(urls: Mapping[str, str], home: Path, console: Console) -> bool:
             return f"200 {order.status}"
 
         async def list_mine() -> str:
-            listed = await orders.list_orders(ListOrders(customer_id=CUSTOMER, limit=5))
+            customer = None if ada else "c-ada"
+            listed = await orders.list_orders(ListOrders(customer_id=customer, limit=5))
             return "200 listed" if listed.orders else "200 empty"
+
+        async def read_as_bob() -> str:
+            order = await as_bob.get_order(GetOrder(order_id=placed[0]))
+            return f"200 {order.status}"
+
+        async def list_anonymously() -> str:
+            listed = await anonymous.list_orders(ListOrders(customer_id="c-ada"))
+            return f"200 {len(listed.orders)} orders"
 
         if placed:
             await attempt("read the first order back", "200 confirmed", read_back)
         await attempt("list the customer's orders", "200 listed", list_mine)
+        if ada:
+            if placed:
+                await attempt(
+                    "another customer reads it", "404 orders.order_not_found", read_as_bob
+                )
+            await attempt("list orders without a token", "401 unauthenticated", list_anonymously)
     telemetry.shutdown()
 
     table = Table(title="shop demo", title_justify="left")

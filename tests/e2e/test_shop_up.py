@@ -1,7 +1,8 @@
 """End to end: `accord up` runs the shop as real processes on loopback.
 
 One shop is started for the module (free ports, a temporary ACCORD_HOME) and stopped by
-PID at the end; the tests talk to it over real HTTP.
+PID at the end; the tests talk to it over real HTTP, as a customer who registered with
+the identity service and logged in.
 """
 
 from __future__ import annotations
@@ -34,6 +35,19 @@ class Shop:
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
+
+    def customer(self) -> dict[str, str]:
+        """A new customer's ``Authorization`` header (registered, then logged in)."""
+        account = {"email": f"e2e-{secrets.token_hex(6)}@shop.test", "password": "correct horse"}
+        registered = httpx.post(
+            self.url("identity") + "/v1/customers",
+            json=account,
+            headers={"idempotency-key": secrets.token_hex(8)},
+        )
+        assert registered.status_code == 201, registered.text
+        login = httpx.post(self.url("identity") + "/v1/login", json=account)
+        assert login.status_code == 200, login.text
+        return {"authorization": f"Bearer {login.json()['access_token']}"}
 
 
 @pytest.fixture(scope="module")
@@ -89,11 +103,11 @@ def test_an_order_is_traced_across_three_services(shop: Shop) -> None:
     r = httpx.post(
         shop.url("orders") + "/v1/orders",
         json={
-            "customer_id": "c-e2e",
             "items": [{"sku": "SKU-APPLE", "quantity": 1}],
             "card_token": "tok_visa_4242",
         },
         headers={
+            **shop.customer(),
             "traceparent": f"00-{trace_id}-{parent}-01",
             "idempotency-key": secrets.token_hex(8),
             "x-correlation-id": "e2e-corr-1",
@@ -130,22 +144,22 @@ def test_metrics_show_the_duration_histogram(shop: Shop) -> None:
 
 
 def test_errors_are_problem_json(shop: Shop) -> None:
+    customer = shop.customer()
     r = httpx.post(
         shop.url("orders") + "/v1/orders",
-        json={
-            "customer_id": "c",
-            "items": [{"sku": "SKU-APPLE", "quantity": 0}],
-            "card_token": "tok_x",
-        },
-        headers={"idempotency-key": secrets.token_hex(8)},
+        json={"items": [{"sku": "SKU-APPLE", "quantity": 0}], "card_token": "tok_x"},
+        headers={**customer, "idempotency-key": secrets.token_hex(8)},
     )
     assert r.status_code == 422
     assert r.headers["content-type"].startswith("application/problem+json")
     body = r.json()
     assert body["code"] == "validation_failed"
     assert body["errors"][0]["path"] == "$.items[0].quantity"
-    missing = httpx.get(shop.url("orders") + "/v1/orders/does-not-exist")
+    missing = httpx.get(shop.url("orders") + "/v1/orders/does-not-exist", headers=customer)
     assert missing.status_code == 404 and missing.json()["code"] == "orders.order_not_found"
+    anonymous = httpx.get(shop.url("orders") + "/v1/orders/does-not-exist")
+    assert anonymous.status_code == 401 and anonymous.json()["code"] == "unauthenticated"
+    assert anonymous.headers["www-authenticate"] == 'Bearer realm="orders"'
 
 
 def test_demo_runs_against_the_running_shop(shop: Shop) -> None:
@@ -157,6 +171,7 @@ def test_demo_runs_against_the_running_shop(shop: Shop) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "using the services" in done.stdout
     assert "orders.out_of_stock" in done.stdout
+    assert "another customer reads it" in done.stdout
 
 
 def test_traces_command_shows_a_waterfall(shop: Shop) -> None:
