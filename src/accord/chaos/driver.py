@@ -48,7 +48,7 @@ from accord.chaos.audit import (
     tally,
 )
 from accord.chaos.credentials import Credentials, obtain
-from accord.chaos.logs import BreakerRejections
+from accord.chaos.logs import BreakerOpening, BreakerRejections
 from accord.chaos.reads import Progress
 from accord.chaos.report import ChaosReport, percentile
 from accord.errors import AccordError
@@ -110,6 +110,7 @@ class _Seen:
 
     events: list[str] = field(default_factory=list)
     rejections: BreakerRejections = field(default_factory=BreakerRejections)
+    opening: BreakerOpening = field(default_factory=BreakerOpening)
 
 
 @dataclass
@@ -149,6 +150,7 @@ async def run(config: ChaosConfig, *, progress: Progress | None = None) -> Chaos
         def line(name: str, text: str) -> None:
             log.write(f"{name} | {text}\n")
             seen.rejections.feed(name, text)
+            seen.opening.feed(name, text)
 
         def notice(message: str) -> None:
             seen.events.append(message)
@@ -229,7 +231,7 @@ async def _drive(
         )
         for _ in range(config.concurrency)
     ]
-    breaker_close = await _schedule(config, supervisor, ops, urls, faults, say)
+    breaker_close = await _schedule(config, supervisor, ops, urls, faults, seen, say)
     remaining = config.duration - (time.monotonic() - started)
     if remaining > 0:
         await asyncio.sleep(remaining)
@@ -288,6 +290,7 @@ async def _drive(
             None if faults.when_down is None else round(faults.when_down, 3)
         ),
         breaker_opened=int(client.get("accord_client_breaker_opened", 0.0)),
+        breaker_open_after_calls=seen.opening.failed_calls,
         breaker_close_seconds=breaker_close,
         p99_ms=_rounded(percentile(all_ms, 99)),
         p99_ms_under_fault=_rounded(percentile(fault_ms, 99)),
@@ -383,6 +386,7 @@ async def _schedule(
     http: httpx.AsyncClient,
     urls: Mapping[str, str],
     faults: _Faults,
+    seen: _Seen,
     say: Progress,
 ) -> float | None:
     """Kill, slow and fail services in turn; how long the breaker took to close (s)."""
@@ -424,6 +428,7 @@ async def _schedule(
     faults.begin()
     await restart("inventory", signal.SIGKILL, _SLOW)
     await at(0.60)
+    seen.opening.arm()  # payments is down from its kill on
     await restart("payments", signal.SIGKILL, _DOWN)
     down_from = await reads.metrics(http, urls["orders"], downstream="payments")
     await at(0.75)

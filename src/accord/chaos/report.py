@@ -43,6 +43,7 @@ class ChaosReport(msgspec.Struct, kw_only=True):
     retry_amplification: float
     retry_amplification_when_down: float | None = None
     breaker_opened: int
+    breaker_open_after_calls: int | None = None
     breaker_close_seconds: float | None
     p99_ms: float | None
     p99_ms_under_fault: float | None
@@ -127,6 +128,7 @@ class ChaosReport(msgspec.Struct, kw_only=True):
             None if down is None else down <= MAX_AMPLIFICATION,
         )
         row("breaker opened", self.breaker_opened)
+        row("  … after failed calls to payments", self.breaker_open_after_calls)
         closed = self.breaker_close_seconds
         row("breaker closed after (s)", closed, "< 5", None if closed is None else closed < 5)
         row("p99 latency (ms)", self.p99_ms)

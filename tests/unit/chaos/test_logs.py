@@ -47,3 +47,31 @@ def test_lines_that_are_not_json_objects_are_ignored() -> None:
     for line in ("", "plain text", "[1, 2]", "{not json", json.dumps({"event": 3})):
         seen.feed("orders", line)
     assert seen.durations() == []
+
+
+def test_failed_calls_are_counted_until_the_breaker_opens() -> None:
+    from accord.chaos.logs import BreakerOpening
+
+    def call_failed(operation: str) -> str:
+        return json.dumps({"event": "client_call_failed", "operation": operation})
+
+    def changed(downstream: str, current: str) -> str:
+        return json.dumps(
+            {"event": "breaker_state_changed", "downstream": downstream, "current": current}
+        )
+
+    opening = BreakerOpening("payments")
+    opening.feed("orders", call_failed("payments.authorize"))  # not armed yet
+    opening.arm()
+    for _ in range(7):
+        opening.feed("orders", call_failed("payments.authorize"))
+    opening.feed("orders", call_failed("inventory.reserve"))
+    opening.feed("payments", call_failed("payments.capture"))
+    opening.feed("orders", changed("inventory", "open"))
+    assert opening.failed_calls is None
+    opening.feed("orders", call_failed("payments.void"))
+    opening.feed("orders", changed("payments", "open"))
+    assert opening.failed_calls == 8
+    opening.feed("orders", call_failed("payments.authorize"))  # counting stopped
+    opening.feed("orders", changed("payments", "open"))
+    assert opening.failed_calls == 8
