@@ -7,7 +7,12 @@ v2 at ``/v2/openapi.json``; both are fuzzed.
 Each service is its real app (real SQLite files in a temporary folder); orders reaches
 inventory and payments through ``httpx.ASGITransport``. Every operation is called with
 generated cases and the default checks (no server error, status codes, content types,
-headers and bodies that conform to the document, negative data rejected).
+headers and bodies that conform to the document, negative data rejected, and — since
+every operation declares its security — that a request without its token is refused).
+
+Every app checks tokens signed by a test key; each case carries a token with every scope
+of its service (orders': customer ``c-fuzz``'s), and orders calls inventory and payments
+with a token of exactly its own scopes.
 """
 
 from __future__ import annotations
@@ -29,13 +34,28 @@ from accord.observability.telemetry import Telemetry
 from shop.inventory import bootstrap as inventory
 from shop.inventory.contract import Inventory
 from shop.orders import bootstrap as orders
+from shop.orders.adapters.credentials import SCOPES
 from shop.orders.contract import Orders
 from shop.orders.contract_v2 import OrdersV2
 from shop.payments import bootstrap as payments
 from shop.payments.contract import Payments
 from tests.support.asgi_thread import running_lifespan
+from tests.support.tokens import TestIssuer
 
 MAX_EXAMPLES = 100
+
+ISSUER = TestIssuer()
+#: The token every case of a service's operations carries.
+TOKENS = {
+    service: {"Authorization": header["authorization"]}
+    for service, header in {
+        "inventory": ISSUER.bearer("inventory:read", "inventory:admin", "inventory:reserve"),
+        "payments": ISSUER.bearer(
+            "payments:authorize", "payments:capture", "payments:void", "payments:read"
+        ),
+        "orders": ISSUER.bearer("orders:read", "orders:write", customer_id="c-fuzz"),
+    }.items()
+}
 
 # A schema-valid request may still meet a declared business answer (a declined card is
 # 402, an unknown SKU in an order is 422): those count as accepted. That the runtime
@@ -69,7 +89,9 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def inventory_app(home: Path) -> Iterator[Any]:
     app = inventory.create_app(
-        inventory.Settings.from_env(_env(home)), telemetry=_telemetry("inventory", home)
+        inventory.Settings.from_env(_env(home)),
+        telemetry=_telemetry("inventory", home),
+        verifier=ISSUER.verifier("inventory"),
     )
     with running_lifespan(app):
         yield app
@@ -78,7 +100,9 @@ def inventory_app(home: Path) -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def payments_app(home: Path) -> Iterator[Any]:
     app = payments.create_app(
-        payments.Settings.from_env(_env(home)), telemetry=_telemetry("payments", home)
+        payments.Settings.from_env(_env(home)),
+        telemetry=_telemetry("payments", home),
+        verifier=ISSUER.verifier("payments"),
     )
     with running_lifespan(app):
         yield app
@@ -91,6 +115,8 @@ def orders_app(home: Path, inventory_app: Any, payments_app: Any) -> Iterator[An
         telemetry=_telemetry("orders", home),
         inventory_transport=httpx.ASGITransport(app=inventory_app),
         payments_transport=httpx.ASGITransport(app=payments_app),
+        verifier=ISSUER.verifier("orders"),
+        credentials=ISSUER.credentials(*SCOPES),
     )
     with running_lifespan(app):
         yield app
@@ -161,7 +187,7 @@ def _as_integers(case: Any) -> Any:
     return case
 
 
-def _fuzz(schema: Any, label: str, mode: GenerationMode) -> None:
+def _fuzz(schema: Any, label: str, mode: GenerationMode, service: str) -> None:
     operation = schema.find_operation_by_label(label)
     assert operation is not None, f"{label} is not in the served document"
     strategy = operation.as_strategy(generation_mode=mode)
@@ -177,7 +203,9 @@ def _fuzz(schema: Any, label: str, mode: GenerationMode) -> None:
         database=None,
     )
     def run(case: Any) -> None:
-        response = case.call_and_validate()
+        # "Authorization" as the document names the scheme's header: schemathesis checks
+        # that the same request without it (or with a wrong one) is refused.
+        response = case.call_and_validate(headers=TOKENS[service])
         if mode is GenerationMode.POSITIVE and response.status_code == 422:
             code = response.json().get("code")
             assert code != "validation_failed", f"schema-valid request rejected: {response.text}"
@@ -191,22 +219,22 @@ MODES = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
 @pytest.mark.parametrize("mode", MODES, ids=lambda m: m.value)
 @pytest.mark.parametrize("label", _labels(Inventory))
 def test_inventory(inventory_schema: Any, label: str, mode: GenerationMode) -> None:
-    _fuzz(inventory_schema, label, mode)
+    _fuzz(inventory_schema, label, mode, "inventory")
 
 
 @pytest.mark.parametrize("mode", MODES, ids=lambda m: m.value)
 @pytest.mark.parametrize("label", _labels(Payments))
 def test_payments(payments_schema: Any, label: str, mode: GenerationMode) -> None:
-    _fuzz(payments_schema, label, mode)
+    _fuzz(payments_schema, label, mode, "payments")
 
 
 @pytest.mark.parametrize("mode", MODES, ids=lambda m: m.value)
 @pytest.mark.parametrize("label", _labels(Orders))
 def test_orders(orders_schema: Any, label: str, mode: GenerationMode) -> None:
-    _fuzz(orders_schema, label, mode)
+    _fuzz(orders_schema, label, mode, "orders")
 
 
 @pytest.mark.parametrize("mode", MODES, ids=lambda m: m.value)
 @pytest.mark.parametrize("label", _labels(OrdersV2))
 def test_orders_v2(orders_v2_schema: Any, label: str, mode: GenerationMode) -> None:
-    _fuzz(orders_v2_schema, label, mode)
+    _fuzz(orders_v2_schema, label, mode, "orders")
