@@ -22,6 +22,7 @@ from accord.runtime.deadlines import Deadlines
 from accord.runtime.faults import FaultConfig, FaultInjection, faults_from_env
 from accord.runtime.idempotency import DEFAULT_RETENTION, Idempotency, retention_from_env
 from accord.runtime.shedding import DEFAULT_MAX_IN_FLIGHT, LoadShedding, max_in_flight_from_env
+from accord.security.tls import MutualTLSTransport, TLSConfig
 from accord.sql import SqlIdempotencyStore, create_engine, migrate, readiness
 from shop.inventory.adapters import sql
 from shop.inventory.application.catalogue import DEMO_CATALOGUE
@@ -52,6 +53,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
     idempotency_retention: float = DEFAULT_RETENTION
     faults: FaultConfig | None = None
+    #: Mutual TLS (``ACCORD_TLS_DIR``): identity's keys are fetched over it.
+    tls: TLSConfig | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -77,6 +80,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 max_in_flight=max_in_flight_from_env(environ, "inventory"),
                 idempotency_retention=retention_from_env(environ),
                 faults=faults_from_env(environ, "inventory"),
+                tls=TLSConfig.from_env(environ, name=environ.get("ACCORD_SERVICE") or "inventory"),
             )
         except ValueError as exc:
             raise SettingsError(str(exc)) from None
@@ -101,7 +105,8 @@ def create_app(
     migrate(settings.database_url, sql.MIGRATIONS, version_table=sql.VERSION_TABLE)
     engine = create_engine(settings.database_url)
     service = InventoryService(sql.unit_of_work(engine))
-    auth = settings.auth.authentication(Inventory.name, verifier=verifier)
+    identity = MutualTLSTransport(settings.tls, "identity") if settings.tls else None
+    auth = settings.auth.authentication(Inventory.name, verifier=verifier, transport=identity)
 
     layers: list[Layer] = [
         LoadShedding(settings.max_in_flight, telemetry=telemetry),

@@ -20,6 +20,7 @@ from accord.runtime.deadlines import Deadlines
 from accord.runtime.faults import FaultConfig, FaultInjection, faults_from_env
 from accord.runtime.idempotency import DEFAULT_RETENTION, Idempotency, retention_from_env
 from accord.runtime.shedding import DEFAULT_MAX_IN_FLIGHT, LoadShedding, max_in_flight_from_env
+from accord.security.tls import MutualTLSTransport, TLSConfig
 from accord.sql import SqlIdempotencyStore, create_engine, migrate, readiness
 from shop.payments.adapters import sql
 from shop.payments.adapters.processor import ProcessorGateway, SimulatedProcessor
@@ -45,6 +46,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
     idempotency_retention: float = DEFAULT_RETENTION
     faults: FaultConfig | None = None
+    #: Mutual TLS (``ACCORD_TLS_DIR``): identity's keys are fetched over it.
+    tls: TLSConfig | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -64,6 +67,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             max_in_flight=max_in_flight_from_env(environ, "payments"),
             idempotency_retention=retention_from_env(environ),
             faults=faults_from_env(environ, "payments"),
+            tls=TLSConfig.from_env(environ, name=environ.get("ACCORD_SERVICE") or "payments"),
         )
 
 
@@ -93,7 +97,8 @@ def create_app(
             else SimulatedProcessor(journal=Path(settings.home) / "processor.jsonl")
         ),
     )
-    auth = settings.auth.authentication(Payments.name, verifier=verifier)
+    identity = MutualTLSTransport(settings.tls, "identity") if settings.tls else None
+    auth = settings.auth.authentication(Payments.name, verifier=verifier, transport=identity)
     layers: list[Layer] = [
         LoadShedding(settings.max_in_flight, telemetry=telemetry),
         *([auth] if auth is not None else []),
