@@ -26,9 +26,16 @@ from accord.security.tokens import KeySet, Verifier, public_jwk
 ISSUER = "https://identity.test"
 
 
+#: The services a ``metadata:read`` token is for (all of them, as identity issues it).
+SERVICES = ("identity", "inventory", "orders", "payments")
+
+
 def audience_of(scopes: tuple[str, ...]) -> list[str]:
-    """The services ``<service>:<action>`` scopes name, sorted."""
-    return sorted({scope.split(":", 1)[0] for scope in scopes})
+    """The services ``<service>:<action>`` scopes name, sorted (``metadata:read``: all)."""
+    named: set[str] = set()
+    for scope in scopes:
+        named.update(SERVICES if scope == "metadata:read" else (scope.split(":", 1)[0],))
+    return sorted(named)
 
 
 class StaticCredentials:
