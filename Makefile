@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install up test test-unit test-integration test-e2e demo bench chaos lint contracts pacts clean
+.PHONY: install up test test-unit test-integration test-e2e demo bench chaos lint audit contracts pacts clean
 
 install: $(STAMP)
 
@@ -32,13 +32,16 @@ test-integration: install
 test-e2e: install
 	$(BIN)/python -m pytest -q tests/e2e
 
-# ruff includes the security rules (S, bandit's); pip-audit checks the locked pins
-# against the advisory database (it needs the network; see docs/security.md).
-lint: install
+# ruff includes the security rules (S, bandit's); `audit` checks the locked pins.
+lint: install audit
 	$(BIN)/ruff check src shop tests bench
 	$(BIN)/ruff format --check src shop tests bench
 	$(BIN)/mypy
-	$(BIN)/pip-audit -r requirements.lock --require-hashes --disable-pip --progress-spinner off
+
+# Every locked pin looked up in PyPI's advisory database (needs PyPI's JSON API).
+# --strict: a pin that cannot be looked up fails the audit instead of being skipped.
+audit: install
+	$(BIN)/pip-audit -r requirements.lock --require-hashes --disable-pip --strict --progress-spinner off
 
 contracts: install
 	$(BIN)/accord contracts export --out contracts
