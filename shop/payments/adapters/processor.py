@@ -90,12 +90,14 @@ class SimulatedProcessor:
     A real processor outlives the payments process that calls it. With a ``journal``
     (one JSON line per change, replayed when the processor is created) so does this
     one: a payments process killed and started again still captures or voids the holds
-    it approved before.
+    it approved before. Each approval names its ``merchant_ref`` (the order), so an
+    audit can count what was settled per order at the processor itself.
     """
 
     link_down: bool = False
     holds: dict[str, str] = field(default_factory=dict)
     amounts: dict[str, tuple[int, str]] = field(default_factory=dict)
+    merchants: dict[str, str] = field(default_factory=dict)
     journal: Path | None = None
 
     def __post_init__(self) -> None:
@@ -110,6 +112,8 @@ class SimulatedProcessor:
             self.holds[ref] = state
             if "amount" in entry:
                 self.amounts[ref] = (int(entry["amount"]), str(entry["currency"]))
+            if "merchant_ref" in entry:
+                self.merchants[ref] = str(entry["merchant_ref"])
 
     def _record(self, ref: str, state: str) -> None:
         self.holds[ref] = state
@@ -118,7 +122,7 @@ class SimulatedProcessor:
         entry: dict[str, object] = {"ref": ref, "state": state}
         if state == "approved":
             amount, currency = self.amounts[ref]
-            entry.update(amount=amount, currency=currency)
+            entry.update(amount=amount, currency=currency, merchant_ref=self.merchants[ref])
         with self.journal.open("a", encoding="utf-8") as out:
             out.write(json.dumps(entry) + "\n")
 
@@ -132,6 +136,7 @@ class SimulatedProcessor:
         if code != APPROVED:
             return ProcessorResponse(response_code=code, processor_ref=processor_ref)
         self.amounts[processor_ref] = (amount_minor, currency_code)
+        self.merchants[processor_ref] = merchant_ref
         self._record(processor_ref, "approved")
         return ProcessorResponse(
             response_code=APPROVED,

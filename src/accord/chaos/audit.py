@@ -14,11 +14,15 @@ without processes:
   nothing should be held any more);
 - ``charged_rejected``: captured authorizations whose order is not confirmed;
 - ``duplicate_orders``: idempotency keys that produced more than one order;
+- at the card processor itself (its journal, when it keeps one): holds *settled* per
+  order — more than one is a double charge too, and one for an order whose
+  authorization payments does not show as captured is an ``unrecorded_charge``;
 - ``retry_amplification``: attempts sent by orders' clients per original call.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +35,7 @@ __all__ = [
     "Tally",
     "amplification",
     "count_double_charges",
+    "settled_at_processor",
     "stock_conserved",
     "tally",
 ]
@@ -85,6 +90,7 @@ class Tally:
     charged_rejected: int
     duplicate_orders: int
     unconserved_skus: tuple[str, ...] = ()
+    unrecorded_charges: int = 0
 
 
 def stock_conserved(before: StockTotals, after: Iterable[StockRow]) -> tuple[str, ...]:
@@ -115,12 +121,14 @@ def tally(
     after: Iterable[StockRow],
     reservations: Iterable[ReservationRow],
     authorizations: Sequence[AuthorizationRow],
+    settled: Mapping[str, int] | None = None,
 ) -> Tally:
     """Count the invariants.
 
     ``acknowledged`` maps each idempotency key to the order ids acknowledged for it;
     ``orders`` maps order ids to their status as orders reports it (None: unknown to
-    orders); ``reservations`` and ``authorizations`` are everything the services hold.
+    orders); ``reservations`` and ``authorizations`` are everything the services hold;
+    ``settled`` counts the holds the card processor settled per order.
     """
     ids = {oid for oids in acknowledged.values() for oid in oids}
     lost = sum(1 for oid in ids if orders.get(oid) != "confirmed")
@@ -133,13 +141,39 @@ def tally(
         for a in authorizations
         if a.status == "captured" and orders.get(a.order_id) != "confirmed"
     )
+    settled = settled or {}
+    captured = {a.order_id for a in authorizations if a.status == "captured"}
     return Tally(
         orders_lost=lost,
-        double_charges=count_double_charges(authorizations),
+        double_charges=count_double_charges(authorizations)
+        + sum(n - 1 for n in settled.values() if n > 1),
         stock_conserved=not moved,
         orphan_reservations=orphans,
         orphan_authorizations=unvoided,
         charged_rejected=charged_rejected,
         duplicate_orders=duplicates,
         unconserved_skus=moved,
+        unrecorded_charges=sum(1 for oid, n in settled.items() if n and oid not in captured),
     )
+
+
+def settled_at_processor(journal_lines: Iterable[str]) -> dict[str, int]:
+    """Holds the card processor settled, per order, from its journal's lines
+    (``{"ref", "state", "merchant_ref"?}``; a torn line is skipped)."""
+    merchants: dict[str, str] = {}
+    states: dict[str, str] = {}
+    for line in journal_lines:
+        try:
+            entry = json.loads(line)
+            ref, state = str(entry["ref"]), str(entry["state"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        states[ref] = state
+        if "merchant_ref" in entry:
+            merchants[ref] = str(entry["merchant_ref"])
+    counted: dict[str, int] = {}
+    for ref, state in states.items():
+        if state == "settled":
+            order = merchants.get(ref, f"?{ref}")
+            counted[order] = counted.get(order, 0) + 1
+    return counted

@@ -43,10 +43,7 @@ import httpx
 
 from accord import project as projects
 from accord.chaos import reads
-from accord.chaos.audit import (
-    amplification,
-    tally,
-)
+from accord.chaos.audit import amplification, settled_at_processor, tally
 from accord.chaos.credentials import Credentials, obtain
 from accord.chaos.logs import BreakerOpening, BreakerRejections
 from accord.chaos.reads import Progress
@@ -63,6 +60,9 @@ _SLOW = {"delay": {"seconds": 0.3, "percent": 30}, "abort": {"status": 503, "per
 _DOWN = {"abort": {"status": 503, "percent": 100}}
 #: Seconds a worker waits after an order was refused as unavailable.
 _PAUSE = 0.2
+#: Seconds after orders is back before its recovery has finished interrupted placements
+#: (its grace, 5 s, and a few rounds).
+_RECOVERY_WAIT = 9.0
 #: Orders' client counters the report adds up across its restarts.
 _CARRIED = ("accord_client_attempts", "accord_client_calls", "accord_client_breaker_opened")
 
@@ -121,6 +121,7 @@ class _Faults:
     injected: float = 0.0  # faults counted by processes since restarted
     carried: Counter[str] = field(default_factory=Counter)  # orders' counters before a kill
     when_down: float | None = None  # attempts per call to payments while it failed 100 %
+    orders_back: float | None = None  # when orders was ready again after its kill
 
     def begin(self) -> None:
         self.windows.append([time.monotonic(), None])
@@ -239,6 +240,10 @@ async def _drive(
     await asyncio.gather(*workers)
     say(f"load stopped: {load.attempted} orders attempted; settling")
     settle_started = time.monotonic()
+    if faults.orders_back is not None:
+        # Placements orders was running when killed are finished by its recovery once
+        # they are past its grace: give it that long before reading anything back.
+        await asyncio.sleep(max(0.0, faults.orders_back + _RECOVERY_WAIT - time.monotonic()))
     await reads.settle(ops, urls, config.settle_timeout, say)
     settle_seconds = time.monotonic() - settle_started
 
@@ -256,6 +261,7 @@ async def _drive(
         after=await reads.stock(ops, urls["inventory"]),
         reservations=await reads.reservations(ops, urls["inventory"]),
         authorizations=authorizations,
+        settled=_settled(supervisor.project.home / "processor.jsonl"),
     )
     client = Counter(await reads.metrics(ops, urls["orders"]))
     client.update(faults.carried)
@@ -278,6 +284,7 @@ async def _drive(
         orphan_reservations=counted.orphan_reservations,
         orphan_authorizations=counted.orphan_authorizations,
         charged_rejected=counted.charged_rejected,
+        unrecorded_charges=counted.unrecorded_charges,
         duplicate_orders=counted.duplicate_orders,
         requests_sent=load.sent,
         retry_amplification=round(
@@ -445,6 +452,7 @@ async def _schedule(
     await at(0.85)
     faults.begin()
     await restart("orders", signal.SIGKILL, None)
+    faults.orders_back = time.monotonic()
     faults.end()
     return closed
 
@@ -477,6 +485,14 @@ async def _breaker_closed(
             return None  # no breaker exported
         await asyncio.sleep(0.1)
     return None
+
+
+def _settled(journal: Path) -> dict[str, int]:
+    """What the card processor settled per order (nothing when it keeps no journal)."""
+    try:
+        return settled_at_processor(journal.read_text(encoding="utf-8").splitlines())
+    except OSError:
+        return {}
 
 
 def _rounded(value: float | None) -> float | None:

@@ -38,6 +38,7 @@ class ChaosReport(msgspec.Struct, kw_only=True):
     orphan_reservations: int
     orphan_authorizations: int
     charged_rejected: int
+    unrecorded_charges: int = 0
     duplicate_orders: int
     requests_sent: int
     retry_amplification: float
@@ -70,6 +71,10 @@ class ChaosReport(msgspec.Struct, kw_only=True):
             broken.append(f"{self.orphan_authorizations} authorization(s) left held")
         if self.charged_rejected:
             broken.append(f"{self.charged_rejected} capture(s) for orders not confirmed")
+        if self.unrecorded_charges:
+            broken.append(
+                f"{self.unrecorded_charges} order(s) charged at the processor, not captured"
+            )
         if self.duplicate_orders:
             broken.append(f"{self.duplicate_orders} idempotency key(s) placed twice")
         if self.retry_amplification > MAX_AMPLIFICATION:
@@ -113,6 +118,12 @@ class ChaosReport(msgspec.Struct, kw_only=True):
             self.orphan_authorizations == 0,
         )
         row("captured, not confirmed", self.charged_rejected, "0", self.charged_rejected == 0)
+        row(
+            "settled at the processor, not captured",
+            self.unrecorded_charges,
+            "0",
+            self.unrecorded_charges == 0,
+        )
         row("keys placed twice", self.duplicate_orders, "0", self.duplicate_orders == 0)
         row(
             "retry amplification",

@@ -119,3 +119,36 @@ def test_moving_stock_between_columns_conserves_it(
     assert stock_conserved(before, after) == ()
     grown = [StockRow(r.sku, r.available + 1, r.reserved, r.sold) for r in after]
     assert stock_conserved(before, grown) == tuple(sorted(before))
+
+
+def test_what_the_processor_settled_is_counted_per_order() -> None:
+    import json
+
+    from accord.chaos.audit import settled_at_processor
+
+    lines = [
+        json.dumps({"ref": "p1", "state": "approved", "merchant_ref": "o1", "amount": 5}),
+        json.dumps({"ref": "p2", "state": "approved", "merchant_ref": "o2", "amount": 5}),
+        json.dumps({"ref": "p3", "state": "approved", "merchant_ref": "o2", "amount": 5}),
+        json.dumps({"ref": "p1", "state": "settled"}),
+        json.dumps({"ref": "p2", "state": "settled"}),
+        json.dumps({"ref": "p3", "state": "reversed"}),
+        '{"ref": "p4", "sta',
+    ]
+    assert settled_at_processor(lines) == {"o1": 1, "o2": 1}
+    lines.append(json.dumps({"ref": "p3", "state": "settled"}))
+    assert settled_at_processor(lines) == {"o1": 1, "o2": 2}
+
+
+def test_charges_at_the_processor_count_against_the_promises() -> None:
+    counted = tally(
+        acknowledged={},
+        orders={"o1": "confirmed", "o2": "confirmed", "o3": "rejected"},
+        before={},
+        after=[],
+        reservations=[],
+        authorizations=[auth(1, "o1", "captured"), auth(2, "o2", "captured")],
+        settled={"o1": 1, "o2": 2, "o3": 1},
+    )
+    assert counted.double_charges == 1  # o2 settled twice
+    assert counted.unrecorded_charges == 1  # o3 settled, nothing captured

@@ -23,6 +23,7 @@ def test_holds_survive_a_new_processor_on_the_same_journal(tmp_path: Path) -> No
     again = SimulatedProcessor(journal=journal)  # the process was killed and started again
     assert again.holds == {a.processor_ref: "settled", b.processor_ref: "approved"}
     assert again.amounts[b.processor_ref] == (700, "EUR")
+    assert again.merchants == {a.processor_ref: "o1", b.processor_ref: "o2"}
     assert again.send_reversal(processor_ref=b.processor_ref).response_code == APPROVED
     assert again.send_reversal(processor_ref=a.processor_ref).response_code == "12"
     assert SimulatedProcessor(journal=journal).holds[b.processor_ref] == "reversed"
