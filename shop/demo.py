@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 from opentelemetry.trace import SpanKind
 from rich.console import Console
@@ -24,6 +25,7 @@ from accord import ServiceError
 from accord.observability import waterfall
 from accord.observability.otlp_json import FileSpanExporter, SpanRecord
 from accord.observability.telemetry import Telemetry
+from accord.security.tls import SUPERVISOR, MutualTLSTransport, TLSConfig
 from shop.identity.contract import Identity, Login, Register
 from shop.orders.contract import (
     GetOrder,
@@ -48,11 +50,21 @@ class Outcome:
         return self.expected == self.got
 
 
-async def customer_token(identity_url: str, name: str) -> str:
+def transport(url: str, home: Path, peer: str) -> httpx.AsyncBaseTransport | None:
+    """For an ``https://`` URL (``accord up --tls``), mutual TLS as ``accord-supervisor``
+    with the certificates in ``<home>/certs``; None (plain HTTP) otherwise."""
+    if not url.startswith("https://"):
+        return None
+    return MutualTLSTransport(TLSConfig(home / "certs", SUPERVISOR), peer)
+
+
+async def customer_token(
+    identity_url: str, name: str, tls: httpx.AsyncBaseTransport | None = None
+) -> str:
     """Register a new customer (a fresh address each run) and log in: their token."""
     email = f"{name}-{secrets.token_hex(4)}@demo.shop"
     password = secrets.token_urlsafe(12)
-    async with Identity.client(identity_url) as identity:
+    async with Identity.client(identity_url, transport=tls) as identity:
         await identity.register(Register(email=email, password=password))
         token = await identity.login(Login(email=email, password=password))
     return token.access_token
@@ -77,12 +89,20 @@ async def run(urls: Mapping[str, str], home: Path, console: Console) -> bool:
     outcomes: list[Outcome] = []
     ada = bob = None
     if "identity" in urls:
-        ada = await customer_token(urls["identity"], "ada")
-        bob = await customer_token(urls["identity"], "bob")
+        to_identity = transport(urls["identity"], home, "identity")
+        ada = await customer_token(urls["identity"], "ada", to_identity)
+        bob = await customer_token(urls["identity"], "bob", to_identity)
+    url = urls["orders"]
     async with (
-        Orders.client(urls["orders"], telemetry=telemetry, headers=bearer(ada)) as orders,
-        Orders.client(urls["orders"], telemetry=telemetry, headers=bearer(bob)) as as_bob,
-        Orders.client(urls["orders"], telemetry=telemetry) as anonymous,
+        Orders.client(
+            url, telemetry=telemetry, headers=bearer(ada), transport=transport(url, home, "orders")
+        ) as orders,
+        Orders.client(
+            url, telemetry=telemetry, headers=bearer(bob), transport=transport(url, home, "orders")
+        ) as as_bob,
+        Orders.client(
+            url, telemetry=telemetry, transport=transport(url, home, "orders")
+        ) as anonymous,
     ):
 
         async def attempt(scenario: str, expected: str, call: Callable[[], Awaitable[str]]) -> None:

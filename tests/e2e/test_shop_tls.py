@@ -186,3 +186,14 @@ def test_rotating_every_certificate_while_orders_flow_loses_none(shop: Shop) -> 
                 r.extensions["network_stream"].get_extra_info("ssl_object").getpeercert(True)
             )
         assert served == shop.certs.load_leaf(name).cert.serial_number != before[name]
+
+
+def test_the_demo_runs_against_the_tls_shop(shop: Shop) -> None:
+    env = {**os.environ, "ACCORD_HOME": str(shop.home)}
+    done = subprocess.run(
+        [sys.executable, "-m", "accord", "demo"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "using the services" in done.stdout
+    assert "orders.out_of_stock" in done.stdout

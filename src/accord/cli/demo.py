@@ -3,6 +3,8 @@
 Uses the services ``accord up`` is running, or starts them for the demo and stops them
 after. The demo itself is project code (``[project] demo = "module:function"``): an
 ``async def run(urls: Mapping[str, str], home: Path, console: Console) -> bool``.
+With ``--tls`` the services it starts speak mutual TLS, as under ``accord up --tls``
+(the shop's demo then calls as ``accord-supervisor``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import typer
 from rich.console import Console
 
 from accord import project as projects
+from accord.cli.up import prepare_tls
 from accord.supervisor import StartError, Supervisor, read_run_file
 
 DemoFn = Callable[[Mapping[str, str], Path, Console], Awaitable[bool]]
@@ -29,6 +32,9 @@ def register(app: typer.Typer) -> None:
 
 def demo(
     timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 60.0,
+    tls: Annotated[
+        bool, typer.Option(help="Start the services over mutual TLS (as `accord up --tls`).")
+    ] = False,
 ) -> None:
     """Place a scripted set of orders and show their outcomes and one trace."""
     project = projects.load()
@@ -38,7 +44,7 @@ def demo(
     # Not a terminal (a log, a test): wide enough that outcomes are not cut short.
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
     try:
-        ok = asyncio.run(asyncio.wait_for(_demo(project, fn, console), timeout))
+        ok = asyncio.run(asyncio.wait_for(_demo(project, fn, console, tls), timeout))
     except TimeoutError:
         console.print(f"[red]accord: the demo did not finish within {timeout:.0f}s[/red]")
         raise typer.Exit(1) from None
@@ -48,7 +54,7 @@ def demo(
     raise typer.Exit(0 if ok else 1)
 
 
-async def _demo(project: projects.Project, fn: DemoFn, console: Console) -> bool:
+async def _demo(project: projects.Project, fn: DemoFn, console: Console, tls: bool) -> bool:
     urls = read_run_file(project.home)
     if urls is not None:
         console.print("using the services `accord up` is running")
@@ -60,7 +66,8 @@ async def _demo(project: projects.Project, fn: DemoFn, console: Console) -> bool
     def on_line(name: str, line: str) -> None:
         files[name].write(line + "\n")
 
-    supervisor = Supervisor(project, on_line=on_line)
+    tls_dir = prepare_tls(project, console) if tls else None
+    supervisor = Supervisor(project, on_line=on_line, tls_dir=tls_dir)
     console.print(f"starting {', '.join(supervisor.order)} (logs in {logs})")
     try:
         await supervisor.start()
