@@ -39,6 +39,7 @@ def test_a_short_chaos_run_keeps_every_promise() -> None:
     assert report["orphan_reservations"] == 0
     assert report["orphan_authorizations"] == 0
     assert report["charged_rejected"] == 0
+    assert report["unrecorded_charges"] == 0
     assert report["duplicate_orders"] == 0
     assert report["retry_amplification"] <= 1.2
     assert report["retry_amplification_when_down"] <= 1.2
