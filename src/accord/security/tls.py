@@ -32,7 +32,7 @@ from __future__ import annotations
 import logging
 import ssl
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import ClassVar, Final
@@ -246,7 +246,7 @@ class _Pool:
     transport: httpx.AsyncHTTPTransport
     leases: int = 0
     retired: bool = False
-    closed: bool = field(default=False)
+    closed: bool = False
 
     async def release(self) -> None:
         self.leases -= 1
