@@ -60,6 +60,8 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     home = tmp_path_factory.mktemp("shop-tls")
     ports = {name: free_port() for name in SERVICES}
     argv = [sys.executable, "-m", "accord", "up", "--tls", "--raw"]
+    for name in ("inventory", "payments"):  # called by orders (and these tests) alone
+        argv += ["--tls-allow", f"{name}=orders,{CLIENT}"]
     for name, port in ports.items():
         argv += ["--port", f"{name}={port}"]
     env = {**os.environ, "ACCORD_HOME": str(home)}
@@ -197,3 +199,21 @@ def test_the_demo_runs_against_the_tls_shop(shop: Shop) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "using the services" in done.stdout
     assert "orders.out_of_stock" in done.stdout
+
+
+def test_an_allow_list_keeps_other_services_certificates_out(shop: Shop) -> None:
+    """inventory and payments admit orders (and this test's client), not identity."""
+    for name in ("inventory", "payments"):
+        with (
+            httpx.Client(
+                verify=client_context(TLSConfig(shop.certs.directory, "identity"), name)
+            ) as h,
+            pytest.raises(httpx.HTTPError),
+        ):
+            h.get(shop.url(name) + "/livez", timeout=5)
+    with httpx.Client(
+        verify=client_context(TLSConfig(shop.certs.directory, "identity"), "orders")
+    ) as http:
+        assert http.get(shop.url("orders") + "/livez").status_code == 200
+    log = (shop.home / "up.log").read_text()
+    assert "tls peer refused (not_allowed): spiffe://shop.local/identity" in log

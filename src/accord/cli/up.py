@@ -47,6 +47,13 @@ def up(
         bool,
         typer.Option(help="Serve HTTPS with mutual TLS (certificates under <home>/certs)."),
     ] = False,
+    tls_allow: Annotated[
+        list[str],
+        typer.Option(
+            "--tls-allow",
+            help="With --tls, who alone may call a service: SERVICE=CALLER[,CALLER...].",
+        ),
+    ] = [],  # noqa: B006 - typer reads the default
 ) -> None:
     """Start every service of the project, wait until each is ready, stream their logs.
 
@@ -54,6 +61,9 @@ def up(
     """
     project = projects.load()
     console = Console(highlight=False)
+    allow = parse_allow(tls_allow, project)
+    if allow and not tls:
+        raise projects.ProjectError("--tls-allow needs --tls")
     tls_dir = prepare_tls(project, console) if tls else None
     colours = {n: _COLOURS[i % len(_COLOURS)] for i, n in enumerate(project.services)}
     width = max(len(n) for n in project.services)
@@ -63,8 +73,33 @@ def up(
         console.print(prefix + (Text(line) if raw else format_line(line)), soft_wrap=True)
 
     supervisor = Supervisor(project, ports=parse_ports(port), on_line=on_line, tls_dir=tls_dir)
+    for name, callers in allow.items():
+        supervisor.extra_env.setdefault(name, {}).update(allow_env(callers))
     code = asyncio.run(_run(supervisor, console))
     raise typer.Exit(code)
+
+
+def parse_allow(values: list[str], project: projects.Project) -> dict[str, list[str]]:
+    """``["inventory=orders,me"]`` → ``{"inventory": ["orders", "me"]}``."""
+    allow: dict[str, list[str]] = {}
+    for item in values:
+        name, sep, callers = item.partition("=")
+        listed = [c.strip() for c in callers.split(",") if c.strip()]
+        if not sep or not listed:
+            raise projects.ProjectError(
+                f"--tls-allow takes SERVICE=CALLER[,CALLER...], got {item!r}"
+            )
+        if name not in project.services:
+            raise projects.ProjectError(f"--tls-allow names an unknown service {name!r}")
+        allow.setdefault(name, []).extend(listed)
+    return allow
+
+
+def allow_env(callers: list[str]) -> dict[str, str]:
+    """The environment that limits a service's callers (its probes stay allowed)."""
+    from accord.security.tls import ALLOW_VARIABLE, SUPERVISOR
+
+    return {ALLOW_VARIABLE: ",".join([*callers, SUPERVISOR])}
 
 
 def prepare_tls(project: projects.Project, console: Console) -> Path:

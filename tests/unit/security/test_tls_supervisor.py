@@ -51,3 +51,16 @@ def test_probes_present_the_supervisor_certificate(tmp_path: Path) -> None:
     ensure_certificates(certs, ["orders", SUPERVISOR], trust_domain="shop.local")
     probe = sup._probe("orders")
     assert isinstance(probe, MutualTLSTransport) and probe.peer == "orders"
+
+
+def test_up_reads_allow_lists_and_keeps_its_probes_allowed(tmp_path: Path) -> None:
+    from accord.cli.up import allow_env, parse_allow
+    from accord.project import ProjectError
+
+    proj = project(tmp_path)
+    allow = parse_allow(["inventory=orders, me", "inventory=spiffe://shop.local/x"], proj)
+    assert allow == {"inventory": ["orders", "me", "spiffe://shop.local/x"]}
+    assert allow_env(["orders"]) == {"ACCORD_TLS_ALLOW": "orders,accord-supervisor"}
+    for bad in ("inventory", "inventory=", "nowhere=orders"):
+        with pytest.raises(ProjectError, match="--tls-allow"):
+            parse_allow([bad], proj)
