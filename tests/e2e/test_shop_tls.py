@@ -215,5 +215,8 @@ def test_an_allow_list_keeps_other_services_certificates_out(shop: Shop) -> None
         verify=client_context(TLSConfig(shop.certs.directory, "identity"), "orders")
     ) as http:
         assert http.get(shop.url("orders") + "/livez").status_code == 200
-    log = (shop.home / "up.log").read_text()
-    assert "tls peer refused (not_allowed): spiffe://shop.local/identity" in log
+    refused = "tls peer refused (not_allowed): spiffe://shop.local/identity"
+    deadline = time.monotonic() + 10.0
+    while refused not in (shop.home / "up.log").read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)  # the services' log lines reach up.log through the supervisor
+    assert refused in (shop.home / "up.log").read_text()
