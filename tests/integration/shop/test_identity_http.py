@@ -3,6 +3,7 @@ the verifier every service uses, and a key rotation while it serves."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -29,6 +30,7 @@ from shop.identity.contract import (
     Login,
     Register,
 )
+from tests.support.asgi import lifespan
 
 pytestmark = pytest.mark.anyio
 ISSUER = "http://identity.test"
@@ -45,9 +47,18 @@ def settings(home: Path, database_url: str, *, dev_login: bool = False) -> Setti
     )
 
 
+@contextlib.asynccontextmanager
+async def serving(chosen: Settings) -> AsyncIterator[App]:
+    """The app between its lifespan's start and end (so its engine is disposed after)."""
+    app = create_app(chosen, telemetry=Telemetry.noop("identity"))
+    async with lifespan(app):
+        yield app
+
+
 @pytest.fixture
-def app(tmp_path: Path, database_url: str) -> App:
-    return create_app(settings(tmp_path, database_url), telemetry=Telemetry.noop("identity"))
+async def app(tmp_path: Path, database_url: str) -> AsyncIterator[App]:
+    async with serving(settings(tmp_path, database_url)) as app:
+        yield app
 
 
 @pytest.fixture
@@ -186,13 +197,11 @@ async def test_secrets_survive_a_restart_and_files_are_private(
 
 async def test_dev_login_answers_404_unless_configured(tmp_path: Path, database_url: str) -> None:
     for dev, status in ((False, 404), (True, 200)):
-        app = create_app(
-            settings(tmp_path / str(dev), database_url if not dev else f"sqlite:///{tmp_path}/d.db",
-                     dev_login=dev),
-            telemetry=Telemetry.noop("identity"),
-        )  # fmt: skip
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://i") as http:
+        url = database_url if not dev else f"sqlite:///{tmp_path}/d.db"
+        async with (
+            serving(settings(tmp_path / str(dev), url, dev_login=dev)) as app,
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://i") as http,
+        ):
             answer = await http.post("/v1/dev-login", json={"email": "dev@example.com"})
         assert answer.status_code == status, answer.text
 
@@ -237,17 +246,17 @@ async def test_password_guessing_is_throttled_per_address(
     tmp_path: Path, database_url: str
 ) -> None:
     limited = msgspec.structs.replace(settings(tmp_path, database_url), login_rate=3)
-    app = create_app(limited, telemetry=Telemetry.noop("identity"))
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 4000))
     body = {"email": "ada@example.com", "password": "not-the-one"}
-    async with httpx.AsyncClient(transport=transport, base_url="http://i") as http:
-        answers = [await http.post("/v1/login", json=body) for _ in range(4)]
-    assert [a.status_code for a in answers] == [401, 401, 401, 429]
-    assert answers[-1].json()["code"] == "rate_limited"
-    assert int(answers[-1].headers["retry-after"]) >= 1
-    other = httpx.ASGITransport(app=app, client=("203.0.113.10", 4000))
-    async with httpx.AsyncClient(transport=other, base_url="http://i") as http:
-        assert (await http.post("/v1/login", json=body)).status_code == 401
+    async with serving(limited) as app:
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 4000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://i") as http:
+            answers = [await http.post("/v1/login", json=body) for _ in range(4)]
+        assert [a.status_code for a in answers] == [401, 401, 401, 429]
+        assert answers[-1].json()["code"] == "rate_limited"
+        assert int(answers[-1].headers["retry-after"]) >= 1
+        other = httpx.ASGITransport(app=app, client=("203.0.113.10", 4000))
+        async with httpx.AsyncClient(transport=other, base_url="http://i") as http:
+            assert (await http.post("/v1/login", json=body)).status_code == 401
 
 
 async def test_metadata_needs_an_operator_token_when_not_public(
@@ -257,9 +266,10 @@ async def test_metadata_needs_an_operator_token_when_not_public(
         settings(tmp_path, database_url),
         auth=AuthSettings(enabled=True, public_metadata=False, issuer=ISSUER),
     )
-    app = create_app(guarded, telemetry=Telemetry.noop("identity"))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://i") as http:
+    async with (
+        serving(guarded) as app,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://i") as http,
+    ):
         assert (await http.get("/metrics")).status_code == 401
         assert (await http.get("/.well-known/jwks.json")).status_code == 200  # always public
         grant = {
