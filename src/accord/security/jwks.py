@@ -269,8 +269,17 @@ class KeySet:
 
     async def get(self, kid: str) -> VerificationKey | None:
         """The key ``kid`` names (``None`` if unknown), refreshing first when it is
-        unknown or the set is older than ``max_age`` and the throttle allows."""
+        unknown or the set is older than ``max_age`` and the throttle allows.
+
+        An unknown key asked for while a fetch is in flight waits for that fetch (a
+        service just started answers its first requests once the keys are in, rather
+        than refusing them from the still-empty cache).
+        """
         key = self._keys.get(kid)
+        if key is None and self._lock.locked():
+            async with self._lock:
+                pass
+            key = self._keys.get(kid)
         if (key is None or (self._stale() and not self._lock.locked())) and self._may_fetch():
             await self.refresh()
             key = self._keys.get(kid)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import anyio
 import httpx
 import jwt
 import pytest
@@ -252,3 +253,27 @@ def test_any_fetched_document_keeps_or_replaces_the_keys(body: bytes) -> None:
         assert keys.fetches == 1 and keys.failures in {0, 1}
 
     anyio.run(check)
+
+
+@pytest.mark.anyio
+async def test_lookups_during_the_first_fetch_wait_for_it(clock: Clock, endpoint: Endpoint) -> None:
+    endpoint.add("k1")
+    release = anyio.Event()
+
+    async def slow_fetch() -> bytes:
+        await release.wait()
+        return await endpoint.fetch()
+
+    keys = KeySet(fetch=slow_fetch, clock=clock)
+    found: list[VerificationKey | None] = []
+
+    async def lookup() -> None:
+        found.append(await keys.get("k1"))
+
+    async with anyio.create_task_group() as tasks:
+        for _ in range(5):
+            tasks.start_soon(lookup)
+        await anyio.wait_all_tasks_blocked()
+        release.set()
+    assert len(found) == 5 and all(key is not None for key in found)
+    assert endpoint.calls == 1
