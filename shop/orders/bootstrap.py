@@ -154,10 +154,11 @@ def create_app(
         payments,
         currency=settings.currency,
     )
+    # The rate limit sits inside the idempotency layer: a retry answered from the key's
+    # stored response, or refused as still in flight, spends none of the customer's rate.
     layers: list[Layer] = [
         LoadShedding(settings.max_in_flight, telemetry=telemetry),
         *([auth] if auth is not None else []),
-        RateLimit({"place_order": PLACE_ORDER_RATE}),
         Deadlines(),
         FaultInjection(settings.faults, telemetry=telemetry),
         Idempotency(
@@ -165,6 +166,7 @@ def create_app(
             retention=settings.idempotency_retention,
             telemetry=telemetry,
         ),
+        RateLimit({"place_order": PLACE_ORDER_RATE}),
     ]
     recovery = Recovery(sql.unit_of_work(engine), inventory, payments, clock=utc_now)
     app = App(
