@@ -33,10 +33,11 @@ test-e2e: install
 	$(BIN)/python -m pytest -q tests/e2e
 
 # ruff includes the security rules (S, bandit's); `audit` checks the locked pins.
-lint: install audit
+lint: install
 	$(BIN)/ruff check src shop tests bench
 	$(BIN)/ruff format --check src shop tests bench
 	$(BIN)/mypy
+	$(MAKE) --no-print-directory audit
 
 # Every locked pin looked up in PyPI's advisory database (needs PyPI's JSON API).
 # --strict: a pin that cannot be looked up fails the audit instead of being skipped.
