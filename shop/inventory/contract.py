@@ -38,6 +38,7 @@ __all__ = [
 
 SkuCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9][A-Z0-9-]{0,63}$")]
 Quantity = Annotated[int, msgspec.Meta(gt=0, le=10_000)]
+MAX_UNIT_PRICE_CENTS = 100_000_000_000_000
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 
 
@@ -70,7 +71,9 @@ class Restock(msgspec.Struct, kw_only=True):
     sku: SkuCode
     quantity: Quantity
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
-    unit_price_cents: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    #: At most a hundred thousand billion cents, so a price times the largest quantity
+    #: still fits the 64-bit integers every database stores amounts in.
+    unit_price_cents: Annotated[int, msgspec.Meta(ge=0, le=MAX_UNIT_PRICE_CENTS)] | None = None
 
 
 class ReserveItem(msgspec.Struct, kw_only=True):
