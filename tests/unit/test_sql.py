@@ -389,3 +389,18 @@ async def test_types_round_trip_through_aiosqlite(tmp_path: Path) -> None:
         assert [(r.id, r.at, r.cents) for r in rows] == [(1, when, 10**15), (2, when, -1)]
     finally:
         await engine.dispose()
+
+
+@pytest.mark.anyio
+async def test_a_database_error_names_no_parameter(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("CREATE TABLE t (v TEXT NOT NULL UNIQUE)"))
+            await conn.execute(sa.text("INSERT INTO t (v) VALUES (:v)"), {"v": "tok_secret"})
+        with pytest.raises(IntegrityError) as caught:
+            async with engine.begin() as conn:
+                await conn.execute(sa.text("INSERT INTO t (v) VALUES (:v)"), {"v": "tok_secret"})
+        assert "tok_secret" not in str(caught.value)
+    finally:
+        await engine.dispose()

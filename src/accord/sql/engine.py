@@ -73,13 +73,16 @@ def create_engine(
     SQLite (``aiosqlite``): the database's folder is created; connections run in WAL
     mode with ``foreign_keys=ON`` and a busy timeout, and each transaction begins with
     ``BEGIN IMMEDIATE``. PostgreSQL (async psycopg 3): connections are checked before use
-    (``pool_pre_ping``) and give up connecting after 5 s. ``options`` go to
+    (``pool_pre_ping``) and give up connecting after 5 s. Either way a database error's
+    text names no bound parameter (``hide_parameters``): it reaches logs and spans, and
+    parameters carry what callers sent, secrets included. ``options`` go to
     :func:`sqlalchemy.ext.asyncio.create_async_engine` unchanged. Raises
     :class:`~accord.sql.DatabaseUrlError` for a URL accord does not run on.
     """
     parsed = parse(url)
     options.setdefault("pool_size", pool_size)
     options.setdefault("max_overflow", max_overflow)
+    options.setdefault("hide_parameters", True)
     if is_sqlite(parsed):
         path = sqlite_file(parsed)
         if path is not None:
