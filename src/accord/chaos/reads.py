@@ -66,6 +66,9 @@ async def settle(
         await asyncio.sleep(1.0)
 
 
+#: Items asked for per page of a listing (the most the audit listings allow).
+_PAGE = 1000
+
 #: Answers a read tries again after: the service is restarting, shedding load, or has not
 #: loaded the identity service's keys yet (401).
 _AGAIN = frozenset({401, 429})
@@ -92,38 +95,39 @@ async def stock(http: httpx.AsyncClient, inventory: str) -> list[StockRow]:
     return [StockRow(s["sku"], s["available"], s["reserved"], s["sold"]) for s in data["items"]]
 
 
+async def _every(
+    http: httpx.AsyncClient, url: str, member: str, id_field: str, status: str | None
+) -> list[dict[str, Any]]:
+    """Every item of a listing paged by id (``after``), of ``status`` when given."""
+    items: list[dict[str, Any]] = []
+    after: str | None = None
+    while True:
+        data = await _get(http, url, status=status, after=after, limit=_PAGE)
+        page = data[member]
+        items += page
+        if len(page) < _PAGE:
+            return items
+        after = page[-1][id_field]
+
+
 async def reservations(
     http: httpx.AsyncClient, inventory: str, *, status: str | None = None
 ) -> list[ReservationRow]:
     """Every reservation (of ``status`` when given), page after page."""
-    rows: list[ReservationRow] = []
-    after: str | None = None
-    while True:
-        data = await _get(
-            http, f"{inventory}/v1/reservations", status=status, after=after, limit=1000
-        )
-        page = data["reservations"]
-        rows += [ReservationRow(r["reservation_id"], r["order_id"], r["status"]) for r in page]
-        if len(page) < 1000:
-            return rows
-        after = page[-1]["reservation_id"]
+    page = await _every(
+        http, f"{inventory}/v1/reservations", "reservations", "reservation_id", status
+    )
+    return [ReservationRow(r["reservation_id"], r["order_id"], r["status"]) for r in page]
 
 
 async def authorizations(
     http: httpx.AsyncClient, payments: str, *, status: str | None = None
 ) -> list[AuthorizationRow]:
     """Every authorization (of ``status`` when given), page after page."""
-    rows: list[AuthorizationRow] = []
-    after: str | None = None
-    while True:
-        data = await _get(
-            http, f"{payments}/v1/authorizations", status=status, after=after, limit=1000
-        )
-        page = data["authorizations"]
-        rows += [AuthorizationRow(a["authorization_id"], a["order_id"], a["status"]) for a in page]
-        if len(page) < 1000:
-            return rows
-        after = page[-1]["authorization_id"]
+    page = await _every(
+        http, f"{payments}/v1/authorizations", "authorizations", "authorization_id", status
+    )
+    return [AuthorizationRow(a["authorization_id"], a["order_id"], a["status"]) for a in page]
 
 
 async def order_status(http: httpx.AsyncClient, orders: str, order_id: str) -> str | None:
