@@ -2,17 +2,27 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+DEV_STAMP     := $(VENV)/.dev-installed
 
-.PHONY: install up test test-unit test-integration test-e2e demo bench chaos lint audit contracts pacts clean
+.PHONY: install install-dev up test test-unit test-integration test-e2e demo bench chaos lint audit contracts pacts clean
 
-install: $(STAMP)
+# What running the shop needs: the runtime lock (requirements.lock), then accord itself.
+install: $(RUNTIME_STAMP)
 
-$(STAMP): requirements.lock pyproject.toml
+$(RUNTIME_STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
-	@touch $(STAMP)
+	$(PIP) --require-hashes -r requirements.lock
+	$(PIP) --no-deps --no-build-isolation -e .
+	@touch $@
+
+# What testing, linting and benchmarking add: the development lock, a superset of the runtime one.
+install-dev: $(DEV_STAMP)
+
+$(DEV_STAMP): requirements-dev.lock $(RUNTIME_STAMP)
+	$(PIP) --require-hashes -r requirements-dev.lock
+	@touch $@
 
 up: install
 	$(BIN)/accord up
@@ -20,20 +30,20 @@ up: install
 demo: install
 	$(BIN)/accord demo
 
-test: install
+test: install-dev
 	$(BIN)/python -m pytest -q
 
-test-unit: install
+test-unit: install-dev
 	$(BIN)/python -m pytest -q tests/unit
 
-test-integration: install
+test-integration: install-dev
 	$(BIN)/python -m pytest -q tests/integration
 
-test-e2e: install
+test-e2e: install-dev
 	$(BIN)/python -m pytest -q tests/e2e
 
 # ruff includes the security rules (S, bandit's); `audit` checks the locked pins.
-lint: install
+lint: install-dev
 	$(BIN)/ruff check src shop tests bench
 	$(BIN)/ruff format --check src shop tests bench
 	$(BIN)/mypy
@@ -41,17 +51,17 @@ lint: install
 
 # Every locked pin looked up in PyPI's advisory database (needs PyPI's JSON API).
 # --strict: a pin that cannot be looked up fails the audit instead of being skipped.
-audit: install
-	$(BIN)/pip-audit -r requirements.lock --require-hashes --disable-pip --strict --progress-spinner off
+audit: install-dev
+	$(BIN)/pip-audit -r requirements-dev.lock --require-hashes --disable-pip --strict --progress-spinner off
 
-contracts: install
+contracts: install-dev
 	$(BIN)/accord contracts export --out contracts
 
 # Re-record what orders needs from its providers into pacts/ (Pact v4); commit the result.
-pacts: install
+pacts: install-dev
 	ACCORD_PACT_RECORD=1 $(BIN)/python -m pytest -q tests/contract/consumer
 
-bench: install
+bench: install-dev
 	$(BIN)/python bench/http.py
 
 # The full chaos run: the shop under load while its services are killed, slowed and failed.
