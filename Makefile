@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP     := $(VENV)/.dev-installed
 
-.PHONY: install install-dev up test test-unit test-integration test-e2e demo bench chaos lint audit contracts pacts clean
+.PHONY: install install-dev system-packages up test test-unit test-integration test-e2e demo bench chaos lint audit contracts pacts clean
 
 # What running the shop needs: the runtime lock (requirements.lock), then accord itself.
 install: $(RUNTIME_STAMP)
@@ -24,22 +24,26 @@ $(DEV_STAMP): requirements-dev.lock $(RUNTIME_STAMP)
 	$(PIP) --require-hashes -r requirements-dev.lock
 	@touch $@
 
+# Debian packages the tests need (PostgreSQL, wrk, …): installed when missing and run as root.
+system-packages:
+	@sh scripts/system-packages.sh
+
 up: install
 	$(BIN)/accord up
 
 demo: install
 	$(BIN)/accord demo
 
-test: install-dev
+test: install-dev system-packages
 	$(BIN)/python -m pytest -q
 
-test-unit: install-dev
+test-unit: install-dev system-packages
 	$(BIN)/python -m pytest -q tests/unit
 
-test-integration: install-dev
+test-integration: install-dev system-packages
 	$(BIN)/python -m pytest -q tests/integration
 
-test-e2e: install-dev
+test-e2e: install-dev system-packages
 	$(BIN)/python -m pytest -q tests/e2e
 
 # ruff includes the security rules (S, bandit's); `audit` checks the locked pins.
@@ -61,7 +65,7 @@ contracts: install-dev
 pacts: install-dev
 	ACCORD_PACT_RECORD=1 $(BIN)/python -m pytest -q tests/contract/consumer
 
-bench: install-dev
+bench: install-dev system-packages
 	$(BIN)/python bench/http.py
 
 # The full chaos run: the shop under load while its services are killed, slowed and failed.
