@@ -28,11 +28,12 @@ from accord.security.tls import MutualTLSTransport, TLSConfig
 from accord.security.tokens import ClientCredentials
 from accord.sql import SqlIdempotencyStore, create_engine, migrate, readiness
 from shop.orders.adapters import sql
+from shop.orders.adapters.checkpoints import CheckpointLayer
 from shop.orders.adapters.credentials import SCOPES, Bearer, Credentials
 from shop.orders.adapters.inventory import InventoryGateway
 from shop.orders.adapters.payments import PaymentsGateway
 from shop.orders.application.recovery import Recovery
-from shop.orders.application.services import OrderService, utc_now
+from shop.orders.application.services import Checkpoint, OrderService, utc_now
 from shop.orders.contract import Orders
 from shop.orders.contract_v2 import OrdersV2
 from shop.orders.entrypoint import OrdersEndpoint
@@ -107,6 +108,9 @@ def create_app(
     payments_transport: httpx.AsyncBaseTransport | None = None,
     verifier: TokenVerifier | None = None,
     credentials: Credentials | None = None,
+    checkpoint: Checkpoint | None = None,
+    keyed: bool = True,
+    idempotency_lease: float | None = None,
 ) -> App:
     """Migrate the database and assemble orders: ``/v1/...`` and ``/v2/...``.
 
@@ -117,6 +121,12 @@ def create_app(
     orders at :data:`PLACE_ORDER_RATE`, and orders calls inventory and payments with
     a token of its own, of :data:`~shop.orders.adapters.credentials.SCOPES` only
     (``credentials`` replaces the identity service's client credentials).
+
+    For test builds only: ``checkpoint`` is called at each step of a placement
+    (:data:`~shop.orders.application.services.CHECKPOINTS`, and ``before_claim`` and
+    ``answered`` around the idempotency layer); ``keyed=False`` places orders without
+    their ``Idempotency-Key`` (the protection against a re-run placing a second
+    order, switched off); ``idempotency_lease`` shortens the keys' leases (seconds).
     """
     settings = settings if settings is not None else Settings.from_env(os.environ)
     telemetry = telemetry or Telemetry.configure(
@@ -148,11 +158,14 @@ def create_app(
     payments = PaymentsGateway.connect(
         settings.payments_url, transport=payments_transport, telemetry=telemetry, bearer=bearer
     )
+    lease = idempotency_lease or 2.0 * Orders.place_order.timeout
     service = OrderService(
         sql.unit_of_work(engine),
         inventory,
         payments,
         currency=settings.currency,
+        drive_lease=lease,
+        checkpoint=checkpoint,
     )
     # The rate limit sits inside the idempotency layer: a retry answered from the key's
     # stored response, or refused as still in flight, spends none of the customer's rate.
@@ -161,17 +174,20 @@ def create_app(
         *([auth] if auth is not None else []),
         Deadlines(),
         FaultInjection(settings.faults, telemetry=telemetry),
+        *([CheckpointLayer(checkpoint, "before_claim", before=True)] if checkpoint else []),
         Idempotency(
             SqlIdempotencyStore(engine, IDEMPOTENCY_TABLE),
             retention=settings.idempotency_retention,
+            lease=idempotency_lease,
             telemetry=telemetry,
         ),
+        *([CheckpointLayer(checkpoint, "answered", before=False)] if checkpoint else []),
         RateLimit({"place_order": PLACE_ORDER_RATE}),
     ]
-    recovery = Recovery(sql.unit_of_work(engine), inventory, payments, clock=utc_now)
+    recovery = Recovery(sql.unit_of_work(engine), inventory, payments, clock=utc_now, lease=lease)
     app = App(
         Orders,
-        OrdersEndpoint(service),
+        OrdersEndpoint(service, keyed=keyed),
         telemetry=telemetry,
         metadata_guard=settings.auth.metadata_guard(auth),
         readiness={"database": readiness(engine)},
@@ -179,5 +195,5 @@ def create_app(
         on_shutdown=[recovery.stop, inventory.aclose, payments.aclose, engine.dispose],
         layers=layers,
     )
-    app.mount(OrdersV2, OrdersV2Endpoint(service))
+    app.mount(OrdersV2, OrdersV2Endpoint(service, keyed=keyed))
     return app

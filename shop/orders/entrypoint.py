@@ -9,6 +9,10 @@ never from the body: an order is placed for the token's customer, a customer lis
 reads only their own orders, and another customer's order is "not found". The use cases
 get the customer as plain data. Without authentication (``ACCORD_AUTH=off``) the
 request's ``customer_id`` is taken as it is.
+
+A placement runs under the ``Idempotency-Key`` the idempotency layer claimed for it
+(:func:`accord.runtime.idempotency.current_claim`): the use case stores the order with
+the key, so a re-run of the key never places a second order.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import msgspec
 from accord.errors import (
     FieldError,
     Forbidden,
+    IdempotencyKeyInUse,
+    IdempotencyKeyReused,
     InternalError,
     ServiceError,
     Unavailable,
@@ -31,7 +37,9 @@ from accord.errors import (
     ValidationFailed,
 )
 from accord.runtime.auth import current_principal
+from accord.runtime.idempotency import current_claim
 from shop.orders import contract as c
+from shop.orders.application.placements import KeyReused, PlacementInProgress, PlacementKey
 from shop.orders.application.ports import ConcurrencyConflict
 from shop.orders.application.services import OrderService
 from shop.orders.domain import exceptions as d
@@ -48,6 +56,7 @@ __all__ = [
     "contract_error",
     "declared_errors",
     "ordering_customer",
+    "placement_key",
     "reading_customer",
     "timestamp",
 ]
@@ -67,6 +76,8 @@ ERRORS: dict[type[Exception], type[ServiceError[Any]]] = {
     d.DependencyUnavailable: c.DependencyUnavailable,
     d.DependencyFailed: InternalError,
     ConcurrencyConflict: Unavailable,
+    KeyReused: IdempotencyKeyReused,
+    PlacementInProgress: IdempotencyKeyInUse,
 }
 
 
@@ -90,7 +101,7 @@ def contract_error(exc: Exception) -> ServiceError[Any]:
         fields = error.info_type.__struct_fields__
         info = msgspec.convert({name: getattr(exc, name) for name in fields}, error.info_type)
     answer = error(detail, info)
-    if answer.status == 503:
+    if answer.status == 503 or isinstance(answer, IdempotencyKeyInUse):
         # Nothing is held for the order any more: trying again after a pause is safe.
         answer.with_header("Retry-After", RETRY_AFTER)
     return answer
@@ -142,6 +153,15 @@ def reading_customer(claimed: str | None) -> str | None:
     return principal.customer_id
 
 
+def placement_key() -> PlacementKey | None:
+    """The key this placement runs under, as the idempotency layer claimed it."""
+    claim = current_claim()
+    if claim is None:
+        return None
+    until = datetime.fromtimestamp(claim.lease_until, UTC)
+    return PlacementKey(key=claim.key, fingerprint=claim.fingerprint, lease_until=until)
+
+
 def timestamp(moment: datetime) -> str:
     """``moment`` in UTC as RFC 3339 with microseconds: ``2026-11-27T09:30:00.000000Z``."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -169,11 +189,13 @@ class OrderEndpointBase(Generic[OrderT, OrderListT]):
     """The operations every version of the orders contract shares, over one OrderService.
 
     Requests are the same in every version; a version says only how an order goes out
-    (:meth:`present`) and how a list of them does (:meth:`listing`).
+    (:meth:`present`) and how a list of them does (:meth:`listing`). ``keyed=False``
+    places without the key (a test build shows what that protection is worth).
     """
 
-    def __init__(self, service: OrderService) -> None:
+    def __init__(self, service: OrderService, *, keyed: bool = True) -> None:
         self._service = service
+        self._keyed = keyed
 
     def present(self, order: Order) -> OrderT:
         """The order as this version's response message."""
@@ -191,6 +213,7 @@ class OrderEndpointBase(Generic[OrderT, OrderListT]):
                 items=[RequestedItem(item.sku, item.quantity) for item in request.items],
                 card_token=request.card_token,
                 note=request.note,
+                key=placement_key() if self._keyed else None,
             )
         return self.present(order)
 

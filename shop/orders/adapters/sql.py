@@ -4,18 +4,27 @@ The tables are described here for queries only; they are created and changed by 
 migrations in ``migrations/``. Every write of an existing order is an
 ``UPDATE … WHERE version = :seen``: a row not touched means a concurrent transaction
 won, and is reported as :class:`ConcurrencyConflict`.
+
+Beside the order itself a row keeps what its placement needs: the ``Idempotency-Key``
+it was placed under with the request's fingerprint (unique per customer and key, so a
+key can never place a second order, on SQLite and PostgreSQL alike), ``driven_until``
+(the lease of the placement driving a pending order; taking it over is a conditional
+``UPDATE``), the ``failure`` that rejected it (JSON) and ``look_again_at``, when the
+recovery looks at its holds a second time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from accord.sql import UnitOfWork, conflicts_as
+from shop.orders.application.placements import KeyedOrder, PlacementKey
 from shop.orders.application.ports import ConcurrencyConflict, UnitOfWorkFactory
 from shop.orders.domain.model import Order, OrderLine, OrderStatus
 
@@ -49,7 +58,15 @@ orders = sa.Table(
     sa.Column("rejection", sa.String(64)),
     sa.Column("compensation_due", sa.Boolean, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("idempotency_key", sa.String(255)),
+    sa.Column("request_fingerprint", sa.String(64)),
+    sa.Column("driven_until", sa.DateTime(timezone=True)),
+    sa.Column("failure", sa.Text),
+    sa.Column("look_again_at", sa.DateTime(timezone=True)),
 )
+
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder(dict[str, Any]).decode
 
 order_lines = sa.Table(
     "orders_lines",
@@ -110,8 +127,15 @@ class SqlOrderRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
-    async def add(self, order: Order) -> None:
-        """Insert a new order and its lines; a taken id is a ConcurrencyConflict."""
+    async def add(
+        self,
+        order: Order,
+        *,
+        driven_until: datetime | None = None,
+        key: PlacementKey | None = None,
+    ) -> None:
+        """Insert a new order and its lines; a taken id, or a key that placed an order
+        for the customer already, is a ConcurrencyConflict."""
         async with conflicts_as(ConcurrencyConflict):
             await self._connection.execute(
                 orders.insert().values(
@@ -127,9 +151,76 @@ class SqlOrderRepository:
                     rejection=order.rejection,
                     compensation_due=order.compensation_due,
                     version=order.version,
+                    idempotency_key=key.key if key is not None else None,
+                    request_fingerprint=key.fingerprint if key is not None else None,
+                    driven_until=driven_until.astimezone(UTC) if driven_until else None,
                 )
             )
             await self._connection.execute(order_lines.insert(), _line_rows(order))
+
+    async def find_by_key(self, customer_id: str, key: str) -> KeyedOrder | None:
+        """The order ``key`` placed for ``customer_id``, with its fingerprint and failure."""
+        condition = (orders.c.customer_id == customer_id) & (orders.c.idempotency_key == key)
+        found = await self._load(condition, limit=1)
+        if not found:
+            return None
+        async with conflicts_as(ConcurrencyConflict):
+            row = (
+                await self._connection.execute(
+                    sa.select(orders.c.request_fingerprint, orders.c.failure).where(condition)
+                )
+            ).one()
+        failure = _decode(row.failure) if row.failure else None
+        return KeyedOrder(found[0], row.request_fingerprint or "", failure)
+
+    async def drive(self, order: Order, *, until: datetime, now: datetime) -> bool:
+        """Take the drive of the pending order (conditional ``UPDATE``); True when taken."""
+        seen = order.version
+        lapsed = orders.c.driven_until.is_(None) | (orders.c.driven_until <= now.astimezone(UTC))
+        async with conflicts_as(ConcurrencyConflict):
+            touched = (
+                await self._connection.execute(
+                    orders.update()
+                    .where(
+                        orders.c.order_id == order.order_id,
+                        orders.c.version == seen,
+                        orders.c.status == OrderStatus.PENDING.value,
+                        lapsed,
+                    )
+                    .values(driven_until=until.astimezone(UTC), version=seen + 1)
+                )
+            ).rowcount
+        if touched != 1:
+            return False
+        order.version = seen + 1
+        return True
+
+    async def let_go(self, order: Order) -> None:
+        """Clear the order's drive if it is still at the version it was read at."""
+        async with conflicts_as(ConcurrencyConflict):
+            await self._connection.execute(
+                orders.update()
+                .where(orders.c.order_id == order.order_id, orders.c.version == order.version)
+                .values(driven_until=None)
+            )
+
+    async def looks_due(self, now: datetime, limit: int) -> list[str]:
+        """Ids of orders whose second look is due by ``now``, the earliest first."""
+        async with conflicts_as(ConcurrencyConflict):
+            rows = await self._connection.execute(
+                sa.select(orders.c.order_id)
+                .where(orders.c.look_again_at <= now.astimezone(UTC))
+                .order_by(orders.c.look_again_at, orders.c.order_id)
+                .limit(limit)
+            )
+            return [row.order_id for row in rows]
+
+    async def looked(self, order_id: str) -> None:
+        """Clear the order's second look."""
+        async with conflicts_as(ConcurrencyConflict):
+            await self._connection.execute(
+                orders.update().where(orders.c.order_id == order_id).values(look_again_at=None)
+            )
 
     async def get(self, order_id: str) -> Order | None:
         """The order with this id and its lines, or None."""
@@ -141,10 +232,11 @@ class SqlOrderRepository:
         return await self._load(orders.c.customer_id == customer_id, limit=limit)
 
     async def needing_recovery(
-        self, *, owing_before: datetime, started_before: datetime, limit: int
+        self, *, owing_before: datetime, abandoned_before: datetime, limit: int
     ) -> list[Order]:
-        """Owing orders created before ``owing_before`` and pending ones created before
-        ``started_before``, oldest first."""
+        """Owing orders created before ``owing_before`` and pending ones whose drive ended
+        before ``abandoned_before`` (rows from before drives: their creation), oldest
+        first."""
         return await self._load(
             sa.or_(
                 sa.and_(
@@ -153,16 +245,29 @@ class SqlOrderRepository:
                 ),
                 sa.and_(
                     orders.c.status == OrderStatus.PENDING.value,
-                    orders.c.created_at < started_before.astimezone(UTC),
+                    sa.func.coalesce(orders.c.driven_until, orders.c.created_at)
+                    < abandoned_before.astimezone(UTC),
                 ),
             ),
             limit=limit,
             oldest_first=True,
         )
 
-    async def save(self, order: Order) -> None:
-        """Write the order's new state if nobody changed it since it was read."""
+    async def save(
+        self,
+        order: Order,
+        *,
+        failure: Mapping[str, Any] | None = None,
+        look_again_at: datetime | None = None,
+    ) -> None:
+        """Write the order's new state if nobody changed it since it was read (with
+        ``failure`` and ``look_again_at`` when given; unchanged otherwise)."""
         seen = order.version
+        extra: dict[str, Any] = {}
+        if failure is not None:
+            extra["failure"] = _encode(dict(failure)).decode()
+        if look_again_at is not None:
+            extra["look_again_at"] = look_again_at.astimezone(UTC)
         async with conflicts_as(ConcurrencyConflict):
             statement = (
                 orders.update()
@@ -175,6 +280,7 @@ class SqlOrderRepository:
                     rejection=order.rejection,
                     compensation_due=order.compensation_due,
                     version=seen + 1,
+                    **extra,
                 )
             )
             touched = (await self._connection.execute(statement)).rowcount

@@ -7,11 +7,12 @@ The gateways speak the orders domain's vocabulary: they raise its exceptions
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
+from shop.orders.application.placements import KeyedOrder, PlacementKey
 from shop.orders.domain.holds import FoundPayment, FoundStock, PaymentHold, StockHold
 from shop.orders.domain.model import Order, RequestedItem
 
@@ -34,16 +35,44 @@ class ConcurrencyConflict(Exception):
 class OrderRepository(Protocol):
     """Orders, read and written inside a unit of work."""
 
-    async def add(self, order: Order) -> None:
-        """Store a new order with its lines."""
+    async def add(
+        self,
+        order: Order,
+        *,
+        driven_until: datetime | None = None,
+        key: PlacementKey | None = None,
+    ) -> None:
+        """Store a new order with its lines, driven by its placement until ``driven_until``
+        (``None``: by nobody).
+
+        With ``key``, the order is stored as the one the key placed for its customer;
+        a key that already placed one is a :class:`ConcurrencyConflict`.
+        """
+        ...
+
+    async def find_by_key(self, customer_id: str, key: str) -> KeyedOrder | None:
+        """The order ``key`` placed for ``customer_id``, or None."""
+        ...
+
+    async def drive(self, order: Order, *, until: datetime, now: datetime) -> bool:
+        """Take the drive of the pending ``order`` until ``until``; False when it is not
+        pending any more, changed since it was read, or driven by someone else past
+        ``now``. Bumps the order's ``version`` when taken."""
         ...
 
     async def get(self, order_id: str) -> Order | None:
         """The order with this id, or None."""
         ...
 
-    async def save(self, order: Order) -> None:
-        """Persist a changed order and bump its ``version``.
+    async def save(
+        self,
+        order: Order,
+        *,
+        failure: Mapping[str, Any] | None = None,
+        look_again_at: datetime | None = None,
+    ) -> None:
+        """Persist a changed order and bump its ``version``; with ``failure``, what
+        rejected it; with ``look_again_at``, when the recovery looks at its holds again.
 
         Raises :class:`ConcurrencyConflict` when the stored version is no longer the
         one this order was read at.
@@ -55,11 +84,24 @@ class OrderRepository(Protocol):
         ...
 
     async def needing_recovery(
-        self, *, owing_before: datetime, started_before: datetime, limit: int
+        self, *, owing_before: datetime, abandoned_before: datetime, limit: int
     ) -> list[Order]:
         """Up to ``limit`` orders, oldest first, created before ``owing_before`` that owe
-        a compensation, or created before ``started_before`` and still pending (their
-        placement was interrupted)."""
+        a compensation, or still pending with a drive that ended before
+        ``abandoned_before`` (their placement died)."""
+        ...
+
+    async def let_go(self, order: Order) -> None:
+        """Give up the drive of ``order`` (still at the version it was read at), so the
+        next round or a retry may take it at once."""
+        ...
+
+    async def looks_due(self, now: datetime, limit: int) -> list[str]:
+        """Up to ``limit`` ids of orders whose second look is due by ``now``."""
+        ...
+
+    async def looked(self, order_id: str) -> None:
+        """The order's second look is done."""
         ...
 
 

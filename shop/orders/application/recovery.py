@@ -10,20 +10,22 @@ settle is left to this loop, started with orders and run every ``interval`` seco
   deadline): stock still held for it is released and an amount still authorized for it
   is voided, both found by order id. Both calls are idempotent, so running them again
   is safe.
-- an order still ``pending`` although it was created before this process started (the
-  process placing it died), once it is ``grace`` seconds old too: it is finished the
-  way the saga would have, from where it
-  stopped. Its reservation and authorization are read by order id. Once the stock is
-  committed (sold) the order goes forward: its authorization is captured (again: it
-  is idempotent) and the order confirmed, priced from the reservation. Before that it
+- an order still ``pending`` whose drive (the lease of the placement running it) ended
+  ``grace`` seconds ago (the process placing it died, and no retry of its key has
+  resumed it meanwhile): the recovery takes the drive itself, with the same
+  conditional update a retry uses, so the two never move one order at once; then it
+  finishes the order the way the saga would have, from where it stopped. Its
+  reservation and authorization are read by order id. Once the stock is committed
+  (sold) the order goes forward: its authorization is captured (again: it is
+  idempotent) and the order confirmed, priced from the reservation. Before that it
   goes back: stock still held is released, an amount still authorized is voided, and
   the order is rejected as ``interrupted``.
 
 Oldest orders first, ``batch`` orders a round. A compensated order gets a *second
 look* once it is ``second_look`` seconds old (its holds are looked up and let go once
 more): a call that reached a frozen or overloaded service can land long after its
-caller gave up, since a timeout travels as a remaining duration, not a moment. The
-second looks are kept in memory (at most ``MAX_SECOND_LOOKS``).
+caller gave up, since a timeout travels as a remaining duration, not a moment. When
+it is due is stored with the order, so a restart of orders does not forget it.
 
 While a dependency stays down the order simply waits for the next round.
 """
@@ -33,7 +35,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from shop.orders.application.ports import (
     Clock,
@@ -49,8 +51,8 @@ __all__ = [
     "DEFAULT_BATCH",
     "DEFAULT_GRACE",
     "DEFAULT_INTERVAL",
+    "DEFAULT_LEASE",
     "DEFAULT_SECOND_LOOK",
-    "MAX_SECOND_LOOKS",
     "Recovery",
 ]
 
@@ -64,8 +66,8 @@ DEFAULT_GRACE = 5.0
 DEFAULT_BATCH = 200
 #: Seconds after its creation when a compensated order's holds are looked up once more.
 DEFAULT_SECOND_LOOK = 60.0
-#: Second looks kept waiting at most (the oldest are dropped beyond).
-MAX_SECOND_LOOKS = 10_000
+#: Seconds the recovery drives an interrupted order before another may take it.
+DEFAULT_LEASE = 16.0
 
 
 class Recovery:
@@ -82,6 +84,7 @@ class Recovery:
         grace: float = DEFAULT_GRACE,
         batch: int = DEFAULT_BATCH,
         second_look: float = DEFAULT_SECOND_LOOK,
+        lease: float = DEFAULT_LEASE,
     ) -> None:
         self._uow = uow
         self._stock = stock
@@ -91,8 +94,7 @@ class Recovery:
         self._grace = timedelta(seconds=grace)
         self._batch = batch
         self._second_look = timedelta(seconds=second_look)
-        self._looks: dict[str, datetime] = {}  # order id → when to look again
-        self._started_at = clock()
+        self._lease = timedelta(seconds=lease)
         self._task: asyncio.Task[None] | None = None
 
     async def run_once(self) -> int:
@@ -101,8 +103,9 @@ class Recovery:
         async with self._uow() as uow:
             due = await uow.orders.needing_recovery(
                 owing_before=settled_before,
-                # The dead process's calls may still be landing: wait out the grace too.
-                started_before=min(self._started_at, settled_before),
+                # The dead placement's calls may still be landing: wait out the grace too
+                # (and a retry of its key may resume it meanwhile).
+                abandoned_before=settled_before,
                 limit=self._batch,
             )
         owing = 0
@@ -112,23 +115,19 @@ class Recovery:
         await self._look_again()
         return owing
 
-    def _schedule_look(self, order: Order) -> None:
-        self._looks[order.order_id] = order.created_at + self._second_look
-        while len(self._looks) > MAX_SECOND_LOOKS:
-            del self._looks[next(iter(self._looks))]
-
     async def _look_again(self) -> None:
         """Let go once more of the holds of compensated orders whose second look is due."""
-        now = self._clock()
-        for order_id, when in list(self._looks.items()):
-            if when > now:
-                continue
+        async with self._uow() as uow:
+            due = await uow.orders.looks_due(self._clock(), self._batch)
+        for order_id in due:
             try:
                 released = await self._stock.release_for_order(order_id)
                 voided = await self._payments.void_for_order(order_id)
             except PlacementFailed:
                 continue  # next round
-            del self._looks[order_id]
+            async with self._uow() as uow:
+                await uow.orders.looked(order_id)
+                await uow.commit()
             if released or voided:
                 log.warning(
                     "order %s: a late hold let go on a second look (%d reservation(s), "
@@ -177,12 +176,17 @@ class Recovery:
                 voided,
             )
         order.compensated()
-        self._schedule_look(order)
-        return await self._save(order)
+        return await self._save(order, look=True)
 
     async def _resume(self, order: Order) -> bool:
         """Finish an interrupted placement: forward past the stock commit, back before."""
         oid = order.order_id
+        now = self._clock()
+        async with self._uow() as uow:
+            taken = await uow.orders.drive(order, until=now + self._lease, now=now)
+            await uow.commit()
+        if not taken:  # a retry of its key drives it, or it moved on
+            return False
         try:
             stock = await self._stock.find_for_order(oid)
             payment = await self._payments.find_for_order(oid)
@@ -205,23 +209,26 @@ class Recovery:
                 await self._payments.void(payment.hold.authorization_id)
         except PlacementFailed as exc:
             log.info("interrupted order %s waits: %s", oid, exc)
+            async with self._uow() as uow:
+                await uow.orders.let_go(order)
+                await uow.commit()
             return False
         except InvalidTransition as exc:  # the holds found do not fit the order
             log.error("interrupted order %s cannot go forward: %s", oid, exc)
             order = await self._reload(order)
         order.reject("interrupted")
         order.compensated()
-        self._schedule_look(order)
-        return await self._save(order)
+        return await self._save(order, look=True)
 
     async def _reload(self, order: Order) -> Order:
         async with self._uow() as uow:
             return await uow.orders.get(order.order_id) or order
 
-    async def _save(self, order: Order) -> bool:
+    async def _save(self, order: Order, *, look: bool = False) -> bool:
+        when = order.created_at + self._second_look if look else None
         try:
             async with self._uow() as uow:
-                await uow.orders.save(order)
+                await uow.orders.save(order, look_again_at=when)
                 await uow.commit()
         except ConcurrencyConflict:
             return False

@@ -19,6 +19,14 @@ When a compensation fails, or the failure leaves it unknown whether a hold was t
 (the answer to a reservation or an authorization was lost: a timeout, a dropped
 connection, a 5xx), the rejected order is stored *owing a compensation*; the recovery
 (:mod:`shop.orders.application.recovery`) finds the holds by order id and lets them go.
+
+Placed under an ``Idempotency-Key`` (a :class:`PlacementKey`), the order is stored with
+the key, and a re-run with the key finds that order instead of placing another
+(:mod:`shop.orders.application.placements`). Every order is *driven* by one placement at
+a time: a lease on its row, until the key's lease ends (or ``drive_lease`` seconds).
+
+``checkpoint`` is called with the name of each step done (:data:`CHECKPOINTS`): a test
+build of orders dies there to prove that a crash at any of them charges no one twice.
 """
 
 from __future__ import annotations
@@ -28,10 +36,19 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from shop.orders.application.placements import (
+    KeyedOrder,
+    KeyReused,
+    PlacementInProgress,
+    PlacementKey,
+    failure_error,
+    failure_record,
+)
 from shop.orders.application.ports import (
     Clock,
+    ConcurrencyConflict,
     IdFactory,
     PaymentGateway,
     StockGateway,
@@ -47,15 +64,33 @@ from shop.orders.domain.exceptions import (
     PlacementFailed,
     UnknownSku,
 )
-from shop.orders.domain.model import Order, RequestedItem
+from shop.orders.domain.model import Order, OrderStatus, RequestedItem
 
-__all__ = ["FINISH_ATTEMPTS", "OrderService", "new_order_id", "utc_now"]
+__all__ = [
+    "CHECKPOINTS",
+    "DEFAULT_DRIVE_LEASE",
+    "FINISH_ATTEMPTS",
+    "Checkpoint",
+    "OrderService",
+    "new_order_id",
+    "utc_now",
+]
 
 log = logging.getLogger(__name__)
 
 #: How many times an idempotent last step (commit stock, capture payment) is tried.
 FINISH_ATTEMPTS = 3
 _FINISH_BACKOFF = 0.05
+#: Seconds a placement without a key drives its order before the recovery may take it.
+DEFAULT_DRIVE_LEASE = 16.0
+#: The steps a placement reports to its checkpoint, in order.
+CHECKPOINTS = ("order_stored", "reserved", "authorized", "committed", "captured", "confirmed")
+#: Called with the name of each step of a placement once it is done.
+Checkpoint = Callable[[str], None]
+
+
+def _no_checkpoint(_step: str) -> None:
+    return None
 
 
 def utc_now() -> datetime:
@@ -91,6 +126,8 @@ class OrderService:
         clock: Clock = utc_now,
         new_id: IdFactory = new_order_id,
         finish_attempts: int = FINISH_ATTEMPTS,
+        drive_lease: float = DEFAULT_DRIVE_LEASE,
+        checkpoint: Checkpoint | None = None,
     ) -> None:
         if finish_attempts < 1:
             raise ValueError("finish_attempts must be at least 1")
@@ -101,6 +138,8 @@ class OrderService:
         self._clock = clock
         self._new_id = new_id
         self._finish_attempts = finish_attempts
+        self._drive_lease = timedelta(seconds=drive_lease)
+        self._checkpoint = checkpoint or _no_checkpoint
 
     async def place_order(
         self,
@@ -109,6 +148,7 @@ class OrderService:
         items: Sequence[RequestedItem],
         card_token: str,
         note: str | None = None,
+        key: PlacementKey | None = None,
     ) -> Order:
         """Place an order: hold its stock, hold its payment, then take both.
 
@@ -116,18 +156,69 @@ class OrderService:
         hold is let go, and the failure is raised: ``UnknownSku``, ``OutOfStock``,
         ``PaymentDeclined``, ``DependencyUnavailable`` or ``DependencyFailed``
         (``InvalidOrder`` before anything is stored).
+
+        With ``key``, a key that placed an order before gets that order (module doc):
+        confirmed, its rejection raised again, or resumed when its placement died;
+        ``KeyReused`` for a different request, ``PlacementInProgress`` while another
+        placement drives it.
         """
+        now = self._clock()
         order = Order.place(
             order_id=self._new_id(),
             customer_id=customer_id,
             items=tuple(items),
             currency=self._currency,
-            created_at=self._clock(),
+            created_at=now,
             note=note,
         )
+        first = await self._store(order, key, now)
+        if first is not None:
+            assert key is not None
+            return await self._again(first, key, card_token)
+        self._checkpoint("order_stored")
+        return await self._drive(order, card_token)
+
+    async def _store(
+        self, order: Order, key: PlacementKey | None, now: datetime
+    ) -> KeyedOrder | None:
+        """Store the new order; with a key that placed one already, that one instead."""
+        until = key.lease_until if key is not None else now + self._drive_lease
+        for _ in range(2):
+            if key is not None:
+                async with self._uow() as uow:
+                    found = await uow.orders.find_by_key(order.customer_id, key.key)
+                if found is not None:
+                    return found
+            try:
+                async with self._uow() as uow:
+                    await uow.orders.add(order, driven_until=until, key=key)
+                    await uow.commit()
+                return None
+            except ConcurrencyConflict:
+                if key is None:
+                    raise
+                # Another placement with the key stored its order first: find it.
+        raise ConcurrencyConflict(f"the order of key {key!r} could not be stored")
+
+    async def _again(self, first: KeyedOrder, key: PlacementKey, card_token: str) -> Order:
+        """Answer a key that placed ``first.order`` already (module doc)."""
+        order = first.order
+        if first.fingerprint != key.fingerprint:
+            raise KeyReused(f"the key placed order {order.order_id} for another request")
+        if order.status is OrderStatus.CONFIRMED:
+            return order
+        if order.status is OrderStatus.REJECTED:
+            raise failure_error(order, first.failure)
         async with self._uow() as uow:
-            await uow.orders.add(order)
+            taken = await uow.orders.drive(order, until=key.lease_until, now=self._clock())
             await uow.commit()
+        if not taken:
+            raise PlacementInProgress(order.order_id)
+        log.warning("order %s: its placement was interrupted; resumed by a retry", order.order_id)
+        return await self._drive(order, card_token)
+
+    async def _drive(self, order: Order, card_token: str) -> Order:
+        """Run the saga for the stored, pending ``order`` (this placement drives it)."""
         progress = _Progress()
         try:
             await self._run(order, card_token, progress)
@@ -140,6 +231,7 @@ class OrderService:
             await asyncio.shield(asyncio.ensure_future(self._abandon(order, progress, exc)))
             raise
         await self._save(order)
+        self._checkpoint("confirmed")
         return order
 
     async def get_order(self, order_id: str, *, reader: str | None = None) -> Order:
@@ -167,6 +259,7 @@ class OrderService:
     async def _run(self, order: Order, card_token: str, progress: _Progress) -> None:
         hold = await self._stock.reserve(order.order_id, order.items)
         progress.reservation_id = hold.reservation_id
+        self._checkpoint("reserved")
         try:
             order.hold_stock(hold)
         except InvalidTransition as exc:
@@ -177,11 +270,14 @@ class OrderService:
             )
             progress.authorization_id = payment.authorization_id
             order.hold_payment(payment)
+            self._checkpoint("authorized")
         await self._finish(self._stock.commit, hold.reservation_id)
         progress.committed = True
+        self._checkpoint("committed")
         if progress.authorization_id is not None:
             await self._finish(self._payments.capture, progress.authorization_id)
             progress.captured = True
+            self._checkpoint("captured")
         order.confirm()
 
     async def _finish(self, step: Callable[[str], Awaitable[None]], ref: str) -> None:
@@ -241,13 +337,13 @@ class OrderService:
         if not settled:
             order.owe_compensation()
         try:
-            await self._save(order)
+            await self._save(order, failure=failure_record(exc))
         except Exception:
             log.exception("could not store order %s as rejected", oid)
 
-    async def _save(self, order: Order) -> None:
+    async def _save(self, order: Order, *, failure: dict[str, object] | None = None) -> None:
         async with self._uow() as uow:
-            await uow.orders.save(order)
+            await uow.orders.save(order, failure=failure)
             await uow.commit()
 
 

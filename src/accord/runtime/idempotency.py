@@ -27,6 +27,12 @@ once the lease runs out, and the next retry takes the claim over. Stored answers
 after ``retention`` (24 h by default); an expired key is free again, and expired rows are
 purged every ``purge_every`` seconds (and reclaimed whenever their key is used).
 
+While the handler runs, :func:`current_claim` tells it which key it answers (its scope,
+the key, the request's fingerprint and when the claim's lease ends): a use case that
+creates something may record the key with it, so a re-run after a crash finds the first
+attempt's work instead of starting again (``docs/idempotency.md``, "Keys the handler
+keeps").
+
 The store is the service's own database (:class:`accord.sql.SqlIdempotencyStore`); the
 :class:`MemoryIdempotencyStore` twin serves tests and single-process tools.
 """
@@ -38,6 +44,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -64,9 +71,11 @@ __all__ = [
     "Idempotency",
     "IdempotencyStore",
     "InFlight",
+    "KeyClaim",
     "MemoryIdempotencyStore",
     "Mismatch",
     "StoredResponse",
+    "current_claim",
     "fingerprint",
     "retention_from_env",
     "scope_of",
@@ -101,6 +110,29 @@ class Claimed:
     """The key is this request's to answer; ``token`` proves it to the store."""
 
     token: str
+
+
+@dataclass(frozen=True, slots=True)
+class KeyClaim:
+    """The key a handler is answering, as :func:`current_claim` gives it.
+
+    ``scope`` and ``key`` name it, ``fingerprint`` is the request's (SHA-256, hex), and
+    ``lease_until`` (wall-clock seconds) is when another request may take the key over
+    if this one has not answered by then.
+    """
+
+    scope: str
+    key: str
+    fingerprint: str
+    lease_until: float
+
+
+_current: ContextVar[KeyClaim | None] = ContextVar("accord_idempotency_claim", default=None)
+
+
+def current_claim() -> KeyClaim | None:
+    """The key the running handler answers; ``None`` outside the :class:`Idempotency` layer."""
+    return _current.get()
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,14 +353,14 @@ class Idempotency:
             raw_path: bytes = request.scope.get("raw_path") or request.path.encode()
             query: bytes = request.scope.get("query_string", b"")
             digest = fingerprint(request.method, raw_path, query, body)
-            held = running.get((scope, key))
+            now, held = clock(), running.get((scope, key))
             if held is not None:
                 outcome: ClaimOutcome = Mismatch() if held != digest else InFlight()
             else:
                 running[(scope, key)] = digest  # claiming: duplicates meanwhile are 409
                 try:
                     outcome = await store.claim(
-                        scope, key, digest, now=clock(), lease=lease, retention=retention
+                        scope, key, digest, now=now, lease=lease, retention=retention
                     )
                 except Exception as exc:
                     running.pop((scope, key), None)
@@ -358,9 +390,10 @@ class Idempotency:
                 raise IdempotencyKeyInUse(
                     "a request with this Idempotency-Key is still being processed"
                 ).with_header("Retry-After", "1")
+            claim = KeyClaim(scope, key, digest, now + lease)
             try:
                 return await self._answer(
-                    handler, request, name, errors, extra, scope, key, outcome.token
+                    handler, request, name, errors, extra, claim, outcome.token
                 )
             finally:
                 running.pop((scope, key), None)
@@ -374,12 +407,12 @@ class Idempotency:
         name: str,
         errors: Mapping[str, type[ServiceError[Any]]],
         extra: Headers | None,
-        scope: str,
-        key: str,
+        claim: KeyClaim,
         token: str,
     ) -> Response:
         """Run the handler for the claim ``token`` and keep its answer (module doc)."""
-        store = self.store
+        store, scope, key = self.store, claim.scope, claim.key
+        current = _current.set(claim)
         try:
             response = await handler(request)
         except ServiceError as err:
@@ -398,6 +431,8 @@ class Idempotency:
         except Exception:
             await self._release(name, scope, key, token)
             raise
+        finally:
+            _current.reset(current)
         # A cancelled request (its deadline passed) keeps its claim until the lease runs
         # out: whether its work was done is unknown, so it is not run again at once.
         if not _keeps(response.status):

@@ -21,7 +21,9 @@ from accord.runtime.idempotency import (
     InFlight,
     MemoryIdempotencyStore,
     Mismatch,
+    KeyClaim,
     StoredResponse,
+    current_claim,
     fingerprint,
     retention_from_env,
     scope_of,
@@ -70,8 +72,10 @@ class TillService:
         self.gate: asyncio.Event | None = None
         self.outage = 0
         self.slow = False
+        self.claims: list[KeyClaim | None] = []
 
     async def charge(self, request: Charge) -> Charged:
+        self.claims.append(current_claim())
         if self.gate is not None:
             await self.gate.wait()
         if request.mode == "declined":
@@ -160,6 +164,18 @@ async def test_a_retry_gets_the_first_answer_byte_for_byte(
     assert service.charges == [5]
     other = await client.post("/v1/charges", json={"amount": 5}, headers=_key("k2"))
     assert other.json()["charge_id"] == 2
+
+
+async def test_the_handler_knows_the_key_it_answers(
+    client: httpx.AsyncClient, service: TillService, clock: Clock
+) -> None:
+    await client.post("/v1/charges", json={"amount": 5}, headers=_key("k1", **{"x-subject": "s"}))
+    (claim,) = service.claims
+    assert claim is not None
+    assert (claim.scope, claim.key) == ("s", "k1")
+    assert claim.fingerprint == fingerprint("POST", b"/v1/charges", b"", b'{"amount":5}')
+    assert claim.lease_until == clock.now + 2.0  # twice the operation's timeout
+    assert current_claim() is None  # only while the handler runs
 
 
 async def test_a_key_reused_for_another_request_is_422(

@@ -50,12 +50,12 @@ async def test_owing_and_interrupted_orders_are_found_oldest_first(engine: Async
     async with SqlUnitOfWork(engine) as uow:
         found = await uow.orders.needing_recovery(
             owing_before=T0 + timedelta(seconds=5),
-            started_before=T0 + timedelta(seconds=10),
+            abandoned_before=T0 + timedelta(seconds=10),
             limit=10,
         )
         first = await uow.orders.needing_recovery(
             owing_before=T0 + timedelta(seconds=5),
-            started_before=T0 + timedelta(seconds=10),
+            abandoned_before=T0 + timedelta(seconds=10),
             limit=1,
         )
     assert [o.order_id for o in found] == ["ord-2", "ord-5", "ord-1"]
@@ -74,7 +74,7 @@ async def test_a_compensated_order_is_found_no_more(engine: AsyncEngine) -> None
     async with SqlUnitOfWork(engine) as uow:
         assert (
             await uow.orders.needing_recovery(
-                owing_before=T0 + timedelta(hours=1), started_before=T0, limit=10
+                owing_before=T0 + timedelta(hours=1), abandoned_before=T0, limit=10
             )
             == []
         )

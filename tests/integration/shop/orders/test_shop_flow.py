@@ -204,14 +204,24 @@ async def test_payments_down_is_a_503_and_nothing_stays_held(tmp_path: Path) -> 
         assert "Traceback" not in response.text and "http://" not in response.text
         mug = await shop.stock("MUG")
         assert (mug.available, mug.reserved, mug.sold) == (5, 0, 0)
-        # The typed client retries a 503 (three attempts); a 503 is never stored under the
-        # key, so each attempt is an order of its own, rejected with nothing held.
+        again = await shop.http.post(
+            "/v1/orders",
+            json={
+                "customer_id": "c-1",
+                "items": [{"sku": "MUG", "quantity": 2}],
+                "card_token": "tok_visa",
+            },
+            headers={"Idempotency-Key": "k-down"},
+        )
+        assert again.status_code == 503 and again.json()["detail"] == "payments is unavailable"
+        # The typed client retries a 503 (three attempts) with one key: the key keeps its
+        # order, so the retries answer its rejection again instead of placing more.
         with pytest.raises(DependencyUnavailable):
             await shop.orders.place_order(order(("TEE", 1)))
         statuses = [
             o.status for o in (await shop.orders.list_orders(ListOrders(customer_id="c-1"))).orders
         ]
-        assert statuses == ["rejected"] * 4
+        assert statuses == ["rejected"] * 2
         tee = await shop.stock("TEE")
         assert (tee.reserved, tee.sold) == (0, 0)
 

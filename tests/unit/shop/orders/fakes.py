@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import anyio.lowlevel
 
+from shop.orders.application.placements import KeyedOrder, PlacementKey
 from shop.orders.application.ports import ConcurrencyConflict
 from shop.orders.domain.exceptions import (
     DependencyUnavailable,
@@ -28,30 +30,108 @@ from shop.orders.domain.holds import (
 from shop.orders.domain.model import Order, OrderStatus, RequestedItem
 
 
+@dataclass
+class Meta:
+    """What the SQL row keeps beside the order."""
+
+    driven_until: datetime | None = None
+    key: str | None = None
+    fingerprint: str = ""
+    failure: Mapping[str, Any] | None = None
+    look_again_at: datetime | None = None
+
+
 class FakeStore:
     def __init__(self) -> None:
         self.rows: dict[str, Order] = {}
+        self.meta: dict[str, Meta] = {}
 
 
 class FakeRepository:
-    def __init__(self, store: FakeStore, pending: dict[str, Order]) -> None:
+    def __init__(self, store: FakeStore, pending: dict[str, Order], meta: dict[str, Meta]) -> None:
         self._store = store
         self._pending = pending
+        self._meta = meta
 
-    async def add(self, order: Order) -> None:
+    def _meta_of(self, order_id: str) -> Meta:
+        if order_id not in self._meta:
+            self._meta[order_id] = copy.deepcopy(self._store.meta.get(order_id, Meta()))
+        return self._meta[order_id]
+
+    async def add(
+        self,
+        order: Order,
+        *,
+        driven_until: datetime | None = None,
+        key: PlacementKey | None = None,
+    ) -> None:
         if order.order_id in self._store.rows:
             raise ConcurrencyConflict("taken")
+        if key is not None and await self.find_by_key(order.customer_id, key.key):
+            raise ConcurrencyConflict("key taken")
         self._pending[order.order_id] = copy.deepcopy(order)
+        self._meta[order.order_id] = Meta(
+            driven_until, key.key if key else None, key.fingerprint if key else ""
+        )
+
+    async def find_by_key(self, customer_id: str, key: str) -> KeyedOrder | None:
+        for oid, meta in self._store.meta.items():
+            order = self._store.rows[oid]
+            if meta.key == key and order.customer_id == customer_id:
+                return KeyedOrder(copy.deepcopy(order), meta.fingerprint, meta.failure)
+        return None
+
+    async def drive(self, order: Order, *, until: datetime, now: datetime) -> bool:
+        stored = self._store.rows.get(order.order_id)
+        meta = self._meta_of(order.order_id)
+        if (
+            stored is None
+            or stored.version != order.version
+            or stored.status is not OrderStatus.PENDING
+            or (meta.driven_until is not None and meta.driven_until > now)
+        ):
+            return False
+        order.version += 1
+        meta.driven_until = until
+        self._pending[order.order_id] = copy.deepcopy(order)
+        return True
+
+    async def let_go(self, order: Order) -> None:
+        stored = self._store.rows.get(order.order_id)
+        if stored is not None and stored.version == order.version:
+            self._meta_of(order.order_id).driven_until = None
+
+    async def looks_due(self, now: datetime, limit: int) -> list[str]:
+        due = [
+            (m.look_again_at, oid)
+            for oid, m in self._store.meta.items()
+            if m.look_again_at is not None and m.look_again_at <= now
+        ]
+        return [oid for _, oid in sorted(due)[:limit]]
+
+    async def looked(self, order_id: str) -> None:
+        self._meta_of(order_id).look_again_at = None
 
     async def get(self, order_id: str) -> Order | None:
         found = self._store.rows.get(order_id)
         return copy.deepcopy(found) if found else None
 
-    async def save(self, order: Order) -> None:
+    async def save(
+        self,
+        order: Order,
+        *,
+        failure: Mapping[str, Any] | None = None,
+        look_again_at: datetime | None = None,
+    ) -> None:
         if self._store.rows[order.order_id].version != order.version:
             raise ConcurrencyConflict("changed")
         order.version += 1
         self._pending[order.order_id] = copy.deepcopy(order)
+        meta = self._meta_of(order.order_id)
+        if failure is not None:
+            meta.failure = dict(failure)
+        if look_again_at is not None:
+            meta.look_again_at = look_again_at
 
     async def list_for_customer(self, customer_id: str, limit: int) -> list[Order]:
         mine = [o for o in self._store.rows.values() if o.customer_id == customer_id]
@@ -59,13 +139,17 @@ class FakeRepository:
         return copy.deepcopy(mine[:limit])
 
     async def needing_recovery(
-        self, *, owing_before: datetime, started_before: datetime, limit: int
+        self, *, owing_before: datetime, abandoned_before: datetime, limit: int
     ) -> list[Order]:
+        def lapsed(o: Order) -> bool:
+            meta = self._store.meta.get(o.order_id, Meta())
+            return (meta.driven_until or o.created_at) < abandoned_before
+
         found = [
             o
             for o in self._store.rows.values()
             if (o.compensation_due and o.created_at < owing_before)
-            or (o.status is OrderStatus.PENDING and o.created_at < started_before)
+            or (o.status is OrderStatus.PENDING and lapsed(o))
         ]
         found.sort(key=lambda o: (o.created_at, o.order_id))
         return copy.deepcopy(found[:limit])
@@ -75,7 +159,8 @@ class FakeUnitOfWork:
     def __init__(self, store: FakeStore) -> None:
         self._store = store
         self._pending: dict[str, Order] = {}
-        self.orders = FakeRepository(store, self._pending)
+        self._meta: dict[str, Meta] = {}
+        self.orders = FakeRepository(store, self._pending, self._meta)
 
     async def __aenter__(self) -> Self:
         return self
@@ -87,10 +172,13 @@ class FakeUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         self._pending.clear()
+        self._meta.clear()
 
     async def commit(self) -> None:
         self._store.rows.update(self._pending)
+        self._store.meta.update(self._meta)
         self._pending.clear()
+        self._meta.clear()
 
 
 class FakeStock:
@@ -112,6 +200,11 @@ class FakeStock:
 
     async def reserve(self, order_id: str, items: Sequence[RequestedItem]) -> StockHold:
         self._call("reserve")
+        for rid, oid in self.orders.items():  # one reservation per order, as inventory
+            if oid == order_id:
+                _, held = self.reservations[rid]
+                lines = tuple(PricedLine(s, q, self.prices[s]) for s, q in held.items())
+                return StockHold(rid, lines)
         for item in items:
             if item.sku not in self.available:
                 raise UnknownSku(item.sku)
@@ -178,6 +271,9 @@ class FakePayments:
     ) -> PaymentHold:
         await anyio.lowlevel.checkpoint()
         self._call("authorize")
+        for aid, oid in self.orders.items():  # one authorization per order, as payments
+            if oid == order_id:
+                return PaymentHold(aid)
         if card_token == "tok_declined":
             raise PaymentDeclined("do_not_honor")
         aid = f"auth-{next(self._ids)}"

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.anyio
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 ITEMS = [RequestedItem("MUG", 2)]
+LEASE = timedelta(seconds=16)
 
 
 class Clock:
@@ -136,7 +137,7 @@ async def test_an_interrupted_order_is_compensated_and_rejected(
         order_id="ord-old", customer_id="c", items=ITEMS, currency="EUR", created_at=START
     )
     async with FakeUnitOfWork(store) as uow:
-        await uow.orders.add(order)
+        await uow.orders.add(order, driven_until=START + LEASE)
         await uow.commit()
     await stock.reserve("ord-old", ITEMS)
     await payments.authorize("ord-old", 2500, "EUR", "tok_ok")
@@ -161,7 +162,7 @@ async def test_orders_in_flight_and_confirmed_ones_are_left_alone(
         order_id="ord-new", customer_id="c", items=ITEMS, currency="EUR", created_at=START
     )
     async with FakeUnitOfWork(store) as uow:
-        await uow.orders.add(pending)
+        await uow.orders.add(pending, driven_until=START + LEASE)
         await uow.commit()
     assert await recovery.run_once() == 0
     assert store.rows["ord-new"].status is OrderStatus.PENDING
@@ -216,7 +217,7 @@ async def _interrupted(
         order_id="ord-cut", customer_id="c", items=ITEMS, currency="EUR", created_at=START
     )
     async with FakeUnitOfWork(store) as uow:
-        await uow.orders.add(order)
+        await uow.orders.add(order, driven_until=START + LEASE)
         await uow.commit()
     hold = await stock.reserve("ord-cut", ITEMS)
     payment = await payments.authorize("ord-cut", 2500, "EUR", "tok_ok")
@@ -319,8 +320,11 @@ async def test_an_interrupted_order_waits_out_the_grace(
     clock.now = START + timedelta(seconds=3)  # the process came back at once
     recovery = recovery_for(store, stock, payments, clock)
     assert await recovery.run_once() == 0
+    assert store.rows[oid].status is OrderStatus.PENDING  # its placement's lease runs
+    clock.now = START + LEASE + timedelta(seconds=9)
+    assert await recovery.run_once() == 0
     assert store.rows[oid].status is OrderStatus.PENDING  # its calls may still land
-    clock.now = START + timedelta(seconds=11)
+    clock.now = START + LEASE + timedelta(seconds=11)
     assert await recovery.run_once() == 0
     assert store.rows[oid].status is OrderStatus.REJECTED
     assert stock.held() == 0
