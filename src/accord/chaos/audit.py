@@ -17,7 +17,14 @@ without processes:
 - at the card processor itself (its journal, when it keeps one): holds *settled* per
   order — more than one is a double charge too, and one for an order whose
   authorization payments does not show as captured is an ``unrecorded_charge``;
-- ``retry_amplification``: attempts sent by orders' clients per original call.
+- ``retry_amplification``: attempts sent by orders' clients per original call;
+- per idempotency key (:func:`per_key`: every order is tied to the key it was placed
+  with, whichever attempt placed it, through the key the load writes in its note):
+  orders, reservations and authorizations beyond the first of a key, and
+  ``double_charges_per_key`` — authorizations held, captures and holds the card
+  processor settled beyond the first of a key. A key whose retry placed a second order
+  while the first was finished by orders' recovery is a double charge per key although
+  each order alone was charged once.
 """
 
 from __future__ import annotations
@@ -28,13 +35,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "NOTE_PREFIX",
     "AuthorizationRow",
+    "PerKey",
     "ReservationRow",
     "StockRow",
     "StockTotals",
     "Tally",
     "amplification",
     "count_double_charges",
+    "key_of_note",
+    "per_key",
     "settled_at_processor",
     "stock_conserved",
     "tally",
@@ -105,6 +116,60 @@ def count_double_charges(authorizations: Iterable[AuthorizationRow]) -> int:
     captured = Counter(a.order_id for a in authorizations if a.status == "captured")
     return sum(n - 1 for n in held.values() if n > 1) + sum(
         n - 1 for n in captured.values() if n > 1
+    )
+
+
+#: How the load's notes begin: ``"chaos key <idempotency key>"``.
+NOTE_PREFIX = "chaos key "
+
+
+def key_of_note(note: str | None) -> str | None:
+    """The idempotency key a note written by the load names (None: not the load's)."""
+    if note is None or not note.startswith(NOTE_PREFIX):
+        return None
+    return note[len(NOTE_PREFIX) :] or None
+
+
+@dataclass(frozen=True, slots=True)
+class PerKey:
+    """The invariants counted per idempotency key: what lies beyond the first of a key."""
+
+    keys: int
+    duplicate_orders: int
+    duplicate_reservations: int
+    duplicate_authorizations: int
+    double_charges: int
+
+
+def per_key(
+    keys: Mapping[str, str | None],
+    reservations: Iterable[ReservationRow],
+    authorizations: Iterable[AuthorizationRow],
+    settled: Mapping[str, int] | None = None,
+) -> PerKey:
+    """Count per key; ``keys`` maps order ids to the key each was placed with (None:
+    unknown, left out), ``settled`` counts the holds the processor settled per order."""
+
+    def extra(counted: Counter[str]) -> int:
+        return sum(n - 1 for n in counted.values() if n > 1)
+
+    def by_key(order_ids: Iterable[str]) -> Counter[str]:
+        return Counter(k for oid in order_ids if (k := keys.get(oid)) is not None)
+
+    auths = list(authorizations)
+    settled_by_key: Counter[str] = Counter()
+    for oid, n in (settled or {}).items():
+        key = keys.get(oid)
+        if key is not None:
+            settled_by_key[key] += n
+    return PerKey(
+        keys=len({k for k in keys.values() if k is not None}),
+        duplicate_orders=extra(by_key(keys)),
+        duplicate_reservations=extra(by_key(r.order_id for r in reservations)),
+        duplicate_authorizations=extra(by_key(a.order_id for a in auths)),
+        double_charges=extra(by_key(a.order_id for a in auths if a.status != "voided"))
+        + extra(by_key(a.order_id for a in auths if a.status == "captured"))
+        + extra(settled_by_key),
     )
 
 

@@ -3,7 +3,9 @@
 :func:`run` starts the project's services under a :class:`~accord.supervisor.Supervisor`
 (free ports, its own state folder), then, for ``duration`` seconds, places orders from
 ``concurrency`` workers — each order sent ``duplicates`` times at once with one
-``Idempotency-Key`` — while a schedule, a fraction of the run each, does:
+``Idempotency-Key``, and sent again with that key while no final answer came, as a
+client does (:mod:`accord.chaos.load`) — while a schedule, a fraction of the run each,
+does:
 
 ==========  ==============================================================================
 at          what
@@ -11,14 +13,15 @@ at          what
 10 %        ``kill -9`` inventory (the supervisor restarts it)
 25 %        ``kill -9`` payments
 40 %        inventory restarted with faults: 30 % of requests delayed 0.3 s, 10 % answered 503
+50 %        ``kill -9`` orders (placements in flight are retried with their keys)
 60 %        payments restarted answering every request 503 (its breaker in orders opens)
 75 %        both restarted without faults (the breaker closes again)
-85 %        ``kill -9`` orders (placements in flight are finished by its recovery)
+85 %        ``kill -9`` orders again
 ==========  ==============================================================================
 
 Then the load stops, the run waits until nothing is held any more (the recovery in
 orders lets go of what failed orders left behind), and the services' own data is read
-back through their APIs and audited (:mod:`accord.chaos.audit`).
+back through their APIs and audited (:mod:`accord.chaos.audit`), per order and per key.
 """
 
 from __future__ import annotations
@@ -32,7 +35,6 @@ import signal
 import socket
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,8 +45,17 @@ import httpx
 
 from accord import project as projects
 from accord.chaos import reads
-from accord.chaos.audit import amplification, settled_at_processor, tally
+from accord.chaos.audit import (
+    PerKey,
+    Tally,
+    amplification,
+    key_of_note,
+    per_key,
+    settled_at_processor,
+    tally,
+)
 from accord.chaos.credentials import Credentials, obtain
+from accord.chaos.load import Load, worker
 from accord.chaos.logs import BreakerOpening, BreakerRejections
 from accord.chaos.reads import Progress
 from accord.chaos.report import ChaosReport, percentile
@@ -53,16 +64,14 @@ from accord.supervisor import RestartPolicy, Supervisor
 
 __all__ = ["ChaosConfig", "ChaosError", "run"]
 
-#: Card tokens the load pays with: one order in ten is declined.
-_CARDS = ("tok_ok",) * 18 + ("tok_declined", "tok_insufficient_funds")
 #: Inventory's faults from 40 %, and payments' from 60 % (``<SERVICE>_FAULTS``).
 _SLOW = {"delay": {"seconds": 0.3, "percent": 30}, "abort": {"status": 503, "percent": 10}}
 _DOWN = {"abort": {"status": 503, "percent": 100}}
-#: Seconds a worker waits after an order was refused as unavailable.
-_PAUSE = 0.2
 #: Seconds after orders is back before its recovery has finished interrupted placements
-#: (its grace, 5 s, and a few rounds).
-_RECOVERY_WAIT = 9.0
+#: that no retry resumed: a placement claimed just before the kill drives its order for
+#: the key's lease (twice the operation's timeout, 16 s), then the recovery waits its
+#: grace (5 s) and needs a round or two.
+_RECOVERY_WAIT = 23.0
 #: Orders' client counters the report adds up across its restarts.
 _CARRIED = ("accord_client_attempts", "accord_client_calls", "accord_client_breaker_opened")
 
@@ -92,19 +101,6 @@ class ChaosConfig:
 
 
 @dataclass
-class _Load:
-    """What the load saw, request by request."""
-
-    acknowledged: dict[str, list[str]] = field(default_factory=dict)
-    attempted: int = 0
-    rejected: int = 0
-    unavailable: int = 0
-    sent: int = 0
-    latencies: list[tuple[float, float]] = field(default_factory=list)  # (start, ms)
-    answers: Counter[str] = field(default_factory=Counter)  # "503 unavailable": count
-
-
-@dataclass
 class _Seen:
     """What the run saw of the services: the supervisor's lines, breaker refusals."""
 
@@ -121,7 +117,8 @@ class _Faults:
     injected: float = 0.0  # faults counted by processes since restarted
     carried: Counter[str] = field(default_factory=Counter)  # orders' counters before a kill
     when_down: float | None = None  # attempts per call to payments while it failed 100 %
-    orders_back: float | None = None  # when orders was ready again after its kill
+    orders_back: float | None = None  # when orders was ready again after its last kill
+    orders_killed: int = 0
 
     def begin(self) -> None:
         self.windows.append([time.monotonic(), None])
@@ -214,18 +211,18 @@ async def _drive(
     await reads.warm_up(ops, urls, say)
     before = {row.sku: row.total for row in await reads.stock(ops, urls["inventory"])}
     skus = sorted(before)
-    load, faults = _Load(), _Faults()
+    load, faults = Load(), _Faults()
     stop = asyncio.Event()
     started = time.monotonic()
     workers = [
         asyncio.create_task(
-            _worker(
+            worker(
                 http,
                 urls["orders"],
                 random.Random(rng.random()),
                 skus,
                 creds,
-                config,
+                config.duplicates,
                 load,
                 stop,
             )
@@ -247,141 +244,109 @@ async def _drive(
     await reads.settle(ops, urls, config.settle_timeout, say)
     settle_seconds = time.monotonic() - settle_started
 
-    say("auditing")
-    ids = {oid for oids in load.acknowledged.values() for oid in oids}
-    orders = {oid: await reads.order_status(ops, urls["orders"], oid) for oid in sorted(ids)}
-    authorizations = await reads.authorizations(ops, urls["payments"])
-    for auth in authorizations:
-        if auth.order_id not in orders:
-            orders[auth.order_id] = await reads.order_status(ops, urls["orders"], auth.order_id)
-    counted = tally(
-        acknowledged=load.acknowledged,
-        orders=orders,
-        before=before,
-        after=await reads.stock(ops, urls["inventory"]),
-        reservations=await reads.reservations(ops, urls["inventory"]),
-        authorizations=authorizations,
-        settled=_settled(supervisor.project.home / "processor.jsonl"),
-    )
-    client = Counter(await reads.metrics(ops, urls["orders"]))
-    client.update(faults.carried)
-    injected = faults.injected
-    for name in ("inventory", "payments"):
-        injected += (await reads.metrics(ops, urls[name])).get("accord_faults_injected", 0.0)
+    audit = _Audit(config, supervisor, urls, ops, load, faults, seen, before)
+    return await audit.report(breaker_close, settle_seconds)
 
-    all_ms = [ms for _, ms in load.latencies]
-    fault_ms = [ms for start, ms in load.latencies if faults.covers(start)]
-    return ChaosReport(
-        seed=config.seed,
-        duration_s=config.duration,
-        orders_attempted=load.attempted,
-        orders_acknowledged=len(load.acknowledged),
-        orders_rejected=load.rejected,
-        orders_unavailable=load.unavailable,
-        orders_lost=counted.orders_lost,
-        double_charges=counted.double_charges,
-        stock_conserved=counted.stock_conserved,
-        orphan_reservations=counted.orphan_reservations,
-        orphan_authorizations=counted.orphan_authorizations,
-        charged_rejected=counted.charged_rejected,
-        unrecorded_charges=counted.unrecorded_charges,
-        duplicate_orders=counted.duplicate_orders,
-        requests_sent=load.sent,
-        retry_amplification=round(
-            amplification(
-                client.get("accord_client_attempts", 0.0), client.get("accord_client_calls", 0.0)
+
+@dataclass
+class _Audit:
+    """Reads the services' data back once the run settled, and counts the invariants."""
+
+    config: ChaosConfig
+    supervisor: Supervisor
+    urls: Mapping[str, str]
+    ops: httpx.AsyncClient
+    load: Load
+    faults: _Faults
+    seen: _Seen
+    before: dict[str, int]
+
+    async def report(self, breaker_close: float | None, settle_seconds: float) -> ChaosReport:
+        """The figures of the run."""
+        config, load, faults, seen, urls, ops = (
+            self.config,
+            self.load,
+            self.faults,
+            self.seen,
+            self.urls,
+            self.ops,
+        )
+        counted, keyed = await self._invariants()
+        client = Counter(await reads.metrics(ops, urls["orders"]))
+        client.update(faults.carried)
+        injected = faults.injected
+        for name in ("inventory", "payments"):
+            injected += (await reads.metrics(ops, urls[name])).get("accord_faults_injected", 0.0)
+        all_ms = [ms for _, ms in load.latencies]
+        fault_ms = [ms for start, ms in load.latencies if faults.covers(start)]
+        return ChaosReport(
+            seed=config.seed,
+            duration_s=config.duration,
+            orders_attempted=load.attempted,
+            orders_acknowledged=len(load.acknowledged),
+            orders_rejected=load.rejected,
+            orders_unavailable=load.unavailable,
+            orders_lost=counted.orders_lost,
+            double_charges=counted.double_charges,
+            stock_conserved=counted.stock_conserved,
+            orphan_reservations=counted.orphan_reservations,
+            orphan_authorizations=counted.orphan_authorizations,
+            charged_rejected=counted.charged_rejected,
+            unrecorded_charges=counted.unrecorded_charges,
+            duplicate_orders=counted.duplicate_orders,
+            keys_audited=keyed.keys,
+            keys_retried=load.retried,
+            orders_killed=faults.orders_killed,
+            double_charges_per_key=keyed.double_charges,
+            duplicate_orders_per_key=keyed.duplicate_orders,
+            duplicate_reservations_per_key=keyed.duplicate_reservations,
+            duplicate_authorizations_per_key=keyed.duplicate_authorizations,
+            requests_sent=load.sent,
+            retry_amplification=round(
+                amplification(
+                    client.get("accord_client_attempts", 0.0),
+                    client.get("accord_client_calls", 0.0),
+                ),
+                3,
             ),
-            3,
-        ),
-        retry_amplification_when_down=(
-            None if faults.when_down is None else round(faults.when_down, 3)
-        ),
-        breaker_opened=int(client.get("accord_client_breaker_opened", 0.0)),
-        breaker_open_after_calls=seen.opening.failed_calls,
-        breaker_close_seconds=breaker_close,
-        p99_ms=_rounded(percentile(all_ms, 99)),
-        p99_ms_under_fault=_rounded(percentile(fault_ms, 99)),
-        open_rejection_p99_ms=_rounded(percentile(seen.rejections.durations(), 99)),
-        restarts=sum(1 for e in seen.events if "restarting in" in e),
-        faults_injected=int(injected),
-        settle_seconds=round(settle_seconds, 2),
-        events=seen.events,
-        answers=dict(load.answers.most_common()),
-        unconserved_skus=list(counted.unconserved_skus),
-    )
-
-
-# -- the load --------------------------------------------------------------------------
-
-
-async def _worker(
-    http: httpx.AsyncClient,
-    orders_url: str,
-    rng: random.Random,
-    skus: list[str],
-    creds: Credentials,
-    config: ChaosConfig,
-    load: _Load,
-    stop: asyncio.Event,
-) -> None:
-    while not stop.is_set():
-        picked = rng.sample(skus, k=rng.randint(1, min(2, len(skus))))
-        customer = rng.randrange(len(creds.customers))
-        headers = creds.customers[customer]
-        body: dict[str, Any] = {
-            "items": [{"sku": sku, "quantity": rng.randint(1, 3)} for sku in picked],
-            "card_token": rng.choice(_CARDS),
-        }
-        if not headers:  # no identity service: the body names the customer
-            body["customer_id"] = f"chaos-{customer}"
-        key = uuid.UUID(int=rng.getrandbits(128)).hex
-        load.attempted += 1
-        answers = await asyncio.gather(
-            *(_place(http, orders_url, body, key, headers, load) for _ in range(config.duplicates))
+            retry_amplification_when_down=(
+                None if faults.when_down is None else round(faults.when_down, 3)
+            ),
+            breaker_opened=int(client.get("accord_client_breaker_opened", 0.0)),
+            breaker_open_after_calls=seen.opening.failed_calls,
+            breaker_close_seconds=breaker_close,
+            p99_ms=_rounded(percentile(all_ms, 99)),
+            p99_ms_under_fault=_rounded(percentile(fault_ms, 99)),
+            open_rejection_p99_ms=_rounded(percentile(seen.rejections.durations(), 99)),
+            restarts=sum(1 for e in seen.events if "restarting in" in e),
+            faults_injected=int(injected),
+            settle_seconds=round(settle_seconds, 2),
+            events=seen.events,
+            answers=dict(load.answers.most_common()),
+            unconserved_skus=list(counted.unconserved_skus),
         )
-        if not any(status == 201 for status, _ in answers) and any(
-            status == 409 for status, _ in answers
-        ):
-            # The first of the duplicates was still in flight: ask again for its answer.
-            await asyncio.sleep(0.5)
-            answers.append(await _place(http, orders_url, body, key, headers, load))
-        acknowledged = [oid for status, oid in answers if status == 201 and oid]
-        if acknowledged:
-            load.acknowledged[key] = acknowledged
-        elif any(status >= 500 or status == 0 for status, _ in answers):
-            load.unavailable += 1
-            await asyncio.sleep(_PAUSE)  # a client that is refused waits before its next order
-        else:
-            load.rejected += 1
 
-
-async def _place(
-    http: httpx.AsyncClient,
-    orders_url: str,
-    body: dict[str, Any],
-    key: str,
-    headers: Mapping[str, str],
-    load: _Load,
-) -> tuple[int, str | None]:
-    started = time.monotonic()
-    load.sent += 1
-    try:
-        r = await http.post(
-            f"{orders_url}/v1/orders", json=body, headers={**headers, "Idempotency-Key": key}
+    async def _invariants(self) -> tuple[Tally, PerKey]:
+        """Per order and per key, from every order the answers, inventory and payments
+        name (each order's key read from its note)."""
+        ops, urls = self.ops, self.urls
+        authorizations = await reads.authorizations(ops, urls["payments"])
+        reservations = await reads.reservations(ops, urls["inventory"])
+        ids = {oid for oids in self.load.acknowledged.values() for oid in oids}
+        ids |= {a.order_id for a in authorizations} | {r.order_id for r in reservations}
+        info = await reads.orders_info(ops, urls["orders"], ids)
+        settled = _settled(self.supervisor.project.home / "processor.jsonl")
+        counted = tally(
+            acknowledged=self.load.acknowledged,
+            orders={oid: status for oid, (status, _) in info.items()},
+            before=self.before,
+            after=await reads.stock(ops, urls["inventory"]),
+            reservations=reservations,
+            authorizations=authorizations,
+            settled=settled,
         )
-    except httpx.HTTPError as exc:
-        load.latencies.append((started, (time.monotonic() - started) * 1000))
-        load.answers[type(exc).__name__] += 1
-        return 0, None
-    load.latencies.append((started, (time.monotonic() - started) * 1000))
-    if r.status_code == 201:
-        load.answers["201"] += 1
-        return 201, str(r.json().get("order_id"))
-    code = ""
-    with contextlib.suppress(ValueError, AttributeError):
-        code = str(r.json().get("code", ""))
-    load.answers[f"{r.status_code} {code}".strip()] += 1
-    return r.status_code, None
+        keys = {oid: key_of_note(note) for oid, (_, note) in info.items()}
+        return counted, per_key(keys, reservations, authorizations, settled)
 
 
 # -- the schedule ----------------------------------------------------------------------
@@ -422,6 +387,9 @@ async def _schedule(
         with contextlib.suppress(ProcessLookupError):
             os.kill(old, sig)
         await _wait_restarted(supervisor, name, old, http)
+        if name == "orders":
+            faults.orders_killed += 1
+            faults.orders_back = time.monotonic()
 
     await at(0.10)
     faults.begin()
@@ -434,6 +402,8 @@ async def _schedule(
     await at(0.40)
     faults.begin()
     await restart("inventory", signal.SIGKILL, _SLOW)
+    await at(0.50)
+    await restart("orders", signal.SIGKILL, None)  # placements in flight: retried by key
     await at(0.60)
     seen.opening.arm()  # payments is down from its kill on
     await restart("payments", signal.SIGKILL, _DOWN)
@@ -452,7 +422,6 @@ async def _schedule(
     await at(0.85)
     faults.begin()
     await restart("orders", signal.SIGKILL, None)
-    faults.orders_back = time.monotonic()
     faults.end()
     return closed
 

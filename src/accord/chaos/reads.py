@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import httpx
@@ -22,7 +22,9 @@ __all__ = [
     "authorizations",
     "breaker_state",
     "metrics",
+    "order_info",
     "order_status",
+    "orders_info",
     "reservations",
     "settle",
     "stock",
@@ -132,17 +134,41 @@ async def authorizations(
 
 async def order_status(http: httpx.AsyncClient, orders: str, order_id: str) -> str | None:
     """The order's status, or None when orders does not know it."""
+    return (await order_info(http, orders, order_id))[0]
+
+
+async def order_info(
+    http: httpx.AsyncClient, orders: str, order_id: str
+) -> tuple[str | None, str | None]:
+    """The order's status and note; ``(None, None)`` when orders does not know it."""
     for attempt in range(20):
         try:
             r = await http.get(f"{orders}/v1/orders/{order_id}")
             if r.status_code == 404:
-                return None
+                return None, None
             if r.status_code == 200:
-                return str(r.json()["status"])
+                data = r.json()
+                note = data.get("note")
+                return str(data["status"]), None if note is None else str(note)
         except httpx.TransportError:
             pass
         await asyncio.sleep(0.25 * (attempt + 1))
     raise RuntimeError(f"orders kept failing to answer for {order_id}")
+
+
+async def orders_info(
+    http: httpx.AsyncClient, orders: str, order_ids: Iterable[str], *, at_once: int = 8
+) -> dict[str, tuple[str | None, str | None]]:
+    """:func:`order_info` of every order, ``at_once`` reads at a time."""
+    gate = asyncio.Semaphore(at_once)
+
+    async def one(order_id: str) -> tuple[str | None, str | None]:
+        async with gate:
+            return await order_info(http, orders, order_id)
+
+    ids = sorted(set(order_ids))
+    found = await asyncio.gather(*(one(oid) for oid in ids))
+    return dict(zip(ids, found, strict=True))
 
 
 async def metrics(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import msgspec
 from rich.table import Table
@@ -40,6 +40,13 @@ class ChaosReport(msgspec.Struct, kw_only=True):
     charged_rejected: int
     unrecorded_charges: int = 0
     duplicate_orders: int
+    keys_audited: int = 0
+    keys_retried: int = 0
+    orders_killed: int = 0
+    double_charges_per_key: int = 0
+    duplicate_orders_per_key: int = 0
+    duplicate_reservations_per_key: int = 0
+    duplicate_authorizations_per_key: int = 0
     requests_sent: int
     retry_amplification: float
     retry_amplification_when_down: float | None = None
@@ -77,6 +84,13 @@ class ChaosReport(msgspec.Struct, kw_only=True):
             )
         if self.duplicate_orders:
             broken.append(f"{self.duplicate_orders} idempotency key(s) placed twice")
+        per_key = {
+            "double charge(s) per key": self.double_charges_per_key,
+            "order(s) beyond the first of a key": self.duplicate_orders_per_key,
+            "reservation(s) beyond the first of a key": self.duplicate_reservations_per_key,
+            "authorization(s) beyond the first of a key": self.duplicate_authorizations_per_key,
+        }
+        broken += [f"{n} {what}" for what, n in per_key.items() if n]
         if self.retry_amplification > MAX_AMPLIFICATION:
             broken.append(
                 f"retry amplification {self.retry_amplification:.2f} > {MAX_AMPLIFICATION}"
@@ -125,6 +139,7 @@ class ChaosReport(msgspec.Struct, kw_only=True):
             self.unrecorded_charges == 0,
         )
         row("keys placed twice", self.duplicate_orders, "0", self.duplicate_orders == 0)
+        self._per_key_rows(row)
         row(
             "retry amplification",
             self.retry_amplification,
@@ -150,6 +165,17 @@ class ChaosReport(msgspec.Struct, kw_only=True):
         row("faults injected", self.faults_injected)
         row("settled after (s)", self.settle_seconds)
         return table
+
+    def _per_key_rows(self, row: Callable[[str, object, str, bool | None], None]) -> None:
+        row("keys audited / retried", f"{self.keys_audited} / {self.keys_retried}", "", None)
+        row("orders killed", self.orders_killed, "", None)
+        for name, value in (
+            ("double charges per key", self.double_charges_per_key),
+            ("orders beyond one per key", self.duplicate_orders_per_key),
+            ("reservations beyond one per key", self.duplicate_reservations_per_key),
+            ("authorizations beyond one per key", self.duplicate_authorizations_per_key),
+        ):
+            row(name, value, "0", value == 0)
 
 
 def _show(value: object) -> str:

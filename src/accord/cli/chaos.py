@@ -54,8 +54,8 @@ def chaos(
     ] = None,
 ) -> None:
     """Start the shop, place orders while inventory and payments are killed, slowed and
-    failed (and orders killed once), then audit their data: lost orders, double
-    charges, stock, holds left.
+    failed (and orders killed twice, its placements retried with their keys), then audit
+    their data per order and per key: lost orders, double charges, stock, holds left.
 
     Exits 1 when a promise was broken.
     """

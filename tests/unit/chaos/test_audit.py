@@ -6,11 +6,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from accord.chaos.audit import (
+    NOTE_PREFIX,
     AuthorizationRow,
+    PerKey,
     ReservationRow,
     StockRow,
     amplification,
     count_double_charges,
+    key_of_note,
+    per_key,
     stock_conserved,
     tally,
 )
@@ -152,3 +156,48 @@ def test_charges_at_the_processor_count_against_the_promises() -> None:
     )
     assert counted.double_charges == 1  # o2 settled twice
     assert counted.unrecorded_charges == 1  # o3 settled, nothing captured
+
+
+def test_a_key_that_placed_two_charged_orders_is_a_double_charge_per_key() -> None:
+    # The case: each order was charged once, but one key placed both.
+    keys = {"o1": "k1", "o2": "k1", "o3": "k2", "o4": None}
+    counted = per_key(
+        keys,
+        reservations=[
+            ReservationRow("r1", "o1", "committed"),
+            ReservationRow("r2", "o2", "committed"),
+            ReservationRow("r3", "o3", "committed"),
+        ],
+        authorizations=[
+            auth(1, "o1", "captured"),
+            auth(2, "o2", "captured"),
+            auth(3, "o3", "captured"),
+            auth(4, "o4", "captured"),
+        ],
+        settled={"o1": 1, "o2": 1, "o3": 1},
+    )
+    assert count_double_charges([auth(1, "o1", "captured"), auth(2, "o2", "captured")]) == 0
+    assert counted == PerKey(
+        keys=2,
+        duplicate_orders=1,
+        duplicate_reservations=1,
+        duplicate_authorizations=1,
+        double_charges=3,  # held twice, captured twice, settled twice
+    )
+
+
+def test_one_order_per_key_is_clean_and_a_voided_second_hold_is_no_charge() -> None:
+    counted = per_key(
+        {"o1": "k1", "o2": "k2"},
+        reservations=[ReservationRow("r1", "o1", "committed")],
+        authorizations=[auth(1, "o1", "captured"), auth(2, "o2", "voided")],
+        settled={"o1": 1},
+    )
+    assert counted == PerKey(2, 0, 0, 0, 0)
+
+
+def test_the_key_is_read_from_the_loads_note() -> None:
+    assert key_of_note(NOTE_PREFIX + "abc") == "abc"
+    assert key_of_note("a customer's note") is None
+    assert key_of_note(None) is None
+    assert key_of_note(NOTE_PREFIX) is None

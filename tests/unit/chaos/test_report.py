@@ -107,3 +107,27 @@ def test_amplification_to_a_failing_downstream_is_held_to_the_target() -> None:
     assert report(retry_amplification_when_down=1.5).failures() == [
         "retry amplification to a downstream failing 100 % 1.50 > 1.2"
     ]
+
+
+def test_the_per_key_invariants_are_reported_and_held_to_zero() -> None:
+    bad = report(
+        double_charges_per_key=2,
+        duplicate_orders_per_key=1,
+        duplicate_reservations_per_key=1,
+        duplicate_authorizations_per_key=1,
+    )
+    assert bad.failures() == [
+        "2 double charge(s) per key",
+        "1 order(s) beyond the first of a key",
+        "1 reservation(s) beyond the first of a key",
+        "1 authorization(s) beyond the first of a key",
+    ]
+    data = json.loads(bad.to_json())
+    assert data["double_charges_per_key"] == 2 and data["double_charges"] == 0
+    for key in ("keys_audited", "keys_retried", "orders_killed", "duplicate_orders_per_key"):
+        assert key in data
+    console = Console(width=120, record=True)
+    console.print(bad.table())
+    text = console.export_text()
+    assert "double charges per key" in text and "FAIL" in text
+    assert "keys audited / retried" in text and "orders killed" in text
