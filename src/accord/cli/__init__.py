@@ -24,9 +24,9 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from accord.cli import certs, chaos, contracts, demo, keys, serve, slo, traces, up
+    from accord.cli import certs, chaos, contracts, demo, keys, release, serve, slo, traces, up
 
-    for module in (contracts, traces, serve, up, demo, certs, keys, chaos, slo):
+    for module in (contracts, traces, serve, up, demo, certs, keys, chaos, slo, release):
         module.register(app)
 
 
