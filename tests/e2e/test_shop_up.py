@@ -175,13 +175,42 @@ def test_demo_runs_against_the_running_shop(shop: Shop) -> None:
 
 
 def test_traces_command_shows_a_waterfall(shop: Shop) -> None:
+    """`accord traces ID` draws the trace of an order this test placed, with a span of
+    every service the order went through."""
+    trace_id = secrets.token_hex(16)
+    placed = httpx.post(
+        shop.url("orders") + "/v1/orders",
+        json={"items": [{"sku": "SKU-PEAR", "quantity": 1}], "card_token": "tok_visa_4242"},
+        headers={
+            **shop.customer(),
+            "traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01",
+            "idempotency-key": secrets.token_hex(8),
+        },
+        timeout=10,
+    )
+    assert placed.status_code == 201, placed.text
+    touched = {"orders", "inventory", "payments"}
+    deadline = time.monotonic() + 30  # spans are exported in batches
+    while not touched <= {s["service"] for s in _spans(shop.home, trace_id)}:
+        assert time.monotonic() < deadline, _spans(shop.home, trace_id)
+        time.sleep(0.25)
+
     env = {**os.environ, "ACCORD_HOME": str(shop.home)}
+    shown = subprocess.run(
+        [sys.executable, "-m", "accord", "traces", trace_id[:12]],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert trace_id in shown.stdout
+    for service in touched:
+        assert service in shown.stdout, shown.stdout
+    assert "POST /v1/orders" in shown.stdout, shown.stdout
     listed = subprocess.run(
-        [sys.executable, "-m", "accord", "traces", "--last", "3"],
+        [sys.executable, "-m", "accord", "traces", "--last", "50"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=30,
     )  # fmt: skip
     assert listed.returncode == 0, listed.stderr
-    assert "orders" in listed.stdout
+    assert trace_id[:8] in listed.stdout
 
 
 def test_sigterm_stops_everything_gracefully(tmp_path: Path) -> None:
