@@ -7,6 +7,7 @@ the identity service and logged in.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -234,3 +235,50 @@ def test_sigterm_stops_everything_gracefully(tmp_path: Path) -> None:
         assert not (tmp_path / "run.json").exists()
     finally:
         stop(proc)
+
+
+def _kid(authorization: dict[str, str]) -> str:
+    token = authorization["authorization"].removeprefix("Bearer ")
+    header = token.split(".")[0]
+    return str(json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"])
+
+
+def test_rotating_identity_keys_while_orders_flow_fails_none(shop: Shop) -> None:
+    """Orders are placed through real orders, inventory and payments processes while
+    identity's signing key rotates: tokens of the old key and of the new one are both
+    accepted by every service, and no order fails."""
+    before = shop.customer()
+    statuses: list[int] = []
+
+    def place(customer: dict[str, str]) -> None:
+        answer = httpx.post(
+            shop.url("orders") + "/v2/orders",
+            json={"items": [{"sku": "SKU-APPLE", "quantity": 1}], "card_token": "tok_visa_4242"},
+            headers={**customer, "idempotency-key": secrets.token_hex(8)},
+            timeout=15,
+        )
+        statuses.append(answer.status_code)
+        assert answer.status_code == 201, answer.text
+        time.sleep(0.12)  # within orders' limit of 10 orders a second per customer
+
+    for _ in range(5):
+        place(before)
+    env = {**os.environ, "ACCORD_HOME": str(shop.home)}
+    rotated = subprocess.Popen(
+        [sys.executable, "-m", "accord", "keys", "rotate", "--min-age", "0",
+         "--home", str(shop.home)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    while rotated.poll() is None:  # orders keep flowing while the key changes
+        place(before)
+    assert rotated.returncode == 0, rotated.communicate()[0]
+    deadline = time.monotonic() + 30
+    after = shop.customer()
+    while _kid(after) == _kid(before):  # identity signs with the new key soon after
+        assert time.monotonic() < deadline, "identity never signed with the new key"
+        place(before)
+        after = shop.customer()
+    for _ in range(5):
+        place(after)
+        place(before)
+    assert set(statuses) == {201}, statuses
