@@ -60,16 +60,21 @@ def status_command(
 ) -> None:
     """Read each service's /metrics and print, per objective, the SLI, budget and burn.
 
-    A service that cannot be read is named in one line; the others are still shown, and
-    the exit code is then 1.
+    The services are found where ``accord up`` runs them (its run file), else at their
+    addresses in accord.toml. A service that cannot be read is named in one line; the
+    others are still shown, and the exit code is then 1.
     """
     if interval < 0:
         raise fail("--interval must not be negative")
+    from accord.project import load
+    from accord.supervisor import read_run_file
+
     try:
         services = _services(service)
+        urls = read_run_file(load().home) or {}
     except AccordError as exc:
         raise fail(" ".join(str(exc).split())) from None
-    rows, problems = _measure(services, interval)
+    rows, problems = _measure(services, urls, interval)
     for problem in problems:
         typer.echo(f"accord: {problem}", err=True)
     if as_json:
@@ -81,7 +86,7 @@ def status_command(
 
 
 def _measure(
-    services: list[ServiceObjectives], interval: float
+    services: list[ServiceObjectives], urls: dict[str, str], interval: float
 ) -> tuple[list[ObjectiveStatus], list[str]]:
     from accord.slo.scrape import scrape
     from accord.slo.status import statuses
@@ -90,7 +95,7 @@ def _measure(
 
     def read(s: ServiceObjectives) -> dict[str, Counts] | None:
         try:
-            return scrape(s)
+            return scrape(s, url=urls.get(s.service))
         except AccordError as exc:
             problems.append(" ".join(str(exc).split()))
             return None

@@ -54,6 +54,7 @@ def test_status_counts_5xx_as_bad_and_4xx_as_good(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
         rows = {row["objective"]: row for row in json.loads(result.stdout)}
         table = _accord(tmp_path, "slo", "status")
+        quiet = _accord(tmp_path, "slo", "status", "--json", "--interval", "0.5")
     assert set(rows) == {"availability", "answer-latency"}
     service_wide = rows["availability"]
     assert (service_wide["requests"], service_wide["bad"]) == (110, 4)
@@ -64,6 +65,11 @@ def test_status_counts_5xx_as_bad_and_4xx_as_good(tmp_path: Path) -> None:
     assert (answer["scope"], answer["requests"], answer["bad"]) == ("POST /v1/answer", 100, 0)
     assert answer["sli"] == 1.0
     assert answer["budget_left"] == 1.0
+    # Over an interval with no request there is no burn rate, only the SLI so far.
+    assert quiet.returncode == 0, quiet.stderr
+    later = {row["objective"]: row for row in json.loads(quiet.stdout)}["availability"]
+    assert (later["burn_rate"], later["burn_over"]) == (None, "last 0.5s")
+    assert later["requests"] == 110
     assert table.returncode == 0
     assert "availability" in table.stdout
     assert "96.364%" in table.stdout
