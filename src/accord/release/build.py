@@ -123,8 +123,12 @@ def _class_keywords(source: Path, module: str, cls: str) -> dict[str, str]:
 
 
 def _export(root: Path, commit: str, into: Path) -> None:
+    """Extract the project's folder as ``commit`` has it (the project may sit below the
+    repository's top folder)."""
+    prefix = _run(["git", "-C", str(root), "rev-parse", "--show-prefix"]).stdout.strip()
+    tree = f"{commit}:{prefix}" if prefix else commit
     done = subprocess.run(  # noqa: S603 - fixed program, arguments are not a shell
-        ["git", "-C", str(root), "archive", "--format=tar", commit],  # noqa: S607 - git from PATH
+        ["git", "-C", str(root), "archive", "--format=tar", tree],  # noqa: S607 - git from PATH
         capture_output=True,
         check=False,
     )
