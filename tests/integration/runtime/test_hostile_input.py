@@ -331,3 +331,40 @@ def test_requests_the_parser_refuses_are_problems_too(server: Server, request_by
     assert problem["code"] == "bad_request"
     assert problem["status"] == 400
     assert "server" not in headers
+
+
+SINGLE_VALUES = {
+    "authorization": BEARER,
+    "idempotency-key": "k-1",
+    "content-type": "application/json",
+    "traceparent": "00-" + "1" * 32 + "-" + "2" * 16 + "-01",
+    "accord-timeout": "5S",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SINGLE_VALUES))
+def test_a_repeated_singleton_header_is_400_naming_it(client: httpx.Client, name: str) -> None:
+    headers = [("content-type", "application/json")] if name != "content-type" else []
+    headers += [(name, "garbage"), (name, SINGLE_VALUES[name])]
+    response = client.post("/v1/orders", content=json.dumps(ORDER), headers=headers)
+    problem = assert_problem(response, 400, "duplicate_header")
+    assert f"the {name} header" in problem["detail"]
+
+
+def test_a_singleton_header_once_and_other_headers_twice_are_served(client: httpx.Client) -> None:
+    headers = [(name, value) for name, value in SINGLE_VALUES.items()]
+    headers += [("accept", "application/json"), ("accept", "*/*"), ("x-note", "a"), ("x-note", "b")]
+    response = client.post("/v1/orders", content=json.dumps(ORDER), headers=headers)
+    assert response.status_code == 201, response.text
+
+
+def test_a_repeated_content_length_is_400(server: Server) -> None:
+    body = json.dumps(ORDER).encode()
+    head = (
+        b"POST /v1/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+    ) % (len(body), len(body))
+    status, headers, answer = raw_exchange(server, head + body)
+    assert status == 400
+    assert headers["content-type"] == "application/problem+json"
+    assert json.loads(answer)["code"] in {"bad_request", "duplicate_header"}
