@@ -22,7 +22,7 @@ from shop.orders.domain.holds import PaymentHold, StockHold
 
 __all__ = ["Order", "OrderLine", "OrderStatus", "RequestedItem"]
 
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_CURRENCY = re.compile(r"[A-Z]{3}")
 
 
 class OrderStatus(enum.Enum):
@@ -108,7 +108,7 @@ class Order:
                     field=f"items[{i}].sku",
                 )
             quantities[item.sku] = item.quantity
-        if not _CURRENCY.match(currency):
+        if not _CURRENCY.fullmatch(currency):
             raise InvalidOrder(f"currency must be three capital letters, got {currency!r}")
         if created_at.tzinfo is None:
             raise InvalidOrder("created_at must be timezone-aware")
