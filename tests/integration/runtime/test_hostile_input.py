@@ -45,6 +45,7 @@ class PlaceOrder(msgspec.Struct):
     items: list[Item]
     card_token: Annotated[str, msgspec.Meta(min_length=4, max_length=64), Secret]
     note: str = ""
+    currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")] = "EUR"
 
 
 class Order(msgspec.Struct):
@@ -84,7 +85,7 @@ class HostileService:
     async def place(self, request: PlaceOrder) -> Order:
         from opentelemetry import trace
 
-        self.log.info("placing", request=request, card_token=request.card_token)
+        self.log.info("placing", request=request, card_token=request.card_token, note=request.note)
         trace.get_current_span().set_attribute("shop.card_token", request.card_token)
         total = sum(item.qty * 100 for item in request.items)
         return Order("o-1", "pending", total, len(request.note))
@@ -368,3 +369,32 @@ def test_a_repeated_content_length_is_400(server: Server) -> None:
     assert status == 400
     assert headers["content-type"] == "application/problem+json"
     assert json.loads(answer)["code"] in {"bad_request", "duplicate_header"}
+
+
+def test_a_pattern_matches_the_whole_string(client: httpx.Client) -> None:
+    response = client.post("/v1/orders", json={**ORDER, "currency": "EUR\n"})
+    problem = assert_problem(response, 422, "validation_failed")
+    assert problem["errors"][0]["path"] == "$.currency"
+    assert client.post("/v1/orders", json={**ORDER, "currency": "EUR"}).status_code == 201
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["PlaceOrder"]
+    assert schema["properties"]["currency"]["pattern"] == "^[A-Z]{3}$", "what is checked"
+
+
+def test_no_value_a_client_sends_splits_a_log_line(client: httpx.Client, server: Server) -> None:
+    forged = '"}\n{"level":"error","event":"forged"}\u2028\x85\x1b[2J'
+    response = client.post("/v1/orders", json={**ORDER, "note": "mark-7" + forged})
+    assert response.status_code == 201, response.text
+    client.get("/v1/nothing%0A%7B%22event%22%3A%22forged%22%7D")
+    placing: dict[str, Any] = {}
+    for _ in range(50):  # the flusher writes within a second
+        lines = server.log.read_text(encoding="utf-8").splitlines()
+        parsed = [json.loads(line) for line in lines]  # every line is one JSON document
+        placing = next((p for p in parsed if "mark-7" in str(p.get("note"))), {})
+        if placing and any(p.get("path", "").startswith("/v1/nothing") for p in parsed):
+            break
+        time.sleep(0.2)
+    assert placing["note"].isprintable(), placing["note"]
+    assert placing["note"].startswith('mark-7"}\\n{')
+    assert not [p for p in parsed if p.get("event") == "forged"]
+    (request,) = [p for p in parsed if p.get("path", "").startswith("/v1/nothing")]
+    assert request["path"] == '/v1/nothing\\n{"event":"forged"}'
