@@ -48,6 +48,11 @@ def serve_command(
     shutdown_timeout: float = typer.Option(
         10.0, "--shutdown-timeout", help="Seconds in-flight requests get to finish."
     ),
+    head_timeout: float | None = typer.Option(
+        None,
+        "--head-timeout",
+        help="Seconds a client has to send a request head (default 5); slower, it is cut.",
+    ),
     tls_dir: str | None = typer.Option(
         None,
         "--tls-dir",
@@ -63,11 +68,16 @@ def serve_command(
     """Serve the App that FACTORY returns, until SIGTERM or SIGINT."""
     from accord.project import import_object
     from accord.runtime import App, serve
+    from accord.runtime.headtimeout import DEFAULT_HEAD_TIMEOUT
 
     chosen_port = _port(port)
     tls = _tls(tls_dir, tls_name, tls_allow)
     if drain_delay < 0 or shutdown_timeout < 0:
         raise _fail("--drain-delay and --shutdown-timeout must not be negative")
+    if head_timeout is None:
+        head_timeout = DEFAULT_HEAD_TIMEOUT
+    elif not head_timeout > 0:
+        raise _fail("--head-timeout must be positive")
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
@@ -90,6 +100,7 @@ def serve_command(
         shutdown_timeout=shutdown_timeout,
         drain_delay=drain_delay,
         tls=tls,
+        head_timeout=head_timeout,
     )
 
 

@@ -25,6 +25,7 @@ from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from accord.errors import BadRequest
 from accord.runtime.app import App
+from accord.runtime.headtimeout import DEFAULT_HEAD_TIMEOUT, head_timeout_protocol
 from accord.runtime.problems import TYPE_PREFIX
 from accord.runtime.responses import PROBLEM_JSON
 
@@ -102,13 +103,15 @@ def serve(
     shutdown_timeout: float = 10.0,
     drain_delay: float = 0.0,
     tls: ssl.SSLContext | None = None,
+    head_timeout: float = DEFAULT_HEAD_TIMEOUT,
 ) -> None:
     """Run ``app`` on ``host:port`` until SIGTERM/SIGINT, then shut down gracefully.
 
     One worker, uvloop and httptools when installed, no access log (the app writes its
     own request lines); uvicorn's and every library's stdlib logs become JSON lines of
     the app's telemetry. With ``tls`` (e.g. :func:`accord.security.tls.server_context`)
-    it serves HTTPS on that context.
+    it serves HTTPS on that context. A client gets ``head_timeout`` seconds to send a
+    request head (:mod:`accord.runtime.headtimeout`); slower, its connection is closed.
     """
     app.telemetry.capture_stdlib_logging()
     config = uvicorn.Config(
@@ -116,7 +119,11 @@ def serve(
         host=host,
         port=port,
         loop="auto",
-        http=_problem_protocol(AutoHTTPProtocol),
+        http=_problem_protocol(
+            head_timeout_protocol(
+                AutoHTTPProtocol, head_timeout, app.telemetry.metrics.count_head_timeout
+            )
+        ),
         lifespan="on",
         access_log=False,
         log_config=None,

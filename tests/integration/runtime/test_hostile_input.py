@@ -113,6 +113,10 @@ def factory() -> App:
     return App(Hostile, HostileService(telemetry, database), telemetry=telemetry, layers=[limit])
 
 
+#: Seconds a client has to send a request head, for this module's server.
+HEAD_TIMEOUT = 1.5
+
+
 class Server:
     def __init__(self, base: str, home: Path, log: Path) -> None:
         self.base = base
@@ -131,6 +135,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "PYTHONUNBUFFERED": "1",
     }
     args = ["accord", "serve", f"{__name__}:factory", "--port", str(port)]
+    args += ["--head-timeout", str(HEAD_TIMEOUT)]
     with running(args, env=env, log=log):
         wait_http(f"http://127.0.0.1:{port}/readyz")
         yield Server(f"http://127.0.0.1:{port}", home, log)
@@ -398,3 +403,90 @@ def test_no_value_a_client_sends_splits_a_log_line(client: httpx.Client, server:
     assert not [p for p in parsed if p.get("event") == "forged"]
     (request,) = [p for p in parsed if p.get("path", "").startswith("/v1/nothing")]
     assert request["path"] == '/v1/nothing\\n{"event":"forged"}'
+
+
+def head_timeouts(client: httpx.Client) -> float:
+    """``accord_server_head_timeouts_total`` as the server exports it now."""
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith("accord_server_head_timeouts_total "):
+            return float(line.split()[1])
+    raise AssertionError("no accord_server_head_timeouts_total on /metrics")
+
+
+def connect(server: Server) -> socket.socket:
+    host, port = server.base.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), timeout=10)
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    """Whether the server closed ``sock`` (without blocking)."""
+    sock.setblocking(False)
+    try:
+        return sock.recv(1) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    finally:
+        sock.setblocking(True)
+
+
+def test_slow_heads_and_silent_connections_are_cut_and_counted(
+    server: Server, client: httpx.Client
+) -> None:
+    before = head_timeouts(client)
+    slow = [connect(server) for _ in range(8)]
+    for sock in slow:
+        sock.sendall(b"POST /v1/orders HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+    silent = [connect(server) for _ in range(2)]
+    open_ = set(slow + silent)
+    give_up = time.monotonic() + 10 * HEAD_TIMEOUT
+    while open_ and time.monotonic() < give_up:
+        for sock in list(open_):
+            try:
+                if sock in slow:
+                    sock.sendall(b"x")  # a byte now and then keeps no head alive
+            except OSError:
+                open_.discard(sock)
+                continue
+            if closed_by_server(sock):
+                open_.discard(sock)
+        time.sleep(0.2)
+    for sock in slow + silent:
+        sock.close()
+    assert not open_, f"{len(open_)} of 10 connections still held"
+    assert head_timeouts(client) == before + 10
+
+
+def read_response(sock: socket.socket) -> bytes:
+    """One whole response with a ``content-length`` from ``sock``."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
+def test_a_head_in_pieces_in_time_and_a_pause_between_requests_are_served(
+    server: Server,
+) -> None:
+    body = json.dumps({"name": "n"}).encode()
+    head = b"POST /v1/strict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    head += b"Content-Length: %d\r\n\r\n" % len(body)
+    with connect(server) as sock:
+        for attempt in range(2):
+            sock.sendall(head[:20])
+            time.sleep(HEAD_TIMEOUT / 3)
+            sock.sendall(head[20:] + body)
+            answer = read_response(sock)
+            assert answer.startswith(b"HTTP/1.1 200 "), (attempt, answer[:200])
+            assert answer.endswith(b'{"ok":true}')
+            if attempt == 0:
+                time.sleep(HEAD_TIMEOUT * 1.5)  # idle between requests: keep-alive's to bound
