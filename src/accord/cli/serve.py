@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import ssl
 import sys
@@ -14,6 +15,7 @@ from accord.errors import AccordError
 __all__ = ["register"]
 
 PORT_VARIABLE = "ACCORD_PORT"
+FORWARDED_VARIABLE = "ACCORD_FORWARDED_ALLOW_IPS"
 
 
 def _port(value: int | None) -> int:
@@ -30,6 +32,20 @@ def _port(value: int | None) -> int:
     if not 0 <= port <= 65535:
         raise _fail(f"port {port} is not within 0..65535")
     return port
+
+
+def _forwarded(value: str | None) -> list[str]:
+    """The trusted proxies from the option, else ``$ACCORD_FORWARDED_ALLOW_IPS``; none."""
+    raw = value if value is not None else os.environ.get(FORWARDED_VARIABLE, "")
+    proxies = [p.strip() for p in raw.split(",") if p.strip()]
+    for proxy in proxies:
+        if proxy == "*":  # every peer: only where nothing but the proxy can connect
+            continue
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise _fail(f"trusted proxy {proxy!r} is not an IP address or network") from None
+    return proxies
 
 
 def _fail(message: str) -> typer.Exit:
@@ -53,6 +69,14 @@ def serve_command(
         "--head-timeout",
         help="Seconds a client has to send a request head (default 5); slower, it is cut.",
     ),
+    forwarded_allow_ips: str | None = typer.Option(
+        None,
+        "--forwarded-allow-ips",
+        help=(
+            "Proxies (addresses or networks, comma-separated; * for any) whose "
+            f"X-Forwarded-For is believed (default ${FORWARDED_VARIABLE}; none)."
+        ),
+    ),
     tls_dir: str | None = typer.Option(
         None,
         "--tls-dir",
@@ -72,6 +96,7 @@ def serve_command(
 
     chosen_port = _port(port)
     tls = _tls(tls_dir, tls_name, tls_allow)
+    proxies = _forwarded(forwarded_allow_ips)
     if drain_delay < 0 or shutdown_timeout < 0:
         raise _fail("--drain-delay and --shutdown-timeout must not be negative")
     if head_timeout is None:
@@ -101,6 +126,7 @@ def serve_command(
         drain_delay=drain_delay,
         tls=tls,
         head_timeout=head_timeout,
+        forwarded_allow_ips=proxies,
     )
 
 

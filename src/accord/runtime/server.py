@@ -16,6 +16,7 @@ import asyncio
 import logging
 import ssl
 import time
+from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
@@ -104,6 +105,7 @@ def serve(
     drain_delay: float = 0.0,
     tls: ssl.SSLContext | None = None,
     head_timeout: float = DEFAULT_HEAD_TIMEOUT,
+    forwarded_allow_ips: Sequence[str] = (),
 ) -> None:
     """Run ``app`` on ``host:port`` until SIGTERM/SIGINT, then shut down gracefully.
 
@@ -112,6 +114,11 @@ def serve(
     the app's telemetry. With ``tls`` (e.g. :func:`accord.security.tls.server_context`)
     it serves HTTPS on that context. A client gets ``head_timeout`` seconds to send a
     request head (:mod:`accord.runtime.headtimeout`); slower, its connection is closed.
+
+    ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed only from the proxies
+    ``forwarded_allow_ips`` names (addresses or networks; none by default): from any
+    other peer they are ignored, and the client address is the peer's. uvicorn's own
+    default trusts loopback and reads ``$FORWARDED_ALLOW_IPS``; neither applies here.
     """
     app.telemetry.capture_stdlib_logging()
     config = uvicorn.Config(
@@ -128,6 +135,9 @@ def serve(
         access_log=False,
         log_config=None,
         server_header=False,
+        # Forwarded headers only from the proxies named; none by default.
+        proxy_headers=bool(forwarded_allow_ips),
+        forwarded_allow_ips=list(forwarded_allow_ips),
         # The whole request head under h11 (httptools sets no limit of its own); the
         # app's Limits check every head again (431), whichever parser read it.
         h11_max_incomplete_event_size=_MAX_HEAD_BYTES,

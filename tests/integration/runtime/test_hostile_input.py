@@ -490,3 +490,33 @@ def test_a_head_in_pieces_in_time_and_a_pause_between_requests_are_served(
             assert answer.endswith(b'{"ok":true}')
             if attempt == 0:
                 time.sleep(HEAD_TIMEOUT * 1.5)  # idle between requests: keep-alive's to bound
+
+
+def test_forwarded_addresses_are_not_believed_by_default(client: httpx.Client) -> None:
+    statuses = [
+        client.post(
+            "/v1/login", json={"user": "u"}, headers={"x-forwarded-for": f"10.0.0.{i}"}
+        ).status_code
+        for i in range(1, 6)
+    ]
+    assert 429 in statuses, "each forged address got a budget of its own"
+    assert statuses.count(200) <= 3
+
+
+def test_forwarded_addresses_are_believed_from_a_proxy_named(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    home = tmp_path_factory.mktemp("proxied")
+    port = free_port()
+    args = ["accord", "serve", f"{__name__}:factory", "--port", str(port)]
+    args += ["--forwarded-allow-ips", "127.0.0.1"]
+    with running(args, env={"ACCORD_HOME": str(home)}, log=home / "serve.log"):
+        wait_http(f"http://127.0.0.1:{port}/readyz")
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as proxy:
+
+            def login(address: str) -> int:
+                headers = {"x-forwarded-for": address}
+                return proxy.post("/v1/login", json={"user": "u"}, headers=headers).status_code
+
+            assert [login("203.0.113.7") for _ in range(4)] == [200, 200, 200, 429]
+            assert login("203.0.113.8") == 200, "another client behind the proxy"
