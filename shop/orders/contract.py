@@ -132,7 +132,7 @@ class DependencyUnavailable(
 class Orders(
     Contract,
     name="orders",
-    version="1.2.0",
+    version="1.3.0",
     deprecated=datetime.date(2026, 11, 27),
     sunset=datetime.date(2027, 6, 30),
     successor="/v2/openapi.json",
