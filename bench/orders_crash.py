@@ -18,24 +18,28 @@ writes the same as JSON. Not part of ``make test``: it measures, it does not jud
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import json
-import os
-import signal
-import socket
 import sys
-import tempfile
-import time
-import uuid
-from collections import Counter
 from pathlib import Path
-from typing import Any
 
-import httpx
-
-ROOT = Path(__file__).resolve().parents[1]
+# bench/http.py would shadow the standard library's http: this folder goes off the path.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "src"))
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from collections import Counter  # noqa: E402
+from typing import Any  # noqa: E402
+
+import httpx  # noqa: E402
 
 from accord import project as projects  # noqa: E402
 from accord.chaos import reads  # noqa: E402
