@@ -2,7 +2,8 @@
 
 ::
 
-    .venv/bin/python bench/orders_crash.py [--runs 2] [--project accord.toml] [--out FILE]
+    .venv/bin/python bench/orders_crash.py [--runs 2] [--kill-after 0.25] [--project accord.toml]
+                                           [--out FILE]
 
 The reproduction of issue 9 (1): the project's services run under the supervisor (as
 ``accord up`` runs them: a killed service is started again), 20 customers are
@@ -80,7 +81,7 @@ async def _place_until_answered(
         await asyncio.sleep(RETRY_EVERY)
 
 
-async def one_run(project_file: Path) -> dict[str, Any]:
+async def one_run(project_file: Path, kill_after: float) -> dict[str, Any]:
     """One reproduction on a fresh shop; its figures."""
     with tempfile.TemporaryDirectory() as home:
         environ = {**os.environ, "ACCORD_HOME": home, "INVENTORY_SEED": "demo"}
@@ -91,13 +92,13 @@ async def one_run(project_file: Path) -> dict[str, Any]:
         await supervisor.start()
         watcher = asyncio.create_task(supervisor.wait())
         try:
-            return await _reproduce(supervisor, Path(home))
+            return await _reproduce(supervisor, Path(home), kill_after)
         finally:
             watcher.cancel()
             await supervisor.stop()
 
 
-async def _reproduce(supervisor: Supervisor, home: Path) -> dict[str, Any]:
+async def _reproduce(supervisor: Supervisor, home: Path, kill_after: float) -> dict[str, Any]:
     urls = {name: svc.url for name, svc in supervisor.services.items()}
     async with httpx.AsyncClient(timeout=20.0) as http:
         creds = await obtain(http, urls.get("identity"), home, customers=CUSTOMERS)
@@ -117,7 +118,7 @@ async def _reproduce(supervisor: Supervisor, home: Path) -> dict[str, Any]:
                 )
                 for n, key in enumerate(keys)
             ]
-            await asyncio.sleep(KILL_AFTER)
+            await asyncio.sleep(kill_after)
             process = supervisor.services["orders"].process
             assert process is not None
             os.kill(process.pid, signal.SIGKILL)
@@ -158,10 +159,11 @@ async def _audit(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--kill-after", type=float, default=KILL_AFTER)
     parser.add_argument("--project", type=Path, default=ROOT / "accord.toml")
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/orders_crash.json")
     args = parser.parse_args()
-    runs = [asyncio.run(one_run(args.project.resolve())) for _ in range(args.runs)]
+    runs = [asyncio.run(one_run(args.project.resolve(), args.kill_after)) for _ in range(args.runs)]
     head = ("run", "keys", "201", "unanswered", "2 orders", "paid twice")
     print(" ".join(f"{h:>10}" for h in head))
     for n, r in enumerate(runs, 1):
@@ -169,7 +171,8 @@ def main() -> None:
         row += (r["keys_with_two_orders"], r["double_charged_keys"])
         print(" ".join(f"{v:>10}" for v in row))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"project": str(args.project), "runs": runs}, indent=2) + "\n")
+    figures = {"project": str(args.project), "kill_after": args.kill_after, "runs": runs}
+    args.out.write_text(json.dumps(figures, indent=2) + "\n")
     print(f"written to {args.out}")
 
 

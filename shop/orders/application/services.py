@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from shop.orders.application.placements import (
+    INTERRUPTED,
     KeyedOrder,
     KeyReused,
     PlacementInProgress,
@@ -215,7 +216,30 @@ class OrderService:
         if not taken:
             raise PlacementInProgress(order.order_id)
         log.warning("order %s: its placement was interrupted; resumed by a retry", order.order_id)
-        return await self._drive(order, card_token)
+        return await self._resume(order, card_token)
+
+    async def _resume(self, order: Order, card_token: str) -> Order:
+        """Drive an order whose placement died: forward, unless it was letting go already
+        (its stock released), then back to the end: rejected, nothing held."""
+        oid = order.order_id
+        try:
+            stock = await self._stock.find_for_order(oid)
+        except PlacementFailed:
+            async with self._uow() as uow:  # the next retry may try at once
+                await uow.orders.let_go(order)
+                await uow.commit()
+            raise
+        if stock is None or stock.status != "released":
+            return await self._drive(order, card_token)
+        voided = await _best_effort(self._void_for_order(oid), "void", oid)
+        gone = DependencyUnavailable(
+            INTERRUPTED, "the placement was cut short while letting its holds go", sent=not voided
+        )
+        await self._abandon(order, _Progress(reservation_id=stock.hold.reservation_id), gone)
+        raise gone
+
+    async def _void_for_order(self, order_id: str) -> None:
+        await self._payments.void_for_order(order_id)
 
     async def _drive(self, order: Order, card_token: str) -> Order:
         """Run the saga for the stored, pending ``order`` (this placement drives it)."""

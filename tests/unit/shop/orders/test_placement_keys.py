@@ -255,3 +255,26 @@ async def test_a_placement_reports_each_step_to_its_checkpoint(
     )
     await orders.place_order(customer_id="c", items=ITEMS, card_token="tok_ok", key=key(clock))
     assert tuple(seen) == CHECKPOINTS
+
+
+async def test_a_placement_that_died_letting_go_is_finished_backward_by_its_retry(
+    store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
+) -> None:
+    oid = await died_after("authorized", store, stock, payments, clock)
+    (rid,) = stock.reservations
+    await stock.release(rid)  # its compensation had begun when it died
+    clock.now = START + LEASE
+    with pytest.raises(DependencyUnavailable) as refused:
+        await service(store, stock, payments, clock).place_order(
+            customer_id="c", items=ITEMS, card_token="tok_ok", key=key(clock)
+        )
+    assert refused.value.dependency == "orders"
+    (order,) = store.rows.values()
+    assert (order.order_id, order.status) == (oid, OrderStatus.REJECTED)
+    assert not order.compensation_due
+    assert [s for s, _ in payments.authorizations.values()] == ["voided"]
+    assert "commit" not in stock.calls and "capture" not in payments.calls
+    with pytest.raises(DependencyUnavailable):  # and so is every later retry
+        await service(store, stock, payments, clock).place_order(
+            customer_id="c", items=ITEMS, card_token="tok_ok", key=key(clock)
+        )
