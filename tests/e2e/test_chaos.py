@@ -28,7 +28,7 @@ def test_a_short_chaos_run_keeps_every_promise() -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=240,
     )
     lines = done.stdout.strip().splitlines()
     assert len(lines) == 1, done.stdout + done.stderr
