@@ -244,6 +244,7 @@ async def _drive(
     await reads.settle(ops, urls, config.settle_timeout, say)
     settle_seconds = time.monotonic() - settle_started
 
+    say("auditing")
     audit = _Audit(config, supervisor, urls, ops, load, faults, seen, before)
     return await audit.report(breaker_close, settle_seconds)
 
