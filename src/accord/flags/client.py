@@ -112,6 +112,7 @@ class Flags:
         self._loaded = False
         self._closed = False
         self._client = api.get_client(self._domain)
+        self._logger = telemetry.logger if telemetry is not None else None
         registry = telemetry.metrics.registry if telemetry is not None else None
         self._client.add_hooks([EvaluationTelemetry(registry)])
         self._client.add_handler(ProviderEvent.PROVIDER_ERROR, self._on_error)
@@ -184,7 +185,11 @@ class Flags:
             self._failing = True
             loaded = self._loaded
         keeping = "the last good flags stay" if loaded else "every flag takes its default"
-        log.warning("flags: %s: %s; %s until it is fixed", self.source, message, keeping)
+        self._say(
+            logging.WARNING,
+            "flags_refused",
+            f"flags: {self.source}: {message}; {keeping} until it is fixed",
+        )
 
     def _on_error(self, details: EventDetails) -> None:
         self._failed(details.message or "the provider failed")
@@ -194,7 +199,7 @@ class Flags:
             was_failing = self._failing and not self._closed
             self._failing = False
         if was_failing:
-            log.info("flags: %s loaded", self.source)
+            self._say(logging.INFO, "flags_loaded", f"flags: {self.source} loaded")
 
     def _on_change(self, details: EventDetails) -> None:
         with self._lock:
@@ -202,4 +207,15 @@ class Flags:
             if self._closed:
                 return
         changed = ", ".join(sorted(details.flags_changed or [])) or "nothing"
-        log.info("flags: %s applied (changed: %s)", self.source, changed)
+        self._say(
+            logging.INFO, "flags_applied", f"flags: {self.source} applied (changed: {changed})"
+        )
+
+    def _say(self, level: int, event: str, message: str) -> None:
+        """One line in the service's JSON log (the stdlib's without telemetry)."""
+        if self._logger is None:
+            log.log(level, "%s", message)
+        elif level >= logging.WARNING:
+            self._logger.warning(event, message=message, source=self.source)
+        else:
+            self._logger.info(event, message=message, source=self.source)
