@@ -10,8 +10,9 @@ from typing import Any
 from accord.flags import Flag, check_flags
 
 TODAY = date(2027, 1, 1)
-PAUSE = Flag.boolean("pause", default=False, description="d", owner="team", expires=date(2027, 6, 1))
-LIMIT = Flag.integer("limit", default=5, description="d", owner="team", expires=date(2027, 6, 1))
+JUNE = date(2027, 6, 1)
+PAUSE = Flag.boolean("pause", default=False, description="d", owner="team", expires=JUNE)
+LIMIT = Flag.integer("limit", default=5, description="d", owner="team", expires=JUNE)
 
 
 def write(folder: Path, env: str, **flags: dict[str, Any]) -> None:
