@@ -125,13 +125,17 @@ def in_process(samples: int, scratch: Path) -> dict[str, float]:
 
 
 _IMPORT_PROBE = """
-import json, resource, time
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+import json, time
+
+def rss_kib():  # resident now (ru_maxrss would carry the parent's peak across exec)
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+
+before = rss_kib()
 started = time.perf_counter()
 import openfeature.contrib.provider.flagd
 elapsed = time.perf_counter() - started
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-rss = round((after - before) / 1024, 1)
+rss = round((rss_kib() - before) / 1024, 1)
 print(json.dumps({"import_ms": round(elapsed * 1000, 1), "import_rss_mb": rss}))
 """
 
