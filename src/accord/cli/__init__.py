@@ -24,9 +24,35 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from accord.cli import certs, chaos, contracts, demo, flags, keys, serve, traces, up
+    from accord.cli import (
+        certs,
+        chaos,
+        contracts,
+        demo,
+        deps,
+        flags,
+        keys,
+        release,
+        serve,
+        slo,
+        traces,
+        up,
+    )
 
-    for module in (contracts, traces, serve, up, demo, certs, keys, chaos, flags):
+    for module in (
+        contracts,
+        traces,
+        serve,
+        up,
+        demo,
+        certs,
+        keys,
+        chaos,
+        deps,
+        slo,
+        release,
+        flags,
+    ):
         module.register(app)
 
 
