@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import os
 import platform
+import random
 import shutil
 import statistics
 import subprocess
@@ -42,6 +43,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description="Feature flag evaluation cost.")
     parser.add_argument("--samples", type=int, default=20_000)
+    parser.add_argument("--writes", type=int, default=50, help="flag file rewrites timed")
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--warmup", type=float, default=2.0)
@@ -51,6 +53,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.rounds, args.warmup, args.samples = 2.0, 1, 1.0, 5_000
+        args.writes = 10
     return args
 
 
@@ -122,6 +125,37 @@ def in_process(samples: int, scratch: Path) -> dict[str, float]:
     }
     flags.close()
     return figures
+
+
+def reload_times(writes: int, scratch: Path) -> dict[str, float]:
+    """p50 and p99, in ms, from a flags file written (renamed into place) to the new value
+    answered, over ``writes`` flips of ``pause-orders`` (the default 500 ms poll)."""
+    from accord.flags import Flags, FlagSettings, read_flags, write_flags
+    from accord.flags.edit import set_variant
+    from accord.flags.source import DEFAULT_POLL_MS
+    from shop.orders.flags import PAUSE_ORDERS
+
+    path = scratch / "reload-flags.json"
+    shutil.copy(ROOT / "config" / "dev" / "flags.json", path)
+    flags = Flags.open(FlagSettings(provider="file", path=str(path)), service="o", version="b")
+    spent: list[float] = []
+    try:
+        for n in range(writes):
+            wanted = n % 2 == 0
+            document = set_variant(read_flags(path), PAUSE_ORDERS.key, "on" if wanted else "off")
+            # Writes land at any moment of the watcher's poll, as an operator's would.
+            time.sleep(random.uniform(0, DEFAULT_POLL_MS / 1000))
+            started = time.perf_counter()
+            write_flags(path, document)
+            while flags.value(PAUSE_ORDERS) is not wanted:
+                if time.perf_counter() - started > 10:
+                    raise RuntimeError("a flags file write was not applied within 10 s")
+                time.sleep(0.001)
+            spent.append((time.perf_counter() - started) * 1000)
+    finally:
+        flags.close()
+    cuts = statistics.quantiles(spent, n=100)
+    return {"reload_p50_ms": round(cuts[49], 1), "reload_p99_ms": round(cuts[98], 1)}
 
 
 _IMPORT_PROBE = """
@@ -215,7 +249,12 @@ def over_http(args: argparse.Namespace, scratch: Path) -> dict[str, dict[str, fl
     }
 
 
-def _table(local: dict[str, float], imported: dict[str, float], http: dict[str, Any]) -> None:
+def _table(
+    local: dict[str, float],
+    imported: dict[str, float],
+    reloads: dict[str, float],
+    http: dict[str, Any],
+) -> None:
     print()
     print(f"{'in-process (median, µs)':<44}{'value':>10}")
     labels = {
@@ -226,6 +265,10 @@ def _table(local: dict[str, float], imported: dict[str, float], http: dict[str, 
     }
     for key, label in labels.items():
         print(f"{label:<44}{local[key]:>10.2f}")
+    print(
+        f"{'reload: write to applied (ms, p50 / p99)':<44}"
+        f"{reloads['reload_p50_ms']:>6.0f} / {reloads['reload_p99_ms']:.0f}"
+    )
     print(
         f"{'flagd provider import (ms / MiB RSS)':<44}"
         f"{imported['import_ms']:>6.0f} / {imported['import_rss_mb']:.1f}"
@@ -247,10 +290,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         scratch = Path(folder)
         local = in_process(args.samples, scratch)
         imported = import_cost()
+        reloads = reload_times(args.writes, scratch)
         http = over_http(args, scratch)
-    _table(local, imported, http)
+    _table(local, imported, reloads, http)
     document = {
-        "in_process": {**local, "target_per_request_us": TARGET_US, **imported},
+        "in_process": {**local, "target_per_request_us": TARGET_US, **imported, **reloads},
         "http_order": http,
         "meta": {
             "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -35,6 +35,7 @@ def test_quick_run_writes_every_figure(tmp_path: Path) -> None:
     for key in ("static_us", "fractional_us", "per_request_us", "flagd_core_per_request_us"):
         assert local[key] > 0
     assert local["import_rss_mb"] > 0
+    assert 0 < local["reload_p50_ms"] <= local["reload_p99_ms"]
     for variant in ("no_flags", "two_flags"):
         assert results["http_order"][variant]["rps"] > 0
         assert results["http_order"][variant]["non_2xx"] == 0
