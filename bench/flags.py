@@ -16,7 +16,10 @@
 2. Over HTTP, in the same run: ``POST /v1/orders`` of the benchmark app (see
    ``bench/apps/accord_flags.py``) with two flags evaluated per request and with none,
    each in its own uvicorn process pinned to core 0, wrk pinned to core 1, interleaved
-   rounds, the median reported.
+   rounds, the median reported. Then, against the two-flag server under the same load,
+   the flags file is rewritten ``--writes`` times (a rollout moved between 30 % and
+   70 %, one rewrite per 0.6 s): the requests that failed meanwhile (target 0) and the
+   rewrites the server applied.
 
 Prints a table and writes ``bench/results/flags.json``. Exit 1 when a server or wrk
 failed or answered errors.

@@ -13,6 +13,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -204,8 +205,48 @@ def _cores() -> tuple[int | None, int | None]:
     return (0, 1) if {0, 1} <= allowed else (None, None)
 
 
-def over_http(args: argparse.Namespace, scratch: Path) -> dict[str, dict[str, float]]:
-    """req/s, p50 and p99 of ``POST /v1/orders`` with two flags and with none."""
+#: Seconds between two rewrites of the flags file under load: more than one poll, so
+#: each rewrite is applied on its own.
+REWRITE_EVERY = 0.6
+
+
+def _rewrite(path: Path, writes: int) -> None:
+    """Roll ``strict-card-tokens`` between 30 % and 70 %, ``writes`` times."""
+    from accord.flags import read_flags, write_flags
+    from accord.flags.edit import rollout
+
+    for n in range(writes):
+        time.sleep(REWRITE_EVERY)
+        write_flags(path, rollout(read_flags(path), "strict-card-tokens", 30 if n % 2 else 70))
+
+
+def under_reloads(
+    server: servers.Server, flags_file: Path, args: argparse.Namespace, measure: Any
+) -> dict[str, float]:
+    """Requests failed while the flags file is rewritten ``--writes`` times under load."""
+    log = server.log.parent / "requests.log"
+    applied_before = log.read_text(errors="replace").count('"flags_applied"')
+    writer = threading.Thread(target=_rewrite, args=(flags_file, args.writes))
+    writer.start()
+    try:
+        result = measure(server, args.writes * REWRITE_EVERY + 1)
+    finally:
+        writer.join()
+    applied = log.read_text(errors="replace").count('"flags_applied"') - applied_before
+    return {
+        "writes": args.writes,
+        "applied": applied,
+        "requests": result.requests,
+        "failed": result.non_2xx + result.socket_errors,
+        "rps": round(result.rps, 1),
+    }
+
+
+def over_http(
+    args: argparse.Namespace, scratch: Path
+) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
+    """req/s, p50 and p99 of ``POST /v1/orders`` with two flags and with none; then the
+    requests that failed while the two-flag server's file was rewritten under load."""
     flags_file = scratch / "http-flags.json"
     shutil.copy(ROOT / "config" / "dev" / "flags.json", flags_file)
     server_core, wrk_core = _cores()
@@ -235,10 +276,11 @@ def over_http(args: argparse.Namespace, scratch: Path) -> dict[str, dict[str, fl
                 print(
                     f"round {n}/{args.rounds}  {server.variant.name:<10} {result.rps:>9,.0f} req/s"
                 )
+        reloading = under_reloads(running[-1], flags_file, args, measure)
     finally:
         for server in running:
             servers.stop(server)
-    return {
+    figures = {
         name: {
             "rps": round(statistics.median(r.rps for r in rounds), 1),
             "p50_ms": round(statistics.median(r.p50_ms for r in rounds), 3),
@@ -247,6 +289,7 @@ def over_http(args: argparse.Namespace, scratch: Path) -> dict[str, dict[str, fl
         }
         for name, rounds in results.items()
     }
+    return figures, reloading
 
 
 def _table(
@@ -291,11 +334,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         local = in_process(args.samples, scratch)
         imported = import_cost()
         reloads = reload_times(args.writes, scratch)
-        http = over_http(args, scratch)
+        http, reloading = over_http(args, scratch)
     _table(local, imported, reloads, http)
+    print(
+        f"under load, {reloading['writes']} rewrites ({reloading['applied']} applied): "
+        f"{reloading['failed']} of {reloading['requests']:,} requests failed"
+    )
     document = {
         "in_process": {**local, "target_per_request_us": TARGET_US, **imported, **reloads},
         "http_order": http,
+        "reloads_under_load": reloading,
         "meta": {
             "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "python": platform.python_version(),
@@ -310,4 +358,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     write_json(args.out, document)
     print(f"wrote {args.out}")
-    return 1 if any(row["non_2xx"] for row in http.values()) else 0
+    failed = reloading["failed"] or any(row["non_2xx"] for row in http.values())
+    return 1 if failed else 0

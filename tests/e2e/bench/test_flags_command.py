@@ -36,6 +36,9 @@ def test_quick_run_writes_every_figure(tmp_path: Path) -> None:
         assert local[key] > 0
     assert local["import_rss_mb"] > 0
     assert 0 < local["reload_p50_ms"] <= local["reload_p99_ms"]
+    reloading = results["reloads_under_load"]
+    assert reloading["failed"] == 0 and reloading["requests"] > 0
+    assert reloading["applied"] >= 1
     for variant in ("no_flags", "two_flags"):
         assert results["http_order"][variant]["rps"] > 0
         assert results["http_order"][variant]["non_2xx"] == 0
