@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -63,12 +64,13 @@ def _median_us(samples: list[int]) -> float:
 
 
 def _timed(run: Callable[[int], object], tracer: Any, samples: int) -> float:
-    """The median of ``samples`` timings of ``run(i)``, each inside a fresh recording span
-    (the span's start and end are not timed)."""
+    """The median of ``samples`` timings of ``run(i)``, each inside a fresh span (the
+    span's start and end are not timed); ``tracer=None``: outside any recording span, as
+    in a request the sampler left out."""
     spent: list[int] = []
     clock = time.perf_counter_ns
     for i in range(samples):
-        with tracer.start_as_current_span("request"):
+        with tracer.start_as_current_span("request") if tracer else contextlib.nullcontext():
             started = clock()
             run(i)
             spent.append(clock() - started)
@@ -122,6 +124,7 @@ def in_process(samples: int, scratch: Path) -> dict[str, float]:
             samples,
         ),
         "per_request_us": _timed(both, tracer, samples),
+        "per_request_unsampled_us": _timed(both, None, samples),
         "flagd_core_per_request_us": _timed(core_both, tracer, samples),
     }
     flags.close()
@@ -304,6 +307,7 @@ def _table(
         "static_us": "pause-orders (static)",
         "fractional_us": "strict-card-tokens (fractional)",
         "per_request_us": f"per request: both (target < {TARGET_US:g})",
+        "per_request_unsampled_us": "per request: both, request not sampled",
         "flagd_core_per_request_us": "per request: flagd evaluator alone",
     }
     for key, label in labels.items():
