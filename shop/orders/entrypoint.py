@@ -70,7 +70,7 @@ RETRY_AFTER = "1"
 #: Seconds a client is asked to wait while placing orders is paused (a person flips it back).
 PAUSED_RETRY_AFTER = "30"
 #: The card vault's tokens, as ``strict-card-tokens`` checks them.
-CARD_TOKEN = re.compile(r"^tok_[A-Za-z0-9_]{1,60}$")
+CARD_TOKEN = re.compile(r"tok_[A-Za-z0-9_]{1,60}")
 
 #: Domain error → the contract error it is answered with.
 ERRORS: dict[type[Exception], type[ServiceError[Any]]] = {
@@ -200,7 +200,7 @@ class OrderEndpointBase(Generic[OrderT, OrderListT]):
             raise c.OrdersPaused("placing orders is paused; reading them still works").with_header(
                 "Retry-After", PAUSED_RETRY_AFTER
             )
-        if flags.value(STRICT_CARD_TOKENS, targeting_key=customer) and not CARD_TOKEN.match(
+        if flags.value(STRICT_CARD_TOKENS, targeting_key=customer) and not CARD_TOKEN.fullmatch(
             card_token
         ):
             message = "a card token is tok_ followed by letters, digits or _"
