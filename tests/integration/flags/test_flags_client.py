@@ -206,3 +206,19 @@ def test_settings_from_the_environment(tmp_path: Path) -> None:
         FlagSettings(provider="flagd://localhost").build()
     with pytest.raises(FlagSettingsError, match="is not 'file'"):
         FlagSettings(provider="consul").build()
+
+
+def test_no_provider_means_every_default() -> None:
+    flags = Flags.open(FlagSettings(), service="orders", version="2.3.0")
+    try:
+        assert flags.value(LIMIT) == 7
+        assert flags.value(PAUSE) is False
+    finally:
+        flags.close()
+
+
+def test_a_provider_factory_is_imported() -> None:
+    provider = FlagSettings(provider="openfeature.provider.no_op_provider:NoOpProvider").build()
+    assert provider.get_metadata().name == "No-op Provider"
+    with pytest.raises(FlagSettingsError, match="ACCORD_FLAGS_PROVIDER"):
+        FlagSettings(provider="nowhere.at_all:Factory").build()

@@ -120,3 +120,10 @@ def test_environment_variables_choose_the_folder(tmp_path: Path) -> None:
     assert current_env({"ACCORD_ENV": "prod"}) == "prod"
     assert config_dir({"ACCORD_CONFIG_DIR": str(tmp_path)}) == tmp_path.resolve()
     assert config_dir({}, root=tmp_path) == tmp_path.resolve() / "config"
+
+
+def test_a_named_variant_of_a_string_flag_rolls_out() -> None:
+    paths = {"state": "ENABLED", "variants": {"old": "v1", "new": "v2"}, "defaultVariant": "old"}
+    doc = rollout(document(path=paths), "path", 30, variant="new")
+    assert doc["flags"]["path"]["targeting"] == {"fractional": [["new", 30], ["old", 70]]}
+    assert schema_problems(doc) == []
