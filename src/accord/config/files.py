@@ -30,10 +30,12 @@ __all__ = [
     "BASE",
     "DEFAULT_ENV",
     "DIR_VARIABLE",
+    "ENVIRONMENT_FILE",
     "ENV_VARIABLE",
     "Layout",
     "TomlFile",
     "read_toml",
+    "schema_major",
 ]
 
 #: The variable naming the environment a process runs in.
@@ -128,6 +130,8 @@ class TomlFile:
     path: Path
     data: dict[str, Any]
     lines: dict[str, int]
+    #: The schema major the file says it is written for (``#:schema …/<name>.vN.json``).
+    major: int | None = None
 
     def line(self, key: str) -> int:
         """The line ``key`` (or its closest enclosing table) is on; 0 when unknown."""
@@ -168,7 +172,17 @@ def read_toml(path: Path, text: str | None = None) -> TomlFile:
         raise ConfigError(
             [Problem(str(path), last, "", "incomplete: the file does not end with a newline")]
         )
-    return TomlFile(path, data, key_lines(text))
+    return TomlFile(path, data, key_lines(text), schema_major(text))
+
+
+_DIRECTIVE = re.compile(r"^#:schema\s+\S*?\.v(\d+)\.json\s*$")
+
+
+def schema_major(text: str) -> int | None:
+    """The major version a ``#:schema ../schemas/<service>.vN.json`` first line names."""
+    first = text.split("\n", 1)[0].strip()
+    found = _DIRECTIVE.match(first)
+    return int(found.group(1)) if found else None
 
 
 def key_lines(text: str) -> dict[str, int]:

@@ -75,6 +75,13 @@ def load(
             continue
         read.append(path)
         problems.extend(check_file(cls, service, toml))
+        major = int(schema_version(cls).split(".")[0])
+        if toml.major is not None and toml.major != major:
+            problems.append(
+                Problem(
+                    str(path), 1, "", f"written for schema v{toml.major}; the code's is v{major}"
+                )
+            )
         for key, value in _flatten(toml.data, "", cls):
             if key in specs:
                 flat[key] = value
