@@ -144,7 +144,7 @@ def promote_command(
                 path.write_text(text, encoding="utf-8")
         raise fail(_shown(_one_line(exc)), code=1) from None
     for p in plans:
-        typer.echo(f"{'wrote' if p.changed else 'unchanged'}: {_shown(str(p.path))}")
+        typer.echo(f"{'wrote' if p.changed else 'unchanged:'} {_shown(str(p.path))}")
 
 
 @config_app.command("schemas")

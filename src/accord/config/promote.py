@@ -41,23 +41,12 @@ def plan(cls: type[msgspec.Struct], service: str, source: Layout, target: Layout
     major = int(schema_version(cls).split(".")[0])
     given = _read(source.env_file(service))
     kept = _read(target.env_file(service))
+    # A file without a #:schema line is taken to be written for the code's major.
     for toml in (given, kept):
         if toml is not None and toml.major is not None and toml.major != major:
             raise ConfigError(
                 [Problem(str(toml.path), 1, "", f"written for schema v{toml.major}, not v{major}")]
             )
-    if given is not None and kept is not None and given.major != kept.major:
-        raise ConfigError(
-            [
-                Problem(
-                    str(kept.path),
-                    1,
-                    "",
-                    f"written for schema v{kept.major}, {given.path} for v{given.major}: "
-                    "promote within one major version",
-                )
-            ]
-        )
     values = {k: v for k, v in _flat(given, cls).items() if k in specs and not specs[k].pinned}
     values.update({k: v for k, v in _flat(kept, cls).items() if k in specs and specs[k].pinned})
     ordered = {k: values[k] for k in specs if k in values}
