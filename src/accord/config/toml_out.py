@@ -1,7 +1,8 @@
 """Writing settings as TOML: the few value types settings files hold, nothing more.
 
 Top-level scalars first, then one ``[table]`` per section or mapping, in the order
-given. Strings are written as TOML basic strings (JSON's escapes are TOML's).
+given; ``None`` values and empty tables are left out (TOML has no null). Strings are
+written as TOML basic strings (JSON's escapes are TOML's).
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ __all__ = ["dumps"]
 
 def dumps(data: Mapping[str, Any], *, header: str = "") -> str:
     """``data`` (nested mappings are tables) as a TOML document."""
-    lines = [f"{line}" for line in header.splitlines()]
+    lines = [*header.rstrip("\n").splitlines(), ""] if header.strip() else []
     _table(data, "", lines)
     return "\n".join(lines).strip("\n") + "\n"
 
 
 def _table(data: Mapping[str, Any], prefix: str, lines: list[str]) -> None:
+    # TOML has no null: a key set to None is left out (its default applies).
+    data = {k: v for k, v in data.items() if v is not None and v != {}}
     plain = {k: v for k, v in data.items() if not isinstance(v, Mapping)}
     tables = {k: v for k, v in data.items() if isinstance(v, Mapping)}
     if prefix and (plain or not tables):
