@@ -15,7 +15,7 @@ from typing import Annotated, ClassVar
 import httpx
 import msgspec
 
-from accord.config import ServiceConfig, setting
+from accord.config import ServiceConfig, section, setting
 from accord.config.common import (
     RateText,
     ServiceSettings,
@@ -27,6 +27,7 @@ from accord.config.common import (
     retention,
     serve_admin,
 )
+from accord.config.sections import ClientSettings
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App, Layer
 from accord.runtime.auth import TokenVerifier
@@ -92,6 +93,9 @@ class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields
             "The payments service", pinned=True, env="ACCORD_URL_PAYMENTS", pattern="^https?://"
         ),
     ] = DEFAULT_PAYMENTS_URL
+    clients: Annotated[
+        ClientSettings, section("How orders calls inventory and payments: retries, breakers")
+    ] = msgspec.field(default_factory=ClientSettings)
     currency: Annotated[
         str, setting("The currency of every price (ISO 4217)", pattern="^[A-Z]{3}$")
     ] = "EUR"
@@ -157,6 +161,14 @@ def create_app(
     payments = PaymentsGateway.connect(
         settings.payments_url, transport=payments_transport, telemetry=telemetry, bearer=bearer
     )
+
+    def tune_clients(current: Settings) -> None:
+        figures = {"retry": current.clients.retry(), "breaker": current.clients.breaker()}
+        inventory.reconfigure(**figures)
+        payments.reconfigure(**figures)
+
+    tune_clients(settings)
+    live.subscribe(tune_clients)
     service = OrderService(
         sql.unit_of_work(engine),
         inventory,

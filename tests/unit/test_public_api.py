@@ -72,6 +72,7 @@ PUBLIC = {
         "DEFAULT_RETRY",
         "ClientCore",
         "DownstreamStats",
+        "reconfigure",
         "stats",
     ],
 }

@@ -186,18 +186,29 @@ def _build(cls: type[S], flat: Mapping[str, Any], sources: Mapping[str, str]) ->
         key = _key_of(exc)
         file, line = _where(sources.get(key, ""))
         raise ConfigError([Problem(file, line, key, _message(exc))]) from None
+    # Values and sections may check what no single constraint says (``validate()``).
     found: list[Problem] = []
-    for key, value in values_of(settings, field_specs(cls)).items():
+    for key, value in _parts(settings, cls):
         validate = getattr(value, "validate", None)
         if callable(validate):
             try:
                 validate()
             except ValueError as exc:
-                file, line = _where(sources.get(key, ""))
+                given = [s for k, s in sources.items() if k == key or k.startswith(key + ".")]
+                file, line = _where(given[0] if given else "")
                 found.append(Problem(file, line, key, str(exc)))
     if found:
         raise ConfigError(found)
     return settings
+
+
+def _parts(settings: msgspec.Struct, cls: type[msgspec.Struct]) -> Iterator[tuple[str, Any]]:
+    """Every section and every value of ``settings``, by dotted key."""
+    for key in [*sections(cls), *field_specs(cls)]:
+        value: Any = settings
+        for part in key.split("."):
+            value = getattr(value, part)
+        yield key, value
 
 
 def _from_variable(raw: str, spec: FieldSpec) -> Any:
