@@ -23,6 +23,7 @@ from typing import Any, Generic, TypeVar
 import msgspec
 
 from accord.contract import Operation
+from accord.observability.logs import rfc3339
 from accord.runtime.layers import Handler
 from accord.runtime.requests import Request
 from accord.runtime.responses import Response
@@ -50,7 +51,7 @@ class Snapshot(Generic[S]):
             "schema_version": self.version,
             "hash": self.hash,
             "generation": self.generation,
-            "applied_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.applied_at)),
+            "applied_at": rfc3339(self.applied_at),
         }
 
 
