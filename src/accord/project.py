@@ -13,6 +13,7 @@
     settings = "shop.orders.bootstrap:Settings"  # its settings (config/<env>/orders.toml)
     port = 8101
     depends_on = ["inventory", "payments"]
+    slos = "shop.orders.slo:SLOS"                # its service-level objectives (accord.slo)
 
 Read once, by :func:`load`; every command takes the resulting :class:`Project`.
 """
@@ -49,6 +50,10 @@ class ServiceSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     port: int = 0
     host: str = "127.0.0.1"
     depends_on: list[str] = []
+    slos: str = ""
+    #: Proxies whose ``X-Forwarded-For`` the service believes (``accord serve
+    #: --forwarded-allow-ips``); none by default.
+    forwarded_allow_ips: list[str] = []
     name: str = ""
 
 

@@ -24,9 +24,35 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from accord.cli import certs, chaos, config, contracts, demo, keys, serve, traces, up
+    from accord.cli import (
+        certs,
+        chaos,
+        config,
+        contracts,
+        demo,
+        deps,
+        keys,
+        release,
+        serve,
+        slo,
+        traces,
+        up,
+    )
 
-    for module in (contracts, config, traces, serve, up, demo, certs, keys, chaos):
+    for module in (
+        contracts,
+        config,
+        traces,
+        serve,
+        up,
+        demo,
+        certs,
+        keys,
+        chaos,
+        deps,
+        slo,
+        release,
+    ):
         module.register(app)
 
 
