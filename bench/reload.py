@@ -101,7 +101,9 @@ class Service:
 
     def write(self, max_in_flight: int) -> float:
         """Rewrite the file; the wall-clock time the write ended."""
-        self.file.write_text(f"{HEADER}max_in_flight = {max_in_flight}\n")
+        partial = self.file.with_name(".payments.toml.partial")
+        partial.write_text(f"{HEADER}max_in_flight = {max_in_flight}\n")
+        os.replace(partial, self.file)  # one rename, as an editor saves
         return time.time()
 
     def wait_applied(self, timeout: float = 10.0) -> dict[str, Any]:

@@ -150,8 +150,9 @@ _ASSIGN = re.compile(r"^\s*([A-Za-z0-9_\-\"'. ]+?)\s*=")
 def read_toml(path: Path, text: str | None = None) -> TomlFile:
     """Parse ``path`` (or ``text`` read from it); :class:`ConfigError` on a syntax error.
 
-    A file that does not end with a newline is refused as incomplete: it is most likely
-    being written, and what it holds so far may parse yet mean something else.
+    A file that does not end with a newline (an empty one included) is refused as
+    incomplete: it is most likely being written (truncated, then filled), and what it
+    holds so far may parse yet mean something else.
     """
     if text is None:
         try:
@@ -167,7 +168,7 @@ def read_toml(path: Path, text: str | None = None) -> TomlFile:
         message = _AT_LINE.sub("", str(exc)).strip()
         line = int(found.group(1)) if found else 0
         raise ConfigError([Problem(str(path), line, "", f"TOML syntax: {message}")]) from None
-    if text and not text.endswith("\n"):
+    if not text.endswith("\n"):
         last = text.count("\n") + 1
         raise ConfigError(
             [Problem(str(path), last, "", "incomplete: the file does not end with a newline")]

@@ -124,7 +124,7 @@ def test_promote_refuses_what_would_not_validate_and_writes_nothing(config: Path
     result = accord(config, "config", "promote", "dev", "prod")
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1
-    assert "prod/inventory.toml:3: max_in_flight: Expected int >= 1" in result.stderr
+    assert "prod/inventory.toml:4: max_in_flight: Expected int >= 1" in result.stderr
     assert {p: p.read_bytes() for p in (config / "prod").iterdir()} == before
 
 
