@@ -105,11 +105,17 @@ class LiveSettings(Generic[S]):
         """Call ``listener`` with the settings of every snapshot swapped in from now on."""
         self._listeners.append(listener)
 
-    def swap(self, snapshot: Snapshot[S]) -> None:
-        """Make ``snapshot`` current (one assignment), then tell the listeners."""
+    def swap(self, snapshot: Snapshot[S], *, notify: bool = True) -> None:
+        """Make ``snapshot`` current (one assignment), then tell the listeners (unless
+        ``notify`` is false: :meth:`notify` then does it)."""
         self._current = snapshot
+        if notify:
+            self.notify()
+
+    def notify(self) -> None:
+        """Tell the listeners the current settings."""
         for listener in self._listeners:
-            listener(snapshot.settings)
+            listener(self._current.settings)
 
     def layer(self) -> _Pin[S]:
         """A layer pinning one snapshot per request: list it first (outermost)."""

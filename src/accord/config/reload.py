@@ -116,10 +116,12 @@ class Reloader(Generic[S]):
             generation=running.generation + 1,
             sources=loaded.sources,
         )
-        self._live.swap(snapshot)
+        self._live.swap(snapshot, notify=False)
         self._files = loaded.files
         self._counter.labels(APPLIED).inc()
+        # Logged before the listeners run: a new log level applies to the lines after it.
         self._logger.info("config_applied", changed=changed, env=loaded.env, **snapshot.describe())
+        self._live.notify()
         return APPLIED
 
     def _reject(self, file: str, line: int, key: str, message: str, *, more: int = 0) -> str:

@@ -143,6 +143,21 @@ def test_a_reloadable_change_applies_without_a_restart(shop: Served) -> None:
     assert shop.process.pid == pid and shop.process.poll() is None
 
 
+def test_the_log_level_follows_the_file(shop: Served) -> None:
+    shop.write(ORIGINAL + '[observability]\nlog_level = "warning"\n')
+    shop.wait(
+        lambda: shop.admin()["values"]["observability.log_level"] == "warning", "warning applied"
+    )
+    time.sleep(0.3)
+    quiet = len(shop.events("request"))
+    assert shop.serves() == 200
+    time.sleep(0.3)
+    assert len(shop.events("request")) == quiet  # request lines are info: not written
+    shop.reset()
+    assert shop.serves() == 200
+    shop.wait(lambda: len(shop.events("request")) > quiet, "request lines again")
+
+
 def test_faults_switch_on_and_rolling_back_is_reverting_the_file(shop: Served) -> None:
     original = shop.admin()["hash"]
     shop.write(ORIGINAL + "[faults.abort]\nstatus = 503\npercent = 100\n")
