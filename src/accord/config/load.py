@@ -75,13 +75,6 @@ def load(
             continue
         read.append(path)
         problems.extend(check_file(cls, service, toml))
-        major = int(schema_version(cls).split(".")[0])
-        if toml.major is not None and toml.major != major:
-            problems.append(
-                Problem(
-                    str(path), 1, "", f"written for schema v{toml.major}; the code's is v{major}"
-                )
-            )
         for key, value in _flatten(toml.data, "", cls):
             if key in specs:
                 flat[key] = value
@@ -122,10 +115,15 @@ def digest(settings: msgspec.Struct) -> str:
 
 
 def check_file(cls: type[msgspec.Struct], service: str, toml: TomlFile) -> list[Problem]:
-    """Every problem of one file on its own: unknown keys, types, ranges, literal secrets."""
+    """Every problem of one file on its own: unknown keys, types, ranges, literal secrets,
+    a ``#:schema`` line naming another major version."""
     specs = field_specs(cls, service)
     problems: list[Problem] = []
     where = str(toml.path)
+    major = int(schema_version(cls).split(".")[0])
+    if toml.major is not None and toml.major != major:
+        message = f"written for schema v{toml.major}; the code's is v{major}"
+        problems.append(Problem(where, 1, "", message))
     for key, value in _flatten(toml.data, "", cls):
         spec = specs.get(key)
         if spec is None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from accord.config.declare import schema_version
 from accord.config.errors import ConfigError, Problem
 from accord.config.files import BASE, ENVIRONMENT_FILE, Layout, read_toml
 from accord.config.load import check_file, load
@@ -53,13 +52,7 @@ def _file(cls: type[Any], service: str, path: Any) -> list[Problem]:
         toml = read_toml(path)
     except ConfigError as exc:
         return exc.problems
-    problems = check_file(cls, service, toml)
-    major = int(schema_version(cls).split(".")[0])
-    if toml.major is not None and toml.major != major:
-        problems.append(
-            Problem(str(path), 1, "", f"written for schema v{toml.major}; the code's is v{major}")
-        )
-    return problems
+    return check_file(cls, service, toml)
 
 
 def _environment(layout: Layout) -> list[Problem]:
