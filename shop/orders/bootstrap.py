@@ -28,6 +28,7 @@ from accord.config.common import (
     serve_admin,
 )
 from accord.config.sections import ClientSettings
+from accord.flags import Flags, FlagSettings
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App, Layer
 from accord.runtime.auth import TokenVerifier
@@ -71,7 +72,7 @@ class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields
     settings (load shedding, rate limits, faults, auth, TLS…) come from
     :class:`~accord.config.common.ServiceSettings`."""
 
-    schema_version: ClassVar[str] = "1.0.0"
+    schema_version: ClassVar[str] = "1.1.0"
 
     database_url: Annotated[
         str,
@@ -104,6 +105,13 @@ class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields
         setting("Per-caller rate of named operations: COUNT/PERIOD[:BURST]", reloadable=True),
     ] = msgspec.field(default_factory=lambda: {"place_order": PLACE_ORDER_RATE})
 
+    flags: Annotated[
+        FlagSettings | None,
+        setting(
+            "Where feature flags come from (unset: $ACCORD_FLAGS_*, docs/flags.md)", pinned=True
+        ),
+    ] = None
+
     @property
     def database(self) -> str:
         """The database URL, SQLite under ``home`` unless one is configured."""
@@ -118,6 +126,7 @@ def create_app(
     payments_transport: httpx.AsyncBaseTransport | None = None,
     verifier: TokenVerifier | None = None,
     credentials: Credentials | None = None,
+    flags: Flags | None = None,
 ) -> App:
     """Migrate the database and assemble orders: ``/v1/...`` and ``/v2/...``.
 
@@ -128,8 +137,12 @@ def create_app(
     orders at the configured rate (:data:`PLACE_ORDER_RATE` by default), and orders
     calls inventory and payments with a token of its own, of
     :data:`~shop.orders.adapters.credentials.SCOPES` only (``credentials`` replaces the
-    identity service's client credentials).
+    identity service's client credentials). ``flags`` replaces the flags
+    ``settings.flags`` describe (``shop.orders.flags``: a paused shop, a stricter card
+    check); unset, they come from ``$ACCORD_FLAGS_*`` when the settings were loaded, and
+    take their defaults when the settings were given.
     """
+    given = settings is not None
     config = ServiceConfig.of(Settings, SERVICE, settings)
     settings, live = config.settings, config.live
     telemetry = telemetry or Telemetry.configure(
@@ -191,17 +204,28 @@ def create_app(
         ),
         rate_limit(live),
     ]
+    flag_settings = settings.flags or (FlagSettings() if given else FlagSettings.from_env())
+    flags = flags or Flags.open(
+        flag_settings, service=OrdersV2.name, version=OrdersV2.version, telemetry=telemetry
+    )
     recovery = Recovery(sql.unit_of_work(engine), inventory, payments, clock=utc_now)
     app = App(
         Orders,
-        OrdersEndpoint(service),
+        OrdersEndpoint(service, flags),
         telemetry=telemetry,
         metadata_guard=settings.auth.metadata_guard(auth),
         readiness={"database": readiness(engine)},
         on_startup=[config.start, recovery.start],
-        on_shutdown=[config.stop, recovery.stop, inventory.aclose, payments.aclose, engine.dispose],
+        on_shutdown=[
+            config.stop,
+            recovery.stop,
+            flags.aclose,
+            inventory.aclose,
+            payments.aclose,
+            engine.dispose,
+        ],
         layers=layers,
     )
-    app.mount(OrdersV2, OrdersV2Endpoint(service))
+    app.mount(OrdersV2, OrdersV2Endpoint(service, flags))
     serve_admin(app, config, auth)
     return app

@@ -75,6 +75,20 @@ PUBLIC = {
         "reconfigure",
         "stats",
     ],
+    "accord.flags": [
+        "EvaluationTelemetry",
+        "Finding",
+        "Flag",
+        "FlagFileError",
+        "FlagKind",
+        "FlagSettings",
+        "FlagSettingsError",
+        "FlagValue",
+        "Flags",
+        "check_flags",
+        "read_flags",
+        "write_flags",
+    ],
 }
 
 

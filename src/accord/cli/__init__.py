@@ -31,6 +31,7 @@ def _register() -> None:
         contracts,
         demo,
         deps,
+        flags,
         keys,
         release,
         serve,
@@ -52,6 +53,7 @@ def _register() -> None:
         deps,
         slo,
         release,
+        flags,
     ):
         module.register(app)
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from accord.config.load import from_environment
+from accord.flags import FlagSettings
 from shop.orders.bootstrap import Settings
+from tests.support.processes import ROOT
 
 
 def test_defaults() -> None:
@@ -36,3 +38,11 @@ def test_everything_can_be_given() -> None:
     assert settings.faults is not None and settings.faults.abort is not None
     srv = from_environment(Settings, "orders", {"ACCORD_HOME": "/srv"})
     assert srv.database == "sqlite:////srv/orders.db"
+
+
+def test_flags_come_from_the_file_of_the_environment_unless_configured() -> None:
+    # Unset, create_app reads $ACCORD_FLAGS_*: config/<env>/flags.json by default.
+    assert from_environment(Settings, "orders", {}).flags is None
+    assert FlagSettings.from_env({}) == FlagSettings(
+        provider="file", path=str(ROOT / "config" / "dev" / "flags.json")
+    )
