@@ -47,6 +47,9 @@ class ServiceSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     host: str = "127.0.0.1"
     depends_on: list[str] = []
     name: str = ""
+    #: Requests (``"GET /path"``) a new version must answer without a 5xx before it
+    #: takes traffic (``accord rollout --strategy blue-green``).
+    smoke: list[str] = []
 
 
 class _ProjectSection(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

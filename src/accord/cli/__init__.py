@@ -24,9 +24,9 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from accord.cli import certs, chaos, contracts, demo, keys, serve, traces, up
+    from accord.cli import certs, chaos, contracts, demo, keys, rollout, serve, traces, up
 
-    for module in (contracts, traces, serve, up, demo, certs, keys, chaos):
+    for module in (contracts, traces, serve, up, demo, certs, keys, chaos, rollout):
         module.register(app)
 
 
