@@ -187,6 +187,9 @@ class DataPlane:
             self._promote(service, desired.primary)
             primary = self.supervisor.services[service]
         now = time.time()
+        failed = self.failed.get(service, {})
+        for version in [v for v in failed if desired.instance(v) is None]:
+            del failed[version]  # asked for no more: it may be asked for again
         for inst in desired.instances:
             expired = inst.keep_until is not None and inst.keep_until < now
             known = inst.version in extra or inst.version == primary.version

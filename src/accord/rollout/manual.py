@@ -79,8 +79,8 @@ async def abort(home: Path, service: str, *, timeout: float = 60.0) -> str:
     extra = system.dataplane.get("instances", {}).get(service, {})
     if not extra:
         raise RolloutError(f"no rollout of {service} to abort")
-    version_info = system.set_weights(service, {primary: 100})
-    await system.route_loaded(service, version_info)
+    expected = system.set_weights(service, {primary: 100})
+    await system.route_loaded(service, expected)
     write_desired(home, service, Desired(primary=primary))
     if state is not None and not state.final:
         state.phase, state.reason = "rolled_back", "aborted by hand (accord rollout abort)"
@@ -108,8 +108,8 @@ async def rollback(home: Path, service: str, *, timeout: float = 60.0) -> tuple[
         raise RolloutError(f"nothing to roll back to: no earlier version of {service} is warm")
     target, current = warm[0], system.primary(service)
     started = time.monotonic()
-    version_info = system.set_weights(service, {target: 100})
-    await system.route_loaded(service, version_info)
+    expected = system.set_weights(service, {target: 100})
+    await system.route_loaded(service, expected)
     took = time.monotonic() - started
     write_desired(home, service, Desired(primary=target))
     if state is not None:

@@ -151,8 +151,8 @@ class Rollout:
             weights = {self.stable: 100}
         self.state.weights = {self.stable: 100 - weight, self.candidate: weight}
         self.record(phase)
-        version_info = self.system.set_weights(self.service, weights)
-        return await self.system.route_loaded(self.service, version_info)
+        expected = self.system.set_weights(self.service, weights)
+        return await self.system.route_loaded(self.service, expected)
 
     # -- watching --------------------------------------------------------------------
 
@@ -238,7 +238,13 @@ class Rollout:
         if keep_warm:
             warm = [Instance(version=self.stable, keep_until=time.time() + keep_warm)]
         self.ask(primary=self.candidate, instances=warm, owned=False)
-        await self._wait(lambda: self.system.primary(self.service) == self.candidate)
+
+        def done() -> bool:
+            if self.system.primary(self.service) != self.candidate:
+                return False
+            return bool(keep_warm) or self.system.instance(self.service, self.stable) is None
+
+        await self._wait(done)  # the old version drained and stopped (unless kept warm)
         self.record("promoted")
         return await self.result("promoted", reason)
 

@@ -95,27 +95,32 @@ class System:
 
     # -- weights --------------------------------------------------------------------
 
-    def set_weights(self, service: str, weights: dict[str, int]) -> str:
-        """Write the service's route with these weights; the ``version_info`` written."""
+    def set_weights(self, service: str, weights: dict[str, int]) -> dict[str, int]:
+        """Write the service's route with these weights; the weights by cluster, as
+        Envoy will show them once it runs the route."""
         url = httpx.URL(self.services[service]["url"])
         backends = tuple(
             Backend(version, self.port_of(service, version), weight, url.host)
             for version, weight in weights.items()
         )
         route = Route(service=service, port=url.port or 0, host=url.host, backends=backends)
-        return self.files.write_route(route)
+        self.files.write_route(route)
+        return dict(route.weighted())
 
     def weights(self, service: str) -> dict[str, int]:
         """The weights in the service's route file (by cluster name)."""
         try:
             doc = json.loads(self.files.route_path(service).read_text(encoding="utf-8"))
-            route = doc["resources"][0]["virtual_hosts"][0]["routes"][0]["route"]
-            return {c["name"]: int(c["weight"]) for c in route["weighted_clusters"]["clusters"]}
+            return _weights_of(doc["resources"][0])
         except (OSError, ValueError, KeyError, IndexError, TypeError):
             return {}
 
-    async def route_loaded(self, service: str, version_info: str, timeout: float = 5.0) -> float:
-        """Wait until Envoy runs the route ``version_info``; the seconds it took."""
+    async def route_loaded(
+        self, service: str, expected: dict[str, int], timeout: float = 5.0
+    ) -> float:
+        """Wait until Envoy routes ``service`` with the ``expected`` weights (by cluster);
+        the seconds it took. (An unchanged route is not reloaded, so the weights are
+        compared, not the file's version.)"""
         started = time.monotonic()
         async with httpx.AsyncClient(timeout=1.0) as http:
             while time.monotonic() - started < timeout:
@@ -124,7 +129,7 @@ class System:
                 )
                 for item in r.json().get("configs", []):
                     config = item.get("route_config", {})
-                    if config.get("name") == service and item.get("version_info") == version_info:
+                    if config.get("name") == service and _weights_of(config) == expected:
                         return time.monotonic() - started
                 await asyncio.sleep(0.02)
         raise RolloutError(f"envoy did not load the new route of {service} within {timeout:g}s")
@@ -145,3 +150,8 @@ class System:
     async def stats(self) -> dict[str, VersionStats]:
         """Envoy's per-cluster statistics now."""
         return await read_stats(self.admin)
+
+
+def _weights_of(route_config: dict[str, Any]) -> dict[str, int]:
+    route = route_config["virtual_hosts"][0]["routes"][0]["route"]
+    return {c["name"]: int(c["weight"]) for c in route["weighted_clusters"]["clusters"]}
