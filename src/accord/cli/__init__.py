@@ -24,9 +24,21 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from accord.cli import certs, chaos, contracts, demo, keys, rollout, serve, traces, up
+    from accord.cli import (
+        certs,
+        chaos,
+        contracts,
+        demo,
+        keys,
+        release,
+        rollout,
+        serve,
+        slo,
+        traces,
+        up,
+    )
 
-    for module in (contracts, traces, serve, up, demo, certs, keys, chaos, rollout):
+    for module in (contracts, traces, serve, up, demo, certs, keys, chaos, slo, release, rollout):
         module.register(app)
 
 
