@@ -359,7 +359,7 @@ def main() -> int:
     parser.add_argument("--cost-rounds", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--interval", type=float, default=8)
-    parser.add_argument("--min-requests", type=int, default=10)
+    parser.add_argument("--min-requests", type=int, default=20)
     parser.add_argument("--customers", type=int, default=12)
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/rollout.json")
     args = parser.parse_args()

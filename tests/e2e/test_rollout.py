@@ -31,7 +31,10 @@ from tests.support.processes import ROOT, free_port, stop, wait_http
 pytestmark = pytest.mark.e2e
 
 SERVICES = ("identity", "orders", "inventory", "payments")
-FAST = ["--interval", "1", "--min-requests", "5", "--step-timeout", "60"]
+FAST = ["--interval", "1", "--min-requests", "10", "--step-timeout", "90"]
+# A fresh process answers its first requests slower (connections, key set): where latency
+# is not what a test is about, its threshold is a second, so a cold start does not count.
+LENIENT = [*FAST, "--latency-threshold", "1"]
 
 
 class Shop:
@@ -184,7 +187,7 @@ def _logged(path: Path, correlation_id: str, timeout: float = 15) -> list[dict[s
 def test_a_good_canary_is_promoted(shop: Shop) -> None:
     old_pid = shop.run_file()["services"]["orders"]["pid"]
     with Load(shop) as load:
-        code, result, out = shop.rollout("orders", "good-1", "--working-tree", *FAST)
+        code, result, out = shop.rollout("orders", "good-1", "--working-tree", *LENIENT)
     assert code == 0, out
     assert result["outcome"] == "promoted"
     assert [s["weight"] for s in result["steps"]] == [5, 25, 50, 100]
@@ -200,11 +203,12 @@ def test_a_bad_canary_is_rolled_back_on_availability(shop: Shop) -> None:
     faults = json.dumps({"abort": {"status": 503, "percent": 20}})
     with Load(shop):
         code, result, out = shop.rollout(
-            "orders", "bad-1", "--working-tree", "--faults", faults, *FAST
+            "orders", "bad-1", "--working-tree", "--faults", faults, *LENIENT
         )
     assert code == 1, out
     assert result["outcome"] == "rolled_back"
-    assert "availability" in result["reason"] and "99.00%" in result["reason"], result
+    # orders declares availability 99.9 % (shop/orders/slo.py): the reason names it
+    assert "availability" in result["reason"] and "< 99.90% (SLO)" in result["reason"], result
     assert result["failed_requests"] > 0 and result["detection_seconds"] is not None
     _wait_gone(shop, "bad-1")
     _orders_only_on(shop, stable)
@@ -218,7 +222,8 @@ def test_a_slow_canary_is_rolled_back_on_latency(shop: Shop) -> None:
             "orders", "slow-1", "--working-tree", "--faults", faults, *FAST
         )
     assert code == 1, out
-    assert "latency within 250 ms" in result["reason"], result
+    # orders declares no service-wide latency objective: the default's, 90 % within 250 ms
+    assert "latency" in result["reason"] and "< 90.00% (SLO)" in result["reason"], result
     assert load.failures() == {}, load.codes
     _wait_gone(shop, "slow-1")
     _orders_only_on(shop, stable)
@@ -228,7 +233,7 @@ def test_blue_green_switches_and_rolls_back_without_a_failed_request(shop: Shop)
     blue = shop.run_file()["services"]["orders"]["version"]
     with Load(shop) as load:
         code, result, out = shop.rollout(
-            "orders", "green-1", "--strategy", "blue-green", "--working-tree", *FAST
+            "orders", "green-1", "--strategy", "blue-green", "--working-tree", *LENIENT
         )
         assert code == 0, out
         assert result["outcome"] == "promoted" and result["switch_seconds"] is not None
@@ -260,7 +265,8 @@ def _wait_phase(shop: Shop, phase: str, weight: int, timeout: float = 60) -> dic
 def _start_rollout(shop: Shop, version: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "accord", "rollout", "orders", version, "--working-tree",
-         "--steps", "50,100", "--interval", "60", "--min-requests", "5"],
+         "--steps", "50,100", "--interval", "60", "--min-requests", "5",
+         "--latency-threshold", "1"],
         cwd=ROOT, env=shop.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
 
@@ -312,7 +318,7 @@ def test_a_candidate_that_never_becomes_ready_is_rolled_back_after_a_timeout(sho
         url = f"postgresql+psycopg://u:p@127.0.0.1:{silent.getsockname()[1]}/orders"
         code, result, out = shop.rollout(
             "orders", "stuck-1", "--working-tree", "--env", f"ORDERS_DATABASE_URL={url}",
-            "--ready-timeout", "2", *FAST,
+            "--ready-timeout", "2", *LENIENT,
         )  # fmt: skip
     assert code == 1, out
     assert result["outcome"] == "rolled_back"
@@ -325,7 +331,7 @@ def test_a_candidate_that_never_becomes_ready_is_rolled_back_after_a_timeout(sho
     ("args", "message"),
     [
         (["nope", "v1", "--working-tree"], "accord: unknown service 'nope'"),
-        (["orders", "v9"], "accord: unknown version 'v9' of orders (see accord release list)"),
+        (["orders", "v9"], "accord: unknown version: no release v9 of orders (none built)"),
         (["orders", "v1", "--strategy", "linear"],
          "accord: unknown strategy 'linear' (canary or blue-green)"),
         (["orders", "v1", "--working-tree", "--steps", "50,20"],

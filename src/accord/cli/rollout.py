@@ -24,11 +24,13 @@ from accord.rollout import (
     STRATEGIES,
     Options,
     Rollout,
+    RolloutBusy,
     RolloutError,
     RolloutResult,
     System,
-    default_goals,
+    default_objectives,
     hold_lock,
+    objectives_for,
     release_python,
 )
 from accord.rollout import abort as abort_rollout
@@ -36,6 +38,7 @@ from accord.rollout import rollback as rollback_service
 from accord.rollout import status as rollout_status
 from accord.rollout.result import Side
 from accord.runtime.faults import FaultConfig, FaultConfigError
+from accord.slo import SLOError
 
 __all__ = ["register"]
 
@@ -63,8 +66,12 @@ def rollout(
     ] = False,
     env: Annotated[list[str], typer.Option(help="Candidate environment: NAME=VALUE.")] = [],  # noqa: B006
     faults: Annotated[str, typer.Option(help="Candidate fault configuration (JSON).")] = "",
-    availability: Annotated[float, typer.Option(help="Availability target.")] = 0.99,
-    latency_threshold: Annotated[float, typer.Option(help="Latency threshold (s).")] = 0.25,
+    availability: Annotated[
+        float, typer.Option(help="Availability target, unless the service declares one.")
+    ] = 0.99,
+    latency_threshold: Annotated[
+        float, typer.Option(help="Latency threshold (s, a histogram bound), unless declared.")
+    ] = 0.25,
     latency_target: Annotated[float, typer.Option(help="Share within the threshold.")] = 0.9,
     rollback_window: Annotated[float, typer.Option(help="Seconds blue stays warm.")] = 300.0,
 ) -> None:
@@ -89,10 +96,14 @@ def rollout(
             min_requests=max(1, min_requests),
             ready_timeout=ready_timeout,
             step_timeout=step_timeout or None,
-            goals=default_goals(
-                availability=availability,
-                latency_threshold=latency_threshold,
-                latency_target=latency_target,
+            objectives=objectives_for(
+                project,
+                service,
+                default_objectives(
+                    availability_target=availability,
+                    latency_threshold=latency_threshold,
+                    latency_target=latency_target,
+                ),
             ),
             rollback_window=rollback_window,
             python=python,
@@ -103,12 +114,8 @@ def rollout(
         _check(system, service, version)
         with hold_lock(project.home, service):
             result = asyncio.run(_run(system, service, version, strategy, options, as_json))
-    except (RolloutError, projects.ProjectError) as exc:
+    except (RolloutError, RolloutBusy, projects.ProjectError, SLOError) as exc:
         raise fail(str(exc)) from None
-    except Exception as exc:  # an unexpected failure is still one line, not a traceback
-        if exc.__class__.__name__ == "RolloutBusy":
-            raise fail(str(exc)) from None
-        raise
     _report(result, as_json)
     raise typer.Exit(0 if result.outcome == "promoted" else 1)
 

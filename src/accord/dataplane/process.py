@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import signal
 import socket
 import time
@@ -19,6 +20,8 @@ import httpx
 from accord.errors import AccordError
 
 __all__ = ["EnvoyError", "EnvoyProcess", "envoy_binary", "free_port"]
+
+_PR_SET_PDEATHSIG = 1
 
 
 class EnvoyError(AccordError):
@@ -43,6 +46,14 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the process that started it dies (Linux),
+    so a killed ``accord up`` leaves no Envoy behind."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class EnvoyProcess:
@@ -70,7 +81,7 @@ class EnvoyProcess:
                 "--log-level", "warn",
                 "--drain-time-s", "1",
                 stdout=out, stderr=out, stdin=asyncio.subprocess.DEVNULL,
-                start_new_session=True,
+                start_new_session=True, preexec_fn=_die_with_parent,
             )  # fmt: skip
         await self._wait_ready(ready_timeout)
 

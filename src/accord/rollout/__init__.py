@@ -6,14 +6,14 @@
 - :mod:`~accord.rollout.runner`: the moves every strategy shares;
 - :mod:`~accord.rollout.canary`, :mod:`~accord.rollout.bluegreen`: the strategies;
 - :mod:`~accord.rollout.manual`: status, abort and rollback by hand;
-- :mod:`~accord.rollout.releases`: where a version's interpreter is.
+- :mod:`~accord.rollout.releases`: the interpreter of a built release.
 
 See docs/release.md.
 """
 
 from __future__ import annotations
 
-from accord.rollout.analysis import Goal, Judgement, Verdict, default_goals, judge
+from accord.rollout.analysis import counts, default_objectives, judge, objectives_for
 from accord.rollout.bluegreen import run_blue_green
 from accord.rollout.canary import run_canary
 from accord.rollout.manual import abort, rollback, status
@@ -25,8 +25,6 @@ from accord.rollout.system import RolloutError, System
 
 __all__ = [
     "STRATEGIES",
-    "Goal",
-    "Judgement",
     "Options",
     "Rollout",
     "RolloutBusy",
@@ -36,11 +34,12 @@ __all__ = [
     "Side",
     "StepRecord",
     "System",
-    "Verdict",
     "abort",
-    "default_goals",
+    "counts",
+    "default_objectives",
     "hold_lock",
     "judge",
+    "objectives_for",
     "read_state",
     "release_python",
     "rollback",

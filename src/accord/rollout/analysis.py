@@ -1,112 +1,92 @@
-"""Judging a candidate from Envoy's per-version statistics.
+"""A candidate judged from Envoy's per-version statistics by the service's objectives.
 
-The rollout asks one question at each step: over the same interval, is the candidate
-good enough by the service's objectives and no worse than the stable version? The
-answer is an :class:`Judgement`: ``pass``, ``fail`` (with the SLI, its value and the
-threshold it missed) or ``wait`` (fewer than ``min_requests`` candidate requests: never
-judge, and never promote, on too little evidence).
+The judging itself is :func:`accord.release.analyse` (pure, shared with everything that
+judges a release). This module adapts the data plane to it: Envoy's counts of one
+version become :class:`~accord.slo.Counts`, and the objectives are the service's own
+service-wide ones (``slos`` in ``accord.toml``), completed by defaults for an SLI the
+service does not declare service-wide. Envoy counts per version, not per operation, so
+objectives of one operation are left to ``accord slo status``.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from accord.dataplane.stats import VersionStats
+from accord.project import Project
+from accord.release.analysis import Analysis, analyse
+from accord.slo import Counts, Objective, availability, latency, sli
+from accord.slo.registry import load_objectives
 
-__all__ = ["Goal", "Judgement", "Verdict", "default_goals", "judge"]
-
-
-class Verdict(enum.StrEnum):
-    """The outcome of one look at the candidate."""
-
-    PASS = "pass"  # noqa: S105 - a verdict, not a secret
-    FAIL = "fail"
-    WAIT = "wait"
+__all__ = ["counts", "default_objectives", "failing", "judge", "objectives_for"]
 
 
-@dataclass(frozen=True)
-class Goal:
-    """One objective a candidate must meet: ``availability`` (share of answers not 5xx)
-    or ``latency`` (share answered within ``threshold`` seconds), at least ``target``."""
+def counts(stats: VersionStats) -> Counts:
+    """Envoy's figures of one version (latency buckets in ms) as :class:`Counts` (seconds).
 
-    name: str
-    sli: str
-    target: float
-    threshold: float | None = None
-
-    @property
-    def budget(self) -> float:
-        """The share of requests allowed to be bad."""
-        return 1.0 - self.target
-
-    def value(self, stats: VersionStats) -> float | None:
-        """The SLI over ``stats``; None without requests."""
-        if self.sli == "availability":
-            rate = stats.error_rate()
-            return None if rate is None else 1.0 - rate
-        return stats.share_within((self.threshold or 0.0) * 1000.0)
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """A verdict and its reason (for a failure: which SLI, its value, the threshold)."""
-
-    verdict: Verdict
-    reason: str
-    sli: str = ""
-    value: float | None = None
-    threshold: float | None = None
-
-
-def default_goals(
-    *, availability: float = 0.99, latency_threshold: float = 0.25, latency_target: float = 0.9
-) -> tuple[Goal, ...]:
-    """Availability and latency goals, for a service that declares no objectives."""
-    return (
-        Goal("availability", "availability", availability),
-        Goal("latency", "latency", latency_target, latency_threshold),
+    Envoy merges its histograms from its worker threads a moment after it counts the
+    answers, so a reading's histogram may lack the last few requests. The buckets are
+    scaled to the answers counted (the missing few taken to be like the rest), so a
+    request not yet in the histogram is not taken for a slow one.
+    """
+    timed = stats.timed
+    scale = stats.requests / timed if timed else 1.0
+    return Counts(
+        requests=stats.requests,
+        server_errors=stats.errors,
+        buckets=tuple((bound / 1000.0, int(n * scale)) for bound, n in stats.buckets),
     )
+
+
+def default_objectives(
+    *,
+    availability_target: float = 0.99,
+    latency_threshold: float = 0.25,
+    latency_target: float = 0.9,
+) -> tuple[Objective, ...]:
+    """Availability and latency objectives for a service that declares none service-wide.
+
+    Raises :class:`SLOError` for a threshold that is not a histogram bound.
+    """
+    return (
+        availability(availability_target, name="availability"),
+        latency(latency_threshold, latency_target, name="latency"),
+    )
+
+
+def objectives_for(
+    project: Project, service: str, defaults: Sequence[Objective]
+) -> tuple[Objective, ...]:
+    """The service's service-wide objectives, and a default for each SLI it leaves out."""
+    declared: tuple[Objective, ...] = ()
+    if project.services[service].slos:
+        found = load_objectives(project, service)
+        declared = tuple(o for o in found[0].objectives if not o.route) if found else ()
+    kinds = {o.sli for o in declared}
+    return declared + tuple(d for d in defaults if d.sli not in kinds)
 
 
 def judge(
     candidate: VersionStats,
     stable: VersionStats | None,
-    goals: Sequence[Goal],
+    objectives: Sequence[Objective],
     *,
     min_requests: int,
-    stable_margin: float = 0.5,
-) -> Judgement:
-    """Judge ``candidate`` by ``goals`` and against ``stable`` over the same interval.
-
-    A candidate below a goal's target fails against the SLO; one below the stable
-    version's SLI by more than ``stable_margin`` of the error budget fails against
-    stable (only when stable answered ``min_requests`` too).
-    """
-    if candidate.requests < max(1, min_requests):
-        return Judgement(
-            Verdict.WAIT, f"{candidate.requests} of {min_requests} candidate requests so far"
-        )
-    compare = stable is not None and stable.requests >= min_requests
-    for goal in goals:
-        value = goal.value(candidate)
-        if value is None:
-            continue
-        if value < goal.target:
-            return _failed(goal, value, goal.target, "SLO")
-        reference = goal.value(stable) if compare and stable is not None else None
-        if reference is not None and value < reference - stable_margin * goal.budget:
-            return _failed(goal, value, reference - stable_margin * goal.budget, "stable")
-    return Judgement(Verdict.PASS, f"every objective met over {candidate.requests} requests")
-
-
-def _failed(goal: Goal, value: float, threshold: float, against: str) -> Judgement:
-    what = goal.sli if goal.threshold is None else f"{goal.sli} within {goal.threshold * 1000:g} ms"
-    return Judgement(
-        Verdict.FAIL,
-        f"{what} {value * 100:.2f}% < {threshold * 100:.2f}% ({against})",
-        goal.sli,
-        value,
-        threshold,
+) -> Analysis:
+    """:func:`accord.release.analyse` over the two versions' figures of one interval."""
+    return analyse(
+        counts(candidate),
+        counts(stable) if stable is not None else None,
+        objectives,
+        min_requests=min_requests,
     )
+
+
+def failing(stats: VersionStats, objectives: Sequence[Objective]) -> bool:
+    """Whether the candidate answered at least one request an objective counts as bad."""
+    measured = counts(stats)
+    for objective in objectives:
+        value = sli(objective, measured)
+        if value is not None and value < 1.0:
+            return True
+    return False

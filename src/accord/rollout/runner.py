@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 from accord.dataplane.desired import Desired, Instance, write_desired
 from accord.dataplane.stats import VersionStats
 from accord.dataplane.topology import cluster_name
-from accord.rollout.analysis import Goal, Judgement, Verdict, default_goals, judge
+from accord.release.analysis import Analysis, Verdict
+from accord.rollout.analysis import default_objectives, failing, judge
 from accord.rollout.result import RolloutResult, Side, StepRecord
 from accord.rollout.state import RolloutState, write_state
 from accord.rollout.system import RolloutError, System
+from accord.slo import Objective
 
 __all__ = ["CandidateFailed", "Options", "Rollout", "abort_path"]
 
@@ -45,7 +47,7 @@ class Options:
     ready_timeout: float = 60.0
     step_timeout: float | None = None
     poll: float = 0.25
-    goals: tuple[Goal, ...] = field(default_factory=default_goals)
+    objectives: tuple[Objective, ...] = field(default_factory=default_objectives)
     rollback_window: float = 300.0
     python: str | None = None
     env: dict[str, str] = field(default_factory=dict)
@@ -168,7 +170,7 @@ class Rollout:
 
         A failure ends the step at once. A step ends after ``hold`` seconds with a pass,
         or when ``step_timeout`` passes without enough requests: a failure, unless
-        ``need_evidence`` is off (then the step ends after ``hold`` with ``wait``).
+        ``need_evidence`` is off (then it ends after ``hold``, ``not_enough_data``).
         """
         step = StepRecord(
             number=len(self.steps) + 1,
@@ -197,24 +199,16 @@ class Rollout:
                 return step
             self.check_abort()
 
-    async def _look(self, step: StepRecord, before: dict[str, VersionStats]) -> Judgement:
+    async def _look(self, step: StepRecord, before: dict[str, VersionStats]) -> Analysis:
         now = await self.system.stats()
         self._latest.update(now)
         cand = _delta(now, before, cluster_name(self.service, self.candidate))
         stable = _delta(now, before, cluster_name(self.service, self.stable))
-        if self.first_failure is None and self._failing(cand):
+        if self.first_failure is None and failing(cand, self.options.objectives):
             self.first_failure = time.monotonic()
         step.candidate = _side(self.candidate, step.weight, cand)
         step.stable = _side(self.stable, 100 - step.weight, stable)
-        return judge(cand, stable, self.options.goals, min_requests=self.options.min_requests)
-
-    def _failing(self, stats: VersionStats) -> bool:
-        """Whether the candidate has answered one request its goals count as bad."""
-        for goal in self.options.goals:
-            value = goal.value(stats)
-            if value is not None and value < 1.0:
-                return True
-        return False
+        return judge(cand, stable, self.options.objectives, min_requests=self.options.min_requests)
 
     # -- endings ---------------------------------------------------------------------
 
