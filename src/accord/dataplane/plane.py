@@ -147,7 +147,9 @@ class DataPlane:
                     v: {
                         "port": s.backend_port,
                         "pid": s.process.pid if s.process else None,
-                        "ready": s.ready_at is not None,
+                        "ready": s.ready_at is not None
+                        and s.process is not None
+                        and s.process.returncode is None,
                     }
                     for v, s in versions.items()
                 }

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import msgspec
+
 from accord.dataplane.stats import VersionStats
 from accord.project import Project
-from accord.release.analysis import Analysis, analyse
+from accord.release.analysis import Analysis, Finding, Verdict, analyse
 from accord.slo import Counts, Objective, availability, latency, sli
 from accord.slo.registry import load_objectives
+from accord.slo.sli import good
 
 __all__ = ["counts", "default_objectives", "failing", "judge", "objectives_for"]
 
@@ -73,12 +76,46 @@ def judge(
     *,
     min_requests: int,
 ) -> Analysis:
-    """:func:`accord.release.analyse` over the two versions' figures of one interval."""
-    return analyse(
-        counts(candidate),
+    """:func:`accord.release.analyse` over the two versions' figures of one interval, and
+    a failure as soon as it is certain.
+
+    Before ``min_requests`` the analysis has not enough data; but when the candidate has
+    already answered so many bad requests that, even if every other request up to
+    ``min_requests`` were good, an objective would be missed, the step's verdict is
+    decided: it fails now (the same failure, found sooner). It never passes sooner.
+    """
+    measured = counts(candidate)
+    result = analyse(
+        measured,
         counts(stable) if stable is not None else None,
         objectives,
         min_requests=min_requests,
+    )
+    if result.verdict is not Verdict.NOT_ENOUGH_DATA or measured.requests <= 0:
+        return result
+    findings = tuple(f for o in objectives if (f := _doomed(o, measured, min_requests)))
+    if not findings:
+        return result
+    return msgspec.structs.replace(
+        result, verdict=Verdict.FAIL, reason=str(findings[0]), findings=findings
+    )
+
+
+def _doomed(objective: Objective, measured: Counts, min_requests: int) -> Finding | None:
+    """The finding when ``objective`` is missed even if the rest up to ``min_requests``
+    were good: at best ``(min_requests - bad) / min_requests``."""
+    ok = good(objective, measured)
+    if ok is None:
+        return None
+    best = (min_requests - (measured.requests - ok)) / min_requests
+    if best >= objective.target:
+        return None
+    return Finding(
+        objective=objective.name,
+        sli=objective.sli.value,
+        value=max(0.0, best),
+        threshold=objective.target,
+        against="slo",
     )
 
 

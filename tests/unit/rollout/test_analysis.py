@@ -49,7 +49,7 @@ def test_never_promotes_on_too_few_requests(
 ) -> None:
     result = judge(_stats(good, errors, fast), None, OBJECTIVES, min_requests=min_requests)
     if good + errors < min_requests:
-        assert result.verdict is Verdict.NOT_ENOUGH_DATA
+        assert result.verdict is not Verdict.PASS
 
 
 @given(good=counts_st, errors=counts_st, fast=counts_st)
@@ -88,3 +88,14 @@ def test_declared_service_wide_objectives_win_and_defaults_fill_the_gaps() -> No
         assert {o.sli for o in chosen} == {SLI.AVAILABILITY, SLI.LATENCY}
         declared = [o for o in chosen if o not in OBJECTIVES]
         assert declared, f"{service} declares its own objectives"
+
+
+def test_a_failure_that_is_certain_is_not_waited_for() -> None:
+    # 3 errors in 5: even 97 good answers more would leave 97 % < 99 % at 100 requests
+    early = judge(_stats(2, 3, 5), None, OBJECTIVES, min_requests=100)
+    assert early.verdict is Verdict.FAIL
+    assert early.reason == "availability: availability 97.00% < 99.00% (SLO)"
+    # 1 error in 5: 99 % is still within reach
+    assert judge(_stats(4, 1, 5), None, OBJECTIVES, min_requests=100).verdict is (
+        Verdict.NOT_ENOUGH_DATA
+    )
