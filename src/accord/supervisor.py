@@ -219,6 +219,8 @@ class Supervisor:
             svc.python or sys.executable, "-m", "accord", "serve", spec.app,
             "--host", spec.host, "--port", str(svc.backend_port or svc.port),
         ]  # fmt: skip
+        if spec.forwarded_allow_ips:
+            argv += ["--forwarded-allow-ips", ",".join(spec.forwarded_allow_ips)]
         env = {**self.service_env(svc.name), **svc.env}
         if svc.python is not None:  # a release runs its own installed code
             env.pop("PYTHONPATH", None)

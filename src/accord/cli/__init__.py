@@ -29,6 +29,7 @@ def _register() -> None:
         chaos,
         contracts,
         demo,
+        deps,
         keys,
         release,
         rollout,
@@ -38,7 +39,20 @@ def _register() -> None:
         up,
     )
 
-    for module in (contracts, traces, serve, up, demo, certs, keys, chaos, slo, release, rollout):
+    for module in (
+        contracts,
+        traces,
+        serve,
+        up,
+        demo,
+        certs,
+        keys,
+        chaos,
+        deps,
+        slo,
+        release,
+        rollout,
+    ):
         module.register(app)
 
 

@@ -3,7 +3,7 @@
 ::
 
     accord slo status [SERVICE] [--json] [--interval S]  # SLI, budget left, burn rate
-    accord slo rules --out DIR [--check]                # Prometheus rules, or check them
+    accord slo rules [--out DIR] [--check]              # Prometheus rules, or check them
 
 The objectives are those ``accord.toml`` registers (``slos = "pkg.module:SLOS"``).
 """
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from accord.slo.status import ObjectiveStatus
 
 __all__ = ["register"]
+
+#: Where the rule files go unless ``--out`` says, under the project's folder.
+DEFAULT_RULES = Path("deploy/prometheus/rules")
 
 slo_app = typer.Typer(
     name="slo",
@@ -139,35 +142,43 @@ def _table(rows: list[ObjectiveStatus]) -> None:
 
 @slo_app.command("rules")
 def rules_command(
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the rule files into.")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help=f"Folder of the rule files (default: {DEFAULT_RULES})."),
+    ] = None,
     check: Annotated[
         bool, typer.Option("--check", help="Write nothing; exit 1 if a file differs.")
     ] = False,
 ) -> None:
     """Write Prometheus recording rules and burn-rate alerts, one file per service."""
+    from accord.project import load
     from accord.slo import rules
 
     try:
+        folder = out if out is not None else load().root / DEFAULT_RULES
         services = _services(None)
-        if check:
-            stale = [
-                name
-                for name, text in rules.rule_files(services).items()
-                if not (out / name).is_file() or (out / name).read_text(encoding="utf-8") != text
-            ]
-            for name in stale:
-                typer.echo(f"differs: {out / name}")
-            if stale:
-                raise fail(
-                    f"{len(stale)} rule file(s) out of date; run `accord slo rules --out {out}`",
-                    code=1,
-                )
-            typer.echo(f"up to date: {len(services)} rule file(s) in {out}")
+        if not check:
+            for path in rules.write(services, folder):
+                typer.echo(f"wrote {path}")
             return
-        for path in rules.write(services, out):
-            typer.echo(f"wrote {path}")
+        expected = rules.rule_files(services)
+        stale = [
+            f"differs: {folder / name}"
+            for name, text in expected.items()
+            if not (folder / name).is_file() or (folder / name).read_text(encoding="utf-8") != text
+        ]
+        stale += [
+            f"not generated: {path}"
+            for path in sorted(folder.glob("*.rules.yml"))
+            if path.name not in expected
+        ]
     except (AccordError, OSError) as exc:
         raise fail(" ".join(str(exc).split())) from None
+    for line in stale:
+        typer.echo(line)
+    if stale:
+        raise fail(f"{len(stale)} rule file(s) out of date; run `accord slo rules`", code=1)
+    typer.echo(f"up to date: {len(expected)} rule file(s) in {folder}")
 
 
 def register(app: typer.Typer) -> None:

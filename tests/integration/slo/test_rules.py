@@ -7,6 +7,7 @@ in deploy/prometheus/tests (synthetic series: a fast burn, a slow burn, a health
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -82,3 +83,29 @@ def test_promtool_sees_a_wrong_expectation(tmp_path: Path) -> None:
     result = _promtool("test", "rules", tmp_path / "tests" / "orders.test.yml")
     assert result.returncode == 1
     assert 'severity="page", slo="availability", window="6h/30m"' in result.stdout + result.stderr
+
+
+def test_the_cli_writes_the_rules_and_checks_them(tmp_path: Path) -> None:
+    def accord(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "accord", "slo", "rules", "--out", str(tmp_path), *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    wrote = accord()
+    assert wrote.returncode == 0, wrote.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in RULES.iterdir())
+    assert accord("--check").stdout.strip() == f"up to date: 4 rule file(s) in {tmp_path}"
+    (tmp_path / "orders.rules.yml").write_text("groups: []\n")
+    (tmp_path / "gone.rules.yml").write_text("groups: []\n")
+    stale = accord("--check")
+    assert stale.returncode == 1
+    assert stale.stdout.splitlines() == [
+        f"differs: {tmp_path / 'orders.rules.yml'}",
+        f"not generated: {tmp_path / 'gone.rules.yml'}",
+    ]
+    assert stale.stderr.strip() == "accord: 2 rule file(s) out of date; run `accord slo rules`"
