@@ -222,11 +222,14 @@ class Supervisor:
         if spec.forwarded_allow_ips:
             argv += ["--forwarded-allow-ips", ",".join(spec.forwarded_allow_ips)]
         env = {**self.service_env(svc.name), **svc.env}
-        if svc.python is not None:  # a release runs its own installed code
-            env.pop("PYTHONPATH", None)
+        cwd = self.project.root
+        if svc.python is not None:  # a release (<release>/venv/bin/python) runs its own code
+            cwd = Path(svc.python).parents[2]
+            for name in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV"):
+                env.pop(name, None)
         svc.process = await asyncio.create_subprocess_exec(
             *argv,
-            cwd=self.project.root if svc.python is None else self.project.home,
+            cwd=cwd,
             env=env,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,

@@ -17,7 +17,7 @@ import msgspec
 from accord.dataplane.stats import VersionStats
 from accord.project import Project
 from accord.release.analysis import Analysis, Finding, Verdict, analyse
-from accord.slo import Counts, Objective, availability, latency, sli
+from accord.slo import SLI, Counts, Objective, availability, latency, sli
 from accord.slo.registry import load_objectives
 from accord.slo.sli import good
 
@@ -30,10 +30,13 @@ def counts(stats: VersionStats) -> Counts:
     Envoy merges its histograms from its worker threads a moment after it counts the
     answers, so a reading's histogram may lack the last few requests. The buckets are
     scaled to the answers counted (the missing few taken to be like the rest), so a
-    request not yet in the histogram is not taken for a slow one.
+    request not yet in the histogram is not taken for a slow one. With nothing in the
+    histogram yet there are no buckets: latency cannot be told (not enough data).
     """
     timed = stats.timed
-    scale = stats.requests / timed if timed else 1.0
+    if not timed:
+        return Counts(requests=stats.requests, server_errors=stats.errors)
+    scale = stats.requests / timed
     return Counts(
         requests=stats.requests,
         server_errors=stats.errors,
@@ -107,7 +110,10 @@ def _doomed(objective: Objective, measured: Counts, min_requests: int) -> Findin
     ok = good(objective, measured)
     if ok is None:
         return None
-    best = (min_requests - (measured.requests - ok)) / min_requests
+    seen = measured.requests
+    if objective.sli is SLI.LATENCY:  # only what the histogram has timed counts as slow
+        seen = measured.buckets[-1][1] if measured.buckets else 0
+    best = (min_requests - max(0, seen - ok)) / min_requests
     if best >= objective.target:
         return None
     return Finding(

@@ -90,6 +90,13 @@ def test_declared_service_wide_objectives_win_and_defaults_fill_the_gaps() -> No
         assert declared, f"{service} declares its own objectives"
 
 
+def test_answers_not_yet_timed_are_neither_fast_nor_slow() -> None:
+    untimed = VersionStats({"2xx": 3}, ((250.0, 0), (math.inf, 0)))
+    assert counts(untimed).buckets == ()
+    assert judge(untimed, None, OBJECTIVES, min_requests=10).verdict is Verdict.NOT_ENOUGH_DATA
+    assert judge(untimed, None, OBJECTIVES, min_requests=3).verdict is Verdict.NOT_ENOUGH_DATA
+
+
 def test_a_failure_that_is_certain_is_not_waited_for() -> None:
     # 3 errors in 5: even 97 good answers more would leave 97 % < 99 % at 100 requests
     early = judge(_stats(2, 3, 5), None, OBJECTIVES, min_requests=100)
