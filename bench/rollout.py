@@ -3,7 +3,7 @@
 ```
 .venv/bin/python bench/rollout.py [--orders-per-minute 240] [--reads-per-second 40]
                                   [--cost-seconds 5] [--cost-rounds 2] [--concurrency 8]
-                                  [--interval 8] [--min-requests 50]
+                                  [--interval 8] [--min-requests 100]
                                   [--out bench/results/rollout.json]
 ```
 
@@ -235,7 +235,8 @@ def run_rollout(
     t0 = time.monotonic()
     done = _accord(
         shop, "rollout", "orders", label, "--working-tree", "--json",
-        "--interval", str(args.interval), "--min-requests", str(args.min_requests), *extra,
+        "--interval", str(args.interval), "--min-requests", str(args.min_requests),
+        "--step-timeout", str(args.step_timeout), *extra,
     )  # fmt: skip
     t1 = time.monotonic()
     try:
@@ -366,7 +367,8 @@ def main() -> int:
     parser.add_argument("--cost-rounds", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--interval", type=float, default=8)
-    parser.add_argument("--min-requests", type=int, default=50)
+    parser.add_argument("--min-requests", type=int, default=100)
+    parser.add_argument("--step-timeout", type=float, default=180)
     parser.add_argument("--customers", type=int, default=12)
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/rollout.json")
     args = parser.parse_args()
