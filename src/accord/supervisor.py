@@ -227,6 +227,8 @@ class Supervisor:
             cwd = Path(svc.python).parents[2]
             for name in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV"):
                 env.pop(name, None)
+            # configuration belongs to the environment, not to the build
+            env.setdefault("ACCORD_CONFIG_DIR", str(self.project.root / "config"))
         svc.process = await asyncio.create_subprocess_exec(
             *argv,
             cwd=cwd,

@@ -30,6 +30,7 @@ def _register() -> None:
         contracts,
         demo,
         deps,
+        flags,
         keys,
         release,
         rollout,
@@ -51,6 +52,7 @@ def _register() -> None:
         deps,
         slo,
         release,
+        flags,
         rollout,
     ):
         module.register(app)

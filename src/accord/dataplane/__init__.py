@@ -9,7 +9,7 @@
 - :mod:`~accord.dataplane.plane`: all of it inside ``accord up``.
 
 Why filesystem xDS and TCP passthrough for mutual TLS:
-docs/decisions/0008-envoy-data-plane.md.
+docs/decisions/0010-envoy-data-plane.md.
 """
 
 from __future__ import annotations

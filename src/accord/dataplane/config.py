@@ -2,7 +2,7 @@
 
 Envoy reads its listeners (LDS) and clusters (CDS) from files it watches, and each
 service's route (RDS) from a file of its own, so one service's weights change without
-touching another's (docs/decisions/0008-envoy-data-plane.md). Everything here is pure:
+touching another's (docs/decisions/0010-envoy-data-plane.md). Everything here is pure:
 dictionaries in Envoy's v3 JSON shape; :mod:`accord.dataplane.files` writes them.
 
 - Plain HTTP: each listener runs the HTTP connection manager; its route sends every
