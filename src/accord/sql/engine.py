@@ -10,9 +10,18 @@ SQLAlchemy::
 
 On SQLite every transaction starts with ``BEGIN IMMEDIATE``: it takes the database's
 single write lock before its first read, so transactions that write wait for each other
-(up to the busy timeout) instead of failing half-way, and what a transaction reads stays
-true until it commits. ``sqlite3``'s own "legacy" transaction control, which would run a
-``SELECT`` outside any transaction, is switched off.
+instead of failing half-way, and what a transaction reads stays true until it commits.
+``sqlite3``'s own "legacy" transaction control, which would run a ``SELECT`` outside any
+transaction, is switched off.
+
+A process keeps **one** connection to a SQLite file (``pool_size=1``, no overflow):
+SQLite runs one write transaction at a time anyway, and connections of one process that
+compete for its lock do not queue, they sleep in SQLite's busy handler (1, 2, 5, 10 …
+up to 100 ms a try) and retry. Under load that sleeping, not the work, set the pace.
+With one connection, transactions wait their turn in the pool's asyncio queue and start
+the moment the previous one ends; a wait longer than the busy timeout fails as before.
+Other processes on the same file (a migration, an admin tool) still meet the busy
+timeout. ``pool_size``/``max_overflow`` given explicitly are kept.
 """
 
 from __future__ import annotations
@@ -31,9 +40,11 @@ __all__ = ["SQLITE_BUSY_TIMEOUT_MS", "create_engine", "readiness"]
 
 #: How long SQLite waits for another connection's write lock before failing (ms).
 SQLITE_BUSY_TIMEOUT_MS = 5_000
-#: Connections kept open, and how many more may be opened under load.
+#: Connections kept open, and how many more may be opened under load (PostgreSQL).
 POOL_SIZE = 5
 MAX_OVERFLOW = 15
+#: SQLite: one connection per process; its writes are serialized in the pool's queue.
+SQLITE_POOL_SIZE = 1
 #: How long a PostgreSQL connection attempt may take (s).
 POSTGRES_CONNECT_TIMEOUT_S = 5
 # An execution option: this connection only reads, so on SQLite it need not wait for
@@ -64,15 +75,18 @@ def _sqlite_begin(connection: sa.Connection) -> None:
 def create_engine(
     url: str | URL,
     *,
-    pool_size: int = POOL_SIZE,
-    max_overflow: int = MAX_OVERFLOW,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
     **options: Any,
 ) -> AsyncEngine:
     """An :class:`~sqlalchemy.ext.asyncio.AsyncEngine` for ``url``, tuned for a service.
 
-    SQLite (``aiosqlite``): the database's folder is created; connections run in WAL
-    mode with ``foreign_keys=ON`` and a busy timeout, and each transaction begins with
-    ``BEGIN IMMEDIATE``. PostgreSQL (async psycopg 3): connections are checked before use
+    SQLite (``aiosqlite``): the database's folder is created; one connection (unless
+    ``pool_size``/``max_overflow`` say otherwise), in WAL mode with ``foreign_keys=ON``
+    and a busy timeout, and each transaction begins with ``BEGIN IMMEDIATE``; waiting
+    for the connection longer than the busy timeout raises SQLAlchemy's ``TimeoutError``.
+    PostgreSQL (async psycopg 3): :data:`POOL_SIZE` connections and
+    :data:`MAX_OVERFLOW` more unless said otherwise, checked before use
     (``pool_pre_ping``) and give up connecting after 5 s. Either way a database error's
     text names no bound parameter (``hide_parameters``): it reaches logs and spans, and
     parameters carry what callers sent, secrets included. ``options`` go to
@@ -80,17 +94,20 @@ def create_engine(
     :class:`~accord.sql.DatabaseUrlError` for a URL accord does not run on.
     """
     parsed = parse(url)
-    options.setdefault("pool_size", pool_size)
-    options.setdefault("max_overflow", max_overflow)
     options.setdefault("hide_parameters", True)
     if is_sqlite(parsed):
         path = sqlite_file(parsed)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
+            options.setdefault("pool_size", SQLITE_POOL_SIZE if pool_size is None else pool_size)
+            options.setdefault("max_overflow", 0 if max_overflow is None else max_overflow)
+            options.setdefault("pool_timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
         engine = create_async_engine(async_url(parsed), **options)
         sa.event.listen(engine.sync_engine, "connect", _sqlite_connect)
         sa.event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
+    options.setdefault("pool_size", POOL_SIZE if pool_size is None else pool_size)
+    options.setdefault("max_overflow", MAX_OVERFLOW if max_overflow is None else max_overflow)
     options.setdefault("pool_pre_ping", True)
     connect_args = options.setdefault("connect_args", {})
     connect_args.setdefault("connect_timeout", POSTGRES_CONNECT_TIMEOUT_S)
