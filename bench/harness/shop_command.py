@@ -17,6 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import httpx
 from rich.console import Console
 from rich.table import Table
 
@@ -32,6 +33,9 @@ DEFAULT_OUT = _BENCH / "results" / "shop.json"
 CONCURRENCY = {"c1": 1, "c4": 4, "c16": 16}
 #: The SKUs orders rotate over (the shop's catalogue; the twin seeds the same).
 SKUS = ("SKU-APPLE", "SKU-PEAR", "SKU-COFFEE", "SKU-TEA")
+#: wrk waits this long for an answer (orders' own deadline is 8 s) before counting a
+#: timeout, so a slow answer counts in the latency instead of as a failure.
+WRK_TIMEOUT_S = 10
 #: Orders per second no system reaches here: stock for this rate never runs out.
 _STOCK_RATE = 1_000
 SYSTEMS = ("accord", "twin")
@@ -109,10 +113,24 @@ def _measure_system(
         clients = CONCURRENCY[label]
         system.restock(SKUS, int(_STOCK_RATE * (args.duration + args.warmup) / len(SKUS)) + 1)
         script = order_script(scratch, path=system.order_path, tokens=system.tokens, skus=SKUS)
-        wrk.run(url, duration=args.warmup, connections=clients, core=None, script=script)
+        wrk.run(
+            url,
+            duration=args.warmup,
+            connections=clients,
+            core=None,
+            script=script,
+            timeout=WRK_TIMEOUT_S,
+        )
         meter = ProcessMeter(system.pids)
         started = time.monotonic()
-        result = wrk.run(url, duration=args.duration, connections=clients, core=None, script=script)
+        result = wrk.run(
+            url,
+            duration=args.duration,
+            connections=clients,
+            core=None,
+            script=script,
+            timeout=WRK_TIMEOUT_S,
+        )
         seconds = time.monotonic() - started
         usage = meter.stop()
         peak = max(peak, usage.peak_rss)
@@ -254,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("bench: interrupted; every process was stopped", file=sys.stderr)
         return 130
-    except (StartFailed, wrk.WrkError, OSError, RuntimeError) as exc:
+    except (StartFailed, wrk.WrkError, OSError, RuntimeError, httpx.HTTPError) as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
     render(runs, processes, console)

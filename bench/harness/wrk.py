@@ -95,14 +95,17 @@ def run(
     core: int | None,
     script: Path | None = None,
     threads: int = 1,
+    timeout: float | None = None,
 ) -> WrkResult:
-    """Run ``wrk -t<threads> -c<connections> -d<duration>s --latency [-s script] url``."""
+    """Run ``wrk -t<threads> -c<connections> -d<duration>s --latency [-s script] url``;
+    ``timeout``: seconds before wrk counts a request as a socket timeout (its own 2 s)."""
     argv = [
         "wrk",
         f"-t{threads}",
         f"-c{connections}",
         f"-d{max(1, round(duration))}s",
         "--latency",
+        *([f"--timeout={max(1, round(timeout))}s"] if timeout else []),
         *(["-s", str(script)] if script else []),
         url,
     ]
