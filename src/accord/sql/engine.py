@@ -26,13 +26,20 @@ timeout. ``pool_size``/``max_overflow`` given explicitly are kept.
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
 import sqlalchemy as sa
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+)
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.util import EMPTY_DICT
+from sqlalchemy.util.concurrency import await_
 
 from accord.sql.urls import async_url, is_sqlite, parse, sqlite_file
 
@@ -52,7 +59,106 @@ POSTGRES_CONNECT_TIMEOUT_S = 5
 _READ_ONLY = "accord_read_only"
 
 
+def _run_statement(
+    conn: Any, operation: str, parameters: Any, many: bool
+) -> tuple[Any, list[Any], int, int | None]:
+    """One statement, whole, in the connection's thread: description, rows, counts."""
+    cursor = conn.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        elif parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else []
+        return description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
+    """SQLAlchemy's aiosqlite cursor, each statement in one trip to the driver's thread.
+
+    SQLAlchemy's own makes four (open a cursor, execute, fetch the rows, close it), each
+    a queue put, a thread wake-up and a future resolved on the event loop: on the shop's
+    order path that was most of the services' SQL time. Here the thread runs all four
+    and hands back the description, the rows and the counts together. Server-side
+    cursors (``stream_results``) keep SQLAlchemy's class.
+    """
+
+    __slots__ = ("_description", "_lastrowid", "_rowcount")
+
+    def __init__(self, adapt_connection: Any) -> None:
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._cursor = None  # type: ignore[assignment]
+        self._soft_closed_memoized = EMPTY_DICT
+        self._rows = collections.deque()
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+
+    @property
+    def description(self) -> Any:
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> Any:
+        return self._lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        return 1
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        pass
+
+    async def _async_soft_close(self) -> None:
+        return None
+
+    def close(self) -> None:
+        self._rows.clear()
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        try:
+            return await_(self._run(operation, parameters, many=False))
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        try:
+            return await_(self._run(operation, seq_of_parameters, many=True))
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    async def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
+        driver = self._connection
+        async with self._adapt_connection._execute_mutex:
+            result = await driver._execute(
+                _run_statement, driver._conn, operation, parameters, many
+            )
+        self._description, rows, self._rowcount, self._lastrowid = result
+        self._rows = collections.deque(rows)
+
+    def setinputsizes(self, *inputsizes: Any) -> None:
+        return None
+
+
+class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+    _cursor_cls = _OneTripCursor
+
+
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    if type(dbapi_connection) is AsyncAdapt_aiosqlite_connection:
+        dbapi_connection.__class__ = _OneTripConnection
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
