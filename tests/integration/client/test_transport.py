@@ -99,7 +99,7 @@ async def test_chunked_and_read_to_close_responses_are_read_whole() -> None:
             b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nuntil the end",
         ]
     )
-    async with raw_server(lambda _: next(answers)) as (url, per_connection):
+    async with raw_server(lambda _: next(answers)) as (url, _seen):
         transport = Http1Transport()
         try:
             first = await send(transport, url)
