@@ -88,6 +88,16 @@ def run_figures(
     }
 
 
+def failed_statuses(script_output: str) -> dict[str, int]:
+    """``{"409": 3}`` from the order script's ``failed status 409: 3`` lines."""
+    found: dict[str, int] = {}
+    for line in script_output.splitlines():
+        if line.startswith("failed status "):
+            status, _, count = line.removeprefix("failed status ").partition(": ")
+            found[status] = found.get(status, 0) + int(count)
+    return found
+
+
 def _starters() -> dict[str, Starter]:
     def accord(home: Path, log: Path, customers: int, dbs: dict[str, str] | None) -> RunningSystem:
         return shop_accord.start_accord(home, log, customers=customers, databases=dbs)
@@ -138,11 +148,13 @@ def _measure_system(
         # wrk reports requests/s over its own clock; the meter's clock is a little longer.
         seconds = result.requests / result.rps if result.rps else seconds
         runs[label] = run_figures(result.requests, seconds, failed, result, dict(usage.cpu_s))
+        runs[label]["failed_by_status"] = failed_statuses(result.script_output)
         figures = runs[label]
         console.print(
             f"  {system.name:<6} {label:<3} {figures['orders_per_s']:>7.1f} orders/s"
             f"  p50 {figures['p50_ms']:7.2f} ms  p99 {figures['p99_ms']:8.2f} ms"
             f"  cpu {figures['cpu_ms_per_order']:6.2f} ms/order  failed {failed}"
+            f" {figures['failed_by_status'] or ''}"
         )
     processes = {
         "ready_s": round(system.ready_s, 2),

@@ -32,9 +32,27 @@ local card = "{card}"
 local count = 0
 local serial = 0
 
+local threads = {{}}
+statuses = {{}}
+
 function setup(thread)
   serial = serial + 1
   thread:set("tid", serial)
+  table.insert(threads, thread)
+end
+
+function response(status, headers, body)
+  if status >= 300 then
+    statuses[status] = (statuses[status] or 0) + 1
+  end
+end
+
+function done(summary, latency, requests)
+  for _, thread in ipairs(threads) do
+    for status, n in pairs(thread:get("statuses") or {{}}) do
+      io.write(string.format("failed status %d: %d\\n", status, n))
+    end
+  end
 end
 
 function request()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -36,6 +37,8 @@ class WrkResult:
     requests: int
     non_2xx: int
     socket_errors: int
+    #: What a script printed when wrk was done: ``failed status <code>: <count>`` lines.
+    script_output: str = ""
 
     @property
     def clean(self) -> bool:
@@ -125,7 +128,9 @@ def run(
     text = out.decode(errors="replace")
     if proc.returncode != 0:
         raise WrkError(f"wrk exited with {proc.returncode}: {text.strip()[:300]}")
-    return parse(text)
+    result = parse(text)
+    tail = text.split("Transfer/sec:", 1)[-1].split("\n", 1)[-1] if "Transfer/sec:" in text else ""
+    return dataclasses.replace(result, script_output=tail.strip())
 
 
 def version() -> str:
