@@ -122,15 +122,21 @@ def _measure_system(
     for label in args.clients:
         clients = CONCURRENCY[label]
         system.restock(SKUS, int(_STOCK_RATE * (args.duration + args.warmup) / len(SKUS)) + 1)
-        script = order_script(scratch, path=system.order_path, tokens=system.tokens, skus=SKUS)
+
+        def script() -> Path:
+            # A script of its own for every wrk run: its idempotency keys are new (a key
+            # seen before would be answered from the store, or refused while in flight).
+            return order_script(scratch, path=system.order_path, tokens=system.tokens, skus=SKUS)
+
         wrk.run(
             url,
             duration=args.warmup,
             connections=clients,
             core=None,
-            script=script,
+            script=script(),
             timeout=WRK_TIMEOUT_S,
         )
+        measured = script()
         meter = ProcessMeter(system.pids)
         started = time.monotonic()
         result = wrk.run(
@@ -138,7 +144,7 @@ def _measure_system(
             duration=args.duration,
             connections=clients,
             core=None,
-            script=script,
+            script=measured,
             timeout=WRK_TIMEOUT_S,
         )
         seconds = time.monotonic() - started
