@@ -27,6 +27,7 @@ timeout. ``pool_size``/``max_overflow`` given explicitly are kept.
 from __future__ import annotations
 
 import collections
+import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -78,14 +79,48 @@ def _run_statement(
         cursor.close()
 
 
-class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
-    """SQLAlchemy's aiosqlite cursor, each statement in one trip to the driver's thread.
+async def _nothing() -> None:
+    return None
 
-    SQLAlchemy's own makes four (open a cursor, execute, fetch the rows, close it), each
-    a queue put, a thread wake-up and a future resolved on the event loop: on the shop's
-    order path that was most of the services' SQL time. Here the thread runs all four
-    and hands back the description, the rows and the counts together. Server-side
-    cursors (``stream_results``) keep SQLAlchemy's class.
+
+_EMPTY: tuple[Any, list[Any], int, int | None] = (None, [], -1, None)
+_NO_WAIT = "PRAGMA busy_timeout=0"
+_WAIT = f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS:d}"
+
+
+def _begin_at_once(conn: Any, begin: str) -> bool:
+    """Run ``BEGIN …`` unless it would have to wait for the write lock: False then,
+    and nothing began."""
+    conn.execute(_NO_WAIT)
+    try:
+        conn.execute(begin)
+    except sqlite3.OperationalError as exc:
+        if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+            raise
+        return False
+    finally:
+        conn.execute(_WAIT)
+    return True
+
+
+class _InlineCursor(AsyncAdapt_aiosqlite_cursor):
+    """SQLAlchemy's aiosqlite cursor, each statement run where it is called.
+
+    SQLAlchemy's own makes four trips to aiosqlite's thread per statement (open a
+    cursor, execute, fetch the rows, close it), each a queue put, a thread wake-up and a
+    hand-over of the GIL (on a busy two-core machine, about a millisecond each) and a
+    future resolved on the event loop: on the shop's order path those trips were most of
+    the services' time. A statement on a local SQLite file takes microseconds, and once
+    its transaction holds the write lock (``BEGIN IMMEDIATE``), or only reads (WAL), it
+    never waits for another connection: it runs here, on the event loop, and so does the
+    commit (WAL, ``synchronous=NORMAL``: a commit syncs nothing; an automatic checkpoint,
+    every thousand pages or so, syncs the file). Only waiting leaves the loop: a
+    ``BEGIN`` that finds the write lock taken by another connection (another process,
+    or an engine with more than one connection) is run again in aiosqlite's thread,
+    where the busy handler waits; so are ``PRAGMA`` statements. The connection is used
+    by one task at a time (the pool hands it out whole), so the two threads never use
+    it at once.
+    Server-side cursors (``stream_results``) keep SQLAlchemy's class.
     """
 
     __slots__ = ("_description", "_lastrowid", "_rowcount")
@@ -127,23 +162,31 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows.clear()
 
     def execute(self, operation: Any, parameters: Any = None) -> Any:
-        try:
-            return await_(self._run(operation, parameters, many=False))
-        except Exception as error:
-            self._adapt_connection._handle_exception(error)
+        self._run(operation, parameters, many=False)
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        self._run(operation, seq_of_parameters, many=True)
+
+    def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
+        driver = self._connection
         try:
-            return await_(self._run(operation, seq_of_parameters, many=True))
+            if operation.startswith("BEGIN") and not _begin_at_once(driver._conn, operation):
+                # Another connection holds the write lock: wait for it in the busy
+                # handler, in aiosqlite's thread, not on the event loop.
+                result = await_(driver._execute(_run_statement, driver._conn, operation,
+                                                parameters, many))  # fmt: skip
+            elif operation.startswith("PRAGMA"):
+                result = await_(driver._execute(_run_statement, driver._conn, operation,
+                                                parameters, many))  # fmt: skip
+            else:
+                # SQLAlchemy's asyncio layer requires each call to await once; this
+                # await completes at once, without a turn of the event loop.
+                await_(_nothing())
+                result = _EMPTY if operation.startswith("BEGIN") else _run_statement(
+                    driver._conn, operation, parameters, many
+                )  # fmt: skip
         except Exception as error:
             self._adapt_connection._handle_exception(error)
-
-    async def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
-        driver = self._connection
-        async with self._adapt_connection._execute_mutex:
-            result = await driver._execute(
-                _run_statement, driver._conn, operation, parameters, many
-            )
         self._description, rows, self._rowcount, self._lastrowid = result
         self._rows = collections.deque(rows)
 
@@ -151,14 +194,30 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         return None
 
 
-class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
+class _InlineConnection(AsyncAdapt_aiosqlite_connection):
+    """Statements, commits and rollbacks on the event loop (see :class:`_InlineCursor`)."""
+
     __slots__ = ()
-    _cursor_cls = _OneTripCursor
+    _cursor_cls = _InlineCursor
+
+    def commit(self) -> None:
+        try:
+            await_(_nothing())
+            self._connection._conn.commit()
+        except Exception as error:
+            self._handle_exception(error)
+
+    def rollback(self) -> None:
+        try:
+            await_(_nothing())
+            self._connection._conn.rollback()
+        except Exception as error:
+            self._handle_exception(error)
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     if type(dbapi_connection) is AsyncAdapt_aiosqlite_connection:
-        dbapi_connection.__class__ = _OneTripConnection
+        dbapi_connection.__class__ = _InlineConnection
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -208,6 +267,8 @@ def create_engine(
             options.setdefault("pool_size", SQLITE_POOL_SIZE if pool_size is None else pool_size)
             options.setdefault("max_overflow", 0 if max_overflow is None else max_overflow)
             options.setdefault("pool_timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+            # Statements run on the event loop's thread, commits on aiosqlite's.
+            options.setdefault("connect_args", {}).setdefault("check_same_thread", False)
         engine = create_async_engine(async_url(parsed), **options)
         sa.event.listen(engine.sync_engine, "connect", _sqlite_connect)
         sa.event.listen(engine.sync_engine, "begin", _sqlite_begin)
