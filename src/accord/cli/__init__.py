@@ -24,9 +24,21 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from accord.cli import certs, chaos, contracts, demo, keys, serve, traces, up
+    from accord.cli import (
+        certs,
+        chaos,
+        contracts,
+        demo,
+        deps,
+        keys,
+        release,
+        serve,
+        slo,
+        traces,
+        up,
+    )
 
-    for module in (contracts, traces, serve, up, demo, certs, keys, chaos):
+    for module in (contracts, traces, serve, up, demo, certs, keys, chaos, deps, slo, release):
         module.register(app)
 
 

@@ -4,8 +4,10 @@ Each step costs time on every request, so each is done once, in this order:
 
 1. one pass over the raw header list picks out the headers
    the app reads (the pipeline's own and every layer's and endpoint's declared
-   ``reads``, see :mod:`accord.runtime.layers`) and adds up the head's size; a head past
-   the app's :class:`~accord.runtime.limits.Limits` is answered 431;
+   ``reads``, see :mod:`accord.runtime.layers`), notes a repeated once-only header
+   (:mod:`accord.runtime.singletons`: answered 400 ``duplicate_header``) and adds up the
+   head's size; a head past the app's :class:`~accord.runtime.limits.Limits` is
+   answered 431;
 2. match the route (a dict lookup for templates without parameters);
 3. :meth:`Pipeline._start`: extract W3C trace context (only when the caller sent
    ``traceparent`` or ``baggage``); start one SERVER span and make it current; accept
@@ -35,6 +37,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_contex
 
 from accord.errors import (
     STANDARD_ERRORS,
+    DuplicateHeader,
     HeadersTooLarge,
     MethodNotAllowed,
     NotFound,
@@ -48,6 +51,7 @@ from accord.runtime.problems import internal_error, problem_response
 from accord.runtime.requests import ClientDisconnected, Request
 from accord.runtime.responses import Response
 from accord.runtime.routing import Route, Router
+from accord.runtime.singletons import SINGLETONS
 from accord.runtime.types import Headers, Receive, Scope, Send
 
 __all__ = ["UNMATCHED", "Pipeline"]
@@ -70,7 +74,8 @@ _TRACEPARENT = b"traceparent"
 _TRACESTATE = b"tracestate"
 _BAGGAGE = b"baggage"
 _USER_AGENT = b"user-agent"
-#: The headers the pipeline and :class:`Request` read themselves.
+#: The headers the pipeline and :class:`Request` read themselves, and the once-only
+#: ones (:data:`~accord.runtime.singletons.SINGLETONS`), whose repeats the same pass finds.
 _OWN_READS = (
     _CONTENT_TYPE,
     _CONTENT_LENGTH,
@@ -79,6 +84,7 @@ _OWN_READS = (
     _TRACESTATE,
     _BAGGAGE,
     _USER_AGENT,
+    *sorted(SINGLETONS),
 )
 _START = "http.response.start"
 _BODY = "http.response.body"
@@ -101,6 +107,8 @@ class _Exchange:
     span: Any = None
     trace_id = ""
     cid = ""
+    #: The first once-only header the request repeated (refused with a 400).
+    repeated: bytes | None = None
 
 
 class Pipeline:
@@ -143,10 +151,14 @@ class Pipeline:
         headers = self._wanted.copy()
         raw_headers = scope["headers"]
         head_bytes = 0
+        repeated = None
         for name, value in raw_headers:
             head_bytes += len(name) + len(value)
-            if name in headers and headers[name] is None:
-                headers[name] = value
+            if name in headers:
+                if headers[name] is None:
+                    headers[name] = value
+                elif name in SINGLETONS and repeated is None:
+                    repeated = name
         raw_path = scope.get("raw_path")
         too_large = None
         if (
@@ -158,6 +170,7 @@ class Pipeline:
             too_large = self._head_too_large(raw_headers, head_bytes)
         # 2. The route.
         exchange = _Exchange()
+        exchange.repeated = repeated
         method = exchange.method = scope["method"]
         matched = self._match(scope["path"], raw_path)
         if matched is None:
@@ -228,6 +241,12 @@ class Pipeline:
         when the client left before its body was read."""
         handler = exchange.handler
         try:
+            if exchange.repeated is not None:
+                # A once-only header sent twice is refused before anything reads it.
+                raise DuplicateHeader(
+                    f"the {exchange.repeated.decode('latin-1')} header may appear once; "
+                    "it was repeated"
+                )
             if handler is None:
                 if exchange.route is None:
                     raise NotFound("nothing is served at this path")
