@@ -30,6 +30,7 @@ def _register() -> None:
         contracts,
         demo,
         deps,
+        flags,
         keys,
         release,
         serve,
@@ -38,7 +39,20 @@ def _register() -> None:
         up,
     )
 
-    for module in (contracts, traces, serve, up, demo, certs, keys, chaos, deps, slo, release):
+    for module in (
+        contracts,
+        traces,
+        serve,
+        up,
+        demo,
+        certs,
+        keys,
+        chaos,
+        deps,
+        slo,
+        release,
+        flags,
+    ):
         module.register(app)
 
 
