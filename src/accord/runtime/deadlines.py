@@ -30,7 +30,13 @@ from typing import Any
 
 from accord.contract import Operation
 from accord.errors import BadRequest, DeadlineExceeded
-from accord.resilience.deadlines import Clock, Deadline, current_deadline, parse_timeout
+from accord.resilience.deadlines import (
+    TIMEOUT_HEADER,
+    Clock,
+    Deadline,
+    current_deadline,
+    parse_timeout,
+)
 from accord.runtime.layers import Handler
 from accord.runtime.requests import Request
 from accord.runtime.responses import Response
@@ -58,6 +64,9 @@ class _Expiry:
             self.task.uncancel()
 
 
+_TIMEOUT = TIMEOUT_HEADER.encode("ascii")
+
+
 class Deadlines:
     """A :class:`~accord.runtime.layers.Layer` running each operation under its deadline.
 
@@ -69,6 +78,9 @@ class Deadlines:
     """
 
     __slots__ = ("_clock", "_timeouts")
+
+    #: The request header this layer reads.
+    reads = frozenset({_TIMEOUT})
 
     def __init__(
         self,
@@ -87,7 +99,7 @@ class Deadlines:
         op, overrides = operation.name, self._timeouts
 
         async def within_deadline(request: Request) -> Response:
-            raw = request.timeout
+            raw = request.header(_TIMEOUT)
             own = budget if overrides is None else overrides().get(op, budget)
             if raw is None:
                 seconds = own
