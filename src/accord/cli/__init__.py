@@ -27,12 +27,14 @@ def _register() -> None:
     from accord.cli import (
         certs,
         chaos,
+        config,
         contracts,
         demo,
         deps,
         flags,
         keys,
         release,
+        rollout,
         serve,
         slo,
         traces,
@@ -41,6 +43,7 @@ def _register() -> None:
 
     for module in (
         contracts,
+        config,
         traces,
         serve,
         up,
@@ -52,6 +55,7 @@ def _register() -> None:
         slo,
         release,
         flags,
+        rollout,
     ):
         module.register(app)
 
