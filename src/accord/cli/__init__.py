@@ -29,6 +29,7 @@ def _register() -> None:
         chaos,
         contracts,
         demo,
+        deploy,
         deps,
         keys,
         release,
@@ -38,7 +39,20 @@ def _register() -> None:
         up,
     )
 
-    for module in (contracts, traces, serve, up, demo, certs, keys, chaos, deps, slo, release):
+    for module in (
+        contracts,
+        traces,
+        serve,
+        up,
+        demo,
+        certs,
+        keys,
+        chaos,
+        deps,
+        slo,
+        release,
+        deploy,
+    ):
         module.register(app)
 
 

@@ -1,0 +1,140 @@
+"""``accord deploy render``: a project, one environment, as Kubernetes manifests.
+
+From ``accord.toml`` (services, ports, ``depends_on``), the contracts and objectives
+(``slos``), the environment's configuration files and ``deploy/kubernetes.toml``::
+
+    kustomization.yaml            kubectl apply -k DIR
+    shared/                       the namespace (restricted pod security), the default deny
+    <service>/                    Rollout, AnalysisTemplate, Service, ServiceAccount,
+                                  ConfigMap, NetworkPolicy, PodDisruptionBudget,
+                                  PrometheusRule, ServiceMonitor
+
+Every input is read and checked before anything is written.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from accord.deploy import environment
+from accord.deploy.analysis import analysis_template
+from accord.deploy.canary import DEFAULT_PLAN, CanaryPlan
+from accord.deploy.configmap import config_map
+from accord.deploy.errors import RenderError
+from accord.deploy.files import Manifests
+from accord.deploy.monitoring import SCRAPE_INTERVAL_SECONDS, prometheus_rule, service_monitor
+from accord.deploy.network import callers, default_deny, network_policy
+from accord.deploy.objects import pod_disruption_budget, service, service_account
+from accord.deploy.settings import DeploySettings, check_digest, load_settings
+from accord.deploy.workload import rollout
+from accord.project import Project, ProjectError
+from accord.slo.objectives import SLOError
+from accord.slo.registry import ServiceObjectives, load_objectives
+
+__all__ = ["render"]
+
+
+def render(
+    project: Project,
+    env: str,
+    *,
+    settings: DeploySettings | None = None,
+    plan: CanaryPlan = DEFAULT_PLAN,
+    digest: str | None = None,
+) -> Manifests:
+    """Every manifest of ``project`` in ``env``; :class:`RenderError` on bad input."""
+    settings = settings if settings is not None else load_settings(project.root)
+    if digest is not None:
+        settings = _with_digest(settings, digest)
+    known = environment.environments(project.root)
+    if env not in known:
+        raise RenderError(f"unknown environment {env!r} (known: {', '.join(known)})")
+    objectives = _objectives(project)
+    try:
+        order = project.start_order()
+    except ProjectError as exc:
+        raise RenderError(str(exc)) from None
+    unknown = sorted(set(settings.public) - set(project.services))
+    if unknown:
+        raise RenderError(f"deploy/kubernetes.toml names unknown services: {', '.join(unknown)}")
+    who_calls = callers({n: s.depends_on for n, s in project.services.items()})
+    window = plan.window(datetime.timedelta(seconds=SCRAPE_INTERVAL_SECONDS)).total_seconds()
+    manifests: Manifests = {
+        "shared/namespace.yaml": [_namespace(settings.namespace)],
+        "shared/network-policy.yaml": [default_deny()],
+    }
+    for name in order:
+        spec = project.services[name]
+        if not spec.port:
+            raise RenderError(f"service {name} has no port (set it in accord.toml)")
+        config = environment.read(project.root, name, env)
+        deps = {d: project.services[d].port for d in spec.depends_on}
+        found = {
+            f"{name}/rollout.yaml": [rollout(spec, env, deps, config, settings, plan, window)],
+            f"{name}/analysis-template.yaml": [
+                analysis_template(objectives[name], plan, window, settings.prometheus_url)
+            ],
+            f"{name}/service.yaml": [service(name, spec.port), service_account(name)],
+            f"{name}/config-map.yaml": [config_map(config)],
+            f"{name}/network-policy.yaml": [
+                network_policy(name, spec.port, who_calls.get(name, []), deps, settings)
+            ],
+            f"{name}/pod-disruption-budget.yaml": [pod_disruption_budget(name, settings.replicas)],
+            f"{name}/monitoring.yaml": [service_monitor(name), prometheus_rule(objectives[name])],
+        }
+        manifests.update(found)
+    return _with_kustomizations(manifests, settings.namespace, order)
+
+
+def _objectives(project: Project) -> dict[str, ServiceObjectives]:
+    try:
+        found = {o.service: o for o in load_objectives(project)}
+    except SLOError as exc:
+        raise RenderError(str(exc)) from None
+    missing = [name for name in project.services if name not in found]
+    if missing:
+        raise RenderError(
+            f"{', '.join(missing)}: no service-level objectives (slos = ... in accord.toml); "
+            "the canary analysis judges by them"
+        )
+    return found
+
+
+def _with_digest(settings: DeploySettings, digest: str) -> DeploySettings:
+    import msgspec
+
+    return msgspec.structs.replace(settings, digest=check_digest(digest))
+
+
+def _namespace(name: str) -> dict[str, Any]:
+    enforce = {
+        f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "warn", "audit")
+    }
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "labels": {**enforce, "app.kubernetes.io/managed-by": "accord"}},
+    }
+
+
+def _with_kustomizations(manifests: Manifests, namespace: str, order: list[str]) -> Manifests:
+    folders: dict[str, list[str]] = {}
+    for path in manifests:
+        folder, _, file = path.partition("/")
+        folders.setdefault(folder, []).append(file)
+    out: Manifests = dict(manifests)
+    for folder, files in folders.items():
+        out[f"{folder}/kustomization.yaml"] = [_kustomization(sorted(files))]
+    top = _kustomization(["shared", *order])
+    top["namespace"] = namespace
+    out["kustomization.yaml"] = [top]
+    return out
+
+
+def _kustomization(resources: list[str]) -> dict[str, Any]:
+    return {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": resources,
+    }

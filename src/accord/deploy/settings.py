@@ -1,0 +1,87 @@
+"""How a project is deployed to Kubernetes: ``deploy/kubernetes.toml``, all of it optional.
+
+::
+
+    namespace = "shop"                          # every object lives in it
+    image = "registry.example.com/shop/app"     # one image for every service, by digest
+    digest = "sha256:0000…"                     # the placeholder the pipeline replaces
+    public = ["orders"]                         # services callers outside reach (ingress)
+    ingress_namespace = "ingress-nginx"         # where that ingress controller runs
+    monitoring_namespace = "monitoring"         # where Prometheus runs (scrapes /metrics)
+    prometheus_url = "http://prometheus-operated.monitoring.svc:9090"
+    replicas = 2
+    database_port = 5432                        # egress to each service's PostgreSQL
+
+    [resources]                                 # every container's requests and limits
+    requests = { cpu = "100m", memory = "128Mi" }
+    limits = { cpu = "1", memory = "512Mi" }
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import msgspec
+
+from accord.deploy.errors import RenderError
+
+__all__ = ["PLACEHOLDER_DIGEST", "SETTINGS_FILE", "DeploySettings", "Resources", "load_settings"]
+
+#: Where the settings are, under the project's folder.
+SETTINGS_FILE = Path("deploy/kubernetes.toml")
+#: The digest rendered until a pipeline fills in the one it built.
+PLACEHOLDER_DIGEST = "sha256:" + "0" * 64
+
+
+class Resources(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Requests and limits of every service's container."""
+
+    requests: dict[str, str] = msgspec.field(
+        default_factory=lambda: {"cpu": "100m", "memory": "128Mi"}
+    )
+    limits: dict[str, str] = msgspec.field(default_factory=lambda: {"cpu": "1", "memory": "512Mi"})
+
+
+class DeploySettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """What ``deploy/kubernetes.toml`` says (see the module docstring)."""
+
+    namespace: str = "default"
+    image: str = "registry.invalid/accord/app"
+    digest: str = PLACEHOLDER_DIGEST
+    public: list[str] = []
+    ingress_namespace: str = "ingress-nginx"
+    monitoring_namespace: str = "monitoring"
+    prometheus_url: str = "http://prometheus-operated.monitoring.svc:9090"
+    replicas: int = 2
+    database_port: int = 5432
+    resources: Resources = msgspec.field(default_factory=Resources)
+
+    @property
+    def image_ref(self) -> str:
+        """``<image>@<digest>``: never a tag."""
+        return f"{self.image}@{self.digest}"
+
+
+def load_settings(root: Path) -> DeploySettings:
+    """The project's settings (defaults when the file is missing); :class:`RenderError`."""
+    path = root / SETTINGS_FILE
+    if not path.is_file():
+        return DeploySettings()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        settings = msgspec.convert(data, DeploySettings)
+    except (OSError, tomllib.TOMLDecodeError, msgspec.ValidationError) as exc:
+        raise RenderError(f"{SETTINGS_FILE}: {exc}") from None
+    if ":" in settings.image.rsplit("/", 1)[-1]:
+        raise RenderError(f"{SETTINGS_FILE}: image must not carry a tag ({settings.image})")
+    check_digest(settings.digest)
+    return settings
+
+
+def check_digest(digest: str) -> str:
+    """``digest`` when it is ``sha256:`` and 64 hex digits; :class:`RenderError` else."""
+    head, _, hexa = digest.partition(":")
+    if head != "sha256" or len(hexa) != 64 or any(c not in "0123456789abcdef" for c in hexa):
+        raise RenderError(f"{digest!r} is not an image digest (sha256: and 64 hex digits)")
+    return digest

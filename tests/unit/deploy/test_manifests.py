@@ -1,0 +1,139 @@
+"""The committed prod manifests: what the code renders, valid against Kubernetes and the
+CRDs (strict), and within our policy."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from accord.deploy import DEFAULT_PLAN, PLACEHOLDER_DIGEST, render, texts
+from accord.deploy.check import DEFAULT_DIR, check
+from accord.deploy.files import load_folder
+from accord.deploy.network import callers
+from accord.deploy.policy import check as policy
+from accord.deploy.validate import KUBERNETES_VERSION, parse, validate
+from accord.project import load
+from accord.slo.registry import load_objectives
+from tests.support.processes import ROOT
+
+PROJECT = load(ROOT / "accord.toml")
+CALLERS = callers({n: s.depends_on for n, s in PROJECT.services.items()})
+
+
+@pytest.fixture(scope="module")
+def committed() -> dict[str, list[dict[str, Any]]]:
+    return parse(load_folder(ROOT / DEFAULT_DIR))
+
+
+def _objects(files: dict[str, list[dict[str, Any]]], kind: str) -> dict[str, dict[str, Any]]:
+    return {o["metadata"]["name"]: o for objs in files.values() for o in objs if o["kind"] == kind}
+
+
+def test_the_committed_manifests_are_the_render_of_prod() -> None:
+    assert check(PROJECT, "prod", ROOT / DEFAULT_DIR) == [], (
+        "run `accord deploy render --env prod --out deploy/k8s`"
+    )
+
+
+def test_a_pinned_kubernetes_of_1_30_or_later() -> None:
+    major, minor, _ = (int(p) for p in KUBERNETES_VERSION.split("."))
+    assert (major, minor) >= (1, 30)
+
+
+def test_every_object_validates_strictly(committed: dict[str, list[dict[str, Any]]]) -> None:
+    kinds = {o["kind"] for objs in committed.values() for o in objs}
+    assert {"Rollout", "AnalysisTemplate", "PrometheusRule", "ServiceMonitor"} <= kinds
+    assert {"Service", "ServiceAccount", "ConfigMap", "NetworkPolicy"} <= kinds
+    assert {"PodDisruptionBudget", "Namespace", "Kustomization"} <= kinds
+    assert validate(committed) == []
+
+
+def test_an_unknown_field_fails_for_built_in_kinds_and_custom_resources(
+    committed: dict[str, list[dict[str, Any]]],
+) -> None:
+    broken = copy.deepcopy(committed)
+    broken["orders/service.yaml"][0]["spec"]["colour"] = "blue"
+    rollout = broken["orders/rollout.yaml"][0]
+    rollout["spec"]["template"]["spec"]["containers"][0]["securityContext"]["rootless"] = True
+    broken["orders/monitoring.yaml"][0]["spec"]["endpoints"][0]["scrapeEvery"] = "1s"
+    broken["orders/analysis-template.yaml"][0]["spec"]["metrics"][0]["provider"]["prom"] = {}
+    broken["orders/kustomization.yaml"][0]["resources"].append("missing.yaml")
+    problems = validate(broken)
+    assert len(problems) == 5, problems
+    assert any("Service/orders: spec" in p and "colour" in p for p in problems)
+    assert any("Rollout/orders" in p and "rootless" in p for p in problems)
+    assert any("ServiceMonitor/orders" in p and "scrapeEvery" in p for p in problems)
+    assert any("AnalysisTemplate/orders-canary" in p and "prom" in p for p in problems)
+    assert any("missing.yaml does not exist" in p for p in problems)
+
+
+def test_the_policy_holds(committed: dict[str, list[dict[str, Any]]]) -> None:
+    assert policy(committed, CALLERS) == []
+
+
+def test_every_service_admits_exactly_its_callers(
+    committed: dict[str, list[dict[str, Any]]],
+) -> None:
+    policies = _objects(committed, "NetworkPolicy")
+    assert CALLERS == {
+        "identity": ["inventory", "orders", "payments"],
+        "inventory": ["orders"],
+        "payments": ["orders"],
+        "orders": [],
+    }
+    for service, expected in CALLERS.items():
+        admitted = sorted(
+            peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+            for rule in policies[service]["spec"]["ingress"]
+            for peer in rule["from"]
+            if "podSelector" in peer
+        )
+        assert admitted == expected, service
+    assert policies["default-deny"]["spec"] == {
+        "podSelector": {},
+        "policyTypes": ["Ingress", "Egress"],
+    }
+
+
+def test_images_by_the_placeholder_digest_only(committed: dict[str, list[dict[str, Any]]]) -> None:
+    for rollout in _objects(committed, "Rollout").values():
+        (container,) = rollout["spec"]["template"]["spec"]["containers"]
+        assert container["image"].endswith("@" + PLACEHOLDER_DIGEST)
+
+
+def test_the_database_url_comes_from_a_secret(committed: dict[str, list[dict[str, Any]]]) -> None:
+    for name, rollout in _objects(committed, "Rollout").items():
+        (container,) = rollout["spec"]["template"]["spec"]["containers"]
+        env = {e["name"]: e for e in container["env"]}
+        ref = env[f"{name.upper()}_DATABASE_URL"]["valueFrom"]["secretKeyRef"]
+        assert ref == {"name": f"{name}-database", "key": "url"}
+
+
+def test_the_canary_steps_and_thresholds_come_from_the_plan_and_the_objectives(
+    committed: dict[str, list[dict[str, Any]]],
+) -> None:
+    templates = _objects(committed, "AnalysisTemplate")
+    for service in load_objectives(PROJECT):
+        rollout = _objects(committed, "Rollout")[service.service]
+        steps = rollout["spec"]["strategy"]["canary"]["steps"]
+        assert [s["setWeight"] for s in steps if "setWeight" in s] == list(DEFAULT_PLAN.steps)
+        assert sum("analysis" in s for s in steps) == len(DEFAULT_PLAN.steps)
+        metrics = {m["name"]: m for m in templates[f"{service.service}-canary"]["spec"]["metrics"]}
+        assert len(metrics) == 2 * len(service.objectives)
+        for objective in service.objectives:
+            slo = metrics[f"{objective.name}-slo"]
+            assert slo["successCondition"] == f"result[0] >= {objective.target:.10g}"
+            query = slo["provider"]["prometheus"]["query"]
+            assert f">= {DEFAULT_PLAN.min_requests})" in query
+            stable = metrics[f"{objective.name}-stable"]
+            floor = -DEFAULT_PLAN.stable_margin * objective.budget
+            assert stable["failureCondition"] == f"result[0] < {floor:.10g}"
+
+
+def test_a_digest_replaces_the_placeholder() -> None:
+    digest = "sha256:" + "ab" * 32
+    rendered = texts(render(PROJECT, "prod", digest=digest))
+    assert f"@{digest}" in rendered["orders/rollout.yaml"]
+    assert PLACEHOLDER_DIGEST not in "".join(rendered.values())
