@@ -31,6 +31,7 @@ def _register() -> None:
         demo,
         deploy,
         deps,
+        gate,
         keys,
         release,
         serve,
@@ -51,6 +52,7 @@ def _register() -> None:
         deps,
         slo,
         release,
+        gate,
         deploy,
     ):
         module.register(app)

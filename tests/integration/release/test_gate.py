@@ -1,0 +1,111 @@
+"""``accord release gate`` as a release pipeline runs it, in a clone of the repository.
+
+Rows are selected (``--only``) to keep it fast; each row is the real command.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.processes import ROOT
+
+
+def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        list(args), cwd=cwd, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def _gate(clone: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    env = {**os.environ, "PYTHONPATH": str(clone), "ACCORD_HOME": str(clone / ".accord")}
+    result = subprocess.run(
+        [sys.executable, "-m", "accord", "release", "gate", "--json", *args],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.stdout, result.stderr
+    return result.returncode, json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository as committed, with a release tag on its HEAD."""
+    target = tmp_path_factory.mktemp("gate") / "repo"
+    assert _run(ROOT, "git", "clone", "-q", str(ROOT), str(target)).returncode == 0
+    assert _run(target, "git", "tag", "v0.9.0").returncode == 0
+    return target
+
+
+def _rows(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {row["name"]: row for row in report["rows"]}
+
+
+def test_unchanged_contracts_pass_against_the_last_release_tag(clone: Path) -> None:
+    code, report = _gate(clone, "--only", "contracts,config")
+    assert report["against"] == "v0.9.0"
+    rows = _rows(report)
+    assert rows["contracts"]["status"] == "pass", rows["contracts"]
+    assert rows["config"]["status"] == "not available"
+    assert rows["contracts"]["seconds"] > 0
+    assert (code, report["passed"]) == (0, True)
+
+
+def test_a_breaking_contract_change_fails_the_gate(clone: Path) -> None:
+    contract = clone / "shop" / "inventory" / "contract.py"
+    source = contract.read_text()
+    assert 'path="/reservations"' in source
+    contract.write_text(source.replace('path="/reservations"', 'path="/holds"', 1))
+    try:
+        code, report = _gate(clone, "--only", "contracts")
+    finally:
+        contract.write_text(source)
+    row = _rows(report)["contracts"]
+    assert row["status"] == "fail"
+    assert "break their clients" in row["detail"]
+    assert (code, report["passed"]) == (1, False)
+
+
+def test_a_skipped_suite_is_not_a_pass(clone: Path) -> None:
+    code, report = _gate(clone, "--only", "tests", "--skip-tests")
+    assert _rows(report)["tests"]["status"] == "skipped"
+    assert code == 1
+
+
+def test_an_unknown_check_is_bad_input(clone: Path) -> None:
+    result = _run(clone, sys.executable, "-m", "accord", "release", "gate", "--only", "lint")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "accord: unknown check(s) lint (known: contracts, config, pacts, ruff, ruff-format, "
+        "mypy, audit, deploy, tests)"
+    ]
+
+
+def test_the_table_names_each_check_with_its_result_and_time(clone: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(clone), "ACCORD_HOME": str(clone / ".accord")}
+    result = subprocess.run(
+        [sys.executable, "-m", "accord", "release", "gate", "--only", "contracts,config"],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    contracts = next(line for line in lines if "contracts against v0.9.0" in line)
+    assert "pass" in contracts
+    assert " s " in contracts or contracts.rstrip("│ ").endswith("s")
+    assert any("not available" in line and "configuration" in line for line in lines)
+    assert lines[-1] == "gate passed"
