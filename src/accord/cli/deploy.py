@@ -2,7 +2,7 @@
 
 ::
 
-    accord deploy render --env E --out DIR [--digest sha256:…]   # kubectl apply -k DIR
+    accord deploy render --env E --out DIR [--digest [SERVICE=]sha256:…]  # apply -k DIR
     accord deploy check [--env prod] [--dir deploy/k8s]          # drift, schemas, policy
 
 Bad input (an unknown environment, a service without objectives, a configuration that
@@ -51,8 +51,12 @@ def render_command(
     env: Annotated[str, typer.Option("--env", help="The environment (config/<env>/).")],
     out: Annotated[Path, typer.Option("--out", help="The folder to write (replaced).")],
     digest: Annotated[
-        str | None,
-        typer.Option("--digest", help="The image's digest (default: the placeholder)."),
+        list[str] | None,
+        typer.Option(
+            "--digest",
+            help="The image's digest, or SERVICE=digest for one service (repeatable; "
+            "default: the placeholder).",
+        ),
     ] = None,
 ) -> None:
     """Write every manifest of ENV under OUT: one folder per service, a kustomization."""
@@ -60,10 +64,19 @@ def render_command(
 
     try:
         project = _project()
-        written = write(render(project, env, digest=digest), out)
+        written = write(render(project, env, digests=_digests(digest or [])), out)
     except (AccordError, OSError) as exc:
         raise fail(_one_line(exc), code=1) from None
     typer.echo(f"wrote {len(written)} files to {out} (kubectl apply -k {out})", err=True)
+
+
+def _digests(values: list[str]) -> dict[str, str]:
+    """``sha256:…`` (every service) and ``SERVICE=sha256:…`` (one) → service → digest."""
+    out: dict[str, str] = {}
+    for value in values:
+        service, _, digest = value.rpartition("=")
+        out[service] = digest
+    return out
 
 
 @deploy_app.command("check")

@@ -15,6 +15,7 @@ Every input is read and checked before anything is written.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from typing import Any
 
 from accord.deploy import environment
@@ -41,12 +42,16 @@ def render(
     *,
     settings: DeploySettings | None = None,
     plan: CanaryPlan = DEFAULT_PLAN,
-    digest: str | None = None,
+    digests: Mapping[str, str] | None = None,
 ) -> Manifests:
-    """Every manifest of ``project`` in ``env``; :class:`RenderError` on bad input."""
+    """Every manifest of ``project`` in ``env``; :class:`RenderError` on bad input.
+
+    ``digests`` replaces the image's digest: of every service (key ``""``) or of the
+    services it names.
+    """
     settings = settings if settings is not None else load_settings(project.root)
-    if digest is not None:
-        settings = _with_digest(settings, digest)
+    if digests:
+        settings = _with_digests(settings, digests, project)
     known = environment.environments(project.root)
     if env not in known:
         raise RenderError(f"unknown environment {env!r} (known: {', '.join(known)})")
@@ -101,10 +106,17 @@ def _objectives(project: Project) -> dict[str, ServiceObjectives]:
     return found
 
 
-def _with_digest(settings: DeploySettings, digest: str) -> DeploySettings:
+def _with_digests(
+    settings: DeploySettings, digests: Mapping[str, str], project: Project
+) -> DeploySettings:
     import msgspec
 
-    return msgspec.structs.replace(settings, digest=check_digest(digest))
+    unknown = sorted(set(digests) - {"", *project.services})
+    if unknown:
+        raise RenderError(f"a digest for unknown services: {', '.join(unknown)}")
+    common = check_digest(digests.get("", settings.digest))
+    own = {**settings.digests, **{s: check_digest(d) for s, d in digests.items() if s}}
+    return msgspec.structs.replace(settings, digest=common, digests=own)
 
 
 def _namespace(name: str) -> dict[str, Any]:

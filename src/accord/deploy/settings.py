@@ -5,6 +5,7 @@
     namespace = "shop"                          # every object lives in it
     image = "registry.example.com/shop/app"     # one image for every service, by digest
     digest = "sha256:0000…"                     # the placeholder the pipeline replaces
+    digests = { orders = "sha256:1a2b…" }       # a service released from another build
     public = ["orders"]                         # services callers outside reach (ingress)
     ingress_namespace = "ingress-nginx"         # where that ingress controller runs
     monitoring_namespace = "monitoring"         # where Prometheus runs (scrapes /metrics)
@@ -49,6 +50,7 @@ class DeploySettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     namespace: str = "default"
     image: str = "registry.invalid/accord/app"
     digest: str = PLACEHOLDER_DIGEST
+    digests: dict[str, str] = {}
     public: list[str] = []
     ingress_namespace: str = "ingress-nginx"
     monitoring_namespace: str = "monitoring"
@@ -57,10 +59,9 @@ class DeploySettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     database_port: int = 5432
     resources: Resources = msgspec.field(default_factory=Resources)
 
-    @property
-    def image_ref(self) -> str:
-        """``<image>@<digest>``: never a tag."""
-        return f"{self.image}@{self.digest}"
+    def image_ref(self, service: str) -> str:
+        """``<image>@<digest>`` of ``service`` (its own digest, else the common one)."""
+        return f"{self.image}@{self.digests.get(service, self.digest)}"
 
 
 def load_settings(root: Path) -> DeploySettings:
@@ -75,7 +76,8 @@ def load_settings(root: Path) -> DeploySettings:
         raise RenderError(f"{SETTINGS_FILE}: {exc}") from None
     if ":" in settings.image.rsplit("/", 1)[-1]:
         raise RenderError(f"{SETTINGS_FILE}: image must not carry a tag ({settings.image})")
-    check_digest(settings.digest)
+    for digest in (settings.digest, *settings.digests.values()):
+        check_digest(digest)
     return settings
 
 

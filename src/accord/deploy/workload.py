@@ -92,7 +92,7 @@ def _container(
     probe = {"periodSeconds": 10, "timeoutSeconds": 2, "failureThreshold": 3}
     return {
         "name": spec.name,
-        "image": settings.image_ref,
+        "image": settings.image_ref(spec.name),
         "imagePullPolicy": "IfNotPresent",
         "args": ["serve", spec.app, "--host", "0.0.0.0", "--port", str(spec.port)],  # noqa: S104
         "ports": [{"name": "http", "containerPort": spec.port, "protocol": "TCP"}],

@@ -136,4 +136,4 @@ def _last_line(log: Path) -> str:
         for line in log.read_text(encoding="utf-8", errors="replace").splitlines()
         if line.strip()
     ]
-    return lines[-1][:200] if lines else ""
+    return lines[-1][:300] if lines else ""

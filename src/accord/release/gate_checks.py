@@ -93,11 +93,11 @@ def checks(project: Project, ref: str, *, only: Sequence[str] = ()) -> list[Chec
             (python, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(PACT_TESTS)),
             unavailable="" if (root / PACT_TESTS).is_dir() else f"no {PACT_TESTS}/",
         ),
-        Check("ruff", "ruff (with security rules)", (python, "-m", "ruff", "check", "--quiet")),
+        Check("ruff", "ruff (with security rules)", (python, "-m", "ruff", "check")),
         Check(
             "ruff-format",
             "ruff format",
-            (python, "-m", "ruff", "format", "--check", "--quiet", "--extend-exclude", "*.md"),
+            (python, "-m", "ruff", "format", "--check", "--extend-exclude", "*.md"),
         ),
         Check("mypy", "mypy (strict)", (python, "-m", "mypy")),
         Check(

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from accord.deploy import DEFAULT_PLAN, PLACEHOLDER_DIGEST, render, texts
+from accord.deploy import DEFAULT_PLAN, PLACEHOLDER_DIGEST, RenderError, render, texts
 from accord.deploy.check import DEFAULT_DIR, check
 from accord.deploy.files import load_folder
 from accord.deploy.network import callers
@@ -132,8 +132,24 @@ def test_the_canary_steps_and_thresholds_come_from_the_plan_and_the_objectives(
             assert stable["failureCondition"] == f"result[0] < {floor:.10g}"
 
 
-def test_a_digest_replaces_the_placeholder() -> None:
-    digest = "sha256:" + "ab" * 32
-    rendered = texts(render(PROJECT, "prod", digest=digest))
-    assert f"@{digest}" in rendered["orders/rollout.yaml"]
+def test_a_digest_replaces_the_placeholder_of_every_service_or_of_one() -> None:
+    common, own = "sha256:" + "ab" * 32, "sha256:" + "cd" * 32
+    rendered = texts(render(PROJECT, "prod", digests={"": common}))
+    assert f"@{common}" in rendered["orders/rollout.yaml"]
     assert PLACEHOLDER_DIGEST not in "".join(rendered.values())
+    rendered = texts(render(PROJECT, "prod", digests={"orders": own}))
+    assert f"@{own}" in rendered["orders/rollout.yaml"]
+    assert f"@{PLACEHOLDER_DIGEST}" in rendered["payments/rollout.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("digests", "words"),
+    [
+        ({"": "latest"}, "'latest' is not an image digest"),
+        ({"": "sha256:" + "A" * 64}, "is not an image digest"),
+        ({"billing": "sha256:" + "0" * 64}, "a digest for unknown services: billing"),
+    ],
+)
+def test_a_bad_digest_is_refused(digests: dict[str, str], words: str) -> None:
+    with pytest.raises(RenderError, match=words):
+        render(PROJECT, "prod", digests=digests)
