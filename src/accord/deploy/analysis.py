@@ -6,11 +6,17 @@ derived from the same objectives and the same :class:`~accord.deploy.canary.Cana
 
 - per objective, ``<name>-slo``: the candidate's SLI over the step's window. It fails
   below the objective's target; it is **inconclusive** (the query answers -1) while the
-  candidate answered fewer than ``min_requests``: never judged, never promoted, on too
-  little evidence (Argo pauses the rollout for a person to decide);
+  candidate answered fewer than ``min_requests`` (requests to any operation of the
+  service, as locally): never judged, never promoted, on too little evidence (Argo pauses
+  the rollout for a person to decide). An objective of one operation that took no
+  request in the window has nothing against it (the query answers 1);
 - per objective, ``<name>-stable``: the candidate's SLI less the stable version's. It
   fails below ``-stable_margin * error budget``; when either side answered fewer than
   ``min_requests`` the comparison is skipped (the query answers 0), as locally.
+
+One difference from the local analysis: locally the counts come from the data plane's
+per-version statistics, one set for the whole service; here an objective of one
+operation is judged by that operation's requests alone.
 
 Versions are told apart by the ``rollouts_pod_template_hash`` label the
 ``ServiceMonitor`` copies from each pod (``accord.deploy.monitoring``).
@@ -32,6 +38,8 @@ __all__ = ["HASH_LABEL", "analysis_template", "duration", "template_name"]
 HASH_LABEL = "rollouts_pod_template_hash"
 #: What the SLO query answers while the candidate has too few requests (inconclusive).
 NOT_ENOUGH = -1
+#: What it answers for an operation that took no request while the service took enough.
+NOTHING_TO_JUDGE = 1
 
 
 def template_name(service: str) -> str:
@@ -56,9 +64,12 @@ def _regex(route: str) -> str:
     return "".join(f"[{c}]" if c in "{}.+*?()|^$[]" else c for c in route)
 
 
-def _selector(service: ServiceObjectives, objective: Objective, side: str, extra: str = "") -> str:
+def _selector(
+    service: ServiceObjectives, objective: Objective | None, side: str, extra: str = ""
+) -> str:
+    """The series of ``side`` that count for ``objective`` (None: the whole service)."""
     parts = [f'job="{service.service}"', f'{HASH_LABEL}="{{{{args.{side}-hash}}}}"']
-    if objective.route:
+    if objective is not None and objective.route:
         parts += [f'http_request_method="{objective.method}"', f'http_route="{objective.route}"']
     else:
         parts.append(f'http_route=~"{"|".join(_regex(r) for r in service.routes)}"')
@@ -67,7 +78,7 @@ def _selector(service: ServiceObjectives, objective: Objective, side: str, extra
     return "{" + ",".join(parts) + "}"
 
 
-def _total(service: ServiceObjectives, objective: Objective, side: str, window: str) -> str:
+def _total(service: ServiceObjectives, objective: Objective | None, side: str, window: str) -> str:
     sel = _selector(service, objective, side)
     return f"sum(increase({REQUESTS_HISTOGRAM}_count{sel}[{window}]))"
 
@@ -86,10 +97,9 @@ def _sli(service: ServiceObjectives, objective: Objective, side: str, window: st
     return f"(sum(increase({REQUESTS_HISTOGRAM}_bucket{within}[{window}])) / {total})"
 
 
-def _enough(
-    service: ServiceObjectives, objective: Objective, side: str, window: str, n: int
-) -> str:
-    return f"({_total(service, objective, side, window)} >= {n})"
+def _enough(service: ServiceObjectives, side: str, window: str, n: int) -> str:
+    """The side's requests to the whole service, when there are at least ``n``."""
+    return f"({_total(service, None, side, window)} >= {n})"
 
 
 def _metrics(
@@ -98,9 +108,13 @@ def _metrics(
     n = plan.min_requests
     candidate = _sli(service, objective, "canary", window)
     stable = _sli(service, objective, "stable", window)
-    enough_c = _enough(service, objective, "canary", window, n)
-    enough_s = _enough(service, objective, "stable", window, n)
-    slo_query = f"({candidate} and on() {enough_c}) or on() vector({NOT_ENOUGH})"
+    enough_c = _enough(service, "canary", window, n)
+    enough_s = _enough(service, "stable", window, n)
+    slo_query = (
+        f"({candidate} and on() {enough_c})"
+        f" or on() (vector({NOT_ENOUGH}) unless on() {enough_c})"
+        f" or on() vector({NOTHING_TO_JUDGE})"
+    )
     diff_query = (
         f"(({candidate} - {stable}) and on() {enough_c} and on() {enough_s}) or on() vector(0)"
     )
