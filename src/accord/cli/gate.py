@@ -2,7 +2,7 @@
 
 ::
 
-    accord release gate [--against REF] [--only NAME,...] [--skip-tests] [--json]
+    accord release gate [--against REF] [--only NAME,...] [--skip-tests] [--osv-dir DIR] [--json]
 
 Runs, in order: contract compatibility against REF, configuration schemas, pact
 verification, ruff (with its security rules), mypy, the dependency audit, the Kubernetes
@@ -14,6 +14,7 @@ otherwise, 2 on bad input. Each check's output is kept under ``<home>/gate/``.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import msgspec
@@ -47,6 +48,10 @@ def gate_command(
     skip_tests: Annotated[
         bool, typer.Option("--skip-tests", help="Do not run the test suite (not a pass).")
     ] = False,
+    osv_dir: Annotated[
+        Path | None,
+        typer.Option("--osv-dir", help="A local OSV copy for the audit (air-gapped)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Run every check a release must pass; exit 0 only when all pass."""
@@ -66,7 +71,7 @@ def gate_command(
     skip = frozenset({"tests"} if skip_tests else set())
     show = None if as_json else _progress
     rows = run_gate(
-        checks(project, ref, only=names),
+        checks(project, ref, only=names, osv_dir=osv_dir),
         root=project.root,
         logs=project.home / "gate",
         skip=skip,

@@ -74,8 +74,11 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.CompletedProcess(args, 127, "", "git is not installed")
 
 
-def checks(project: Project, ref: str, *, only: Sequence[str] = ()) -> list[Check]:
-    """The gate's checks for ``project`` against ``ref`` (``only``: just those, in order)."""
+def checks(
+    project: Project, ref: str, *, only: Sequence[str] = (), osv_dir: Path | None = None
+) -> list[Check]:
+    """The gate's checks for ``project`` against ``ref`` (``only``: just those, in order;
+    ``osv_dir``: a local OSV copy for the audit)."""
     python = sys.executable
     accord = (python, "-m", "accord")
     root = project.root
@@ -103,7 +106,14 @@ def checks(project: Project, ref: str, *, only: Sequence[str] = ()) -> list[Chec
         Check(
             "audit",
             "dependency audit",
-            (*accord, "deps", "audit", "--lock", str(AUDIT_LOCK)),
+            (
+                *accord,
+                "deps",
+                "audit",
+                "--lock",
+                str(AUDIT_LOCK),
+                *(("--osv-dir", str(osv_dir)) if osv_dir is not None else ()),
+            ),
             statuses=unreachable,
             unavailable="" if (root / AUDIT_LOCK).is_file() else f"no {AUDIT_LOCK}",
         ),

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.processes import ROOT
+from tests.support.processes import ROOT, free_port
 
 
 def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -23,8 +23,8 @@ def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _gate(clone: Path, *args: str) -> tuple[int, dict[str, Any]]:
-    env = {**os.environ, "PYTHONPATH": str(clone), "ACCORD_HOME": str(clone / ".accord")}
+def _gate(clone: Path, *args: str, **extra: str) -> tuple[int, dict[str, Any]]:
+    env = {**os.environ, "PYTHONPATH": str(clone), "ACCORD_HOME": str(clone / ".accord"), **extra}
     result = subprocess.run(
         [sys.executable, "-m", "accord", "release", "gate", "--json", *args],
         cwd=clone,
@@ -109,3 +109,34 @@ def test_the_table_names_each_check_with_its_result_and_time(clone: Path) -> Non
     assert " s " in contracts or contracts.rstrip("│ ").endswith("s")
     assert any("not available" in line and "configuration" in line for line in lines)
     assert lines[-1] == "gate passed"
+
+
+def test_an_unreachable_advisory_service_is_not_a_pass(clone: Path) -> None:
+    closed = f"http://127.0.0.1:{free_port()}/pypi/{{name}}/{{version}}/json"
+    code, report = _gate(clone, "--only", "audit", ACCORD_ADVISORY_PROBES=closed)
+    row = _rows(report)["audit"]
+    assert row["status"] == "not checked"
+    assert row["detail"].startswith("not checked: unreachable")
+    assert code == 1
+
+
+def test_the_audit_passes_on_a_local_advisory_copy_that_names_no_locked_pin(
+    clone: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "advisory-database" / "vulns" / "nothing-we-use"
+    folder.mkdir(parents=True)
+    advisory = {
+        "id": "PYSEC-TEST-0",
+        "summary": "a package the lock does not hold",
+        "affected": [
+            {
+                "package": {"ecosystem": "PyPI", "name": "nothing-we-use"},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}],
+            }
+        ],
+    }
+    (folder / "PYSEC-TEST-0.json").write_text(json.dumps(advisory))
+    osv = str(tmp_path / "advisory-database")
+    code, report = _gate(clone, "--only", "audit", "--osv-dir", osv)
+    assert _rows(report)["audit"]["status"] == "pass", report
+    assert code == 0
