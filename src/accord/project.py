@@ -48,6 +48,9 @@ class ServiceSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     host: str = "127.0.0.1"
     depends_on: list[str] = []
     slos: str = ""
+    #: Proxies whose ``X-Forwarded-For`` the service believes (``accord serve
+    #: --forwarded-allow-ips``); none by default.
+    forwarded_allow_ips: list[str] = []
     name: str = ""
 
 

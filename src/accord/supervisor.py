@@ -181,6 +181,8 @@ class Supervisor:
             sys.executable, "-m", "accord", "serve", spec.app,
             "--host", spec.host, "--port", str(svc.port),
         ]  # fmt: skip
+        if spec.forwarded_allow_ips:
+            argv += ["--forwarded-allow-ips", ",".join(spec.forwarded_allow_ips)]
         svc.process = await asyncio.create_subprocess_exec(
             *argv,
             cwd=self.project.root,

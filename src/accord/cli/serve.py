@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import ssl
 import sys
@@ -14,6 +15,7 @@ from accord.errors import AccordError
 __all__ = ["register"]
 
 PORT_VARIABLE = "ACCORD_PORT"
+FORWARDED_VARIABLE = "ACCORD_FORWARDED_ALLOW_IPS"
 
 
 def _port(value: int | None) -> int:
@@ -32,6 +34,20 @@ def _port(value: int | None) -> int:
     return port
 
 
+def _forwarded(value: str | None) -> list[str]:
+    """The trusted proxies from the option, else ``$ACCORD_FORWARDED_ALLOW_IPS``; none."""
+    raw = value if value is not None else os.environ.get(FORWARDED_VARIABLE, "")
+    proxies = [p.strip() for p in raw.split(",") if p.strip()]
+    for proxy in proxies:
+        if proxy == "*":  # every peer: only where nothing but the proxy can connect
+            continue
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise _fail(f"trusted proxy {proxy!r} is not an IP address or network") from None
+    return proxies
+
+
 def _fail(message: str) -> typer.Exit:
     from accord.cli import fail
 
@@ -48,6 +64,19 @@ def serve_command(
     shutdown_timeout: float = typer.Option(
         10.0, "--shutdown-timeout", help="Seconds in-flight requests get to finish."
     ),
+    head_timeout: float | None = typer.Option(
+        None,
+        "--head-timeout",
+        help="Seconds a client has to send a request head (default 5); slower, it is cut.",
+    ),
+    forwarded_allow_ips: str | None = typer.Option(
+        None,
+        "--forwarded-allow-ips",
+        help=(
+            "Proxies (addresses or networks, comma-separated; * for any) whose "
+            f"X-Forwarded-For is believed (default ${FORWARDED_VARIABLE}; none)."
+        ),
+    ),
     tls_dir: str | None = typer.Option(
         None,
         "--tls-dir",
@@ -63,11 +92,17 @@ def serve_command(
     """Serve the App that FACTORY returns, until SIGTERM or SIGINT."""
     from accord.project import import_object
     from accord.runtime import App, serve
+    from accord.runtime.headtimeout import DEFAULT_HEAD_TIMEOUT
 
     chosen_port = _port(port)
     tls = _tls(tls_dir, tls_name, tls_allow)
+    proxies = _forwarded(forwarded_allow_ips)
     if drain_delay < 0 or shutdown_timeout < 0:
         raise _fail("--drain-delay and --shutdown-timeout must not be negative")
+    if head_timeout is None:
+        head_timeout = DEFAULT_HEAD_TIMEOUT
+    elif not head_timeout > 0:
+        raise _fail("--head-timeout must be positive")
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
@@ -90,6 +125,8 @@ def serve_command(
         shutdown_timeout=shutdown_timeout,
         drain_delay=drain_delay,
         tls=tls,
+        head_timeout=head_timeout,
+        forwarded_allow_ips=proxies,
     )
 
 
