@@ -4,9 +4,12 @@ The files are the ones the services themselves read (``docs/configuration.md``):
 
     config/base/<service>.toml      every environment starts from it
     config/<env>/<service>.toml     the environment's overlay
+    config/<env>/environment.toml   files of the environment that belong to no service
     config/schemas/<service>.v<N>.json   the settings' JSON Schema, when exported
 
-They are copied as they are into the service's ``ConfigMap``; a secret in them is only a
+They are copied as they are into the service's ``ConfigMap`` (with the files of ``base``
+and of the environment that belong to no service: the environment's own constraints,
+its flags); a secret in them is only a
 reference (``env:NAME`` or ``file:PATH``), which the rendered pod resolves from the
 service's ``Secret``. The files are checked before anything is rendered: TOML syntax,
 the merged settings against the schema (when there is one), and every setting the schema
@@ -18,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,8 +76,11 @@ def environments(root: Path) -> tuple[str, ...]:
     return tuple(found) or DEFAULT_ENVIRONMENTS
 
 
-def read(root: Path, service: str, env: str) -> EnvironmentConfig:
-    """``service``'s configuration in ``env``; :class:`RenderError` with the first problem."""
+def read(root: Path, service: str, env: str, services: Sequence[str] = ()) -> EnvironmentConfig:
+    """``service``'s configuration in ``env``; :class:`RenderError` with the first problem.
+
+    ``services`` are every service of the project: their files are not ``service``'s.
+    """
     known = environments(root)
     if env not in known:
         raise RenderError(f"unknown environment {env!r} (known: {', '.join(known)})")
@@ -91,11 +98,26 @@ def read(root: Path, service: str, env: str) -> EnvironmentConfig:
             raise RenderError(f"{CONFIG_DIR / relative}: TOML syntax: {exc}") from None
         files[relative] = text
         _merge(merged, data)
+    for shared in _shared(folder, env, {*services, service}):
+        files[shared] = (folder / shared).read_text(encoding="utf-8")
     schema = _schema(folder / "schemas", service)
     if schema is not None:
         _validate(schema, merged, service, env)
     secrets = tuple(_secrets(merged, "", _secret_keys(schema)))
     return EnvironmentConfig(service=service, env=env, files=files, secrets=secrets)
+
+
+def _shared(folder: Path, env: str, services: set[str]) -> list[str]:
+    """Files of ``base/`` and ``<env>/`` that are no service's (``environment.toml``…)."""
+    found = []
+    for sub in ("base", env):
+        if (folder / sub).is_dir():
+            found += [
+                f"{sub}/{p.name}"
+                for p in sorted((folder / sub).iterdir())
+                if p.is_file() and p.suffix in (".toml", ".json") and p.stem not in services
+            ]
+    return found
 
 
 def _merge(into: dict[str, Any], overlay: dict[str, Any]) -> None:

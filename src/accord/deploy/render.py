@@ -73,7 +73,7 @@ def render(
         spec = project.services[name]
         if not spec.port:
             raise RenderError(f"service {name} has no port (set it in accord.toml)")
-        config = environment.read(project.root, name, env)
+        config = environment.read(project.root, name, env, list(project.services))
         deps = {d: project.services[d].port for d in spec.depends_on}
         found = {
             f"{name}/rollout.yaml": [rollout(spec, env, deps, config, settings, plan, window)],

@@ -109,11 +109,15 @@ def test_configuration_files_go_into_the_config_map_and_secrets_stay_references(
         'processor_key = "env:PAYMENTS_PROCESSOR_KEY"\nsigning_key = "file:/run/keys/signing"\n'
     )
     (config / "prod" / "payments.toml").write_text("max_in_flight = 512\n")
+    (config / "prod" / "orders.toml").write_text("max_in_flight = 128\n")
+    (config / "prod" / "environment.toml").write_text("[require]\nauth = true\n")
     result = _accord(project, "deploy", "render", "--env", "prod", "--out", "out")
     assert result.returncode == 0, result.stderr
     config_map = (project / "out" / "payments" / "config-map.yaml").read_text()
     assert "base.payments.toml: |" in config_map
     assert "max_in_flight = 512" in config_map
+    assert "prod.environment.toml: |" in config_map  # the environment's own file
+    assert "128" not in config_map  # another service's file is not payments'
     rollout = (project / "out" / "payments" / "rollout.yaml").read_text()
     assert (
         "name: PAYMENTS_PROCESSOR_KEY\n          valueFrom:\n            secretKeyRef:" in rollout
