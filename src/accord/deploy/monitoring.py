@@ -24,28 +24,34 @@ __all__ = ["SCRAPE_INTERVAL_SECONDS", "prometheus_rule", "service_monitor"]
 SCRAPE_INTERVAL_SECONDS = 15
 
 
-def service_monitor(name: str) -> dict[str, Any]:
-    """Scrape ``/metrics`` of every pod behind the service ``name`` (job ``name``)."""
+def service_monitor(name: str, token_secret: str = "") -> dict[str, Any]:
+    """Scrape ``/metrics`` of every pod behind the service ``name`` (job ``name``); with
+    ``token_secret``, as the bearer of the token under its key ``token`` (for services
+    whose metrics are not public)."""
+    endpoint: dict[str, Any] = {
+        "port": "http",
+        "path": "/metrics",
+        "interval": f"{SCRAPE_INTERVAL_SECONDS}s",
+        "relabelings": [
+            {
+                "action": "replace",
+                "sourceLabels": [f"__meta_kubernetes_pod_label_{HASH_LABEL}"],
+                "targetLabel": HASH_LABEL,
+            }
+        ],
+    }
+    if token_secret:
+        endpoint["authorization"] = {
+            "type": "Bearer",
+            "credentials": {"name": token_secret, "key": "token"},
+        }
     return {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "ServiceMonitor",
         "metadata": meta(name, labels(name)),
         "spec": {
             "selector": {"matchLabels": selector(name)},
-            "endpoints": [
-                {
-                    "port": "http",
-                    "path": "/metrics",
-                    "interval": f"{SCRAPE_INTERVAL_SECONDS}s",
-                    "relabelings": [
-                        {
-                            "action": "replace",
-                            "sourceLabels": [f"__meta_kubernetes_pod_label_{HASH_LABEL}"],
-                            "targetLabel": HASH_LABEL,
-                        }
-                    ],
-                }
-            ],
+            "endpoints": [endpoint],
         },
     }
 

@@ -86,7 +86,10 @@ def render(
                 network_policy(name, spec.port, who_calls.get(name, []), deps, settings)
             ],
             f"{name}/pod-disruption-budget.yaml": [pod_disruption_budget(name, settings.replicas)],
-            f"{name}/monitoring.yaml": [service_monitor(name), prometheus_rule(objectives[name])],
+            f"{name}/monitoring.yaml": [
+                service_monitor(name, settings.metrics_token_secret),
+                prometheus_rule(objectives[name]),
+            ],
         }
         manifests.update(found)
     return _with_kustomizations(manifests, settings.namespace, order)

@@ -10,6 +10,7 @@
     ingress_namespace = "ingress-nginx"         # where that ingress controller runs
     monitoring_namespace = "monitoring"         # where Prometheus runs (scrapes /metrics)
     prometheus_url = "http://prometheus-operated.monitoring.svc:9090"
+    metrics_token_secret = "metrics-reader"     # Secret (key "token") Prometheus scrapes with
     replicas = 2
     database_port = 5432                        # egress to each service's PostgreSQL
 
@@ -55,6 +56,7 @@ class DeploySettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     ingress_namespace: str = "ingress-nginx"
     monitoring_namespace: str = "monitoring"
     prometheus_url: str = "http://prometheus-operated.monitoring.svc:9090"
+    metrics_token_secret: str = ""
     replicas: int = 2
     database_port: int = 5432
     resources: Resources = msgspec.field(default_factory=Resources)
