@@ -62,7 +62,8 @@ def _pod_spec(obj: dict[str, Any]) -> dict[str, Any]:
 def _pod(pod: dict[str, Any]) -> list[str]:
     problems = []
     pod_ctx = pod.get("securityContext") or {}
-    for c in [*pod.get("initContainers", []), *pod.get("containers", [])]:
+    init = [(c, True) for c in pod.get("initContainers", [])]
+    for c, is_init in [*init, *((c, False) for c in pod.get("containers", []))]:
         who = f"container {c.get('name', '?')}"
         ctx = {**pod_ctx, **(c.get("securityContext") or {})}
         resources = c.get("resources") or {}
@@ -71,7 +72,7 @@ def _pod(pod: dict[str, Any]) -> list[str]:
             if missing:
                 problems.append(f"{who}: no {part} for {', '.join(sorted(missing))}")
         for probe in ("livenessProbe", "readinessProbe"):
-            if probe not in c:
+            if probe not in c and not is_init:  # an init container runs once, unprobed
                 problems.append(f"{who}: no {probe}")
         if ctx.get("runAsNonRoot") is not True or ctx.get("runAsUser") == 0:
             problems.append(f"{who}: may run as root (runAsNonRoot)")

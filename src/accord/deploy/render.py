@@ -60,7 +60,8 @@ def render(
         order = project.start_order()
     except ProjectError as exc:
         raise RenderError(str(exc)) from None
-    unknown = sorted(set(settings.public) - set(project.services))
+    named = set(settings.public) | {s for d in settings.secret_dirs for s in d.services}
+    unknown = sorted(named - set(project.services))
     if unknown:
         raise RenderError(f"deploy/kubernetes.toml names unknown services: {', '.join(unknown)}")
     who_calls = callers({n: s.depends_on for n, s in project.services.items()})

@@ -14,6 +14,13 @@
     replicas = 2
     database_port = 5432                        # egress to each service's PostgreSQL
 
+    [[secret_dirs]]                             # a Secret as a folder of files
+    secret = "issuer-state"                     # under the home of the services named
+    path = "issuer"                             # ($ACCORD_HOME/issuer/), every key a file
+    services = ["issuer"]
+    keys = []                                   # only these keys (empty: all)
+    copy = true                                 # copied at start into a writable folder
+
     [resources]                                 # every container's requests and limits
     requests = { cpu = "100m", memory = "128Mi" }
     limits = { cpu = "1", memory = "512Mi" }
@@ -28,7 +35,14 @@ import msgspec
 
 from accord.deploy.errors import RenderError
 
-__all__ = ["PLACEHOLDER_DIGEST", "SETTINGS_FILE", "DeploySettings", "Resources", "load_settings"]
+__all__ = [
+    "PLACEHOLDER_DIGEST",
+    "SETTINGS_FILE",
+    "DeploySettings",
+    "Resources",
+    "SecretDir",
+    "load_settings",
+]
 
 #: Where the settings are, under the project's folder.
 SETTINGS_FILE = Path("deploy/kubernetes.toml")
@@ -43,6 +57,19 @@ class Resources(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         default_factory=lambda: {"cpu": "100m", "memory": "128Mi"}
     )
     limits: dict[str, str] = msgspec.field(default_factory=lambda: {"cpu": "1", "memory": "512Mi"})
+
+
+class SecretDir(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A Secret as the folder ``path`` under the services' home: state a service reads
+    from files that several pods (or services) must share. Mounted read-only, or with
+    ``copy`` copied there by an init container when the pod starts, for a service that
+    also writes beside those files (locks, files it adds)."""
+
+    secret: str
+    path: str
+    services: list[str]
+    keys: list[str] = []
+    copy: bool = False
 
 
 class DeploySettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -60,6 +87,7 @@ class DeploySettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     replicas: int = 2
     database_port: int = 5432
     resources: Resources = msgspec.field(default_factory=Resources)
+    secret_dirs: list[SecretDir] = []
 
     def image_ref(self, service: str) -> str:
         """``<image>@<digest>`` of ``service`` (its own digest, else the common one)."""
@@ -80,6 +108,10 @@ def load_settings(root: Path) -> DeploySettings:
         raise RenderError(f"{SETTINGS_FILE}: image must not carry a tag ({settings.image})")
     for digest in (settings.digest, *settings.digests.values()):
         check_digest(digest)
+    for folder in settings.secret_dirs:
+        parts = folder.path.split("/")
+        if folder.path.startswith("/") or not folder.path or ".." in parts:
+            raise RenderError(f"{SETTINGS_FILE}: secret_dirs path {folder.path!r} must be relative")
     return settings
 
 

@@ -14,6 +14,7 @@ rollout (traffic back to stable); an inconclusive one pauses it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from accord.deploy.analysis import duration, template_name
@@ -32,12 +33,43 @@ from accord.project import ServiceSpec
 
 __all__ = ["HOME_MOUNT", "RUN_AS", "canary_steps", "rollout"]
 
+#: What a copying init container runs: the files of a Secret into the writable home.
+_COPY = (
+    "import shutil, sys; "
+    "shutil.copytree(sys.argv[1], sys.argv[2], dirs_exist_ok=True, "
+    "ignore=shutil.ignore_patterns('..*'))"
+)
+
 #: Where the service keeps its state (telemetry files) in the container.
 HOME_MOUNT = "/var/lib/accord"
 #: The user and group the services run as (the Containerfile's).
 RUN_AS = 10001
 #: Seconds a pod has to drain after SIGTERM.
 GRACE_SECONDS = 30
+#: Every container's security context.
+_SECURITY: dict[str, Any] = {
+    "runAsNonRoot": True,
+    "runAsUser": RUN_AS,
+    "runAsGroup": RUN_AS,
+    "readOnlyRootFilesystem": True,
+    "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
+@dataclass
+class _Mounts:
+    volumes: list[dict[str, Any]] = field(default_factory=list)
+    mounts: list[dict[str, Any]] = field(default_factory=list)
+    init: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _resources(settings: DeploySettings) -> dict[str, Any]:
+    return {
+        "requests": dict(settings.resources.requests),
+        "limits": dict(settings.resources.limits),
+    }
 
 
 def canary_steps(service: str, plan: CanaryPlan, window_seconds: float) -> list[dict[str, Any]]:
@@ -57,6 +89,38 @@ def canary_steps(service: str, plan: CanaryPlan, window_seconds: float) -> list[
             {"analysis": analysis},
         ]
     return steps
+
+
+def _secret_dirs(name: str, settings: DeploySettings) -> _Mounts:
+    """Volumes, mounts and init containers of the Secrets ``secret_dirs`` gives ``name``:
+    mounted read-only under its home, or (``copy``) copied there when the pod starts."""
+    out = _Mounts()
+    for index, folder in enumerate(d for d in settings.secret_dirs if name in d.services):
+        volume = f"state-{index}"
+        source: dict[str, Any] = {"secretName": folder.secret, "defaultMode": 0o440}
+        if folder.keys:
+            source["items"] = [{"key": k, "path": k} for k in folder.keys]
+        out.volumes.append({"name": volume, "secret": source})
+        target = f"{HOME_MOUNT}/{folder.path}"
+        if not folder.copy:
+            out.mounts.append({"name": volume, "mountPath": target, "readOnly": True})
+            continue
+        staged = f"/run/accord/{volume}"
+        out.init.append(
+            {
+                "name": f"copy-{volume}",
+                "image": settings.image_ref(name),
+                "imagePullPolicy": "IfNotPresent",
+                "command": ["python", "-c", _COPY, staged, target],
+                "resources": _resources(settings),
+                "securityContext": _SECURITY,
+                "volumeMounts": [
+                    {"name": volume, "mountPath": staged, "readOnly": True},
+                    {"name": "state", "mountPath": HOME_MOUNT},
+                ],
+            }
+        )
+    return out
 
 
 def _env(
@@ -99,19 +163,8 @@ def _container(
         "env": _env(spec, env, dependencies, config),
         "livenessProbe": {"httpGet": {"path": "/livez", "port": "http"}, **probe},
         "readinessProbe": {"httpGet": {"path": "/readyz", "port": "http"}, **probe},
-        "resources": {
-            "requests": dict(settings.resources.requests),
-            "limits": dict(settings.resources.limits),
-        },
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": RUN_AS,
-            "runAsGroup": RUN_AS,
-            "readOnlyRootFilesystem": True,
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "resources": _resources(settings),
+        "securityContext": dict(_SECURITY),
         "volumeMounts": [
             {"name": "config", "mountPath": CONFIG_MOUNT, "readOnly": True},
             {"name": "state", "mountPath": HOME_MOUNT},
@@ -131,8 +184,10 @@ def rollout(
     window_seconds: float,
 ) -> dict[str, Any]:
     """The service's ``Rollout`` (module docstring)."""
-    volumes, mounts = secret_mounts(config)
     name = spec.name
+    volumes, mounts = secret_mounts(config)
+    state = _secret_dirs(name, settings)
+    volumes, mounts = volumes + state.volumes, mounts + state.mounts
     pod = {
         "serviceAccountName": name,
         "automountServiceAccountToken": False,
@@ -144,6 +199,7 @@ def rollout(
             "fsGroup": RUN_AS,
             "seccompProfile": {"type": "RuntimeDefault"},
         },
+        **({"initContainers": state.init} if state.init else {}),
         "containers": [_container(spec, env, dependencies, config, settings, mounts)],
         "volumes": [
             config_volume(config),

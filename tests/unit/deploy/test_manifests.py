@@ -153,3 +153,20 @@ def test_a_digest_replaces_the_placeholder_of_every_service_or_of_one() -> None:
 def test_a_bad_digest_is_refused(digests: dict[str, str], words: str) -> None:
     with pytest.raises(RenderError, match=words):
         render(PROJECT, "prod", digests=digests)
+
+
+def test_shared_state_comes_from_a_secret_copied_or_mounted_read_only(
+    committed: dict[str, list[dict[str, Any]]],
+) -> None:
+    rollouts = _objects(committed, "Rollout")
+    identity = rollouts["identity"]["spec"]["template"]["spec"]
+    (init,) = identity["initContainers"]
+    assert init["command"][-2:] == ["/run/accord/state-0", "/var/lib/accord/identity"]
+    volumes = {v["name"]: v for v in identity["volumes"]}
+    assert volumes["state-0"]["secret"]["secretName"] == "identity-state"
+    orders = rollouts["orders"]["spec"]["template"]["spec"]
+    (mount,) = [m for m in orders["containers"][0]["volumeMounts"] if m["name"] == "state-0"]
+    assert mount == {"name": "state-0", "mountPath": "/var/lib/accord/identity", "readOnly": True}
+    secret = {v["name"]: v for v in orders["volumes"]}["state-0"]["secret"]
+    assert secret["items"] == [{"key": "clients.json", "path": "clients.json"}]
+    assert "initContainers" not in rollouts["payments"]["spec"]["template"]["spec"]

@@ -102,3 +102,13 @@ def test_without_a_default_deny_the_namespace_is_open(
     assert check(files, CALLERS) == [
         "no default-deny NetworkPolicy denying ingress and egress to every pod"
     ]
+
+
+def test_an_init_container_is_hardened_too_but_not_probed(
+    files: dict[str, list[dict[str, Any]]],
+) -> None:
+    pod = files["identity/rollout.yaml"][0]["spec"]["template"]["spec"]
+    assert check(files, CALLERS) == []  # its copying init container has no probes
+    pod["initContainers"][0]["securityContext"]["readOnlyRootFilesystem"] = False
+    (problem,) = check(files, CALLERS)
+    assert "container copy-state-0: the root filesystem is writable" in problem
