@@ -3,7 +3,7 @@
 - :mod:`~accord.deploy.render`: ``accord deploy render``: every object, one folder per service;
 - :mod:`~accord.deploy.workload`: the Argo Rollouts ``Rollout`` (canary steps, pod hardening);
 - :mod:`~accord.deploy.analysis`: the ``AnalysisTemplate``: the release analysis in PromQL;
-- :mod:`~accord.deploy.canary`: the canary plan shared with the local rollout;
+- :mod:`~accord.release.plan`: the canary plan shared with the local rollout;
 - :mod:`~accord.deploy.environment`, :mod:`~accord.deploy.configmap`: configuration files
   and secret references;
 - :mod:`~accord.deploy.network`: a default deny and each service's callers;
@@ -18,16 +18,13 @@ See ``docs/kubernetes.md``.
 
 from __future__ import annotations
 
-from accord.deploy.canary import DEFAULT_PLAN, CanaryPlan
 from accord.deploy.errors import RenderError
 from accord.deploy.files import Manifests, texts, write
 from accord.deploy.render import render
 from accord.deploy.settings import PLACEHOLDER_DIGEST, DeploySettings, load_settings
 
 __all__ = [
-    "DEFAULT_PLAN",
     "PLACEHOLDER_DIGEST",
-    "CanaryPlan",
     "DeploySettings",
     "Manifests",
     "RenderError",

@@ -2,7 +2,7 @@
 
 Locally :func:`accord.release.analyse` judges a candidate from counts of the same
 interval; in a cluster Argo Rollouts runs these queries at each canary step. Both are
-derived from the same objectives and the same :class:`~accord.deploy.canary.CanaryPlan`:
+derived from the same objectives and the same :class:`~accord.release.plan.CanaryPlan`:
 
 - per objective, ``<name>-slo``: the candidate's SLI over the step's window. It fails
   below the objective's target; it is **inconclusive** (the query answers -1) while the
@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from accord.deploy.canary import CanaryPlan
 from accord.deploy.objects import labels, meta
+from accord.release.plan import CanaryPlan
 from accord.slo.objectives import SLI, Objective
 from accord.slo.registry import ServiceObjectives
 from accord.slo.scrape import REQUESTS_HISTOGRAM

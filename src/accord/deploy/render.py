@@ -20,7 +20,6 @@ from typing import Any
 
 from accord.deploy import environment
 from accord.deploy.analysis import analysis_template
-from accord.deploy.canary import DEFAULT_PLAN, CanaryPlan
 from accord.deploy.configmap import config_map
 from accord.deploy.errors import RenderError
 from accord.deploy.files import Manifests
@@ -30,6 +29,7 @@ from accord.deploy.objects import pod_disruption_budget, service, service_accoun
 from accord.deploy.settings import DeploySettings, check_digest, load_settings
 from accord.deploy.workload import rollout
 from accord.project import Project, ProjectError
+from accord.release.plan import DEFAULT_PLAN, CanaryPlan
 from accord.slo.objectives import SLOError
 from accord.slo.registry import ServiceObjectives, load_objectives
 

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accord.deploy.analysis import duration, template_name
-from accord.deploy.canary import CanaryPlan
 from accord.deploy.configmap import (
     CONFIG_MOUNT,
     config_volume,
@@ -30,6 +29,7 @@ from accord.deploy.environment import EnvironmentConfig
 from accord.deploy.objects import labels, meta, selector
 from accord.deploy.settings import DeploySettings
 from accord.project import ServiceSpec
+from accord.release.plan import CanaryPlan
 
 __all__ = ["HOME_MOUNT", "RUN_AS", "canary_steps", "rollout"]
 

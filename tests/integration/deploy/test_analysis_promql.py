@@ -16,10 +16,9 @@ from typing import Any
 import pytest
 import yaml
 
-from accord.deploy import DEFAULT_PLAN
 from accord.deploy.analysis import analysis_template
 from accord.project import load
-from accord.release import Verdict, analyse
+from accord.release import DEFAULT_PLAN, Verdict, analyse
 from accord.slo import Counts, sli
 from accord.slo.registry import ServiceObjectives, load_objectives
 from tests.support.processes import ROOT

@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 
-from accord.deploy import DEFAULT_PLAN, PLACEHOLDER_DIGEST, RenderError, render, texts
+from accord.deploy import PLACEHOLDER_DIGEST, RenderError, render, texts
 from accord.deploy.check import DEFAULT_DIR, check
 from accord.deploy.files import load_folder
 from accord.deploy.network import callers
 from accord.deploy.policy import check as policy
 from accord.deploy.validate import KUBERNETES_VERSION, parse, validate
 from accord.project import load
+from accord.release import DEFAULT_PLAN
 from accord.slo.registry import load_objectives
 from tests.support.processes import ROOT
 

@@ -1,9 +1,10 @@
 """The canary plan: the steps and analysis parameters a release goes through.
 
 One plan for both engines: the local rollout behind Envoy (``accord rollout``) and the
-Argo Rollouts ``Rollout`` rendered for a cluster take the candidate through the same
-weights, judge it by the same objectives, with the same minimum of requests and the same
-margin against the stable version (:func:`accord.release.analyse`'s parameters).
+Argo Rollouts ``Rollout`` that ``accord deploy render`` writes for a cluster take the
+candidate through the same weights, judge it by the same objectives, with the same
+minimum of requests and the same margin against the stable version
+(:func:`accord.release.analyse`'s parameters).
 """
 
 from __future__ import annotations
