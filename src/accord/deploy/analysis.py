@@ -14,9 +14,10 @@ derived from the same objectives and the same :class:`~accord.release.plan.Canar
   fails below ``-stable_margin * error budget``; when either side answered fewer than
   ``min_requests`` the comparison is skipped (the query answers 0), as locally.
 
-One difference from the local analysis: locally the counts come from the data plane's
-per-version statistics, one set for the whole service; here an objective of one
-operation is judged by that operation's requests alone.
+The objectives judged are the local rollout's (:func:`judged_objectives`): the
+service-wide ones, and a default for an SLI the service declares none of service-wide.
+Objectives of one operation still alert (the ``PrometheusRule``); a canary step is not
+judged by them, locally or here.
 
 Versions are told apart by the ``rollouts_pod_template_hash`` label the
 ``ServiceMonitor`` copies from each pod (``accord.deploy.monitoring``).
@@ -24,15 +25,22 @@ Versions are told apart by the ``rollouts_pod_template_hash`` label the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from accord.deploy.objects import labels, meta
 from accord.release.plan import CanaryPlan
-from accord.slo.objectives import SLI, Objective
+from accord.slo.objectives import SLI, Objective, availability, latency
 from accord.slo.registry import ServiceObjectives
 from accord.slo.scrape import REQUESTS_HISTOGRAM
 
-__all__ = ["HASH_LABEL", "analysis_template", "duration", "template_name"]
+__all__ = [
+    "HASH_LABEL",
+    "analysis_template",
+    "duration",
+    "judged_objectives",
+    "template_name",
+]
 
 #: The metric label that names a version: the pod template hash Argo Rollouts sets.
 HASH_LABEL = "rollouts_pod_template_hash"
@@ -147,14 +155,32 @@ def _metrics(
     ]
 
 
+def judged_objectives(service: ServiceObjectives) -> tuple[Objective, ...]:
+    """What a canary of ``service`` is judged by, as the local rollout judges it: its
+    service-wide objectives, and the rollout's default for an SLI it declares none of
+    service-wide (the data plane counts per version, not per operation)."""
+    declared = tuple(o for o in service.objectives if not o.route)
+    kinds = {o.sli for o in declared}
+    defaults = (
+        availability(0.99, name="availability"),
+        latency(0.25, 0.9, name="latency"),
+    )
+    return declared + tuple(d for d in defaults if d.sli not in kinds)
+
+
 def analysis_template(
-    service: ServiceObjectives, plan: CanaryPlan, window_seconds: float, prometheus_url: str
+    service: ServiceObjectives,
+    objectives: Sequence[Objective],
+    plan: CanaryPlan,
+    window_seconds: float,
+    prometheus_url: str,
 ) -> dict[str, Any]:
-    """The service's ``AnalysisTemplate``: two metrics per objective (module docstring)."""
+    """The ``AnalysisTemplate`` of ``service``: two metrics per objective of
+    ``objectives`` (module docstring)."""
     window = duration(window_seconds)
     metrics = [
         m
-        for objective in service.objectives
+        for objective in objectives
         for m in _metrics(service, objective, plan, window, prometheus_url)
     ]
     return {

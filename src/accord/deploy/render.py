@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from accord.deploy import environment
-from accord.deploy.analysis import analysis_template
+from accord.deploy.analysis import analysis_template, judged_objectives
 from accord.deploy.configmap import config_map
 from accord.deploy.errors import RenderError
 from accord.deploy.files import Manifests
@@ -79,7 +79,13 @@ def render(
         found = {
             f"{name}/rollout.yaml": [rollout(spec, env, deps, config, settings, plan, window)],
             f"{name}/analysis-template.yaml": [
-                analysis_template(objectives[name], plan, window, settings.prometheus_url)
+                analysis_template(
+                    objectives[name],
+                    judged_objectives(objectives[name]),
+                    plan,
+                    window,
+                    settings.prometheus_url,
+                )
             ],
             f"{name}/service.yaml": [service(name, spec.port), service_account(name)],
             f"{name}/config-map.yaml": [config_map(config)],

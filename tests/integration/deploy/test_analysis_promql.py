@@ -1,6 +1,7 @@
 """The cluster's canary analysis computes what the local one does.
 
-The ``AnalysisTemplate``'s PromQL is evaluated by ``promtool test rules`` on synthetic
+The ``AnalysisTemplate``'s PromQL (orders': its service-wide availability objective and
+the local rollout's default latency one) is evaluated by ``promtool test rules`` on synthetic
 counters of a candidate and a stable version; the values it must produce are computed
 with :mod:`accord.slo.sli` from the same counts, and the outcome Argo Rollouts would
 reach with the template's conditions is the verdict :func:`accord.release.analyse` gives.
@@ -16,10 +17,10 @@ from typing import Any
 import pytest
 import yaml
 
-from accord.deploy.analysis import analysis_template
+from accord.deploy.analysis import analysis_template, judged_objectives
 from accord.project import load
 from accord.release import DEFAULT_PLAN, Verdict, analyse
-from accord.slo import Counts, sli
+from accord.slo import Counts, Objective, sli
 from accord.slo.registry import ServiceObjectives, load_objectives
 from tests.support.processes import ROOT
 from tests.support.promtool import promtool
@@ -44,7 +45,7 @@ def _series(side: str, good: int, bad: int, slow: int) -> list[dict[str, str]]:
         labels = f'{base},http_response_status_code="{status}"'
         name = "http_server_request_duration_seconds"
         out.append({"series": f"{name}_count{{{labels}}}", "values": f"0+{step}x40"})
-        for le in ("0.1", "0.5"):
+        for le in ("0.1", "0.25", "0.5"):
             series = f'{name}_bucket{{{labels},le="{le}"}}'
             out.append({"series": series, "values": f"0+{fast}x40"})
     return out
@@ -56,7 +57,7 @@ def _counts(good: int, bad: int, slow: int) -> Counts:
     return Counts(
         requests=(good + bad) * n,
         server_errors=bad * n,
-        buckets=((0.1, fast), (0.5, fast), (float("inf"), (good + bad) * n)),
+        buckets=((0.1, fast), (0.25, fast), (0.5, fast), (float("inf"), (good + bad) * n)),
     )
 
 
@@ -73,11 +74,11 @@ def _argo(value: float, metric: dict[str, Any]) -> str:
     return "successful" if holds(metric["successCondition"]) else "inconclusive"
 
 
-def _expected(objectives: ServiceObjectives, c: Counts, s: Counts) -> dict[str, float]:
+def _expected(objectives: tuple[Objective, ...], c: Counts, s: Counts) -> dict[str, float]:
     """Each metric's value, from the counts (what the queries must answer)."""
     n = DEFAULT_PLAN.min_requests
     values: dict[str, float] = {}
-    for objective in objectives.objectives:
+    for objective in objectives:
         ours = objective.route in ("", "/v2/orders") and objective.method in ("", "POST")
         candidate = sli(objective, c) if ours else None
         stable = sli(objective, s) if ours else None
@@ -106,18 +107,20 @@ def test_the_queries_and_conditions_reach_the_local_verdict(
 ) -> None:
     candidate, stable, verdict = CASES[case]
     c, s = _counts(*candidate), _counts(*stable)
+    judged = judged_objectives(orders)
+    assert {o.name for o in judged} == {"availability", "latency"}  # a default latency
     local = analyse(
         c,
         s,
-        orders.objectives,
+        judged,
         min_requests=DEFAULT_PLAN.min_requests,
         stable_margin=DEFAULT_PLAN.stable_margin,
     )
     assert local.verdict is verdict, local.reason
 
-    template = analysis_template(orders, DEFAULT_PLAN, WINDOW, "http://prometheus")
+    template = analysis_template(orders, judged, DEFAULT_PLAN, WINDOW, "http://prometheus")
     metrics = {m["name"]: m for m in template["spec"]["metrics"]}
-    expected = _expected(orders, c, s)
+    expected = _expected(judged, c, s)
     assert set(expected) == set(metrics)
     tests = [
         {

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from accord.deploy import PLACEHOLDER_DIGEST, RenderError, render, texts
+from accord.deploy.analysis import judged_objectives
 from accord.deploy.check import DEFAULT_DIR, check
 from accord.deploy.files import load_folder
 from accord.deploy.network import callers
@@ -122,8 +123,9 @@ def test_the_canary_steps_and_thresholds_come_from_the_plan_and_the_objectives(
         assert [s["setWeight"] for s in steps if "setWeight" in s] == list(DEFAULT_PLAN.steps)
         assert sum("analysis" in s for s in steps) == len(DEFAULT_PLAN.steps)
         metrics = {m["name"]: m for m in templates[f"{service.service}-canary"]["spec"]["metrics"]}
-        assert len(metrics) == 2 * len(service.objectives)
-        for objective in service.objectives:
+        judged = judged_objectives(service)
+        assert len(metrics) == 2 * len(judged)
+        for objective in judged:
             slo = metrics[f"{objective.name}-slo"]
             assert slo["successCondition"] == f"result[0] >= {objective.target:.10g}"
             query = slo["provider"]["prometheus"]["query"]
