@@ -31,6 +31,7 @@ def _register() -> None:
         demo,
         deploy,
         deps,
+        flags,
         gate,
         keys,
         release,
@@ -52,6 +53,7 @@ def _register() -> None:
         deps,
         slo,
         release,
+        flags,
         gate,
         deploy,
     ):
