@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,8 +32,10 @@ def _accord(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A copy of the shop's project file (the code is imported from the repository)."""
+    """A copy of the shop's project file and configuration (the code is imported from the
+    repository)."""
     (tmp_path / "accord.toml").write_text((ROOT / "accord.toml").read_text())
+    shutil.copytree(ROOT / "config", tmp_path / "config")
     (tmp_path / "deploy").mkdir()
     (tmp_path / "deploy" / "kubernetes.toml").write_text(
         (ROOT / "deploy" / "kubernetes.toml").read_text()
@@ -67,7 +70,7 @@ def test_render_writes_a_kustomization_and_a_folder_per_service(project: Path) -
 
 def test_an_unknown_environment(project: Path) -> None:
     result = _accord(project, "deploy", "render", "--env", "qa", "--out", "out")
-    _one_line_failure(result, "unknown environment 'qa' (known: dev, staging, prod)")
+    _one_line_failure(result, "unknown environment 'qa' (known: dev, prod, staging)")
     assert not (project / "out").exists()
 
 
@@ -84,7 +87,7 @@ def test_a_configuration_that_fails_its_schema_leaves_the_last_render(project: P
     before = {p: p.read_bytes() for p in (project / "out").rglob("*.yaml")}
     config = project / "config"
     for folder in ("base", "prod", "schemas"):
-        (config / folder).mkdir(parents=True)
+        (config / folder).mkdir(parents=True, exist_ok=True)
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "type": "object",
@@ -104,7 +107,7 @@ def test_configuration_files_go_into_the_config_map_and_secrets_stay_references(
 ) -> None:
     config = project / "config"
     for folder in ("base", "prod", "staging"):
-        (config / folder).mkdir(parents=True)
+        (config / folder).mkdir(parents=True, exist_ok=True)
     (config / "base" / "payments.toml").write_text(
         'processor_key = "env:PAYMENTS_PROCESSOR_KEY"\nsigning_key = "file:/run/keys/signing"\n'
     )
@@ -131,7 +134,7 @@ def test_configuration_files_go_into_the_config_map_and_secrets_stay_references(
 def test_a_literal_secret_is_refused_when_the_schema_marks_it(project: Path) -> None:
     config = project / "config"
     for folder in ("base", "prod", "schemas"):
-        (config / folder).mkdir(parents=True)
+        (config / folder).mkdir(parents=True, exist_ok=True)
     schema = {"type": "object", "properties": {"api_key": {"type": "string", "x-secret": True}}}
     (config / "schemas" / "payments.v1.json").write_text(json.dumps(schema))
     (config / "prod" / "payments.toml").write_text('api_key = "sk_live_123"\n')
