@@ -35,6 +35,7 @@ def _register() -> None:
         gate,
         keys,
         release,
+        rollout,
         serve,
         slo,
         traces,
@@ -54,6 +55,7 @@ def _register() -> None:
         slo,
         release,
         flags,
+        rollout,
         gate,
         deploy,
     ):

@@ -14,8 +14,9 @@ derived from the same objectives and the same :class:`~accord.release.plan.Canar
   fails below ``-stable_margin * error budget``; when either side answered fewer than
   ``min_requests`` the comparison is skipped (the query answers 0), as locally.
 
-The objectives judged are the local rollout's (:func:`judged_objectives`): the
-service-wide ones, and a default for an SLI the service declares none of service-wide.
+The objectives judged are the local rollout's (:func:`judged_objectives`, which asks
+:mod:`accord.rollout.analysis`): the service-wide ones, and the rollout's default for an
+SLI the service declares none of service-wide.
 Objectives of one operation still alert (the ``PrometheusRule``); a canary step is not
 judged by them, locally or here.
 
@@ -29,8 +30,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from accord.deploy.objects import labels, meta
+from accord.project import Project
 from accord.release.plan import CanaryPlan
-from accord.slo.objectives import SLI, Objective, availability, latency
+from accord.slo.objectives import SLI, Objective
 from accord.slo.registry import ServiceObjectives
 from accord.slo.scrape import REQUESTS_HISTOGRAM
 
@@ -155,17 +157,13 @@ def _metrics(
     ]
 
 
-def judged_objectives(service: ServiceObjectives) -> tuple[Objective, ...]:
-    """What a canary of ``service`` is judged by, as the local rollout judges it: its
-    service-wide objectives, and the rollout's default for an SLI it declares none of
-    service-wide (the data plane counts per version, not per operation)."""
-    declared = tuple(o for o in service.objectives if not o.route)
-    kinds = {o.sli for o in declared}
-    defaults = (
-        availability(0.99, name="availability"),
-        latency(0.25, 0.9, name="latency"),
-    )
-    return declared + tuple(d for d in defaults if d.sli not in kinds)
+def judged_objectives(project: Project, service: str) -> tuple[Objective, ...]:
+    """What a canary of ``service`` is judged by: exactly what the local rollout judges it
+    by (:func:`accord.rollout.analysis.objectives_for` with its defaults): the service-wide
+    objectives, and a default for an SLI the service declares none of service-wide."""
+    from accord.rollout.analysis import default_objectives, objectives_for
+
+    return objectives_for(project, service, default_objectives())
 
 
 def analysis_template(

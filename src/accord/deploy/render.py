@@ -81,7 +81,7 @@ def render(
             f"{name}/analysis-template.yaml": [
                 analysis_template(
                     objectives[name],
-                    judged_objectives(objectives[name]),
+                    judged_objectives(project, name),
                     plan,
                     window,
                     settings.prometheus_url,

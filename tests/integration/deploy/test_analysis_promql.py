@@ -107,7 +107,7 @@ def test_the_queries_and_conditions_reach_the_local_verdict(
 ) -> None:
     candidate, stable, verdict = CASES[case]
     c, s = _counts(*candidate), _counts(*stable)
-    judged = judged_objectives(orders)
+    judged = judged_objectives(load(ROOT / "accord.toml"), "orders")
     assert {o.name for o in judged} == {"availability", "latency"}  # a default latency
     local = analyse(
         c,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from accord.deploy.analysis import analysis_template, duration, judged_objectives
+from accord.project import load
 from accord.release import DEFAULT_PLAN
-from accord.slo import SLI, availability, latency
+from accord.rollout.analysis import default_objectives, objectives_for
+from accord.slo import SLI, availability
 from accord.slo.registry import ServiceObjectives
+from tests.support.processes import ROOT
 
 
 def _service(*objectives: object) -> ServiceObjectives:
@@ -18,23 +21,14 @@ def _service(*objectives: object) -> ServiceObjectives:
     )
 
 
-def test_service_wide_objectives_are_judged_and_a_default_fills_a_missing_sli() -> None:
-    own = latency(0.1, 0.95)
-    judged = judged_objectives(_service(own))
-    assert judged[0] == own
-    assert len(judged) == 2
-    (default,) = [o for o in judged if o.sli is SLI.AVAILABILITY]
-    assert (default.name, default.target) == ("availability", 0.99)
-
-
-def test_objectives_of_one_operation_are_left_to_the_alerts() -> None:
-    class Op:
-        method, path, name = "POST", "/v1/things", "make_thing"
-
-    service = _service(availability(0.999), latency(0.5, 0.99, operation=Op()))
-    judged = judged_objectives(service)
-    assert [o.name for o in judged] == ["availability", "latency"]
-    assert all(not o.route for o in judged)
+def test_the_canary_is_judged_by_what_the_local_rollout_judges_by() -> None:
+    project = load(ROOT / "accord.toml")
+    defaults = default_objectives()
+    for name in project.services:
+        judged = judged_objectives(project, name)
+        assert judged == objectives_for(project, name, defaults)
+        assert all(not o.route for o in judged)  # objectives of one operation only alert
+        assert {o.sli for o in judged} == {SLI.AVAILABILITY, SLI.LATENCY}
 
 
 def test_each_objective_has_an_slo_and_a_stable_metric_over_the_window() -> None:

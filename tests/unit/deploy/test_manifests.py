@@ -123,7 +123,7 @@ def test_the_canary_steps_and_thresholds_come_from_the_plan_and_the_objectives(
         assert [s["setWeight"] for s in steps if "setWeight" in s] == list(DEFAULT_PLAN.steps)
         assert sum("analysis" in s for s in steps) == len(DEFAULT_PLAN.steps)
         metrics = {m["name"]: m for m in templates[f"{service.service}-canary"]["spec"]["metrics"]}
-        judged = judged_objectives(service)
+        judged = judged_objectives(PROJECT, service.service)
         assert len(metrics) == 2 * len(judged)
         for objective in judged:
             slo = metrics[f"{objective.name}-slo"]
