@@ -150,9 +150,14 @@ def _validate(schema: dict[str, Any], data: dict[str, Any], service: str, env: s
     errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path)))
     if errors:
         first = errors[0]
-        key = ".".join(str(p) for p in first.path) or "(top)"
+        key = ".".join(str(p) for p in first.path)
+        message = first.message
+        if first.validator == "additionalProperties":
+            unknown = sorted(set(first.instance) - set(first.schema.get("properties", {})))
+            key = ".".join(p for p in (key, unknown[0] if unknown else "") if p)
+            message = "unknown key"
         raise RenderError(
-            f"{service} in {env}: {key}: {first.message} (config/schemas/{service} says)"
+            f"{service} in {env}: {key or '(top)'}: {message} (config/schemas/{service} says)"
         )
 
 

@@ -131,6 +131,21 @@ def test_configuration_files_go_into_the_config_map_and_secrets_stay_references(
     assert check.returncode == 0, check.stderr
 
 
+def test_an_unknown_key_is_named(project: Path) -> None:
+    config = project / "config"
+    for folder in ("base", "schemas"):
+        (config / folder).mkdir(parents=True, exist_ok=True)
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"max_in_flight": {"type": "integer"}},
+    }
+    (config / "schemas" / "inventory.v1.json").write_text(json.dumps(schema))
+    (config / "base" / "inventory.toml").write_text("max_inflight = 8\n")
+    result = _accord(project, "deploy", "render", "--env", "prod", "--out", "out")
+    _one_line_failure(result, "inventory in prod: max_inflight: unknown key")
+
+
 def test_a_literal_secret_is_refused_when_the_schema_marks_it(project: Path) -> None:
     config = project / "config"
     for folder in ("base", "prod", "schemas"):
