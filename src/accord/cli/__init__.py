@@ -27,6 +27,7 @@ def _register() -> None:
     from accord.cli import (
         certs,
         chaos,
+        config,
         contracts,
         demo,
         deploy,
@@ -44,6 +45,7 @@ def _register() -> None:
 
     for module in (
         contracts,
+        config,
         traces,
         serve,
         up,
