@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import msgspec
 
 from accord.deploy.errors import RenderError
 
@@ -76,10 +77,20 @@ def environments(root: Path) -> tuple[str, ...]:
     return tuple(found) or DEFAULT_ENVIRONMENTS
 
 
-def read(root: Path, service: str, env: str, services: Sequence[str] = ()) -> EnvironmentConfig:
+def read(
+    root: Path,
+    service: str,
+    env: str,
+    services: Sequence[str] = (),
+    settings: type[msgspec.Struct] | None = None,
+) -> EnvironmentConfig:
     """``service``'s configuration in ``env``; :class:`RenderError` with the first problem.
 
     ``services`` are every service of the project: their files are not ``service``'s.
+    ``settings`` is the service's settings class (``settings`` in ``accord.toml``): when
+    given, the files are loaded as the service loads them (:func:`accord.config.load`),
+    every problem with its file and line; else they are checked against the exported
+    schema, when there is one.
     """
     known = environments(root)
     if env not in known:
@@ -100,10 +111,14 @@ def read(root: Path, service: str, env: str, services: Sequence[str] = ()) -> En
         _merge(merged, data)
     for shared in _shared(folder, env, {*services, service}):
         files[shared] = (folder / shared).read_text(encoding="utf-8")
-    schema = _schema(folder / "schemas", service)
-    if schema is not None:
-        _validate(schema, merged, service, env)
-    secrets = tuple(_secrets(merged, "", _secret_keys(schema)))
+    if settings is not None:
+        secret_keys = _load(root, settings, service, env)
+    else:
+        schema = _schema(folder / "schemas", service)
+        if schema is not None:
+            _validate(schema, merged, service, env)
+        secret_keys = _secret_keys(schema)
+    secrets = tuple(_secrets(merged, "", secret_keys))
     return EnvironmentConfig(service=service, env=env, files=files, secrets=secrets)
 
 
@@ -118,6 +133,18 @@ def _shared(folder: Path, env: str, services: set[str]) -> list[str]:
                 if p.is_file() and p.suffix in (".toml", ".json") and p.stem not in services
             ]
     return found
+
+
+def _load(root: Path, settings: type[msgspec.Struct], service: str, env: str) -> set[str]:
+    """Load the files as the service would (no variables); the keys that are secrets."""
+    from accord.config import ConfigError, Layout, load
+
+    try:
+        loaded = load(settings, service, Layout(root / CONFIG_DIR, env), {})
+    except ConfigError as exc:
+        first = str(exc.problems[0]) if exc.problems else str(exc)
+        raise RenderError(first.replace(f"{root}/", "")) from None
+    return {key for key, spec in loaded.specs.items() if spec.secret}
 
 
 def _merge(into: dict[str, Any], overlay: dict[str, Any]) -> None:

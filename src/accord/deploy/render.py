@@ -28,7 +28,7 @@ from accord.deploy.network import callers, default_deny, network_policy
 from accord.deploy.objects import pod_disruption_budget, service, service_account
 from accord.deploy.settings import DeploySettings, check_digest, load_settings
 from accord.deploy.workload import rollout
-from accord.project import Project, ProjectError
+from accord.project import Project, ProjectError, import_object
 from accord.release.plan import DEFAULT_PLAN, CanaryPlan
 from accord.slo.objectives import SLOError
 from accord.slo.registry import ServiceObjectives, load_objectives
@@ -74,7 +74,9 @@ def render(
         spec = project.services[name]
         if not spec.port:
             raise RenderError(f"service {name} has no port (set it in accord.toml)")
-        config = environment.read(project.root, name, env, list(project.services))
+        config = environment.read(
+            project.root, name, env, list(project.services), _settings(spec.settings)
+        )
         deps = {d: project.services[d].port for d in spec.depends_on}
         found = {
             f"{name}/rollout.yaml": [rollout(spec, env, deps, config, settings, plan, window)],
@@ -100,6 +102,16 @@ def render(
         }
         manifests.update(found)
     return _with_kustomizations(manifests, settings.namespace, order)
+
+
+def _settings(reference: str) -> Any:
+    """The settings class ``accord.toml`` names for a service (None when it names none)."""
+    if not reference:
+        return None
+    try:
+        return import_object(reference)
+    except ProjectError as exc:
+        raise RenderError(str(exc)) from None
 
 
 def _objectives(project: Project) -> dict[str, ServiceObjectives]:

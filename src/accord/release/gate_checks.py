@@ -3,8 +3,8 @@
 1. ``contracts``: ``accord contracts check --against REF``: no breaking change within a
    major version since REF (default: the last release tag, else ``origin/main``, else
    ``main``: :func:`default_ref`);
-2. ``config``: the configuration schemas against REF; *not available* while the project
-   exports none, or accord cannot compare them;
+2. ``config``: the settings schemas against REF (:mod:`accord.release.gate_config`);
+   *not available* when no service declares its settings;
 3. ``pacts``: the consumer-driven contract tests (``pytest tests/contract``);
 4. ``ruff`` and ``ruff-format``: lint, with its security rules (bandit's ``S``), and the
    format;
@@ -46,8 +46,6 @@ PACT_TESTS = Path("tests/contract")
 AUDIT_LOCK = Path("requirements-dev.lock")
 #: Where the rendered manifests are committed, and the environment they render.
 DEPLOY_DIR, DEPLOY_ENV = Path("deploy/k8s"), "prod"
-#: The configuration schemas the ``config`` row compares.
-CONFIG_SCHEMAS = Path("config/schemas")
 
 
 def default_ref(root: Path) -> str:
@@ -133,6 +131,11 @@ def checks(
 
 def _config(project: Project, ref: str) -> Check:
     title = f"configuration schemas against {ref}"
-    if not (project.root / CONFIG_SCHEMAS).is_dir():
-        return Check("config", title, unavailable=f"no {CONFIG_SCHEMAS}/")
-    return Check("config", title, unavailable="accord cannot compare configuration schemas yet")
+    if not any(spec.settings for spec in project.services.values()):
+        return Check("config", title, unavailable="no service declares its settings")
+    return Check(
+        "config",
+        title,
+        (sys.executable, "-m", "accord.release.gate_config", ref),
+        statuses={2: (Status.NOT_CHECKED, "not checked")},
+    )

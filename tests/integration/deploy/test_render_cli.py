@@ -82,80 +82,88 @@ def test_a_service_without_objectives(project: Path) -> None:
     assert not (project / "out").exists()
 
 
-def test_a_configuration_that_fails_its_schema_leaves_the_last_render(project: Path) -> None:
+def _without_settings(project: Path, service: str) -> None:
+    """The project file with no settings class for ``service``: its files are then
+    checked against ``config/schemas/`` only."""
+    toml = project / "accord.toml"
+    line = f'settings = "shop.{service}.bootstrap:Settings"\n'
+    assert line in toml.read_text()
+    toml.write_text(toml.read_text().replace(line, ""))
+
+
+def test_a_configuration_its_settings_refuse_leaves_the_last_render(project: Path) -> None:
     assert _accord(project, "deploy", "render", "--env", "prod", "--out", "out").returncode == 0
     before = {p: p.read_bytes() for p in (project / "out").rglob("*.yaml")}
-    config = project / "config"
-    for folder in ("base", "prod", "schemas"):
-        (config / folder).mkdir(parents=True, exist_ok=True)
-    schema = {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {"max_in_flight": {"type": "integer", "minimum": 1}},
-    }
-    (config / "schemas" / "orders.v1.json").write_text(json.dumps(schema))
-    (config / "base" / "orders.toml").write_text("max_in_flight = 64\n")
-    (config / "prod" / "orders.toml").write_text("max_in_flight = 0\n")
+    (project / "config" / "prod" / "orders.toml").write_text("max_in_flight = 0\n")
     result = _accord(project, "deploy", "render", "--env", "prod", "--out", "out")
-    _one_line_failure(result, "orders in prod: max_in_flight: 0 is less than the minimum of 1")
+    _one_line_failure(result, "config/prod/orders.toml:1: max_in_flight: Expected int >= 1")
     assert {p: p.read_bytes() for p in (project / "out").rglob("*.yaml")} == before
 
 
-def test_configuration_files_go_into_the_config_map_and_secrets_stay_references(
-    project: Path,
-) -> None:
-    config = project / "config"
-    for folder in ("base", "prod", "staging"):
-        (config / folder).mkdir(parents=True, exist_ok=True)
-    (config / "base" / "payments.toml").write_text(
-        'processor_key = "env:PAYMENTS_PROCESSOR_KEY"\nsigning_key = "file:/run/keys/signing"\n'
-    )
-    (config / "prod" / "payments.toml").write_text("max_in_flight = 512\n")
-    (config / "prod" / "orders.toml").write_text("max_in_flight = 128\n")
-    (config / "prod" / "environment.toml").write_text("[require]\nauth = true\n")
+def test_an_unknown_key_is_named_with_its_file_and_line(project: Path) -> None:
+    base = project / "config" / "base" / "inventory.toml"
+    base.write_text("max_inflight = 8\n" + base.read_text())
+    result = _accord(project, "deploy", "render", "--env", "prod", "--out", "out")
+    _one_line_failure(result, "config/base/inventory.toml:1: max_inflight: unknown key")
+    assert not (project / "out").exists()
+
+
+def test_a_literal_secret_is_refused(project: Path) -> None:
+    prod = project / "config" / "prod" / "payments.toml"
+    prod.write_text('processor_key = "sk_live_123"\n' + prod.read_text())
+    result = _accord(project, "deploy", "render", "--env", "prod", "--out", "out")
+    _one_line_failure(result, "config/prod/payments.toml:1: processor_key:")
+    assert not (project / "out").exists()
+
+
+def test_the_config_map_holds_the_files_and_a_secret_stays_a_reference(project: Path) -> None:
+    base = project / "config" / "base" / "payments.toml"
+    base.write_text('processor_key = "env:PAYMENTS_PROCESSOR_KEY"\n' + base.read_text())
     result = _accord(project, "deploy", "render", "--env", "prod", "--out", "out")
     assert result.returncode == 0, result.stderr
     config_map = (project / "out" / "payments" / "config-map.yaml").read_text()
     assert "base.payments.toml: |" in config_map
-    assert "max_in_flight = 512" in config_map
-    assert "prod.environment.toml: |" in config_map  # the environment's own file
-    assert "128" not in config_map  # another service's file is not payments'
+    assert "prod.payments.toml: |" in config_map
+    assert "prod.environment.toml: |" in config_map  # the environment's own files
+    assert "prod.flags.json: |" in config_map
+    assert "orders.toml" not in config_map  # no other service's file
     rollout = (project / "out" / "payments" / "rollout.yaml").read_text()
-    assert (
-        "name: PAYMENTS_PROCESSOR_KEY\n          valueFrom:\n            secretKeyRef:" in rollout
+    secret_variable = (
+        "name: PAYMENTS_PROCESSOR_KEY\n          valueFrom:\n            secretKeyRef:"
     )
-    assert "mountPath: /run/keys" in rollout
-    assert "secretName: payments-secrets" in rollout
+    assert secret_variable in rollout
     check = _accord(project, "deploy", "check", "--env", "prod", "--dir", "out")
     assert check.returncode == 0, check.stderr
 
 
-def test_an_unknown_key_is_named(project: Path) -> None:
-    config = project / "config"
-    for folder in ("base", "schemas"):
-        (config / folder).mkdir(parents=True, exist_ok=True)
+def test_without_a_settings_class_the_exported_schema_judges(project: Path) -> None:
+    _without_settings(project, "payments")
     schema = {
         "type": "object",
         "additionalProperties": False,
-        "properties": {"max_in_flight": {"type": "integer"}},
+        "properties": {
+            "max_in_flight": {"type": "integer", "minimum": 1},
+            "signing_key": {"type": "string", "x-secret": True},
+        },
     }
-    (config / "schemas" / "inventory.v1.json").write_text(json.dumps(schema))
-    (config / "base" / "inventory.toml").write_text("max_inflight = 8\n")
-    result = _accord(project, "deploy", "render", "--env", "prod", "--out", "out")
-    _one_line_failure(result, "inventory in prod: max_inflight: unknown key")
-
-
-def test_a_literal_secret_is_refused_when_the_schema_marks_it(project: Path) -> None:
     config = project / "config"
-    for folder in ("base", "prod", "schemas"):
-        (config / folder).mkdir(parents=True, exist_ok=True)
-    schema = {"type": "object", "properties": {"api_key": {"type": "string", "x-secret": True}}}
     (config / "schemas" / "payments.v1.json").write_text(json.dumps(schema))
-    (config / "prod" / "payments.toml").write_text('api_key = "sk_live_123"\n')
+    (config / "base" / "payments.toml").write_text('signing_key = "file:/run/keys/signing"\n')
+    (config / "prod" / "payments.toml").write_text("max_in_flight = 512\n")
     result = _accord(project, "deploy", "render", "--env", "prod", "--out", "out")
-    _one_line_failure(result, "api_key is a secret and holds a value")
-    assert not (project / "out").exists()
+    assert result.returncode == 0, result.stderr
+    rollout = (project / "out" / "payments" / "rollout.yaml").read_text()
+    assert "mountPath: /run/keys" in rollout
+    assert "secretName: payments-secrets" in rollout
+    for bad, words in (
+        ("max_in_flight = 0\n", "payments in prod: max_in_flight: 0 is less than the minimum"),
+        ('signing_key = "hunter2"\n', "signing_key is a secret and holds a value"),
+        ("max_inflight = 1\n", "payments in prod: max_inflight: unknown key"),
+    ):
+        (config / "prod" / "payments.toml").write_text(bad)
+        result = _accord(project, "deploy", "render", "--env", "prod", "--out", "elsewhere")
+        _one_line_failure(result, words)
+        assert not (project / "elsewhere").exists()
 
 
 def test_check_names_a_drifted_file(project: Path) -> None:

@@ -56,7 +56,7 @@ def test_unchanged_contracts_pass_against_the_last_release_tag(clone: Path) -> N
     assert report["against"] == "v0.9.0"
     rows = _rows(report)
     assert rows["contracts"]["status"] == "pass", rows["contracts"]
-    assert rows["config"]["status"] == "not available"
+    assert rows["config"]["status"] == "pass", rows["config"]
     assert rows["contracts"]["seconds"] > 0
     assert (code, report["passed"]) == (0, True)
 
@@ -74,6 +74,21 @@ def test_a_breaking_contract_change_fails_the_gate(clone: Path) -> None:
     assert row["status"] == "fail"
     assert "break their clients" in row["detail"]
     assert (code, report["passed"]) == (1, False)
+
+
+def test_a_narrowed_setting_fails_the_configuration_row(clone: Path) -> None:
+    bootstrap = clone / "shop" / "orders" / "bootstrap.py"
+    source = bootstrap.read_text()
+    assert 'pattern="^[A-Z]{3}$"' in source
+    bootstrap.write_text(source.replace('pattern="^[A-Z]{3}$"', 'pattern="^EUR$"', 1))
+    try:
+        code, report = _gate(clone, "--only", "config")
+    finally:
+        bootstrap.write_text(source)
+    row = _rows(report)["config"]
+    assert row["status"] == "fail"
+    assert "1 breaking change(s) in 4 settings schema(s) against v0.9.0" in row["detail"]
+    assert code == 1
 
 
 def test_a_skipped_suite_is_not_a_pass(clone: Path) -> None:
@@ -107,7 +122,7 @@ def test_the_table_names_each_check_with_its_result_and_time(clone: Path) -> Non
     contracts = next(line for line in lines if "contracts against v0.9.0" in line)
     assert "pass" in contracts
     assert " s " in contracts or contracts.rstrip("│ ").endswith("s")
-    assert any("not available" in line and "configuration" in line for line in lines)
+    assert any("pass" in line and "configuration schemas" in line for line in lines)
     assert lines[-1] == "gate passed"
 
 
