@@ -65,6 +65,9 @@ def render(
     if unknown:
         raise RenderError(f"deploy/kubernetes.toml names unknown services: {', '.join(unknown)}")
     who_calls = callers({n: s.depends_on for n, s in project.services.items()})
+    # Every service's URL, as the supervisor gives each process (a service names its own
+    # as its tokens' issuer); the network policies still let it reach only its dependencies.
+    ports = {n: s.port for n, s in project.services.items()}
     window = plan.window(datetime.timedelta(seconds=SCRAPE_INTERVAL_SECONDS)).total_seconds()
     manifests: Manifests = {
         "shared/namespace.yaml": [_namespace(settings.namespace)],
@@ -79,7 +82,7 @@ def render(
         )
         deps = {d: project.services[d].port for d in spec.depends_on}
         found = {
-            f"{name}/rollout.yaml": [rollout(spec, env, deps, config, settings, plan, window)],
+            f"{name}/rollout.yaml": [rollout(spec, env, ports, config, settings, plan, window)],
             f"{name}/analysis-template.yaml": [
                 analysis_template(
                     objectives[name],

@@ -124,7 +124,7 @@ def _secret_dirs(name: str, settings: DeploySettings) -> _Mounts:
 
 
 def _env(
-    spec: ServiceSpec, env: str, dependencies: Mapping[str, int], config: EnvironmentConfig
+    spec: ServiceSpec, env: str, ports: Mapping[str, int], config: EnvironmentConfig
 ) -> list[dict[str, Any]]:
     name = spec.name
     variable = name.upper().replace("-", "_")
@@ -140,7 +140,7 @@ def _env(
     ]
     out += [
         {"name": f"ACCORD_URL_{dep.upper().replace('-', '_')}", "value": f"http://{dep}:{port}"}
-        for dep, port in sorted(dependencies.items())
+        for dep, port in sorted(ports.items())
     ]
     return out + secret_env(config)
 
@@ -148,7 +148,7 @@ def _env(
 def _container(
     spec: ServiceSpec,
     env: str,
-    dependencies: Mapping[str, int],
+    ports: Mapping[str, int],
     config: EnvironmentConfig,
     settings: DeploySettings,
     mounts: list[dict[str, Any]],
@@ -160,7 +160,7 @@ def _container(
         "imagePullPolicy": "IfNotPresent",
         "args": ["serve", spec.app, "--host", "0.0.0.0", "--port", str(spec.port)],  # noqa: S104
         "ports": [{"name": "http", "containerPort": spec.port, "protocol": "TCP"}],
-        "env": _env(spec, env, dependencies, config),
+        "env": _env(spec, env, ports, config),
         "livenessProbe": {"httpGet": {"path": "/livez", "port": "http"}, **probe},
         "readinessProbe": {"httpGet": {"path": "/readyz", "port": "http"}, **probe},
         "resources": _resources(settings),
@@ -177,7 +177,7 @@ def _container(
 def rollout(
     spec: ServiceSpec,
     env: str,
-    dependencies: Mapping[str, int],
+    ports: Mapping[str, int],
     config: EnvironmentConfig,
     settings: DeploySettings,
     plan: CanaryPlan,
@@ -200,7 +200,7 @@ def rollout(
             "seccompProfile": {"type": "RuntimeDefault"},
         },
         **({"initContainers": state.init} if state.init else {}),
-        "containers": [_container(spec, env, dependencies, config, settings, mounts)],
+        "containers": [_container(spec, env, ports, config, settings, mounts)],
         "volumes": [
             config_volume(config),
             {"name": "state", "emptyDir": {}},

@@ -173,3 +173,14 @@ def test_shared_state_comes_from_a_secret_copied_or_mounted_read_only(
     secret = {v["name"]: v for v in orders["volumes"]}["state-0"]["secret"]
     assert secret["items"] == [{"key": "clients.json", "path": "clients.json"}]
     assert "initContainers" not in rollouts["payments"]["spec"]["template"]["spec"]
+
+
+def test_every_pod_knows_identity_by_the_url_identity_names_itself_by(
+    committed: dict[str, list[dict[str, Any]]],
+) -> None:
+    urls = set()
+    for rollout in _objects(committed, "Rollout").values():
+        (container,) = rollout["spec"]["template"]["spec"]["containers"]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        urls.add(env["ACCORD_URL_IDENTITY"])
+    assert urls == {"http://identity:8104"}  # identity's own pod included: its issuer
