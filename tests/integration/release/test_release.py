@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from accord.release import find
+from shop.inventory.contract import Inventory
 from tests.support.processes import ROOT, free_port, stop, wait_http
 
 VERSIONS = Path("shop/inventory/adapters/migrations/versions")
@@ -44,7 +45,6 @@ def downgrade() -> None:
 CONTRACT = '''"""Drop the note again, rename a column (contract: breaks the running version)."""
 
 from alembic import op
-from shop.inventory.contract import Inventory
 
 revision = "0004"
 down_revision = "0003"
