@@ -69,6 +69,21 @@ REQUEST_RULES: tuple[tuple[str, Level, str, str, str], ...] = (
         "x-sunset: 2027-06-01",
     ),
     (
+        "stability-level-decreased",
+        B,
+        "An operation's `x-stability-level` was lowered (draft < alpha < beta < stable): "
+        "clients built on the old promise may now see it change without notice.",
+        "x-stability-level: beta",
+        "x-stability-level: alpha",
+    ),
+    (
+        "stability-level-increased",
+        N,
+        "An operation's `x-stability-level` was raised.",
+        "x-stability-level: alpha",
+        "x-stability-level: beta",
+    ),
+    (
         "operation-id-changed",
         W,
         "The `operationId` changed: generated clients rename the method.",
@@ -241,8 +256,8 @@ REQUEST_RULES: tuple[tuple[str, Level, str, str, str], ...] = (
     ),
     (
         "request-body-removed",
-        W,
-        "The request body was removed: what clients send is ignored or refused.",
+        B,
+        "The request body was removed: what clients send is refused, or dropped unread.",
         "requestBody: {...}",
         "(no requestBody)",
     ),

@@ -17,6 +17,7 @@ from accord.compat.comparing.extensions import compare_extensions
 from accord.compat.comparing.parameters import compare_parameters, merged_parameters
 from accord.compat.comparing.security import compare_security
 from accord.compat.comparing.servers import compare_servers, effective_servers
+from accord.compat.comparing.stability import compare_stability
 from accord.compat.comparing.sunset import compare_sunsets, future_sunset
 from accord.compat.loading.document import Spec
 
@@ -118,6 +119,7 @@ def _deprecation(ctx: Context, name: str, b: dict[str, Any], r: dict[str, Any]) 
     elif was and not now:
         ctx.add("operation-undeprecated", name, "operation", "operation no longer deprecated")
     compare_sunsets(ctx, "operation", name, "x-sunset", b, r)
+    compare_stability(ctx, name, b, r)
 
 
 def _path_names(path: str) -> list[str]:
