@@ -1,7 +1,8 @@
 """The ``accord`` command.
 
 Each sub-command lives in its own module with a ``register(app)`` function. Errors a user
-can cause end in a one-line message and a non-zero exit, never a traceback.
+can cause end in a one-line message and a non-zero exit, never a traceback
+(:func:`accord.cli.exits.fail`).
 """
 
 from __future__ import annotations
@@ -40,12 +41,6 @@ def _register() -> None:
 
     for module in (contracts, traces, serve, up, demo, certs, keys, chaos, deps, slo, release):
         module.register(app)
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print a one-line error to stderr and return the exit to raise."""
-    typer.echo(f"accord: {message}", err=True)
-    return typer.Exit(code)
 
 
 def main() -> None:
