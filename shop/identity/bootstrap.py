@@ -18,7 +18,7 @@ from accord.observability.telemetry import Telemetry
 from accord.runtime import App, Layer
 from accord.runtime.auth import AuthSettings
 from accord.runtime.deadlines import Deadlines
-from accord.runtime.idempotency import Idempotency
+from accord.runtime.idempotency import IdempotencyLayer
 from accord.runtime.ratelimit import Rate, RateLimit
 from accord.runtime.shedding import DEFAULT_MAX_IN_FLIGHT, LoadShedding, max_in_flight_from_env
 from accord.security import KeySet, Verifier
@@ -165,7 +165,7 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
         *([auth] if auth is not None else []),
         limit,
         Deadlines(),
-        Idempotency(SqlIdempotencyStore(engine, IDEMPOTENCY_TABLE), telemetry=telemetry),
+        IdempotencyLayer(SqlIdempotencyStore(engine, IDEMPOTENCY_TABLE), telemetry=telemetry),
     ]
     return IdentityApp(
         Identity,

@@ -20,7 +20,7 @@ from accord.runtime import App, Layer
 from accord.runtime.auth import AuthSettings, TokenVerifier
 from accord.runtime.deadlines import Deadlines
 from accord.runtime.faults import FaultConfig, FaultInjection, faults_from_env
-from accord.runtime.idempotency import DEFAULT_RETENTION, Idempotency, retention_from_env
+from accord.runtime.idempotency import DEFAULT_RETENTION, IdempotencyLayer, retention_from_env
 from accord.runtime.shedding import DEFAULT_MAX_IN_FLIGHT, LoadShedding, max_in_flight_from_env
 from accord.security.tls import MutualTLSTransport, TLSConfig
 from accord.sql import SqlIdempotencyStore, create_engine, migrate, readiness
@@ -113,7 +113,7 @@ def create_app(
         *([auth] if auth is not None else []),
         Deadlines(),
         FaultInjection(settings.faults, telemetry=telemetry),
-        Idempotency(
+        IdempotencyLayer(
             SqlIdempotencyStore(engine, IDEMPOTENCY_TABLE),
             retention=settings.idempotency_retention,
             telemetry=telemetry,
