@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from accord.errors import (
+    AccordError,
     BadRequest,
     FieldError,
     PayloadTooLarge,
@@ -23,7 +24,7 @@ _JSON_TYPES: dict[bytes, bool] = {}
 _DEFAULT_LIMITS = BodyLimits(Limits())
 
 
-class ClientDisconnected(Exception):
+class ClientDisconnected(AccordError):
     """The client went away before the request body was read."""
 
 
