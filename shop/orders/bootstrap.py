@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import msgspec
 
+from accord.flags import Flags, FlagSettings
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App, Layer
 from accord.runtime.auth import AuthSettings, TokenVerifier
@@ -74,6 +75,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
     idempotency_retention: float = DEFAULT_RETENTION
     faults: FaultConfig | None = None
+    flags: FlagSettings = msgspec.field(default_factory=FlagSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -84,7 +86,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         Resilience: ``ORDERS_MAX_IN_FLIGHT`` or ``ACCORD_MAX_IN_FLIGHT`` (load shedding,
         default 512), ``ACCORD_IDEMPOTENCY_RETENTION`` (seconds, default 24 h) and
         ``ORDERS_FAULTS`` or ``ACCORD_FAULTS`` (fault injection, off by default; see
-        ``docs/resilience.md``)."""
+        ``docs/resilience.md``). Feature flags: ``ACCORD_FLAGS_*``, by default
+        ``config/<ACCORD_ENV>/flags.json`` (``docs/flags.md``)."""
         home = environ.get("ACCORD_HOME") or ".accord"
         return cls(
             home=home,
@@ -96,6 +99,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             max_in_flight=max_in_flight_from_env(environ, "orders"),
             idempotency_retention=retention_from_env(environ),
             faults=faults_from_env(environ, "orders"),
+            flags=FlagSettings.from_env(environ),
         )
 
 
@@ -107,6 +111,7 @@ def create_app(
     payments_transport: httpx.AsyncBaseTransport | None = None,
     verifier: TokenVerifier | None = None,
     credentials: Credentials | None = None,
+    flags: Flags | None = None,
 ) -> App:
     """Migrate the database and assemble orders: ``/v1/...`` and ``/v2/...``.
 
@@ -116,7 +121,9 @@ def create_app(
     (``verifier`` replaces the identity service's keys), each customer may place
     orders at :data:`PLACE_ORDER_RATE`, and orders calls inventory and payments with
     a token of its own, of :data:`~shop.orders.adapters.credentials.SCOPES` only
-    (``credentials`` replaces the identity service's client credentials).
+    (``credentials`` replaces the identity service's client credentials). ``flags``
+    replaces the flags ``settings.flags`` describe (``shop.orders.flags``: a paused shop, a
+    stricter card check).
     """
     settings = settings if settings is not None else Settings.from_env(os.environ)
     telemetry = telemetry or Telemetry.configure(
@@ -168,16 +175,25 @@ def create_app(
         ),
         RateLimit({"place_order": PLACE_ORDER_RATE}),
     ]
+    flags = flags or Flags.open(
+        settings.flags, service=OrdersV2.name, version=OrdersV2.version, telemetry=telemetry
+    )
     recovery = Recovery(sql.unit_of_work(engine), inventory, payments, clock=utc_now)
     app = App(
         Orders,
-        OrdersEndpoint(service),
+        OrdersEndpoint(service, flags),
         telemetry=telemetry,
         metadata_guard=settings.auth.metadata_guard(auth),
         readiness={"database": readiness(engine)},
         on_startup=[recovery.start],
-        on_shutdown=[recovery.stop, inventory.aclose, payments.aclose, engine.dispose],
+        on_shutdown=[
+            recovery.stop,
+            flags.aclose,
+            inventory.aclose,
+            payments.aclose,
+            engine.dispose,
+        ],
         layers=layers,
     )
-    app.mount(OrdersV2, OrdersV2Endpoint(service))
+    app.mount(OrdersV2, OrdersV2Endpoint(service, flags))
     return app

@@ -6,6 +6,7 @@
     home = ".accord"            # state: databases, telemetry, pid files
     contracts_dir = "contracts"
     demo = "shop.demo:run"      # what `accord demo` runs against the services
+    flags = ["shop.orders.flags:FLAGS"]   # the feature flags the code declares
 
     [services.orders]
     app = "shop.orders.bootstrap:create_app"     # a factory returning an accord App
@@ -58,6 +59,7 @@ class _ProjectSection(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     home: str = ".accord"
     contracts_dir: str = "contracts"
     demo: str = ""
+    flags: list[str] = []
 
 
 class _File(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -73,6 +75,12 @@ class Project(msgspec.Struct, frozen=True):
     contracts_dir: Path
     services: dict[str, ServiceSpec]
     demo: str = ""
+    flags: tuple[str, ...] = ()
+
+    def declared_flags(self) -> list[Any]:
+        """Every feature flag the project declares: the lists ``[project] flags`` names
+        (``module:attribute`` each, as ``accord flags check`` reads them)."""
+        return [flag for ref in self.flags for flag in import_object(ref)]
 
     def contract_classes(self) -> list[Any]:
         """Every contract class the services declare, in file order."""
@@ -129,6 +137,7 @@ def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> 
         contracts_dir=(root / data.project.contracts_dir).resolve(),
         services=services,
         demo=data.project.demo,
+        flags=tuple(data.project.flags),
     )
 
 

@@ -56,6 +56,20 @@ PUBLIC = {
         "DownstreamStats",
         "stats",
     ],
+    "accord.flags": [
+        "EvaluationTelemetry",
+        "Finding",
+        "Flag",
+        "FlagFileError",
+        "FlagKind",
+        "FlagSettings",
+        "FlagSettingsError",
+        "FlagValue",
+        "Flags",
+        "check_flags",
+        "read_flags",
+        "write_flags",
+    ],
 }
 
 

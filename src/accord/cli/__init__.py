@@ -31,6 +31,7 @@ def _register() -> None:
         contracts,
         demo,
         deps,
+        flags,
         keys,
         release,
         serve,
@@ -39,7 +40,20 @@ def _register() -> None:
         up,
     )
 
-    for module in (contracts, traces, serve, up, demo, certs, keys, chaos, deps, slo, release):
+    for module in (
+        contracts,
+        traces,
+        serve,
+        up,
+        demo,
+        certs,
+        keys,
+        chaos,
+        deps,
+        slo,
+        release,
+        flags,
+    ):
         module.register(app)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from accord.flags import FlagSettings
 from shop.orders.bootstrap import Settings
+from tests.support.processes import ROOT
 
 
 def test_defaults() -> None:
@@ -11,6 +13,7 @@ def test_defaults() -> None:
         database_url="sqlite:///.accord/orders.db",
         inventory_url="http://127.0.0.1:8102",
         payments_url="http://127.0.0.1:8103",
+        flags=FlagSettings(provider="file", path=str(ROOT / "config" / "dev" / "flags.json")),
     )
 
 
