@@ -44,6 +44,8 @@
         ├── SLOError                 an objective (slo.objectives)
         ├── AdvisoryError            an advisory folder (advisories.osv)
         ├── ChaosError               a chaos run that cannot go on (chaos)
+        ├── FlagSettingsError        a flag provider's settings (flags.source)
+        ├── FlagFileError            a flag file (flags.files)
         ├── CertError, KeyStoreError certificates and signing keys (security)
         ├── InvalidSpiffeId          a SPIFFE id (security.spiffe)
         ├── PeerRejected             a peer's certificate (security.spiffe)

@@ -194,10 +194,11 @@ RANKS: tuple[tuple[str, ...], ...] = (
         "accord.project",
         "accord.release",
     ),
-    # machinery: the server, the client and their storage
-    ("accord.client", "accord.runtime", "accord.sql"),
-    # composition: the package's front door, the command line and what it drives
-    ("accord", "accord.__main__", "accord.cli", "accord.supervisor", "accord.chaos"),
+    # machinery: the server, the client, their storage, flags read per request
+    ("accord.client", "accord.runtime", "accord.sql", "accord.flags"),
+    # composition: the package's front door (``=``: that module alone), the command line
+    # and what it drives
+    ("=accord", "accord.__main__", "accord.cli", "accord.supervisor", "accord.chaos"),
 )
 
 
@@ -206,8 +207,11 @@ def rank_of(module: str, ranks: tuple[tuple[str, ...], ...] = RANKS) -> int | No
     best: tuple[int, int] | None = None
     for rank, prefixes in enumerate(ranks):
         for prefix in prefixes:
-            if _under(module, prefix) and (best is None or len(prefix) > best[1]):
-                best = (rank, len(prefix))
+            exact = prefix.startswith("=")
+            name = prefix.removeprefix("=")
+            hit = module == name if exact else _under(module, name)
+            if hit and (best is None or len(name) > best[1]):
+                best = (rank, len(name))
     return None if best is None else best[0]
 
 
@@ -515,7 +519,7 @@ def _tiny_package(root: Path, contract_body: str) -> Path:
     return src
 
 
-TINY_RANKS = (("tiny.contract",), ("tiny.client",), ("tiny",))
+TINY_RANKS = (("tiny.contract",), ("tiny.client",), ("=tiny",))
 
 
 def test_a_deferred_import_that_closes_a_cycle_is_caught(tmp_path: Path) -> None:
@@ -568,3 +572,9 @@ def test_a_package_whose_imports_point_inward_passes(tmp_path: Path) -> None:
     }
     assert import_cycles(edges) == []
     assert outward_imports(edges, (*TINY_RANKS, ("tiny.cli",))) == []
+
+
+def test_a_module_matched_by_no_rank_is_unranked() -> None:
+    assert rank_of("tiny.other", TINY_RANKS) is None
+    assert rank_of("tiny", TINY_RANKS) == 2
+    assert rank_of("tiny.client.http", TINY_RANKS) == 1
