@@ -11,6 +11,9 @@ import sys
 
 import typer
 
+# ``accord.cli.fail`` stays importable; a command imports it from ``accord.cli.exits``, as
+# importing this package from a command closes a cycle (``_register`` below).
+from accord.cli.exits import fail as fail
 from accord.errors import AccordError
 
 __all__ = ["app", "main"]
