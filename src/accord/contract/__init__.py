@@ -37,7 +37,10 @@ decoded), :mod:`~accord.contract.binding` (the typed client's side) and
 :mod:`~accord.contract.secrets` (fields that never appear in logs).
 """
 
+# UNSET and _Unset (the client's "use the default" marker) stay importable from here.
+from accord.contract.binding import UNSET as UNSET
 from accord.contract.binding import BoundOperation
+from accord.contract.binding import _Unset as _Unset
 from accord.contract.declaration import Contract, Idempotency, Operation, operation
 from accord.contract.secrets import Secret, secret_fields
 from accord.deprecation import Deprecation
