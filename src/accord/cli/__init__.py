@@ -37,6 +37,7 @@ def _register() -> None:
         flags,
         keys,
         release,
+        rollout,
         serve,
         slo,
         traces,
@@ -56,6 +57,7 @@ def _register() -> None:
         slo,
         release,
         flags,
+        rollout,
     ):
         module.register(app)
 
