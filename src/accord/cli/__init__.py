@@ -31,6 +31,7 @@ def _register() -> None:
     from accord.cli import (
         certs,
         chaos,
+        config,
         contracts,
         demo,
         deps,
@@ -46,6 +47,7 @@ def _register() -> None:
 
     for module in (
         contracts,
+        config,
         traces,
         serve,
         up,
