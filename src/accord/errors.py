@@ -32,6 +32,8 @@
     │   ├── BreakerOpen              the downstream's breaker is open: not called (resilience)
     │   └── BulkheadFull             too many calls in flight to it: not sent (resilience)
     └── one per tool, each in its module (a settings one is a ValueError too)
+        ├── ConfigError              a service's configuration, every problem listed (config)
+        │   └── EnvironmentRefused   an environment's requirements not met (config.environment)
         ├── AuthSettingsError        the ``ACCORD_*`` auth settings (runtime.auth; a ValueError)
         ├── FaultConfigError         the fault configuration (runtime.faults; a ValueError)
         ├── DatabaseUrlError         a database URL (sql.urls; a ValueError)

@@ -195,8 +195,8 @@ RANKS: tuple[tuple[str, ...], ...] = (
         "accord.project",
         "accord.release",
     ),
-    # machinery: the server, the client, their storage, flags read per request
-    ("accord.client", "accord.runtime", "accord.sql", "accord.flags"),
+    # machinery: the server, the client, their storage and settings, flags read per request
+    ("accord.client", "accord.runtime", "accord.sql", "accord.config", "accord.flags"),
     # composition: the package's front door (``=``: that module alone), the command line
     # and what it drives
     (
