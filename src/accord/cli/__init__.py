@@ -27,6 +27,7 @@ def _register() -> None:
     from accord.cli import (
         certs,
         chaos,
+        console,
         contracts,
         demo,
         deps,
@@ -44,6 +45,7 @@ def _register() -> None:
         traces,
         serve,
         up,
+        console,
         demo,
         certs,
         keys,

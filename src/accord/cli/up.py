@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from accord import project as projects
+from accord.console.server import Beside
 from accord.errors import AccordError
 from accord.supervisor import StartError, Supervisor
 
@@ -54,6 +55,9 @@ def up(
             help="With --tls, who alone may call a service: SERVICE=CALLER[,CALLER...].",
         ),
     ] = [],  # noqa: B006 - typer reads the default
+    console_port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Serve `accord console` here (0: no console).")
+    ] = 8100,
 ) -> None:
     """Start every service of the project, wait until each is ready, stream their logs.
 
@@ -75,7 +79,7 @@ def up(
     supervisor = Supervisor(project, ports=parse_ports(port), on_line=on_line, tls_dir=tls_dir)
     for name, callers in allow.items():
         supervisor.extra_env.setdefault(name, {}).update(allow_env(callers))
-    code = asyncio.run(_run(supervisor, console))
+    code = asyncio.run(_run(supervisor, console, console_port))
     raise typer.Exit(code)
 
 
@@ -120,7 +124,7 @@ def prepare_tls(project: projects.Project, console: Console) -> Path:
     return folder
 
 
-async def _run(supervisor: Supervisor, console: Console) -> int:
+async def _run(supervisor: Supervisor, console: Console, console_port: int = 0) -> int:
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -136,6 +140,7 @@ async def _run(supervisor: Supervisor, console: Console) -> int:
     for svc in supervisor.services.values():
         pid = str(svc.process.pid) if svc.process else "-"
         table.add_row(svc.name, svc.url, pid, f"{svc.url}/readyz  {svc.url}/metrics")
+    web = await _console(supervisor, console_port, table)
     console.print(table)
     console.print(
         f"state in {supervisor.project.home}; traces: [bold]accord traces[/bold]; "
@@ -151,10 +156,22 @@ async def _run(supervisor: Supervisor, console: Console) -> int:
         console.print(f"[red]{crashed} exited; stopping the others[/red]")
     else:
         console.print("stopping…")
+    if web is not None:
+        await web.stop()
     codes = await supervisor.stop()
     summary = ", ".join(f"{n} {c}" for n, c in codes.items())
     console.print(f"stopped ({summary})")
     return 1 if crashed else 0
+
+
+async def _console(supervisor: Supervisor, port: int, table: Table) -> Beside | None:
+    """The console beside the services (a row of the table), unless ``port`` is 0."""
+    if not port:
+        return None
+    web = Beside(supervisor.project, port=port)
+    started = await web.start()
+    table.add_row("console", web.url if started else f"not served: {web.problem}", "", "")
+    return web if started else None
 
 
 def format_line(line: str) -> Text:
