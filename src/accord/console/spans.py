@@ -7,12 +7,14 @@ trace's spans as rows of a waterfall (tree order, depth, offsets in milliseconds
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
+from accord.console.metrics import OWN_ROUTES
 from accord.observability.otlp_json import SpanRecord
 from accord.observability.waterfall import TraceSummary, scan, traces, tree
 
@@ -76,8 +78,10 @@ class SpanStore:
         return self._spans
 
     def recent(self, last: int) -> list[TraceSummary]:
-        """The ``last`` newest traces."""
-        return traces(self.spans())[:last]
+        """The ``last`` newest traces, leaving out those of a service's own routes
+        (probes, metrics, documents: the console's polling would bury the rest)."""
+        found = (t for t in traces(self.spans()) if not _own_route(t.root_name))
+        return list(itertools.islice(found, last))
 
     def trace(self, prefix: str) -> tuple[str, list[TraceRow]]:
         """The trace whose id starts with ``prefix``: its id and its rows in tree order."""
@@ -113,6 +117,11 @@ class SpanStore:
             )
             stack.extend((child, depth + 1) for child in reversed(node.children))
         return trace_id, rows
+
+
+def _own_route(root_name: str) -> bool:
+    route = root_name.partition(" ")[2]
+    return route in OWN_ROUTES or route.endswith(("/openapi.json", "/docs"))
 
 
 def _shown(value: Any) -> bool:

@@ -35,6 +35,7 @@
   };
   const dash = "–";
   const fixed = (value, digits, unit = "") => (value === null || value === undefined ? dash : value.toFixed(digits) + unit);
+  const millis = (ms) => (ms === null || ms === undefined ? dash : ms.toFixed(ms < 10 ? 2 : ms < 100 ? 1 : 0) + " ms");
   const percent = (value) => (value === null || value === undefined ? dash : (100 * value).toFixed(1) + " %");
   const colour = (service) => {
     if (!(service in state.colours)) {
@@ -49,7 +50,7 @@
   const healthBadge = (health) => h("span", { class: `badge ${health.replace(" ", "-")}` }, health);
 
   const renderServices = (data) => {
-    $("#project").textContent = data.project;
+    $("#project").textContent = `· ${data.project}`;
     const body = $("#services tbody");
     body.replaceChildren(...data.services.map((s) => h("tr", { "data-service": s.name },
       h("td", {}, h("strong", {}, s.name)),
@@ -57,7 +58,7 @@
       h("td", { class: "version" }, (s.versions || []).join(" · ") || dash),
       h("td", { class: "num rate" }, fixed(s.rate, 2)),
       h("td", { class: "num errors" + (s.error_rate ? " bad" : "") }, percent(s.error_rate)),
-      h("td", { class: "num p99" }, fixed(s.p99_ms, 1, " ms")),
+      h("td", { class: "num p99" }, millis(s.p99_ms)),
       h("td", { class: "num requests" }, s.requests === null || s.requests === undefined ? dash : String(s.requests)),
       h("td", { class: "mono" }, s.pid ? String(s.pid) : dash),
       h("td", {}, h("a", { href: s.url + "/docs", target: "_blank", rel: "noopener" }, s.url)),
@@ -242,7 +243,7 @@
   const operationView = (service, doc, path, method, op) => {
     const resolve = resolver(doc);
     const params = (op.parameters || []).map(resolve);
-    const scopes = (op.security || []).flatMap((s) => Object.values(s).flat());
+    const scopes = [...new Set((op.security || []).flatMap((s) => Object.values(s).flat()))];
     const secured = (op.security || []).length > 0;
     const bodySchema = op.requestBody && ((op.requestBody.content || {})["application/json"] || {}).schema;
     const inputs = {};
@@ -377,7 +378,7 @@
     $("#flags-folder").textContent = `${data.folder} · this process's environment: ${data.current}`;
     $("#flags").replaceChildren(...data.environments.map((env) => h("div", { class: "env", "data-env": env.env },
       h("h3", {}, env.env, h("span", { class: "hint" }, env.file)),
-      env.error ? h("p", { class: "bad" }, env.error) : h("table", { class: "grid" },
+      env.error ? h("p", { class: "bad" }, env.error) : h("table", { class: "grid fixed" },
         h("thead", {}, h("tr", {}, h("th", {}, "flag"), h("th", {}, "state"), h("th", {}, "who gets what"), h("th", {}, "variants"))),
         h("tbody", {}, env.flags.map((f) => h("tr", { "data-flag": f.key },
           h("td", { class: "mono" }, f.key), h("td", {}, f.state),
