@@ -7,7 +7,7 @@ import contextlib
 import json
 import signal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -15,9 +15,11 @@ from rich.table import Table
 from rich.text import Text
 
 from accord import project as projects
-from accord.console.server import Beside
 from accord.errors import AccordError
 from accord.supervisor import StartError, Supervisor
+
+if TYPE_CHECKING:
+    from accord.console.server import Beside
 
 _COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "red")
 _SKIP = frozenset({"ts", "level", "event", "service", "version", "span_id", "logger"})
@@ -168,6 +170,8 @@ async def _console(supervisor: Supervisor, port: int, table: Table) -> Beside | 
     """The console beside the services (a row of the table), unless ``port`` is 0."""
     if not port:
         return None
+    from accord.console.server import Beside
+
     web = Beside(supervisor.project, port=port)
     started = await web.start()
     table.add_row("console", web.url if started else f"not served: {web.problem}", "", "")

@@ -36,6 +36,9 @@ def _server(project: Project, host: str, port: int, *, signals: bool) -> uvicorn
         log_level="warning",
         access_log=False,
         lifespan="on",
+        timeout_graceful_shutdown=2,
+        # Inside another program (accord up) its logging is left as it is.
+        log_config=uvicorn.config.LOGGING_CONFIG if signals else None,
     )
     return uvicorn.Server(config) if signals else _Quiet(config)
 
@@ -78,10 +81,16 @@ class Beside:
         """Start serving; False (see :attr:`problem`) when the port is taken."""
         if self.problem:
             return False
-        self._task = asyncio.ensure_future(self._server.serve())
+        self._task = asyncio.ensure_future(self._serve())
         while not self._server.started and not self._task.done():  # noqa: ASYNC110 - uvicorn has no event
             await asyncio.sleep(0.02)
         return self._server.started
+
+    async def _serve(self) -> None:
+        try:
+            await self._server.serve()
+        except SystemExit:  # uvicorn exits when it cannot bind; the caller must not
+            self.problem = "the console could not listen"
 
     async def stop(self) -> None:
         """Stop serving and wait until the server has closed."""
