@@ -174,7 +174,7 @@ class ConsoleAPI:
 
     async def rollouts(self) -> dict[str, Any]:
         """Rollouts in progress, where accord has them."""
-        return releases.rollouts()
+        return await asyncio.to_thread(releases.rollouts, self.system.project.home)
 
     # -- try it ----------------------------------------------------------------------
 

@@ -154,12 +154,14 @@
       h("li", {}, h("a", { href: `#api/${s.name}`, "data-service": s.name }, s.name))));
   };
 
+  const tokenHint = () => (state.token ? "sent with the token" : "needs a token: log in above or paste one");
   const TOKEN_KEY = "accord-console-token";  // kept for this tab only (sessionStorage)
   const setToken = (token, from) => {
     state.token = token.trim();
     sessionStorage.setItem(TOKEN_KEY, state.token);
     $("#token").value = state.token;
     $("#token-state").textContent = state.token ? `token set${from ? " from " + from : ""}` : "no token";
+    document.querySelectorAll(".token-hint").forEach((node) => { node.textContent = tokenHint(); });
   };
 
   const resolver = (doc) => (node) => {
@@ -289,10 +291,10 @@
       h("div", { class: "body" },
         op.description ? h("p", {}, op.description) : null,
         bodySchema ? [h("h4", {}, "Request body"), fieldsTable(resolve, bodySchema)] : null,
-        errors.length ? [h("h4", {}, "Errors"), h("table", { class: "grid" }, h("tbody", {}, errors.map(([code, r]) =>
+        errors.length ? [h("h4", {}, "Errors"), h("table", { class: "grid" }, h("thead", {}, h("tr", {}, h("th", { class: "status-col" }, "status"), h("th", {}, "when"))), h("tbody", {}, errors.map(([code, r]) =>
           h("tr", {}, h("td", { class: "mono" }, code), h("td", {}, resolve(r).description || "")))))] : null,
         h("form", { class: "try", onsubmit: sendIt },
-          h("h4", {}, "Try it", h("span", { class: "hint" }, secured ? (state.token ? "sent with the token" : "needs a token") : "no token needed")),
+          h("h4", {}, "Try it", h("span", { class: "hint" + (secured ? " token-hint" : "") }, secured ? tokenHint() : "no token needed")),
           fields, textarea, h("div", {}, h("button", { type: "submit", class: "send" }, "Send")), result)));
   };
 
@@ -388,8 +390,22 @@
       const part = await getJSON(url);
       const body = $(`${id} .body`);
       if (!part.available) body.replaceChildren(h("p", { class: "muted not-available" }, `Not available: ${part.reason}.`));
+      else if (part.rollouts) body.replaceChildren(rolloutTable(part.rollouts));
       else body.replaceChildren(h("pre", {}, JSON.stringify(part, null, 2)));
     }
+  };
+
+  const rolloutTable = (records) => {
+    if (!records.length) return h("p", { class: "muted" }, "No rollout has run.");
+    return h("table", { class: "grid" },
+      h("thead", {}, h("tr", {}, ["service", "strategy", "stable → candidate", "phase", "step", "weights", "reason"].map((c) => h("th", {}, c)))),
+      h("tbody", {}, records.map((r) => h("tr", { "data-rollout": r.service },
+        h("td", {}, h("strong", {}, r.service)), h("td", {}, r.strategy || dash),
+        h("td", { class: "mono" }, `${r.stable || "?"} → ${r.candidate || "?"}`),
+        h("td", {}, h("span", { class: `badge ${r.in_progress ? "not-ready" : "ready"}` }, r.phase || "?")),
+        h("td", { class: "num" }, String(r.step ?? dash)),
+        h("td", { class: "mono" }, Object.entries(r.weights || {}).map(([k, v]) => `${k} ${v}%`).join(", ") || dash),
+        h("td", {}, r.reason || "")))));
   };
 
   // -- routing ---------------------------------------------------------------------------
