@@ -160,6 +160,9 @@ def test_the_console_shows_the_live_shop_and_an_order_through_try_it(
     for service in ("orders", "inventory", "payments"):
         page.locator(f'#waterfall .row[data-service="{service}"]').first.wait_for(timeout=30_000)
     assert "POST /v2/orders" in waterfall.inner_text()
+    page.locator(f'#traces tr[data-trace="{trace_id}"]').wait_for(timeout=20_000)
+    listed = page.locator("#traces tbody").inner_text()
+    assert "GET /readyz" not in listed and "GET /metrics" not in listed
     _shot(page, tmp_path, "waterfall")
 
     # The map now has orders calling inventory and payments.

@@ -431,7 +431,10 @@
   setInterval(async () => {
     await pollServices();
     if (state.view === "overview") await pollMap();
-    if (state.view === "traces" && state.traceId) await refreshTrace();
+    if (state.view === "traces") {
+      if (state.traceId) await refreshTrace();
+      await loadTraces().catch(() => {});
+    }
   }, POLL_MS);
   pollServices().then(route);
 })();
