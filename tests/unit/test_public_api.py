@@ -69,6 +69,7 @@ PUBLIC = {
         "read_flags",
         "write_flags",
     ],
+    "accord.console": ["ConsoleApp", "serve_console"],
 }
 
 
