@@ -24,12 +24,11 @@ import httpx
 import pytest
 
 from tests.support.processes import ROOT, free_port, running, stop, wait_http
-from tests.support.system import skip_or_fail
+from tests.support.system import require
 
 pytestmark = pytest.mark.e2e
 
 SERVICES = ("identity", "inventory", "payments", "orders")
-CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -72,15 +71,14 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
 
 @pytest.fixture(scope="module")
 def chromium_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        skip_or_fail("chromium is not installed (Debian package chromium; `make test` installs it)")
+    chromium = require("chromium")  # Debian's package; no browser is ever downloaded
     from playwright.sync_api import sync_playwright
 
     profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(profile),
-            executable_path=str(CHROMIUM),
+            executable_path=chromium,
             args=ARGS,
             headless=True,
             viewport={"width": 1360, "height": 900},
@@ -110,7 +108,7 @@ def _try(page: Any, op: str, body: dict[str, Any]) -> Any:
 
 
 def test_the_console_shows_the_live_shop_and_an_order_through_try_it(
-    shop: Shop, chromium_context: Any, tmp_path: Path
+    chromium_context: Any, shop: Shop, tmp_path: Path
 ) -> None:
     for _ in range(5):  # traffic for the live figures
         assert httpx.get(shop.url("inventory") + "/v1/skus/SKU-APPLE").status_code in (200, 401)

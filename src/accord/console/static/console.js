@@ -53,7 +53,7 @@
     $("#project").textContent = `· ${data.project}`;
     const body = $("#services tbody");
     body.replaceChildren(...data.services.map((s) => h("tr", { "data-service": s.name },
-      h("td", {}, h("strong", {}, s.name)),
+      h("td", {}, h("a", { href: `#api/${s.name}`, title: "its contracts, with try it" }, h("strong", {}, s.name))),
       h("td", { class: "health" }, healthBadge(s.health), s.detail ? h("div", { class: "hint" }, s.detail) : null),
       h("td", { class: "version" }, (s.versions || []).join(" · ") || dash),
       h("td", { class: "num rate" }, fixed(s.rate, 2)),
@@ -61,7 +61,7 @@
       h("td", { class: "num p99" }, millis(s.p99_ms)),
       h("td", { class: "num requests" }, s.requests === null || s.requests === undefined ? dash : String(s.requests)),
       h("td", { class: "mono" }, s.pid ? String(s.pid) : dash),
-      h("td", {}, h("a", { href: s.url + "/docs", target: "_blank", rel: "noopener" }, s.url)),
+      h("td", { class: "mono" }, s.url),
     )));
   };
 
