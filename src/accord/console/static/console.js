@@ -128,7 +128,8 @@
       const label = `${e.calls} call${e.calls === 1 ? "" : "s"}` + (e.errors ? `, ${e.errors} failed` : "");
       root.append(svg("g", { class: "edge" + (e.errors ? " failing" : ""), "data-edge": `${e.source}->${e.target}` },
         svg("path", { d: `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`, "marker-end": "url(#arrow)" }),
-        svg("text", { x: mid, y: (y1 + y2) / 2 - 6, "text-anchor": "middle" }, document.createTextNode(label))));
+        // Near the arrow's head, on the side away from the curve: the label never crosses it.
+        svg("text", { x: forward ? x2 - 62 : x2 + 62, y: y2 > y1 ? y2 + 18 : y2 - 8, "text-anchor": "middle" }, document.createTextNode(label))));
     }
     for (const n of data.nodes) {
       const p = at[n];
