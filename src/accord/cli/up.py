@@ -170,6 +170,9 @@ async def _console(supervisor: Supervisor, port: int, table: Table) -> Beside | 
     """The console beside the services (a row of the table), unless ``port`` is 0."""
     if not port:
         return None
+    if supervisor.tls_dir is not None:  # the console has no certificate of its own
+        table.add_row("console", "not served with --tls", "", "")
+        return None
     from accord.console.server import Beside
 
     web = Beside(supervisor.project, port=port)
