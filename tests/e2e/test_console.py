@@ -175,6 +175,11 @@ def test_the_console_shows_the_live_shop_and_an_order_through_try_it(
     _shot(page, tmp_path, "flags")
 
 
+def test_accord_up_prints_the_console_with_the_services(shop: Shop) -> None:
+    printed = (shop.home / "up.log").read_text(errors="replace")
+    assert "console" in printed and shop.console in printed, printed
+
+
 def test_accord_console_serves_the_api_with_problem_details(shop: Shop, tmp_path: Path) -> None:
     port = free_port()
     env = {"ACCORD_HOME": str(shop.home), "ACCORD_CONFIG_DIR": str(shop.home / "config")}
