@@ -53,6 +53,9 @@ class ServiceSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     #: --forwarded-allow-ips``); none by default.
     forwarded_allow_ips: list[str] = []
     name: str = ""
+    #: Requests (``"GET /path"``) a new version must answer without a 5xx before it
+    #: takes traffic (``accord rollout --strategy blue-green``).
+    smoke: list[str] = []
 
 
 class _ProjectSection(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -92,6 +92,7 @@ def test_every_public_name_exists_and_is_documented(module: str) -> None:
     [
         "accord.chaos",
         "accord.compat",
+        "accord.dataplane",
         "accord.contract",
         "accord.errors",
         "accord.openapi",
@@ -99,6 +100,7 @@ def test_every_public_name_exists_and_is_documented(module: str) -> None:
         "accord.observability.otlp_json",
         "accord.observability.waterfall",
         "accord.project",
+        "accord.rollout",
         "accord.runtime.limits",
         "accord.runtime.ratelimit",
         "accord.sql",

@@ -34,6 +34,7 @@ def _register() -> None:
         flags,
         keys,
         release,
+        rollout,
         serve,
         slo,
         traces,
@@ -54,6 +55,7 @@ def _register() -> None:
         slo,
         release,
         flags,
+        rollout,
     ):
         module.register(app)
 

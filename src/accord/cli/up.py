@@ -78,7 +78,9 @@ def up(
         prefix = Text(f"{name:<{width}} │ ", style=colours[name])
         console.print(prefix + (Text(line) if raw else format_line(line)), soft_wrap=True)
 
-    supervisor = Supervisor(project, ports=parse_ports(port), on_line=on_line, tls_dir=tls_dir)
+    supervisor = Supervisor(
+        project, ports=parse_ports(port), on_line=on_line, tls_dir=tls_dir, dataplane=True
+    )
     for name, callers in allow.items():
         supervisor.extra_env.setdefault(name, {}).update(allow_env(callers))
     code = asyncio.run(_run(supervisor, console, console_port))

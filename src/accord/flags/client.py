@@ -12,6 +12,14 @@ Each evaluation's context carries the caller (the verified token's subject as th
 targeting key, and its customer) and the service's name and version, so flagd's
 ``fractional`` splits are sticky per customer and targeting rules can use them.
 
+Evaluations go straight to the provider's resolver, through OpenFeature's provider
+interface: the OpenFeature client's generic machinery (hook stages, four merged contexts,
+status and type checks around each call) cost about 11 µs an evaluation, more than the
+resolution itself. What of it matters is done here: an error or a value of the wrong type
+gives the declared default with the error's code, a provider not ready gives the default,
+and :class:`~accord.flags.EvaluationTelemetry` records each evaluation (span event and
+counter). The client still carries the provider's lifecycle and events.
+
 A flag that cannot be evaluated (no file, an invalid file, the flag missing from it)
 takes the default its declaration gives; the reason is logged once, when it starts.
 An edit that breaks a file the service had loaded is refused the same way, and the last
@@ -23,13 +31,14 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from openfeature import api
 from openfeature.evaluation_context import EvaluationContext
 from openfeature.event import EventDetails, ProviderEvent
-from openfeature.exception import ParseError
-from openfeature.flag_evaluation import FlagEvaluationDetails, FlagType
+from openfeature.exception import ErrorCode, OpenFeatureError, ParseError
+from openfeature.flag_evaluation import FlagEvaluationDetails, FlagResolutionDetails, Reason
 from openfeature.provider import FeatureProvider
 from openfeature.provider.no_op_provider import NoOpProvider
 
@@ -47,13 +56,6 @@ T = TypeVar("T", bool, str, int, float, dict[str, Any])
 log = logging.getLogger("accord.flags")
 
 _DOMAINS = itertools.count(1)
-_TYPES = {
-    FlagKind.BOOLEAN: FlagType.BOOLEAN,
-    FlagKind.STRING: FlagType.STRING,
-    FlagKind.INTEGER: FlagType.INTEGER,
-    FlagKind.FLOAT: FlagType.FLOAT,
-    FlagKind.OBJECT: FlagType.OBJECT,
-}
 
 
 class _SchemaChecked:
@@ -114,7 +116,15 @@ class Flags:
         self._client = api.get_client(self._domain)
         self._logger = telemetry.logger if telemetry is not None else None
         registry = telemetry.metrics.registry if telemetry is not None else None
-        self._client.add_hooks([EvaluationTelemetry(registry)])
+        self._telemetry = EvaluationTelemetry(registry)
+        self._provider_name = provider.get_metadata().name
+        self._resolvers: dict[FlagKind, Callable[..., FlagResolutionDetails[Any]]] = {
+            FlagKind.BOOLEAN: provider.resolve_boolean_details,
+            FlagKind.STRING: provider.resolve_string_details,
+            FlagKind.INTEGER: provider.resolve_integer_details,
+            FlagKind.FLOAT: provider.resolve_float_details,
+            FlagKind.OBJECT: provider.resolve_object_details,
+        }
         self._client.add_handler(ProviderEvent.PROVIDER_ERROR, self._on_error)
         self._client.add_handler(ProviderEvent.PROVIDER_READY, self._on_ready)
         self._client.add_handler(ProviderEvent.PROVIDER_CONFIGURATION_CHANGED, self._on_change)
@@ -153,10 +163,42 @@ class Flags:
         self, flag: Flag[T], *, targeting_key: str | None = None
     ) -> FlagEvaluationDetails[T]:
         """The evaluation of ``flag`` with its variant and reason."""
-        details: FlagEvaluationDetails[Any] = self._client.evaluate_flag_details(
-            _TYPES[flag.kind], flag.key, flag.default, self.context(targeting_key)
-        )
+        details = self._resolve(flag, self.context(targeting_key))
+        self._telemetry.record(details, self._provider_name)
         return details
+
+    def _resolve(self, flag: Flag[T], context: EvaluationContext) -> FlagEvaluationDetails[T]:
+        try:
+            found: FlagResolutionDetails[Any] = self._resolvers[flag.kind](
+                flag.key, flag.default, context
+            )
+        except OpenFeatureError as exc:
+            return self._fallback(flag, exc.error_code, exc.error_message)
+        except Exception as exc:  # a provider's bug must not fail the request
+            return self._fallback(flag, ErrorCode.GENERAL, str(exc))
+        if found.error_code is not None:
+            return self._fallback(flag, found.error_code, found.error_message)
+        value: Any = found.value
+        if not flag.kind.accepts(value):
+            return self._fallback(flag, ErrorCode.TYPE_MISMATCH, f"not a {flag.kind.value}")
+        return FlagEvaluationDetails(
+            flag_key=flag.key,
+            value=value,
+            variant=found.variant,
+            reason=found.reason,
+            flag_metadata=found.flag_metadata,
+        )
+
+    @staticmethod
+    def _fallback(flag: Flag[T], code: ErrorCode, message: str | None) -> FlagEvaluationDetails[T]:
+        """The declared default, with why the flag could not be evaluated."""
+        return FlagEvaluationDetails(
+            flag_key=flag.key,
+            value=flag.default,
+            reason=Reason.ERROR,
+            error_code=code,
+            error_message=message,
+        )
 
     def value(self, flag: Flag[T], *, targeting_key: str | None = None) -> T:
         """The value of ``flag`` for the request being served (its default when it cannot

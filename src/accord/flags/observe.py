@@ -1,4 +1,8 @@
-"""Every flag evaluation made visible: a span event and a counter, from one OpenFeature hook.
+"""Every flag evaluation made visible: a span event and a counter.
+
+:class:`~accord.flags.Flags` records its evaluations itself (:meth:`EvaluationTelemetry.record`);
+the same recorder is an OpenFeature hook for code that evaluates through an OpenFeature
+client of its own.
 
 The span event follows OpenTelemetry's semantic conventions for feature flags::
 
@@ -16,6 +20,7 @@ because the flag could not be evaluated).
 
 from __future__ import annotations
 
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from openfeature.flag_evaluation import FlagEvaluationDetails, FlagValueType
@@ -63,16 +68,20 @@ class EvaluationTelemetry(Hook):
         hints: HookHints,
     ) -> None:
         """After every evaluation, successful or not."""
+        provider = hook_context.provider_metadata
+        self.record(details, provider.name if provider is not None else "")
+
+    def record(self, details: FlagEvaluationDetails[Any], provider: str) -> None:
+        """Count one evaluation, and add its event to the current span if it records."""
         variant = details.variant
         if self._counter is not None:
             self._counter.labels(details.flag_key, variant or NO_VARIANT).inc()
         span = get_current_span()
         if not span.is_recording():
             return
-        provider = hook_context.provider_metadata
         attributes: dict[str, str] = {
             "feature_flag.key": details.flag_key,
-            "feature_flag.provider.name": provider.name if provider is not None else "",
+            "feature_flag.provider.name": provider,
         }
         if variant is not None:
             attributes["feature_flag.result.variant"] = variant
