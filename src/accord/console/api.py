@@ -78,9 +78,11 @@ class ConsoleAPI:
             "pid": entry.pid,
             "alive": entry.alive(),
             "depends_on": list(entry.depends_on),
+            "label": entry.label,
+            "instances": entry.instances,
         }
         try:
-            ready = await http.get(entry.url + "/readyz")
+            ready = await http.get(entry.own_url + "/readyz")
             row["health"] = "ready" if ready.status_code == 200 else "not ready"
             row["detail"] = "" if ready.status_code == 200 else _detail(ready)
         except httpx.HTTPError as exc:
@@ -89,7 +91,7 @@ class ConsoleAPI:
             return row
         row["versions"] = await self._service_versions(http, entry)
         try:
-            metrics = await http.get(entry.url + "/metrics")
+            metrics = await http.get(entry.own_url + "/metrics")
             reading = read_exposition(metrics.text)
         except (httpx.HTTPError, ValueError):
             row.update(rate=None, error_rate=None, p99_ms=None, requests=None)
@@ -122,7 +124,7 @@ class ConsoleAPI:
     ) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for prefix in entry.prefixes or ("",):
-            answer = await http.get(f"{entry.url}{prefix}/openapi.json")
+            answer = await http.get(f"{entry.own_url}{prefix}/openapi.json")
             if answer.status_code == 200:
                 out.append({"prefix": prefix, "document": answer.json()})
         return out
