@@ -169,8 +169,18 @@ def test_the_console_shows_the_live_shop_and_an_order_through_try_it(
         page.locator(f'#map g.edge[data-edge="orders->{callee}"]').wait_for(timeout=20_000)
     _shot(page, tmp_path, "overview")
 
+    # A rollout's record, as the rollout writes it, is listed as in progress.
+    from accord.rollout.state import RolloutState, write_state
+
+    weights = {"working": 90, "r2": 10}
+    record = RolloutState(service="orders", strategy="canary", stable="working", candidate="r2",
+                          pid=os.getpid(), phase="canary", step=1, weights=weights)  # fmt: skip
+    write_state(shop.home, record)
     page.goto(shop.console + "/#flags")
     page.locator('#flags .env[data-env="dev"] tr[data-flag="pause-orders"]').wait_for()
+    rollout = page.locator('#rollouts tr[data-rollout="orders"]')
+    rollout.wait_for()
+    assert "canary" in rollout.inner_text() and "r2 10%" in rollout.inner_text()
     assert page.locator("#configuration .body").inner_text().startswith(("Not available", "{"))
     _shot(page, tmp_path, "flags")
 
