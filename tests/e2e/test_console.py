@@ -201,7 +201,7 @@ def test_accord_console_serves_the_api_with_problem_details(shop: Shop, tmp_path
         assert {s["health"] for s in services} == {"ready"}
         page = httpx.get(base + "/")
         assert "default-src 'self'" in page.headers["content-security-policy"]
-        assert httpx.get(base + "/static/console.js").status_code == 200
+        assert httpx.get(base + "/static/reference.js").status_code == 200
         unknown = httpx.get(base + "/api/traces/" + "ab" * 16)
         assert unknown.status_code == 404
         assert unknown.headers["content-type"] == "application/problem+json"

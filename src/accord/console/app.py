@@ -1,8 +1,9 @@
 """The console as a plain ASGI app: the page's files and the JSON API (:mod:`.api`).
 
-The page is three files shipped with the package (``static/``): ``index.html``,
-``console.css`` and ``console.js``. They are served with a Content-Security-Policy that
-allows this origin alone: the page fetches nothing from anywhere else.
+The page is files shipped with the package (``static/``): ``index.html``, ``console.css``
+and one JavaScript module per part of the page (``main.js`` imports the others). They
+are served with a Content-Security-Policy that allows this origin alone: the page
+fetches nothing from anywhere else.
 """
 
 from __future__ import annotations
@@ -23,10 +24,14 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 MAX_BODY = 1 << 20
+_SCRIPTS = ("main", "dom", "services", "map", "reference", "traces", "flags")
 _FILES = {
     "/": ("index.html", "text/html; charset=utf-8"),
     "/static/console.css": ("console.css", "text/css; charset=utf-8"),
-    "/static/console.js": ("console.js", "text/javascript; charset=utf-8"),
+    **{
+        f"/static/{name}.js": (f"{name}.js", "text/javascript; charset=utf-8")
+        for name in _SCRIPTS
+    },
 }
 _SECURITY = [
     (
