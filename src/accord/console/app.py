@@ -28,10 +28,7 @@ _SCRIPTS = ("main", "dom", "services", "map", "reference", "traces", "flags")
 _FILES = {
     "/": ("index.html", "text/html; charset=utf-8"),
     "/static/console.css": ("console.css", "text/css; charset=utf-8"),
-    **{
-        f"/static/{name}.js": (f"{name}.js", "text/javascript; charset=utf-8")
-        for name in _SCRIPTS
-    },
+    **{f"/static/{name}.js": (f"{name}.js", "text/javascript; charset=utf-8") for name in _SCRIPTS},
 }
 _SECURITY = [
     (
