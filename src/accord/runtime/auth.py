@@ -180,6 +180,9 @@ class _Guarded:
         return await self._handler(request)
 
 
+_AUTHORIZATION = b"authorization"
+
+
 class Authentication:
     """The layer that enforces an operation's declared scopes (see the module docstring).
 
@@ -187,6 +190,9 @@ class Authentication:
     that fails with anything but its own refusal (its key endpoint unreachable …) is an
     error of the service (500), not of the caller.
     """
+
+    #: The request header this layer reads.
+    reads = frozenset({_AUTHORIZATION})
 
     def __init__(self, verifier: TokenVerifier, *, realm: str) -> None:
         if not realm or '"' in realm or "\\" in realm:
@@ -234,7 +240,7 @@ class Authentication:
         challenge = self._challenge
 
         async def check(request: Request) -> Principal:
-            token = bearer_token(request.authorization)
+            token = bearer_token(request.header(_AUTHORIZATION))
             if token is None:
                 raise Unauthenticated(
                     "this operation needs a bearer token: send Authorization: Bearer <token>"

@@ -29,7 +29,13 @@ from typing import Any
 
 from accord.contract import Operation
 from accord.errors import BadRequest, DeadlineExceeded
-from accord.resilience.deadlines import Clock, Deadline, current_deadline, parse_timeout
+from accord.resilience.deadlines import (
+    TIMEOUT_HEADER,
+    Clock,
+    Deadline,
+    current_deadline,
+    parse_timeout,
+)
 from accord.runtime.layers import Handler
 from accord.runtime.requests import Request
 from accord.runtime.responses import Response
@@ -57,6 +63,9 @@ class _Expiry:
             self.task.uncancel()
 
 
+_TIMEOUT = TIMEOUT_HEADER.encode("ascii")
+
+
 class Deadlines:
     """A :class:`~accord.runtime.layers.Layer` running each operation under its deadline.
 
@@ -65,6 +74,9 @@ class Deadlines:
     """
 
     __slots__ = ("_clock",)
+
+    #: The request header this layer reads.
+    reads = frozenset({_TIMEOUT})
 
     def __init__(self, *, clock: Clock = time.monotonic) -> None:
         self._clock = clock
@@ -76,7 +88,7 @@ class Deadlines:
         name = f"{operation.contract.name}.{operation.name}"
 
         async def within_deadline(request: Request) -> Response:
-            raw = request.timeout
+            raw = request.header(_TIMEOUT)
             if raw is None:
                 seconds = budget
             else:

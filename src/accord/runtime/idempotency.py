@@ -265,6 +265,9 @@ def _instance(request: Request) -> str:
     return quote(text, safe=_URI_SAFE)
 
 
+_IDEMPOTENCY_KEY = b"idempotency-key"
+
+
 class Idempotency:
     """A :class:`~accord.runtime.layers.Layer` for ``requires_key`` operations (module doc).
 
@@ -272,6 +275,9 @@ class Idempotency:
     clock the store's times are on; ``max_body_bytes`` bounds the body read to
     fingerprint it (the app's own limit still applies after).
     """
+
+    #: The request header this layer reads.
+    reads = frozenset({_IDEMPOTENCY_KEY})
 
     def __init__(
         self,
@@ -311,7 +317,7 @@ class Idempotency:
         store, retention, clock, running = self.store, self.retention, self._clock, self._running
 
         async def once_per_key(request: Request) -> Response:
-            raw_key = request.idempotency_key
+            raw_key = request.header(_IDEMPOTENCY_KEY)
             if raw_key is None or _KEY.fullmatch(raw_key) is None:
                 return await handler(request)  # the endpoint answers 400
             key = raw_key.decode("ascii")
