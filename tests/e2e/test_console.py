@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -215,3 +216,16 @@ def test_accord_console_serves_the_api_with_problem_details(shop: Shop, tmp_path
         assert nobody.status_code == 404 and nobody.json()["code"] == "console.unknown_service"
         flags = httpx.get(base + "/api/flags").json()
         assert "dev" in {e["env"] for e in flags["environments"]}
+
+
+def test_accord_console_on_a_taken_port_says_so_in_one_line() -> None:
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "accord", "console", "--port", str(port)],
+            cwd=ROOT, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"accord: port {port} is in use (is a console already up?)"

@@ -26,7 +26,9 @@ def register(app: typer.Typer) -> None:
 
 
 def console(
-    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to serve on.")] = 8100,
+    port: Annotated[
+        int, typer.Option("--port", metavar="PORT", min=1, max=65535, help="Port to serve on.")
+    ] = 8100,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
 ) -> None:
     """Serve a page over the running services: health, traffic, the map of calls,

@@ -58,7 +58,14 @@ def up(
         ),
     ] = [],  # noqa: B006 - typer reads the default
     console_port: Annotated[
-        int, typer.Option(min=0, max=65535, help="Serve `accord console` here (0: no console).")
+        int,
+        typer.Option(
+            "--console-port",
+            metavar="PORT",
+            min=0,
+            max=65535,
+            help="Serve `accord console` on this port (0: no console).",
+        ),
     ] = 8100,
 ) -> None:
     """Start every service of the project, wait until each is ready, stream their logs.
