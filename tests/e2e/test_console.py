@@ -214,6 +214,14 @@ def test_accord_console_serves_the_api_with_problem_details(shop: Shop, tmp_path
         assert bad.status_code == 422 and bad.json()["code"] == "console.bad_request"
         nobody = httpx.post(base + "/api/try", json={"service": "x", "method": "GET", "path": "/"})
         assert nobody.status_code == 404 and nobody.json()["code"] == "console.unknown_service"
+        elsewhere = httpx.post(
+            base + "/api/try",
+            json={"service": "inventory", "method": "GET", "path": "/v1/skus/SKU-APPLE"},
+            headers={"origin": "http://evil.test"},
+        )
+        assert elsewhere.status_code == 403 and elsewhere.json()["code"] == "console.cross_origin"
+        form = httpx.post(base + "/api/try", content=b"{}", headers={"content-type": "text/plain"})
+        assert form.status_code == 415
         flags = httpx.get(base + "/api/flags").json()
         assert "dev" in {e["env"] for e in flags["environments"]}
 

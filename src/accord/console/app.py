@@ -75,6 +75,7 @@ class ConsoleApp:
         head, _, rest = route.partition("/")
         api = self.api
         if method == "POST" and route == "try":
+            _same_origin(scope)
             return await api.try_request(await _body(receive))
         if method != "GET":
             raise Problem(405, "console.method_not_allowed", f"{method} {path} is not served")
@@ -98,6 +99,18 @@ class ConsoleApp:
         if route in simple:
             return await simple[route]()
         raise Problem(404, "console.not_found", f"nothing at {path}")
+
+
+def _same_origin(scope: Scope) -> None:
+    """Refuse what another site's page could send: only JSON (a cross-site page must ask
+    first, and is not answered), and no ``Origin`` but this console's own."""
+    headers = dict(scope.get("headers", []))
+    kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    if kind != b"application/json":
+        raise Problem(415, "console.unsupported_media_type", "send the request as JSON")
+    origin = headers.get(b"origin")
+    if origin is not None and origin.split(b"://", 1)[-1] != headers.get(b"host", b""):
+        raise Problem(403, "console.cross_origin", "only the console's own page may send")
 
 
 async def _body(receive: Receive) -> bytes:
