@@ -61,6 +61,7 @@ audit: install-dev
 
 contracts: install-dev
 	$(BIN)/accord contracts export --out contracts
+	$(BIN)/accord config schemas
 
 # Re-record what orders needs from its providers into pacts/ (Pact v4); commit the result.
 pacts: install-dev

@@ -27,6 +27,7 @@ def _register() -> None:
     from accord.cli import (
         certs,
         chaos,
+        config,
         console,
         contracts,
         demo,
@@ -43,6 +44,7 @@ def _register() -> None:
 
     for module in (
         contracts,
+        config,
         traces,
         serve,
         up,

@@ -141,6 +141,24 @@ class ClientCore:
     def __repr__(self) -> str:
         return f"<ClientCore {self.contract.name} {self.base_url}>"
 
+    def reconfigure(
+        self,
+        *,
+        retry: RetryPolicy | _Unset | None = UNSET,
+        breaker: BreakerConfig | _Unset | None = UNSET,
+    ) -> None:
+        """Retry and break with new figures from now on (live configuration).
+
+        Each takes effect for the next decision it makes: a call under way keeps its
+        attempts so far. A breaker with other figures is another breaker of the
+        downstream (shared by the clients configured alike), starting closed.
+        """
+        if not isinstance(retry, _Unset):
+            self._budget = None if retry is None else self.downstream.budget(retry)
+            self.retry = retry
+        if not isinstance(breaker, _Unset):
+            self._breaker = None if breaker is None else self.downstream.breaker(breaker)
+
     def _key(self) -> str:
         """The base URL as the downstream is known by: explicit port, no trailing slash."""
         url = self.base_url

@@ -119,6 +119,14 @@ class App:
             self._router.add("GET", "/openapi.json", document)
         self.contracts.append(contract)
 
+    def add_route(self, method: str, path: str, handler: RouteHandler) -> None:
+        """Serve ``handler`` at ``method path`` beside the operations (an admin endpoint).
+
+        Like the probes it is never layered: wrap it in a guard yourself
+        (:meth:`~accord.runtime.auth.Authentication.guarding`).
+        """
+        self._router.add(method, path, handler)
+
     def begin_shutdown(self) -> None:
         """Answer 503 on ``/readyz`` from now on (the process is about to stop)."""
         self._probes.shutting_down = True

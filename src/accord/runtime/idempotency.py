@@ -283,19 +283,22 @@ class Idempotency:
         self,
         store: IdempotencyStore,
         *,
-        retention: float = DEFAULT_RETENTION,
+        retention: float | Callable[[], float] = DEFAULT_RETENTION,
         lease: float | None = None,
         purge_every: float = 300.0,
         max_body_bytes: int = 1 << 20,
         telemetry: Telemetry | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if retention <= 0:
+        if not callable(retention) and retention <= 0:
             raise ValueError(f"retention must be positive, not {retention}")
         if lease is not None and lease <= 0:
             raise ValueError(f"lease must be positive, not {lease}")
         self.store = store
-        self.retention = retention
+        # A getter (live configuration) is read on every request; a number never changes.
+        self._retention: Callable[[], float] = (
+            retention if callable(retention) else (lambda: retention)
+        )
         self._lease = lease
         self._purge_every = purge_every
         self._max_body = max_body_bytes
@@ -306,6 +309,11 @@ class Idempotency:
         # that arrives meanwhile is refused here, without a trip to the store.
         self._running: dict[tuple[str, str], str] = {}
 
+    @property
+    def retention(self) -> float:
+        """Seconds a stored answer is replayed (now: it may follow live configuration)."""
+        return self._retention()
+
     def wrap(self, operation: Operation[Any, Any], handler: Handler) -> Handler:
         """``handler`` answering each key once; other operations are left alone."""
         if operation.idempotency is not IdempotencyKind.REQUIRES_KEY:
@@ -314,7 +322,8 @@ class Idempotency:
         errors = operation.error_table
         extra = deprecation_headers(operation.contract.deprecation)
         name = f"{operation.contract.name}.{operation.name}"
-        store, retention, clock, running = self.store, self.retention, self._clock, self._running
+        store, clock, running = self.store, self._clock, self._running
+        current_retention = self._retention
 
         async def once_per_key(request: Request) -> Response:
             raw_key = request.header(_IDEMPOTENCY_KEY)
@@ -334,7 +343,12 @@ class Idempotency:
                 running[(scope, key)] = digest  # claiming: duplicates meanwhile are 409
                 try:
                     outcome = await store.claim(
-                        scope, key, digest, now=clock(), lease=lease, retention=retention
+                        scope,
+                        key,
+                        digest,
+                        now=clock(),
+                        lease=lease,
+                        retention=current_retention(),
                     )
                 except Exception as exc:
                     running.pop((scope, key), None)
@@ -414,7 +428,7 @@ class Idempotency:
         )
         try:
             kept = await store.complete(
-                scope, key, token, stored, expires=self._clock() + self.retention
+                scope, key, token, stored, expires=self._clock() + self._retention()
             )
         except Exception as exc:
             kept = False
