@@ -170,9 +170,12 @@ class ConsoleAPI:
         """Every environment's flags."""
         return await asyncio.to_thread(flags.flags_by_environment, self.system.project.root)
 
-    async def configuration(self) -> dict[str, Any]:
-        """Each service's configuration version, where accord has it."""
-        return releases.configuration()
+    async def configuration(self, authorization: str | None) -> dict[str, Any]:
+        """Each service's configuration version, where accord has it (read with the
+        page's token, which needs the services' admin scope)."""
+        urls = {name: e.own_url for name, e in self.system.services().items()}
+        async with httpx.AsyncClient(timeout=self.timeout) as http:
+            return await releases.configuration(http, urls, authorization)
 
     async def rollouts(self) -> dict[str, Any]:
         """Rollouts in progress, where accord has them."""

@@ -79,6 +79,11 @@ class ConsoleApp:
             return await api.try_request(await _body(receive))
         if method != "GET":
             raise Problem(405, "console.method_not_allowed", f"{method} {path} is not served")
+        if route == "configuration":
+            authorization = dict(scope.get("headers", [])).get(b"authorization")
+            return await api.configuration(
+                authorization.decode("latin-1") if authorization else None
+            )
         if head == "documents" and rest:
             return await api.documents(rest)
         if head == "traces" and rest:
@@ -93,7 +98,6 @@ class ConsoleApp:
             "services": api.services,
             "map": api.service_map,
             "flags": api.flags,
-            "configuration": api.configuration,
             "rollouts": api.rollouts,
         }
         if route in simple:

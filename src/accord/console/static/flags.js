@@ -13,11 +13,13 @@ export const loadFlags = async () => {
         h("td", { class: "mono" }, f.key), h("td", {}, f.state),
         h("td", {}, f.summary),
         h("td", { class: "mono" }, Object.entries(f.variants).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("  ")))))))));
+  const token = state.token ? { authorization: `Bearer ${state.token}` } : {};
   for (const [id, url] of [["#configuration", "/api/configuration"], ["#rollouts", "/api/rollouts"]]) {
-    const part = await getJSON(url);
+    const part = await getJSON(url, { headers: token });
     const body = $(`${id} .body`);
     if (!part.available) body.replaceChildren(h("p", { class: "muted not-available" }, `Not available: ${part.reason}.`));
     else if (part.rollouts) body.replaceChildren(rolloutTable(part.rollouts));
+    else if (part.services) body.replaceChildren(configurationTable(part.services));
     else body.replaceChildren(h("pre", {}, JSON.stringify(part, null, 2)));
   }
 };
@@ -34,3 +36,14 @@ const rolloutTable = (records) => {
       h("td", { class: "mono" }, Object.entries(r.weights || {}).map(([k, v]) => `${k} ${v}%`).join(", ") || dash),
       h("td", {}, r.reason || "")))));
 };
+
+const configurationTable = (rows) => h("div", {},
+  h("p", { class: "hint" }, "As each running service reports it (GET /admin/config), read with the token of the API page: it needs the services' admin scope."),
+  h("table", { class: "grid" },
+    h("thead", {}, h("tr", {}, ["service", "environment", "schema version", "hash", "generation", "applied", "state"].map((c) => h("th", {}, c)))),
+    h("tbody", {}, rows.map((r) => h("tr", { "data-config": r.service },
+      h("td", {}, h("strong", {}, r.service)), h("td", {}, r.env || dash),
+      h("td", { class: "mono" }, r.schema_version || dash), h("td", { class: "mono" }, r.hash ? String(r.hash).slice(0, 12) : dash),
+      h("td", { class: "num" }, r.generation === undefined || r.generation === null ? dash : String(r.generation)),
+      h("td", {}, r.applied_at || dash),
+      h("td", { class: r.state === "ok" ? "ok" : "muted" }, r.state))))));
