@@ -1,4 +1,4 @@
-"""Rollout records as the console lists them."""
+"""Rollout records and configuration lines as the console lists them."""
 
 from __future__ import annotations
 
