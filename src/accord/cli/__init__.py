@@ -31,8 +31,10 @@ def _register() -> None:
         console,
         contracts,
         demo,
+        deploy,
         deps,
         flags,
+        gate,
         keys,
         release,
         rollout,
@@ -58,6 +60,8 @@ def _register() -> None:
         release,
         flags,
         rollout,
+        gate,
+        deploy,
     ):
         module.register(app)
 
