@@ -13,8 +13,18 @@
   HTTPS with mutual TLS, the URLs are ``https://``, and readiness is probed over mutual
   TLS with the supervisor's own certificate (``accord-supervisor``).
 
-The supervisor keeps a run file (``<home>/run.json``: pids and URLs) while the services
-are up, so other commands can find a running system.
+Each child also gets ``ACCORD_INSTANCE``, a nonce new at every start, which its
+``/readyz`` echoes in the ``accord-instance`` header: a service counts as ready only when
+its own process answers, never because something else answers on its port. A child that
+exits while it is awaited (a port taken, a failing factory) is reported with its own last
+lines.
+
+Children end with the supervisor however it ends (:mod:`accord.lifetime`: a parent-death
+signal on Linux, a process group each, ``ACCORD_PARENT_PID`` for a watch elsewhere).
+
+The supervisor keeps a run file (``<home>/run.json``, :mod:`accord.runfile`: pids with
+their start times, and URLs) from the first start on, so other commands can find a
+running system, and ``accord down`` or the next ``accord up`` can stop what is left.
 
 A service that exits without being asked to is started again (:class:`RestartPolicy`):
 after 0.5 s, then 1 s, 2 s … up to 10 s between tries, back to 0.5 s once it has stayed
@@ -27,10 +37,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
+import secrets
 import signal
-import socket
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -39,12 +48,17 @@ from pathlib import Path
 
 import httpx
 
+from accord import lifetime, runfile
 from accord.errors import AccordError
 from accord.project import Project
 
 __all__ = ["RestartPolicy", "RunningService", "StartError", "Supervisor", "read_run_file"]
 
-RUN_FILE = "run.json"
+RUN_FILE = runfile.RUN_FILE
+#: The environment variable that carries a child's start nonce.
+INSTANCE_VARIABLE = "ACCORD_INSTANCE"
+#: The ``/readyz`` answer header that echoes it.
+INSTANCE_HEADER = "accord-instance"
 
 
 class StartError(AccordError):
@@ -86,6 +100,7 @@ class RunningService:
     tail: list[str] = field(default_factory=list)
     restarts: int = 0
     ready_at: float | None = None
+    instance: str = ""
 
 
 LineSink = Callable[[str, str], None]
@@ -161,19 +176,12 @@ class Supervisor:
     async def start(self) -> None:
         """Start every service in dependency order, each ready before the next starts."""
         self.project.home.mkdir(parents=True, exist_ok=True)
-        for svc in self.services.values():
-            host = self.project.services[svc.name].host
-            if not _port_free(host, svc.port):
-                raise StartError(
-                    f"port {svc.port} for {svc.name} is in use (is the system already up?)"
-                )
         try:
             for name in self.order:
                 await self._start_one(self.services[name])
         except BaseException:
             await self.stop()
             raise
-        self._write_run_file()
 
     async def _start_one(self, svc: RunningService) -> None:
         spec = self.project.services[svc.name]
@@ -181,15 +189,21 @@ class Supervisor:
             sys.executable, "-m", "accord", "serve", spec.app,
             "--host", spec.host, "--port", str(svc.port),
         ]  # fmt: skip
+        svc.instance = secrets.token_hex(8)
+        env = self.service_env(svc.name)
+        env[INSTANCE_VARIABLE] = svc.instance
+        env[lifetime.PARENT_VARIABLE] = str(os.getpid())
         svc.process = await asyncio.create_subprocess_exec(
             *argv,
             cwd=self.project.root,
-            env=self.service_env(svc.name),
+            env=env,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=lifetime.child_setup(),
         )
         self._readers.append(asyncio.create_task(self._pump(svc)))
+        self._write_run_file()
         await self._wait_ready(svc)
 
     async def _pump(self, svc: RunningService) -> None:
@@ -213,7 +227,8 @@ class Supervisor:
                     )
                 with contextlib.suppress(httpx.HTTPError):
                     r = await http.get(svc.url + "/readyz")
-                    if r.status_code == 200:
+                    # Only our own child knows the nonce: anyone else on the port is not it.
+                    if r.status_code == 200 and r.headers.get(INSTANCE_HEADER) == svc.instance:
                         svc.ready_at = time.monotonic()
                         return
                 await asyncio.sleep(0.1)
@@ -304,8 +319,7 @@ class Supervisor:
         for name in reversed(self.order):
             proc = self.services[name].process
             if proc is not None and proc.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.send_signal(signal.SIGTERM)
+                lifetime.send(proc.pid, signal.SIGTERM)
         for name in reversed(self.order):
             proc = self.services[name].process
             if proc is None:
@@ -313,47 +327,30 @@ class Supervisor:
             try:
                 codes[name] = await asyncio.wait_for(proc.wait(), self.stop_timeout)
             except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.kill()
+                lifetime.send(proc.pid, signal.SIGKILL)
                 codes[name] = await proc.wait()
         for task in self._readers:
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(task, 2.0)
-        with contextlib.suppress(FileNotFoundError):
-            (self.project.home / RUN_FILE).unlink()
+        runfile.remove(self.project.home)
         return codes
 
     def _write_run_file(self) -> None:
-        data = {
-            "pid": os.getpid(),
-            "services": {
-                s.name: {"url": s.url, "pid": s.process.pid if s.process else None}
-                for s in self.services.values()
-            },
-        }
-        path = self.project.home / RUN_FILE
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        runfile.write(
+            self.project.home,
+            {s.name: (s.url, s.process.pid if s.process else None) for s in self.services.values()},
+        )
 
 
 def read_run_file(home: Path) -> dict[str, str] | None:
-    """URLs of a running system started by ``accord up``, or None when none is up."""
-    try:
-        data = json.loads((home / RUN_FILE).read_text(encoding="utf-8"))
-        services = data["services"]
-        for svc in services.values():
-            os.kill(int(svc["pid"]), 0)
-        return {name: str(svc["url"]) for name, svc in services.items()}
-    except (OSError, ValueError, KeyError, TypeError):
+    """URLs of a running system started by ``accord up``, or None when none is up.
+
+    Up means: the run file's supervisor and every service it names are still the very
+    processes it recorded (:mod:`accord.runfile`).
+    """
+    record = runfile.read(home)
+    if record is None or not record.supervisor.alive() or not record.services:
         return None
-
-
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
+    if len(record.living_services()) != len(record.services):
+        return None
+    return {name: svc.url for name, svc in record.services.items()}

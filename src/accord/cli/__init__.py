@@ -24,9 +24,9 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from accord.cli import certs, chaos, contracts, demo, keys, serve, traces, up
+    from accord.cli import certs, chaos, contracts, demo, down, keys, serve, traces, up
 
-    for module in (contracts, traces, serve, up, demo, certs, keys, chaos):
+    for module in (contracts, traces, serve, up, down, demo, certs, keys, chaos):
         module.register(app)
 
 

@@ -14,6 +14,8 @@ from accord.errors import AccordError
 __all__ = ["register"]
 
 PORT_VARIABLE = "ACCORD_PORT"
+#: A supervisor's start nonce, echoed by ``/readyz`` (``accord.supervisor``).
+INSTANCE_VARIABLE = "ACCORD_INSTANCE"
 
 
 def _port(value: int | None) -> int:
@@ -83,6 +85,7 @@ def serve_command(
         raise _fail(f"{target}() failed: {type(exc).__name__}: {detail}") from None
     if not isinstance(app, App):
         raise _fail(f"{target}() returned {type(app).__name__}, not an accord App")
+    _supervised(app)
     serve(
         app,
         host=host,
@@ -91,6 +94,19 @@ def serve_command(
         drain_delay=drain_delay,
         tls=tls,
     )
+
+
+def _supervised(app: object) -> None:
+    """Under a supervisor: echo its nonce in ``/readyz``, and end when it ends."""
+    from accord import lifetime
+    from accord.runtime import App
+
+    instance = os.environ.get(INSTANCE_VARIABLE, "")
+    if instance and isinstance(app, App):
+        app.identify(instance)
+    parent = os.environ.get(lifetime.PARENT_VARIABLE, "")
+    if parent.isdigit():
+        lifetime.watch_parent(int(parent))
 
 
 def _tls(directory: str | None, name: str | None, allow: list[str]) -> ssl.SSLContext | None:

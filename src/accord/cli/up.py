@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from accord import project as projects
+from accord import runfile
 from accord.errors import AccordError
 from accord.supervisor import StartError, Supervisor
 
@@ -73,10 +74,23 @@ def up(
         console.print(prefix + (Text(line) if raw else format_line(line)), soft_wrap=True)
 
     supervisor = Supervisor(project, ports=parse_ports(port), on_line=on_line, tls_dir=tls_dir)
+    clear_previous(project, console)
     for name, callers in allow.items():
         supervisor.extra_env.setdefault(name, {}).update(allow_env(callers))
     code = asyncio.run(_run(supervisor, console))
     raise typer.Exit(code)
+
+
+def clear_previous(project: projects.Project, console: Console) -> None:
+    """Stop the services an earlier ``accord up`` left running (and say so); fail with
+    one line when that earlier ``accord up`` still runs."""
+    try:
+        left = runfile.clear_stale(project.home)
+    except runfile.AlreadyRunning as exc:
+        raise projects.ProjectError(str(exc)) from None
+    if left:
+        listed = ", ".join(f"{svc.name} (pid {svc.pid})" for svc in left)
+        console.print(f"stopped what an earlier accord up left running: {listed}")
 
 
 def parse_allow(values: list[str], project: projects.Project) -> dict[str, list[str]]:
@@ -123,12 +137,14 @@ def prepare_tls(project: projects.Project, console: Console) -> Path:
 async def _run(supervisor: Supervisor, console: Console) -> int:
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    # SIGHUP: the terminal closed. (SIGKILL and crashes: the children's parent-death
+    # signal, accord.lifetime.)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stopping.set)
     try:
         await supervisor.start()
     except StartError as exc:
-        console.print(f"[red]accord: {exc}[/red]")
+        console.print(Text(f"accord: {exc}", style="red"), soft_wrap=True)
         return 1
     table = Table(title=f"{supervisor.project.root.name}: services up", title_justify="left")
     for col in ("service", "url", "pid", "probes"):

@@ -122,6 +122,15 @@ class App:
             self._router.add("GET", "/openapi.json", document)
         self.contracts.append(contract)
 
+    def identify(self, instance: str) -> None:
+        """Echo ``instance`` in the ``accord-instance`` header of every ready ``/readyz``.
+
+        A supervisor passes a nonce new at each start (``accord serve`` reads it from
+        ``$ACCORD_INSTANCE``) and counts the service ready only when the answer carries
+        it: its own process answered, not whatever else listens on the port.
+        """
+        self._probes.instance = instance.encode("latin-1")
+
     def begin_shutdown(self) -> None:
         """Answer 503 on ``/readyz`` from now on (the process is about to stop)."""
         self._probes.shutting_down = True

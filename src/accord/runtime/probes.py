@@ -17,7 +17,17 @@ from accord.observability.metrics import Metrics
 from accord.runtime.requests import Request
 from accord.runtime.responses import PROMETHEUS_TEXT, Response
 
-__all__ = ["READINESS_TIMEOUT", "NotReady", "OpenAPIDocument", "Probes", "ReadinessCheck"]
+__all__ = [
+    "INSTANCE_HEADER",
+    "READINESS_TIMEOUT",
+    "NotReady",
+    "OpenAPIDocument",
+    "Probes",
+    "ReadinessCheck",
+]
+
+#: The ``/readyz`` answer header that carries the instance nonce a supervisor gave.
+INSTANCE_HEADER = b"accord-instance"
 
 #: Seconds each readiness check may take before it counts as failing.
 READINESS_TIMEOUT = 2.0
@@ -69,6 +79,8 @@ class Probes:
         self._checks = dict(readiness)
         self._timeout = timeout
         self.shutting_down = False
+        #: Echoed in the ``accord-instance`` header of a ready answer (see App.identify).
+        self.instance: bytes | None = None
         self.livez = _Builtin(self._livez)
         self.readyz = _Builtin(self._readyz)
         self.metrics = _Builtin(self._render_metrics)
@@ -87,7 +99,10 @@ class Probes:
         if failing:
             listed = ", ".join(f"{name} ({results[name]})" for name in sorted(failing))
             raise NotReady(f"not ready: {listed}", results)
-        return Response(200, _encode({"status": "ready", "checks": results}))
+        body = _encode({"status": "ready", "checks": results})
+        if self.instance is None:
+            return Response(200, body)
+        return Response(200, body, headers=[(INSTANCE_HEADER, self.instance)])
 
     async def _run_check(self, name: str, check: ReadinessCheck, results: dict[str, str]) -> None:
         results[name] = f"timed out after {self._timeout:g}s"
