@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.text import Text
 
 from accord import project as projects
+from accord.cli import _help
 from accord.cli.up import clear_previous, prepare_tls
 from accord.supervisor import StartError, Supervisor, read_run_file
 
@@ -28,16 +29,22 @@ DemoFn = Callable[[Mapping[str, str], Path, Console], Awaitable[bool]]
 
 def register(app: typer.Typer) -> None:
     """Add ``accord demo`` to the CLI."""
-    app.command("demo")(demo)
+    app.command("demo", rich_help_panel=_help.RUN)(demo)
 
 
 def demo(
     timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 60.0,
     tls: Annotated[
-        bool, typer.Option(help="Start the services over mutual TLS (as `accord up --tls`).")
+        bool,
+        typer.Option("--tls", help="Start the services over mutual TLS (as `accord up --tls`)."),
     ] = False,
 ) -> None:
-    """Place a scripted set of orders and show their outcomes and one trace."""
+    """Place a scripted set of orders and show their outcomes and one trace.
+
+    Uses the services `accord up` runs, or starts them for the demo and stops them after.
+
+    Example: accord demo
+    """
     project = projects.load()
     if not project.demo:
         raise projects.ProjectError("accord.toml names no demo ([project] demo = 'mod:fn')")

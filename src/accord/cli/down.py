@@ -8,6 +8,7 @@ import typer
 
 from accord import project as projects
 from accord import runfile
+from accord.cli import _help
 
 __all__ = ["register"]
 
@@ -22,6 +23,8 @@ def down(
     Only the processes the run file recorded are signalled, each checked by its start
     time (a reused pid is left alone): `accord up` first (it stops its services in
     order), then any service still running.
+
+    Example: accord down
     """
     project = projects.load()
     record = runfile.read(project.home)
@@ -38,4 +41,4 @@ def down(
 
 def register(app: typer.Typer) -> None:
     """Add ``accord down`` to the CLI."""
-    app.command("down")(down)
+    app.command("down", rich_help_panel=_help.RUN)(down)

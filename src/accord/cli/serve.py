@@ -59,10 +59,16 @@ def serve_command(
         None, "--tls-name", help="The certificate to serve (default $ACCORD_SERVICE)."
     ),
     tls_allow: list[str] = typer.Option(
-        [], "--tls-allow", help="A service or SPIFFE id allowed to call (repeat; default all)."
+        [],
+        "--tls-allow",
+        metavar="CALLER",
+        help="A service or SPIFFE id allowed to call (repeat; default all).",
     ),
 ) -> None:
-    """Serve the App that FACTORY returns, until SIGTERM or SIGINT."""
+    """Serve the App that MODULE:FACTORY returns, until SIGTERM or SIGINT.
+
+    Example: accord serve shop.inventory.bootstrap:create_app --port 8102
+    """
     from accord.project import import_object
     from accord.runtime import App, serve
 
@@ -129,4 +135,6 @@ def _tls(directory: str | None, name: str | None, allow: list[str]) -> ssl.SSLCo
 
 def register(app: typer.Typer) -> None:
     """Add ``serve`` to the accord CLI."""
-    app.command("serve")(serve_command)
+    from accord.cli import _help
+
+    app.command("serve", rich_help_panel=_help.RUN)(serve_command)

@@ -16,6 +16,7 @@ from rich.text import Text
 
 from accord import project as projects
 from accord import runfile
+from accord.cli import _help
 from accord.errors import AccordError
 from accord.supervisor import StartError, Supervisor
 
@@ -25,7 +26,7 @@ _SKIP = frozenset({"ts", "level", "event", "service", "version", "span_id", "log
 
 def register(app: typer.Typer) -> None:
     """Add ``accord up`` to the CLI."""
-    app.command("up")(up)
+    app.command("up", rich_help_panel=_help.RUN)(up)
 
 
 def parse_ports(values: list[str]) -> dict[str, int]:
@@ -41,24 +42,35 @@ def parse_ports(values: list[str]) -> dict[str, int]:
 
 def up(
     port: Annotated[
-        list[str], typer.Option("--port", help="Override a service's port: NAME=PORT.")
+        list[str],
+        typer.Option(
+            "--port", metavar="NAME=PORT", help="Override a service's port (repeat for more)."
+        ),
     ] = [],  # noqa: B006 - typer reads the default
-    raw: Annotated[bool, typer.Option(help="Print log lines as the services write them.")] = False,
+    raw: Annotated[
+        bool, typer.Option("--raw", help="Print log lines as the services write them.")
+    ] = False,
     tls: Annotated[
         bool,
-        typer.Option(help="Serve HTTPS with mutual TLS (certificates under <home>/certs)."),
+        typer.Option(
+            "--tls", help="Serve HTTPS with mutual TLS (certificates under <home>/certs)."
+        ),
     ] = False,
     tls_allow: Annotated[
         list[str],
         typer.Option(
             "--tls-allow",
+            metavar="SERVICE=CALLERS",
             help="With --tls, who alone may call a service: SERVICE=CALLER[,CALLER...].",
         ),
     ] = [],  # noqa: B006 - typer reads the default
 ) -> None:
     """Start every service of the project, wait until each is ready, stream their logs.
 
-    Ctrl-C or SIGTERM stops them all gracefully.
+    Ctrl-C, SIGTERM or closing the terminal stops them all gracefully; no service
+    outlives accord up, however it ends. `accord down` stops it from another terminal.
+
+    Example: accord up --port orders=9101 --raw
     """
     project = projects.load()
     console = Console(highlight=False)
