@@ -8,7 +8,8 @@
 - ``ACCORD_URL_<NAME>``: the base URL of every service of the project, so a service
   finds the ones it depends on;
 - ``OTEL_TRACES_SAMPLER``: ``parentbased_always_on`` unless already set (locally every
-  request is traced);
+  request is traced), and ``OTEL_BSP_SCHEDULE_DELAY``: 200 ms unless already set (a
+  trace can be read with ``accord traces`` as soon as its request was answered);
 - ``ACCORD_TLS_DIR``: with ``tls_dir``, the certificate folder; every service then serves
   HTTPS with mutual TLS, the URLs are ``https://``, and readiness is probed over mutual
   TLS with the supervisor's own certificate (``accord-supervisor``).
@@ -161,6 +162,7 @@ class Supervisor:
         env["ACCORD_HOME"] = str(self.project.home)
         env["ACCORD_SERVICE"] = name
         env.setdefault("OTEL_TRACES_SAMPLER", "parentbased_always_on")
+        env.setdefault("OTEL_BSP_SCHEDULE_DELAY", "200")
         for other in self.services.values():
             env[f"ACCORD_URL_{other.name.upper().replace('-', '_')}"] = other.url
         src = str(self.project.root)
