@@ -7,7 +7,9 @@
     app.mount(OrdersV2, OrdersServiceV2(...))      # /v2/... from the same process
 
 Besides each operation (under ``/v<major>``) it answers ``GET /livez``, ``/readyz``,
-``/metrics``, ``/openapi.json`` (the first contract) and ``/v<major>/openapi.json``.
+``/metrics``, ``/openapi.json`` (the first contract), ``/v<major>/openapi.json`` and
+``/docs`` (an interactive reference of every contract it serves,
+:mod:`accord.runtime.reference`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from accord.runtime.lifespan import Hook, run_lifespan
 from accord.runtime.limits import BodyLimits, Limits
 from accord.runtime.pipeline import Pipeline
 from accord.runtime.probes import OpenAPIDocument, Probes, QuietProbes, ReadinessCheck
+from accord.runtime.reference import ReferencePage
 from accord.runtime.routing import Handler as RouteHandler
 from accord.runtime.routing import Router
 from accord.runtime.types import ASGIApp, Receive, Scope, Send
@@ -101,6 +104,7 @@ class App:
         self._router.add("GET", "/readyz", self._probes.readyz)
         self._router.add("GET", "/metrics", self._guard(self._probes.metrics))
         self.mount(contract, implementation)
+        self._router.add("GET", "/docs", ReferencePage(self.contracts))
         self._pipeline = Pipeline(self._router, self.telemetry, limits, self._body_limits)
         quiet = QuietProbes(self._probes, self.telemetry, limits, self._pipeline)
         self._quiet: ASGIApp = quiet if quiet_probes else self._pipeline

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 
 import anyio
 import httpx
@@ -175,3 +176,23 @@ async def test_readyz_echoes_the_instance_it_was_given(observed: Observed) -> No
         assert "accord-instance" not in (await c.get("/readyz")).headers
         app.identify("3f2a9c")
         assert (await c.get("/readyz")).headers["accord-instance"] == "3f2a9c"
+
+
+async def test_docs_is_a_self_contained_reference_of_every_contract(observed: Observed) -> None:
+    from tests.unit.runtime.sample import SampleServiceV2, SampleV2
+
+    app = App(Sample, SampleService(), telemetry=observed.telemetry)
+    app.mount(SampleV2, SampleServiceV2())
+    async with client_of(app) as c:
+        page = await c.get("/docs")
+        documents = [(await c.get(f"/v{v}/openapi.json")).status_code for v in (1, 2)]
+    assert page.status_code == 200
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert "connect-src 'self'" in page.headers["content-security-policy"]
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    html = page.text
+    assert '"url":"/v1/openapi.json"' in html and '"url":"/v2/openapi.json"' in html
+    assert documents == [200, 200]
+    # Nothing is loaded from elsewhere: no external script, style, font or image.
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
+    assert "<script src" not in html and "<link" not in html
