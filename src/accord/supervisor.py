@@ -27,6 +27,9 @@ The supervisor keeps a run file (``<home>/run.json``, :mod:`accord.runfile`: pid
 their start times, and URLs) from the first start on, so other commands can find a
 running system, and ``accord down`` or the next ``accord up`` can stop what is left.
 
+With ``reload``, each service runs as ``accord serve --reload`` (:mod:`accord.reload`):
+a change to the Python code a service imported restarts that service alone.
+
 A service that exits without being asked to is started again (:class:`RestartPolicy`):
 after 0.5 s, then 1 s, 2 s … up to 10 s between tries, back to 0.5 s once it has stayed
 ready for 30 s. Each restart is announced in one line
@@ -127,9 +130,11 @@ class Supervisor:
         restart: RestartPolicy | None = RestartPolicy(),
         on_notice: NoticeSink | None = None,
         tls_dir: Path | None = None,
+        reload: bool = False,
     ) -> None:
         self.project = project
         self.tls_dir = tls_dir
+        self.reload = reload
         self.environ = dict(os.environ if environ is None else environ)
         self.on_line = on_line or (lambda _name, _line: None)
         self.on_notice = on_notice or _print_notice
@@ -191,6 +196,8 @@ class Supervisor:
             sys.executable, "-m", "accord", "serve", spec.app,
             "--host", spec.host, "--port", str(svc.port),
         ]  # fmt: skip
+        if self.reload:
+            argv.append("--reload")
         svc.instance = secrets.token_hex(8)
         env = self.service_env(svc.name)
         env[INSTANCE_VARIABLE] = svc.instance

@@ -103,7 +103,7 @@ def test_up_stops_services_an_earlier_run_left_behind(shop: TinyShop) -> None:
     # service of this project in a session of its own, and a run file whose supervisor
     # is gone.
     orphan = subprocess.Popen(
-        [sys.executable, "-m", "accord", "serve", "tiny_app:create_app",
+        [sys.executable, "-m", "accord", "serve", "alpha_app:create_app",
          "--port", str(shop.ports["alpha"])],
         cwd=shop.root, env=shop.env, start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

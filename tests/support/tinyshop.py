@@ -16,6 +16,8 @@ from tests.support.processes import free_port
 SERVICES = ("alpha", "beta")
 
 APP = """
+import os
+
 import msgspec
 
 from accord import App, Contract, Idempotency, operation
@@ -41,6 +43,8 @@ class Implementation:
 
 
 def create_app() -> App:
+    with open("starts.txt", "a") as starts:
+        starts.write(f"{__name__} {os.getpid()}\\n")
     return App(Tiny, Implementation())
 """
 
@@ -52,10 +56,12 @@ class TinyShop:
         self.root = root
         self.home = root / "state"
         self.ports = {name: free_port() for name in SERVICES}
-        (root / "tiny_app.py").write_text(APP)
         toml = '[project]\nhome = "state"\n'
         for name in SERVICES:
-            toml += f'\n[services.{name}]\napp = "tiny_app:create_app"\nport = {self.ports[name]}\n'
+            (root / f"{name}_app.py").write_text(APP)
+            toml += (
+                f'\n[services.{name}]\napp = "{name}_app:create_app"\nport = {self.ports[name]}\n'
+            )
         toml += 'depends_on = ["alpha"]\n'
         (root / "accord.toml").write_text(toml)
         self.env = {k: v for k, v in os.environ.items() if k != "ACCORD_HOME"}
@@ -88,6 +94,13 @@ class TinyShop:
             timeout=timeout,
             check=False,
         )
+
+    def starts(self) -> list[tuple[str, int]]:
+        """Every start of an app so far: (module, pid), in order."""
+        path = self.root / "starts.txt"
+        if not path.exists():
+            return []
+        return [(m, int(p)) for m, p in (line.split() for line in path.read_text().splitlines())]
 
     def log(self, name: str = "up.log") -> str:
         return (self.root / name).read_text(errors="replace")

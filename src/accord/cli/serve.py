@@ -64,15 +64,26 @@ def serve_command(
         metavar="CALLER",
         help="A service or SPIFFE id allowed to call (repeat; default all).",
     ),
+    reload: bool = typer.Option(
+        False, "--reload", help="Restart when the Python code the service imported changes."
+    ),
 ) -> None:
     """Serve the App that MODULE:FACTORY returns, until SIGTERM or SIGINT.
 
     Example: accord serve shop.inventory.bootstrap:create_app --port 8102
     """
+    chosen_port = _port(port)
+    _watch_parent()
+    if reload:
+        from pathlib import Path
+
+        from accord import reload as reloading
+
+        argv = [sys.executable, "-m", "accord", *(a for a in sys.argv[1:] if a != "--reload")]
+        raise typer.Exit(reloading.run(argv, root=Path.cwd()))
     from accord.project import import_object
     from accord.runtime import App, serve
 
-    chosen_port = _port(port)
     tls = _tls(tls_dir, tls_name, tls_allow)
     if drain_delay < 0 or shutdown_timeout < 0:
         raise _fail("--drain-delay and --shutdown-timeout must not be negative")
@@ -82,6 +93,10 @@ def serve_command(
         factory = import_object(target)
     except AccordError as exc:
         raise _fail(str(exc)) from None
+    except Exception as exc:  # the module's own code failed: a syntax error, a raise
+        where = f" ({exc.filename}, line {exc.lineno})" if isinstance(exc, SyntaxError) else ""
+        detail = " ".join(str(exc.msg if isinstance(exc, SyntaxError) else exc).split())
+        raise _fail(f"cannot import {target}: {type(exc).__name__}: {detail}{where}") from None
     if not callable(factory):
         raise _fail(f"{target} is not callable")
     try:
@@ -102,17 +117,29 @@ def serve_command(
     )
 
 
-def _supervised(app: object) -> None:
-    """Under a supervisor: echo its nonce in ``/readyz``, and end when it ends."""
+def _watch_parent() -> None:
+    """Started by a supervisor (or a reloader): end when it ends, where the kernel does
+    not see to it (:func:`accord.lifetime.watch_parent`)."""
     from accord import lifetime
+
+    parent = os.environ.get(lifetime.PARENT_VARIABLE, "")
+    if parent.isdigit():
+        lifetime.watch_parent(int(parent))
+
+
+def _supervised(app: object) -> None:
+    """Under a supervisor: echo its nonce in ``/readyz``, and end when it ends; under a
+    reloader: say which files this process imported."""
     from accord.runtime import App
 
     instance = os.environ.get(INSTANCE_VARIABLE, "")
     if instance and isinstance(app, App):
         app.identify(instance)
-    parent = os.environ.get(lifetime.PARENT_VARIABLE, "")
-    if parent.isdigit():
-        lifetime.watch_parent(int(parent))
+    from pathlib import Path
+
+    from accord.reload import write_manifest
+
+    write_manifest(Path.cwd())
 
 
 def _tls(directory: str | None, name: str | None, allow: list[str]) -> ssl.SSLContext | None:

@@ -56,6 +56,12 @@ def up(
             "--tls", help="Serve HTTPS with mutual TLS (certificates under <home>/certs)."
         ),
     ] = False,
+    reload: Annotated[
+        bool,
+        typer.Option(
+            "--reload", help="Restart a service when the Python code it imported changes."
+        ),
+    ] = False,
     tls_allow: Annotated[
         list[str],
         typer.Option(
@@ -85,7 +91,9 @@ def up(
         prefix = Text(f"{name:<{width}} │ ", style=colours[name])
         console.print(prefix + (Text(line) if raw else format_line(line)), soft_wrap=True)
 
-    supervisor = Supervisor(project, ports=parse_ports(port), on_line=on_line, tls_dir=tls_dir)
+    supervisor = Supervisor(
+        project, ports=parse_ports(port), on_line=on_line, tls_dir=tls_dir, reload=reload
+    )
     clear_previous(project, console)
     for name, callers in allow.items():
         supervisor.extra_env.setdefault(name, {}).update(allow_env(callers))
