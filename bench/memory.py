@@ -6,7 +6,8 @@
 
 Starts ``accord up`` on free loopback ports with a temporary ``ACCORD_HOME``, waits until
 every service is ready, runs ``accord demo`` against it, lets it settle, then reads the
-resident set size (``VmRSS``) and the proportional set size (``Pss``, shared pages split
+resident set size (``VmRSS``; also once all are ready, before the demo: ``ready``)
+and the proportional set size (``Pss``, shared pages split
 between the processes that map them) of the supervisor and of each service from
 ``/proc``. Prints a table and writes JSON. Linux only (it reads ``/proc``).
 """
@@ -87,6 +88,11 @@ def measure(settle: float) -> dict[str, object]:
         up = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_ready({n: f"http://127.0.0.1:{p}" for n, p in ports.items()})
+            time.sleep(settle)
+            run = json.loads((Path(home) / "run.json").read_text())
+            pids = {"supervisor": up.pid}
+            pids.update({name: int(run["services"][name]["pid"]) for name in services})
+            ready = {name: memory(pid)["rss"] for name, pid in pids.items()}
             demo = subprocess.run(
                 [sys.executable, "-m", "accord", "demo"],
                 cwd=ROOT,
@@ -98,11 +104,10 @@ def measure(settle: float) -> dict[str, object]:
             if demo.returncode != 0:
                 raise SystemExit(f"accord demo failed:\n{demo.stdout.decode()[-2000:]}")
             time.sleep(settle)
-            run = json.loads((Path(home) / "run.json").read_text())
-            rows = {"supervisor": {"pid": up.pid, **memory(up.pid)}}
-            for name in services:
-                pid = int(run["services"][name]["pid"])
-                rows[name] = {"pid": pid, **memory(pid)}
+            rows = {
+                name: {"pid": pid, "rss_ready": ready[name], **memory(pid)}
+                for name, pid in pids.items()
+            }
         finally:
             up.send_signal(signal.SIGTERM)
             try:
@@ -132,12 +137,16 @@ def main() -> None:
     result = measure(args.settle)
     rows = result["processes"]
     assert isinstance(rows, dict)
-    print(f"{'process':<12} {'pid':>8} {'RSS MiB':>9} {'PSS MiB':>9}")
+    print(f"{'process':<12} {'pid':>8} {'ready':>9} {'RSS MiB':>9} {'PSS MiB':>9}")
     for name, row in rows.items():
-        print(f"{name:<12} {row['pid']:>8} {row['rss']:>9.1f} {row['pss']:>9.1f}")
+        print(
+            f"{name:<12} {row['pid']:>8} {row['rss_ready']:>9.1f} {row['rss']:>9.1f}"
+            f" {row['pss']:>9.1f}"
+        )
     total = result["total_mib"]
     assert isinstance(total, dict)
-    print(f"{'total':<12} {'':>8} {total['rss']:>9.1f} {total['pss']:>9.1f}")
+    ready_total = sum(float(r["rss_ready"]) for r in rows.values())
+    print(f"{'total':<12} {'':>8} {ready_total:>9.1f} {total['rss']:>9.1f} {total['pss']:>9.1f}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 

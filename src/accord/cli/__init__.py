@@ -1,87 +1,47 @@
 """The ``accord`` command.
 
-Each sub-command lives in its own module with a ``register(app)`` function. Only the
-module of the command being run is imported (a service started by ``accord serve``
-does not load the others); help and unknown commands load them all. Errors a user can
-cause end in a one-line message and a non-zero exit, never a traceback.
+:func:`main` starts ``accord serve`` without the rest of the command line
+(:mod:`accord.cli.serving`: every service process runs it, so it stays small) and every
+other command with Typer (:mod:`accord.cli.commands`). Errors a user can cause end in a
+one-line message and a non-zero exit, never a traceback.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Any
 
-import typer
-
-from accord.cli import _help
-from accord.errors import AccordError
+if TYPE_CHECKING:
+    import typer
 
 __all__ = ["app", "main"]
-
-app = typer.Typer(
-    name="accord",
-    help="Typed contracts, a service runtime and observability for microservices.\n\n"
-    "Example: accord up   (then, in another terminal: accord demo)",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-#: Command name → the module that registers it, in the order help lists them.
-COMMANDS = {
-    "up": "up",
-    "down": "down",
-    "serve": "serve",
-    "demo": "demo",
-    "contracts": "contracts",
-    "traces": "traces",
-    "chaos": "chaos",
-    "certs": "certs",
-    "keys": "keys",
-}
-
-
-def _version(value: bool) -> None:
-    if value:
-        from accord import __version__
-
-        typer.echo(f"accord {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."
-        ),
-    ] = False,
-) -> None:
-    """Only --version: the help is the app's own (above)."""
-
-
-def _register(argv: list[str] | None = None) -> None:
-    words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
-    wanted = [words[0]] if words and words[0] in COMMANDS else list(COMMANDS)
-    for name in wanted:
-        importlib.import_module(f"accord.cli.{COMMANDS[name]}").register(app)
-    _help.apply(app)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print a one-line error to stderr and return the exit to raise."""
+    import typer
+
     typer.echo(f"accord: {message}", err=True)
     return typer.Exit(code)
 
 
 def main() -> None:
     """Entry point of the ``accord`` console script."""
-    _register()
-    try:
-        app(prog_name="accord")
-    except AccordError as exc:
-        typer.echo(f"accord: {exc}", err=True)
-        sys.exit(2)
+    argv = sys.argv[1:]
+    if argv[:1] == ["serve"]:
+        from accord.cli import serving
+
+        code = serving.main(argv[1:])
+        if code is not None:
+            sys.exit(code)
+    from accord.cli.commands import run
+
+    run()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":  # the Typer app, built on first use
+        from accord.cli.commands import app
+
+        return app
+    raise AttributeError(f"module 'accord.cli' has no attribute {name!r}")

@@ -1,0 +1,79 @@
+"""The ``accord`` command line (Typer): the app, its commands, and running it.
+
+Each sub-command lives in its own module with a ``register(app)`` function. Only the
+module of the command being run is imported; help and unknown commands load them all.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Annotated
+
+import typer
+
+from accord.cli import _help
+from accord.errors import AccordError
+
+__all__ = ["COMMANDS", "app", "run"]
+
+app = typer.Typer(
+    name="accord",
+    help="Typed contracts, a service runtime and observability for microservices.\n\n"
+    "Example: accord up   (then, in another terminal: accord demo)",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+#: Command name → the module that registers it, in the order help lists them.
+COMMANDS = {
+    "up": "up",
+    "down": "down",
+    "serve": "serve",
+    "demo": "demo",
+    "contracts": "contracts",
+    "traces": "traces",
+    "chaos": "chaos",
+    "certs": "certs",
+    "keys": "keys",
+}
+
+
+def _version(value: bool) -> None:
+    if value:
+        from accord import __version__
+
+        typer.echo(f"accord {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Only --version: the help is the app's own (above)."""
+
+
+def _register(argv: list[str] | None = None) -> None:
+    words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
+    wanted = [words[0]] if words and words[0] in COMMANDS else list(COMMANDS)
+    for name in wanted:
+        importlib.import_module(f"accord.cli.{COMMANDS[name]}").register(app)
+    _help.apply(app)
+
+
+def run() -> None:
+    """Register the command being run (all of them for help) and run it."""
+    _register()
+    try:
+        app(prog_name="accord")
+    except AccordError as exc:
+        typer.echo(f"accord: {exc}", err=True)
+        sys.exit(2)
