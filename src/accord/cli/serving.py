@@ -7,17 +7,19 @@ options itself (argparse, the same options as :mod:`accord.cli.serve`, which a t
 in step) and runs :func:`serve_target` without importing Typer; ``accord serve -h``
 still shows the Typer help.
 
-structlog (for its console renderer) and httpx (for its command line) load Rich and
-Pygments whenever they are installed, about 8 MiB a process. A service writes JSON lines
-and renders nothing with Rich, so the lean start imports those two libraries first with
-Rich and Pygments held out, then lets them be imported again: an app that uses Rich
-itself still can.
+structlog (for its console renderer), httpx (for its command line) and Mako (Alembic's
+templates, for highlighted tracebacks) load Rich or Pygments whenever they are
+installed: about 14 MiB a process. A service writes JSON lines and renders nothing, so
+the lean start imports those libraries first with Rich and Pygments held out, then lets
+them be imported again: an app that uses Rich itself still can.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import importlib
 import os
 import ssl
 import sys
@@ -36,6 +38,8 @@ PORT_VARIABLE = "ACCORD_PORT"
 #: A supervisor's start nonce, echoed by ``/readyz`` (``accord.supervisor``).
 INSTANCE_VARIABLE = "ACCORD_INSTANCE"
 _HELD_OUT = ("rich", "pygments")
+#: Libraries that load what is held out only for pretty output (when it is installed).
+_PRETTY_ONLY = ("httpx", "structlog", "mako.exceptions")
 
 
 class ServeError(AccordError):
@@ -180,14 +184,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _import_without_rich() -> None:
-    """Import structlog and httpx with Rich and Pygments held out (module docstring)."""
-    if any(name in sys.modules for name in (*_HELD_OUT, "structlog", "httpx")):
+    """Import :data:`_PRETTY_ONLY` with Rich and Pygments held out (module docstring)."""
+    if any(name in sys.modules for name in (*_HELD_OUT, *_PRETTY_ONLY)):
         return
     for name in _HELD_OUT:
         sys.modules[name] = None  # type: ignore[assignment]
     try:
-        import httpx  # noqa: F401 - imported now, without its command line
-        import structlog  # noqa: F401 - imported now, without its Rich renderer
+        for module in _PRETTY_ONLY:
+            with contextlib.suppress(ImportError):
+                importlib.import_module(module)
     finally:
         for name in _HELD_OUT:
             if sys.modules.get(name) is None:
