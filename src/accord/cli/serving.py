@@ -7,19 +7,16 @@ options itself (argparse, the same options as :mod:`accord.cli.serve`, which a t
 in step) and runs :func:`serve_target` without importing Typer; ``accord serve -h``
 still shows the Typer help.
 
-structlog (for its console renderer), httpx (for its command line) and Mako (Alembic's
-templates, for highlighted tracebacks) load Rich or Pygments whenever they are
-installed: about 14 MiB a process. A service writes JSON lines and renders nothing, so
-the lean start imports those libraries first with Rich and Pygments held out, then lets
-them be imported again: an app that uses Rich itself still can.
+Libraries also load more than a service uses (:mod:`accord.cli.lean`): structlog,
+httpx and Mako load Rich or Pygments for pretty output whenever installed (about 14
+MiB; they are imported with those held out, which an app may still import itself), and
+SQLAlchemy's asyncio engine loads the ORM (about 5 MiB; it loads on first use instead).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
-import importlib
 import os
 import ssl
 import sys
@@ -27,6 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from accord.cli import lean
 from accord.errors import AccordError
 
 if TYPE_CHECKING:
@@ -183,27 +181,12 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _import_without_rich() -> None:
-    """Import :data:`_PRETTY_ONLY` with Rich and Pygments held out (module docstring)."""
-    if any(name in sys.modules for name in (*_HELD_OUT, *_PRETTY_ONLY)):
-        return
-    for name in _HELD_OUT:
-        sys.modules[name] = None  # type: ignore[assignment]
-    try:
-        for module in _PRETTY_ONLY:
-            with contextlib.suppress(ImportError):
-                importlib.import_module(module)
-    finally:
-        for name in _HELD_OUT:
-            if sys.modules.get(name) is None:
-                del sys.modules[name]
-
-
 def main(argv: Sequence[str]) -> int | None:
     """Run ``accord serve <argv>`` leanly; None when Typer should handle it (help)."""
     if any(a in ("-h", "--help") for a in argv):
         return None
-    _import_without_rich()
+    lean.import_without(_HELD_OUT, _PRETTY_ONLY)
+    lean.asyncio_engine_without_orm()
     try:
         options = parser().parse_args(list(argv))
         return serve_target(

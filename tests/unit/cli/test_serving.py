@@ -29,8 +29,8 @@ def test_the_lean_parser_takes_every_option_the_help_documents() -> None:
 def test_a_service_may_still_import_rich_itself() -> None:
     probe = (
         "import sys\n"
-        "from accord.cli import serving\n"
-        "serving._import_without_rich()\n"
+        "from accord.cli import lean, serving\n"
+        "lean.import_without(serving._HELD_OUT, serving._PRETTY_ONLY)\n"
         "import structlog.dev, rich.console\n"
         "print(structlog.dev.rich is None, rich.console.Console is not None)\n"
     )
@@ -64,3 +64,20 @@ def test_a_service_process_loads_neither_typer_nor_rich() -> None:
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
     # The runtime was imported (the factory was called), and still no Rich.
     assert result.stderr.startswith("accord: accord.runtime:App() failed: TypeError")
+
+
+def test_the_asyncio_engine_loads_without_the_orm_which_still_loads_on_use() -> None:
+    probe = (
+        "import sys\n"
+        "from accord.cli import lean\n"
+        "lean.asyncio_engine_without_orm()\n"
+        "from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine, AsyncConnection\n"
+        "print('sqlalchemy.orm' in sys.modules)\n"
+        "from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker\n"
+        "import sqlalchemy.ext.asyncio as pkg\n"
+        "print('sqlalchemy.orm' in sys.modules, pkg.AsyncEngine is AsyncEngine)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.stdout.split() == ["False", "True", "True"], result.stderr
