@@ -136,7 +136,7 @@ class DevLoginDisabled(ServiceError[None], code="identity.dev_login_disabled", s
     """Development login is off"""
 
 
-class Identity(Contract, name="identity", version="1.0.0"):
+class Identity(Contract, name="identity", version="1.1.0"):
     """Customers and service clients, the tokens they are given, and the keys that sign them."""
 
     register = operation(

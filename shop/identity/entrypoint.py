@@ -7,6 +7,7 @@ contract's response; domain exceptions become the contract's declared errors in 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from accord.errors import (
     FieldError,
     ServiceError,
+    TooManyRequests,
     ValidationDetails,
     ValidationFailed,
 )
@@ -49,6 +51,12 @@ def _invalid(path: str) -> Callable[[Exception], ServiceError[Any]]:
     return error
 
 
+def _throttled(e: domain.LoginThrottled) -> ServiceError[Any]:
+    seconds = max(1, math.ceil(e.retry_after))
+    answer = TooManyRequests(f"too many login attempts for this account; retry in {seconds}s")
+    return answer.with_header("Retry-After", str(seconds))
+
+
 #: Domain exception → the contract error answered for it.
 ERRORS: Mapping[type[Exception], Callable[[Any], ServiceError[Any]]] = {
     domain.InvalidEmail: _invalid("$.email"),
@@ -58,6 +66,7 @@ ERRORS: Mapping[type[Exception], Callable[[Any], ServiceError[Any]]] = {
     domain.InvalidClient: lambda e: InvalidClient("unknown client or wrong secret"),
     domain.ScopeNotAllowed: lambda e: InvalidScope(str(e)),
     domain.DevLoginDisabled: lambda e: DevLoginDisabled("the development login is off"),
+    domain.LoginThrottled: _throttled,
 }
 
 

@@ -150,7 +150,7 @@ class ReservationClosed(ServiceError[None], code="inventory.reservation_closed",
     """Reservation already closed the other way"""
 
 
-class Inventory(Contract, name="inventory", version="1.2.0"):
+class Inventory(Contract, name="inventory", version="1.3.0"):
     """Stock of every SKU, and reservations that hold it for orders."""
 
     list_stock = operation(

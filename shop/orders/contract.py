@@ -48,7 +48,9 @@ class PlaceOrder(msgspec.Struct, kw_only=True):
     """A customer's order: what to buy and which card pays for it.
 
     The order is placed for the customer of the caller's token; ``customer_id`` may be
-    left out, and when sent it must be that customer (else 403).
+    left out, and when sent it must be that customer (else 403). Each SKU appears once
+    among ``items``: a SKU sent twice is a 422 pointing at the second one
+    (``$.items[i].sku``), so the quantity limit holds for everything ordered of a SKU.
     """
 
     customer_id: Id | None = None
@@ -130,7 +132,7 @@ class DependencyUnavailable(
 class Orders(
     Contract,
     name="orders",
-    version="1.2.0",
+    version="1.3.0",
     deprecated=datetime.date(2026, 11, 27),
     sunset=datetime.date(2027, 6, 30),
     successor="/v2/openapi.json",

@@ -79,7 +79,7 @@ class OrderList(msgspec.Struct, kw_only=True):
     orders: list[Order]
 
 
-class OrdersV2(Contract, name="orders", version="2.1.0"):
+class OrdersV2(Contract, name="orders", version="2.2.0"):
     """Customers' orders: placed against stock and paid by card; amounts as money."""
 
     place_order = operation(

@@ -99,7 +99,7 @@ class ProcessorUnavailable(
     """Card processor unavailable"""
 
 
-class Payments(Contract, name="payments", version="1.2.0"):
+class Payments(Contract, name="payments", version="1.3.0"):
     """Card payments: authorizations that are later captured or voided."""
 
     authorize = operation(

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 import msgspec
 import msgspec.inspect as mi
 
+from accord._patterns import pattern_check
 from accord._structs import (
     _details,
     _is_scalar,
@@ -202,6 +203,9 @@ class Operation(Generic[ReqT, RespT]):
             msgspec.json.Decoder(self.body_type) if self.body_type is not None else None
         )
         self._response_decoder = msgspec.json.Decoder(self.response)
+        # Patterns match the whole string, as the exported JSON Schema says (_patterns).
+        self._request_patterns = pattern_check(self.request)
+        self._response_patterns = pattern_check(self.response)
         self.summary = self.summary or name.replace("_", " ").capitalize()
 
     def _all_scalar(self) -> bool:
@@ -261,12 +265,22 @@ class Operation(Generic[ReqT, RespT]):
                     _details("$", str(exc)),
                 ) from None
             if not values:
-                return body_obj  # type: ignore[return-value]
+                return self._whole(body_obj)  # type: ignore[arg-type]
             values.update(msgspec.structs.asdict(body_obj))
         try:
-            return self.request(**values)
+            request = self.request(**values)
         except (TypeError, msgspec.ValidationError) as exc:  # pragma: no cover - defensive
             raise ValidationFailed(str(exc), _details("$", str(exc))) from None
+        return self._whole(request)
+
+    def _whole(self, request: ReqT) -> ReqT:
+        """``request``, once its strings match their patterns whole (else a 422)."""
+        if self._request_patterns is not None:
+            try:
+                self._request_patterns(request)
+            except msgspec.ValidationError as exc:
+                raise validation_failed(exc) from None
+        return request
 
     def encode_request(self, request: ReqT) -> tuple[str, dict[str, Any], bytes | None]:
         """Split a request into (concrete path, query parameters, JSON body or None)."""
@@ -293,7 +307,10 @@ class Operation(Generic[ReqT, RespT]):
 
     def decode_response(self, body: bytes) -> RespT:
         """Decode and validate a response body (raises ``msgspec.ValidationError``)."""
-        return self._response_decoder.decode(body)
+        response: RespT = self._response_decoder.decode(body)
+        if self._response_patterns is not None:
+            self._response_patterns(response)
+        return response
 
     # -- client binding ------------------------------------------------------------------
 

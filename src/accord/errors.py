@@ -6,6 +6,7 @@
     │   │                            raised again by its typed client
     │   ├── ValidationFailed         422 ``validation_failed`` (``errors``: ``[{path, message}]``)
     │   ├── BadRequest               400 ``bad_request``
+    │   ├── DuplicateHeader          400 ``duplicate_header`` (a once-only header repeated)
     │   ├── IdempotencyKeyRequired   400 ``idempotency_key_required``
     │   ├── NotFound                 404 ``not_found``
     │   ├── MethodNotAllowed         405 ``method_not_allowed``
@@ -40,6 +41,7 @@ __all__ = [
     "ClientError",
     "ContractError",
     "DeadlineExceeded",
+    "DuplicateHeader",
     "FieldError",
     "Forbidden",
     "HeadersTooLarge",
@@ -190,6 +192,10 @@ class BadRequest(ServiceError[None], code="bad_request", status=400):
     """Bad request"""
 
 
+class DuplicateHeader(ServiceError[None], code="duplicate_header", status=400):
+    """A header that may appear once was repeated"""
+
+
 class IdempotencyKeyRequired(ServiceError[None], code="idempotency_key_required", status=400):
     """An Idempotency-Key header is required"""
 
@@ -251,6 +257,7 @@ class DeadlineExceeded(ServiceError[None], code="deadline_exceeded", status=504,
 #: Errors any operation may answer, whatever its contract declares.
 STANDARD_ERRORS: tuple[type[ServiceError[Any]], ...] = (
     BadRequest,
+    DuplicateHeader,
     IdempotencyKeyRequired,
     Unauthenticated,
     Forbidden,

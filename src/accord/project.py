@@ -12,6 +12,7 @@
     contracts = ["shop.orders.contract:Orders"]
     port = 8101
     depends_on = ["inventory", "payments"]
+    slos = "shop.orders.slo:SLOS"                # its service-level objectives (accord.slo)
 
 Read once, by :func:`load`; every command takes the resulting :class:`Project`.
 """
@@ -46,6 +47,10 @@ class ServiceSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     port: int = 0
     host: str = "127.0.0.1"
     depends_on: list[str] = []
+    slos: str = ""
+    #: Proxies whose ``X-Forwarded-For`` the service believes (``accord serve
+    #: --forwarded-allow-ips``); none by default.
+    forwarded_allow_ips: list[str] = []
     name: str = ""
 
 

@@ -196,6 +196,8 @@ class Supervisor:
             sys.executable, "-m", "accord", "serve", spec.app,
             "--host", spec.host, "--port", str(svc.port),
         ]  # fmt: skip
+        if spec.forwarded_allow_ips:
+            argv += ["--forwarded-allow-ips", ",".join(spec.forwarded_allow_ips)]
         if self.reload:
             argv.append("--reload")
         svc.instance = secrets.token_hex(8)

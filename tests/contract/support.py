@@ -27,7 +27,7 @@ __all__ = [
     "significant",
 ]
 
-#: The consumer whose needs the pacts record.
+#: The consumer whose needs most pacts record (identity's are recorded for every service).
 CONSUMER = "orders"
 
 #: The committed pact files, one per consumer-provider pair.
@@ -53,9 +53,9 @@ def recording() -> bool:
     return os.environ.get(_RECORD_ENV, "") == "1"
 
 
-def pact_path(provider: str, folder: Path = PACTS_DIR) -> Path:
-    """``<folder>/orders-<provider>.json``, the name every Pact tool gives the file."""
-    return folder / f"{CONSUMER}-{provider}.json"
+def pact_path(provider: str, folder: Path = PACTS_DIR, consumer: str = CONSUMER) -> Path:
+    """``<folder>/<consumer>-<provider>.json``, the name every Pact tool gives the file."""
+    return folder / f"{consumer}-{provider}.json"
 
 
 def significant(document: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ the identity service and logged in.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -175,13 +176,42 @@ def test_demo_runs_against_the_running_shop(shop: Shop) -> None:
 
 
 def test_traces_command_shows_a_waterfall(shop: Shop) -> None:
+    """`accord traces ID` draws the trace of an order this test placed, with a span of
+    every service the order went through."""
+    trace_id = secrets.token_hex(16)
+    placed = httpx.post(
+        shop.url("orders") + "/v1/orders",
+        json={"items": [{"sku": "SKU-PEAR", "quantity": 1}], "card_token": "tok_visa_4242"},
+        headers={
+            **shop.customer(),
+            "traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01",
+            "idempotency-key": secrets.token_hex(8),
+        },
+        timeout=10,
+    )
+    assert placed.status_code == 201, placed.text
+    touched = {"orders", "inventory", "payments"}
+    deadline = time.monotonic() + 30  # spans are exported in batches
+    while not touched <= {s["service"] for s in _spans(shop.home, trace_id)}:
+        assert time.monotonic() < deadline, _spans(shop.home, trace_id)
+        time.sleep(0.25)
+
     env = {**os.environ, "ACCORD_HOME": str(shop.home)}
+    shown = subprocess.run(
+        [sys.executable, "-m", "accord", "traces", trace_id[:12]],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert trace_id in shown.stdout
+    for service in touched:
+        assert service in shown.stdout, shown.stdout
+    assert "POST /v1/orders" in shown.stdout, shown.stdout
     listed = subprocess.run(
-        [sys.executable, "-m", "accord", "traces", "--last", "3"],
+        [sys.executable, "-m", "accord", "traces", "--last", "50"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=30,
     )  # fmt: skip
     assert listed.returncode == 0, listed.stderr
-    assert "orders" in listed.stdout
+    assert trace_id[:8] in listed.stdout
 
 
 def test_sigterm_stops_everything_gracefully(tmp_path: Path) -> None:
@@ -205,3 +235,50 @@ def test_sigterm_stops_everything_gracefully(tmp_path: Path) -> None:
         assert not (tmp_path / "run.json").exists()
     finally:
         stop(proc)
+
+
+def _kid(authorization: dict[str, str]) -> str:
+    token = authorization["authorization"].removeprefix("Bearer ")
+    header = token.split(".")[0]
+    return str(json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"])
+
+
+def test_rotating_identity_keys_while_orders_flow_fails_none(shop: Shop) -> None:
+    """Orders are placed through real orders, inventory and payments processes while
+    identity's signing key rotates: tokens of the old key and of the new one are both
+    accepted by every service, and no order fails."""
+    before = shop.customer()
+    statuses: list[int] = []
+
+    def place(customer: dict[str, str]) -> None:
+        answer = httpx.post(
+            shop.url("orders") + "/v2/orders",
+            json={"items": [{"sku": "SKU-APPLE", "quantity": 1}], "card_token": "tok_visa_4242"},
+            headers={**customer, "idempotency-key": secrets.token_hex(8)},
+            timeout=15,
+        )
+        statuses.append(answer.status_code)
+        assert answer.status_code == 201, answer.text
+        time.sleep(0.12)  # within orders' limit of 10 orders a second per customer
+
+    for _ in range(5):
+        place(before)
+    env = {**os.environ, "ACCORD_HOME": str(shop.home)}
+    rotated = subprocess.Popen(
+        [sys.executable, "-m", "accord", "keys", "rotate", "--min-age", "0",
+         "--home", str(shop.home)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    while rotated.poll() is None:  # orders keep flowing while the key changes
+        place(before)
+    assert rotated.returncode == 0, rotated.communicate()[0]
+    deadline = time.monotonic() + 30
+    after = shop.customer()
+    while _kid(after) == _kid(before):  # identity signs with the new key soon after
+        assert time.monotonic() < deadline, "identity never signed with the new key"
+        place(before)
+        after = shop.customer()
+    for _ in range(5):
+        place(after)
+        place(before)
+    assert set(statuses) == {201}, statuses

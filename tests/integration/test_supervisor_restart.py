@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -73,9 +74,26 @@ def test_a_killed_service_comes_back_ready_with_a_new_pid(tmp_path: Path) -> Non
             assert after["payments"] == before["payments"]
             os.kill(pid, 0)  # the new process is alive
 
-            # Orders reaches the restarted inventory again.
-            r = httpx.get(f"http://127.0.0.1:{ports['inventory']}/v1/skus")
-            assert r.status_code == 200
+            # Orders reaches the restarted inventory again: an order placed through orders
+            # is confirmed, and the restarted inventory holds its reservation.
+            placed = httpx.post(
+                f"http://127.0.0.1:{ports['orders']}/v1/orders",
+                json={
+                    "customer_id": "c-restart",
+                    "items": [{"sku": "SKU-APPLE", "quantity": 1}],
+                    "card_token": "tok_visa_4242",
+                },
+                headers={"idempotency-key": uuid.uuid4().hex},
+                timeout=30,
+            )
+            assert placed.status_code == 201, placed.text
+            assert placed.json()["status"] == "confirmed", placed.text
+            held = httpx.get(
+                f"http://127.0.0.1:{ports['inventory']}/v1/orders/{placed.json()['order_id']}"
+                "/reservation",
+                timeout=10,
+            )
+            assert held.status_code == 200, held.text
 
             # A second crash in a row waits twice as long.
             os.kill(pid, signal.SIGKILL)

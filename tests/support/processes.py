@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -38,6 +38,29 @@ def wait_http(url: str, *, timeout: float = 20.0, status: int = 200) -> None:
             last = exc
         time.sleep(0.05)
     raise TimeoutError(f"{url} did not answer {status} within {timeout}s (last: {last!r})")
+
+
+def wait_for(
+    condition: Callable[[], object], *, timeout: float = 30.0, what: str = "the condition"
+) -> None:
+    """Poll ``condition`` until it is true: an ordering wait, its bound only against a hang."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not hold within {timeout} s")
+        time.sleep(0.02)
+
+
+def wait_for_text(path: Path, text: str, *, timeout: float = 30.0) -> None:
+    """Wait until the file at ``path`` (a process's log) contains ``text``."""
+
+    def found() -> bool:
+        try:
+            return text in path.read_text(errors="replace")
+        except FileNotFoundError:
+            return False
+
+    wait_for(found, timeout=timeout, what=f"{text!r} in {path.name}")
 
 
 def stop(proc: subprocess.Popen[bytes], *, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:

@@ -22,6 +22,7 @@ from shop.identity.domain.exceptions import (
     EmailTaken,
     InvalidClient,
     InvalidCredentials,
+    LoginThrottled,
 )
 from shop.identity.domain.model import (
     Customer,
@@ -30,6 +31,7 @@ from shop.identity.domain.model import (
     customer_grant,
     normalize_email,
 )
+from shop.identity.domain.throttle import LoginDelays
 
 __all__ = ["IdentityService", "new_customer_id", "utc_now"]
 
@@ -55,6 +57,7 @@ class IdentityService:
         tokens: TokenIssuer,
         *,
         dev_login: bool = False,
+        login_delays: LoginDelays | None = None,
         clock: Clock = utc_now,
         new_id: IdFactory = new_customer_id,
     ) -> None:
@@ -63,6 +66,7 @@ class IdentityService:
         self._clients = clients
         self._tokens = tokens
         self._dev_login = dev_login
+        self._delays = login_delays if login_delays is not None else LoginDelays()
         self._clock = clock
         self._new_id = new_id
 
@@ -87,17 +91,25 @@ class IdentityService:
         return customer
 
     async def login(self, email: str, password: str) -> AccessToken:
-        """A customer's token, for the right address and password."""
+        """A customer's token, for the right address and password.
+
+        Attempts on one account are throttled (:class:`LoginDelays`), whether or not a
+        customer has that address, so the answer does not tell which."""
         try:
             email = normalize_email(email)
         except ValueError:
             email = ""
+        account = email or "<invalid>"
+        wait = self._delays.attempt(account)
+        if wait > 0:
+            raise LoginThrottled(wait)
         async with self._uow() as uow:
             customer = await uow.customers.get_by_email(email) if email else None
         stored = customer.password_hash if customer is not None else None
         # Always hash once, so an unknown address takes as long as a wrong password.
         if not await self._passwords.verify(password, stored) or customer is None:
             raise InvalidCredentials("unknown email or wrong password")
+        self._delays.succeeded(account)
         return self._tokens.issue(customer_grant(customer))
 
     async def dev_login(self, email: str) -> AccessToken:

@@ -5,6 +5,7 @@ IdentityError
 ├── WeakPassword        shorter than the minimum, or longer than the maximum
 ├── EmailTaken          a customer already has this address
 ├── InvalidCredentials  unknown address or wrong password (never says which)
+├── LoginThrottled      too many attempts on one account: wait ``retry_after`` seconds
 ├── InvalidClient       unknown service client or wrong secret (never says which)
 ├── ScopeNotAllowed     a client asked for a scope it may not have
 └── DevLoginDisabled    the password-less development login is off
@@ -19,6 +20,7 @@ __all__ = [
     "InvalidClient",
     "InvalidCredentials",
     "InvalidEmail",
+    "LoginThrottled",
     "ScopeNotAllowed",
     "WeakPassword",
 ]
@@ -46,6 +48,14 @@ class EmailTaken(IdentityError):
 
 class InvalidCredentials(IdentityError):
     """Unknown address or wrong password; which one is not said."""
+
+
+class LoginThrottled(IdentityError):
+    """Too many login attempts on one account; the next may come in ``retry_after`` s."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"too many login attempts; try again in {retry_after:.1f}s")
+        self.retry_after = retry_after
 
 
 class InvalidClient(IdentityError):

@@ -1,6 +1,7 @@
 """The order aggregate.
 
-An order is placed ``pending`` with the items the customer asked for. Stock held for it
+An order is placed ``pending`` with the items the customer asked for, one line per SKU
+(a SKU asked for twice is an :class:`InvalidOrder`). Stock held for it
 prices its lines; a payment held for it is recorded; then it is ``confirmed``. Any
 failure on the way makes it ``rejected``, with the reason. Both ends are final.
 
@@ -21,7 +22,7 @@ from shop.orders.domain.holds import PaymentHold, StockHold
 
 __all__ = ["Order", "OrderLine", "OrderStatus", "RequestedItem"]
 
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_CURRENCY = re.compile(r"[A-Z]{3}")
 
 
 class OrderStatus(enum.Enum):
@@ -99,9 +100,15 @@ class Order:
                 raise InvalidOrder("quantity must be an integer", field=f"items[{i}].quantity")
             if item.quantity <= 0:
                 raise InvalidOrder("quantity must be positive", field=f"items[{i}].quantity")
-            # A SKU asked for twice is one line with the whole quantity.
-            quantities[item.sku] = quantities.get(item.sku, 0) + item.quantity
-        if not _CURRENCY.match(currency):
+            # One line per SKU: the contract's limits hold per line, so a SKU asked for
+            # twice is refused rather than merged past them.
+            if item.sku in quantities:
+                raise InvalidOrder(
+                    f"SKU {item.sku!r} is asked for more than once; an order has one line per SKU",
+                    field=f"items[{i}].sku",
+                )
+            quantities[item.sku] = item.quantity
+        if not _CURRENCY.fullmatch(currency):
             raise InvalidOrder(f"currency must be three capital letters, got {currency!r}")
         if created_at.tzinfo is None:
             raise InvalidOrder("created_at must be timezone-aware")

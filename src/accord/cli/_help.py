@@ -4,13 +4,16 @@ Every command and group of the CLI is built with :class:`Command` or :class:`Gro
 (:func:`apply` sets them on a Typer app after registration), which
 
 - show a boolean flag as a flag (``--raw``), with no ``<bool>`` placeholder;
-- name arguments in capitals, without braces (``BASE REVISION``, ``MODULE:FACTORY``).
+- name arguments in capitals, without braces (``BASE REVISION``, ``MODULE:FACTORY``);
+- reflow each paragraph of a docstring to the terminal's width, instead of keeping the
+  source's line breaks (which cut sentences in a narrow terminal).
 
 Commands are listed in four panels, in this order.
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import typer
@@ -33,6 +36,14 @@ def _plain(params: list[Any]) -> list[Any]:
     return params
 
 
+def reflow(text: str | None) -> str | None:
+    """Each paragraph of ``text`` on one line (Rich wraps it); blank lines kept."""
+    if not text:
+        return text
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(" ".join(p.split()) for p in paragraphs)
+
+
 def _usage(command: Any, ctx: Any) -> list[str]:
     pieces = [command.options_metavar] if command.options_metavar else []
     for param in command.get_params(ctx):
@@ -47,6 +58,11 @@ def _usage(command: Any, ctx: Any) -> list[str]:
 class Command(TyperCommand):
     """A Typer command whose help shows plain flags and capitalised arguments."""
 
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        """The help, its paragraphs reflowed."""
+        self.help = reflow(self.help)
+        super().format_help(ctx, formatter)
+
     def get_params(self, ctx: Any) -> list[Any]:
         """The parameters, their help placeholders made plain."""
         return _plain(super().get_params(ctx))
@@ -58,6 +74,11 @@ class Command(TyperCommand):
 
 class Group(TyperGroup):
     """A Typer group whose help shows plain flags."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        """The help, its paragraphs reflowed."""
+        self.help = reflow(self.help)
+        super().format_help(ctx, formatter)
 
     def get_params(self, ctx: Any) -> list[Any]:
         """The parameters, their help placeholders made plain."""

@@ -36,8 +36,11 @@ COMMANDS = {
     "contracts": "contracts",
     "traces": "traces",
     "chaos": "chaos",
+    "slo": "slo",
+    "release": "release",
     "certs": "certs",
     "keys": "keys",
+    "deps": "deps",
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from accord.cli import serving
-from accord.cli.serving import PORT_VARIABLE
+from accord.cli.serving import FORWARDED_VARIABLE, PORT_VARIABLE
 
 __all__ = ["register"]
 
@@ -23,6 +23,19 @@ def serve_command(
     ),
     shutdown_timeout: float = typer.Option(
         10.0, "--shutdown-timeout", help="Seconds in-flight requests get to finish."
+    ),
+    head_timeout: float | None = typer.Option(
+        None,
+        "--head-timeout",
+        help="Seconds a client has to send a request head (default 5); slower, it is cut.",
+    ),
+    forwarded_allow_ips: str | None = typer.Option(
+        None,
+        "--forwarded-allow-ips",
+        help=(
+            "Proxies (addresses or networks, comma-separated; * for any) whose "
+            f"X-Forwarded-For is believed (default ${FORWARDED_VARIABLE}; none)."
+        ),
     ),
     tls_dir: str | None = typer.Option(
         None,
@@ -55,6 +68,8 @@ def serve_command(
             port=port,
             drain_delay=drain_delay,
             shutdown_timeout=shutdown_timeout,
+            head_timeout=head_timeout,
+            forwarded_allow_ips=forwarded_allow_ips,
             tls_dir=tls_dir,
             tls_name=tls_name,
             tls_allow=tls_allow,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import ipaddress
 import os
 import ssl
 import sys
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["INSTANCE_VARIABLE", "PORT_VARIABLE", "ServeError", "main", "parser", "serve_target"]
 
 PORT_VARIABLE = "ACCORD_PORT"
+FORWARDED_VARIABLE = "ACCORD_FORWARDED_ALLOW_IPS"
 #: A supervisor's start nonce, echoed by ``/readyz`` (``accord.supervisor``).
 INSTANCE_VARIABLE = "ACCORD_INSTANCE"
 _HELD_OUT = ("rich", "pygments")
@@ -51,6 +53,8 @@ def serve_target(
     port: int | None = None,
     drain_delay: float = 0.0,
     shutdown_timeout: float = 10.0,
+    head_timeout: float | None = None,
+    forwarded_allow_ips: str | None = None,
     tls_dir: str | None = None,
     tls_name: str | None = None,
     tls_allow: Sequence[str] = (),
@@ -68,10 +72,16 @@ def serve_target(
         argv = [sys.executable, "-m", "accord", *(a for a in sys.argv[1:] if a != "--reload")]
         return reloading.run(argv, root=Path.cwd())
     from accord.runtime import serve
+    from accord.runtime.headtimeout import DEFAULT_HEAD_TIMEOUT
 
     tls = _tls(tls_dir, tls_name, list(tls_allow))
+    proxies = _forwarded(forwarded_allow_ips)
     if drain_delay < 0 or shutdown_timeout < 0:
         raise ServeError("--drain-delay and --shutdown-timeout must not be negative")
+    if head_timeout is None:
+        head_timeout = DEFAULT_HEAD_TIMEOUT
+    elif not head_timeout > 0:
+        raise ServeError("--head-timeout must be positive")
     app = _load(target)
     serve(
         app,
@@ -80,8 +90,24 @@ def serve_target(
         shutdown_timeout=shutdown_timeout,
         drain_delay=drain_delay,
         tls=tls,
+        head_timeout=head_timeout,
+        forwarded_allow_ips=proxies,
     )
     return 0
+
+
+def _forwarded(value: str | None) -> list[str]:
+    """The trusted proxies from the option, else ``$ACCORD_FORWARDED_ALLOW_IPS``; none."""
+    raw = value if value is not None else os.environ.get(FORWARDED_VARIABLE, "")
+    proxies = [p.strip() for p in raw.split(",") if p.strip()]
+    for proxy in proxies:
+        if proxy == "*":  # every peer: only where nothing but the proxy can connect
+            continue
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ServeError(f"trusted proxy {proxy!r} is not an IP address or network") from None
+    return proxies
 
 
 def _load(target: str) -> App:
@@ -174,6 +200,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None)
     p.add_argument("--drain-delay", type=float, default=0.0)
     p.add_argument("--shutdown-timeout", type=float, default=10.0)
+    p.add_argument("--head-timeout", type=float, default=None)
+    p.add_argument("--forwarded-allow-ips", default=None)
     p.add_argument("--tls-dir", default=None)
     p.add_argument("--tls-name", default=None)
     p.add_argument("--tls-allow", action="append", default=[])
@@ -195,6 +223,8 @@ def main(argv: Sequence[str]) -> int | None:
             port=options.port,
             drain_delay=options.drain_delay,
             shutdown_timeout=options.shutdown_timeout,
+            head_timeout=options.head_timeout,
+            forwarded_allow_ips=options.forwarded_allow_ips,
             tls_dir=options.tls_dir,
             tls_name=options.tls_name,
             tls_allow=options.tls_allow,

@@ -19,6 +19,14 @@ when its name says so (``password``, ``authorization``, ``cookie``, ``card_token
 ``api_key``, ``client_secret``…: see :func:`is_secret`). Text is scrubbed too: in a
 message or an exception's traceback, whatever has the shape of a bearer credential (a
 JWT, ``Bearer <token>``) becomes ``[redacted]`` (:func:`scrub`).
+
+No value can split a line, or forge one: a string field's control characters (a newline
+in a SKU a client sent, an escape sequence for a terminal, U+2028) are written as their
+escapes, ``\\n``, ``\\x1b``, ``\\u2028`` (:func:`escape`), so that a reader who decodes
+the JSON and prints a value (``accord up`` does) still prints one line. A traceback keeps
+its newlines, which JSON escapes. JSON leaves U+2028, U+2029 and U+0085 raw inside nested
+strings, and ``str.splitlines`` breaks lines at them: the sink writes those as JSON
+escapes too.
 """
 
 from __future__ import annotations
@@ -46,6 +54,7 @@ __all__ = [
     "LineSink",
     "RequestLine",
     "StdlibBridge",
+    "escape",
     "is_secret",
     "mark_secret",
     "redact",
@@ -137,12 +146,64 @@ def scrub(text: str) -> str:
     return _CREDENTIAL.sub(REDACTED, text)
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_MULTILINE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    short = _SHORT.get(char)
+    if short is not None:
+        return short
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape(text: str) -> str:
+    """``text`` with every control character written as its escape (``\\n``, ``\\x1b``).
+
+    C0 and C1 controls, DEL, and the line and paragraph separators U+2028 and U+2029
+    are escaped; text without them (nearly all) comes back as it is, after one
+    ``str.isprintable`` call.
+    """
+    if text.isprintable():
+        return text
+    return _CONTROL.sub(_escaped, text)
+
+
+def _escape_keeping_lines(text: str) -> str:
+    """:func:`escape` for a traceback: its newlines and tabs stay (JSON escapes them)."""
+    return _MULTILINE.sub(_escaped, text)
+
+
+#: Multi-line fields: what they hold is rendered here, not sent by a client.
+_MULTILINE_KEYS = frozenset({"exception", "stack"})
+
+
 def _scrub_text(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Any:
-    """structlog processor, after the traceback is rendered: :func:`scrub` every string."""
+    """structlog processor, after the traceback is rendered: :func:`scrub` and
+    :func:`escape` every string."""
     for key, value in event_dict.items():
         if type(value) is str:
-            event_dict[key] = scrub(value)
+            value = scrub(value)
+            if key in _MULTILINE_KEYS:
+                event_dict[key] = _escape_keeping_lines(value)
+            else:
+                event_dict[key] = escape(value)
     return event_dict
+
+
+# What JSON leaves raw inside a string but ``str.splitlines`` takes for a line break.
+_RAW_BREAKS = re.compile(b"\xc2\x85|\xe2\x80[\xa8\xa9]")
+_BREAK_ESCAPES = {b"\xc2\x85": b"\\u0085", b"\xe2\x80\xa8": b"\\u2028", b"\xe2\x80\xa9": b"\\u2029"}
+
+
+def _one_line(line: bytes) -> bytes:
+    """``line`` (UTF-8 JSON) with no byte sequence any reader could split it at."""
+    if b"\n" in line or b"\r" in line:
+        line = line.replace(b"\n", b"\\n").replace(b"\r", b"\\r")
+    return _RAW_BREAKS.sub(lambda m: _BREAK_ESCAPES[m.group()], line)
 
 
 def _redact_event(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Any:
@@ -183,6 +244,8 @@ class LineSink:
         it has fallen four times behind does the caller write itself, so memory stays
         bounded.
         """
+        if b"\xe2\x80" in line or b"\xc2\x85" in line or b"\n" in line:
+            line = _one_line(line)
         with self._lock:
             self._lines.append(line)
             self._size += len(line) + 1
@@ -341,7 +404,7 @@ class JsonLogs:
             correlation_id=correlation_id,
             method=method,
             route=route,
-            path=path,
+            path=escape(path),
             status=status,
             duration_ms=round(seconds * 1000.0, 3),
             code=code,
@@ -401,11 +464,12 @@ class StdlibBridge(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         """Write ``record`` as one JSON line."""
         try:
-            message = scrub(record.getMessage())
+            message = escape(scrub(record.getMessage()))
             line = self._logs.fields(record.levelname.lower(), message, record.created)
             line["logger"] = record.name
             if record.exc_info and record.exc_info[0] is not None:
-                line["exception"] = scrub("".join(traceback.format_exception(*record.exc_info)))
+                rendered = "".join(traceback.format_exception(*record.exc_info))
+                line["exception"] = _escape_keeping_lines(scrub(rendered))
             self._logs.sink.write(_encode(line))
         except Exception:  # pragma: no cover - logging must never raise
             self.handleError(record)

@@ -1,7 +1,9 @@
 """Prometheus metrics of a service: the HTTP server and client duration histograms.
 
 Resilience counters sit beside them: ``accord_server_shed_total`` (requests the server's
-concurrency limit refused) and ``accord_faults_injected_total`` (configured faults); the
+concurrency limit refused), ``accord_server_head_timeouts_total`` (connections closed
+because their request head did not arrive in time) and ``accord_faults_injected_total``
+(configured faults); the
 typed clients' ``accord_client_*`` (calls, attempts, retries, budget, breaker, bulkhead).
 
 Labels are the method, the route *template* (never a raw path) and the status code, as
@@ -57,6 +59,11 @@ class Metrics:
             ("operation",),
             registry=self.registry,
         )
+        self.server_head_timeouts = Counter(
+            "accord_server_head_timeouts",
+            "Connections closed because a request head did not arrive within the head timeout.",
+            registry=self.registry,
+        )
         self.faults_injected = Counter(
             "accord_faults_injected",
             "Faults injected into requests (delay or abort), as configured.",
@@ -90,6 +97,10 @@ class Metrics:
     def count_shed(self, operation: str) -> None:
         """Count one request shed by the server's concurrency limit (``contract.operation``)."""
         self.server_shed.labels(operation).inc()
+
+    def count_head_timeout(self) -> None:
+        """Count one connection closed because its request head came too slowly."""
+        self.server_head_timeouts.inc()
 
     def count_fault(self, operation: str, fault: str) -> None:
         """Count one injected fault, ``delay`` or ``abort``."""

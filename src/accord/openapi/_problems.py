@@ -20,6 +20,7 @@ from accord.errors import (
     STANDARD_ERRORS,
     ContractError,
     DeadlineExceeded,
+    DuplicateHeader,
     Forbidden,
     HeadersTooLarge,
     IdempotencyKeyInUse,
@@ -103,12 +104,14 @@ def problem_schema() -> dict[str, Any]:
 def operation_errors(op: Operation[Any, Any]) -> list[ErrorClass]:
     """Every error ``op`` may answer: declared ones first, then the standard answers.
 
-    The standard answers are 422, 429, 431, 500, 503 and 504 for every operation,
+    The standard answers are 400 (``duplicate_header``), 422, 429, 431, 500, 503 and 504
+    for every operation,
     401 and 403 when it declares scopes, 413 and 415 when it takes a body, 404 when it
     has path parameters, and 400, 409 and 422 (``idempotency_key_reused``) when it
     requires an idempotency key. Sorted by status (stable).
     """
     standard: list[ErrorClass] = [
+        DuplicateHeader,
         ValidationFailed,
         TooManyRequests,
         HeadersTooLarge,

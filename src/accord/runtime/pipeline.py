@@ -39,6 +39,7 @@ from accord.runtime.limits import BodyLimits, Limits
 from accord.runtime.problems import internal_error, problem_response
 from accord.runtime.requests import ClientDisconnected, Request
 from accord.runtime.routing import Router
+from accord.runtime.singletons import refuse_repeated
 from accord.runtime.types import Headers, Receive, Scope, Send
 
 __all__ = ["UNMATCHED", "Pipeline"]
@@ -181,6 +182,7 @@ class Pipeline:
             try:
                 if too_large is not None:
                     raise too_large
+                refuse_repeated(raw_headers)
                 if handler is None:
                     if route is None:
                         raise NotFound("nothing is served at this path")

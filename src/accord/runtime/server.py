@@ -16,6 +16,7 @@ import asyncio
 import logging
 import ssl
 import time
+from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
@@ -25,6 +26,7 @@ from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from accord.errors import BadRequest
 from accord.runtime.app import App
+from accord.runtime.headtimeout import DEFAULT_HEAD_TIMEOUT, head_timeout_protocol
 from accord.runtime.problems import TYPE_PREFIX
 from accord.runtime.responses import PROBLEM_JSON
 
@@ -102,13 +104,21 @@ def serve(
     shutdown_timeout: float = 10.0,
     drain_delay: float = 0.0,
     tls: ssl.SSLContext | None = None,
+    head_timeout: float = DEFAULT_HEAD_TIMEOUT,
+    forwarded_allow_ips: Sequence[str] = (),
 ) -> None:
     """Run ``app`` on ``host:port`` until SIGTERM/SIGINT, then shut down gracefully.
 
     One worker, uvloop and httptools when installed, no access log (the app writes its
     own request lines); uvicorn's and every library's stdlib logs become JSON lines of
     the app's telemetry. With ``tls`` (e.g. :func:`accord.security.tls.server_context`)
-    it serves HTTPS on that context.
+    it serves HTTPS on that context. A client gets ``head_timeout`` seconds to send a
+    request head (:mod:`accord.runtime.headtimeout`); slower, its connection is closed.
+
+    ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed only from the proxies
+    ``forwarded_allow_ips`` names (addresses or networks; none by default): from any
+    other peer they are ignored, and the client address is the peer's. uvicorn's own
+    default trusts loopback and reads ``$FORWARDED_ALLOW_IPS``; neither applies here.
     """
     app.telemetry.capture_stdlib_logging()
     config = uvicorn.Config(
@@ -116,11 +126,18 @@ def serve(
         host=host,
         port=port,
         loop="auto",
-        http=_problem_protocol(AutoHTTPProtocol),
+        http=_problem_protocol(
+            head_timeout_protocol(
+                AutoHTTPProtocol, head_timeout, app.telemetry.metrics.count_head_timeout
+            )
+        ),
         lifespan="on",
         access_log=False,
         log_config=None,
         server_header=False,
+        # Forwarded headers only from the proxies named; none by default.
+        proxy_headers=bool(forwarded_allow_ips),
+        forwarded_allow_ips=list(forwarded_allow_ips),
         # The whole request head under h11 (httptools sets no limit of its own); the
         # app's Limits check every head again (431), whichever parser read it.
         h11_max_incomplete_event_size=_MAX_HEAD_BYTES,

@@ -5,7 +5,7 @@ consumer's gateway sends and the part of the response the consumer reads (declar
 pact-python interaction), and the gateway call that makes the request and checks what
 the consumer made of the answer. :func:`record` plays each need against its own Pact
 mock server — so two needs on the same path never compete for one request — and merges
-them into ``<folder>/orders-<provider>.json``, interactions in description order.
+them into ``<folder>/<consumer>-<provider>.json``, interactions in description order.
 """
 
 from __future__ import annotations
@@ -63,9 +63,15 @@ def path_like(op: Operation[Any, Any], **example: str) -> Any:
     return match.regex(sample, regex=pattern)
 
 
-async def play(need: Need[G], provider: str, connect: Callable[[str], G], folder: Path) -> Path:
+async def play(
+    need: Need[G],
+    provider: str,
+    connect: Callable[[str], G],
+    folder: Path,
+    consumer: str = CONSUMER,
+) -> Path:
     """Run one need against a mock provider; write its one-interaction pact in ``folder``."""
-    contract = pact.Pact(CONSUMER, provider).with_specification("V4")
+    contract = pact.Pact(consumer, provider).with_specification("V4")
     interaction = contract.upon_receiving(need.description)
     for state in need.states:
         if state.params:
@@ -80,24 +86,28 @@ async def play(need: Need[G], provider: str, connect: Callable[[str], G], folder
             await need.exercise(gateway)
         finally:
             await gateway.aclose()
-    return _write(contract, provider, folder)
+    return _write(contract, provider, folder, consumer)
 
 
-def _write(contract: Any, provider: str, folder: Path) -> Path:
+def _write(contract: Any, provider: str, folder: Path, consumer: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     contract.write_file(folder, overwrite=True)
-    return pact_path(provider, folder)
+    return pact_path(provider, folder, consumer)
 
 
 async def record(
-    needs: Sequence[Need[G]], provider: str, connect: Callable[[str], G], folder: Path
+    needs: Sequence[Need[G]],
+    provider: str,
+    connect: Callable[[str], G],
+    folder: Path,
+    consumer: str = CONSUMER,
 ) -> Path:
     """Play every need and merge their interactions into one pact file in ``folder``."""
     documents = []
     for n, need in enumerate(needs):
-        one = await play(need, provider, connect, folder / f".need-{n}")
+        one = await play(need, provider, connect, folder / f".need-{n}", consumer)
         documents.append(_take(one))
-    return _merge(documents, pact_path(provider, folder))
+    return _merge(documents, pact_path(provider, folder, consumer))
 
 
 def _take(path: Path) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Orders, the consumer: its real gateways against Pact mock providers.
+"""The consumers' real gateways against Pact mock providers: orders of inventory and
+payments, and every service of identity (its token and key-set clients).
 
 Each need is played against its own mock provider: the gateway's request must match the
 declared one, and orders must make the right thing of the declared answer. The pact
@@ -16,30 +17,37 @@ from typing import Any
 
 import pytest
 
-from tests.contract.consumer import inventory_needs, payments_needs
+from tests.contract.consumer import identity_needs, inventory_needs, payments_needs
 from tests.contract.consumer.recording import Need, play, record
 from tests.contract.support import PACTS_DIR, pact_path, read_pact, recording, significant
 
 Pair = tuple[Callable[[], Sequence[Need[Any]]], Callable[[str], Any]]
 
-PAIRS: dict[str, Pair] = {
-    inventory_needs.PROVIDER: (inventory_needs.needs, inventory_needs.connect),
-    payments_needs.PROVIDER: (payments_needs.needs, payments_needs.connect),
+#: (consumer, provider) → its needs and the gateway that makes them.
+PAIRS: dict[tuple[str, str], Pair] = {
+    ("orders", inventory_needs.PROVIDER): (inventory_needs.needs, inventory_needs.connect),
+    ("orders", payments_needs.PROVIDER): (payments_needs.needs, payments_needs.connect),
+    **{
+        (consumer, identity_needs.PROVIDER): (needs, identity_needs.connect)
+        for consumer, needs in identity_needs.NEEDS.items()
+    },
 }
 
 CASES = [
-    pytest.param(provider, need, id=f"{provider}: {need.description}")
-    for provider, (needs, _) in PAIRS.items()
+    pytest.param(consumer, provider, need, id=f"{consumer} -> {provider}: {need.description}")
+    for (consumer, provider), (needs, _) in PAIRS.items()
     for need in needs()
 ]
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize(("provider", "need"), CASES)
-async def test_orders_gets_what_it_needs(provider: str, need: Need[Any], tmp_path: Path) -> None:
-    _, connect = PAIRS[provider]
-    written = read_pact(await play(need, provider, connect, tmp_path))
-    assert written["consumer"] == {"name": "orders"}
+@pytest.mark.parametrize(("consumer", "provider", "need"), CASES)
+async def test_a_consumer_gets_what_it_needs(
+    consumer: str, provider: str, need: Need[Any], tmp_path: Path
+) -> None:
+    _, connect = PAIRS[consumer, provider]
+    written = read_pact(await play(need, provider, connect, tmp_path, consumer))
+    assert written["consumer"] == {"name": consumer}
     assert written["provider"] == {"name": provider}
     assert written["metadata"]["pactSpecification"] == {"version": "4.0"}
     (interaction,) = written["interactions"]
@@ -49,14 +57,16 @@ async def test_orders_gets_what_it_needs(provider: str, need: Need[Any], tmp_pat
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("provider", list(PAIRS))
-async def test_committed_pact_is_what_orders_needs_now(provider: str, tmp_path: Path) -> None:
-    needs, connect = PAIRS[provider]
+@pytest.mark.parametrize(("consumer", "provider"), list(PAIRS), ids=[f"{c}-{p}" for c, p in PAIRS])
+async def test_committed_pact_is_what_the_consumer_needs_now(
+    consumer: str, provider: str, tmp_path: Path
+) -> None:
+    needs, connect = PAIRS[consumer, provider]
     if recording():
-        await record(needs(), provider, connect, PACTS_DIR)
+        await record(needs(), provider, connect, PACTS_DIR, consumer)
         return
-    fresh = significant(read_pact(await record(needs(), provider, connect, tmp_path)))
-    committed_path = pact_path(provider)
+    fresh = significant(read_pact(await record(needs(), provider, connect, tmp_path, consumer)))
+    committed_path = pact_path(provider, consumer=consumer)
     assert committed_path.exists(), f"{committed_path} is missing: run `make pacts`"
     committed = significant(read_pact(committed_path))
     if committed != fresh:
@@ -68,7 +78,7 @@ async def test_committed_pact_is_what_orders_needs_now(provider: str, tmp_path: 
             lineterm="",
         )
         pytest.fail(
-            f"{committed_path} differs from what orders' consumer tests record now; "
+            f"{committed_path} differs from what {consumer}'s consumer tests record now; "
             "run `make pacts` and commit the result:\n" + "\n".join(diff),
             pytrace=False,
         )

@@ -12,6 +12,8 @@ attacker's suite's concern (``tests/security``), against the running shop.
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,10 @@ from typing import Any
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App
 from accord.runtime.auth import AuthSettings
+from accord.security.keys import KeyStore
 from accord.sql import create_engine
+from shop.identity import bootstrap as identity_bootstrap
+from shop.identity.adapters.clients import ClientFile
 from shop.inventory import bootstrap as inventory_bootstrap
 from shop.inventory.adapters import sql as inventory_sql
 from shop.inventory.application.services import InventoryService
@@ -30,7 +35,7 @@ from shop.payments.application.services import PaymentService
 from shop.payments.domain.model import Declined, Money
 from tests.contract.provider.verification import StateSetup
 
-__all__ = ["InventoryProvider", "PaymentsProvider"]
+__all__ = ["IdentityProvider", "InventoryProvider", "PaymentsProvider"]
 
 _PRICE_CENTS = 120
 
@@ -139,3 +144,50 @@ class PaymentsProvider:
             amount=Money(params["amount_cents"], params["currency"]),
             card_token="tok_visa",
         )
+
+
+class IdentityProvider:
+    """Identity as every service meets it: its token endpoint and its key set.
+
+    A client's secret is configuration identity is given, not state it keeps: the
+    clients file is written, as an operator would, before the app starts, and the state
+    set-up checks through identity's own port that the client authenticates with it.
+    """
+
+    name = "identity"
+
+    def __init__(self, folder: Path, clients: Mapping[str, str] | None = None) -> None:
+        self._clients_path = folder / "identity" / "clients.json"
+        self._clients_path.parent.mkdir(parents=True, exist_ok=True)
+        document = {"clients": {c: {"secret": s} for c, s in (clients or {}).items()}}
+        self._clients_path.write_text(json.dumps(document))
+        settings = identity_bootstrap.Settings(
+            home=str(folder),
+            database_url=f"sqlite:///{folder / 'identity.db'}",
+            scrypt_log_n=10,
+            auth=AuthSettings(enabled=False),
+        )
+        self.app: App = identity_bootstrap.create_app(
+            settings, telemetry=Telemetry.noop("identity")
+        )
+        self._keys = KeyStore.under(folder)
+
+    def states(self) -> Mapping[str, StateSetup]:
+        """State name → set-up, for every state the services' pacts name."""
+        return {
+            "a client is registered": self._client_is_registered,
+            "identity signs with an Ed25519 key": self._signs_with_ed25519,
+        }
+
+    async def aclose(self) -> None:
+        """Nothing of its own to close."""
+
+    async def _client_is_registered(self, params: Mapping[str, Any]) -> None:
+        clients = ClientFile.provision(self._clients_path, ())
+        if not clients.authenticate(params["client_id"], params["client_secret"]):
+            raise AssertionError(f"identity does not know client {params['client_id']!r}")
+
+    async def _signs_with_ed25519(self, params: Mapping[str, Any]) -> None:
+        published = self._keys.load().jwks(time.time())["keys"]
+        if not any(k.get("crv") == "Ed25519" for k in published):
+            raise AssertionError(f"identity publishes no Ed25519 key: {published}")

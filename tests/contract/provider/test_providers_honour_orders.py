@@ -1,4 +1,5 @@
-"""Inventory and payments, the providers: each replays orders' committed pact.
+"""The providers replay their consumers' committed pacts: inventory and payments orders',
+identity every service's (orders, inventory, payments).
 
 The real app runs on a fresh SQLite file, its lifespan and all; every interaction's
 provider states are set through the provider's own application service first.
@@ -11,24 +12,26 @@ from pathlib import Path
 
 import pytest
 
-from tests.contract.provider.providers import InventoryProvider, PaymentsProvider
+from tests.contract.consumer.identity_needs import CLIENT_SECRET, CONSUMERS
+from tests.contract.provider.providers import IdentityProvider, InventoryProvider, PaymentsProvider
 from tests.contract.provider.serving import served
 from tests.contract.provider.tampering import WithoutField
 from tests.contract.provider.verification import Verification, verify
 from tests.contract.support import pact_path, read_pact
 
-Provider = InventoryProvider | PaymentsProvider
+Provider = IdentityProvider | InventoryProvider | PaymentsProvider
 PROVIDERS: dict[str, Callable[[Path], Provider]] = {
     "inventory": InventoryProvider,
     "payments": PaymentsProvider,
 }
 
 
-def run(provider: Provider, app: object | None = None) -> Verification:
-    """Serve the provider's app (or ``app`` around it) and replay orders' pact."""
+def run(provider: Provider, app: object | None = None, consumer: str = "orders") -> Verification:
+    """Serve the provider's app (or ``app`` around it) and replay ``consumer``'s pact."""
+    pact_file = pact_path(provider.name, consumer=consumer)
     with served(app if app is not None else provider.app) as running:
         try:
-            return verify(provider.name, pact_path(provider.name), running, provider.states())
+            return verify(provider.name, pact_file, running, provider.states())
         finally:
             running.portal.call(provider.aclose)
 
@@ -41,6 +44,24 @@ def test_provider_honours_what_orders_needs(name: str, tmp_path: Path) -> None:
     assert len(descriptions) == 4
     for description in descriptions:
         assert description in result.output
+
+
+@pytest.mark.parametrize("consumer", CONSUMERS)
+def test_identity_honours_what_every_service_needs(consumer: str, tmp_path: Path) -> None:
+    result = run(IdentityProvider(tmp_path, {"orders": CLIENT_SECRET}), consumer=consumer)
+    assert result.passed, result.report()
+    document = read_pact(pact_path("identity", consumer=consumer))
+    for interaction in document["interactions"]:
+        assert interaction["description"] in result.output
+    assert len(document["interactions"]) == (2 if consumer == "orders" else 1)
+
+
+def test_identity_with_another_secret_fails_the_token_interaction(tmp_path: Path) -> None:
+    result = run(IdentityProvider(tmp_path, {"orders": "another-secret"}), consumer="orders")
+    assert not result.passed
+    assert any("provider state 'a client is registered'" in f for f in result.failures), (
+        result.report()
+    )
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,11 +14,15 @@ from pathlib import Path
 import pytest
 
 from tests.support.processes import ROOT
+from tests.support.system import require
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed"),
-]
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(autouse=True)
+def _wrk() -> None:
+    require("wrk")
+
 
 PEERS = "fastapi,starlette_msgspec"
 
@@ -79,7 +82,7 @@ def test_short_run_writes_results_and_leaves_nothing_running(tmp_path: Path) -> 
     for name, by_endpoint in doc["variants"].items():
         for endpoint in ("ping", "order"):
             figures = by_endpoint[endpoint]
-            assert figures["rps"] > 100, (name, endpoint, figures)
+            assert figures["rps"] > 0, (name, endpoint, figures)  # how many: the bench's job
             assert 0 < figures["p50_ms"] <= figures["p99_ms"]
         assert len(doc["meta"]["rounds"][name]["order"]) == 2
     assert doc["variants"]["fastapi"]["order"]["ratio_vs_fastapi"] == 1.0

@@ -11,6 +11,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from accord import runtime
 from accord.observability.context import correlation_id
 from accord.observability.metrics import Metrics
 from accord.observability.telemetry import Telemetry
@@ -30,8 +31,6 @@ from tests.unit.client.catalog import (
     UnknownItem,
     UnknownItemInfo,
 )
-
-runtime = pytest.importorskip("accord.runtime")
 
 
 class CatalogService:

@@ -8,12 +8,11 @@ import anyio
 import pytest
 import uvicorn
 
+from accord import runtime
 from accord.errors import Timeout
 from tests.integration.client.conftest import CatalogService
 from tests.support.processes import free_port
 from tests.unit.client.catalog import Catalog, ItemRef, Line, Nap, OutOfStock, PlaceOrder
-
-runtime = pytest.importorskip("accord.runtime")
 
 pytestmark = pytest.mark.anyio
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import anyio
 import msgspec
 
@@ -28,6 +30,8 @@ class SleeperService:
     """Sleeps as long as it is asked to."""
 
     async def nap(self, request: Nap) -> Woke:
+        if request.seconds:  # so a test can wait until a slow request is in flight
+            logging.getLogger(__name__).info("nap started: %s s", request.seconds)
         await anyio.sleep(request.seconds)
         return Woke(slept=request.seconds)
 

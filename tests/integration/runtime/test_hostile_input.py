@@ -45,6 +45,7 @@ class PlaceOrder(msgspec.Struct):
     items: list[Item]
     card_token: Annotated[str, msgspec.Meta(min_length=4, max_length=64), Secret]
     note: str = ""
+    currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")] = "EUR"
 
 
 class Order(msgspec.Struct):
@@ -84,7 +85,7 @@ class HostileService:
     async def place(self, request: PlaceOrder) -> Order:
         from opentelemetry import trace
 
-        self.log.info("placing", request=request, card_token=request.card_token)
+        self.log.info("placing", request=request, card_token=request.card_token, note=request.note)
         trace.get_current_span().set_attribute("shop.card_token", request.card_token)
         total = sum(item.qty * 100 for item in request.items)
         return Order("o-1", "pending", total, len(request.note))
@@ -112,6 +113,10 @@ def factory() -> App:
     return App(Hostile, HostileService(telemetry, database), telemetry=telemetry, layers=[limit])
 
 
+#: Seconds a client has to send a request head, for this module's server.
+HEAD_TIMEOUT = 1.5
+
+
 class Server:
     def __init__(self, base: str, home: Path, log: Path) -> None:
         self.base = base
@@ -130,6 +135,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "PYTHONUNBUFFERED": "1",
     }
     args = ["accord", "serve", f"{__name__}:factory", "--port", str(port)]
+    args += ["--head-timeout", str(HEAD_TIMEOUT)]
     with running(args, env=env, log=log):
         wait_http(f"http://127.0.0.1:{port}/readyz")
         yield Server(f"http://127.0.0.1:{port}", home, log)
@@ -331,3 +337,186 @@ def test_requests_the_parser_refuses_are_problems_too(server: Server, request_by
     assert problem["code"] == "bad_request"
     assert problem["status"] == 400
     assert "server" not in headers
+
+
+SINGLE_VALUES = {
+    "authorization": BEARER,
+    "idempotency-key": "k-1",
+    "content-type": "application/json",
+    "traceparent": "00-" + "1" * 32 + "-" + "2" * 16 + "-01",
+    "accord-timeout": "5S",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SINGLE_VALUES))
+def test_a_repeated_singleton_header_is_400_naming_it(client: httpx.Client, name: str) -> None:
+    headers = [("content-type", "application/json")] if name != "content-type" else []
+    headers += [(name, "garbage"), (name, SINGLE_VALUES[name])]
+    response = client.post("/v1/orders", content=json.dumps(ORDER), headers=headers)
+    problem = assert_problem(response, 400, "duplicate_header")
+    assert f"the {name} header" in problem["detail"]
+
+
+def test_a_singleton_header_once_and_other_headers_twice_are_served(client: httpx.Client) -> None:
+    headers = [(name, value) for name, value in SINGLE_VALUES.items()]
+    headers += [("accept", "application/json"), ("accept", "*/*"), ("x-note", "a"), ("x-note", "b")]
+    response = client.post("/v1/orders", content=json.dumps(ORDER), headers=headers)
+    assert response.status_code == 201, response.text
+
+
+def test_a_repeated_content_length_is_400(server: Server) -> None:
+    body = json.dumps(ORDER).encode()
+    head = (
+        b"POST /v1/orders HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+    ) % (len(body), len(body))
+    status, headers, answer = raw_exchange(server, head + body)
+    assert status == 400
+    assert headers["content-type"] == "application/problem+json"
+    assert json.loads(answer)["code"] in {"bad_request", "duplicate_header"}
+
+
+def test_a_pattern_matches_the_whole_string(client: httpx.Client) -> None:
+    response = client.post("/v1/orders", json={**ORDER, "currency": "EUR\n"})
+    problem = assert_problem(response, 422, "validation_failed")
+    assert problem["errors"][0]["path"] == "$.currency"
+    assert client.post("/v1/orders", json={**ORDER, "currency": "EUR"}).status_code == 201
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["PlaceOrder"]
+    assert schema["properties"]["currency"]["pattern"] == "^[A-Z]{3}$", "what is checked"
+
+
+def test_no_value_a_client_sends_splits_a_log_line(client: httpx.Client, server: Server) -> None:
+    forged = '"}\n{"level":"error","event":"forged"}\u2028\x85\x1b[2J'
+    response = client.post("/v1/orders", json={**ORDER, "note": "mark-7" + forged})
+    assert response.status_code == 201, response.text
+    client.get("/v1/nothing%0A%7B%22event%22%3A%22forged%22%7D")
+    placing: dict[str, Any] = {}
+    for _ in range(50):  # the flusher writes within a second
+        lines = server.log.read_text(encoding="utf-8").splitlines()
+        parsed = [json.loads(line) for line in lines]  # every line is one JSON document
+        placing = next((p for p in parsed if "mark-7" in str(p.get("note"))), {})
+        if placing and any(p.get("path", "").startswith("/v1/nothing") for p in parsed):
+            break
+        time.sleep(0.2)
+    assert placing["note"].isprintable(), placing["note"]
+    assert placing["note"].startswith('mark-7"}\\n{')
+    assert not [p for p in parsed if p.get("event") == "forged"]
+    (request,) = [p for p in parsed if p.get("path", "").startswith("/v1/nothing")]
+    assert request["path"] == '/v1/nothing\\n{"event":"forged"}'
+
+
+def head_timeouts(client: httpx.Client) -> float:
+    """``accord_server_head_timeouts_total`` as the server exports it now."""
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith("accord_server_head_timeouts_total "):
+            return float(line.split()[1])
+    raise AssertionError("no accord_server_head_timeouts_total on /metrics")
+
+
+def connect(server: Server) -> socket.socket:
+    host, port = server.base.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), timeout=10)
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    """Whether the server closed ``sock`` (without blocking)."""
+    sock.setblocking(False)
+    try:
+        return sock.recv(1) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+    finally:
+        sock.setblocking(True)
+
+
+def test_slow_heads_and_silent_connections_are_cut_and_counted(
+    server: Server, client: httpx.Client
+) -> None:
+    before = head_timeouts(client)
+    slow = [connect(server) for _ in range(8)]
+    for sock in slow:
+        sock.sendall(b"POST /v1/orders HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+    silent = [connect(server) for _ in range(2)]
+    open_ = set(slow + silent)
+    give_up = time.monotonic() + 10 * HEAD_TIMEOUT
+    while open_ and time.monotonic() < give_up:
+        for sock in list(open_):
+            try:
+                if sock in slow:
+                    sock.sendall(b"x")  # a byte now and then keeps no head alive
+            except OSError:
+                open_.discard(sock)
+                continue
+            if closed_by_server(sock):
+                open_.discard(sock)
+        time.sleep(0.2)
+    for sock in slow + silent:
+        sock.close()
+    assert not open_, f"{len(open_)} of 10 connections still held"
+    assert head_timeouts(client) == before + 10
+
+
+def read_response(sock: socket.socket) -> bytes:
+    """One whole response with a ``content-length`` from ``sock``."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
+def test_a_head_in_pieces_in_time_and_a_pause_between_requests_are_served(
+    server: Server,
+) -> None:
+    body = json.dumps({"name": "n"}).encode()
+    head = b"POST /v1/strict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    head += b"Content-Length: %d\r\n\r\n" % len(body)
+    with connect(server) as sock:
+        for attempt in range(2):
+            sock.sendall(head[:20])
+            time.sleep(HEAD_TIMEOUT / 3)
+            sock.sendall(head[20:] + body)
+            answer = read_response(sock)
+            assert answer.startswith(b"HTTP/1.1 200 "), (attempt, answer[:200])
+            assert answer.endswith(b'{"ok":true}')
+            if attempt == 0:
+                time.sleep(HEAD_TIMEOUT * 1.5)  # idle between requests: keep-alive's to bound
+
+
+def test_forwarded_addresses_are_not_believed_by_default(client: httpx.Client) -> None:
+    statuses = [
+        client.post(
+            "/v1/login", json={"user": "u"}, headers={"x-forwarded-for": f"10.0.0.{i}"}
+        ).status_code
+        for i in range(1, 6)
+    ]
+    assert 429 in statuses, "each forged address got a budget of its own"
+    assert statuses.count(200) <= 3
+
+
+def test_forwarded_addresses_are_believed_from_a_proxy_named(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    home = tmp_path_factory.mktemp("proxied")
+    port = free_port()
+    args = ["accord", "serve", f"{__name__}:factory", "--port", str(port)]
+    args += ["--forwarded-allow-ips", "127.0.0.1"]
+    with running(args, env={"ACCORD_HOME": str(home)}, log=home / "serve.log"):
+        wait_http(f"http://127.0.0.1:{port}/readyz")
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as proxy:
+
+            def login(address: str) -> int:
+                headers = {"x-forwarded-for": address}
+                return proxy.post("/v1/login", json={"user": "u"}, headers=headers).status_code
+
+            assert [login("203.0.113.7") for _ in range(4)] == [200, 200, 200, 429]
+            assert login("203.0.113.8") == 200, "another client behind the proxy"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -189,6 +188,7 @@ async def _replay(steps: list[tuple[object, ...]], url: str) -> None:
     steps=[("claim", "k1", A), ("wait", 3.0), ("claim", "k1", A), ("wait", 18.0), ("purge",)]
 )
 def test_the_sql_store_behaves_as_the_model(
-    steps: list[tuple[object, ...]], tmp_path: Path
+    steps: list[tuple[object, ...]], database_url: str
 ) -> None:
-    asyncio.run(_replay(steps, f"sqlite:///{tmp_path}/model.db"))
+    """On SQLite and on PostgreSQL; each example starts from a freshly created table."""
+    asyncio.run(_replay(steps, database_url))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.processes import free_port, running, wait_http
+from tests.support.processes import free_port, running, wait_for_text, wait_http
 
 DRAIN = 1.5
 
@@ -50,7 +50,7 @@ def test_sigterm_drains_then_finishes_in_flight_requests(tmp_path: Path) -> None
 
         worker = threading.Thread(target=call_slow)
         worker.start()
-        time.sleep(0.3)
+        wait_for_text(log, f"nap started: {DRAIN + 1.0} s")
         signalled = time.monotonic()
         os.kill(proc.pid, signal.SIGTERM)
 

@@ -15,9 +15,11 @@ from tests.support.processes import ROOT
 COMMANDS = [
     "up", "down", "serve", "demo",
     "contracts export", "contracts show", "contracts diff", "contracts check",
-    "traces", "chaos",
+    "traces", "chaos", "slo status", "slo rules",
+    "release build", "release list", "release check",
     "certs init", "certs issue", "certs rotate",
     "keys show", "keys jwks", "keys rotate", "keys revoke",
+    "deps audit",
 ]  # fmt: skip
 
 
@@ -85,3 +87,22 @@ def test_a_flag_takes_no_value() -> None:
     assert result.returncode == 2
     assert "true" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_paragraphs_are_reflowed_not_cut_where_the_source_wraps() -> None:
+    env = {**os.environ, "COLUMNS": "250", "NO_COLOR": "1", "TERM": "dumb"}
+    text = subprocess.run(
+        [sys.executable, "-m", "accord", "chaos", "-h"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    lines = [line.strip() for line in text.splitlines()]
+    assert any(
+        line.startswith("Starts its own shop")
+        and line.endswith("Exits 1 when a promise was broken.")
+        for line in lines
+    ), text

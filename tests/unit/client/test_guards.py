@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 import weakref
 
 import anyio
@@ -67,17 +66,13 @@ async def test_the_breaker_opens_fails_fast_and_closes_again(
             with pytest.raises(Unavailable):
                 await c.get_item(ItemRef(sku="A-1"))
         assert gauge(telemetry) == 1
-        rejections = []
+        # How fast these refusals are is measured by bench/breaker.py, not asserted here.
         for _ in range(1000):
-            started = time.perf_counter()
             with pytest.raises(BreakerOpen) as caught:
                 await c.get_item(ItemRef(sku="A-1"))
-            rejections.append(time.perf_counter() - started)
         assert len(recorder.requests) == 4  # nothing sent while open
         assert caught.value.downstream == "catalog"
         assert 0 < caught.value.retry_after <= 1.0
-        p99 = sorted(rejections)[989]
-        assert p99 < 0.005, f"open-breaker rejection p99 {p99 * 1000:.3f} ms"
 
         recorder.respond = lambda _: httpx.Response(200, json=ITEM)
         await anyio.sleep(1.05)

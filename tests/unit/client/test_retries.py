@@ -229,7 +229,8 @@ async def test_a_retry_after_beyond_the_deadline_ends_the_retries_at_once(
         started = time.monotonic()
         with pytest.raises(Unavailable):
             await c.get_item(ItemRef(sku="A-1"))
-    assert time.monotonic() - started < 0.5
+    # Waiting for the Retry-After would take 5 s, outliving the 2 s deadline: it must not.
+    assert time.monotonic() - started < 2.0
     assert len(recorder.requests) == 1
 
 
@@ -243,7 +244,9 @@ async def test_backoff_never_outlives_the_deadline(
         with pytest.raises(Unavailable):
             await c.get_item(ItemRef(sku="A-1"))
         elapsed = time.monotonic() - started
-    assert elapsed < 0.5
+    # Ten attempts 0.2 s apart would take 1.8 s; the 0.5 s deadline cuts them short. The
+    # bound is loose so that a busy machine cannot fail it; the count below is the point.
+    assert elapsed < 1.5
     assert 2 <= len(recorder.requests) <= 3  # at 0, 0.2 and 0.4 s; a fourth would start at 0.6
 
 
@@ -408,7 +411,8 @@ def test_the_retry_loop_keeps_its_promises(
     script: list[str], keyed: bool, max_attempts: int
 ) -> None:
     """For any run of answers: attempts are capped, an unsafe call is sent again only when
-    nothing was sent, and the call returns exactly when an attempt it made succeeded."""
+    nothing was sent, a retry happens whenever one is allowed, and the call returns exactly
+    when an attempt it made succeeded."""
     answers = iter(script)
     seen: list[str] = []
 
@@ -445,11 +449,12 @@ def test_the_retry_loop_keeps_its_promises(
     assert 1 <= len(seen) <= max_attempts
     assert succeeded == (seen[-1] == "ok")
     assert "ok" not in seen[:-1]
+    retryable = {"503", "429", "refused", "reset"} if keyed else {"refused"}
     for earlier in seen[:-1]:
-        if keyed:
-            assert earlier in ("503", "429", "refused", "reset")
-        else:
-            assert earlier == "refused"
+        assert earlier in retryable
+    # And it does retry when it may: it stops only on success, on an answer it may not
+    # retry, or with its attempts spent. A client that never retries fails here.
+    assert seen[-1] == "ok" or seen[-1] not in retryable or len(seen) == max_attempts, seen
 
 
 async def test_each_attempt_is_a_client_span_with_its_resend_count(

@@ -15,7 +15,7 @@ import jsonschema
 import msgspec
 import pytest
 
-from accord import openapi
+from accord import openapi, runtime
 from tests.unit.openapi.sample_contract import (
     AddBook,
     Book,
@@ -30,8 +30,6 @@ from tests.unit.openapi.sample_contract import (
     UpdateBook,
     WithdrawBook,
 )
-
-runtime = pytest.importorskip("accord.runtime")
 
 DOC = openapi.document(Catalog)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -113,14 +111,16 @@ def test_an_open_breaker_fails_fast_with_a_typed_error(clock: FakeClock) -> None
     assert str(caught.value) == "circuit breaker for 'inventory' is open; retry in 3.000 s"
 
 
-def test_an_open_breaker_refuses_in_well_under_5_ms() -> None:
-    breaker = CircuitBreaker("inventory", BreakerConfig(minimum_number_of_calls=1))
-    call(breaker, fail=True)
-    started = time.perf_counter()
+def test_an_open_breaker_refuses_every_call_and_stays_open(clock: FakeClock) -> None:
+    """How fast it refuses is measured by bench/breaker.py; here, that it does, each time."""
+    breaker, changes = make(clock)
+    trip(breaker)
+    seen = len(changes)
     for _ in range(1000):
         with pytest.raises(BreakerOpen):
             breaker.acquire()
-    assert (time.perf_counter() - started) / 1000 < 0.005
+    assert breaker.state is OPEN
+    assert len(changes) == seen  # refusals are not state changes
 
 
 def test_after_the_wait_it_lets_the_permitted_trials_through_and_closes(clock: FakeClock) -> None:

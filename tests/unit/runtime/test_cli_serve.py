@@ -35,6 +35,16 @@ def serve(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
         (["tests.unit.runtime.sample:SampleService", "--port", "1"], None, "not an accord App"),
         (["tests.unit.runtime.sample:Sample"], None, "no port"),
         (["tests.unit.runtime.sample:Sample"], {"ACCORD_PORT": "http"}, "not a number"),
+        (
+            ["tests.unit.runtime.sample:Sample", "--port", "1", "--head-timeout", "0"],
+            None,
+            "--head-timeout must be positive",
+        ),
+        (
+            ["tests.unit.runtime.sample:Sample", "--port", "1"],
+            {"ACCORD_FORWARDED_ALLOW_IPS": "127.0.0.1, proxy.local"},
+            "'proxy.local' is not an IP address or network",
+        ),
     ],
 )
 def test_mistakes_end_in_one_line_and_exit_2(

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from accord.observability import Telemetry
-from accord.observability.logs import LineSink, rfc3339
+from accord.observability.logs import LineSink, escape, rfc3339
 
 
 class CountingStream(io.StringIO):
@@ -160,3 +160,63 @@ def test_unknown_log_level_is_refused() -> None:
 
     with pytest.raises(TracingConfigError, match="ACCORD_LOG_LEVEL"):
         Telemetry.configure("svc", "1.0.0", environ={"ACCORD_LOG_LEVEL": "loud"})
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("SKU-APPLE", "SKU-APPLE"),
+        ("SKU-APPLE\n", "SKU-APPLE\\n"),
+        ("a\r\nb\tc", "a\\r\\nb\\tc"),
+        ("\x1b[31mred", "\\x1b[31mred"),
+        ("x\x85y\u2028z\u2029", "x\\x85y\\u2028z\\u2029"),
+        ("caf\u00e9 \u2014 \u65e5\u672c", "caf\u00e9 \u2014 \u65e5\u672c"),
+    ],
+)
+def test_escape_writes_control_characters_as_their_escapes(text: str, escaped: str) -> None:
+    assert escape(text) == escaped
+
+
+def test_no_logged_value_splits_a_line() -> None:
+    stream = io.StringIO()
+    telemetry = Telemetry.configure(
+        "svc", "1.0.0", log_stream=stream, environ={"OTEL_TRACES_EXPORTER": "none"}
+    )
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    forged = 'x"}\n{"level":"error","event":"forged"}'
+    try:
+        telemetry.capture_stdlib_logging()
+        telemetry.logger.info(
+            "placing\u2028" + forged, sku="SKU-APPLE\n", items=[{"sku": "a\u2029b"}]
+        )
+        logging.getLogger("app").warning("unknown SKU %s", "SKU-APPLE\x85" + forged)
+        assert telemetry.logs is not None
+        telemetry.logs.request(
+            trace_id="t",
+            span_id="s",
+            correlation_id="c",
+            method="GET",
+            route="unmatched",
+            path="/v1/x\n" + forged,
+            status=404,
+            seconds=0.001,
+        )
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            telemetry.logger.exception("failed")
+        telemetry.flush()
+    finally:
+        telemetry.shutdown()
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 4
+    placing, warned, request, failed = (json.loads(x) for x in lines)
+    assert placing["event"] == "placing\\u2028" + forged.replace("\n", "\\n")
+    assert placing["sku"] == "SKU-APPLE\\n"
+    assert placing["items"] == [{"sku": "a\u2029b"}]  # JSON-escaped in the line, kept in the value
+    assert warned["event"].startswith("unknown SKU SKU-APPLE\\x85")
+    assert request["path"] == "/v1/x\\n" + forged.replace("\n", "\\n")
+    assert "\n" in failed["exception"], "a traceback keeps its lines inside the JSON string"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 
 import anyio
@@ -112,9 +111,6 @@ async def test_metrics_are_labelled_with_the_route_template(client: httpx.AsyncC
     assert 'http_response_status_code="200"' in text
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("accord.openapi") is None, reason="accord.openapi not present"
-)
 async def test_openapi_documents_are_served(app: App, client: httpx.AsyncClient) -> None:
     from tests.unit.runtime.sample import SampleServiceV2, SampleV2
 

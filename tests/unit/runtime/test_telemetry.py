@@ -9,6 +9,7 @@ import pytest
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased, TraceIdRatioBased
 
 from accord.observability import Telemetry, TracingConfigError
+from accord.observability.otlp_json import FileSpanExporter
 from accord.observability.tracing import exporter_from_env, sampler_from_env
 
 
@@ -67,14 +68,12 @@ def test_exporter_otlp_http_when_an_endpoint_is_set(tmp_path: Path) -> None:
 
 
 def test_exporter_defaults_to_a_file_under_home(tmp_path: Path) -> None:
-    otlp_json = pytest.importorskip("accord.observability.otlp_json")
     exporter = exporter_from_env("svc", {}, tmp_path)
-    assert isinstance(exporter, otlp_json.FileSpanExporter)
+    assert isinstance(exporter, FileSpanExporter)
     exporter.shutdown()
 
 
 def test_configured_spans_reach_the_file_with_the_resource(tmp_path: Path) -> None:
-    pytest.importorskip("accord.observability.otlp_json")
     telemetry = Telemetry.configure(
         "svc",
         "3.1.4",

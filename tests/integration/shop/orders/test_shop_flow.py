@@ -229,7 +229,7 @@ async def test_unknown_order_is_404(shop: Shop) -> None:
     assert response.json()["code"] == "orders.order_not_found"
 
 
-async def test_a_sku_twice_is_one_line_with_the_whole_quantity(shop: Shop) -> None:
+async def test_a_sku_twice_is_a_422_naming_the_second_item(shop: Shop) -> None:
     response = await shop.http.post(
         "/v1/orders",
         json={
@@ -239,8 +239,10 @@ async def test_a_sku_twice_is_one_line_with_the_whole_quantity(shop: Shop) -> No
         },
         headers={"Idempotency-Key": "k-twice"},
     )
-    assert response.status_code == 201, response.text
-    assert [(line["sku"], line["quantity"]) for line in response.json()["lines"]] == [("MUG", 2)]
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["code"] == "validation_failed"
+    assert problem["errors"][0]["path"] == "$.items[1].sku"
 
 
 async def test_listing_is_newest_first_and_limited(shop: Shop) -> None:

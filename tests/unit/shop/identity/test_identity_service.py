@@ -216,3 +216,21 @@ def test_email_normalization() -> None:
     for bad in ("", "a@b", "a b@c.de", "@c.de", "a@" + "x" * 200 + ".de"):
         with pytest.raises(domain.InvalidEmail):
             normalize_email(bad)
+
+
+@pytest.mark.anyio
+async def test_attempts_on_one_account_are_delayed_and_a_success_resets_them(
+    parts: tuple[IdentityService, FakeCustomers, FakePasswords, FakeIssuer],
+) -> None:
+    service, _, passwords, _ = parts
+    await service.register("ada@example.com", "correct horse")
+    for _ in range(5):
+        with pytest.raises(domain.InvalidCredentials):
+            await service.login("Ada@Example.com", "wrong horse!")
+    checked = len(passwords.verifications)
+    with pytest.raises(domain.LoginThrottled) as info:
+        await service.login("ada@example.com", "correct horse")  # even the right password
+    assert 0 < info.value.retry_after <= 1.0
+    assert len(passwords.verifications) == checked, "no password is checked while it waits"
+    await service.register("bob@example.com", "correct horse")
+    await service.login("bob@example.com", "correct horse")  # another account is apart

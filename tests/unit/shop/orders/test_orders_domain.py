@@ -53,10 +53,17 @@ def test_orders_that_cannot_exist_point_at_the_item(
     assert info.value.field == field
 
 
-def test_a_sku_asked_for_twice_is_one_line_with_the_whole_quantity() -> None:
+def test_a_sku_asked_for_twice_is_refused_at_the_second_item() -> None:
     items = (RequestedItem("A", 1), RequestedItem("B", 4), RequestedItem("A", 2))
+    with pytest.raises(InvalidOrder, match="more than once") as info:
+        Order.place(order_id="o", customer_id="c", items=items, currency="EUR", created_at=NOW)
+    assert info.value.field == "items[2].sku"
+
+
+def test_each_sku_is_one_line_in_the_order_asked() -> None:
+    items = (RequestedItem("B", 4), RequestedItem("A", 1))
     order = Order.place(order_id="o", customer_id="c", items=items, currency="EUR", created_at=NOW)
-    assert order.items == (RequestedItem("A", 3), RequestedItem("B", 4))
+    assert order.items == items
 
 
 def test_currency_and_time_are_checked() -> None:

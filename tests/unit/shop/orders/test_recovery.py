@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
+import anyio
 import pytest
 
 from shop.orders.application.recovery import Recovery
@@ -169,14 +170,35 @@ async def test_orders_in_flight_and_confirmed_ones_are_left_alone(
     assert stock.calls.count("release_for_order") == 0
 
 
-async def test_the_loop_starts_and_stops(
+async def test_the_loop_settles_interrupted_orders_until_it_is_stopped(
     store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
 ) -> None:
+    async def interrupted(order_id: str) -> None:
+        order = Order.place(
+            order_id=order_id, customer_id="c", items=ITEMS, currency="EUR", created_at=START
+        )
+        async with FakeUnitOfWork(store) as uow:
+            await uow.orders.add(order)
+            await uow.commit()
+        await stock.reserve(order_id, ITEMS)
+
+    await interrupted("ord-1")
+    clock.now = START + timedelta(seconds=30)  # the process started after the order
     recovery = Recovery(lambda: FakeUnitOfWork(store), stock, payments, clock=clock, interval=0.01)
     await recovery.start()
     await recovery.start()  # once only
+    with anyio.fail_after(10):  # the loop, not a call of run_once, settles it
+        while store.rows["ord-1"].status is OrderStatus.PENDING:  # noqa: ASYNC110 - no event to wait on
+            await anyio.sleep(0.01)
+    assert store.rows["ord-1"].rejection == "interrupted"
+    assert stock.held() == 0
     await recovery.stop()
     await recovery.stop()
+
+    await interrupted("ord-2")
+    await anyio.sleep(0.1)  # ten of its intervals: a loop still running would settle it
+    assert store.rows["ord-2"].status is OrderStatus.PENDING
+    assert stock.held() == 2
 
 
 async def test_a_call_never_sent_owes_nothing(
