@@ -24,8 +24,9 @@ Children end with the supervisor however it ends (:mod:`accord.lifetime`: a pare
 signal on Linux, a process group each, ``ACCORD_PARENT_PID`` for a watch elsewhere).
 
 The supervisor keeps a run file (``<home>/run.json``, :mod:`accord.runfile`: pids with
-their start times, and URLs) from the first start on, so other commands can find a
-running system, and ``accord down`` or the next ``accord up`` can stop what is left.
+their start times, and URLs) once every service is ready, and again after each restart,
+so other commands can find a running system, and ``accord down`` or the next
+``accord up`` can stop what is left.
 
 With ``reload``, each service runs as ``accord serve --reload`` (:mod:`accord.reload`):
 a change to the Python code a service imported restarts that service alone.
@@ -189,6 +190,7 @@ class Supervisor:
         except BaseException:
             await self.stop()
             raise
+        self._write_run_file()
 
     async def _start_one(self, svc: RunningService) -> None:
         spec = self.project.services[svc.name]
@@ -214,7 +216,6 @@ class Supervisor:
             preexec_fn=lifetime.child_setup(),
         )
         self._readers.append(asyncio.create_task(self._pump(svc)))
-        self._write_run_file()
         await self._wait_ready(svc)
 
     async def _pump(self, svc: RunningService) -> None:
