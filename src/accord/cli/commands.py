@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from accord.cli import _help
+from accord.cli import _help, lean
 from accord.errors import AccordError
 
 __all__ = ["COMMANDS", "app", "run"]
@@ -73,7 +73,12 @@ def _register(argv: list[str] | None = None) -> None:
 
 
 def run() -> None:
-    """Register the command being run (all of them for help) and run it."""
+    """Register the command being run (all of them for help) and run it.
+
+    httpx is imported first without its own command line (click and Pygments, which it
+    loads whenever installed and accord never uses): 3 MiB less in ``accord up``.
+    """
+    lean.import_without(("click", "pygments"), ("httpx",))
     _register()
     try:
         app(prog_name="accord")
