@@ -135,7 +135,7 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
     settings = settings if settings is not None else Settings.from_env(os.environ)
     home = Path(settings.home)
     telemetry = telemetry or Telemetry.configure(Identity.name, Identity.version, home=home)
-    migrate(settings.database_url, sql.MIGRATIONS, version_table=sql.VERSION_TABLE)
+    migrate(settings.database_url, sql.MIGRATIONS, version_table=sql.VERSION_TABLE, isolated=True)
     engine = create_engine(settings.database_url)
     keys = KeyStore.under(home)
     keys.ensure(token_lifetime=settings.token_lifetime)

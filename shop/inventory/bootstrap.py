@@ -102,7 +102,7 @@ def create_app(
     telemetry = telemetry or Telemetry.configure(
         Inventory.name, Inventory.version, home=Path(settings.home)
     )
-    migrate(settings.database_url, sql.MIGRATIONS, version_table=sql.VERSION_TABLE)
+    migrate(settings.database_url, sql.MIGRATIONS, version_table=sql.VERSION_TABLE, isolated=True)
     engine = create_engine(settings.database_url)
     service = InventoryService(sql.unit_of_work(engine))
     identity = MutualTLSTransport(settings.tls, "identity") if settings.tls else None

@@ -122,7 +122,7 @@ def create_app(
     telemetry = telemetry or Telemetry.configure(
         OrdersV2.name, OrdersV2.version, home=Path(settings.home)
     )
-    migrate(settings.database_url, MIGRATIONS, version_table=sql.VERSION_TABLE)
+    migrate(settings.database_url, MIGRATIONS, version_table=sql.VERSION_TABLE, isolated=True)
     engine = create_engine(settings.database_url)
     if settings.tls is not None:
         inventory_transport = inventory_transport or MutualTLSTransport(settings.tls, "inventory")

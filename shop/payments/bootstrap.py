@@ -87,7 +87,7 @@ def create_app(
     telemetry = telemetry or Telemetry.configure(
         Payments.name, Payments.version, home=Path(settings.home)
     )
-    migrate(settings.database_url, MIGRATIONS, version_table=sql.VERSION_TABLE)
+    migrate(settings.database_url, MIGRATIONS, version_table=sql.VERSION_TABLE, isolated=True)
     engine = create_engine(settings.database_url)
     service = PaymentService(
         sql.unit_of_work(engine),
