@@ -26,6 +26,7 @@ from accord.observability import waterfall
 from accord.observability.otlp_json import FileSpanExporter, SpanRecord
 from accord.observability.telemetry import Telemetry
 from accord.security.tls import SUPERVISOR, MutualTLSTransport, TLSConfig
+from shop.demo_flags import KillSwitch, until
 from shop.identity.contract import Identity, Login, Register
 from shop.orders.contract import (
     GetOrder,
@@ -177,6 +178,9 @@ async def run(urls: Mapping[str, str], home: Path, console: Console) -> bool:
                     "another customer reads it", "404 orders.order_not_found", read_as_bob
                 )
             await attempt("list orders without a token", "401 unauthenticated", list_anonymously)
+        switch = KillSwitch.from_env()
+        if switch is not None and placed:
+            await _kill_switch(switch, attempt, place, read_back)
     telemetry.shutdown()
 
     table = Table(title="shop demo", title_justify="left")
@@ -200,6 +204,33 @@ async def run(urls: Mapping[str, str], home: Path, console: Console) -> bool:
             f"[yellow]no complete trace {first.trace_id} in the telemetry files yet[/yellow]"
         )
     return all(o.ok for o in outcomes) and bool(spans)
+
+
+async def _kill_switch(
+    switch: KillSwitch,
+    attempt: Callable[[str, str, Callable[[], Awaitable[str]]], Awaitable[None]],
+    place: Callable[[list[OrderItem]], Awaitable[str]],
+    read_back: Callable[[], Awaitable[str]],
+) -> None:
+    """``pause-orders`` on: placing answers 503, reading still works; off: 201 again."""
+    tea = [OrderItem(sku="SKU-TEA", quantity=1)]
+
+    async def placing() -> str:
+        try:
+            return await place(tea)
+        except ServiceError as exc:
+            return f"{exc.status} {exc.code}"
+
+    async with switch.on():
+        await attempt(
+            f"pause-orders on ({switch.path.name})",
+            "503 orders.paused",
+            lambda: until(placing, "503 orders.paused"),
+        )
+        await attempt("read an order while paused", "200 confirmed", read_back)
+    await attempt(
+        "pause-orders off again", "201 confirmed", lambda: until(placing, "201 confirmed")
+    )
 
 
 async def _wait_for_trace(

@@ -24,7 +24,7 @@ from accord import Contract, Idempotency, operation
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App
 
-__all__ = ["PATHS", "Bench", "BenchService", "create_app"]
+__all__ = ["PATHS", "Bench", "BenchService", "configure_telemetry", "create_app"]
 
 #: Endpoint name → URL path.
 PATHS = {"ping": "/v1/ping", "order": "/v1/orders"}
@@ -83,11 +83,15 @@ class BenchService:
         )
 
 
-def create_app() -> App:
-    """The accord app with real telemetry (read once, here: this is the composition root)."""
+def configure_telemetry() -> Telemetry:
+    """Real telemetry, its files under ``$BENCH_TELEMETRY_DIR`` (read once, here)."""
     folder = os.environ.get("BENCH_TELEMETRY_DIR") or tempfile.mkdtemp(prefix="accord-bench-")
     home = Path(folder)
     home.mkdir(parents=True, exist_ok=True)
     log_stream = open(home / "requests.log", "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
-    telemetry = Telemetry.configure(Bench.name, Bench.version, home=home, log_stream=log_stream)
-    return App(Bench, BenchService(), telemetry=telemetry)
+    return Telemetry.configure(Bench.name, Bench.version, home=home, log_stream=log_stream)
+
+
+def create_app() -> App:
+    """The accord app with real telemetry (this is the composition root)."""
+    return App(Bench, BenchService(), telemetry=configure_telemetry())

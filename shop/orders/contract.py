@@ -27,6 +27,7 @@ __all__ = [
     "OrderList",
     "OrderNotFound",
     "Orders",
+    "OrdersPaused",
     "OutOfStock",
     "OutOfStockInfo",
     "PaymentDeclined",
@@ -129,10 +130,14 @@ class DependencyUnavailable(
     """A service the order depends on is unavailable"""
 
 
+class OrdersPaused(ServiceError[None], code="orders.paused", status=503, retryable=True):
+    """Placing orders is paused for now; reading them still works"""
+
+
 class Orders(
     Contract,
     name="orders",
-    version="1.3.0",
+    version="1.4.0",
     deprecated=datetime.date(2026, 11, 27),
     sunset=datetime.date(2027, 6, 30),
     successor="/v2/openapi.json",
@@ -148,7 +153,7 @@ class Orders(
         idempotency=Idempotency.REQUIRES_KEY,
         timeout=8.0,
         scopes=("orders:write",),
-        errors=(UnknownSku, OutOfStock, PaymentDeclined, DependencyUnavailable),
+        errors=(UnknownSku, OutOfStock, PaymentDeclined, DependencyUnavailable, OrdersPaused),
     )
     get_order = operation(
         GetOrder,

@@ -25,6 +25,7 @@ from shop.orders.contract import (
     ListOrders,
     OrderItem,
     OrderNotFound,
+    OrdersPaused,
     OutOfStock,
     PaymentDeclined,
     PlaceOrder,
@@ -79,7 +80,7 @@ class OrderList(msgspec.Struct, kw_only=True):
     orders: list[Order]
 
 
-class OrdersV2(Contract, name="orders", version="2.2.0"):
+class OrdersV2(Contract, name="orders", version="2.3.0"):
     """Customers' orders: placed against stock and paid by card; amounts as money."""
 
     place_order = operation(
@@ -91,7 +92,7 @@ class OrdersV2(Contract, name="orders", version="2.2.0"):
         idempotency=Idempotency.REQUIRES_KEY,
         timeout=8.0,
         scopes=("orders:write",),
-        errors=(UnknownSku, OutOfStock, PaymentDeclined, DependencyUnavailable),
+        errors=(UnknownSku, OutOfStock, PaymentDeclined, DependencyUnavailable, OrdersPaused),
     )
     get_order = operation(
         GetOrder,

@@ -4,6 +4,11 @@ Domain errors become the contract's declared errors in one table, :data:`ERRORS`
 error whose contract class carries typed detail gets it from the exception's attributes
 of the same names (``OutOfStock.sku``, ``.requested``, ``.available`` …).
 
+Feature flags (``shop.orders.flags``) act here, at the door, before any use case runs:
+while ``pause-orders`` is on, placing an order answers 503 ``orders.paused`` (reads go on);
+``strict-card-tokens``, rolled out per customer, refuses a card token not of the vault's
+form before any stock is held.
+
 Who the caller is comes from its token (:func:`accord.runtime.auth.current_principal`),
 never from the body: an order is placed for the token's customer, a customer lists and
 reads only their own orders, and another customer's order is "not found". The use cases
@@ -14,6 +19,7 @@ request's ``customer_id`` is taken as it is.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -30,18 +36,22 @@ from accord.errors import (
     ValidationDetails,
     ValidationFailed,
 )
+from accord.flags import Flags
 from accord.runtime.auth import current_principal
 from shop.orders import contract as c
 from shop.orders.application.ports import ConcurrencyConflict
 from shop.orders.application.services import OrderService
 from shop.orders.domain import exceptions as d
 from shop.orders.domain.model import Order, RequestedItem
+from shop.orders.flags import PAUSE_ORDERS, STRICT_CARD_TOKENS
 
 OrderT = TypeVar("OrderT")
 OrderListT = TypeVar("OrderListT")
 
 __all__ = [
+    "CARD_TOKEN",
     "ERRORS",
+    "PAUSED_RETRY_AFTER",
     "RETRY_AFTER",
     "OrderEndpointBase",
     "OrdersEndpoint",
@@ -56,6 +66,11 @@ log = logging.getLogger(__name__)
 
 #: Seconds a client is asked to wait before placing again when a dependency is down.
 RETRY_AFTER = "1"
+
+#: Seconds a client is asked to wait while placing orders is paused (a person flips it back).
+PAUSED_RETRY_AFTER = "30"
+#: The card vault's tokens, as ``strict-card-tokens`` checks them.
+CARD_TOKEN = re.compile(r"tok_[A-Za-z0-9_]{1,60}")
 
 #: Domain error → the contract error it is answered with.
 ERRORS: dict[type[Exception], type[ServiceError[Any]]] = {
@@ -172,8 +187,27 @@ class OrderEndpointBase(Generic[OrderT, OrderListT]):
     (:meth:`present`) and how a list of them does (:meth:`listing`).
     """
 
-    def __init__(self, service: OrderService) -> None:
+    def __init__(self, service: OrderService, flags: Flags | None = None) -> None:
         self._service = service
+        self._flags = flags
+
+    def _admit(self, customer: str, card_token: str) -> None:
+        """The flags' say on an order before it is placed: paused, or a token refused."""
+        flags = self._flags
+        if flags is None:
+            return
+        if flags.value(PAUSE_ORDERS, targeting_key=customer):
+            raise c.OrdersPaused("placing orders is paused; reading them still works").with_header(
+                "Retry-After", PAUSED_RETRY_AFTER
+            )
+        if flags.value(STRICT_CARD_TOKENS, targeting_key=customer) and not CARD_TOKEN.fullmatch(
+            card_token
+        ):
+            message = "a card token is tok_ followed by letters, digits or _"
+            raise ValidationFailed(
+                f"{message} at $.card_token",
+                ValidationDetails(errors=[FieldError(path="$.card_token", message=message)]),
+            )
 
     def present(self, order: Order) -> OrderT:
         """The order as this version's response message."""
@@ -185,9 +219,11 @@ class OrderEndpointBase(Generic[OrderT, OrderListT]):
 
     async def place_order(self, request: c.PlaceOrder) -> OrderT:
         """Place the order: stock held, payment taken, or rejected with nothing held."""
+        customer = ordering_customer(request.customer_id)
+        self._admit(customer, request.card_token)
         with declared_errors():
             order = await self._service.place_order(
-                customer_id=ordering_customer(request.customer_id),
+                customer_id=customer,
                 items=[RequestedItem(item.sku, item.quantity) for item in request.items],
                 card_token=request.card_token,
                 note=request.note,

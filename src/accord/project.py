@@ -6,10 +6,12 @@
     home = ".accord"            # state: databases, telemetry, pid files
     contracts_dir = "contracts"
     demo = "shop.demo:run"      # what `accord demo` runs against the services
+    flags = ["shop.orders.flags:FLAGS"]   # the feature flags the code declares
 
     [services.orders]
     app = "shop.orders.bootstrap:create_app"     # a factory returning an accord App
     contracts = ["shop.orders.contract:Orders"]
+    settings = "shop.orders.bootstrap:Settings"  # its settings (config/<env>/orders.toml)
     port = 8101
     depends_on = ["inventory", "payments"]
     slos = "shop.orders.slo:SLOS"                # its service-level objectives (accord.slo)
@@ -44,6 +46,8 @@ class ServiceSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     app: str
     contracts: list[str] = []
+    #: ``module:Class``: the service's settings (``accord config``, ``docs/configuration.md``).
+    settings: str = ""
     port: int = 0
     host: str = "127.0.0.1"
     depends_on: list[str] = []
@@ -52,12 +56,16 @@ class ServiceSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     #: --forwarded-allow-ips``); none by default.
     forwarded_allow_ips: list[str] = []
     name: str = ""
+    #: Requests (``"GET /path"``) a new version must answer without a 5xx before it
+    #: takes traffic (``accord rollout --strategy blue-green``).
+    smoke: list[str] = []
 
 
 class _ProjectSection(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     home: str = ".accord"
     contracts_dir: str = "contracts"
     demo: str = ""
+    flags: list[str] = []
 
 
 class _File(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -73,6 +81,12 @@ class Project(msgspec.Struct, frozen=True):
     contracts_dir: Path
     services: dict[str, ServiceSpec]
     demo: str = ""
+    flags: tuple[str, ...] = ()
+
+    def declared_flags(self) -> list[Any]:
+        """Every feature flag the project declares: the lists ``[project] flags`` names
+        (``module:attribute`` each, as ``accord flags check`` reads them)."""
+        return [flag for ref in self.flags for flag in import_object(ref)]
 
     def contract_classes(self) -> list[Any]:
         """Every contract class the services declare, in file order."""
@@ -129,6 +143,7 @@ def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> 
         contracts_dir=(root / data.project.contracts_dir).resolve(),
         services=services,
         demo=data.project.demo,
+        flags=tuple(data.project.flags),
     )
 
 

@@ -64,21 +64,32 @@ class RunRecord:
         return [svc for svc in self.services.values() if svc.alive()]
 
 
-def write(home: Path, services: Mapping[str, tuple[str, int | None]]) -> None:
-    """Record this process as the supervisor of ``services`` (name → (url, pid))."""
+def write(
+    home: Path,
+    services: Mapping[str, Mapping[str, object]],
+    *,
+    extra: Mapping[str, object] | None = None,
+) -> None:
+    """Record this process as the supervisor of ``services`` (name → fields: ``url``,
+    ``pid`` and any others); ``extra`` adds fields at the top."""
     me = os.getpid()
-    data = {
+    data: dict[str, object] = {
         "pid": me,
         "started": lifetime.started(me),
         "services": {
-            name: {"url": url, "pid": pid, "started": lifetime.started(pid) if pid else None}
-            for name, (url, pid) in services.items()
+            name: {**fields, "started": _started(fields.get("pid"))}
+            for name, fields in services.items()
         },
+        **(extra or {}),
     }
     path = home / RUN_FILE
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+def _started(pid: object) -> str | None:
+    return lifetime.started(pid) if isinstance(pid, int) and pid > 0 else None
 
 
 def read(home: Path) -> RunRecord | None:

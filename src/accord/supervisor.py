@@ -14,6 +14,11 @@
   HTTPS with mutual TLS, the URLs are ``https://``, and readiness is probed over mutual
   TLS with the supervisor's own certificate (``accord-supervisor``).
 
+With ``dataplane=True`` (``accord up``) Envoy stands in front of the services
+(:mod:`accord.dataplane`): the well-known ports are its listeners, each service listens
+on a port of its own behind it, every call (the services' calls to each other too) goes
+through it, and rollouts add, promote and stop versions of a service while it runs.
+
 Each child also gets ``ACCORD_INSTANCE``, a nonce new at every start, which its
 ``/readyz`` echoes in the ``accord-instance`` header: a service counts as ready only when
 its own process answers, never because something else answers on its port. A child that
@@ -50,12 +55,16 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
 from accord import lifetime, runfile
 from accord.errors import AccordError
 from accord.project import Project
+
+if TYPE_CHECKING:
+    from accord.dataplane import DataPlane
 
 __all__ = ["RestartPolicy", "RunningService", "StartError", "Supervisor", "read_run_file"]
 
@@ -106,6 +115,20 @@ class RunningService:
     restarts: int = 0
     ready_at: float | None = None
     instance: str = ""
+    #: The version label (``working``: the project's working tree).
+    version: str = "working"
+    #: The interpreter to run it with (a release's); None: this one, on the working tree.
+    python: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    #: With a data plane: the port the process listens on behind ``port``.
+    backend_port: int | None = None
+
+    @property
+    def probe_url(self) -> str:
+        """Where the process itself answers (readiness is probed there)."""
+        if self.backend_port is None:
+            return self.url
+        return str(httpx.URL(self.url).copy_with(port=self.backend_port)).rstrip("/")
 
 
 LineSink = Callable[[str, str], None]
@@ -131,6 +154,7 @@ class Supervisor:
         restart: RestartPolicy | None = RestartPolicy(),
         on_notice: NoticeSink | None = None,
         tls_dir: Path | None = None,
+        dataplane: bool = False,
         reload: bool = False,
     ) -> None:
         self.project = project
@@ -159,6 +183,11 @@ class Supervisor:
             scheme = "http" if tls_dir is None else "https"
             self.services[name] = RunningService(name, f"{scheme}://{spec.host}:{port}", port)
         self._readers: list[asyncio.Task[None]] = []
+        self.dataplane: DataPlane | None = None
+        if dataplane:
+            from accord.dataplane import DataPlane
+
+            self.dataplane = DataPlane(self)
 
     # -- environment -----------------------------------------------------------------
 
@@ -185,30 +214,46 @@ class Supervisor:
         """Start every service in dependency order, each ready before the next starts."""
         self.project.home.mkdir(parents=True, exist_ok=True)
         try:
+            if self.dataplane is not None:
+                self.dataplane.assign_ports()
+                await self.dataplane.start()
             for name in self.order:
                 await self._start_one(self.services[name])
         except BaseException:
             await self.stop()
             raise
-        self._write_run_file()
+        self.write_run_file()
+        if self.dataplane is not None:
+            self.dataplane.watch()
 
-    async def _start_one(self, svc: RunningService) -> None:
+    async def start_instance(self, svc: RunningService, *, ready_timeout: float) -> None:
+        """Start one more process of a service (a version beside the primary), until ready."""
+        await self._start_one(svc, ready_timeout=ready_timeout)
+
+    async def _start_one(self, svc: RunningService, *, ready_timeout: float | None = None) -> None:
         spec = self.project.services[svc.name]
         argv = [
-            sys.executable, "-m", "accord", "serve", spec.app,
-            "--host", spec.host, "--port", str(svc.port),
+            svc.python or sys.executable, "-m", "accord", "serve", spec.app,
+            "--host", spec.host, "--port", str(svc.backend_port or svc.port),
         ]  # fmt: skip
         if spec.forwarded_allow_ips:
             argv += ["--forwarded-allow-ips", ",".join(spec.forwarded_allow_ips)]
         if self.reload:
             argv.append("--reload")
         svc.instance = secrets.token_hex(8)
-        env = self.service_env(svc.name)
+        env = {**self.service_env(svc.name), **svc.env}
         env[INSTANCE_VARIABLE] = svc.instance
         env[lifetime.PARENT_VARIABLE] = str(os.getpid())
+        cwd = self.project.root
+        if svc.python is not None:  # a release (<release>/venv/bin/python) runs its own code
+            cwd = Path(svc.python).parents[2]
+            for name in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV"):
+                env.pop(name, None)
+            # configuration belongs to the environment, not to the build
+            env.setdefault("ACCORD_CONFIG_DIR", str(self.project.root / "config"))
         svc.process = await asyncio.create_subprocess_exec(
             *argv,
-            cwd=self.project.root,
+            cwd=cwd,
             env=env,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
@@ -216,7 +261,7 @@ class Supervisor:
             preexec_fn=lifetime.child_setup(),
         )
         self._readers.append(asyncio.create_task(self._pump(svc)))
-        await self._wait_ready(svc)
+        await self._wait_ready(svc, ready_timeout or self.ready_timeout)
 
     async def _pump(self, svc: RunningService) -> None:
         assert svc.process is not None and svc.process.stdout is not None
@@ -226,8 +271,8 @@ class Supervisor:
             del svc.tail[:-20]
             self.on_line(svc.name, line)
 
-    async def _wait_ready(self, svc: RunningService) -> None:
-        deadline = time.monotonic() + self.ready_timeout
+    async def _wait_ready(self, svc: RunningService, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
         assert svc.process is not None
         async with httpx.AsyncClient(timeout=1.0, transport=self._probe(svc.name)) as http:
             while time.monotonic() < deadline:
@@ -238,13 +283,13 @@ class Supervisor:
                         f"{svc.name} exited with status {svc.process.returncode}: {last}"
                     )
                 with contextlib.suppress(httpx.HTTPError):
-                    r = await http.get(svc.url + "/readyz")
+                    r = await http.get(svc.probe_url + "/readyz")
                     # Only our own child knows the nonce: anyone else on the port is not it.
                     if r.status_code == 200 and r.headers.get(INSTANCE_HEADER) == svc.instance:
                         svc.ready_at = time.monotonic()
                         return
                 await asyncio.sleep(0.1)
-        raise StartError(f"{svc.name} was not ready within {self.ready_timeout:.0f}s")
+        raise StartError(f"{svc.name} was not ready within {timeout:.0f}s")
 
     def _probe(self, name: str) -> httpx.AsyncBaseTransport | None:
         """With TLS: mutual TLS as ``accord-supervisor``, accepting only ``name``."""
@@ -268,6 +313,8 @@ class Supervisor:
         """
         while True:
             name = await self._first_exit()
+            if name is not None and _alive(self.services[name]):
+                continue  # the process that exited was replaced (a promoted version)
             if name is None or self.restart is None or self._stopping:
                 return name
             if not await self._restart(self.services[name], self.restart):
@@ -307,7 +354,7 @@ class Supervisor:
                 continue
             pid = svc.process.pid if svc.process else None
             self.on_notice(f"{svc.name} is ready again (pid {pid})")
-            self._write_run_file()
+            self.write_run_file()
             return True
 
     async def _first_exit(self) -> str | None:
@@ -341,16 +388,32 @@ class Supervisor:
             except TimeoutError:
                 lifetime.send(proc.pid, signal.SIGKILL)
                 codes[name] = await proc.wait()
+        if self.dataplane is not None:
+            await self.dataplane.stop()
         for task in self._readers:
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(task, 2.0)
         runfile.remove(self.project.home)
         return codes
 
-    def _write_run_file(self) -> None:
+    def write_run_file(self) -> None:
+        """Write the run file: the services' URLs and pids, each with its start time (and
+        the data plane's state)."""
+        extra: dict[str, object] = {}
+        if self.dataplane is not None:
+            extra["dataplane"] = self.dataplane.run_info()
         runfile.write(
             self.project.home,
-            {s.name: (s.url, s.process.pid if s.process else None) for s in self.services.values()},
+            {
+                s.name: {
+                    "url": s.url,
+                    "pid": s.process.pid if s.process else None,
+                    "port": s.backend_port or s.port,
+                    "version": s.version,
+                }
+                for s in self.services.values()
+            },
+            extra=extra,
         )
 
 
@@ -366,3 +429,7 @@ def read_run_file(home: Path) -> dict[str, str] | None:
     if len(record.living_services()) != len(record.services):
         return None
     return {name: svc.url for name, svc in record.services.items()}
+
+
+def _alive(svc: RunningService) -> bool:
+    return svc.process is not None and svc.process.returncode is None

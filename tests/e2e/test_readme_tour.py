@@ -4,9 +4,8 @@ real `accord up`.
 The blocks are read from README.md, not copied here. The only change made to them is
 the ports: the shop runs on free ports (a temporary ACCORD_HOME, stopped by PID at the
 end), so every `localhost:81xx` / `127.0.0.1:81xx` / `--port 81xx` of the tour is
-pointed at them. `accord chaos` is left out (it starts a shop of its own, and
-tests/e2e/test_chaos.py runs it); the `accord serve` block runs in the background until
-its service is ready.
+pointed at them. The blocks of NOT_RUN_HERE are left to their own tests; the
+`accord serve` block runs in the background until its service is ready.
 """
 
 from __future__ import annotations
@@ -28,6 +27,9 @@ from tests.support.processes import ROOT, free_port, stop, wait_http
 
 pytestmark = pytest.mark.e2e
 
+#: Blocks left to their own tests: they start a shop of their own (chaos, rollout), edit
+#: the repository's configuration files (config, flags), or serve in the foreground.
+NOT_RUN_HERE = ("chaos", "serve", "config", "flags", "rollout", "release")
 TOUR = re.compile(r"^## A five-minute tour$(.*?)^## ", re.M | re.S)
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```$", re.M | re.S)
 PORT = re.compile(r"(?:(?<=localhost:)|(?<=127\.0\.0\.1:)|(?<=--port ))(81\d\d)\b")
@@ -96,7 +98,7 @@ def test_the_contract_snippets_show_the_versions_of_the_files() -> None:
 def test_the_shell_tour_runs_as_written(shop: Shop) -> None:
     script = ["set -eo pipefail"]
     for lang, code in tour_blocks():
-        if lang != "sh" or "accord chaos" in code or "accord serve" in code:
+        if lang != "sh" or any(f"accord {c}" in code for c in NOT_RUN_HERE):
             continue
         script.append(repoint(code, shop.mapping))
     script.append('echo "TOUR-TRACE=$TRACE"')

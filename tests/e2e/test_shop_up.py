@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -54,11 +55,13 @@ class Shop:
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     home = tmp_path_factory.mktemp("shop-home")
+    # A copy of the configuration: the demo flips the kill switch in its flags file.
+    shutil.copytree(ROOT / "config", home / "config")
     ports = {name: free_port() for name in SERVICES}
     argv = [sys.executable, "-m", "accord", "up", "--raw"]
     for name, port in ports.items():
         argv += ["--port", f"{name}={port}"]
-    env = {**os.environ, "ACCORD_HOME": str(home)}
+    env = {**os.environ, "ACCORD_HOME": str(home), "ACCORD_CONFIG_DIR": str(home / "config")}
     log = (home / "up.log").open("wb")
     proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     shop = Shop(home, ports, proc)
@@ -164,7 +167,13 @@ def test_errors_are_problem_json(shop: Shop) -> None:
 
 
 def test_demo_runs_against_the_running_shop(shop: Shop) -> None:
-    env = {**os.environ, "ACCORD_HOME": str(shop.home)}
+    flags = shop.home / "config" / "dev" / "flags.json"
+    before = flags.read_bytes()
+    env = {
+        **os.environ,
+        "ACCORD_HOME": str(shop.home),
+        "ACCORD_CONFIG_DIR": str(shop.home / "config"),
+    }
     done = subprocess.run(
         [sys.executable, "-m", "accord", "demo"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=90,
@@ -173,6 +182,8 @@ def test_demo_runs_against_the_running_shop(shop: Shop) -> None:
     assert "using the services" in done.stdout
     assert "orders.out_of_stock" in done.stdout
     assert "another customer reads it" in done.stdout
+    assert "pause-orders on" in done.stdout and "orders.paused" in done.stdout
+    assert flags.read_bytes() == before, "the demo puts the flags file back"
 
 
 def test_traces_command_shows_a_waterfall(shop: Shop) -> None:

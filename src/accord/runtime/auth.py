@@ -41,11 +41,12 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
 import httpx
 import msgspec
 
+from accord.config.declare import setting
 from accord.contract import Operation
 from accord.errors import STANDARD_ERRORS, Forbidden, ServiceError, Unauthenticated
 from accord.runtime.layers import Handler
@@ -180,6 +181,9 @@ class _Guarded:
         return await self._handler(request)
 
 
+_AUTHORIZATION = b"authorization"
+
+
 class Authentication:
     """The layer that enforces an operation's declared scopes (see the module docstring).
 
@@ -187,6 +191,9 @@ class Authentication:
     that fails with anything but its own refusal (its key endpoint unreachable …) is an
     error of the service (500), not of the caller.
     """
+
+    #: The request header this layer reads.
+    reads = frozenset({_AUTHORIZATION})
 
     def __init__(self, verifier: TokenVerifier, *, realm: str) -> None:
         if not realm or '"' in realm or "\\" in realm:
@@ -234,7 +241,7 @@ class Authentication:
         challenge = self._challenge
 
         async def check(request: Request) -> Principal:
-            token = bearer_token(request.authorization)
+            token = bearer_token(request.header(_AUTHORIZATION))
             if token is None:
                 raise Unauthenticated(
                     "this operation needs a bearer token: send Authorization: Bearer <token>"
@@ -281,10 +288,33 @@ class AuthSettings(msgspec.Struct, frozen=True, kw_only=True):
     (else they need :data:`METADATA_SCOPE`).
     """
 
-    enabled: bool = True
-    identity_url: str = DEFAULT_IDENTITY_URL
-    issuer: str = ""
-    public_metadata: bool = True
+    enabled: Annotated[
+        bool, setting("Check callers' tokens against the contract's scopes", env="ACCORD_AUTH")
+    ] = True
+    identity_url: Annotated[
+        str,
+        setting(
+            "The identity service, whose keys verify tokens",
+            pinned=True,
+            env="ACCORD_URL_IDENTITY",
+            pattern=r"^https?://",
+        ),
+    ] = DEFAULT_IDENTITY_URL
+    issuer: Annotated[
+        str,
+        setting(
+            "The iss tokens must carry (empty: the identity URL)",
+            pinned=True,
+            env="ACCORD_TOKEN_ISSUER",
+        ),
+    ] = ""
+    public_metadata: Annotated[
+        bool,
+        setting(
+            "Serve /metrics and the OpenAPI documents without a token",
+            env="ACCORD_PUBLIC_METADATA",
+        ),
+    ] = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> AuthSettings:
@@ -301,14 +331,14 @@ class AuthSettings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def token_issuer(self) -> str:
         """The issuer tokens must name."""
-        return self.issuer or self.identity_url
+        return self.issuer or self.identity_url.rstrip("/")
 
     def verifier(
         self, audience: str, *, transport: httpx.AsyncBaseTransport | None = None
     ) -> Verifier:
         """A verifier of tokens for ``audience``, with keys from the identity service
         (fetched through ``transport``: mutual TLS, when the services speak it)."""
-        keys = KeySet.from_url(self.identity_url + JWKS_PATH, transport=transport)
+        keys = KeySet.from_url(self.identity_url.rstrip("/") + JWKS_PATH, transport=transport)
         return Verifier(keys, issuer=self.token_issuer, audience=audience)
 
     def authentication(
