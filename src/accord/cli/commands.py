@@ -39,6 +39,7 @@ COMMANDS = {
     "config": "config",
     "flags": "flags",
     "rollout": "rollout",
+    "rollback": "rollout",
     "slo": "slo",
     "release": "release",
     "certs": "certs",
@@ -70,8 +71,8 @@ def _root(
 def _register(argv: list[str] | None = None) -> None:
     words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
     wanted = [words[0]] if words and words[0] in COMMANDS else list(COMMANDS)
-    for name in wanted:
-        importlib.import_module(f"accord.cli.{COMMANDS[name]}").register(app)
+    for module in dict.fromkeys(COMMANDS[name] for name in wanted):  # once each
+        importlib.import_module(f"accord.cli.{module}").register(app)
     _help.apply(app)
 
 
