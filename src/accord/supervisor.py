@@ -50,6 +50,7 @@ import contextlib
 import os
 import secrets
 import signal
+import socket
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -213,6 +214,16 @@ class Supervisor:
     async def start(self) -> None:
         """Start every service in dependency order, each ready before the next starts."""
         self.project.home.mkdir(parents=True, exist_ok=True)
+        if self.dataplane is not None:
+            # The well-known ports are Envoy's listeners: checked here, as Envoy has no
+            # readiness of its own to judge. (A service's own port is its child's to bind,
+            # and a failure to bind is reported with the child's own line.)
+            for svc in self.services.values():
+                host = self.project.services[svc.name].host
+                if not _port_free(host, svc.port):
+                    raise StartError(
+                        f"port {svc.port} for {svc.name} is in use (is the system already up?)"
+                    )
         try:
             if self.dataplane is not None:
                 self.dataplane.assign_ports()
@@ -433,3 +444,13 @@ def read_run_file(home: Path) -> dict[str, str] | None:
 
 def _alive(svc: RunningService) -> bool:
     return svc.process is not None and svc.process.returncode is None
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True

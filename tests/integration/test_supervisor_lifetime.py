@@ -7,6 +7,7 @@ pid never counts) from the run file.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -18,6 +19,8 @@ import httpx
 import pytest
 
 from accord import lifetime, runfile
+from accord import project as projects
+from accord.supervisor import StartError, Supervisor
 from tests.support.processes import stop, wait_http
 from tests.support.tinyshop import SERVICES, TinyShop, services_alive, wait_gone
 
@@ -141,8 +144,8 @@ def test_a_reused_pid_is_never_signalled(tmp_path: Path) -> None:
     assert runfile.stop(record, timeout=1) == []
 
 
-def test_readiness_is_judged_by_the_child_itself(shop: TinyShop) -> None:
-    # Someone else answers 200 on beta's port, to /readyz too.
+def _squat(port: int) -> subprocess.Popen[bytes]:
+    """Someone else answering 200 on ``port``, to /readyz too."""
     server = (
         "import http.server, sys\n"
         "class H(http.server.BaseHTTPRequestHandler):\n"
@@ -151,18 +154,42 @@ def test_readiness_is_judged_by_the_child_itself(shop: TinyShop) -> None:
         "    def log_message(self, *a): pass\n"
         "http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()\n"
     )
-    squatter = subprocess.Popen([sys.executable, "-c", server, str(shop.ports["beta"])])
+    squatter = subprocess.Popen([sys.executable, "-c", server, str(port)])
+    wait_http(f"http://127.0.0.1:{port}/readyz", timeout=20)
+    return squatter
+
+
+def test_readiness_is_judged_by_the_child_itself(shop: TinyShop) -> None:
+    # Without a data plane the service binds its port itself: the squatter answers
+    # /readyz with 200, but not with the child's nonce, and the child fails to bind.
+    squatter = _squat(shop.ports["beta"])
+    notices: list[str] = []
+    supervisor = Supervisor(
+        projects.load(shop.root / "accord.toml", environ={}),
+        environ=shop.env,
+        on_notice=notices.append,
+    )
     try:
-        wait_http(shop.url("beta") + "/readyz", timeout=20)
+        with pytest.raises(StartError) as failed:
+            asyncio.run(supervisor.start())
+        message = str(failed.value)
+        assert message.startswith("beta exited with status"), message
+        assert "address already in use" in message, message
+        assert httpx.get(shop.url("beta") + "/readyz").status_code == 200  # the squatter
+        assert not (shop.home / "run.json").exists()
+    finally:
+        stop(squatter)
+
+
+def test_up_refuses_a_public_port_someone_else_holds(shop: TinyShop) -> None:
+    # With the data plane the public port is Envoy's listener: refused before starting.
+    squatter = _squat(shop.ports["beta"])
+    try:
         up = shop.start()
         code = up.wait(60)
         text = shop.log()
         assert code == 1, text
         assert "services up" not in text
-        failure = [line for line in text.splitlines() if "accord: beta exited with status" in line]
-        assert failure, text
-        assert "address already in use" in failure[0], failure[0]
-        assert httpx.get(shop.url("beta") + "/readyz").status_code == 200  # still the squatter
-        assert not (shop.home / "run.json").exists()
+        assert f"port {shop.ports['beta']} for beta is in use" in text
     finally:
         stop(squatter)
