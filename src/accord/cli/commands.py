@@ -27,8 +27,8 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-#: Command name → the module that registers it, in the order help lists them.
-COMMANDS = {
+#: Command name → the module(s) that register it, in the order help lists them.
+COMMANDS: dict[str, str | tuple[str, ...]] = {
     "up": "up",
     "down": "down",
     "serve": "serve",
@@ -40,8 +40,9 @@ COMMANDS = {
     "flags": "flags",
     "rollout": "rollout",
     "rollback": "rollout",
+    "deploy": "deploy",
     "slo": "slo",
-    "release": "release",
+    "release": ("gate", "release"),  # gate adds a sub-command to release first
     "certs": "certs",
     "keys": "keys",
     "deps": "deps",
@@ -71,7 +72,9 @@ def _root(
 def _register(argv: list[str] | None = None) -> None:
     words = [a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")]
     wanted = [words[0]] if words and words[0] in COMMANDS else list(COMMANDS)
-    for module in dict.fromkeys(COMMANDS[name] for name in wanted):  # once each
+    modules = [COMMANDS[name] for name in wanted]
+    flat = [m for entry in modules for m in ((entry,) if isinstance(entry, str) else entry)]
+    for module in dict.fromkeys(flat):  # once each, in order
         importlib.import_module(f"accord.cli.{module}").register(app)
     _help.apply(app)
 
