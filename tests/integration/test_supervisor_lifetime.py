@@ -184,12 +184,13 @@ def test_readiness_is_judged_by_the_child_itself(shop: TinyShop) -> None:
 def test_up_refuses_a_public_port_someone_else_holds(shop: TinyShop) -> None:
     # With the data plane the public port is Envoy's listener: refused before starting.
     squatter = _squat(shop.ports["beta"])
+    up = shop.start()
     try:
-        up = shop.start()
         code = up.wait(60)
         text = shop.log()
         assert code == 1, text
         assert "services up" not in text
         assert f"port {shop.ports['beta']} for beta is in use" in text
     finally:
+        stop(up)
         stop(squatter)
