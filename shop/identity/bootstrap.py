@@ -151,7 +151,7 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
     home = Path(settings.home)
     telemetry = telemetry or Telemetry.configure(Identity.name, Identity.version, home=home)
     follow_observability(config, telemetry)
-    migrate(settings.database, sql.MIGRATIONS, version_table=sql.VERSION_TABLE)
+    migrate(settings.database, sql.MIGRATIONS, version_table=sql.VERSION_TABLE, isolated=True)
     engine = create_engine(settings.database)
     keys = KeyStore.under(home)
     keys.ensure(token_lifetime=settings.token_lifetime)

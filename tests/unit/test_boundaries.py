@@ -185,6 +185,7 @@ RANKS: tuple[tuple[str, ...], ...] = (
     # mechanisms: each one concept, none knows a server or a client
     (
         "accord._connections",
+        "accord.lifetime",
         "accord.resilience",
         "accord.observability",
         "accord.security",
@@ -205,6 +206,8 @@ RANKS: tuple[tuple[str, ...], ...] = (
         "accord.cli",
         "accord.supervisor",
         "accord.processes",
+        "accord.runfile",
+        "accord.reload",
         "accord.dataplane",
         "accord.rollout",
         "accord.deploy",

@@ -49,7 +49,9 @@ ServiceArgument = Annotated[
 
 def register(app: typer.Typer) -> None:
     """Add the ``certs`` group to the accord CLI."""
-    app.add_typer(certs_app)
+    from accord.cli import _help
+
+    app.add_typer(certs_app, rich_help_panel=_help.SECURITY)
 
 
 @certs_app.command("init")
@@ -60,7 +62,10 @@ def init_command(
     directory: DirOption = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing CA.")] = False,
 ) -> None:
-    """Create the certificate authority (EC P-256, valid about a year)."""
+    """Create the certificate authority (EC P-256, valid about a year).
+
+    Example: accord certs init --trust-domain shop.local
+    """
     store = CertStore(_folder(directory))
     try:
         ca = store.init(trust_domain, force=force)
@@ -79,7 +84,10 @@ def issue_command(
     days: DaysOption = LEAF_DAYS,
     directory: DirOption = None,
 ) -> None:
-    """Issue a certificate for one service, or for every service with ``--all``."""
+    """Issue a certificate for one service, or for every service with --all.
+
+    Example: accord certs issue orders
+    """
     _run(service, every, days, directory, rotate=False)
 
 
@@ -90,7 +98,10 @@ def rotate_command(
     days: DaysOption = LEAF_DAYS,
     directory: DirOption = None,
 ) -> None:
-    """Replace a service's certificate with a new one, atomically."""
+    """Replace a service's certificate with a new one, atomically.
+
+    Example: accord certs rotate --all
+    """
     _run(service, every, days, directory, rotate=True)
 
 

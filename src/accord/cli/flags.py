@@ -52,7 +52,9 @@ RequiredEnv = Annotated[str, typer.Option("--env", help="Environment whose file 
 
 def register(app: typer.Typer) -> None:
     """Add the ``flags`` group to the accord CLI."""
-    app.add_typer(flags_app)
+    from accord.cli import _help
+
+    app.add_typer(flags_app, rich_help_panel=_help.OPERATE)
 
 
 def _refuse(message: str) -> typer.Exit:

@@ -42,12 +42,17 @@ HomeOption = Annotated[
 
 def register(app: typer.Typer) -> None:
     """Add the ``keys`` group to the accord CLI."""
-    app.add_typer(keys_app)
+    from accord.cli import _help
+
+    app.add_typer(keys_app, rich_help_panel=_help.SECURITY)
 
 
 @keys_app.command("show")
 def show_command(home: HomeOption = None) -> None:
-    """List the signing keys and their states."""
+    """List the signing keys and their states.
+
+    Example: accord keys show
+    """
     ring = _load(home)
     now = time.time()
     published = {k.kid for k in ring.published(now)}
@@ -59,7 +64,10 @@ def show_command(home: HomeOption = None) -> None:
 
 @keys_app.command("jwks")
 def jwks_command(home: HomeOption = None) -> None:
-    """Print the JWKS document (public keys only)."""
+    """Print the JWKS document (public keys only).
+
+    Example: accord keys jwks > jwks.json
+    """
     typer.echo(json.dumps(_load(home).jwks(time.time()), indent=2))
 
 
@@ -73,7 +81,10 @@ def rotate_command(
         ),
     ] = MIN_PUBLISHED,
 ) -> None:
-    """Make the next key current, publish a new next key, retire the old current key."""
+    """Make the next key current, publish a new next key, retire the old current key.
+
+    Example: accord keys rotate --min-age 600
+    """
     store = KeyStore.under(_home(home))
     try:
         before = store.load()
@@ -90,7 +101,10 @@ def revoke_command(
     kid: Annotated[str, typer.Argument(help="The key id to withdraw.", metavar="KID")],
     home: HomeOption = None,
 ) -> None:
-    """Withdraw one key at once (a leaked key); the current key is rotated out first."""
+    """Withdraw one key at once (a leaked key); the current key is rotated out first.
+
+    Example: accord keys revoke 2b7c9e41
+    """
     store = KeyStore.under(_home(home))
     try:
         before = store.load()

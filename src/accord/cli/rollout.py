@@ -49,8 +49,10 @@ _PLAN_STEPS = ",".join(str(w) for w in DEFAULT_PLAN.steps)
 
 def register(app: typer.Typer) -> None:
     """Add ``accord rollout`` and ``accord rollback`` to the CLI."""
-    app.command("rollout")(rollout)
-    app.command("rollback")(rollback)
+    from accord.cli import _help
+
+    app.command("rollout", rich_help_panel=_help.OPERATE)(rollout)
+    app.command("rollback", rich_help_panel=_help.OPERATE)(rollback)
 
 
 def rollout(
