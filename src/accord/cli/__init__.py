@@ -25,6 +25,7 @@ app = typer.Typer(
 
 def _register() -> None:
     from accord.cli import (
+        audit,
         certs,
         chaos,
         contracts,
@@ -54,6 +55,7 @@ def _register() -> None:
         release,
         flags,
         rollout,
+        audit,
     ):
         module.register(app)
 
