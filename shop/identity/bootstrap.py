@@ -148,7 +148,8 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
         dev_login=settings.dev_login,
     )
     own = Verifier(_own_keys(keys), issuer=settings.issuer, audience=Identity.name)
-    auth = settings.auth.authentication(Identity.name, verifier=own)
+    audit = settings.auth.audit_trail(Identity.name, settings.home)  # <home>/audit/identity.jsonl
+    auth = settings.auth.authentication(Identity.name, verifier=own, audit=audit)
     # Password guessing is throttled per client address; services' tokens are cached by
     # the services, so the client-credentials grant gets a looser limit.
     per_minute = Rate(settings.login_rate, per=60.0)
@@ -169,7 +170,7 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
     ]
     return IdentityApp(
         Identity,
-        IdentityEndpoint(service, issuer.jwks),
+        IdentityEndpoint(service, issuer.jwks, audit),
         jwks=issuer.jwks,
         telemetry=telemetry,
         readiness={"database": readiness(engine), "signing_keys": _keys_readable(keys)},
