@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP     := $(VENV)/.dev-installed
 
-.PHONY: install install-dev system-packages up test test-unit test-integration test-e2e demo bench chaos lint audit contracts pacts clean
+.PHONY: install install-dev system-packages up test test-unit test-integration test-e2e demo bench bench-shop chaos lint audit contracts pacts clean
 
 # What running the shop needs: the runtime lock (requirements.lock), then accord itself.
 install: $(RUNTIME_STAMP)
@@ -61,6 +61,7 @@ audit: install-dev
 
 contracts: install-dev
 	$(BIN)/accord contracts export --out contracts
+	$(BIN)/accord config schemas
 
 # Re-record what orders needs from its providers into pacts/ (Pact v4); commit the result.
 pacts: install-dev
@@ -68,6 +69,10 @@ pacts: install-dev
 
 bench: install-dev system-packages
 	$(BIN)/python bench/http.py
+
+# The shop end to end (accord up against its FastAPI twin, SQLite and PostgreSQL).
+bench-shop: install-dev system-packages
+	$(BIN)/python bench/shop.py
 
 # The full chaos run: the shop under load while its services are killed, slowed and failed.
 chaos: install

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -36,6 +37,8 @@ class WrkResult:
     requests: int
     non_2xx: int
     socket_errors: int
+    #: What a script printed when wrk was done: ``failed status <code>: <count>`` lines.
+    script_output: str = ""
 
     @property
     def clean(self) -> bool:
@@ -95,14 +98,17 @@ def run(
     core: int | None,
     script: Path | None = None,
     threads: int = 1,
+    timeout: float | None = None,
 ) -> WrkResult:
-    """Run ``wrk -t<threads> -c<connections> -d<duration>s --latency [-s script] url``."""
+    """Run ``wrk -t<threads> -c<connections> -d<duration>s --latency [-s script] url``;
+    ``timeout``: seconds before wrk counts a request as a socket timeout (its own 2 s)."""
     argv = [
         "wrk",
         f"-t{threads}",
         f"-c{connections}",
         f"-d{max(1, round(duration))}s",
         "--latency",
+        *([f"--timeout={max(1, round(timeout))}s"] if timeout else []),
         *(["-s", str(script)] if script else []),
         url,
     ]
@@ -122,7 +128,9 @@ def run(
     text = out.decode(errors="replace")
     if proc.returncode != 0:
         raise WrkError(f"wrk exited with {proc.returncode}: {text.strip()[:300]}")
-    return parse(text)
+    result = parse(text)
+    tail = text.split("Transfer/sec:", 1)[-1].split("\n", 1)[-1] if "Transfer/sec:" in text else ""
+    return dataclasses.replace(result, script_output=tail.strip())
 
 
 def version() -> str:

@@ -7,20 +7,28 @@ the contract's implementation → the app. Nothing happens at import time;
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Annotated, ClassVar
 
 import msgspec
 
+from accord.config import ServiceConfig, setting
+from accord.config.common import (
+    ServiceSettings,
+    deadlines,
+    fault_injection,
+    follow_observability,
+    load_shedding,
+    rates_of,
+    retention,
+    serve_admin,
+)
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App, Layer
-from accord.runtime.auth import AuthSettings
-from accord.runtime.deadlines import Deadlines
 from accord.runtime.idempotency import Idempotency
 from accord.runtime.ratelimit import Rate, RateLimit
-from accord.runtime.shedding import DEFAULT_MAX_IN_FLIGHT, LoadShedding, max_in_flight_from_env
 from accord.security import KeySet, Verifier
 from accord.security.keys import KeyStore
 from accord.security.passwords import PasswordHasher
@@ -35,80 +43,86 @@ from shop.identity.domain.model import CLIENT_SCOPES
 from shop.identity.entrypoint import IdentityEndpoint
 from shop.identity.wellknown import IdentityApp
 
-__all__ = ["IDEMPOTENCY_TABLE", "Settings", "SettingsError", "create_app"]
+__all__ = ["IDEMPOTENCY_TABLE", "SERVICE", "Settings", "create_app"]
 
+#: The name identity's configuration files and variables go by.
+SERVICE = "identity"
 #: Where identity keeps the answers to idempotency keys (its own database).
 IDEMPOTENCY_TABLE = "identity_idempotency_keys"
 
-_ON = {"1", "on", "true", "yes"}
-_OFF = {"", "0", "off", "false", "no"}
+
+class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Everything identity is configured with: ``config/{base,<env>}/identity.toml``,
+    then the variables each field names (``docs/configuration.md``)."""
+
+    schema_version: ClassVar[str] = "1.0.0"
+
+    database_url: Annotated[
+        str,
+        setting(
+            "Identity's database (empty: SQLite under home)",
+            pinned=True,
+            env="IDENTITY_DATABASE_URL",
+        ),
+    ] = ""
+    issuer: Annotated[
+        str,
+        setting(
+            "The iss identity writes into tokens (empty: as every verifier reads it, auth's)",
+            pinned=True,
+        ),
+    ] = ""
+    token_lifetime: Annotated[
+        int,
+        setting(
+            "Seconds an access token is valid",
+            env="IDENTITY_TOKEN_LIFETIME",
+            ge=60,
+            le=3600,
+        ),
+    ] = DEFAULT_LIFETIME
+    dev_login: Annotated[
+        bool,
+        setting("Offer the password-less development login", env="IDENTITY_DEV_LOGIN"),
+    ] = False
+    scrypt_log_n: Annotated[
+        int,
+        setting("scrypt's cost: 2**N iterations", env="IDENTITY_SCRYPT_LOG_N", ge=10, le=20),
+    ] = 15
+    login_rate: Annotated[
+        int,
+        setting(
+            "Logins, development logins and registrations a client address may make a minute",
+            reloadable=True,
+            env="IDENTITY_LOGIN_RATE",
+            ge=1,
+            le=10_000,
+        ),
+    ] = 60
+
+    @property
+    def database(self) -> str:
+        """The database URL, SQLite under ``home`` unless one is configured."""
+        return self.database_url or f"sqlite:///{self.home}/identity.db"
+
+    @property
+    def token_issuer(self) -> str:
+        """The issuer tokens name: ``issuer``, else what every verifier computes."""
+        return self.issuer or self.auth.token_issuer
 
 
-class SettingsError(ValueError):
-    """An environment variable has a value identity cannot use."""
-
-
-def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
-    if not low <= value <= high:
-        raise SettingsError(f"{name} must be between {low} and {high}, not {value}")
-    return value
-
-
-class Settings(msgspec.Struct, frozen=True, kw_only=True):
-    """Everything identity is configured with, read once."""
-
-    home: str = ".accord"
-    database_url: str = "sqlite:///.accord/identity.db"
-    issuer: str = "http://127.0.0.1:8104"
-    token_lifetime: int = DEFAULT_LIFETIME
-    dev_login: bool = False
-    scrypt_log_n: int = 15
-    login_rate: int = 60
-    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
-    auth: AuthSettings = msgspec.field(default_factory=AuthSettings)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        """``ACCORD_HOME`` (default ``.accord``); ``IDENTITY_DATABASE_URL`` (default
-        ``sqlite:///<home>/identity.db``); the issuer tokens name, as every verifier reads
-        it (``ACCORD_TOKEN_ISSUER``, else ``ACCORD_URL_IDENTITY``, else
-        ``http://127.0.0.1:8104``); ``IDENTITY_TOKEN_LIFETIME`` in seconds (60 to 3600,
-        default 900); ``IDENTITY_DEV_LOGIN`` (``1``/``on`` turns the password-less login
-        on; off by default); ``IDENTITY_SCRYPT_LOG_N`` (10 to 20, default 15);
-        ``IDENTITY_LOGIN_RATE``: logins, development logins and registrations a client
-        address may make per minute (1 to 10000, default 60);
-        ``IDENTITY_MAX_IN_FLIGHT`` or ``ACCORD_MAX_IN_FLIGHT`` (load shedding, default 512)."""
-        home = environ.get("ACCORD_HOME") or ".accord"
-        url = environ.get("IDENTITY_DATABASE_URL") or f"sqlite:///{home}/identity.db"
-        dev = environ.get("IDENTITY_DEV_LOGIN", "").strip().lower()
-        if dev not in _ON | _OFF:
-            raise SettingsError(f"IDENTITY_DEV_LOGIN must be 'on' or 'off', not {dev!r}")
-        auth = AuthSettings.from_env(environ)
-        return cls(
-            home=home,
-            database_url=url,
-            issuer=auth.token_issuer,
-            token_lifetime=_int(environ, "IDENTITY_TOKEN_LIFETIME", DEFAULT_LIFETIME, 60, 3600),
-            dev_login=dev in _ON,
-            scrypt_log_n=_int(environ, "IDENTITY_SCRYPT_LOG_N", 15, 10, 20),
-            login_rate=_int(environ, "IDENTITY_LOGIN_RATE", 60, 1, 10_000),
-            max_in_flight=_max_in_flight(environ),
-            auth=auth,
-        )
-
-
-def _max_in_flight(environ: Mapping[str, str]) -> int:
-    try:
-        return max_in_flight_from_env(environ, "identity")
-    except ValueError as exc:
-        raise SettingsError(str(exc)) from None
+def _rates(settings: Settings) -> dict[str, Rate]:
+    """Password guessing is throttled per client address; services' tokens are cached by
+    the services, so the client-credentials grant gets a looser limit. ``rate_limits``
+    replaces any of them."""
+    per_minute = Rate(settings.login_rate, per=60.0)
+    return {
+        "login": per_minute,
+        "dev_login": per_minute,
+        "register": per_minute,
+        "token": Rate(max(120, settings.login_rate), per=60.0),
+        **rates_of(settings),
+    }
 
 
 def _own_keys(store: KeyStore) -> KeySet:
@@ -132,14 +146,16 @@ def _keys_readable(store: KeyStore) -> Callable[[], Awaitable[None]]:
 def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None = None) -> App:
     """Migrate the database, make sure there are signing keys and client secrets, and
     assemble identity."""
-    settings = settings if settings is not None else Settings.from_env(os.environ)
+    config = ServiceConfig.of(Settings, SERVICE, settings)
+    settings, live = config.settings, config.live
     home = Path(settings.home)
     telemetry = telemetry or Telemetry.configure(Identity.name, Identity.version, home=home)
-    migrate(settings.database_url, sql.MIGRATIONS, version_table=sql.VERSION_TABLE)
-    engine = create_engine(settings.database_url)
+    follow_observability(config, telemetry)
+    migrate(settings.database, sql.MIGRATIONS, version_table=sql.VERSION_TABLE)
+    engine = create_engine(settings.database)
     keys = KeyStore.under(home)
     keys.ensure(token_lifetime=settings.token_lifetime)
-    issuer = JwtIssuer(keys, issuer=settings.issuer, lifetime=settings.token_lifetime)
+    issuer = JwtIssuer(keys, issuer=settings.token_issuer, lifetime=settings.token_lifetime)
     service = IdentityService(
         sql.unit_of_work(engine),
         ThreadedPasswords(PasswordHasher(log_n=settings.scrypt_log_n)),
@@ -147,34 +163,32 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
         issuer,
         dev_login=settings.dev_login,
     )
-    own = Verifier(_own_keys(keys), issuer=settings.issuer, audience=Identity.name)
+    own = Verifier(_own_keys(keys), issuer=settings.token_issuer, audience=Identity.name)
     audit = settings.auth.audit_trail(Identity.name, settings.home)  # <home>/audit/identity.jsonl
     auth = settings.auth.authentication(Identity.name, verifier=own, audit=audit)
-    # Password guessing is throttled per client address; services' tokens are cached by
-    # the services, so the client-credentials grant gets a looser limit.
-    per_minute = Rate(settings.login_rate, per=60.0)
-    limit = RateLimit(
-        {
-            "login": per_minute,
-            "dev_login": per_minute,
-            "register": per_minute,
-            "token": Rate(max(120, settings.login_rate), per=60.0),
-        }
-    )
     layers: list[Layer] = [
-        LoadShedding(settings.max_in_flight, telemetry=telemetry),
+        live.layer(),
+        load_shedding(live, telemetry),
         *([auth] if auth is not None else []),
-        limit,
-        Deadlines(),
-        Idempotency(SqlIdempotencyStore(engine, IDEMPOTENCY_TABLE), telemetry=telemetry),
+        RateLimit(live.derived(_rates)),
+        deadlines(live),
+        fault_injection(live, telemetry),
+        Idempotency(
+            SqlIdempotencyStore(engine, IDEMPOTENCY_TABLE),
+            retention=retention(live),
+            telemetry=telemetry,
+        ),
     ]
-    return IdentityApp(
+    app = IdentityApp(
         Identity,
         IdentityEndpoint(service, issuer.jwks, audit),
         jwks=issuer.jwks,
         telemetry=telemetry,
         readiness={"database": readiness(engine), "signing_keys": _keys_readable(keys)},
-        on_shutdown=[engine.dispose],
+        on_startup=[config.start],
+        on_shutdown=[config.stop, engine.dispose],
         layers=layers,
         metadata_guard=settings.auth.metadata_guard(auth),
     )
+    serve_admin(app, config, auth)
+    return app

@@ -9,23 +9,31 @@ happens at import time; ``accord serve shop.orders.bootstrap:create_app`` calls
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated, ClassVar
 
 import httpx
 import msgspec
 
+from accord.config import ServiceConfig, section, setting
+from accord.config.common import (
+    RateText,
+    ServiceSettings,
+    deadlines,
+    fault_injection,
+    follow_observability,
+    load_shedding,
+    rate_limit,
+    retention,
+    serve_admin,
+)
+from accord.config.sections import ClientSettings
 from accord.flags import Flags, FlagSettings
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App, Layer
-from accord.runtime.auth import AuthSettings, TokenVerifier
-from accord.runtime.deadlines import Deadlines
-from accord.runtime.faults import FaultConfig, FaultInjection, faults_from_env
-from accord.runtime.idempotency import DEFAULT_RETENTION, Idempotency, retention_from_env
-from accord.runtime.ratelimit import Rate, RateLimit
-from accord.runtime.shedding import DEFAULT_MAX_IN_FLIGHT, LoadShedding, max_in_flight_from_env
-from accord.security.tls import MutualTLSTransport, TLSConfig
+from accord.runtime.auth import TokenVerifier
+from accord.runtime.idempotency import Idempotency
+from accord.security.tls import MutualTLSTransport
 from accord.security.tokens import ClientCredentials
 from accord.sql import SqlIdempotencyStore, create_engine, migrate, readiness
 from shop.orders.adapters import sql
@@ -39,16 +47,18 @@ from shop.orders.contract_v2 import OrdersV2
 from shop.orders.entrypoint import OrdersEndpoint
 from shop.orders.entrypoint_v2 import OrdersV2Endpoint
 
-__all__ = ["MIGRATIONS", "Settings", "create_app"]
+__all__ = ["MIGRATIONS", "SERVICE", "Settings", "create_app"]
 
+#: The name orders' configuration files and variables go by.
+SERVICE = "orders"
 #: Where inventory and payments answer when nothing says otherwise (``accord up``'s ports).
 DEFAULT_INVENTORY_URL = "http://127.0.0.1:8102"
 DEFAULT_PAYMENTS_URL = "http://127.0.0.1:8103"
 
 #: The identity service's token endpoint (client credentials), under its base URL.
 TOKEN_PATH = "/v1/token"  # noqa: S105 - a path, not a secret
-#: How fast one customer may place orders: 10 a second, 20 at once.
-PLACE_ORDER_RATE = Rate(10, per=1.0, burst=20)
+#: How fast one customer may place orders unless configured: 10 a second, 20 at once.
+PLACE_ORDER_RATE = "10/1s:20"
 
 #: The folder of orders' Alembic migrations.
 MIGRATIONS = Path(sql.__file__).parent / "migrations"
@@ -56,51 +66,56 @@ MIGRATIONS = Path(sql.__file__).parent / "migrations"
 IDEMPOTENCY_TABLE = "orders_idempotency_keys"
 
 
-class Settings(msgspec.Struct, frozen=True, kw_only=True):
-    """Everything orders is configured with, read once.
+class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Everything orders is configured with: ``config/{base,<env>}/orders.toml``, then
+    the variables each field names (``docs/configuration.md``); the runtime's own
+    settings (load shedding, rate limits, faults, auth, TLS…) come from
+    :class:`~accord.config.common.ServiceSettings`."""
 
-    ``tls`` (from ``ACCORD_TLS_DIR``, ``ACCORD_SERVICE``): when set, orders calls
-    inventory and payments over mutual TLS with its own certificate and accepts only
-    their SPIFFE ids (``docs/certificates.md``). ``auth``: how callers' tokens are
-    checked, and where orders gets its own token (``docs/security.md``).
-    """
+    schema_version: ClassVar[str] = "1.1.0"
 
-    home: str = ".accord"
-    database_url: str = "sqlite:///.accord/orders.db"
-    inventory_url: str = DEFAULT_INVENTORY_URL
-    payments_url: str = DEFAULT_PAYMENTS_URL
-    currency: str = "EUR"
-    tls: TLSConfig | None = None
-    auth: AuthSettings = msgspec.field(default_factory=AuthSettings)
-    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
-    idempotency_retention: float = DEFAULT_RETENTION
-    faults: FaultConfig | None = None
-    flags: FlagSettings = msgspec.field(default_factory=FlagSettings)
+    database_url: Annotated[
+        str,
+        setting(
+            "Orders' database (empty: SQLite under home)",
+            pinned=True,
+            env="ORDERS_DATABASE_URL",
+        ),
+    ] = ""
+    inventory_url: Annotated[
+        str,
+        setting(
+            "The inventory service", pinned=True, env="ACCORD_URL_INVENTORY", pattern="^https?://"
+        ),
+    ] = DEFAULT_INVENTORY_URL
+    payments_url: Annotated[
+        str,
+        setting(
+            "The payments service", pinned=True, env="ACCORD_URL_PAYMENTS", pattern="^https?://"
+        ),
+    ] = DEFAULT_PAYMENTS_URL
+    clients: Annotated[
+        ClientSettings, section("How orders calls inventory and payments: retries, breakers")
+    ] = msgspec.field(default_factory=ClientSettings)
+    currency: Annotated[
+        str, setting("The currency of every price (ISO 4217)", pattern="^[A-Z]{3}$")
+    ] = "EUR"
+    rate_limits: Annotated[
+        dict[str, RateText],
+        setting("Per-caller rate of named operations: COUNT/PERIOD[:BURST]", reloadable=True),
+    ] = msgspec.field(default_factory=lambda: {"place_order": PLACE_ORDER_RATE})
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        """``ACCORD_HOME`` (default ``.accord``), ``ORDERS_DATABASE_URL`` (default
-        ``sqlite:///<home>/orders.db``), ``ACCORD_URL_INVENTORY`` and
-        ``ACCORD_URL_PAYMENTS`` (defaults ``http://127.0.0.1:8102`` and ``…:8103``).
+    flags: Annotated[
+        FlagSettings | None,
+        setting(
+            "Where feature flags come from (unset: $ACCORD_FLAGS_*, docs/flags.md)", pinned=True
+        ),
+    ] = None
 
-        Resilience: ``ORDERS_MAX_IN_FLIGHT`` or ``ACCORD_MAX_IN_FLIGHT`` (load shedding,
-        default 512), ``ACCORD_IDEMPOTENCY_RETENTION`` (seconds, default 24 h) and
-        ``ORDERS_FAULTS`` or ``ACCORD_FAULTS`` (fault injection, off by default; see
-        ``docs/resilience.md``). Feature flags: ``ACCORD_FLAGS_*``, by default
-        ``config/<ACCORD_ENV>/flags.json`` (``docs/flags.md``)."""
-        home = environ.get("ACCORD_HOME") or ".accord"
-        return cls(
-            home=home,
-            database_url=environ.get("ORDERS_DATABASE_URL") or f"sqlite:///{home}/orders.db",
-            inventory_url=environ.get("ACCORD_URL_INVENTORY") or DEFAULT_INVENTORY_URL,
-            payments_url=environ.get("ACCORD_URL_PAYMENTS") or DEFAULT_PAYMENTS_URL,
-            tls=TLSConfig.from_env(environ, name=environ.get("ACCORD_SERVICE") or "orders"),
-            auth=AuthSettings.from_env(environ),
-            max_in_flight=max_in_flight_from_env(environ, "orders"),
-            idempotency_retention=retention_from_env(environ),
-            faults=faults_from_env(environ, "orders"),
-            flags=FlagSettings.from_env(environ),
-        )
+    @property
+    def database(self) -> str:
+        """The database URL, SQLite under ``home`` unless one is configured."""
+        return self.database_url or f"sqlite:///{self.home}/orders.db"
 
 
 def create_app(
@@ -119,27 +134,31 @@ def create_app(
     ``httpx.ASGITransport(app)`` to run those services in-process). Unless
     ``settings.auth`` is off, callers need the tokens the operations' scopes say
     (``verifier`` replaces the identity service's keys), each customer may place
-    orders at :data:`PLACE_ORDER_RATE`, and orders calls inventory and payments with
-    a token of its own, of :data:`~shop.orders.adapters.credentials.SCOPES` only
-    (``credentials`` replaces the identity service's client credentials). ``flags``
-    replaces the flags ``settings.flags`` describe (``shop.orders.flags``: a paused shop, a
-    stricter card check).
+    orders at the configured rate (:data:`PLACE_ORDER_RATE` by default), and orders
+    calls inventory and payments with a token of its own, of
+    :data:`~shop.orders.adapters.credentials.SCOPES` only (``credentials`` replaces the
+    identity service's client credentials). ``flags`` replaces the flags
+    ``settings.flags`` describe (``shop.orders.flags``: a paused shop, a stricter card
+    check); unset, they come from ``$ACCORD_FLAGS_*`` when the settings were loaded, and
+    take their defaults when the settings were given.
     """
-    settings = settings if settings is not None else Settings.from_env(os.environ)
+    given = settings is not None
+    config = ServiceConfig.of(Settings, SERVICE, settings)
+    settings, live = config.settings, config.live
     telemetry = telemetry or Telemetry.configure(
         OrdersV2.name, OrdersV2.version, home=Path(settings.home)
     )
-    migrate(settings.database_url, MIGRATIONS, version_table=sql.VERSION_TABLE)
-    engine = create_engine(settings.database_url)
-    if settings.tls is not None:
-        inventory_transport = inventory_transport or MutualTLSTransport(settings.tls, "inventory")
-        payments_transport = payments_transport or MutualTLSTransport(settings.tls, "payments")
-    identity_transport = (
-        MutualTLSTransport(settings.tls, "identity") if settings.tls is not None else None
-    )
+    follow_observability(config, telemetry)
+    migrate(settings.database, MIGRATIONS, version_table=sql.VERSION_TABLE)
+    engine = create_engine(settings.database)
+    tls = settings.tls.config(SERVICE)
+    if tls is not None:
+        inventory_transport = inventory_transport or MutualTLSTransport(tls, "inventory")
+        payments_transport = payments_transport or MutualTLSTransport(tls, "payments")
+    identity_transport = MutualTLSTransport(tls, "identity") if tls is not None else None
     if credentials is None and settings.auth.enabled:
         credentials = ClientCredentials.from_file(
-            settings.auth.identity_url + TOKEN_PATH,
+            settings.auth.identity_url.rstrip("/") + TOKEN_PATH,
             Path(settings.home) / "identity" / "clients.json",
             "orders",
             scopes=SCOPES,
@@ -155,6 +174,14 @@ def create_app(
     payments = PaymentsGateway.connect(
         settings.payments_url, transport=payments_transport, telemetry=telemetry, bearer=bearer
     )
+
+    def tune_clients(current: Settings) -> None:
+        figures = {"retry": current.clients.retry(), "breaker": current.clients.breaker()}
+        inventory.reconfigure(**figures)
+        payments.reconfigure(**figures)
+
+    tune_clients(settings)
+    live.subscribe(tune_clients)
     service = OrderService(
         sql.unit_of_work(engine),
         inventory,
@@ -163,20 +190,23 @@ def create_app(
     )
     # The rate limit sits inside the idempotency layer: a retry answered from the key's
     # stored response, or refused as still in flight, spends none of the customer's rate.
+    # The first layer pins one snapshot of the live settings for the whole request.
     layers: list[Layer] = [
-        LoadShedding(settings.max_in_flight, telemetry=telemetry),
+        live.layer(),
+        load_shedding(live, telemetry),
         *([auth] if auth is not None else []),
-        Deadlines(),
-        FaultInjection(settings.faults, telemetry=telemetry),
+        deadlines(live),
+        fault_injection(live, telemetry),
         Idempotency(
             SqlIdempotencyStore(engine, IDEMPOTENCY_TABLE),
-            retention=settings.idempotency_retention,
+            retention=retention(live),
             telemetry=telemetry,
         ),
-        RateLimit({"place_order": PLACE_ORDER_RATE}),
+        rate_limit(live),
     ]
+    flag_settings = settings.flags or (FlagSettings() if given else FlagSettings.from_env())
     flags = flags or Flags.open(
-        settings.flags, service=OrdersV2.name, version=OrdersV2.version, telemetry=telemetry
+        flag_settings, service=OrdersV2.name, version=OrdersV2.version, telemetry=telemetry
     )
     recovery = Recovery(sql.unit_of_work(engine), inventory, payments, clock=utc_now)
     app = App(
@@ -185,8 +215,9 @@ def create_app(
         telemetry=telemetry,
         metadata_guard=settings.auth.metadata_guard(auth),
         readiness={"database": readiness(engine)},
-        on_startup=[recovery.start],
+        on_startup=[config.start, recovery.start],
         on_shutdown=[
+            config.stop,
             recovery.stop,
             flags.aclose,
             inventory.aclose,
@@ -196,4 +227,5 @@ def create_app(
         layers=layers,
     )
     app.mount(OrdersV2, OrdersV2Endpoint(service, flags))
+    serve_admin(app, config, auth)
     return app

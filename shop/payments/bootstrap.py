@@ -7,20 +7,26 @@ the contract's implementation → the app. Nothing happens at import time;
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated, ClassVar
 
-import msgspec
-
+from accord.config import ServiceConfig, setting
+from accord.config.common import (
+    ServiceSettings,
+    deadlines,
+    fault_injection,
+    follow_observability,
+    load_shedding,
+    rate_limit,
+    retention,
+    serve_admin,
+)
+from accord.config.secrets import resolve
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App, Layer
-from accord.runtime.auth import AuthSettings, TokenVerifier
-from accord.runtime.deadlines import Deadlines
-from accord.runtime.faults import FaultConfig, FaultInjection, faults_from_env
-from accord.runtime.idempotency import DEFAULT_RETENTION, Idempotency, retention_from_env
-from accord.runtime.shedding import DEFAULT_MAX_IN_FLIGHT, LoadShedding, max_in_flight_from_env
-from accord.security.tls import MutualTLSTransport, TLSConfig
+from accord.runtime.auth import TokenVerifier
+from accord.runtime.idempotency import Idempotency
+from accord.security.tls import MutualTLSTransport
 from accord.sql import SqlIdempotencyStore, create_engine, migrate, readiness
 from shop.payments.adapters import sql
 from shop.payments.adapters.processor import ProcessorGateway, SimulatedProcessor
@@ -28,47 +34,43 @@ from shop.payments.application.services import PaymentService
 from shop.payments.contract import Payments
 from shop.payments.entrypoint import PaymentsEndpoint
 
-__all__ = ["MIGRATIONS", "Settings", "create_app"]
+__all__ = ["MIGRATIONS", "SERVICE", "Settings", "create_app"]
 
+#: The name payments' configuration files and variables go by.
+SERVICE = "payments"
 #: The folder of payments' Alembic migrations.
 MIGRATIONS = Path(sql.__file__).parent / "migrations"
 #: Where payments keeps the answers to idempotency keys (its own database).
 IDEMPOTENCY_TABLE = "payments_idempotency_keys"
 
 
-class Settings(msgspec.Struct, frozen=True, kw_only=True):
-    """Everything payments is configured with, read once; ``auth``: how callers' tokens
-    are checked (``docs/security.md``)."""
+class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Everything payments is configured with: ``config/{base,<env>}/payments.toml``,
+    then the variables each field names (``docs/configuration.md``)."""
 
-    home: str = ".accord"
-    database_url: str = "sqlite:///.accord/payments.db"
-    auth: AuthSettings = msgspec.field(default_factory=AuthSettings)
-    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
-    idempotency_retention: float = DEFAULT_RETENTION
-    faults: FaultConfig | None = None
-    #: Mutual TLS (``ACCORD_TLS_DIR``): identity's keys are fetched over it.
-    tls: TLSConfig | None = None
+    schema_version: ClassVar[str] = "1.0.0"
 
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        """``ACCORD_HOME`` (default ``.accord``) and ``PAYMENTS_DATABASE_URL`` (default
-        ``sqlite:///<home>/payments.db``).
+    database_url: Annotated[
+        str,
+        setting(
+            "Payments' database (empty: SQLite under home)",
+            pinned=True,
+            env="PAYMENTS_DATABASE_URL",
+        ),
+    ] = ""
+    processor_key: Annotated[
+        str,
+        setting(
+            "The card processor's API key: env:NAME or file:PATH (unused by the simulator)",
+            secret=True,
+            pinned=True,
+        ),
+    ] = ""
 
-        Resilience: ``PAYMENTS_MAX_IN_FLIGHT`` or ``ACCORD_MAX_IN_FLIGHT`` (load shedding,
-        default 512), ``ACCORD_IDEMPOTENCY_RETENTION`` (seconds, default 24 h) and
-        ``PAYMENTS_FAULTS`` or ``ACCORD_FAULTS`` (fault injection, off by default; see
-        ``docs/resilience.md``)."""
-        home = environ.get("ACCORD_HOME") or ".accord"
-        url = environ.get("PAYMENTS_DATABASE_URL") or f"sqlite:///{home}/payments.db"
-        return cls(
-            home=home,
-            database_url=url,
-            auth=AuthSettings.from_env(environ),
-            max_in_flight=max_in_flight_from_env(environ, "payments"),
-            idempotency_retention=retention_from_env(environ),
-            faults=faults_from_env(environ, "payments"),
-            tls=TLSConfig.from_env(environ, name=environ.get("ACCORD_SERVICE") or "payments"),
-        )
+    @property
+    def database(self) -> str:
+        """The database URL, SQLite under ``home`` unless one is configured."""
+        return self.database_url or f"sqlite:///{self.home}/payments.db"
 
 
 def create_app(
@@ -81,14 +83,19 @@ def create_app(
     """Migrate the database and assemble payments; ``processor`` replaces the simulated one.
 
     Operations ask for the tokens their scopes say unless ``settings.auth`` is off;
-    ``verifier`` replaces the identity service's keys.
+    ``verifier`` replaces the identity service's keys. A configured ``processor_key``
+    must resolve (the simulator needs none, a real processor would).
     """
-    settings = settings if settings is not None else Settings.from_env(os.environ)
+    config = ServiceConfig.of(Settings, SERVICE, settings)
+    settings, live = config.settings, config.live
+    if settings.processor_key:
+        resolve(settings.processor_key, key="processor_key")
     telemetry = telemetry or Telemetry.configure(
         Payments.name, Payments.version, home=Path(settings.home)
     )
-    migrate(settings.database_url, MIGRATIONS, version_table=sql.VERSION_TABLE)
-    engine = create_engine(settings.database_url)
+    follow_observability(config, telemetry)
+    migrate(settings.database, MIGRATIONS, version_table=sql.VERSION_TABLE)
+    engine = create_engine(settings.database)
     service = PaymentService(
         sql.unit_of_work(engine),
         ProcessorGateway(
@@ -97,25 +104,31 @@ def create_app(
             else SimulatedProcessor(journal=Path(settings.home) / "processor.jsonl")
         ),
     )
-    identity = MutualTLSTransport(settings.tls, "identity") if settings.tls else None
+    tls = settings.tls.config(SERVICE)
+    identity = MutualTLSTransport(tls, "identity") if tls is not None else None
     auth = settings.auth.authentication(Payments.name, verifier=verifier, transport=identity)
     layers: list[Layer] = [
-        LoadShedding(settings.max_in_flight, telemetry=telemetry),
+        live.layer(),
+        load_shedding(live, telemetry),
         *([auth] if auth is not None else []),
-        Deadlines(),
-        FaultInjection(settings.faults, telemetry=telemetry),
+        deadlines(live),
+        fault_injection(live, telemetry),
         Idempotency(
             SqlIdempotencyStore(engine, IDEMPOTENCY_TABLE),
-            retention=settings.idempotency_retention,
+            retention=retention(live),
             telemetry=telemetry,
         ),
+        rate_limit(live),
     ]
-    return App(
+    app = App(
         Payments,
         PaymentsEndpoint(service),
         telemetry=telemetry,
         metadata_guard=settings.auth.metadata_guard(auth),
         readiness={"database": readiness(engine)},
-        on_shutdown=[engine.dispose],
+        on_startup=[config.start],
+        on_shutdown=[config.stop, engine.dispose],
         layers=layers,
     )
+    serve_admin(app, config, auth)
+    return app

@@ -11,6 +11,7 @@
     [services.orders]
     app = "shop.orders.bootstrap:create_app"     # a factory returning an accord App
     contracts = ["shop.orders.contract:Orders"]
+    settings = "shop.orders.bootstrap:Settings"  # its settings (config/<env>/orders.toml)
     port = 8101
     depends_on = ["inventory", "payments"]
     slos = "shop.orders.slo:SLOS"                # its service-level objectives (accord.slo)
@@ -45,6 +46,8 @@ class ServiceSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     app: str
     contracts: list[str] = []
+    #: ``module:Class``: the service's settings (``accord config``, ``docs/configuration.md``).
+    settings: str = ""
     port: int = 0
     host: str = "127.0.0.1"
     depends_on: list[str] = []

@@ -19,6 +19,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 from opentelemetry.trace import SpanKind
 
+from accord.config.load import from_environment
 from accord.observability.telemetry import Telemetry
 from shop.inventory import bootstrap as inventory
 from shop.orders import bootstrap as orders
@@ -51,10 +52,14 @@ async def shop(tmp_path: Path) -> AsyncIterator[Shop]:
             simple_processor=True,
         )
 
-    inv = inventory.create_app(inventory.Settings.from_env(env), telemetry=telemetry("inventory"))
-    pay = payments.create_app(payments.Settings.from_env(env), telemetry=telemetry("payments"))
+    inv = inventory.create_app(
+        from_environment(inventory.Settings, "inventory", env), telemetry=telemetry("inventory")
+    )
+    pay = payments.create_app(
+        from_environment(payments.Settings, "payments", env), telemetry=telemetry("payments")
+    )
     ords = orders.create_app(
-        orders.Settings.from_env(env),
+        from_environment(orders.Settings, "orders", env),
         telemetry=telemetry("orders"),
         inventory_transport=httpx.ASGITransport(app=inv),
         payments_transport=httpx.ASGITransport(app=pay),

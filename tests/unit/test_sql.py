@@ -404,3 +404,31 @@ async def test_a_database_error_names_no_parameter(tmp_path: Path) -> None:
         assert "tok_secret" not in str(caught.value)
     finally:
         await engine.dispose()
+
+
+@pytest.mark.anyio
+async def test_a_sqlite_file_gets_one_connection_and_writers_take_turns(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path}/x.db")
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("CREATE TABLE n (k INTEGER PRIMARY KEY, at INTEGER)"))
+    pool = engine.sync_engine.pool
+    assert pool.size() == 1  # type: ignore[attr-defined]
+    order: list[int] = []
+
+    async def write(n: int) -> None:
+        async with engine.begin() as conn:
+            order.append(n)
+            await conn.execute(sa.text("INSERT INTO n (k, at) VALUES (:k, 0)"), {"k": n})
+            await anyio.sleep(0.002)
+            order.append(n)
+
+    try:
+        with anyio.fail_after(20):
+            async with anyio.create_task_group() as tg:
+                for n in range(20):
+                    tg.start_soon(write, n)
+        # One transaction at a time: each one's start and end are next to each other.
+        assert all(order[i] == order[i + 1] for i in range(0, len(order), 2))
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()

@@ -112,12 +112,21 @@ class SqlSkuRepository:
         return None if row is None else _sku(row)
 
     async def get_many(self, codes: Iterable[str]) -> dict[str, Sku]:
-        """The SKUs with these codes that exist, by code."""
+        """The SKUs with these codes that exist, by code, locked until the transaction ends.
+
+        Both callers (a reservation, closing one) write the rows they read. On PostgreSQL
+        ``FOR UPDATE`` (rows taken in code order) makes concurrent writers of a popular
+        SKU queue on its row lock instead of all reading one version, all but one then
+        losing the version check and starting over. SQLite (one writer at a time,
+        ``BEGIN IMMEDIATE``) has no ``FOR UPDATE`` and SQLAlchemy leaves it out there.
+        """
         wanted = sorted(set(codes))
         if not wanted:
             return {}
         async with conflicts_as(ConcurrencyConflict):
-            result = await self._connection.execute(skus.select().where(skus.c.code.in_(wanted)))
+            result = await self._connection.execute(
+                skus.select().where(skus.c.code.in_(wanted)).order_by(skus.c.code).with_for_update()
+            )
         return {row.code: _sku(row) for row in result}
 
     async def list(self, limit: int) -> list[Sku]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import httpx
 
+from accord.client import reconfigure
 from accord.observability.telemetry import Telemetry
 from shop.inventory.contract import (
     Inventory,
@@ -59,6 +61,10 @@ class InventoryGateway:
     async def aclose(self) -> None:
         """Close the client's connections."""
         await self._client.aclose()
+
+    def reconfigure(self, *, retry: Any, breaker: Any) -> None:
+        """Retry and break with new figures from now on (orders' settings reloaded)."""
+        reconfigure(self._client, retry=retry, breaker=breaker)
 
     async def reserve(self, order_id: str, items: Sequence[RequestedItem]) -> StockHold:
         """Hold every item, all or nothing; ``UnknownSku``/``OutOfStock`` otherwise."""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
+from accord.client import reconfigure
 from accord.observability.telemetry import Telemetry
 from shop.orders.adapters.credentials import Bearer
 from shop.orders.adapters.dependencies import dependency_errors
@@ -50,6 +53,10 @@ class PaymentsGateway:
     async def aclose(self) -> None:
         """Close the client's connections."""
         await self._client.aclose()
+
+    def reconfigure(self, *, retry: Any, breaker: Any) -> None:
+        """Retry and break with new figures from now on (orders' settings reloaded)."""
+        reconfigure(self._client, retry=retry, breaker=breaker)
 
     async def authorize(
         self, order_id: str, amount_cents: int, currency: str, card_token: str

@@ -28,6 +28,7 @@ def _register() -> None:
         audit,
         certs,
         chaos,
+        config,
         contracts,
         demo,
         deps,
@@ -43,6 +44,7 @@ def _register() -> None:
 
     for module in (
         contracts,
+        config,
         traces,
         serve,
         up,

@@ -175,12 +175,42 @@ def check_command(
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
     for verdict in verdicts:
         _print_verdict(verdict, output)
+    broken = _check_settings(project, against)
     failed = [v.file for v in verdicts if v.failed]
     if failed:
         raise fail(
             f"{len(failed)} contract document(s) break their clients: {', '.join(failed)}", code=1
         )
+    if broken:
+        raise fail(f"{len(broken)} breaking change(s) in configuration schemas", code=1)
     typer.echo(f"compatible with {label}: {len(verdicts)} contract document(s)", err=True)
+
+
+def _check_settings(project: Project, against: str | None) -> list[str]:
+    """Each breaking change of a service's settings schema within its major version."""
+    from accord import compat
+    from accord.config import schema
+    from accord.config.files import Layout
+
+    folder = Layout.from_env(start=project.root).schemas()
+    generated = {}
+    for name, spec in project.services.items():
+        if spec.settings:
+            cls = _import(spec.settings)
+            generated[schema.filename(name, cls)] = schema.render(name, cls)
+    try:
+        if against is None:
+            committed = {p.name: p.read_bytes() for p in sorted(folder.glob("*.json"))}
+        elif folder.is_dir():
+            committed = compat.documents_at(project.root, against, folder, suffix=".json")
+        else:
+            committed = {}
+    except (AccordError, OSError) as exc:
+        raise fail(_one_line(exc)) from None
+    broken = schema.check(committed, generated)
+    for line in broken:
+        typer.echo(f"error: config/schemas/{line}", err=True)
+    return broken
 
 
 def _print(changes: Any, output: Format, *, title: str) -> None:

@@ -54,6 +54,10 @@ def up(
             help="With --tls, who alone may call a service: SERVICE=CALLER[,CALLER...].",
         ),
     ] = [],  # noqa: B006 - typer reads the default
+    env: Annotated[
+        str | None,
+        typer.Option("--env", help="The environment (config/<env>/; default $ACCORD_ENV, dev)."),
+    ] = None,
 ) -> None:
     """Start every service of the project, wait until each is ready, stream their logs.
 
@@ -77,8 +81,26 @@ def up(
     )
     for name, callers in allow.items():
         supervisor.extra_env.setdefault(name, {}).update(allow_env(callers))
+    supervisor.environ.update(choose_environment(project, env, supervisor))
     code = asyncio.run(_run(supervisor, console))
     raise typer.Exit(code)
+
+
+def choose_environment(
+    project: projects.Project, env: str | None, supervisor: Supervisor
+) -> dict[str, str]:
+    """The variables running the services in ``env``; refused in one line per reason."""
+    from accord.cli import fail
+    from accord.config.environment import EnvironmentRefused, prepare
+
+    try:
+        return prepare(project, env, supervisor.service_env, supervisor.environ)
+    except EnvironmentRefused as exc:
+        for line in exc.lines:
+            typer.echo(f"accord: refused: {line}", err=True)
+        raise fail(f"{len(exc.lines)} setting(s) not allowed here", code=1) from None
+    except AccordError as exc:
+        raise fail(str(exc), code=1) from None
 
 
 def parse_allow(values: list[str], project: projects.Project) -> dict[str, list[str]]:

@@ -20,9 +20,12 @@ retry budget and a bulkhead shared by every client of that downstream in the pro
 :func:`stats` reads their figures.
 """
 
+from typing import Any
+
 from accord.client.core import ClientCore
 from accord.client.defaults import DEFAULT_BREAKER, DEFAULT_BULKHEAD, DEFAULT_RETRY
 from accord.client.downstream import DownstreamStats, stats
+from accord.contract import Contract
 
 __all__ = [
     "DEFAULT_BREAKER",
@@ -30,5 +33,12 @@ __all__ = [
     "DEFAULT_RETRY",
     "ClientCore",
     "DownstreamStats",
+    "reconfigure",
     "stats",
 ]
+
+
+def reconfigure(client: Contract, **changes: Any) -> None:
+    """Give a typed client new ``retry`` and/or ``breaker`` figures
+    (:meth:`ClientCore.reconfigure`), e.g. when its service's settings reload."""
+    client._core.reconfigure(**changes)

@@ -46,6 +46,7 @@ from accord.client.tracing import (
     span_name,
     start_attributes,
 )
+from accord.client.transport import Http1Transport
 from accord.contract import UNSET, Contract, Idempotency, Operation, _Unset
 from accord.errors import DeadlineExceeded, Timeout, TransportError, UnexpectedResponse
 from accord.observability.telemetry import Telemetry
@@ -72,7 +73,8 @@ DEFAULT_LIMITS = httpx.Limits(
 )
 
 
-_FALLBACK_TIMEOUT = httpx.Timeout(5.0)
+#: Sent with every request unless the caller's headers say otherwise.
+_DEFAULT_HEADERS = {"user-agent": f"python-httpx/{httpx.__version__}"}
 _SAFE = frozenset({Idempotency.READ_ONLY, Idempotency.IDEMPOTENT})
 
 
@@ -114,7 +116,9 @@ class ClientCore:
         self.headers = dict(headers or {})
         self.telemetry = telemetry or Telemetry.noop(f"{contract.name}-client")
         self._transport = transport
-        self._http: httpx.AsyncClient | None = None
+        self._http: httpx.AsyncBaseTransport | None = None
+        # Operation paths are appended to this (the base URL's own path kept).
+        self._prefix = str(self.base_url).rstrip("/")
         self._closed = False
         self._server = self.base_url.host
         self._port = self.base_url.port or default_port(self.base_url)
@@ -137,6 +141,24 @@ class ClientCore:
     def __repr__(self) -> str:
         return f"<ClientCore {self.contract.name} {self.base_url}>"
 
+    def reconfigure(
+        self,
+        *,
+        retry: RetryPolicy | _Unset | None = UNSET,
+        breaker: BreakerConfig | _Unset | None = UNSET,
+    ) -> None:
+        """Retry and break with new figures from now on (live configuration).
+
+        Each takes effect for the next decision it makes: a call under way keeps its
+        attempts so far. A breaker with other figures is another breaker of the
+        downstream (shared by the clients configured alike), starting closed.
+        """
+        if not isinstance(retry, _Unset):
+            self._budget = None if retry is None else self.downstream.budget(retry)
+            self.retry = retry
+        if not isinstance(breaker, _Unset):
+            self._breaker = None if breaker is None else self.downstream.breaker(breaker)
+
     def _key(self) -> str:
         """The base URL as the downstream is known by: explicit port, no trailing slash."""
         url = self.base_url
@@ -144,17 +166,19 @@ class ClientCore:
 
     # -- lifecycle -----------------------------------------------------------------------
 
-    def _client(self) -> httpx.AsyncClient:
+    def _sender(self) -> httpx.AsyncBaseTransport:
+        """The transport requests go through: the one given, else
+        :class:`~accord.client.transport.Http1Transport` for ``http://`` and httpx's
+        own for ``https://``, made on first use."""
         if self._closed:
             raise RuntimeError(f"the {self.contract.name} client is closed")
         if self._http is None:
-            self._http = httpx.AsyncClient(
-                base_url=self.base_url,
-                transport=self._transport,
-                limits=DEFAULT_LIMITS,
-                timeout=_FALLBACK_TIMEOUT,  # every request carries its own bound
-                follow_redirects=False,
-            )
+            if self._transport is not None:
+                self._http = self._transport
+            elif self.base_url.scheme == "http":
+                self._http = Http1Transport(max_idle=DEFAULT_LIMITS.max_keepalive_connections or 20)
+            else:
+                self._http = httpx.AsyncHTTPTransport(limits=DEFAULT_LIMITS)
         return self._http
 
     async def aclose(self) -> None:
@@ -351,13 +375,13 @@ class ClientCore:
             set_status_on_exception=False,
         ) as span:
             try:
-                http = self._client()
-                request = http.build_request(
+                request = httpx.Request(
                     op.method,
-                    prepared.path,
+                    self._prefix + prepared.path,
                     params=prepared.query or None,
                     content=prepared.body,
                     headers=request_headers(
+                        _DEFAULT_HEADERS,
                         self.headers,
                         prepared.headers,
                         has_body=prepared.body is not None,
@@ -366,13 +390,13 @@ class ClientCore:
                         propagator=telemetry.propagator,
                         timeout=None if bound is None else encode_timeout(bound),
                     ),
-                    timeout=httpx.Timeout(bound),
+                    extensions={"timeout": httpx.Timeout(bound).as_dict()},
                 )
                 if span.is_recording():
                     span.set_attributes(start_attributes(op, request.url))
                     if attempt > 1:  # the semantic conventions' name for a retry
                         span.set_attribute("http.request.resend_count", attempt - 1)
-                response = await self._send(op, http, request, bound, prepared)
+                response = await self._send(op, self._sender(), request, bound, prepared)
                 status = response.status_code
                 if span.is_recording():
                     span.set_attribute("http.response.status_code", status)
@@ -403,7 +427,7 @@ class ClientCore:
     async def _send(
         self,
         op: Operation[Any, Any],
-        http: httpx.AsyncClient,
+        http: httpx.AsyncBaseTransport,
         request: httpx.Request,
         bound: float | None,
         prepared: Prepared,
@@ -416,7 +440,12 @@ class ClientCore:
         where = f"{operation_label(op)} ({request.method} {request.url})"
         try:
             with anyio.fail_after(bound):
-                return await http.send(request)
+                response = await http.handle_async_request(request)
+                try:
+                    await response.aread()
+                finally:
+                    await response.aclose()
+                return response
         except (TimeoutError, httpx.TimeoutException) as exc:
             limit = prepared.limit
             given = "its time" if limit is None else f"{round(limit, 3):g}s"

@@ -10,8 +10,10 @@ from accord.compat._types import SpecError
 __all__ = ["documents_at"]
 
 
-def documents_at(repo: Path, ref: str, folder: Path) -> dict[str, bytes]:
-    """File name → bytes of every ``*.openapi.json`` in ``folder`` at ``ref``.
+def documents_at(
+    repo: Path, ref: str, folder: Path, *, suffix: str = ".openapi.json"
+) -> dict[str, bytes]:
+    """File name → bytes of every ``*<suffix>`` (``*.openapi.json``) in ``folder`` at ``ref``.
 
     ``folder`` is inside the git work tree that holds ``repo``. Raises
     :class:`SpecError` when git is missing, ``ref`` is unknown or the folder is not
@@ -27,7 +29,7 @@ def documents_at(repo: Path, ref: str, folder: Path) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
     for line in listed.stdout.decode("utf-8", "replace").splitlines():
         name = line.rsplit("/", 1)[-1]
-        if not name.endswith(".openapi.json"):
+        if not name.endswith(suffix):
             continue
         shown = _git(repo, "show", f"{ref}:{relative}/{name}")
         if shown.returncode != 0:  # pragma: no cover - listed a moment ago

@@ -365,6 +365,19 @@ class _SinkLogger:
     debug = info = warning = warn = error = critical = exception = fatal = log = msg
 
 
+_METHOD_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "msg": logging.INFO,
+    "warning": logging.WARNING,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+    "exception": logging.ERROR,
+    "critical": logging.CRITICAL,
+    "fatal": logging.CRITICAL,
+}
+
+
 class JsonLogs:
     """The JSON logs of one service: request lines, a structlog logger, a stdlib bridge."""
 
@@ -434,17 +447,30 @@ class JsonLogs:
             line.setdefault(key, value)
         return _encode(line)
 
+    def set_level(self, level: int) -> None:
+        """Write lines at ``level`` (a ``logging`` number) and above from now on."""
+        self.level = level
+
+    def _filter(self, _: Any, method: str, event_dict: MutableMapping[str, Any]) -> Any:
+        if _METHOD_LEVELS.get(method, logging.INFO) < self.level:
+            raise structlog.DropEvent
+        return event_dict
+
     def logger(self) -> Any:
-        """A structlog bound logger writing to this sink (no global structlog state)."""
+        """A structlog bound logger writing to this sink (no global structlog state).
+
+        Its level follows :attr:`level`, which :meth:`set_level` may change while it runs.
+        """
         return structlog.wrap_logger(
             _SinkLogger(self.sink),
             processors=[
+                self._filter,
                 _redact_event,
                 structlog.processors.format_exc_info,
                 _scrub_text,
                 self._render,
             ],
-            wrapper_class=structlog.make_filtering_bound_logger(self.level),
+            wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
             context_class=dict,
             cache_logger_on_first_use=True,
         )

@@ -27,6 +27,8 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from accord.observability.logs import LEVELS, JsonLogs, LineSink, StdlibBridge
 from accord.observability.metrics import Metrics
 from accord.observability.tracing import (
+    AdjustableSampler,
+    ParentBasedRatio,
     TracingConfigError,
     build_provider,
     exporter_from_env,
@@ -127,7 +129,9 @@ class Telemetry:
         provider = build_provider(
             service,
             version,
-            sampler=sampler if sampler is not None else sampler_from_env(environ),
+            sampler=AdjustableSampler(
+                sampler if sampler is not None else sampler_from_env(environ)
+            ),
             exporter=exporter,
             simple_processor=simple_processor,
         )
@@ -148,6 +152,26 @@ class Telemetry:
             root.removeHandler(handler)
         root.addHandler(self._bridge)
         root.setLevel(self.logs.level)
+
+    def set_log_level(self, name: str) -> None:
+        """Log at ``name`` (``debug``, ``info``…) from now on: JSON lines and stdlib records."""
+        if name not in LEVELS:
+            raise ValueError(f"log level {name!r} is not one of {list(LEVELS)}")
+        if self.logs is None:
+            return
+        self.logs.set_level(LEVELS[name])
+        if self._bridge is not None:
+            self._bridge.setLevel(LEVELS[name])
+            logging.getLogger().setLevel(LEVELS[name])
+
+    def set_sampling_ratio(self, ratio: float | None) -> None:
+        """Sample root traces at ``ratio`` (parent-based) from now on; ``None``: as started.
+
+        Only a provider built by :meth:`configure` can change its sampler; others ignore it.
+        """
+        sampler = self.tracer_provider.sampler
+        if isinstance(sampler, AdjustableSampler):
+            sampler.use(None if ratio is None else ParentBasedRatio(ratio))
 
     def flush(self) -> None:
         """Write buffered log lines and export finished spans now."""

@@ -51,6 +51,7 @@ from accord.observability.logs import REDACTED, is_secret, scrub
 
 __all__ = [
     "DEFAULT_RATIO",
+    "AdjustableSampler",
     "ParentBasedRatio",
     "RedactingExporter",
     "TracingConfigError",
@@ -84,6 +85,41 @@ def _ratio(environ: Mapping[str, str]) -> float:
 _DROP = SamplingResult(Decision.DROP)
 _SAMPLE = SamplingResult(Decision.RECORD_AND_SAMPLE)
 _TRACE_ID_LIMIT = TraceIdRatioBased.TRACE_ID_LIMIT
+
+
+class AdjustableSampler(Sampler):
+    """A sampler whose decisions come from another, replaced while the process runs.
+
+    The provider keeps this one; :meth:`use` swaps what it delegates to (one
+    assignment), e.g. when the trace sampling ratio of a live configuration changes.
+    """
+
+    def __init__(self, initial: Sampler) -> None:
+        self.initial = initial
+        self._delegate = initial
+
+    def use(self, sampler: Sampler | None) -> None:
+        """Sample with ``sampler`` from now on (``None``: the one it started with)."""
+        self._delegate = sampler if sampler is not None else self.initial
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        """What the current delegate decides."""
+        return self._delegate.should_sample(
+            parent_context, trace_id, name, kind, attributes, links, trace_state
+        )
+
+    def get_description(self) -> str:
+        """The current delegate's description."""
+        return str(self._delegate.get_description())
 
 
 class ParentBasedRatio(ParentBased):

@@ -21,9 +21,9 @@ from accord.errors import ContractError
 from accord.observability.logs import mark_secret
 from accord.observability.telemetry import Telemetry
 from accord.runtime.endpoint import Endpoint, bind_implementation
-from accord.runtime.layers import Layer
+from accord.runtime.layers import Layer, reads_of
 from accord.runtime.lifespan import Hook, run_lifespan
-from accord.runtime.limits import BodyLimits, Limits
+from accord.runtime.limits import Limits
 from accord.runtime.pipeline import Pipeline
 from accord.runtime.probes import OpenAPIDocument, Probes, ReadinessCheck
 from accord.runtime.routing import Handler as RouteHandler
@@ -84,8 +84,6 @@ class App:
             telemetry if telemetry is not None else Telemetry.noop(contract.name, contract.version)
         )
         self.contracts: list[type[Contract]] = []
-        self._max_body_bytes = limits.max_body_bytes
-        self._body_limits: dict[object, BodyLimits] = {}
         self._on_startup = tuple(on_startup)
         self._on_shutdown = tuple(on_shutdown)
         self._freeze_gc = freeze_gc
@@ -96,8 +94,9 @@ class App:
         self._router.add("GET", "/livez", self._probes.livez)
         self._router.add("GET", "/readyz", self._probes.readyz)
         self._router.add("GET", "/metrics", self._guard(self._probes.metrics))
+        # The pipeline picks out the headers the layers read; mounted endpoints add theirs.
+        self._pipeline = Pipeline(self._router, self.telemetry, limits, reads=reads_of(*layers))
         self.mount(contract, implementation)
-        self._pipeline = Pipeline(self._router, self.telemetry, limits, self._body_limits)
 
     def mount(self, contract: type[Contract], implementation: object) -> None:
         """Serve another contract (another major version) from this app."""
@@ -109,11 +108,9 @@ class App:
             )
         methods = bind_implementation(contract, implementation)
         for name, op in contract.operations.items():
-            endpoint = Endpoint(
-                op, methods[name], max_body_bytes=self._max_body_bytes, layers=self._layers
-            )
+            endpoint = Endpoint(op, methods[name], limits=self.limits, layers=self._layers)
             self._router.add(op.method, op.path, endpoint)
-            self._body_limits[endpoint] = BodyLimits(self.limits, op.body_type)
+            self._pipeline.declare(endpoint.reads)
             # Fields the contract marks secret are redacted from logs and spans by name.
             mark_secret(*secret_fields(op.request), *secret_fields(op.response))
         document = self._guard(OpenAPIDocument(contract))
@@ -121,6 +118,14 @@ class App:
         if not self.contracts:
             self._router.add("GET", "/openapi.json", document)
         self.contracts.append(contract)
+
+    def add_route(self, method: str, path: str, handler: RouteHandler) -> None:
+        """Serve ``handler`` at ``method path`` beside the operations (an admin endpoint).
+
+        Like the probes it is never layered: wrap it in a guard yourself
+        (:meth:`~accord.runtime.auth.Authentication.guarding`).
+        """
+        self._router.add(method, path, handler)
 
     def begin_shutdown(self) -> None:
         """Answer 503 on ``/readyz`` from now on (the process is about to stop)."""

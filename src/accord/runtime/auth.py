@@ -42,12 +42,13 @@ import os
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
 import httpx
 import msgspec
 
 from accord.audit import AuditSink, AuditTrail, NullAudit
+from accord.config.declare import setting
 from accord.contract import Operation
 from accord.errors import STANDARD_ERRORS, Forbidden, ServiceError, Unauthenticated
 from accord.runtime.layers import Handler
@@ -182,6 +183,9 @@ class _Guarded:
         return await self._handler(request)
 
 
+_AUTHORIZATION = b"authorization"
+
+
 class Authentication:
     """The layer that enforces an operation's declared scopes (see the module docstring).
 
@@ -192,6 +196,9 @@ class Authentication:
     with the subject and the missing scopes); never the token itself. A request with no
     token at all is answered 401 but not audited (crawlers would fill the trail).
     """
+
+    #: The request header this layer reads.
+    reads = frozenset({_AUTHORIZATION})
 
     def __init__(
         self, verifier: TokenVerifier, *, realm: str, audit: AuditSink | None = None
@@ -253,7 +260,7 @@ class Authentication:
 
         async def check(request: Request) -> Principal:
             try:
-                token = bearer_token(request.authorization)
+                token = bearer_token(request.header(_AUTHORIZATION))
             except Unauthenticated:
                 self._refused(request, "auth.token_refused", "unknown", reason="malformed")
                 raise
@@ -308,11 +315,41 @@ class AuthSettings(msgspec.Struct, frozen=True, kw_only=True):
     ``<home>/audit/<service>.jsonl`` (:meth:`audit_trail`).
     """
 
-    enabled: bool = True
-    identity_url: str = DEFAULT_IDENTITY_URL
-    issuer: str = ""
-    public_metadata: bool = True
-    audit: bool = True
+    enabled: Annotated[
+        bool, setting("Check callers' tokens against the contract's scopes", env="ACCORD_AUTH")
+    ] = True
+    identity_url: Annotated[
+        str,
+        setting(
+            "The identity service, whose keys verify tokens",
+            pinned=True,
+            env="ACCORD_URL_IDENTITY",
+            pattern=r"^https?://",
+        ),
+    ] = DEFAULT_IDENTITY_URL
+    issuer: Annotated[
+        str,
+        setting(
+            "The iss tokens must carry (empty: the identity URL)",
+            pinned=True,
+            env="ACCORD_TOKEN_ISSUER",
+        ),
+    ] = ""
+    public_metadata: Annotated[
+        bool,
+        setting(
+            "Serve /metrics and the OpenAPI documents without a token",
+            env="ACCORD_PUBLIC_METADATA",
+        ),
+    ] = True
+    audit: Annotated[
+        bool,
+        setting(
+            "Write refused tokens and scopes to <home>/audit/<service>.jsonl",
+            pinned=True,
+            env="ACCORD_AUDIT",
+        ),
+    ] = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> AuthSettings:
@@ -339,14 +376,14 @@ class AuthSettings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def token_issuer(self) -> str:
         """The issuer tokens must name."""
-        return self.issuer or self.identity_url
+        return self.issuer or self.identity_url.rstrip("/")
 
     def verifier(
         self, audience: str, *, transport: httpx.AsyncBaseTransport | None = None
     ) -> Verifier:
         """A verifier of tokens for ``audience``, with keys from the identity service
         (fetched through ``transport``: mutual TLS, when the services speak it)."""
-        keys = KeySet.from_url(self.identity_url + JWKS_PATH, transport=transport)
+        keys = KeySet.from_url(self.identity_url.rstrip("/") + JWKS_PATH, transport=transport)
         return Verifier(keys, issuer=self.token_issuer, audience=audience)
 
     def authentication(

@@ -25,11 +25,18 @@ from __future__ import annotations
 
 import time
 from asyncio import CancelledError, Task, current_task, get_running_loop
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from accord.contract import Operation
 from accord.errors import BadRequest, DeadlineExceeded
-from accord.resilience.deadlines import Clock, Deadline, current_deadline, parse_timeout
+from accord.resilience.deadlines import (
+    TIMEOUT_HEADER,
+    Clock,
+    Deadline,
+    current_deadline,
+    parse_timeout,
+)
 from accord.runtime.layers import Handler
 from accord.runtime.requests import Request
 from accord.runtime.responses import Response
@@ -57,28 +64,45 @@ class _Expiry:
             self.task.uncancel()
 
 
+_TIMEOUT = TIMEOUT_HEADER.encode("ascii")
+
+
 class Deadlines:
     """A :class:`~accord.runtime.layers.Layer` running each operation under its deadline.
+
+    ``timeouts``, when given, is a getter read on every request (live configuration):
+    operation name → seconds, replacing the contract's ``timeout`` for that operation.
 
     ``clock`` is the monotonic clock deadlines are measured on (tests inject one); the
     cancellation itself always runs on the event loop's own clock.
     """
 
-    __slots__ = ("_clock",)
+    __slots__ = ("_clock", "_timeouts")
 
-    def __init__(self, *, clock: Clock = time.monotonic) -> None:
+    #: The request header this layer reads.
+    reads = frozenset({_TIMEOUT})
+
+    def __init__(
+        self,
+        *,
+        clock: Clock = time.monotonic,
+        timeouts: Callable[[], Mapping[str, float]] | None = None,
+    ) -> None:
         self._clock = clock
+        self._timeouts = timeouts
 
     def wrap(self, operation: Operation[Any, Any], handler: Handler) -> Handler:
         """``handler`` run under the earliest of the caller's and the contract's deadline."""
         budget = operation.timeout
         clock = self._clock
         name = f"{operation.contract.name}.{operation.name}"
+        op, overrides = operation.name, self._timeouts
 
         async def within_deadline(request: Request) -> Response:
-            raw = request.timeout
+            raw = request.header(_TIMEOUT)
+            own = budget if overrides is None else overrides().get(op, budget)
             if raw is None:
-                seconds = budget
+                seconds = own
             else:
                 try:
                     sent = parse_timeout(raw.decode("latin-1"))
@@ -88,7 +112,7 @@ class Deadlines:
                     raise DeadlineExceeded(
                         f"the caller's deadline had passed when {name} was called"
                     )
-                seconds = sent if sent < budget else budget
+                seconds = sent if sent < own else own
             token = current_deadline.set(Deadline(clock() + seconds, clock))
             expiry = _Expiry(current_task())
             loop = get_running_loop()

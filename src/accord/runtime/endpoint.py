@@ -19,6 +19,7 @@ import msgspec
 from accord.contract import Contract, Deprecation, Idempotency, Operation
 from accord.errors import ContractError, IdempotencyKeyRequired, ServiceError
 from accord.runtime.layers import Layer, compose
+from accord.runtime.limits import BodyLimits, Limits
 from accord.runtime.requests import Request
 from accord.runtime.responses import JSON, Response
 from accord.runtime.types import Headers
@@ -28,6 +29,7 @@ __all__ = ["Endpoint", "ResponseMismatch", "bind_implementation", "deprecation_h
 _encode = msgspec.json.Encoder().encode
 
 
+_IDEMPOTENCY_KEY = b"idempotency-key"
 #: A usable Idempotency-Key: 1 to 255 visible ASCII characters (as the document says).
 _KEY = re.compile(rb"[!-~]{1,255}")
 
@@ -113,6 +115,7 @@ class Endpoint:
     The decoding (path, query and body, validated) is the operation's own
     ``decode_request``; it raises ``ValidationFailed`` pointing at the bad value.
     The app's ``layers`` (:mod:`accord.runtime.layers`) wrap it, composed once here.
+    ``limits`` (the app's) bound the body: its size (413) and its JSON (422).
     ``response_headers`` go with every answer of the operation (its contract's
     deprecation headers), or are ``None``; the pipeline adds them to problem answers.
     """
@@ -123,12 +126,13 @@ class Endpoint:
         "_handle",
         "_has_body",
         "_has_query",
-        "_max_body",
+        "_limits",
         "_requires_key",
         "_response_type",
         "_status",
         "errors",
         "operation",
+        "reads",
         "response_headers",
     )
 
@@ -137,7 +141,7 @@ class Endpoint:
         operation: Operation[Any, Any],
         method: Callable[[Any], Awaitable[Any]],
         *,
-        max_body_bytes: int,
+        limits: Limits | None = None,
         layers: Sequence[Layer] = (),
     ) -> None:
         self.operation = operation
@@ -146,8 +150,11 @@ class Endpoint:
         self._decode = operation.decode_request
         self._has_body = operation.body_type is not None
         self._has_query = bool(operation.query_params)
-        self._max_body = max_body_bytes
+        # The operation's body limits (size and JSON), from the app's ``Limits``.
+        self._limits = BodyLimits(limits if limits is not None else Limits(), operation.body_type)
         self._requires_key = operation.idempotency is Idempotency.REQUIRES_KEY
+        #: The request headers this endpoint reads itself (beside its layers').
+        self.reads = frozenset({_IDEMPOTENCY_KEY}) if self._requires_key else frozenset()
         self._response_type: type[Any] = operation.response
         self._status = operation.status
         self.response_headers = deprecation_headers(operation.contract.deprecation)
@@ -160,13 +167,13 @@ class Endpoint:
     async def answer(self, request: Request) -> Response:
         """Answer one request of this operation (the innermost handler, under the layers)."""
         if self._requires_key:
-            _check_key(request.idempotency_key)
+            _check_key(request.header(_IDEMPOTENCY_KEY))
         params: Mapping[str, str | list[str]] = request.path_params
         if self._has_query:
             query = request.query()
             if query:
                 params = {**query, **request.path_params}
-        body = await request.json_body(self._max_body) if self._has_body else None
+        body = await request.json_body(self._limits) if self._has_body else None
         value = self._decode(params, body)
         result = await self._call(value)
         if type(result) is not self._response_type and not isinstance(result, self._response_type):

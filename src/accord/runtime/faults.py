@@ -1,7 +1,8 @@
 """Fault injection, in the manner of Envoy's fault filter: delays and aborts, on purpose.
 
-Off unless configured. A service reads its configuration once at start-up from
-``<SERVICE>_FAULTS`` (e.g. ``PAYMENTS_FAULTS``), else ``ACCORD_FAULTS``, a JSON object::
+Off unless configured: in a service's configuration file (``faults``, applied live when
+the file changes: ``docs/configuration.md``), or from ``<SERVICE>_FAULTS`` (e.g.
+``PAYMENTS_FAULTS``), else ``ACCORD_FAULTS``, a JSON object::
 
     {"delay": {"seconds": 0.5, "percent": 20},
      "abort": {"status": 503, "percent": 10},
@@ -98,6 +99,10 @@ class FaultConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         config._check()
         return config
 
+    def validate(self) -> None:
+        """Raise :class:`FaultConfigError` when a value is out of range (one line)."""
+        self._check()
+
     def for_operation(self, name: str) -> Faults:
         """The faults of operation ``name``."""
         own = self.operations.get(name)
@@ -154,7 +159,7 @@ class FaultInjection:
 
     def __init__(
         self,
-        config: FaultConfig | None,
+        config: FaultConfig | Callable[[], FaultConfig | None] | None,
         *,
         telemetry: Telemetry | None = None,
         chance: Callable[[], float] = random.random,
@@ -167,6 +172,8 @@ class FaultInjection:
 
     def wrap(self, operation: Operation[Any, Any], handler: Handler) -> Handler:
         """``handler`` behind the faults configured for ``operation``."""
+        if callable(self._config):
+            return self._wrap_live(operation, handler, self._config)
         if self._config is None:
             return handler
         faults = self._config.for_operation(operation.name)
@@ -186,10 +193,41 @@ class FaultInjection:
             if abort is not None and chance() * 100.0 < abort.percent:
                 if metrics is not None:
                     metrics.count_fault(name, "abort")
-                error = _BY_STATUS[abort.status](f"fault injected: abort with {abort.status}")
-                if abort.status in _RETRY_AFTER:
-                    error = error.with_header("Retry-After", "1")
-                raise error
+                raise _abort(abort.status)
             return await handler(request)
 
         return with_faults
+
+    def _wrap_live(
+        self,
+        operation: Operation[Any, Any],
+        handler: Handler,
+        current: Callable[[], FaultConfig | None],
+    ) -> Handler:
+        """``handler`` behind the faults the getter returns for each request."""
+        name = f"{operation.contract.name}.{operation.name}"
+        op = operation.name
+        chance, sleep, metrics = self._chance, self._sleep, self._metrics
+
+        async def with_live_faults(request: Request) -> Response:
+            config = current()
+            if config is None:
+                return await handler(request)
+            faults = config.for_operation(op)
+            delay, abort = faults.delay, faults.abort
+            if delay is not None and delay.percent and chance() * 100.0 < delay.percent:
+                if metrics is not None:
+                    metrics.count_fault(name, "delay")
+                await sleep(delay.seconds)
+            if abort is not None and abort.percent and chance() * 100.0 < abort.percent:
+                if metrics is not None:
+                    metrics.count_fault(name, "abort")
+                raise _abort(abort.status)
+            return await handler(request)
+
+        return with_live_faults
+
+
+def _abort(status: int) -> ServiceError[Any]:
+    error = _BY_STATUS[status](f"fault injected: abort with {status}")
+    return error.with_header("Retry-After", "1") if status in _RETRY_AFTER else error

@@ -265,6 +265,9 @@ def _instance(request: Request) -> str:
     return quote(text, safe=_URI_SAFE)
 
 
+_IDEMPOTENCY_KEY = b"idempotency-key"
+
+
 class Idempotency:
     """A :class:`~accord.runtime.layers.Layer` for ``requires_key`` operations (module doc).
 
@@ -273,23 +276,29 @@ class Idempotency:
     fingerprint it (the app's own limit still applies after).
     """
 
+    #: The request header this layer reads.
+    reads = frozenset({_IDEMPOTENCY_KEY})
+
     def __init__(
         self,
         store: IdempotencyStore,
         *,
-        retention: float = DEFAULT_RETENTION,
+        retention: float | Callable[[], float] = DEFAULT_RETENTION,
         lease: float | None = None,
         purge_every: float = 300.0,
         max_body_bytes: int = 1 << 20,
         telemetry: Telemetry | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if retention <= 0:
+        if not callable(retention) and retention <= 0:
             raise ValueError(f"retention must be positive, not {retention}")
         if lease is not None and lease <= 0:
             raise ValueError(f"lease must be positive, not {lease}")
         self.store = store
-        self.retention = retention
+        # A getter (live configuration) is read on every request; a number never changes.
+        self._retention: Callable[[], float] = (
+            retention if callable(retention) else (lambda: retention)
+        )
         self._lease = lease
         self._purge_every = purge_every
         self._max_body = max_body_bytes
@@ -300,6 +309,11 @@ class Idempotency:
         # that arrives meanwhile is refused here, without a trip to the store.
         self._running: dict[tuple[str, str], str] = {}
 
+    @property
+    def retention(self) -> float:
+        """Seconds a stored answer is replayed (now: it may follow live configuration)."""
+        return self._retention()
+
     def wrap(self, operation: Operation[Any, Any], handler: Handler) -> Handler:
         """``handler`` answering each key once; other operations are left alone."""
         if operation.idempotency is not IdempotencyKind.REQUIRES_KEY:
@@ -308,10 +322,11 @@ class Idempotency:
         errors = operation.error_table
         extra = deprecation_headers(operation.contract.deprecation)
         name = f"{operation.contract.name}.{operation.name}"
-        store, retention, clock, running = self.store, self.retention, self._clock, self._running
+        store, clock, running = self.store, self._clock, self._running
+        current_retention = self._retention
 
         async def once_per_key(request: Request) -> Response:
-            raw_key = request.idempotency_key
+            raw_key = request.header(_IDEMPOTENCY_KEY)
             if raw_key is None or _KEY.fullmatch(raw_key) is None:
                 return await handler(request)  # the endpoint answers 400
             key = raw_key.decode("ascii")
@@ -328,7 +343,12 @@ class Idempotency:
                 running[(scope, key)] = digest  # claiming: duplicates meanwhile are 409
                 try:
                     outcome = await store.claim(
-                        scope, key, digest, now=clock(), lease=lease, retention=retention
+                        scope,
+                        key,
+                        digest,
+                        now=clock(),
+                        lease=lease,
+                        retention=current_retention(),
                     )
                 except Exception as exc:
                     running.pop((scope, key), None)
@@ -408,7 +428,7 @@ class Idempotency:
         )
         try:
             kept = await store.complete(
-                scope, key, token, stored, expires=self._clock() + self.retention
+                scope, key, token, stored, expires=self._clock() + self._retention()
             )
         except Exception as exc:
             kept = False

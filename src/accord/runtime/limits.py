@@ -152,7 +152,8 @@ def _refuse(path: str, message: str) -> ValidationFailed:
 
 
 class BodyLimits:
-    """The JSON limits of one operation's body, with the paths its type bounds itself.
+    """The limits of one operation's body: its size (:attr:`max_body_bytes`) and its
+    JSON, with the paths its type bounds itself.
 
     ``check(body)`` raises :class:`~accord.errors.ValidationFailed` (422) for the first
     value past a limit, naming its path.
@@ -165,9 +166,12 @@ class BodyLimits:
         "_max_array",
         "_max_depth",
         "_max_string",
+        "max_body_bytes",
     )
 
     def __init__(self, limits: Limits, body_type: Any | None = None) -> None:
+        #: Bodies past this many bytes are refused (413) before they are decoded.
+        self.max_body_bytes = limits.max_body_bytes
         self._max_depth = limits.max_depth
         self._max_string = limits.max_string_length
         self._max_array = limits.max_array_length

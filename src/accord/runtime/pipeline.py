@@ -1,32 +1,43 @@
 """The path of every HTTP request: route, observe, handle, answer.
 
-One function does it all, in this order, because each step costs time on every request:
+Each step costs time on every request, so each is done once, in this order:
 
-1. read the headers it needs in one pass over the raw header list, adding up their
-   size; a head past the app's :class:`~accord.runtime.limits.Limits` is answered 431;
+1. one pass over the raw header list picks out the headers
+   the app reads (the pipeline's own and every layer's and endpoint's declared
+   ``reads``, see :mod:`accord.runtime.layers`), notes a repeated once-only header
+   (:mod:`accord.runtime.singletons`: answered 400 ``duplicate_header``) and adds up the
+   head's size; a head past the app's :class:`~accord.runtime.limits.Limits` is
+   answered 431;
 2. match the route (a dict lookup for templates without parameters);
-3. extract W3C trace context (only when the caller sent ``traceparent`` or
-   ``baggage``); start one SERVER span and make it current; accept the caller's
-   correlation id, or use the trace id as a new one (no second random id);
-4. call the handler; map a declared ``ServiceError`` to its problem, anything else to a
-   500 ``internal`` that is logged with its traceback;
+3. :meth:`Pipeline._start`: extract W3C trace context (only when the caller sent
+   ``traceparent`` or ``baggage``); start one SERVER span and make it current; accept
+   the caller's correlation id, or use the trace id as a new one (no second random id);
+4. :meth:`Pipeline._answer`: call the handler with a :class:`Request`; map a declared
+   ``ServiceError`` to its problem, anything else to a 500 ``internal`` logged with its
+   traceback;
 5. send the response with precomputed header names;
-6. end the span (its attributes set in one go, only when it records), observe the
-   duration histogram by route template, append the request line to the log buffer.
+6. :meth:`Pipeline._finish`: end the span (its attributes set in one go, only when it
+   records), observe the duration histogram by route template, append the request line
+   to the log buffer.
+
+The pipeline names no layer and no header a layer reads: a layer declares its headers
+and reads them from the :class:`Request` itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from contextvars import Token
 from time import perf_counter
 from typing import Any
 from urllib.parse import quote
 
-from opentelemetry.context import attach, detach, get_current
+from opentelemetry.context import Context, attach, detach, get_current
 from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
 
 from accord.errors import (
     STANDARD_ERRORS,
+    DuplicateHeader,
     HeadersTooLarge,
     MethodNotAllowed,
     NotFound,
@@ -35,11 +46,12 @@ from accord.errors import (
 from accord.observability.context import accept_correlation_id, correlation_id
 from accord.observability.telemetry import Telemetry
 from accord.observability.tracing import set_valid_attributes
-from accord.runtime.limits import BodyLimits, Limits
+from accord.runtime.limits import Limits
 from accord.runtime.problems import internal_error, problem_response
 from accord.runtime.requests import ClientDisconnected, Request
-from accord.runtime.routing import Router
-from accord.runtime.singletons import refuse_repeated
+from accord.runtime.responses import Response
+from accord.runtime.routing import Route, Router
+from accord.runtime.singletons import SINGLETONS
 from accord.runtime.types import Headers, Receive, Scope, Send
 
 __all__ = ["UNMATCHED", "Pipeline"]
@@ -62,31 +74,64 @@ _TRACEPARENT = b"traceparent"
 _TRACESTATE = b"tracestate"
 _BAGGAGE = b"baggage"
 _USER_AGENT = b"user-agent"
-_IDEMPOTENCY_KEY = b"idempotency-key"
-_AUTHORIZATION = b"authorization"
-_TIMEOUT = b"accord-timeout"
+#: The headers the pipeline and :class:`Request` read themselves, and the once-only
+#: ones (:data:`~accord.runtime.singletons.SINGLETONS`), whose repeats the same pass finds.
+_OWN_READS = (
+    _CONTENT_TYPE,
+    _CONTENT_LENGTH,
+    _CORRELATION,
+    _TRACEPARENT,
+    _TRACESTATE,
+    _BAGGAGE,
+    _USER_AGENT,
+    *sorted(SINGLETONS),
+)
 _START = "http.response.start"
 _BODY = "http.response.body"
+_NO_PARAMS: Mapping[str, str] = {}
+
+
+class _Exchange:
+    """What the steps of one request share: the route, the span, the outcome.
+
+    Class-level defaults and no ``__init__``: making one costs no Python call.
+    """
+
+    method = ""
+    route: Route | None = None
+    handler: Any = None
+    template = UNMATCHED
+    status = 500
+    code: str | None = None
+    error_type: str | None = None
+    span: Any = None
+    trace_id = ""
+    cid = ""
+    #: The first once-only header the request repeated (refused with a 400).
+    repeated: bytes | None = None
 
 
 class Pipeline:
-    """Answers every HTTP request of an app (see the module docstring for the steps)."""
+    """Answers every HTTP request of an app (see the module docstring for the steps).
+
+    ``reads``: request headers the app's layers read (see :meth:`declare`).
+    """
 
     def __init__(
         self,
         router: Router,
         telemetry: Telemetry,
         limits: Limits | None = None,
-        body_limits: Mapping[object, BodyLimits] | None = None,
+        *,
+        reads: Iterable[bytes] = (),
     ) -> None:
         limits = limits if limits is not None else Limits()
         self._max_header_count = limits.max_header_count
         self._max_header_bytes = limits.max_header_bytes
         self._max_target_bytes = limits.max_target_bytes
-        # Handler → its operation's JSON limits; the app adds to it as it mounts.
-        self._body_limits: Mapping[object, BodyLimits] = (
-            body_limits if body_limits is not None else {}
-        )
+        # Every header read on the path → None; each request fills a copy.
+        self._wanted: dict[bytes, bytes | None] = dict.fromkeys(_OWN_READS)
+        self.declare(reads)
         self._match = router.match
         self._tracer = telemetry.tracer
         self._extract = telemetry.propagator.extract
@@ -94,61 +139,81 @@ class Pipeline:
         self._logs = telemetry.logs
         self._logger = telemetry.logger
 
+    def declare(self, names: Iterable[bytes]) -> None:
+        """Pick out these request headers too (lower-case bytes) for the handlers."""
+        for name in names:
+            self._wanted.setdefault(name.lower(), None)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer one ``http`` scope."""
         start = perf_counter()
-        method: str = scope["method"]
-        path: str = scope["path"]
-        content_type = content_length = raw_correlation = None
-        traceparent = tracestate = baggage = user_agent = idempotency_key = None
-        authorization = timeout = None
+        # 1. The wanted headers (first value of each, None when absent), the head's size.
+        headers = self._wanted.copy()
         raw_headers = scope["headers"]
         head_bytes = 0
+        repeated = None
         for name, value in raw_headers:
             head_bytes += len(name) + len(value)
-            if name == _CONTENT_TYPE:
-                content_type = value
-            elif name == _CONTENT_LENGTH:
-                content_length = value
-            elif name == _CORRELATION:
-                raw_correlation = value
-            elif name == _TRACEPARENT:
-                traceparent = value
-            elif name == _TRACESTATE:
-                tracestate = value
-            elif name == _BAGGAGE:
-                baggage = value
-            elif name == _USER_AGENT:
-                user_agent = value
-            elif name == _IDEMPOTENCY_KEY:
-                idempotency_key = value
-            elif name == _AUTHORIZATION:
-                authorization = value
-            elif name == _TIMEOUT:
-                timeout = value
-
-        too_large: HeadersTooLarge | None = None
+            if name in headers:
+                if headers[name] is None:
+                    headers[name] = value
+                elif name in SINGLETONS and repeated is None:
+                    repeated = name
+        raw_path = scope.get("raw_path")
+        too_large = None
         if (
             head_bytes > self._max_header_bytes
             or len(raw_headers) > self._max_header_count
-            or len(scope.get("raw_path") or path) + len(scope.get("query_string", b""))
+            or len(raw_path or scope["path"]) + len(scope.get("query_string", b""))
             > self._max_target_bytes
         ):
-            too_large = self._head_too_large(scope, raw_headers, head_bytes)
-
-        known_method = method if method in _KNOWN_METHODS else "_OTHER"
-        matched = self._match(path, scope.get("raw_path"))
+            too_large = self._head_too_large(raw_headers, head_bytes)
+        # 2. The route.
+        exchange = _Exchange()
+        exchange.repeated = repeated
+        method = exchange.method = scope["method"]
+        matched = self._match(scope["path"], raw_path)
         if matched is None:
-            route = handler = None
-            template = UNMATCHED
-            params: Mapping[str, str] = {}
+            params = _NO_PARAMS
             span_name = method if method in _KNOWN_METHODS else "HTTP"
         else:
             route, params = matched
-            template = route.template
-            handler = route.handlers.get(method)
-            span_name = route.span_names.get(method) or f"{known_method} {template}"
+            exchange.route = route
+            exchange.handler = route.handlers.get(method)
+            exchange.template = route.template
+            span_name = route.span_names.get(method) or (
+                f"{method if method in _KNOWN_METHODS else '_OTHER'} {route.template}"
+            )
+        context_token, correlation_token = self._start(exchange, span_name, headers)
+        try:
+            response: Response | None
+            if too_large is not None:
+                response = self._problem(exchange, scope, too_large)
+            else:
+                response = await self._answer(exchange, Request(scope, receive, params, headers))
+            if response is None:
+                return
+            exchange.status = response.status
+            out = [
+                (_CONTENT_TYPE, response.content_type),
+                (_CONTENT_LENGTH, b"%d" % len(response.body)),
+                (_CORRELATION, exchange.cid.encode()),
+            ]
+            if response.headers:
+                out.extend(response.headers)
+            await send({"type": _START, "status": exchange.status, "headers": out})
+            await send({"type": _BODY, "body": response.body})
+        finally:
+            correlation_id.reset(correlation_token)
+            detach(context_token)
+            self._finish(exchange, scope, headers, perf_counter() - start)
 
+    def _start(
+        self, exchange: _Exchange, span_name: str, headers: Mapping[bytes, bytes | None]
+    ) -> tuple[Token[Context], Token[str | None]]:
+        """Start the SERVER span and make it current; set the correlation id."""
+        traceparent = headers[_TRACEPARENT]
+        baggage = headers[_BAGGAGE]
         if traceparent is None and baggage is None:
             # Fetched once: start_span, its sampler and the new context all read it.
             parent = get_current()
@@ -156,133 +221,125 @@ class Pipeline:
             carrier: dict[str, str] = {}
             if traceparent is not None:
                 carrier["traceparent"] = traceparent.decode("latin-1")
+                tracestate = headers[_TRACESTATE]
                 if tracestate is not None:
                     carrier["tracestate"] = tracestate.decode("latin-1")
             if baggage is not None:
                 carrier["baggage"] = baggage.decode("latin-1")
             parent = self._extract(carrier)
-        span = self._tracer.start_span(span_name, parent, _SERVER)
-        span_context = span.get_span_context()
-        trace_id = format(span_context.trace_id, "032x")
-        if raw_correlation is None:
-            # A new flow: its trace id is a fresh 32-hex id already, and ties logs to it.
-            cid = trace_id
-            cid_bytes = cid.encode()
-        else:
-            offered = raw_correlation.decode("latin-1")
-            cid = accept_correlation_id(offered)
-            cid_bytes = raw_correlation if cid is offered else cid.encode()
-        context_token = attach(set_span_in_context(span, parent))
-        correlation_token = correlation_id.set(cid)
+        span = exchange.span = self._tracer.start_span(span_name, parent, _SERVER)
+        trace_id = exchange.trace_id = format(span.get_span_context().trace_id, "032x")
+        offered = headers[_CORRELATION]
+        # A new flow: its trace id is a fresh 32-hex id already, and ties logs to it.
+        cid = exchange.cid = (
+            trace_id if offered is None else accept_correlation_id(offered.decode("latin-1"))
+        )
+        return attach(set_span_in_context(span, parent)), correlation_id.set(cid)
 
-        status = 500
-        code: str | None = None
-        error_type: str | None = None
+    async def _answer(self, exchange: _Exchange, request: Request) -> Response | None:
+        """The handler's response, or the problem that stands for its error; ``None``
+        when the client left before its body was read."""
+        handler = exchange.handler
         try:
-            try:
-                if too_large is not None:
-                    raise too_large
-                refuse_repeated(raw_headers)
-                if handler is None:
-                    if route is None:
-                        raise NotFound("nothing is served at this path")
-                    raise MethodNotAllowed(f"{method} is not allowed here; use {route.allow}")
-                response = await handler(
-                    Request(
-                        scope,
-                        receive,
-                        params,
-                        content_type,
-                        content_length,
-                        idempotency_key,
-                        authorization,
-                        timeout,
-                        self._body_limits.get(handler),
-                    )
+            if exchange.repeated is not None:
+                # A once-only header sent twice is refused before anything reads it.
+                raise DuplicateHeader(
+                    f"the {exchange.repeated.decode('latin-1')} header may appear once; "
+                    "it was repeated"
                 )
-            except ServiceError as err:
-                allowed = handler.errors if handler is not None else _STANDARD
-                declared = allowed.get(err.code)
-                if declared is None or not isinstance(err, declared):
-                    self._logger.error(
-                        "undeclared_error",
-                        exc_info=err,
-                        method=method,
-                        route=template,
-                        path=path,
-                        error_code=err.code,
-                    )
-                    error_type = type(err).__qualname__
-                    err = internal_error()
-                code = err.code
-                extra = (
-                    [(b"allow", route.allow.encode("latin-1"))]
-                    if route is not None and isinstance(err, MethodNotAllowed)
-                    else _answer_headers(handler)
+            if handler is None:
+                if exchange.route is None:
+                    raise NotFound("nothing is served at this path")
+                raise MethodNotAllowed(
+                    f"{exchange.method} is not allowed here; use {exchange.route.allow}"
                 )
-                if err.headers:
-                    extra = [*(extra or ()), *err.headers]
-                response = problem_response(
-                    err,
-                    instance=_instance(scope),
-                    trace_id=trace_id,
-                    correlation_id=cid,
-                    headers=extra,
-                )
-            except ClientDisconnected:
-                status = CLIENT_CLOSED
-                return
-            except Exception as exc:
-                self._logger.error(
-                    "unhandled_error", exc_info=exc, method=method, route=template, path=path
-                )
-                if span.is_recording():
-                    span.record_exception(exc)
-                error_type = type(exc).__qualname__
-                internal = internal_error()
-                code = internal.code
-                response = problem_response(
-                    internal,
-                    instance=_instance(scope),
-                    trace_id=trace_id,
-                    correlation_id=cid,
-                    headers=_answer_headers(handler),
-                )
-            status = response.status
-            body = response.body
-            headers = [
-                (_CONTENT_TYPE, response.content_type),
-                (_CONTENT_LENGTH, str(len(body)).encode()),
-                (_CORRELATION, cid_bytes),
-            ]
-            if response.headers:
-                headers.extend(response.headers)
-            await send({"type": _START, "status": status, "headers": headers})
-            await send({"type": _BODY, "body": body})
-        finally:
-            correlation_id.reset(correlation_token)
-            detach(context_token)
-            seconds = perf_counter() - start
-            if span.is_recording():
-                _describe(
-                    span, scope, method, template, route is not None, status, user_agent, error_type
-                )
-            span.end()
-            self._observe(known_method, template, status, seconds)
-            if self._logs is not None:
-                self._logs.request(
-                    trace_id=trace_id,
-                    span_id=format(span_context.span_id, "016x"),
-                    correlation_id=cid,
-                    method=method,
-                    route=template,
-                    path=path,
-                    status=status,
-                    seconds=seconds,
-                    code=code,
-                )
+            answered: Response = await handler(request)
+            return answered
+        except ServiceError as err:
+            return self._problem(exchange, request.scope, err)
+        except ClientDisconnected:
+            exchange.status = CLIENT_CLOSED
+            return None
+        except Exception as exc:
+            self._logger.error(
+                "unhandled_error",
+                exc_info=exc,
+                method=exchange.method,
+                route=exchange.template,
+                path=request.scope["path"],
+            )
+            if exchange.span.is_recording():
+                exchange.span.record_exception(exc)
+            exchange.error_type = type(exc).__qualname__
+            return self._problem(exchange, request.scope, internal_error(), declared=True)
 
-    def _head_too_large(self, scope: Scope, headers: Any, head_bytes: int) -> HeadersTooLarge:
+    def _problem(
+        self, exchange: _Exchange, scope: Scope, err: ServiceError[Any], *, declared: bool = False
+    ) -> Response:
+        """problem+json for ``err``; an error its operation did not declare is logged and
+        answered as a 500 ``internal``."""
+        handler = exchange.handler
+        allowed = handler.errors if handler is not None else _STANDARD
+        known = allowed.get(err.code)
+        if not declared and (known is None or not isinstance(err, known)):
+            self._logger.error(
+                "undeclared_error",
+                exc_info=err,
+                method=exchange.method,
+                route=exchange.template,
+                path=scope["path"],
+                error_code=err.code,
+            )
+            exchange.error_type = type(err).__qualname__
+            err = internal_error()
+        exchange.code = err.code
+        route = exchange.route
+        extra = (
+            [(b"allow", route.allow.encode("latin-1"))]
+            if route is not None and isinstance(err, MethodNotAllowed)
+            else _answer_headers(handler)
+        )
+        if err.headers:
+            extra = [*(extra or ()), *err.headers]
+        return problem_response(
+            err,
+            instance=_instance(scope),
+            trace_id=exchange.trace_id,
+            correlation_id=exchange.cid,
+            headers=extra,
+        )
+
+    def _finish(
+        self,
+        exchange: _Exchange,
+        scope: Scope,
+        headers: Mapping[bytes, bytes | None],
+        seconds: float,
+    ) -> None:
+        """End the span, observe the duration, write the request line."""
+        span = exchange.span
+        status = exchange.status
+        method = exchange.method
+        if span.is_recording():
+            _describe(span, scope, exchange, headers[_USER_AGENT])
+        span.end()
+        self._observe(
+            method if method in _KNOWN_METHODS else "_OTHER", exchange.template, status, seconds
+        )
+        if self._logs is not None:
+            self._logs.request(
+                trace_id=exchange.trace_id,
+                span_id=format(span.get_span_context().span_id, "016x"),
+                correlation_id=exchange.cid,
+                method=method,
+                route=exchange.template,
+                path=scope["path"],
+                status=status,
+                seconds=seconds,
+                code=exchange.code,
+            )
+
+    def _head_too_large(self, headers: Any, head_bytes: int) -> HeadersTooLarge:
         """The 431 for a head past the limits, saying which limit it passed."""
         if len(headers) > self._max_header_count:
             return HeadersTooLarge(
@@ -318,30 +375,23 @@ def _instance(scope: Scope) -> str:
     return quote(text, safe=_URI_SAFE)
 
 
-def _describe(
-    span: Any,
-    scope: Scope,
-    method: str,
-    template: str,
-    matched: bool,
-    status: int,
-    user_agent: bytes | None,
-    error_type: str | None,
-) -> None:
+def _describe(span: Any, scope: Scope, exchange: _Exchange, user_agent: bytes | None) -> None:
     """Set the HTTP semantic-convention attributes on a recording server span, at once.
 
     All are strings or integers built here, so they skip the SDK's per-value checks
     (:func:`~accord.observability.tracing.set_valid_attributes`). A 5xx also sets
     ``error.type`` and the ERROR status.
     """
+    method = exchange.method
+    status = exchange.status
     attributes: dict[str, str | int] = {
         "http.request.method": method if method in _KNOWN_METHODS else "_OTHER",
         "url.path": scope["path"],
         "url.scheme": scope.get("scheme", "http"),
         "http.response.status_code": status,
     }
-    if matched:
-        attributes["http.route"] = template
+    if exchange.route is not None:
+        attributes["http.route"] = exchange.template
     server = scope.get("server")
     if server:
         attributes["server.address"] = server[0]
@@ -353,6 +403,6 @@ def _describe(
     if user_agent is not None:
         attributes["user_agent.original"] = user_agent.decode("latin-1")
     if status >= 500:
-        attributes["error.type"] = error_type or str(status)
+        attributes["error.type"] = exchange.error_type or str(status)
         span.set_status(_ERROR)
     set_valid_attributes(span, attributes)

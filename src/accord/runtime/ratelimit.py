@@ -16,6 +16,11 @@ address. Buckets live in a least-recently-used map of at most ``max_callers`` en
 per operation, so a flood of distinct callers costs bounded memory: a caller pushed out
 comes back with a full bucket, which is the price of the bound.
 
+The rates may also be a getter, read on every request, when they follow live
+configuration (:mod:`accord.config.live`): every operation is then wrapped, and a
+changed rate re-tunes its buckets (a caller keeps the tokens it has, up to the new
+capacity).
+
 Rates read from configuration (an environment variable, a settings file) are written
 ``name=COUNT/PERIOD[:BURST]``, comma-separated, the period in seconds or with a unit
 (``s``, ``m``, ``h``): ``RateLimit.parse("identity.login=5/1m,place_order=10/1s:20")``.
@@ -96,6 +101,7 @@ class TokenBuckets:
     ) -> None:
         if max_keys < 1:
             raise ContractError("max_keys must be at least 1")
+        self.rate = rate
         self._capacity = rate.capacity
         self._refill = rate.per_second
         self._max_keys = max_keys
@@ -105,6 +111,12 @@ class TokenBuckets:
 
     def __len__(self) -> int:
         return len(self._buckets)
+
+    def retune(self, rate: Rate) -> None:
+        """Refill at ``rate`` from now on; tokens held are capped at its capacity."""
+        self.rate = rate
+        self._capacity = rate.capacity
+        self._refill = rate.per_second
 
     def take(self, key: str) -> float:
         """Take a token for ``key``: 0.0 when there was one, else seconds to wait."""
@@ -147,12 +159,13 @@ class RateLimit:
 
     def __init__(
         self,
-        rates: Mapping[str, Rate],
+        rates: Mapping[str, Rate] | Callable[[], Mapping[str, Rate]],
         *,
         max_callers: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._rates = dict(rates)
+        self._live = rates if callable(rates) else None
+        self._rates = {} if callable(rates) else dict(rates)
         self._buckets: dict[str, TokenBuckets] = {}
         self._max_callers = max_callers
         self._clock = clock
@@ -175,12 +188,14 @@ class RateLimit:
 
     @property
     def rates(self) -> Mapping[str, Rate]:
-        """The rate of each operation named."""
-        return dict(self._rates)
+        """The rate of each operation named (now)."""
+        return dict(self._live() if self._live is not None else self._rates)
 
     def wrap(self, operation: Operation[Any, Any], handler: Handler) -> Handler:
         """``handler`` behind a token bucket per caller, when ``operation`` is named."""
         qualified = f"{operation.contract.name}.{operation.name}"
+        if self._live is not None:
+            return self._wrap_live(operation, handler, qualified, self._live)
         key = qualified if qualified in self._rates else operation.name
         rate = self._rates.get(key)
         if rate is None:
@@ -197,6 +212,39 @@ class RateLimit:
 
         async def limited(request: Request) -> Response:
             wait = take(caller_key(request))
+            if wait:
+                raise TooManyRequests(
+                    f"too many {name} requests; try again in {math.ceil(wait)} s"
+                ).with_header("Retry-After", str(max(1, math.ceil(wait))))
+            return await handler(request)
+
+        return limited
+
+    def _wrap_live(
+        self,
+        operation: Operation[Any, Any],
+        handler: Handler,
+        qualified: str,
+        current: Callable[[], Mapping[str, Rate]],
+    ) -> Handler:
+        """``handler`` behind the rate the getter names for each request, if any."""
+        name = operation.name
+        table = self._buckets
+
+        async def limited(request: Request) -> Response:
+            rates = current()
+            key = qualified if qualified in rates else name
+            rate = rates.get(key)
+            if rate is None:
+                return await handler(request)
+            buckets = table.get(key)
+            if buckets is None:
+                buckets = table[key] = TokenBuckets(
+                    rate, max_keys=self._max_callers, clock=self._clock
+                )
+            elif buckets.rate != rate:
+                buckets.retune(rate)
+            wait = buckets.take(caller_key(request))
             if wait:
                 raise TooManyRequests(
                     f"too many {name} requests; try again in {math.ceil(wait)} s"

@@ -21,6 +21,8 @@ __all__ = ["ClientDisconnected", "Request", "is_json"]
 
 _JSON_TYPES: dict[bytes, bool] = {}
 _DEFAULT_LIMITS = BodyLimits(Limits())
+_CONTENT_TYPE = b"content-type"
+_CONTENT_LENGTH = b"content-length"
 
 
 class ClientDisconnected(Exception):
@@ -40,23 +42,22 @@ def is_json(content_type: bytes) -> bool:
 
 
 class Request:
-    """One HTTP request: its scope, path parameters and the headers the runtime reads.
+    """One HTTP request: its scope, path parameters and the headers the app reads.
 
-    The pipeline reads the headers it and its layers need in one pass and hands them
-    over here raw; :meth:`header` finds any other one.
+    The pipeline reads, in one pass over the raw header list, every header the app
+    declared it reads (its own, each layer's ``reads``, each endpoint's) into
+    :attr:`headers`: name (lower-case bytes) → first value, or ``None`` when absent.
+    :meth:`header` answers from there, and scans the raw list for any other name.
     """
 
     __slots__ = (
-        "authorization",
-        "body_limits",
         "content_length",
         "content_type",
-        "idempotency_key",
+        "headers",
         "path_params",
         "principal",
         "receive",
         "scope",
-        "timeout",
     )
 
     def __init__(
@@ -64,26 +65,21 @@ class Request:
         scope: Scope,
         receive: Receive,
         path_params: Mapping[str, str],
-        content_type: bytes | None,
-        content_length: bytes | None,
-        idempotency_key: bytes | None = None,
-        authorization: bytes | None = None,
-        timeout: bytes | None = None,
-        body_limits: BodyLimits | None = None,
+        headers: Mapping[bytes, bytes | None] | None = None,
     ) -> None:
         self.scope = scope
-        #: The JSON limits :meth:`json_body` checks (the operation's, else the defaults).
-        self.body_limits = body_limits if body_limits is not None else _DEFAULT_LIMITS
-        self.idempotency_key = idempotency_key
-        #: The raw ``Authorization`` and ``Accord-Timeout`` headers, when sent.
-        self.authorization = authorization
-        self.timeout = timeout
-        #: Who is calling, once a layer has authenticated the request (else ``None``).
-        self.principal: Any = None
         self.receive = receive
         self.path_params = path_params
-        self.content_type = content_type
-        self.content_length = content_length
+        #: The declared headers: name → first value, ``None`` when not sent.
+        self.headers: Mapping[bytes, bytes | None] = headers if headers is not None else {}
+        #: Who is calling, once a layer has authenticated the request (else ``None``).
+        self.principal: Any = None
+        try:  # the pipeline always picks these two out
+            self.content_type = self.headers[_CONTENT_TYPE]
+            self.content_length = self.headers[_CONTENT_LENGTH]
+        except KeyError:
+            self.content_type = self.header(_CONTENT_TYPE)
+            self.content_length = self.header(_CONTENT_LENGTH)
 
     @property
     def method(self) -> str:
@@ -97,7 +93,11 @@ class Request:
 
     def header(self, name: bytes) -> bytes | None:
         """The first value of header ``name`` (lower-case bytes), or ``None``."""
-        for key, value in self.scope["headers"]:
+        try:
+            return self.headers[name]
+        except KeyError:
+            pass
+        for key, value in self.scope.get("headers", ()):
             if key == name:
                 return bytes(value)
         return None
@@ -144,15 +144,20 @@ class Request:
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
-    async def json_body(self, limit: int) -> bytes | None:
+    async def json_body(self, limits: BodyLimits = _DEFAULT_LIMITS) -> bytes | None:
         """The body when it is JSON, ``None`` when empty; 415 for any other media type.
 
-        The body is held to :attr:`body_limits` (depth, string and array lengths: 422).
+        The body is held to ``limits``: its size (413), then its depth, string and
+        array lengths (422).
         """
         content_type = self.content_type
-        if content_type is not None and self.content_length != b"0" and not is_json(content_type):
+        if (
+            content_type is not None
+            and self.content_length != b"0"
+            and not (_JSON_TYPES.get(content_type) or is_json(content_type))
+        ):
             raise UnsupportedMediaType(f"expected application/json, got {self._media_type()}")
-        body = await self.body(limit)
+        body = await self.body(limits.max_body_bytes)
         if not body:
             return None
         if self.content_type is None:
@@ -168,7 +173,7 @@ class Request:
                         errors=[FieldError(path="$", message="the body is not valid UTF-8")]
                     ),
                 ) from None
-        self.body_limits.check(body)
+        limits.check(body)
         return body
 
     def _media_type(self) -> str:

@@ -10,9 +10,11 @@ Each refusal counts in ``accord_server_shed_total{operation}``; a ``request_shed
 line reports refusals, at most one a second (with how many since the last one), so a
 flood does not also flood the logs.
 
-The limit is read once at start-up (:func:`max_in_flight_from_env`)::
+The limit is a number, or a getter read on every request when it follows live
+configuration (:mod:`accord.config.live`)::
 
-    layers = [LoadShedding(max_in_flight_from_env(os.environ, "orders"), telemetry=telemetry)]
+    layers = [LoadShedding(512, telemetry=telemetry)]
+    layers = [LoadShedding(live.value(lambda s: s.max_in_flight), telemetry=telemetry)]
 """
 
 from __future__ import annotations
@@ -64,24 +66,33 @@ class LoadShedding:
     loop is single-threaded, so the count needs no lock. ``clock`` paces the log lines.
     """
 
-    __slots__ = ("_clock", "_in_flight", "_logged_at", "_logger", "_metrics", "_unlogged", "limit")
+    __slots__ = ("_clock", "_in_flight", "_limit", "_logged_at", "_logger", "_metrics", "_unlogged")
 
     def __init__(
         self,
-        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        max_in_flight: int | Callable[[], int] = DEFAULT_MAX_IN_FLIGHT,
         *,
         telemetry: Telemetry | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if max_in_flight < 1:
-            raise ValueError(f"max_in_flight must be at least 1, not {max_in_flight}")
-        self.limit = max_in_flight
+        if callable(max_in_flight):
+            self._limit = max_in_flight
+        else:
+            if max_in_flight < 1:
+                raise ValueError(f"max_in_flight must be at least 1, not {max_in_flight}")
+            fixed = max_in_flight
+            self._limit = lambda: fixed
         self._in_flight = 0
         self._metrics = telemetry.metrics if telemetry is not None else None
         self._logger = telemetry.logger if telemetry is not None else None
         self._clock = clock
         self._logged_at = float("-inf")
         self._unlogged = 0
+
+    @property
+    def limit(self) -> int:
+        """The most operations served at once, now."""
+        return self._limit()
 
     @property
     def in_flight(self) -> int:
@@ -92,11 +103,14 @@ class LoadShedding:
         """``handler`` behind this bulkhead."""
         name = f"{operation.contract.name}.{operation.name}"
 
+        current = self._limit
+
         async def within_limit(request: Request) -> Response:
-            if self._in_flight >= self.limit:
-                self._shed(name)
+            limit = current()
+            if self._in_flight >= limit:
+                self._shed(name, limit)
                 raise Unavailable(
-                    f"the server is at its limit of {self.limit} requests in flight; "
+                    f"the server is at its limit of {limit} requests in flight; "
                     "retry after a second"
                 ).with_header("Retry-After", "1")
             self._in_flight += 1
@@ -107,7 +121,7 @@ class LoadShedding:
 
         return within_limit
 
-    def _shed(self, name: str) -> None:
+    def _shed(self, name: str, limit: int) -> None:
         if self._metrics is not None:
             self._metrics.count_shed(name)
         self._unlogged += 1
@@ -117,7 +131,7 @@ class LoadShedding:
                 "request_shed",
                 operation=name,
                 in_flight=self._in_flight,
-                limit=self.limit,
+                limit=limit,
                 shed=self._unlogged,
             )
             self._logged_at = now

@@ -9,9 +9,9 @@ repeats one is refused before it is routed: 400 ``duplicate_header``, naming the
 
 The fields are :data:`SINGLETONS`: ``Authorization``, ``Idempotency-Key``,
 ``Content-Type``, ``Content-Length``, ``traceparent`` and the deadline header
-(:data:`~accord.resilience.deadlines.TIMEOUT_HEADER`). The check is one pass over the
-raw header list the server already holds, a set lookup per field; nothing is allocated
-unless a request carries two of them.
+(:data:`~accord.resilience.deadlines.TIMEOUT_HEADER`). The pipeline finds a repeat in
+the one pass it makes over the raw header list anyway (:mod:`accord.runtime.pipeline`);
+:func:`refuse_repeated` is the same check on its own, for a list at hand.
 """
 
 from __future__ import annotations

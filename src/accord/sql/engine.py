@@ -10,20 +10,37 @@ SQLAlchemy::
 
 On SQLite every transaction starts with ``BEGIN IMMEDIATE``: it takes the database's
 single write lock before its first read, so transactions that write wait for each other
-(up to the busy timeout) instead of failing half-way, and what a transaction reads stays
-true until it commits. ``sqlite3``'s own "legacy" transaction control, which would run a
-``SELECT`` outside any transaction, is switched off.
+instead of failing half-way, and what a transaction reads stays true until it commits.
+``sqlite3``'s own "legacy" transaction control, which would run a ``SELECT`` outside any
+transaction, is switched off.
+
+A process keeps **one** connection to a SQLite file (``pool_size=1``, no overflow):
+SQLite runs one write transaction at a time anyway, and connections of one process that
+compete for its lock do not queue, they sleep in SQLite's busy handler (1, 2, 5, 10 …
+up to 100 ms a try) and retry. Under load that sleeping, not the work, set the pace.
+With one connection, transactions wait their turn in the pool's asyncio queue and start
+the moment the previous one ends; a wait longer than the busy timeout fails as before.
+Other processes on the same file (a migration, an admin tool) still meet the busy
+timeout. ``pool_size``/``max_overflow`` given explicitly are kept.
 """
 
 from __future__ import annotations
 
+import collections
+import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
 import sqlalchemy as sa
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+)
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.util import EMPTY_DICT
+from sqlalchemy.util.concurrency import await_
 
 from accord.sql.urls import async_url, is_sqlite, parse, sqlite_file
 
@@ -31,9 +48,11 @@ __all__ = ["SQLITE_BUSY_TIMEOUT_MS", "create_engine", "readiness"]
 
 #: How long SQLite waits for another connection's write lock before failing (ms).
 SQLITE_BUSY_TIMEOUT_MS = 5_000
-#: Connections kept open, and how many more may be opened under load.
+#: Connections kept open, and how many more may be opened under load (PostgreSQL).
 POOL_SIZE = 5
 MAX_OVERFLOW = 15
+#: SQLite: one connection per process; its writes are serialized in the pool's queue.
+SQLITE_POOL_SIZE = 1
 #: How long a PostgreSQL connection attempt may take (s).
 POSTGRES_CONNECT_TIMEOUT_S = 5
 # An execution option: this connection only reads, so on SQLite it need not wait for
@@ -41,7 +60,164 @@ POSTGRES_CONNECT_TIMEOUT_S = 5
 _READ_ONLY = "accord_read_only"
 
 
+def _run_statement(
+    conn: Any, operation: str, parameters: Any, many: bool
+) -> tuple[Any, list[Any], int, int | None]:
+    """One statement, whole, in the connection's thread: description, rows, counts."""
+    cursor = conn.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        elif parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else []
+        return description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+async def _nothing() -> None:
+    return None
+
+
+_EMPTY: tuple[Any, list[Any], int, int | None] = (None, [], -1, None)
+_NO_WAIT = "PRAGMA busy_timeout=0"
+_WAIT = f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS:d}"
+
+
+def _begin_at_once(conn: Any, begin: str) -> bool:
+    """Run ``BEGIN …`` unless it would have to wait for the write lock: False then,
+    and nothing began."""
+    conn.execute(_NO_WAIT)
+    try:
+        conn.execute(begin)
+    except sqlite3.OperationalError as exc:
+        if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+            raise
+        return False
+    finally:
+        conn.execute(_WAIT)
+    return True
+
+
+class _InlineCursor(AsyncAdapt_aiosqlite_cursor):
+    """SQLAlchemy's aiosqlite cursor, each statement run where it is called.
+
+    SQLAlchemy's own makes four trips to aiosqlite's thread per statement (open a
+    cursor, execute, fetch the rows, close it), each a queue put, a thread wake-up and a
+    hand-over of the GIL (on a busy two-core machine, about a millisecond each) and a
+    future resolved on the event loop: on the shop's order path those trips were most of
+    the services' time. A statement on a local SQLite file takes microseconds, and once
+    its transaction holds the write lock (``BEGIN IMMEDIATE``), or only reads (WAL), it
+    never waits for another connection: it runs here, on the event loop, and so does the
+    commit (WAL, ``synchronous=NORMAL``: a commit syncs nothing; an automatic checkpoint,
+    every thousand pages or so, syncs the file). Only waiting leaves the loop: a
+    ``BEGIN`` that finds the write lock taken by another connection (another process,
+    or an engine with more than one connection) is run again in aiosqlite's thread,
+    where the busy handler waits; so are ``PRAGMA`` statements. The connection is used
+    by one task at a time (the pool hands it out whole), so the two threads never use
+    it at once.
+    Server-side cursors (``stream_results``) keep SQLAlchemy's class.
+    """
+
+    __slots__ = ("_description", "_lastrowid", "_rowcount")
+
+    def __init__(self, adapt_connection: Any) -> None:
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._cursor = None  # type: ignore[assignment]
+        self._soft_closed_memoized = EMPTY_DICT
+        self._rows = collections.deque()
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+
+    @property
+    def description(self) -> Any:
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> Any:
+        return self._lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        return 1
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        pass
+
+    async def _async_soft_close(self) -> None:
+        return None
+
+    def close(self) -> None:
+        self._rows.clear()
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        self._run(operation, parameters, many=False)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        self._run(operation, seq_of_parameters, many=True)
+
+    def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
+        driver = self._connection
+        try:
+            if operation.startswith("BEGIN") and not _begin_at_once(driver._conn, operation):
+                # Another connection holds the write lock: wait for it in the busy
+                # handler, in aiosqlite's thread, not on the event loop.
+                result = await_(driver._execute(_run_statement, driver._conn, operation,
+                                                parameters, many))  # fmt: skip
+            elif operation.startswith("PRAGMA"):
+                result = await_(driver._execute(_run_statement, driver._conn, operation,
+                                                parameters, many))  # fmt: skip
+            else:
+                # SQLAlchemy's asyncio layer requires each call to await once; this
+                # await completes at once, without a turn of the event loop.
+                await_(_nothing())
+                result = _EMPTY if operation.startswith("BEGIN") else _run_statement(
+                    driver._conn, operation, parameters, many
+                )  # fmt: skip
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+        self._description, rows, self._rowcount, self._lastrowid = result
+        self._rows = collections.deque(rows)
+
+    def setinputsizes(self, *inputsizes: Any) -> None:
+        return None
+
+
+class _InlineConnection(AsyncAdapt_aiosqlite_connection):
+    """Statements, commits and rollbacks on the event loop (see :class:`_InlineCursor`)."""
+
+    __slots__ = ()
+    _cursor_cls = _InlineCursor
+
+    def commit(self) -> None:
+        try:
+            await_(_nothing())
+            self._connection._conn.commit()
+        except Exception as error:
+            self._handle_exception(error)
+
+    def rollback(self) -> None:
+        try:
+            await_(_nothing())
+            self._connection._conn.rollback()
+        except Exception as error:
+            self._handle_exception(error)
+
+
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    if type(dbapi_connection) is AsyncAdapt_aiosqlite_connection:
+        dbapi_connection.__class__ = _InlineConnection
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -64,15 +240,18 @@ def _sqlite_begin(connection: sa.Connection) -> None:
 def create_engine(
     url: str | URL,
     *,
-    pool_size: int = POOL_SIZE,
-    max_overflow: int = MAX_OVERFLOW,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
     **options: Any,
 ) -> AsyncEngine:
     """An :class:`~sqlalchemy.ext.asyncio.AsyncEngine` for ``url``, tuned for a service.
 
-    SQLite (``aiosqlite``): the database's folder is created; connections run in WAL
-    mode with ``foreign_keys=ON`` and a busy timeout, and each transaction begins with
-    ``BEGIN IMMEDIATE``. PostgreSQL (async psycopg 3): connections are checked before use
+    SQLite (``aiosqlite``): the database's folder is created; one connection (unless
+    ``pool_size``/``max_overflow`` say otherwise), in WAL mode with ``foreign_keys=ON``
+    and a busy timeout, and each transaction begins with ``BEGIN IMMEDIATE``; waiting
+    for the connection longer than the busy timeout raises SQLAlchemy's ``TimeoutError``.
+    PostgreSQL (async psycopg 3): :data:`POOL_SIZE` connections and
+    :data:`MAX_OVERFLOW` more unless said otherwise, checked before use
     (``pool_pre_ping``) and give up connecting after 5 s. Either way a database error's
     text names no bound parameter (``hide_parameters``): it reaches logs and spans, and
     parameters carry what callers sent, secrets included. ``options`` go to
@@ -80,17 +259,22 @@ def create_engine(
     :class:`~accord.sql.DatabaseUrlError` for a URL accord does not run on.
     """
     parsed = parse(url)
-    options.setdefault("pool_size", pool_size)
-    options.setdefault("max_overflow", max_overflow)
     options.setdefault("hide_parameters", True)
     if is_sqlite(parsed):
         path = sqlite_file(parsed)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
+            options.setdefault("pool_size", SQLITE_POOL_SIZE if pool_size is None else pool_size)
+            options.setdefault("max_overflow", 0 if max_overflow is None else max_overflow)
+            options.setdefault("pool_timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
+            # Statements run on the event loop's thread, commits on aiosqlite's.
+            options.setdefault("connect_args", {}).setdefault("check_same_thread", False)
         engine = create_async_engine(async_url(parsed), **options)
         sa.event.listen(engine.sync_engine, "connect", _sqlite_connect)
         sa.event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
+    options.setdefault("pool_size", POOL_SIZE if pool_size is None else pool_size)
+    options.setdefault("max_overflow", MAX_OVERFLOW if max_overflow is None else max_overflow)
     options.setdefault("pool_pre_ping", True)
     connect_args = options.setdefault("connect_args", {})
     connect_args.setdefault("connect_timeout", POSTGRES_CONNECT_TIMEOUT_S)

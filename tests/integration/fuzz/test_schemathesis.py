@@ -36,6 +36,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.parameters import ParameterLocation
 
 from accord import Contract
+from accord.config.load import from_environment
 from accord.observability.telemetry import Telemetry
 from shop.inventory import bootstrap as inventory
 from shop.inventory.contract import Inventory
@@ -103,7 +104,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def inventory_app(home: Path) -> Iterator[Any]:
     app = inventory.create_app(
-        inventory.Settings.from_env(_env(home)),
+        from_environment(inventory.Settings, "inventory", _env(home)),
         telemetry=_telemetry("inventory", home),
         verifier=ISSUER.verifier("inventory"),
     )
@@ -114,7 +115,7 @@ def inventory_app(home: Path) -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def payments_app(home: Path) -> Iterator[Any]:
     app = payments.create_app(
-        payments.Settings.from_env(_env(home)),
+        from_environment(payments.Settings, "payments", _env(home)),
         telemetry=_telemetry("payments", home),
         verifier=ISSUER.verifier("payments"),
     )
@@ -125,7 +126,7 @@ def payments_app(home: Path) -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def orders_app(home: Path, inventory_app: Any, payments_app: Any) -> Iterator[Any]:
     app = orders.create_app(
-        orders.Settings.from_env(_env(home)),
+        from_environment(orders.Settings, "orders", _env(home)),
         telemetry=_telemetry("orders", home),
         inventory_transport=httpx.ASGITransport(app=inventory_app),
         payments_transport=httpx.ASGITransport(app=payments_app),

@@ -132,5 +132,5 @@ def test_a_bad_switch_stops_the_service_with_one_line(tmp_path: Path, identity: 
     with process as proc:
         assert proc.wait(60) != 0
     log = (tmp_path / "inventory.log").read_text()
-    assert "ACCORD_AUTH must be 'on' or 'off'" in log
+    assert "$ACCORD_AUTH: auth.enabled: must be 'on' or 'off'" in log
     assert "Traceback" not in log

@@ -66,10 +66,11 @@ def _authorize(base: str, *, key: str | None = None) -> httpx.Response:
         (
             "ACCORD_FAULTS",
             '{"abort": {"status": 503, "percent": 150}}',
-            "ACCORD_FAULTS: invalid fault configuration: abort.percent must be within 0..100",
+            "$ACCORD_FAULTS: faults: invalid fault configuration: "
+            "abort.percent must be within 0..100",
         ),
-        ("PAYMENTS_FAULTS", "{oops", "PAYMENTS_FAULTS: invalid fault configuration"),
-        ("ACCORD_MAX_IN_FLIGHT", "none", "ACCORD_MAX_IN_FLIGHT must be a positive integer"),
+        ("PAYMENTS_FAULTS", "{oops", "$PAYMENTS_FAULTS: faults: not valid JSON"),
+        ("ACCORD_MAX_IN_FLIGHT", "none", "$ACCORD_MAX_IN_FLIGHT: max_in_flight: Expected int"),
     ],
 )
 def test_a_bad_setting_stops_the_service_in_one_line(

@@ -44,8 +44,8 @@ def test_medians_of_rounds_and_ratio_to_fastapi() -> None:
 def test_targets_pass_fail_and_unmeasured() -> None:
     figures = report.summarize(RAW)
     assert report.target_lines(figures) == [
-        "accord_sampled order ratio ≥ 2.0: PASS (2.17)",
-        "accord_traced_all order ratio ≥ 1.0: FAIL (0.90)",
+        "accord_sampled order ratio ≥ 2.5: FAIL (2.17)",
+        "accord_traced_all order ratio ≥ 1.8: FAIL (0.90)",
     ]
     alone = report.summarize({"fastapi": RAW["fastapi"]})
     assert report.target_lines(alone)[0].endswith(": not measured")

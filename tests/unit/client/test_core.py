@@ -35,6 +35,7 @@ def test_the_public_api() -> None:
         "DEFAULT_BULKHEAD",
         "DEFAULT_RETRY",
         "DownstreamStats",
+        "reconfigure",
         "stats",
     ]
 

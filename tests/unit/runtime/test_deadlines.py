@@ -150,7 +150,7 @@ async def test_a_cancellation_that_is_not_the_deadline_stays_a_cancellation(
     from accord.runtime.requests import Request
 
     handler = Deadlines().wrap(Slow.work, _work_handler(service))
-    request = Request({"type": "http", "method": "POST", "path": "/"}, None, {}, None, None)  # type: ignore[arg-type]
+    request = Request({"type": "http", "method": "POST", "path": "/"}, None, {})  # type: ignore[arg-type]
     task = asyncio.create_task(handler(request))
     await asyncio.sleep(0.05)
     task.cancel()

@@ -16,6 +16,7 @@ from accord import Contract, ContractError, Idempotency, ServiceError, openapi, 
 from accord.contract import Deprecation
 from accord.runtime import App
 from accord.runtime.endpoint import Endpoint, deprecation_headers
+from accord.runtime.limits import Limits
 
 pytestmark = pytest.mark.anyio
 
@@ -162,9 +163,12 @@ def test_headers_are_built_from_the_dates_at_midnight_utc() -> None:
 
 
 def test_the_endpoint_builds_its_headers_at_start_up() -> None:
-    endpoint = Endpoint(ShelfV1.put, Shelf().put, max_body_bytes=1024)
+    endpoint = Endpoint(ShelfV1.put, Shelf().put, limits=Limits(max_body_bytes=1024))
     assert endpoint.response_headers == deprecation_headers(ShelfV1.deprecation)
-    assert Endpoint(ShelfV2.get, Shelf().get, max_body_bytes=1024).response_headers is None
+    assert (
+        Endpoint(ShelfV2.get, Shelf().get, limits=Limits(max_body_bytes=1024)).response_headers
+        is None
+    )
 
 
 # -- the wire --------------------------------------------------------------------------

@@ -77,7 +77,7 @@ async def test_slow_readiness_check_times_out() -> None:
         await anyio.sleep(10)
 
     probes = Probes(App(Sample, SampleService()).telemetry.metrics, {"slow": hangs}, timeout=0.05)
-    request = Request({"type": "http", "method": "GET", "path": "/readyz"}, None, {}, None, None)  # type: ignore[arg-type]
+    request = Request({"type": "http", "method": "GET", "path": "/readyz"}, None, {})  # type: ignore[arg-type]
     with anyio.fail_after(2):
         with pytest.raises(Exception) as caught:
             await probes.readyz(request)

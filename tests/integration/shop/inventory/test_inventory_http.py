@@ -14,10 +14,12 @@ import anyio
 import httpx
 import pytest
 
+from accord.config import ConfigError
+from accord.config.load import from_environment
 from accord.errors import ValidationFailed
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App
-from shop.inventory.bootstrap import Settings, SettingsError, create_app
+from shop.inventory.bootstrap import Settings, create_app
 from shop.inventory.contract import (
     Inventory,
     ListStock,
@@ -196,13 +198,14 @@ async def test_fifty_concurrent_orders_over_http(database_url: str, tmp_path: Pa
         assert (stock.available, stock.reserved) == (0, 5)
 
 
-def test_settings_from_env() -> None:
-    assert Settings.from_env({}) == Settings(
-        home=".accord", database_url="sqlite:///.accord/inventory.db", seed="demo"
-    )
-    s = Settings.from_env({"ACCORD_HOME": "/srv/x", "INVENTORY_SEED": "NONE", "OTHER": "ignored"})
-    assert (s.database_url, s.seed) == ("sqlite:////srv/x/inventory.db", "none")
-    s = Settings.from_env({"INVENTORY_DATABASE_URL": "postgresql://u@h/db"})
-    assert s.database_url == "postgresql://u@h/db"
-    with pytest.raises(SettingsError, match="INVENTORY_SEED"):
-        Settings.from_env({"INVENTORY_SEED": "lots"})
+def test_settings_from_the_environment() -> None:
+    def env(**values: str) -> Settings:
+        return from_environment(Settings, "inventory", values)
+
+    assert env() == Settings()
+    assert env().database == "sqlite:///.accord/inventory.db" and env().seed == "demo"
+    s = env(ACCORD_HOME="/srv/x", INVENTORY_SEED="none", OTHER="ignored")
+    assert (s.database, s.seed) == ("sqlite:////srv/x/inventory.db", "none")
+    assert env(INVENTORY_DATABASE_URL="postgresql://u@h/db").database == "postgresql://u@h/db"
+    with pytest.raises(ConfigError, match="INVENTORY_SEED"):
+        env(INVENTORY_SEED="lots")

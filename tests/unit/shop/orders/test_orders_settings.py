@@ -1,31 +1,48 @@
-"""Orders' settings come from one mapping, read once."""
+"""Orders' settings: defaults and the variables orders has always honoured."""
 
 from __future__ import annotations
 
+from accord.config.load import from_environment
 from accord.flags import FlagSettings
 from shop.orders.bootstrap import Settings
 from tests.support.processes import ROOT
 
 
 def test_defaults() -> None:
-    assert Settings.from_env({}) == Settings(
-        home=".accord",
-        database_url="sqlite:///.accord/orders.db",
-        inventory_url="http://127.0.0.1:8102",
-        payments_url="http://127.0.0.1:8103",
-        flags=FlagSettings(provider="file", path=str(ROOT / "config" / "dev" / "flags.json")),
+    settings = from_environment(Settings, "orders", {})
+    assert settings == Settings()
+    assert settings.database == "sqlite:///.accord/orders.db"
+    assert (settings.inventory_url, settings.payments_url) == (
+        "http://127.0.0.1:8102",
+        "http://127.0.0.1:8103",
     )
+    assert settings.rate_limits == {"place_order": "10/1s:20"}
 
 
 def test_everything_can_be_given() -> None:
-    settings = Settings.from_env(
+    settings = from_environment(
+        Settings,
+        "orders",
         {
             "ACCORD_HOME": "/srv",
             "ORDERS_DATABASE_URL": "postgresql://u@db/orders",
             "ACCORD_URL_INVENTORY": "http://inv:1",
             "ACCORD_URL_PAYMENTS": "http://pay:2",
-        }
+            "ORDERS_MAX_IN_FLIGHT": "7",
+            "ACCORD_FAULTS": '{"abort": {"status": 503, "percent": 5}}',
+        },
     )
-    assert (settings.home, settings.database_url) == ("/srv", "postgresql://u@db/orders")
+    assert (settings.home, settings.database) == ("/srv", "postgresql://u@db/orders")
     assert (settings.inventory_url, settings.payments_url) == ("http://inv:1", "http://pay:2")
-    assert Settings.from_env({"ACCORD_HOME": "/srv"}).database_url == "sqlite:////srv/orders.db"
+    assert settings.max_in_flight == 7
+    assert settings.faults is not None and settings.faults.abort is not None
+    srv = from_environment(Settings, "orders", {"ACCORD_HOME": "/srv"})
+    assert srv.database == "sqlite:////srv/orders.db"
+
+
+def test_flags_come_from_the_file_of_the_environment_unless_configured() -> None:
+    # Unset, create_app reads $ACCORD_FLAGS_*: config/<env>/flags.json by default.
+    assert from_environment(Settings, "orders", {}).flags is None
+    assert FlagSettings.from_env({}) == FlagSettings(
+        provider="file", path=str(ROOT / "config" / "dev" / "flags.json")
+    )
