@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
+from accord.audit import AuditFile
 from accord.security.keys import KeyStore
-from tests.support.processes import ROOT
+from tests.support.processes import ROOT, stop, wait_for
 
 
 @pytest.fixture
@@ -119,3 +120,26 @@ def test_verify_names_a_removed_record_and_tail_needs_a_project(project: Path) -
     assert elsewhere.returncode != 0 and "Traceback" not in elsewhere.stderr
     missing = accord(project, "audit", "verify", "nope.jsonl")
     assert missing.returncode == 2 and "no such audit file" in missing.stderr
+
+
+def test_tail_follow_prints_records_as_they_are_written(project: Path) -> None:
+    path = project / "state" / "audit" / "svc.jsonl"
+    first = {"time": "t1", "actor": "a", "action": "x.first", "target": "t", "outcome": "success"}
+    AuditFile(path).append({**first, "details": {}})
+    out = project / "tail.out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCORD_")}
+    with out.open("wb") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "accord", "audit", "tail", "--follow", "--json"],
+            cwd=project,
+            env=env,
+            stdout=sink,
+        )
+        try:
+            wait_for(lambda: "x.first" in out.read_text(), what="the existing record")
+            AuditFile(path).append({**first, "action": "x.second", "details": {}})
+            wait_for(lambda: "x.second" in out.read_text(), what="the new record")
+        finally:
+            stop(proc)
+    actions = [json.loads(line)["action"] for line in out.read_text().splitlines()]
+    assert actions == ["x.first", "x.second"]
