@@ -31,8 +31,10 @@ def _register() -> None:
         config,
         contracts,
         demo,
+        deploy,
         deps,
         flags,
+        gate,
         keys,
         release,
         rollout,
@@ -57,6 +59,8 @@ def _register() -> None:
         release,
         flags,
         rollout,
+        gate,
+        deploy,
         audit,
     ):
         module.register(app)

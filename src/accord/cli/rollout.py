@@ -21,6 +21,7 @@ from rich.text import Text
 from accord import project as projects
 from accord.cli import fail
 from accord.cli.audit import record
+from accord.release.plan import DEFAULT_PLAN
 from accord.rollout import (
     STRATEGIES,
     Options,
@@ -43,6 +44,9 @@ from accord.slo import SLOError
 
 __all__ = ["register"]
 
+#: The canary's weights unless ``--steps`` says: the plan the cluster's render shares.
+_PLAN_STEPS = ",".join(str(w) for w in DEFAULT_PLAN.steps)
+
 
 def register(app: typer.Typer) -> None:
     """Add ``accord rollout`` and ``accord rollback`` to the CLI."""
@@ -55,9 +59,13 @@ def rollout(
     version: Annotated[str, typer.Argument(help="The release to roll out (abort: service).")] = "",
     strategy: Annotated[str, typer.Option(help="canary or blue-green.")] = "canary",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON result.")] = False,
-    steps: Annotated[str, typer.Option(help="Canary weights in per cent.")] = "5,25,50,100",
-    interval: Annotated[float, typer.Option(help="Seconds each step is held.")] = 30.0,
-    min_requests: Annotated[int, typer.Option(help="Candidate requests before judging.")] = 50,
+    steps: Annotated[str, typer.Option(help="Canary weights in per cent.")] = _PLAN_STEPS,
+    interval: Annotated[
+        float, typer.Option(help="Seconds each step is held.")
+    ] = DEFAULT_PLAN.interval.total_seconds(),
+    min_requests: Annotated[
+        int, typer.Option(help="Candidate requests before judging.")
+    ] = DEFAULT_PLAN.min_requests,
     ready_timeout: Annotated[float, typer.Option(help="Seconds to wait for readiness.")] = 60.0,
     step_timeout: Annotated[
         float, typer.Option(help="Seconds a step may wait for enough requests (0: 4 intervals).")

@@ -20,6 +20,7 @@ from accord.dataplane.desired import Desired, Instance, write_desired
 from accord.dataplane.stats import VersionStats
 from accord.dataplane.topology import cluster_name
 from accord.release.analysis import Analysis, Verdict
+from accord.release.plan import DEFAULT_PLAN
 from accord.rollout.analysis import default_objectives, failing, judge
 from accord.rollout.result import RolloutResult, Side, StepRecord
 from accord.rollout.state import RolloutState, write_state
@@ -41,9 +42,9 @@ class Options:
     ``interval`` seconds and judged once the candidate answered ``min_requests`` in it
     (``step_timeout``, default 4 times ``interval``, bounds the wait for that many)."""
 
-    steps: tuple[int, ...] = (5, 25, 50, 100)
-    interval: float = 30.0
-    min_requests: int = 50
+    steps: tuple[int, ...] = DEFAULT_PLAN.steps
+    interval: float = DEFAULT_PLAN.interval.total_seconds()
+    min_requests: int = DEFAULT_PLAN.min_requests
     ready_timeout: float = 60.0
     step_timeout: float | None = None
     poll: float = 0.25

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from accord.release import find
+from shop.inventory.contract import Inventory
 from tests.support.processes import ROOT, free_port, stop, wait_http
 
 VERSIONS = Path("shop/inventory/adapters/migrations/versions")
@@ -117,14 +118,15 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
 
 
 def test_build_prints_the_contract_version_and_short_commit(built: Built) -> None:
-    assert built.good == f"1.2.0-{built.good_commit[:7]}"
-    assert built.bad == f"1.2.0-{built.bad_commit[:7]}"
+    version = Inventory.version
+    assert built.good == f"{version}-{built.good_commit[:7]}"
+    assert built.bad == f"{version}-{built.bad_commit[:7]}"
 
 
 def test_a_release_is_read_only_and_never_rebuilt(built: Built) -> None:
     release = find(built.clone.home, "inventory", built.good)
     assert release.manifest.commit == built.good_commit
-    assert release.manifest.contracts == {"inventory": "1.2.0"}
+    assert release.manifest.contracts == {"inventory": Inventory.version}
     for path in (release.path, release.path / "release.json", release.python.parent):
         assert not path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH), path
     again = built.clone.accord("release", "build", "inventory", "--ref", built.good_commit)

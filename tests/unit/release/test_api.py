@@ -11,7 +11,9 @@ import accord.slo as slo
 
 PUBLIC = {
     release: [
+        "DEFAULT_PLAN",
         "Analysis",
+        "CanaryPlan",
         "Finding",
         "Manifest",
         "Release",
