@@ -27,7 +27,7 @@ from accord.config.common import (
 )
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App, Layer
-from accord.runtime.idempotency import Idempotency
+from accord.runtime.idempotency import IdempotencyLayer
 from accord.runtime.ratelimit import Rate, RateLimit
 from accord.security import KeySet, Verifier
 from accord.security.keys import KeyStore
@@ -173,7 +173,7 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
         RateLimit(live.derived(_rates)),
         deadlines(live),
         fault_injection(live, telemetry),
-        Idempotency(
+        IdempotencyLayer(
             SqlIdempotencyStore(engine, IDEMPOTENCY_TABLE),
             retention=retention(live),
             telemetry=telemetry,

@@ -39,13 +39,14 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
 
 from accord.errors import AccordError
+from accord.processes import RunningService, StartError
 from accord.project import Project
 
 if TYPE_CHECKING:
@@ -54,10 +55,6 @@ if TYPE_CHECKING:
 __all__ = ["RestartPolicy", "RunningService", "StartError", "Supervisor", "read_run_file"]
 
 RUN_FILE = "run.json"
-
-
-class StartError(AccordError):
-    """A service could not be started or did not become ready."""
 
 
 @dataclass(frozen=True)
@@ -78,37 +75,6 @@ class RestartPolicy:
     def delay(self, restart: int) -> float:
         """Seconds to wait before restart number ``restart`` (1-based) of a streak."""
         return float(min(self.initial * self.factor ** max(restart - 1, 0), self.maximum))
-
-
-@dataclass
-class RunningService:
-    """One service process the supervisor started.
-
-    ``restarts`` counts the restarts of the current streak; ``ready_at`` is when it was
-    last seen ready (``time.monotonic()``).
-    """
-
-    name: str
-    url: str
-    port: int
-    process: asyncio.subprocess.Process | None = None
-    tail: list[str] = field(default_factory=list)
-    restarts: int = 0
-    ready_at: float | None = None
-    #: The version label (``working``: the project's working tree).
-    version: str = "working"
-    #: The interpreter to run it with (a release's); None: this one, on the working tree.
-    python: str | None = None
-    env: dict[str, str] = field(default_factory=dict)
-    #: With a data plane: the port the process listens on behind ``port``.
-    backend_port: int | None = None
-
-    @property
-    def probe_url(self) -> str:
-        """Where the process itself answers (readiness is probed there)."""
-        if self.backend_port is None:
-            return self.url
-        return str(httpx.URL(self.url).copy_with(port=self.backend_port)).rstrip("/")
 
 
 LineSink = Callable[[str, str], None]

@@ -37,6 +37,7 @@ PUBLIC = {
         "Deadlines",
         "FaultInjection",
         "Handler",
+        "IdempotencyLayer",
         "Layer",
         "LoadShedding",
         "Principal",

@@ -1,7 +1,8 @@
 """The ``accord`` command.
 
 Each sub-command lives in its own module with a ``register(app)`` function. Errors a user
-can cause end in a one-line message and a non-zero exit, never a traceback.
+can cause end in a one-line message and a non-zero exit, never a traceback
+(:func:`accord.cli.exits.fail`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ import sys
 
 import typer
 
+# ``accord.cli.fail`` stays importable; a command imports it from ``accord.cli.exits``, as
+# importing this package from a command closes a cycle (``_register`` below).
+from accord.cli.exits import fail as fail
 from accord.errors import AccordError
 
 __all__ = ["app", "main"]
@@ -64,12 +68,6 @@ def _register() -> None:
         audit,
     ):
         module.register(app)
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    """Print a one-line error to stderr and return the exit to raise."""
-    typer.echo(f"accord: {message}", err=True)
-    return typer.Exit(code)
 
 
 def main() -> None:

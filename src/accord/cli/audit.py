@@ -23,7 +23,7 @@ import typer
 
 from accord import project
 from accord.audit import AuditTrail, audit_files, operator, read_records, verify_file
-from accord.cli import fail
+from accord.cli.exits import fail
 
 __all__ = ["OPERATOR_TRAIL", "record", "register"]
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import typer
 
-from accord.cli import fail
+from accord.cli.exits import fail
 from accord.errors import AccordError
 
 __all__ = ["register"]

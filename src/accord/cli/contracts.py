@@ -21,7 +21,7 @@ from typing import Any
 
 import typer
 
-from accord.cli import fail
+from accord.cli.exits import fail
 from accord.contract import Contract
 from accord.errors import AccordError
 from accord.project import Project, import_object, load

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from accord.cli import fail
+from accord.cli.exits import fail
 from accord.errors import AccordError
 
 if TYPE_CHECKING:

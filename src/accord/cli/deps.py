@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from accord.advisories import Finding, Pin, audit_lock, load_advisories, read_lock
-from accord.cli import fail
+from accord.cli.exits import fail
 
 __all__ = ["register"]
 

@@ -22,8 +22,8 @@ from typing import Annotated
 import typer
 
 from accord import project
-from accord.cli import fail
 from accord.cli.audit import record
+from accord.cli.exits import fail
 from accord.errors import AccordError
 from accord.security.keys import MIN_PUBLISHED, KeyRing, KeyStore
 

@@ -16,7 +16,7 @@ from typing import Annotated
 import msgspec
 import typer
 
-from accord.cli import fail
+from accord.cli.exits import fail
 from accord.errors import AccordError
 
 __all__ = ["register"]

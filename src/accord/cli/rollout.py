@@ -19,8 +19,8 @@ from rich.table import Table
 from rich.text import Text
 
 from accord import project as projects
-from accord.cli import fail
 from accord.cli.audit import record
+from accord.cli.exits import fail
 from accord.release.plan import DEFAULT_PLAN
 from accord.rollout import (
     STRATEGIES,

@@ -49,7 +49,7 @@ def _forwarded(value: str | None) -> list[str]:
 
 
 def _fail(message: str) -> typer.Exit:
-    from accord.cli import fail
+    from accord.cli.exits import fail
 
     return fail(message)
 

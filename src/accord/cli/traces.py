@@ -24,7 +24,7 @@ import typer
 from rich.console import Console
 
 from accord import project
-from accord.cli import fail
+from accord.cli.exits import fail
 from accord.observability.otlp_json import SpanRecord
 from accord.observability.waterfall import Scan, render_traces, render_waterfall, scan, traces
 

@@ -90,7 +90,7 @@ def choose_environment(
     project: projects.Project, env: str | None, supervisor: Supervisor
 ) -> dict[str, str]:
     """The variables running the services in ``env``; refused in one line per reason."""
-    from accord.cli import fail
+    from accord.cli.exits import fail
     from accord.config.environment import EnvironmentRefused, prepare
 
     try:

@@ -50,7 +50,7 @@ import msgspec
 from accord.audit import AuditSink, AuditTrail, NullAudit
 from accord.config.declare import setting
 from accord.contract import Operation
-from accord.errors import STANDARD_ERRORS, Forbidden, ServiceError, Unauthenticated
+from accord.errors import STANDARD_ERRORS, AccordError, Forbidden, ServiceError, Unauthenticated
 from accord.runtime.layers import Handler
 from accord.runtime.requests import Request
 from accord.runtime.responses import Response
@@ -288,7 +288,7 @@ class Authentication:
         return check
 
 
-class AuthSettingsError(ValueError):
+class AuthSettingsError(AccordError, ValueError):
     """An environment variable has a value the authentication settings cannot use."""
 
 
