@@ -164,7 +164,8 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
         dev_login=settings.dev_login,
     )
     own = Verifier(_own_keys(keys), issuer=settings.token_issuer, audience=Identity.name)
-    auth = settings.auth.authentication(Identity.name, verifier=own)
+    audit = settings.auth.audit_trail(Identity.name, settings.home)  # <home>/audit/identity.jsonl
+    auth = settings.auth.authentication(Identity.name, verifier=own, audit=audit)
     layers: list[Layer] = [
         live.layer(),
         load_shedding(live, telemetry),
@@ -180,7 +181,7 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
     ]
     app = IdentityApp(
         Identity,
-        IdentityEndpoint(service, issuer.jwks),
+        IdentityEndpoint(service, issuer.jwks, audit),
         jwks=issuer.jwks,
         telemetry=telemetry,
         readiness={"database": readiness(engine), "signing_keys": _keys_readable(keys)},

@@ -193,6 +193,7 @@ RANKS: tuple[tuple[str, ...], ...] = (
         "accord.compat",
         "accord.slo",
         "accord.advisories",
+        "accord.audit",
         "accord.project",
         "accord.release",
     ),

@@ -19,6 +19,7 @@ from typing import Annotated
 import typer
 
 from accord import project
+from accord.cli.audit import record
 from accord.cli.exits import fail
 from accord.errors import AccordError
 from accord.security.certs import LEAF_DAYS, CertStore, Leaf
@@ -109,13 +110,21 @@ def _run(
     service: str | None, every: bool, days: int, directory: Path | None, *, rotate: bool
 ) -> None:
     names = _services(service, every)
-    store = CertStore(_folder(directory))
-    try:
-        for name in names:
+    folder = _folder(directory)
+    store = CertStore(folder)
+    action = "certs.rotate" if rotate else "certs.issue"
+    home = folder.parent  # certificates live in <home>/certs
+    for name in names:
+        try:
             leaf = store.rotate(name, days=days) if rotate else store.issue(name, days=days)
-            typer.echo(_issued(store, name, leaf))
-    except (AccordError, OSError) as exc:
-        raise fail(_one_line(exc)) from None
+        except (AccordError, OSError) as exc:
+            detail = {"error": _one_line(exc)}
+            record(action, target=name, outcome="failed", details=detail, home=home)
+            raise fail(_one_line(exc)) from None
+        until = leaf.cert.not_valid_after_utc.isoformat()
+        detail = {"spiffe_id": str(leaf.spiffe_id), "serial": f"{leaf.cert.serial_number:x}"}
+        record(action, target=name, details={**detail, "not_after": until}, home=home)
+        typer.echo(_issued(store, name, leaf))
 
 
 def _issued(store: CertStore, name: str, leaf: Leaf) -> str:

@@ -46,6 +46,7 @@ COMMANDS: dict[str, str | tuple[str, ...]] = {
     "certs": "certs",
     "keys": "keys",
     "deps": "deps",
+    "audit": "audit",
 }
 
 

@@ -22,6 +22,7 @@ from typing import Annotated
 import typer
 
 from accord import project
+from accord.cli.audit import record
 from accord.cli.exits import fail
 from accord.errors import AccordError
 from accord.security.keys import MIN_PUBLISHED, KeyRing, KeyStore
@@ -85,12 +86,30 @@ def rotate_command(
 
     Example: accord keys rotate --min-age 600
     """
-    store = KeyStore.under(_home(home))
+    where = _home(home)
+    store = KeyStore.under(where)
     try:
         before = store.load()
         after = store.rotate(min_age=min_age)
     except (AccordError, OSError) as exc:
+        record(
+            "keys.rotate",
+            target="signing-keys",
+            outcome="failed",
+            home=where,
+            details={"error": _one_line(exc)},
+        )
         raise fail(_one_line(exc)) from None
+    record(
+        "keys.rotate",
+        target="signing-keys",
+        home=where,
+        details={
+            "current": after.current.kid,
+            "next": after.next.kid,
+            "retired": before.current.kid,
+        },
+    )
     typer.echo(f"current {after.current.kid} (was next)")
     typer.echo(f"next    {after.next.kid} (new, published now)")
     typer.echo(f"retired {before.current.kid} (published until its tokens expire)")
@@ -105,12 +124,26 @@ def revoke_command(
 
     Example: accord keys revoke 2b7c9e41
     """
-    store = KeyStore.under(_home(home))
+    where = _home(home)
+    store = KeyStore.under(where)
     try:
         before = store.load()
         after = store.revoke(kid)
     except (AccordError, OSError) as exc:
+        record(
+            "keys.revoke",
+            target=kid,
+            outcome="failed",
+            home=where,
+            details={"error": _one_line(exc)},
+        )
         raise fail(_one_line(exc)) from None
+    record(
+        "keys.revoke",
+        target=kid,
+        home=where,
+        details={"current": after.current.kid, "next": after.next.kid},
+    )
     typer.echo(f"revoked {kid}: no longer published; its tokens fail once verifiers refresh")
     if before.current.kid == kid:
         typer.echo(f"current {after.current.kid} (was next)")
