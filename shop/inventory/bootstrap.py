@@ -25,7 +25,7 @@ from accord.config.common import (
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App, Layer
 from accord.runtime.auth import TokenVerifier
-from accord.runtime.idempotency import Idempotency
+from accord.runtime.idempotency import IdempotencyLayer
 from accord.security.tls import MutualTLSTransport
 from accord.sql import SqlIdempotencyStore, create_engine, migrate, readiness
 from shop.inventory.adapters import sql
@@ -86,7 +86,7 @@ def create_app(
         Inventory.name, Inventory.version, home=Path(settings.home)
     )
     follow_observability(config, telemetry)
-    migrate(settings.database, sql.MIGRATIONS, version_table=sql.VERSION_TABLE)
+    migrate(settings.database, sql.MIGRATIONS, version_table=sql.VERSION_TABLE, isolated=True)
     engine = create_engine(settings.database)
     service = InventoryService(sql.unit_of_work(engine))
     tls = settings.tls.config(SERVICE)
@@ -99,7 +99,7 @@ def create_app(
         *([auth] if auth is not None else []),
         deadlines(live),
         fault_injection(live, telemetry),
-        Idempotency(
+        IdempotencyLayer(
             SqlIdempotencyStore(engine, IDEMPOTENCY_TABLE),
             retention=retention(live),
             telemetry=telemetry,

@@ -32,7 +32,7 @@ from accord.flags import Flags, FlagSettings
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App, Layer
 from accord.runtime.auth import TokenVerifier
-from accord.runtime.idempotency import Idempotency
+from accord.runtime.idempotency import IdempotencyLayer
 from accord.security.tls import MutualTLSTransport
 from accord.security.tokens import ClientCredentials
 from accord.sql import SqlIdempotencyStore, create_engine, migrate, readiness
@@ -149,7 +149,7 @@ def create_app(
         OrdersV2.name, OrdersV2.version, home=Path(settings.home)
     )
     follow_observability(config, telemetry)
-    migrate(settings.database, MIGRATIONS, version_table=sql.VERSION_TABLE)
+    migrate(settings.database, MIGRATIONS, version_table=sql.VERSION_TABLE, isolated=True)
     engine = create_engine(settings.database)
     tls = settings.tls.config(SERVICE)
     if tls is not None:
@@ -197,7 +197,7 @@ def create_app(
         *([auth] if auth is not None else []),
         deadlines(live),
         fault_injection(live, telemetry),
-        Idempotency(
+        IdempotencyLayer(
             SqlIdempotencyStore(engine, IDEMPOTENCY_TABLE),
             retention=retention(live),
             telemetry=telemetry,

@@ -25,7 +25,7 @@ from accord.config.secrets import resolve
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App, Layer
 from accord.runtime.auth import TokenVerifier
-from accord.runtime.idempotency import Idempotency
+from accord.runtime.idempotency import IdempotencyLayer
 from accord.security.tls import MutualTLSTransport
 from accord.sql import SqlIdempotencyStore, create_engine, migrate, readiness
 from shop.payments.adapters import sql
@@ -94,7 +94,7 @@ def create_app(
         Payments.name, Payments.version, home=Path(settings.home)
     )
     follow_observability(config, telemetry)
-    migrate(settings.database, MIGRATIONS, version_table=sql.VERSION_TABLE)
+    migrate(settings.database, MIGRATIONS, version_table=sql.VERSION_TABLE, isolated=True)
     engine = create_engine(settings.database)
     service = PaymentService(
         sql.unit_of_work(engine),
@@ -113,7 +113,7 @@ def create_app(
         *([auth] if auth is not None else []),
         deadlines(live),
         fault_injection(live, telemetry),
-        Idempotency(
+        IdempotencyLayer(
             SqlIdempotencyStore(engine, IDEMPOTENCY_TABLE),
             retention=retention(live),
             telemetry=telemetry,

@@ -10,6 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from accord.contract import BoundOperation, Contract, Idempotency, Operation, operation
+from accord.contract.binding import Caller, install_connector
 from accord.errors import (
     AccordError,
     ClientError,
@@ -35,6 +36,16 @@ _LAZY = {
     "serve": "accord.runtime",
     "Telemetry": "accord.observability.telemetry",
 }
+
+
+def _connect(contract: type[Contract], base_url: str, **options: Any) -> Caller:
+    """``Contract.client``'s caller: accord's HTTP client, loaded on the first client."""
+    from accord.client.core import ClientCore
+
+    return ClientCore(contract, base_url, **options)
+
+
+install_connector(_connect)
 
 
 def __getattr__(name: str) -> Any:

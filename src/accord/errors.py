@@ -4,23 +4,63 @@
     ├── ServiceError                 a declared error: stable code, HTTP status, retryable flag
     │   ├── <the contract's own>     e.g. ``inventory.out_of_stock``; raised by a service,
     │   │                            raised again by its typed client
-    │   ├── ValidationFailed         422 ``validation_failed`` (``errors``: ``[{path, message}]``)
     │   ├── BadRequest               400 ``bad_request``
     │   ├── DuplicateHeader          400 ``duplicate_header`` (a once-only header repeated)
     │   ├── IdempotencyKeyRequired   400 ``idempotency_key_required``
+    │   ├── Unauthenticated          401 ``unauthenticated``
+    │   ├── Forbidden                403 ``forbidden``
     │   ├── NotFound                 404 ``not_found``
     │   ├── MethodNotAllowed         405 ``method_not_allowed``
-    │   ├── UnsupportedMediaType     415 ``unsupported_media_type``
+    │   ├── IdempotencyKeyInUse      409 ``idempotency_key_in_use`` (retryable)
     │   ├── PayloadTooLarge          413 ``payload_too_large``
+    │   ├── UnsupportedMediaType     415 ``unsupported_media_type``
+    │   ├── ValidationFailed         422 ``validation_failed`` (``errors``: ``[{path, message}]``)
+    │   ├── IdempotencyKeyReused     422 ``idempotency_key_reused``
+    │   ├── TooManyRequests          429 ``rate_limited`` (retryable)
+    │   ├── HeadersTooLarge          431 ``headers_too_large``
+    │   ├── InternalError            500 ``internal``
     │   ├── Unavailable              503 ``unavailable`` (retryable)
-    │   ├── DeadlineExceeded         504 ``deadline_exceeded`` (retryable)
-    │   └── InternalError            500 ``internal``
+    │   │   └── NotReady             the readiness probe's answer (runtime.probes)
+    │   └── DeadlineExceeded         504 ``deadline_exceeded`` (retryable)
     ├── ContractError                a contract or implementation is declared wrongly
-    └── ClientError                  raised by a typed client when no declared error fits
-        ├── TransportError           the call did not get a response (connect, read, write)
-        │   └── Timeout              the operation's time ran out
-        ├── UnexpectedResponse       the response broke the contract (schema, content type)
-        └── RemoteError              a problem+json with a code this contract does not declare
+    │   └── ResponseMismatch         an implementation returned the wrong type (runtime)
+    ├── ClientError                  raised by a typed client when no declared error fits
+    │   ├── TransportError           the call did not get a response (connect, read, write)
+    │   │   └── Timeout              the operation's time ran out
+    │   ├── UnexpectedResponse       the response broke the contract (schema, content type)
+    │   ├── RemoteError              a problem+json with a code this contract does not declare
+    │   ├── BreakerOpen              the downstream's breaker is open: not called (resilience)
+    │   └── BulkheadFull             too many calls in flight to it: not sent (resilience)
+    └── one per tool, each in its module (a settings one is a ValueError too)
+        ├── ConfigError              a service's configuration, every problem listed (config)
+        │   └── EnvironmentRefused   an environment's requirements not met (config.environment)
+        ├── AuthSettingsError        the ``ACCORD_*`` auth settings (runtime.auth; a ValueError)
+        ├── FaultConfigError         the fault configuration (runtime.faults; a ValueError)
+        ├── DatabaseUrlError         a database URL (sql.urls; a ValueError)
+        ├── MigrationError           migrations run in a child process (sql.migrations)
+        ├── TracingConfigError       an ``OTEL_*`` variable (observability.tracing)
+        ├── InvalidLine              a line of a span file (observability.otlp_json)
+        ├── ProjectError             ``accord.toml`` (project)
+        ├── StartError               a service that does not start (processes)
+        ├── ServeError               what `accord serve` was asked to serve (cli.serving)
+        ├── AlreadyRunning           the run file's `accord up` still runs (runfile)
+        ├── SpecError                an OpenAPI document (compat)
+        ├── ReleaseError             a release (release.store)
+        ├── SLOError                 an objective (slo.objectives)
+        ├── AdvisoryError            an advisory folder (advisories.osv)
+        ├── ChaosError               a chaos run that cannot go on (chaos)
+        ├── FlagSettingsError        a flag provider's settings (flags.source)
+        ├── FlagFileError            a flag file (flags.files)
+        ├── EnvoyError               Envoy not found, not started or not ready (dataplane.process)
+        ├── RolloutError             a rollout's input or system (rollout.system)
+        ├── RolloutBusy              another rollout of the service runs (rollout.state)
+        ├── CandidateFailed          the candidate is to be rolled back (rollout.runner)
+        ├── RenderError              what cannot be rendered for Kubernetes (deploy.errors)
+        ├── CertError, KeyStoreError certificates and signing keys (security)
+        ├── InvalidSpiffeId          a SPIFFE id (security.spiffe)
+        ├── PeerRejected             a peer's certificate (security.spiffe)
+        ├── InvalidToken             an access token (security.tokens)
+        └── ClientDisconnected       the caller went away mid-request (runtime.requests)
 
 Every non-2xx answer at the boundary is an RFC 9457 problem document built from a
 ``ServiceError``; the table from error class to wire lives in the class itself (its

@@ -69,7 +69,7 @@ def test_reveal_type_shows_the_client_and_the_response_types(
     ]
     assert revealed == [
         "shop.inventory.contract.Inventory",
-        "accord.contract.BoundOperation[shop.inventory.contract.ReserveStock, "
+        "accord.contract.binding.BoundOperation[shop.inventory.contract.ReserveStock, "
         "shop.inventory.contract.Reservation]",
         "shop.inventory.contract.Reservation",
         "shop.inventory.contract.Stock",

@@ -22,17 +22,23 @@ __all__ = ["register"]
 
 def register(app: typer.Typer) -> None:
     """Add ``accord console`` to the CLI."""
-    app.command("console")(console)
+    from accord.cli import _help
+
+    app.command("console", rich_help_panel=_help.RUN)(console)
 
 
 def console(
     port: Annotated[
         int, typer.Option("--port", metavar="PORT", min=1, max=65535, help="Port to serve on.")
     ] = 8100,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option("--host", metavar="HOST", help="Address to listen on.")
+    ] = "127.0.0.1",
 ) -> None:
-    """Serve a page over the running services: health, traffic, the map of calls,
-    each contract with a "try it" form, traces as waterfalls, flags.
+    """Serve a page over the running services, in the browser.
+
+    Health and traffic, the map of calls, each contract with a "try it" form, traces as
+    waterfalls, flags, configuration versions and rollouts.
 
     Example: accord console --port 8100
     """

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from accord.cli import fail
+from accord.cli.exits import fail
 from accord.errors import AccordError
 
 if TYPE_CHECKING:
@@ -105,4 +105,6 @@ def check_command(
 
 def register(app: typer.Typer) -> None:
     """Add ``accord deploy`` to the CLI."""
-    app.add_typer(deploy_app)
+    from accord.cli import _help
+
+    app.add_typer(deploy_app, rich_help_panel=_help.OPERATE)

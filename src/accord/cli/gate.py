@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated
 import msgspec
 import typer
 
-from accord.cli import fail
+from accord.cli.exits import fail
 from accord.errors import AccordError
 
 if TYPE_CHECKING:

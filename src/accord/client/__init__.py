@@ -41,4 +41,7 @@ __all__ = [
 def reconfigure(client: Contract, **changes: Any) -> None:
     """Give a typed client new ``retry`` and/or ``breaker`` figures
     (:meth:`ClientCore.reconfigure`), e.g. when its service's settings reload."""
-    client._core.reconfigure(**changes)
+    core = client._core
+    if not isinstance(core, ClientCore):  # a connector other than accord's built it
+        raise TypeError(f"{type(client).__name__}'s client is not accord's ClientCore")
+    core.reconfigure(**changes)

@@ -27,6 +27,7 @@ import httpx
 import msgspec
 from opentelemetry.trace import SpanKind
 
+from accord._connections import DEFAULT_LIMITS
 from accord.client.defaults import DEFAULT_BREAKER, DEFAULT_BULKHEAD, DEFAULT_RETRY
 from accord.client.downstream import DOWNSTREAMS, Downstream, Downstreams
 from accord.client.headers import current_correlation_id, idempotency_key_for, request_headers
@@ -47,7 +48,8 @@ from accord.client.tracing import (
     start_attributes,
 )
 from accord.client.transport import Http1Transport
-from accord.contract import UNSET, Contract, Idempotency, Operation, _Unset
+from accord.contract.binding import UNSET, _Unset
+from accord.contract.declaration import Contract, Idempotency, Operation
 from accord.errors import DeadlineExceeded, Timeout, TransportError, UnexpectedResponse
 from accord.observability.telemetry import Telemetry
 from accord.resilience.breaker import BreakerConfig, BreakerOpen, CircuitBreaker, Permit
@@ -65,12 +67,6 @@ __all__ = [
 ]
 
 RespT = TypeVar("RespT", bound=msgspec.Struct)
-
-#: Connection pool of one client: enough for a busy service, bounded so a slow
-#: dependency cannot take every socket.
-DEFAULT_LIMITS = httpx.Limits(
-    max_connections=100, max_keepalive_connections=20, keepalive_expiry=15.0
-)
 
 
 #: Sent with every request unless the caller's headers say otherwise.

@@ -15,14 +15,14 @@ it touches: the server reads requests, clients read responses. ``docs/compat.md`
 how to use it; ``docs/compat-rules.md`` lists every rule.
 """
 
-from accord.compat._catalogue import RULES, rule
-from accord.compat._check import Verdict, check_documents
-from accord.compat._diff import diff
-from accord.compat._docs import rules_markdown
-from accord.compat._git import documents_at
-from accord.compat._load import Spec, load, parse
-from accord.compat._report import at_or_above, summary, to_json, to_markdown, write_text
-from accord.compat._types import Change, Level, Rule, Side, SpecError
+from accord.compat.catalogue.markdown import rules_markdown
+from accord.compat.catalogue.registry import RULES, rule
+from accord.compat.comparing.documents import diff
+from accord.compat.loading.document import Spec, load, parse
+from accord.compat.loading.git import documents_at
+from accord.compat.reports.formats import at_or_above, summary, to_json, to_markdown, write_text
+from accord.compat.reports.verdict import Verdict, check_documents
+from accord.compat.types import Change, Level, Rule, Side, SpecError
 
 __all__ = [
     "RULES",

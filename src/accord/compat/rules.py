@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from accord.compat._docs import rules_markdown
+from accord.compat.catalogue.markdown import rules_markdown
 
 __all__ = ["main"]
 

@@ -28,9 +28,10 @@ from accord.dataplane.desired import Desired, Instance, read_desired, write_desi
 from accord.dataplane.files import ConfigFiles
 from accord.dataplane.process import EnvoyProcess, free_port
 from accord.dataplane.topology import Backend, Route, Topology
+from accord.processes import RunningService, StartError
 
 if TYPE_CHECKING:
-    from accord.supervisor import RunningService, Supervisor
+    from accord.supervisor import Supervisor
 
 __all__ = ["PRIMARY_VERSION", "DataPlane", "pid_alive"]
 
@@ -234,8 +235,6 @@ class DataPlane:
         self.supervisor.write_run_file()
 
     def _spawn(self, service: str, inst: Instance) -> None:
-        from accord.supervisor import RunningService
-
         primary = self.supervisor.services[service]
         svc = RunningService(
             service, primary.url, primary.port, version=inst.version, python=inst.python,
@@ -246,8 +245,6 @@ class DataPlane:
         self._run(service, inst.version, self._bring_up(svc, inst))
 
     async def _bring_up(self, svc: RunningService, inst: Instance) -> None:
-        from accord.supervisor import StartError
-
         try:
             await self.supervisor.start_instance(svc, ready_timeout=inst.ready_timeout)
         except StartError as exc:

@@ -45,6 +45,7 @@ import msgspec
 import structlog
 from opentelemetry import trace
 
+from accord.contract.secrets import secret_fields
 from accord.observability.context import correlation_id
 
 __all__ = [
@@ -123,8 +124,6 @@ def redact(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [redact(v) for v in value]
     if isinstance(value, msgspec.Struct):
-        from accord.contract import secret_fields
-
         marked = secret_fields(type(value))
         if marked - _marked:
             mark_secret(*marked)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from accord.dataplane.desired import Desired, Instance, write_desired
 from accord.dataplane.stats import VersionStats
 from accord.dataplane.topology import cluster_name
+from accord.errors import AccordError
 from accord.release.analysis import Analysis, Verdict
 from accord.release.plan import DEFAULT_PLAN
 from accord.rollout.analysis import default_objectives, failing, judge
@@ -32,7 +33,7 @@ __all__ = ["CandidateFailed", "Options", "Rollout", "abort_path"]
 Progress = Callable[["Rollout"], None]
 
 
-class CandidateFailed(Exception):
+class CandidateFailed(AccordError):
     """The candidate must be rolled back; the message is the reason."""
 
 

@@ -12,15 +12,16 @@
 :func:`serve` runs it on uvicorn with a graceful shutdown.
 
 Layers a composition root installs around every operation: :class:`LoadShedding`
-(a server bulkhead), :class:`Deadlines`, :class:`FaultInjection` and the idempotency
-layer, ``accord.runtime.idempotency.Idempotency`` (not re-exported here: at the top level
-``accord.Idempotency`` is the contract's enum). See ``docs/resilience.md``.
+(a server bulkhead), :class:`Deadlines`, :class:`FaultInjection` and
+:class:`IdempotencyLayer` (``accord.Idempotency`` is the contract's enum: how safe an
+operation is to resend). See ``docs/resilience.md``.
 """
 
 from accord.runtime.app import App
 from accord.runtime.auth import Authentication, Principal, TokenVerifier, current_principal
 from accord.runtime.deadlines import Deadlines
 from accord.runtime.faults import FaultInjection
+from accord.runtime.idempotency import IdempotencyLayer
 from accord.runtime.layers import Handler, Layer
 from accord.runtime.probes import READINESS_TIMEOUT, ReadinessCheck
 from accord.runtime.requests import Request
@@ -35,6 +36,7 @@ __all__ = [
     "Deadlines",
     "FaultInjection",
     "Handler",
+    "IdempotencyLayer",
     "Layer",
     "LoadShedding",
     "Principal",

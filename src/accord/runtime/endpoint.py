@@ -66,7 +66,7 @@ def deprecation_headers(deprecation: Deprecation | None) -> Headers | None:
     return headers
 
 
-class ResponseMismatch(Exception):
+class ResponseMismatch(ContractError):
     """An implementation returned something other than the operation's response type."""
 
 

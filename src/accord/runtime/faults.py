@@ -31,7 +31,7 @@ from typing import Any
 import msgspec
 
 from accord.contract import Operation
-from accord.errors import STANDARD_ERRORS, ServiceError
+from accord.errors import STANDARD_ERRORS, AccordError, ServiceError
 from accord.observability.telemetry import Telemetry
 from accord.runtime.layers import Handler
 from accord.runtime.requests import Request
@@ -57,7 +57,7 @@ for _error in STANDARD_ERRORS:
 _RETRY_AFTER = frozenset({429, 503})
 
 
-class FaultConfigError(ValueError):
+class FaultConfigError(AccordError, ValueError):
     """The fault configuration cannot be used (the message says why, in one line)."""
 
 

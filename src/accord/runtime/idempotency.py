@@ -1,6 +1,6 @@
 """Idempotency keys on the server, as the IETF httpapi ``Idempotency-Key`` draft describes.
 
-For each ``requires_key`` operation the :class:`Idempotency` layer makes a retry safe:
+For each ``requires_key`` operation the :class:`IdempotencyLayer` makes a retry safe:
 
 1. the request's key is *claimed* in a store, atomically, under the caller's scope (the
    authenticated principal's ``subject``, else ``"anonymous"``) with a fingerprint of the
@@ -37,6 +37,7 @@ import hashlib
 import re
 import secrets
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -44,8 +45,8 @@ from urllib.parse import quote
 
 from opentelemetry.trace import get_current_span
 
-from accord.contract import Idempotency as IdempotencyKind
 from accord.contract import Operation
+from accord.contract.declaration import Idempotency as _Policy  # the layer had this name
 from accord.errors import IdempotencyKeyInUse, IdempotencyKeyReused, ServiceError, Unavailable
 from accord.observability.context import correlation_id
 from accord.observability.telemetry import Telemetry
@@ -61,7 +62,7 @@ __all__ = [
     "DEFAULT_RETENTION",
     "REPLAYED_HEADER",
     "Claimed",
-    "Idempotency",
+    "IdempotencyLayer",
     "IdempotencyStore",
     "InFlight",
     "MemoryIdempotencyStore",
@@ -268,7 +269,7 @@ def _instance(request: Request) -> str:
 _IDEMPOTENCY_KEY = b"idempotency-key"
 
 
-class Idempotency:
+class IdempotencyLayer:
     """A :class:`~accord.runtime.layers.Layer` for ``requires_key`` operations (module doc).
 
     ``lease`` (seconds) overrides twice the operation's timeout; ``clock`` is the wall
@@ -316,7 +317,7 @@ class Idempotency:
 
     def wrap(self, operation: Operation[Any, Any], handler: Handler) -> Handler:
         """``handler`` answering each key once; other operations are left alone."""
-        if operation.idempotency is not IdempotencyKind.REQUIRES_KEY:
+        if operation.idempotency is not _Policy.REQUIRES_KEY:
             return handler
         lease = self._lease if self._lease is not None else 2.0 * operation.timeout
         errors = operation.error_table
@@ -466,3 +467,16 @@ class Idempotency:
 def _keeps(status: int) -> bool:
     """Whether an answer of ``status`` is stored: not one that invites a retry (5xx, 429)."""
     return status < 500 and status != 429
+
+
+def __getattr__(name: str) -> Any:
+    """``Idempotency``: the layer's old name, kept for one release (it clashed with the
+    contract's :class:`accord.Idempotency` enum)."""
+    if name == "Idempotency":
+        warnings.warn(
+            "accord.runtime.idempotency.Idempotency is now IdempotencyLayer",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return IdempotencyLayer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

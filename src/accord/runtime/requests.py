@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from accord.errors import (
+    AccordError,
     BadRequest,
     FieldError,
     PayloadTooLarge,
@@ -25,7 +26,7 @@ _CONTENT_TYPE = b"content-type"
 _CONTENT_LENGTH = b"content-length"
 
 
-class ClientDisconnected(Exception):
+class ClientDisconnected(AccordError):
     """The client went away before the request body was read."""
 
 

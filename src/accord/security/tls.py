@@ -41,6 +41,7 @@ import httpx
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
+from accord._connections import DEFAULT_LIMITS
 from accord.security._tls_files import Loaded, Reloader, load_context, trust_domain_of
 from accord.security.certs import CertError, CertStore
 from accord.security.spiffe import PeerRejected, SpiffeId, check_peer
@@ -290,8 +291,6 @@ class MutualTLSTransport(httpx.AsyncBaseTransport):
 
     def __init__(self, config: TLSConfig, peer: str, *, limits: httpx.Limits | None = None) -> None:
         """Load the files now (:class:`~accord.security.CertError` if they do not load)."""
-        from accord.client.core import DEFAULT_LIMITS
-
         self.peer = peer
         self._limits = limits or DEFAULT_LIMITS
         self._reloader = Reloader(

@@ -11,7 +11,7 @@ The table is created by the service's own migration, with the columns of
 :func:`idempotency_table` (``docs/idempotency.md`` shows the revision)::
 
     store = SqlIdempotencyStore(engine, "orders_idempotency_keys")
-    App(..., layers=[Deadlines(), Idempotency(store)])
+    App(..., layers=[Deadlines(), IdempotencyLayer(store)])
 """
 
 from __future__ import annotations

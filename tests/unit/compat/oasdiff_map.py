@@ -22,8 +22,10 @@ from accord import compat
 __all__ = ["OASDIFF_ERR", "OASDIFF_WARN", "main", "markdown"]
 
 #: A policy on one document, not a difference between two: a deprecation without a
-#: sunset date or with one too close, oasdiff's own ``x-stability-level`` extension.
+#: sunset date or with one too close, a stability level that is not one of the four.
 POLICY = "policy"
+#: ``x-stability-level`` on a schema property: accord reads it on operations only.
+PROPERTY_STABILITY = "property-stability"
 #: OpenAPI 3.2's ``itemSchema``: accord reads 3.0 and 3.1 documents.
 OAS_3_2 = "openapi-3.2"
 
@@ -39,9 +41,9 @@ OASDIFF_ERR: tuple[tuple[str, tuple[str, ...] | str], ...] = (
     ("api-security-scope-added", ("security-scope-added",)),
     ("api-global-security-removed", ("security-alternative-removed",)),
     ("api-global-security-scope-added", ("security-scope-added",)),
-    ("api-stability-decreased", POLICY),
-    ("request-property-stability-decreased", POLICY),
-    ("response-property-stability-decreased", POLICY),
+    ("api-stability-decreased", ("stability-level-decreased",)),
+    ("request-property-stability-decreased", PROPERTY_STABILITY),
+    ("response-property-stability-decreased", PROPERTY_STABILITY),
     ("api-deprecated-sunset-parse", POLICY),
     ("api-deprecated-sunset-missing", POLICY),
     ("api-invalid-stability-level", POLICY),
@@ -347,7 +349,8 @@ OASDIFF_WARN: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 _WHY = {
-    POLICY: "not applicable: a policy on one document (sunset dates, stability levels)",
+    POLICY: "not applicable: a policy on one document (sunset dates, invalid levels)",
+    PROPERTY_STABILITY: "not read: `x-stability-level` on a property (read on operations)",
     OAS_3_2: "not applicable: OpenAPI 3.2 `itemSchema`",
 }
 
@@ -371,7 +374,7 @@ def markdown() -> str:
         "each accord rule named has a fixture pair in `tests/unit/compat`.",
         "",
         f"- oasdiff `ERR` rules: {len(OASDIFF_ERR)}; not applicable: {skipped} "
-        "(policies on one document, OpenAPI 3.2).",
+        "(policies on one document, stability levels of properties, OpenAPI 3.2).",
         f"- Covered: {len(applicable)} of {len(applicable)} applicable rules have an accord "
         f"rule that fires; {len(breaking)} of them "
         f"({100 * len(breaking) / len(applicable):.1f}%) at level `breaking`.",
@@ -379,8 +382,11 @@ def markdown() -> str:
         "branch, a removed `const`/`enum` restriction, a removed `pattern` or "
         "`uniqueItems` in a response are warnings (clients meet values they may not "
         "expect; the issue asks for a new enum value to be a warning), a schema wrapped in "
-        "a `oneOf` in a request is a widening (info), a removed request body and a sunset "
-        "date withdrawn or moved are warnings or info.",
+        "a `oneOf` in a request is a widening (info), a sunset date withdrawn or moved is "
+        "a warning or info.",
+        "- Where oasdiff's own fixture pairs and accord disagree (`maxItems` on a string, "
+        "security added to an operation, a request property made nullable in 3.1), "
+        "[compat.md](compat.md#where-accord-and-oasdiff-disagree) argues each case.",
         "- `allOf` is flattened before comparing, so an `allOf` member added or removed is "
         "reported by the rules of what it brings (a required property, a bound…); the "
         "row names the most common. A new path parameter changes the path template, so "

@@ -18,6 +18,7 @@ from accord.runtime.deadlines import Deadlines
 from accord.runtime.idempotency import (
     ANONYMOUS,
     Claimed,
+    IdempotencyLayer,
     InFlight,
     MemoryIdempotencyStore,
     Mismatch,
@@ -25,9 +26,6 @@ from accord.runtime.idempotency import (
     fingerprint,
     retention_from_env,
     scope_of,
-)
-from accord.runtime.idempotency import (
-    Idempotency as IdempotencyLayer,
 )
 from accord.runtime.layers import Handler
 from accord.runtime.requests import Request
@@ -444,3 +442,10 @@ async def test_a_store_that_cannot_keep_the_answer_still_answers(
     assert failed.status_code == 500
     assert held.status_code == 409
     assert service.charges == [5]
+
+
+def test_the_layers_old_name_still_resolves_with_a_warning() -> None:
+    from accord.runtime import idempotency
+
+    with pytest.warns(DeprecationWarning, match="IdempotencyLayer"):
+        assert idempotency.Idempotency is IdempotencyLayer

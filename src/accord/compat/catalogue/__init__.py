@@ -1,0 +1,1 @@
+"""The rule catalogue: every finding by stable id and level, and its Markdown page."""

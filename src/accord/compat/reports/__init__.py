@@ -1,0 +1,1 @@
+"""Stage three: showing the changes (text, JSON, Markdown) and judging regenerated documents."""
