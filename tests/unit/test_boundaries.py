@@ -211,6 +211,7 @@ RANKS: tuple[tuple[str, ...], ...] = (
         "accord.reload",
         "accord.dataplane",
         "accord.rollout",
+        "accord.console",  # reads the running system: run file, probes, spans, flags
         "accord.deploy",
         "accord.release.gate",  # the release gate runs every check there is
         "accord.release.gate_config",
