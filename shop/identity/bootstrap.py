@@ -151,7 +151,7 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
     home = Path(settings.home)
     telemetry = telemetry or Telemetry.configure(Identity.name, Identity.version, home=home)
     follow_observability(config, telemetry)
-    migrate(settings.database, sql.MIGRATIONS, version_table=sql.VERSION_TABLE)
+    migrate(settings.database, sql.MIGRATIONS, version_table=sql.VERSION_TABLE, isolated=True)
     engine = create_engine(settings.database)
     keys = KeyStore.under(home)
     keys.ensure(token_lifetime=settings.token_lifetime)
@@ -164,7 +164,8 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
         dev_login=settings.dev_login,
     )
     own = Verifier(_own_keys(keys), issuer=settings.token_issuer, audience=Identity.name)
-    auth = settings.auth.authentication(Identity.name, verifier=own)
+    audit = settings.auth.audit_trail(Identity.name, settings.home)  # <home>/audit/identity.jsonl
+    auth = settings.auth.authentication(Identity.name, verifier=own, audit=audit)
     layers: list[Layer] = [
         live.layer(),
         load_shedding(live, telemetry),
@@ -180,7 +181,7 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
     ]
     app = IdentityApp(
         Identity,
-        IdentityEndpoint(service, issuer.jwks),
+        IdentityEndpoint(service, issuer.jwks, audit),
         jwks=issuer.jwks,
         telemetry=telemetry,
         readiness={"database": readiness(engine), "signing_keys": _keys_readable(keys)},

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+from accord.audit import AuditSink, NullAudit
 from accord.errors import (
     FieldError,
     ServiceError,
@@ -70,6 +71,37 @@ ERRORS: Mapping[type[Exception], Callable[[Any], ServiceError[Any]]] = {
 }
 
 
+#: Domain exception → the word an audit record gives for a refused login or grant.
+_REFUSALS: Mapping[type[Exception], str] = {
+    domain.InvalidCredentials: "invalid_credentials",
+    domain.InvalidClient: "invalid_client",
+    domain.ScopeNotAllowed: "invalid_scope",
+    domain.DevLoginDisabled: "dev_login_disabled",
+    domain.LoginThrottled: "throttled",
+}
+
+
+@contextmanager
+def _audited(audit: AuditSink, action: str, actor: str, **details: str) -> Iterator[None]:
+    """Record ``action`` by ``actor`` as a success, or as refused with the domain's reason.
+
+    Only names and reasons are recorded: never a password, a secret or a token.
+    """
+    try:
+        yield
+    except tuple(_REFUSALS) as exc:
+        reason = next(_REFUSALS[k] for k in type(exc).__mro__ if k in _REFUSALS)
+        audit.record(
+            action,
+            actor=actor,
+            target="identity",
+            outcome="refused",
+            details={**details, "reason": reason},
+        )
+        raise
+    audit.record(action, actor=actor, target="identity", outcome="success", details=details)
+
+
 @contextmanager
 def _translated() -> Iterator[None]:
     try:
@@ -91,11 +123,18 @@ def _token(access: AccessToken) -> Token:
 
 
 class IdentityEndpoint:
-    """Implements :class:`~shop.identity.contract.Identity` with :class:`IdentityService`."""
+    """Implements :class:`~shop.identity.contract.Identity` with :class:`IdentityService`.
 
-    def __init__(self, service: IdentityService, keys: Keys) -> None:
+    ``audit`` receives every login, development login and client-credentials grant,
+    granted or refused (the audit trail; docs/audit.md).
+    """
+
+    def __init__(
+        self, service: IdentityService, keys: Keys, audit: AuditSink | None = None
+    ) -> None:
         self._service = service
         self._keys = keys
+        self._audit: AuditSink = audit if audit is not None else NullAudit()
 
     async def register(self, request: Register) -> Customer:
         """A new customer (a development convenience: no address is confirmed)."""
@@ -105,17 +144,25 @@ class IdentityEndpoint:
 
     async def login(self, request: Login) -> Token:
         """A customer's token for the right email and password."""
-        with _translated():
+        with _translated(), _audited(self._audit, "identity.login", request.email):
             return _token(await self._service.login(request.email, request.password))
 
     async def dev_login(self, request: DevLogin) -> Token:
         """A customer's token by email alone, when the development login is on."""
-        with _translated():
+        with _translated(), _audited(self._audit, "identity.dev_login", request.email):
             return _token(await self._service.dev_login(request.email))
 
     async def token(self, request: ClientToken) -> Token:
         """A service client's token (client credentials)."""
-        with _translated():
+        with (
+            _translated(),
+            _audited(
+                self._audit,
+                "identity.client_token",
+                f"client:{request.client_id}",
+                scope=request.scope,
+            ),
+        ):
             access = await self._service.client_token(
                 request.client_id, request.client_secret, request.scope.split()
             )

@@ -86,7 +86,7 @@ def create_app(
         Inventory.name, Inventory.version, home=Path(settings.home)
     )
     follow_observability(config, telemetry)
-    migrate(settings.database, sql.MIGRATIONS, version_table=sql.VERSION_TABLE)
+    migrate(settings.database, sql.MIGRATIONS, version_table=sql.VERSION_TABLE, isolated=True)
     engine = create_engine(settings.database)
     service = InventoryService(sql.unit_of_work(engine))
     tls = settings.tls.config(SERVICE)

@@ -159,7 +159,7 @@ def create_app(
         OrdersV2.name, OrdersV2.version, home=Path(settings.home)
     )
     follow_observability(config, telemetry)
-    migrate(settings.database, MIGRATIONS, version_table=sql.VERSION_TABLE)
+    migrate(settings.database, MIGRATIONS, version_table=sql.VERSION_TABLE, isolated=True)
     engine = create_engine(settings.database)
     tls = settings.tls.config(SERVICE)
     if tls is not None:

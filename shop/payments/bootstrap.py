@@ -94,7 +94,7 @@ def create_app(
         Payments.name, Payments.version, home=Path(settings.home)
     )
     follow_observability(config, telemetry)
-    migrate(settings.database, MIGRATIONS, version_table=sql.VERSION_TABLE)
+    migrate(settings.database, MIGRATIONS, version_table=sql.VERSION_TABLE, isolated=True)
     engine = create_engine(settings.database)
     service = PaymentService(
         sql.unit_of_work(engine),

@@ -35,6 +35,8 @@ class RunningService:
     tail: list[str] = field(default_factory=list)
     restarts: int = 0
     ready_at: float | None = None
+    #: This start's nonce, which the process echoes from ``/readyz`` (its own readiness).
+    instance: str = ""
     #: The version label (``working``: the project's working tree).
     version: str = "working"
     #: The interpreter to run it with (a release's); None: this one, on the working tree.

@@ -8,7 +8,8 @@
 - ``ACCORD_URL_<NAME>``: the base URL of every service of the project, so a service
   finds the ones it depends on;
 - ``OTEL_TRACES_SAMPLER``: ``parentbased_always_on`` unless already set (locally every
-  request is traced);
+  request is traced), and ``OTEL_BSP_SCHEDULE_DELAY``: 200 ms unless already set (a
+  trace can be read with ``accord traces`` as soon as its request was answered);
 - ``ACCORD_TLS_DIR``: with ``tls_dir``, the certificate folder; every service then serves
   HTTPS with mutual TLS, the URLs are ``https://``, and readiness is probed over mutual
   TLS with the supervisor's own certificate (``accord-supervisor``).
@@ -18,8 +19,22 @@ With ``dataplane=True`` (``accord up``) Envoy stands in front of the services
 on a port of its own behind it, every call (the services' calls to each other too) goes
 through it, and rollouts add, promote and stop versions of a service while it runs.
 
-The supervisor keeps a run file (``<home>/run.json``: pids and URLs) while the services
-are up, so other commands can find a running system.
+Each child also gets ``ACCORD_INSTANCE``, a nonce new at every start, which its
+``/readyz`` echoes in the ``accord-instance`` header: a service counts as ready only when
+its own process answers, never because something else answers on its port. A child that
+exits while it is awaited (a port taken, a failing factory) is reported with its own last
+lines.
+
+Children end with the supervisor however it ends (:mod:`accord.lifetime`: a parent-death
+signal on Linux, a process group each, ``ACCORD_PARENT_PID`` for a watch elsewhere).
+
+The supervisor keeps a run file (``<home>/run.json``, :mod:`accord.runfile`: pids with
+their start times, and URLs) once every service is ready, and again after each restart,
+so other commands can find a running system, and ``accord down`` or the next
+``accord up`` can stop what is left.
+
+With ``reload``, each service runs as ``accord serve --reload`` (:mod:`accord.reload`):
+a change to the Python code a service imported restarts that service alone.
 
 A service that exits without being asked to is started again (:class:`RestartPolicy`):
 after 0.5 s, then 1 s, 2 s … up to 10 s between tries, back to 0.5 s once it has stayed
@@ -32,8 +47,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -45,6 +60,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from accord import lifetime, runfile
 from accord.errors import AccordError
 from accord.processes import RunningService, StartError
 from accord.project import Project
@@ -54,7 +70,11 @@ if TYPE_CHECKING:
 
 __all__ = ["RestartPolicy", "RunningService", "StartError", "Supervisor", "read_run_file"]
 
-RUN_FILE = "run.json"
+RUN_FILE = runfile.RUN_FILE
+#: The environment variable that carries a child's start nonce.
+INSTANCE_VARIABLE = "ACCORD_INSTANCE"
+#: The ``/readyz`` answer header that echoes it.
+INSTANCE_HEADER = "accord-instance"
 
 
 @dataclass(frozen=True)
@@ -101,9 +121,11 @@ class Supervisor:
         on_notice: NoticeSink | None = None,
         tls_dir: Path | None = None,
         dataplane: bool = False,
+        reload: bool = False,
     ) -> None:
         self.project = project
         self.tls_dir = tls_dir
+        self.reload = reload
         self.environ = dict(os.environ if environ is None else environ)
         self.on_line = on_line or (lambda _name, _line: None)
         self.on_notice = on_notice or _print_notice
@@ -141,6 +163,7 @@ class Supervisor:
         env["ACCORD_HOME"] = str(self.project.home)
         env["ACCORD_SERVICE"] = name
         env.setdefault("OTEL_TRACES_SAMPLER", "parentbased_always_on")
+        env.setdefault("OTEL_BSP_SCHEDULE_DELAY", "200")
         for other in self.services.values():
             env[f"ACCORD_URL_{other.name.upper().replace('-', '_')}"] = other.url
         src = str(self.project.root)
@@ -156,12 +179,16 @@ class Supervisor:
     async def start(self) -> None:
         """Start every service in dependency order, each ready before the next starts."""
         self.project.home.mkdir(parents=True, exist_ok=True)
-        for svc in self.services.values():
-            host = self.project.services[svc.name].host
-            if not _port_free(host, svc.port):
-                raise StartError(
-                    f"port {svc.port} for {svc.name} is in use (is the system already up?)"
-                )
+        if self.dataplane is not None:
+            # The well-known ports are Envoy's listeners: checked here, as Envoy has no
+            # readiness of its own to judge. (A service's own port is its child's to bind,
+            # and a failure to bind is reported with the child's own line.)
+            for svc in self.services.values():
+                host = self.project.services[svc.name].host
+                if not _port_free(host, svc.port):
+                    raise StartError(
+                        f"port {svc.port} for {svc.name} is in use (is the system already up?)"
+                    )
         try:
             if self.dataplane is not None:
                 self.dataplane.assign_ports()
@@ -187,7 +214,12 @@ class Supervisor:
         ]  # fmt: skip
         if spec.forwarded_allow_ips:
             argv += ["--forwarded-allow-ips", ",".join(spec.forwarded_allow_ips)]
+        if self.reload:
+            argv.append("--reload")
+        svc.instance = secrets.token_hex(8)
         env = {**self.service_env(svc.name), **svc.env}
+        env[INSTANCE_VARIABLE] = svc.instance
+        env[lifetime.PARENT_VARIABLE] = str(os.getpid())
         cwd = self.project.root
         if svc.python is not None:  # a release (<release>/venv/bin/python) runs its own code
             cwd = Path(svc.python).parents[2]
@@ -202,6 +234,7 @@ class Supervisor:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=lifetime.child_setup(),
         )
         self._readers.append(asyncio.create_task(self._pump(svc)))
         await self._wait_ready(svc, ready_timeout or self.ready_timeout)
@@ -227,7 +260,8 @@ class Supervisor:
                     )
                 with contextlib.suppress(httpx.HTTPError):
                     r = await http.get(svc.probe_url + "/readyz")
-                    if r.status_code == 200:
+                    # Only our own child knows the nonce: anyone else on the port is not it.
+                    if r.status_code == 200 and r.headers.get(INSTANCE_HEADER) == svc.instance:
                         svc.ready_at = time.monotonic()
                         return
                 await asyncio.sleep(0.1)
@@ -320,8 +354,7 @@ class Supervisor:
         for name in reversed(self.order):
             proc = self.services[name].process
             if proc is not None and proc.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.send_signal(signal.SIGTERM)
+                lifetime.send(proc.pid, signal.SIGTERM)
         for name in reversed(self.order):
             proc = self.services[name].process
             if proc is None:
@@ -329,23 +362,25 @@ class Supervisor:
             try:
                 codes[name] = await asyncio.wait_for(proc.wait(), self.stop_timeout)
             except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.kill()
+                lifetime.send(proc.pid, signal.SIGKILL)
                 codes[name] = await proc.wait()
         if self.dataplane is not None:
             await self.dataplane.stop()
         for task in self._readers:
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(task, 2.0)
-        with contextlib.suppress(FileNotFoundError):
-            (self.project.home / RUN_FILE).unlink()
+        runfile.remove(self.project.home)
         return codes
 
     def write_run_file(self) -> None:
-        """Write the run file: the services' URLs and pids (and the data plane's state)."""
-        data: dict[str, object] = {
-            "pid": os.getpid(),
-            "services": {
+        """Write the run file: the services' URLs and pids, each with its start time (and
+        the data plane's state)."""
+        extra: dict[str, object] = {}
+        if self.dataplane is not None:
+            extra["dataplane"] = self.dataplane.run_info()
+        runfile.write(
+            self.project.home,
+            {
                 s.name: {
                     "url": s.url,
                     "pid": s.process.pid if s.process else None,
@@ -354,25 +389,22 @@ class Supervisor:
                 }
                 for s in self.services.values()
             },
-        }
-        if self.dataplane is not None:
-            data["dataplane"] = self.dataplane.run_info()
-        path = self.project.home / RUN_FILE
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        tmp.replace(path)
+            extra=extra,
+        )
 
 
 def read_run_file(home: Path) -> dict[str, str] | None:
-    """URLs of a running system started by ``accord up``, or None when none is up."""
-    try:
-        data = json.loads((home / RUN_FILE).read_text(encoding="utf-8"))
-        services = data["services"]
-        for svc in services.values():
-            os.kill(int(svc["pid"]), 0)
-        return {name: str(svc["url"]) for name, svc in services.items()}
-    except (OSError, ValueError, KeyError, TypeError):
+    """URLs of a running system started by ``accord up``, or None when none is up.
+
+    Up means: the run file's supervisor and every service it names are still the very
+    processes it recorded (:mod:`accord.runfile`).
+    """
+    record = runfile.read(home)
+    if record is None or not record.supervisor.alive() or not record.services:
         return None
+    if len(record.living_services()) != len(record.services):
+        return None
+    return {name: svc.url for name, svc in record.services.items()}
 
 
 def _alive(svc: RunningService) -> bool:

@@ -210,6 +210,14 @@ def test_a_bad_canary_is_rolled_back_on_availability(shop: Shop) -> None:
     # orders declares availability 99.9 % (shop/orders/slo.py): the reason names it
     assert "availability" in result["reason"] and "< 99.90% (SLO)" in result["reason"], result
     assert result["failed_requests"] > 0 and result["detection_seconds"] is not None
+    trail = (shop.home / "audit" / "operator.jsonl").read_text().splitlines()
+    started, ended = (json.loads(line) for line in trail[-2:])
+    assert (started["action"], started["target"]) == ("rollout.started", "orders")
+    assert started["details"]["version"] == "bad-1"
+    assert (ended["action"], ended["details"]["reason"]) == (
+        "rollout.rolled_back",
+        result["reason"],
+    )
     _wait_gone(shop, "bad-1")
     _orders_only_on(shop, stable)
 
@@ -243,6 +251,9 @@ def test_blue_green_switches_and_rolls_back_without_a_failed_request(shop: Shop)
         back = shop.accord("rollback", "orders")
         assert back.returncode == 0, back.stderr
         assert f"back on {blue}" in back.stdout
+        last = json.loads((shop.home / "audit" / "operator.jsonl").read_text().splitlines()[-1])
+        assert (last["action"], last["target"]) == ("rollout.rolled_back", "orders")
+        assert last["details"]["version"] == blue
         time.sleep(1.0)
     assert load.failures() == {}, load.codes
     assert sum(load.codes.values()) > 20

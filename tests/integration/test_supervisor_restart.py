@@ -66,7 +66,8 @@ def test_a_killed_service_comes_back_ready_with_a_new_pid(tmp_path: Path) -> Non
             os.kill(before["inventory"], signal.SIGKILL)
 
             pid = _wait_new_pid(tmp_path, "inventory", before["inventory"])
-            assert httpx.get(f"http://127.0.0.1:{ports['inventory']}/readyz").status_code == 200
+            # The run file names a new process from its start on; ready comes after.
+            wait_http(f"http://127.0.0.1:{ports['inventory']}/readyz", timeout=30)
             assert proc.poll() is None, "accord up stopped instead of restarting"
             after = _pids(tmp_path)
             assert after["orders"] == before["orders"]

@@ -185,6 +185,7 @@ RANKS: tuple[tuple[str, ...], ...] = (
     # mechanisms: each one concept, none knows a server or a client
     (
         "accord._connections",
+        "accord.lifetime",
         "accord.resilience",
         "accord.observability",
         "accord.security",
@@ -192,6 +193,7 @@ RANKS: tuple[tuple[str, ...], ...] = (
         "accord.compat",
         "accord.slo",
         "accord.advisories",
+        "accord.audit",
         "accord.project",
         "accord.release",
     ),
@@ -205,8 +207,11 @@ RANKS: tuple[tuple[str, ...], ...] = (
         "accord.cli",
         "accord.supervisor",
         "accord.processes",
+        "accord.runfile",
+        "accord.reload",
         "accord.dataplane",
         "accord.rollout",
+        "accord.console",  # reads the running system: run file, probes, spans, flags
         "accord.deploy",
         "accord.release.gate",  # the release gate runs every check there is
         "accord.release.gate_config",

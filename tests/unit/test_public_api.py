@@ -76,6 +76,21 @@ PUBLIC = {
         "reconfigure",
         "stats",
     ],
+    "accord.audit": [
+        "AUDIT_DIR",
+        "GENESIS",
+        "AuditFile",
+        "AuditSink",
+        "AuditTrail",
+        "Break",
+        "NullAudit",
+        "Report",
+        "audit_files",
+        "operator",
+        "read_records",
+        "record_hash",
+        "verify_file",
+    ],
     "accord.flags": [
         "EvaluationTelemetry",
         "Finding",
@@ -90,6 +105,7 @@ PUBLIC = {
         "read_flags",
         "write_flags",
     ],
+    "accord.console": ["ConsoleApp", "serve_console"],
 }
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import subprocess
+import sys
 import textwrap
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -32,6 +34,7 @@ def test_public_api() -> None:
     assert sorted(accord.sql.__all__) == [
         "DEFAULT_VERSION_TABLE",
         "DatabaseUrlError",
+        "MigrationError",
         "SQLITE_BUSY_TIMEOUT_MS",
         "SqlIdempotencyStore",
         "UnitOfWork",
@@ -152,6 +155,32 @@ def test_migrate_creates_schema_once_and_names_version_table(tmp_path: Path) -> 
             conn.execute("INSERT INTO things (id, qty) VALUES (1, -1)")
     assert tables == {"things", "svc_version"}
     assert version == [("0001",)]
+
+
+def test_isolated_migrations_run_in_a_child_process(tmp_path: Path) -> None:
+    migrations = _write_migrations(tmp_path / "migrations")
+    db = tmp_path / "state" / "svc.db"
+    # A child process: Alembic is loaded there, never here.
+    probe = (
+        "import sys\n"
+        "from accord.sql import migrate\n"
+        f"migrate('sqlite:///{db}', {str(migrations)!r}, version_table='v', isolated=True)\n"
+        "print('alembic' in sys.modules, 'mako' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert result.stdout.split() == ["False", "False"], result.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT version_num FROM v").fetchall() == [("0001",)]
+
+
+def test_isolated_migrations_that_fail_raise_with_the_childs_last_line(tmp_path: Path) -> None:
+    migrations = _write_migrations(tmp_path / "migrations")
+    broken = migrations / "versions" / "0002_broken.py"
+    broken.write_text('revision = "0002"\ndown_revision = "0001"\n\ndef upgrade():\n    1 / 0\n')
+    with pytest.raises(accord.sql.MigrationError, match=r"ZeroDivisionError: division by zero$"):
+        migrate(f"sqlite:///{tmp_path}/x.db", migrations, isolated=True)
 
 
 def test_migrate_needs_an_env_py(tmp_path: Path) -> None:

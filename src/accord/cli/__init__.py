@@ -1,78 +1,40 @@
 """The ``accord`` command.
 
-Each sub-command lives in its own module with a ``register(app)`` function. Errors a user
-can cause end in a one-line message and a non-zero exit, never a traceback
-(:func:`accord.cli.exits.fail`).
+:func:`main` starts ``accord serve`` without the rest of the command line
+(:mod:`accord.cli.serving`: every service process runs it, so it stays small) and every
+other command with Typer (:mod:`accord.cli.commands`). Errors a user can cause end in a
+one-line message and a non-zero exit, never a traceback (:func:`accord.cli.exits.fail`).
 """
 
 from __future__ import annotations
 
 import sys
-
-import typer
-
-# ``accord.cli.fail`` stays importable; a command imports it from ``accord.cli.exits``, as
-# importing this package from a command closes a cycle (``_register`` below).
-from accord.cli.exits import fail as fail
-from accord.errors import AccordError
+from typing import Any
 
 __all__ = ["app", "main"]
-
-app = typer.Typer(
-    name="accord",
-    help="Typed contracts, a service runtime and observability for microservices.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-
-def _register() -> None:
-    from accord.cli import (
-        certs,
-        chaos,
-        config,
-        contracts,
-        demo,
-        deploy,
-        deps,
-        flags,
-        gate,
-        keys,
-        release,
-        rollout,
-        serve,
-        slo,
-        traces,
-        up,
-    )
-
-    for module in (
-        contracts,
-        config,
-        traces,
-        serve,
-        up,
-        demo,
-        certs,
-        keys,
-        chaos,
-        deps,
-        slo,
-        release,
-        flags,
-        rollout,
-        gate,
-        deploy,
-    ):
-        module.register(app)
 
 
 def main() -> None:
     """Entry point of the ``accord`` console script."""
-    _register()
-    try:
-        app()
-    except AccordError as exc:
-        typer.echo(f"accord: {exc}", err=True)
-        sys.exit(2)
+    argv = sys.argv[1:]
+    if argv[:1] == ["serve"]:
+        from accord.cli import serving
+
+        code = serving.main(argv[1:])
+        if code is not None:
+            sys.exit(code)
+    from accord.cli.commands import run
+
+    run()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":  # the Typer app, built on first use
+        from accord.cli.commands import app
+
+        return app
+    if name == "fail":  # still importable from here; commands import accord.cli.exits
+        from accord.cli.exits import fail
+
+        return fail
+    raise AttributeError(f"module 'accord.cli' has no attribute {name!r}")

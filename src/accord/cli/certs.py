@@ -19,6 +19,7 @@ from typing import Annotated
 import typer
 
 from accord import project
+from accord.cli.audit import record
 from accord.cli.exits import fail
 from accord.errors import AccordError
 from accord.security.certs import LEAF_DAYS, CertStore, Leaf
@@ -49,7 +50,9 @@ ServiceArgument = Annotated[
 
 def register(app: typer.Typer) -> None:
     """Add the ``certs`` group to the accord CLI."""
-    app.add_typer(certs_app)
+    from accord.cli import _help
+
+    app.add_typer(certs_app, rich_help_panel=_help.SECURITY)
 
 
 @certs_app.command("init")
@@ -60,7 +63,10 @@ def init_command(
     directory: DirOption = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing CA.")] = False,
 ) -> None:
-    """Create the certificate authority (EC P-256, valid about a year)."""
+    """Create the certificate authority (EC P-256, valid about a year).
+
+    Example: accord certs init --trust-domain shop.local
+    """
     store = CertStore(_folder(directory))
     try:
         ca = store.init(trust_domain, force=force)
@@ -79,7 +85,10 @@ def issue_command(
     days: DaysOption = LEAF_DAYS,
     directory: DirOption = None,
 ) -> None:
-    """Issue a certificate for one service, or for every service with ``--all``."""
+    """Issue a certificate for one service, or for every service with --all.
+
+    Example: accord certs issue orders
+    """
     _run(service, every, days, directory, rotate=False)
 
 
@@ -90,7 +99,10 @@ def rotate_command(
     days: DaysOption = LEAF_DAYS,
     directory: DirOption = None,
 ) -> None:
-    """Replace a service's certificate with a new one, atomically."""
+    """Replace a service's certificate with a new one, atomically.
+
+    Example: accord certs rotate --all
+    """
     _run(service, every, days, directory, rotate=True)
 
 
@@ -98,13 +110,21 @@ def _run(
     service: str | None, every: bool, days: int, directory: Path | None, *, rotate: bool
 ) -> None:
     names = _services(service, every)
-    store = CertStore(_folder(directory))
-    try:
-        for name in names:
+    folder = _folder(directory)
+    store = CertStore(folder)
+    action = "certs.rotate" if rotate else "certs.issue"
+    home = folder.parent  # certificates live in <home>/certs
+    for name in names:
+        try:
             leaf = store.rotate(name, days=days) if rotate else store.issue(name, days=days)
-            typer.echo(_issued(store, name, leaf))
-    except (AccordError, OSError) as exc:
-        raise fail(_one_line(exc)) from None
+        except (AccordError, OSError) as exc:
+            detail = {"error": _one_line(exc)}
+            record(action, target=name, outcome="failed", details=detail, home=home)
+            raise fail(_one_line(exc)) from None
+        until = leaf.cert.not_valid_after_utc.isoformat()
+        detail = {"spiffe_id": str(leaf.spiffe_id), "serial": f"{leaf.cert.serial_number:x}"}
+        record(action, target=name, details={**detail, "not_after": until}, home=home)
+        typer.echo(_issued(store, name, leaf))
 
 
 def _issued(store: CertStore, name: str, leaf: Leaf) -> str:

@@ -17,7 +17,9 @@ __all__ = ["chaos", "register"]
 
 def register(app: typer.Typer) -> None:
     """Add ``accord chaos`` to the CLI."""
-    app.command("chaos")(chaos)
+    from accord.cli import _help
+
+    app.command("chaos", rich_help_panel=_help.OPERATE)(chaos)
 
 
 def _number(flag: str, value: str, *, minimum: float, integer: bool = False) -> float:
@@ -53,11 +55,14 @@ def chaos(
         ),
     ] = None,
 ) -> None:
-    """Start the shop, place orders while inventory and payments are killed, slowed and
-    failed (and orders killed twice, its placements retried with their keys), then audit
-    their data per order and per key: lost orders, double charges, stock, holds left.
+    """Run the shop under faults, then audit what it promised.
 
-    Exits 1 when a promise was broken.
+    Starts its own shop, places orders while inventory and payments are killed, slowed
+    and failed (and orders killed twice, its placements retried with their keys), then
+    audits their data per order and per key: lost orders, double charges, stock, holds
+    left. Exits 1 when a promise was broken.
+
+    Example: accord chaos --duration 30 --json
     """
     config = ChaosConfig(
         duration=_number("--duration", duration, minimum=10),

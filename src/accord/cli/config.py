@@ -179,7 +179,9 @@ def schemas_command(
 
 def register(app: typer.Typer) -> None:
     """Add ``accord config`` to the accord CLI."""
-    app.add_typer(config_app, name="config")
+    from accord.cli import _help
+
+    app.add_typer(config_app, name="config", rich_help_panel=_help.OPERATE)
 
 
 # -- helpers ---------------------------------------------------------------------------

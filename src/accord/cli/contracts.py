@@ -44,7 +44,10 @@ def export_command(
         False, "--check", help="Write nothing; exit 1 if a file differs from the code."
     ),
 ) -> None:
-    """Write one OpenAPI 3.1 document per contract, or check that they are up to date."""
+    """Write one OpenAPI 3.1 document per contract, or check that they are up to date.
+
+    Example: accord contracts export --check
+    """
     from accord import openapi
 
     project, contracts = _load()
@@ -73,7 +76,10 @@ def export_command(
 def show_command(
     service: str = typer.Argument(..., help="A service name (orders) or name.vMAJOR (orders.v1)."),
 ) -> None:
-    """Print one contract's OpenAPI document."""
+    """Print one contract's OpenAPI document.
+
+    Example: accord contracts show orders.v2
+    """
     from accord import openapi
 
     _, contracts = _load()
@@ -125,6 +131,8 @@ def diff_command(
 
     Exit 0 when nothing is at or above --fail-on, 1 when something is, 2 when a
     document cannot be read.
+
+    Example: accord contracts diff old/orders.v1.openapi.json contracts/orders.v1.openapi.json
     """
     from accord import compat
 
@@ -150,6 +158,8 @@ def check_command(
 
     Fails (exit 1) on a breaking change within a major version, and warns when a
     document changed without a minor version bump.
+
+    Example: accord contracts check --against main
     """
     from accord import compat, openapi
 
@@ -241,7 +251,9 @@ def _print_verdict(verdict: Any, output: Format) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add ``accord contracts`` to the accord CLI."""
-    app.add_typer(contracts_app, name="contracts")
+    from accord.cli import _help
+
+    app.add_typer(contracts_app, name="contracts", rich_help_panel=_help.CONTRACTS)
 
 
 def _load() -> tuple[Project, list[type[Contract]]]:

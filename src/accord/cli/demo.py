@@ -17,9 +17,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from accord import project as projects
-from accord.cli.up import prepare_tls
+from accord.cli import _help
+from accord.cli.up import clear_previous, prepare_tls
 from accord.supervisor import StartError, Supervisor, read_run_file
 
 DemoFn = Callable[[Mapping[str, str], Path, Console], Awaitable[bool]]
@@ -27,16 +29,22 @@ DemoFn = Callable[[Mapping[str, str], Path, Console], Awaitable[bool]]
 
 def register(app: typer.Typer) -> None:
     """Add ``accord demo`` to the CLI."""
-    app.command("demo")(demo)
+    app.command("demo", rich_help_panel=_help.RUN)(demo)
 
 
 def demo(
     timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 60.0,
     tls: Annotated[
-        bool, typer.Option(help="Start the services over mutual TLS (as `accord up --tls`).")
+        bool,
+        typer.Option("--tls", help="Start the services over mutual TLS (as `accord up --tls`)."),
     ] = False,
 ) -> None:
-    """Place a scripted set of orders and show their outcomes and one trace."""
+    """Place a scripted set of orders and show their outcomes and one trace.
+
+    Uses the services `accord up` runs, or starts them for the demo and stops them after.
+
+    Example: accord demo
+    """
     project = projects.load()
     if not project.demo:
         raise projects.ProjectError("accord.toml names no demo ([project] demo = 'mod:fn')")
@@ -49,7 +57,7 @@ def demo(
         console.print(f"[red]accord: the demo did not finish within {timeout:.0f}s[/red]")
         raise typer.Exit(1) from None
     except StartError as exc:
-        console.print(f"[red]accord: {exc}[/red]")
+        console.print(Text(f"accord: {exc}", style="red"), soft_wrap=True)
         raise typer.Exit(1) from None
     raise typer.Exit(0 if ok else 1)
 
@@ -59,6 +67,7 @@ async def _demo(project: projects.Project, fn: DemoFn, console: Console, tls: bo
     if urls is not None:
         console.print("using the services `accord up` is running")
         return await fn(urls, project.home, console)
+    clear_previous(project, console)
     logs = project.home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     files = {n: (logs / f"{n}.log").open("a", encoding="utf-8") for n in project.services}

@@ -105,4 +105,6 @@ def check_command(
 
 def register(app: typer.Typer) -> None:
     """Add ``accord deploy`` to the CLI."""
-    app.add_typer(deploy_app)
+    from accord.cli import _help
+
+    app.add_typer(deploy_app, rich_help_panel=_help.OPERATE)

@@ -45,7 +45,9 @@ def register(app: typer.Typer) -> None:
     """Add ``accord deps`` to the accord CLI."""
     deps = typer.Typer(help="The project's locked dependencies.", no_args_is_help=True)
     deps.command("audit")(audit)
-    app.add_typer(deps, name="deps")
+    from accord.cli import _help
+
+    app.add_typer(deps, name="deps", rich_help_panel=_help.SECURITY)
 
 
 def audit(
@@ -62,7 +64,10 @@ def audit(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """Check every locked pin for known vulnerabilities (exit 1 if any, 2 if unchecked)."""
+    """Check every locked pin for known vulnerabilities (exit 1 if any, 2 if unchecked).
+
+    Example: accord deps audit --lock requirements.lock
+    """
     pins = read_lock(lock)
     if osv_dir is None:
         raise typer.Exit(_with_service(lock, pins[0]))

@@ -16,6 +16,7 @@ written.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,6 +24,7 @@ from typing import Annotated, Any
 import typer
 
 from accord import project
+from accord.cli.audit import record
 from accord.errors import AccordError
 from accord.flags.check import check_flags
 from accord.flags.edit import rollout, set_variant
@@ -52,7 +54,9 @@ RequiredEnv = Annotated[str, typer.Option("--env", help="Environment whose file 
 
 def register(app: typer.Typer) -> None:
     """Add the ``flags`` group to the accord CLI."""
-    app.add_typer(flags_app)
+    from accord.cli import _help
+
+    app.add_typer(flags_app, rich_help_panel=_help.OPERATE)
 
 
 def _refuse(message: str) -> typer.Exit:
@@ -117,12 +121,31 @@ def check_command(env: EnvOption = None) -> None:
     typer.echo(f"ok: {len(declared)} declared flag(s) in {folder}")
 
 
-def _edit(env: str, change: Callable[[dict[str, Any]], dict[str, Any]]) -> Path:
+def _digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def _edit(
+    env: str,
+    change: Callable[[dict[str, Any]], dict[str, Any]],
+    *,
+    action: str,
+    key: str,
+    what: dict[str, Any],
+) -> Path:
+    """Apply ``change`` to the file of ``env`` and record it in the audit trail: the
+    flag, what was asked (``what``), the file's SHA-256 before and after, and the OS user."""
     path = _path(env)
+    old = _digest(path)
     try:
         write_flags(path, change(read_flags(path)))
     except FlagFileError as exc:
         raise _refuse(str(exc)) from None
+    details = {**what, "env": path.parent.name, "file": str(path), "old_sha256": old}
+    record(action, target=key, details={**details, "new_sha256": _digest(path)})
     return path
 
 
@@ -133,7 +156,13 @@ def set_command(
     env: RequiredEnv,
 ) -> None:
     """Give every caller one variant of a flag (drops any rollout)."""
-    path = _edit(env, lambda doc: set_variant(doc, key, variant))
+    path = _edit(
+        env,
+        lambda doc: set_variant(doc, key, variant),
+        action="flags.set",
+        key=key,
+        what={"variant": variant},
+    )
     typer.echo(f"{path}: {key} = {variant} for everyone")
 
 
@@ -157,5 +186,7 @@ def rollout_command(
     """Roll a variant out to PERCENT % of customers, sticky per customer (flagd's
     ``fractional``); the others keep the flag's default variant."""
     share = _percent(percent)
-    path = _edit(env, lambda doc: rollout(doc, key, share, variant=variant))
+    change = lambda doc: rollout(doc, key, share, variant=variant)  # noqa: E731
+    asked = {"percent": share, "variant": variant or "true"}
+    path = _edit(env, change, action="flags.rollout", key=key, what=asked)
     typer.echo(f"{path}: {key} rolled out to {share}% of customers")

@@ -22,6 +22,7 @@ from typing import Annotated
 import typer
 
 from accord import project
+from accord.cli.audit import record
 from accord.cli.exits import fail
 from accord.errors import AccordError
 from accord.security.keys import MIN_PUBLISHED, KeyRing, KeyStore
@@ -42,12 +43,17 @@ HomeOption = Annotated[
 
 def register(app: typer.Typer) -> None:
     """Add the ``keys`` group to the accord CLI."""
-    app.add_typer(keys_app)
+    from accord.cli import _help
+
+    app.add_typer(keys_app, rich_help_panel=_help.SECURITY)
 
 
 @keys_app.command("show")
 def show_command(home: HomeOption = None) -> None:
-    """List the signing keys and their states."""
+    """List the signing keys and their states.
+
+    Example: accord keys show
+    """
     ring = _load(home)
     now = time.time()
     published = {k.kid for k in ring.published(now)}
@@ -59,7 +65,10 @@ def show_command(home: HomeOption = None) -> None:
 
 @keys_app.command("jwks")
 def jwks_command(home: HomeOption = None) -> None:
-    """Print the JWKS document (public keys only)."""
+    """Print the JWKS document (public keys only).
+
+    Example: accord keys jwks > jwks.json
+    """
     typer.echo(json.dumps(_load(home).jwks(time.time()), indent=2))
 
 
@@ -73,13 +82,34 @@ def rotate_command(
         ),
     ] = MIN_PUBLISHED,
 ) -> None:
-    """Make the next key current, publish a new next key, retire the old current key."""
-    store = KeyStore.under(_home(home))
+    """Make the next key current, publish a new next key, retire the old current key.
+
+    Example: accord keys rotate --min-age 600
+    """
+    where = _home(home)
+    store = KeyStore.under(where)
     try:
         before = store.load()
         after = store.rotate(min_age=min_age)
     except (AccordError, OSError) as exc:
+        record(
+            "keys.rotate",
+            target="signing-keys",
+            outcome="failed",
+            home=where,
+            details={"error": _one_line(exc)},
+        )
         raise fail(_one_line(exc)) from None
+    record(
+        "keys.rotate",
+        target="signing-keys",
+        home=where,
+        details={
+            "current": after.current.kid,
+            "next": after.next.kid,
+            "retired": before.current.kid,
+        },
+    )
     typer.echo(f"current {after.current.kid} (was next)")
     typer.echo(f"next    {after.next.kid} (new, published now)")
     typer.echo(f"retired {before.current.kid} (published until its tokens expire)")
@@ -90,13 +120,30 @@ def revoke_command(
     kid: Annotated[str, typer.Argument(help="The key id to withdraw.", metavar="KID")],
     home: HomeOption = None,
 ) -> None:
-    """Withdraw one key at once (a leaked key); the current key is rotated out first."""
-    store = KeyStore.under(_home(home))
+    """Withdraw one key at once (a leaked key); the current key is rotated out first.
+
+    Example: accord keys revoke 2b7c9e41
+    """
+    where = _home(home)
+    store = KeyStore.under(where)
     try:
         before = store.load()
         after = store.revoke(kid)
     except (AccordError, OSError) as exc:
+        record(
+            "keys.revoke",
+            target=kid,
+            outcome="failed",
+            home=where,
+            details={"error": _one_line(exc)},
+        )
         raise fail(_one_line(exc)) from None
+    record(
+        "keys.revoke",
+        target=kid,
+        home=where,
+        details={"current": after.current.kid, "next": after.next.kid},
+    )
     typer.echo(f"revoked {kid}: no longer published; its tokens fail once verifiers refresh")
     if before.current.kid == kid:
         typer.echo(f"current {after.current.kid} (was next)")

@@ -37,7 +37,10 @@ def build_command(
     service: Annotated[str, typer.Argument(help="A service of accord.toml.")],
     ref: Annotated[str, typer.Option("--ref", help="The git commit to build.")] = "HEAD",
 ) -> None:
-    """Build SERVICE as committed at REF into its own environment; print the version id."""
+    """Build SERVICE as committed at REF into its own environment; print the version id.
+
+    Example: accord release build orders
+    """
     from accord.project import load
     from accord.release.build import build
 
@@ -56,7 +59,10 @@ def list_command(
     service: Annotated[str | None, typer.Argument(help="Only this service.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON: one list.")] = False,
 ) -> None:
-    """Every release built, oldest first."""
+    """Every release built, oldest first.
+
+    Example: accord release list orders
+    """
     from accord.project import load
     from accord.release.store import listing
 
@@ -93,7 +99,10 @@ def check_command(
         typer.Option("--against", help="The stable version (default: the newest earlier build)."),
     ] = None,
 ) -> None:
-    """Refuse a candidate whose new migrations drop or rename a table or column."""
+    """Refuse a candidate whose new migrations drop or rename a table or column.
+
+    Example: accord release check orders 3f2a9c1e
+    """
     from accord.project import load
     from accord.release.check import check, default_baseline
     from accord.release.store import find
@@ -118,4 +127,6 @@ def check_command(
 
 def register(app: typer.Typer) -> None:
     """Add ``release`` to the accord CLI."""
-    app.add_typer(release_app)
+    from accord.cli import _help
+
+    app.add_typer(release_app, rich_help_panel=_help.OPERATE)

@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from accord import project as projects
+from accord.cli.audit import record
 from accord.cli.exits import fail
 from accord.release.plan import DEFAULT_PLAN
 from accord.rollout import (
@@ -49,8 +50,10 @@ _PLAN_STEPS = ",".join(str(w) for w in DEFAULT_PLAN.steps)
 
 def register(app: typer.Typer) -> None:
     """Add ``accord rollout`` and ``accord rollback`` to the CLI."""
-    app.command("rollout")(rollout)
-    app.command("rollback")(rollback)
+    from accord.cli import _help
+
+    app.command("rollout", rich_help_panel=_help.OPERATE)(rollout)
+    app.command("rollback", rich_help_panel=_help.OPERATE)(rollback)
 
 
 def rollout(
@@ -121,11 +124,26 @@ def rollout(
         system = System(project.home)
         _check(system, service, version)
         with hold_lock(project.home, service):
+            started = {"version": version, "strategy": strategy}
+            record("rollout.started", target=service, details=started, home=project.home)
             result = asyncio.run(_run(system, service, version, strategy, options, as_json))
     except (RolloutError, RolloutBusy, projects.ProjectError, SLOError) as exc:
         raise fail(str(exc)) from None
+    _audit_result(project, result)
     _report(result, as_json)
     raise typer.Exit(0 if result.outcome == "promoted" else 1)
+
+
+def _audit_result(project: projects.Project, result: RolloutResult) -> None:
+    """``rollout.promoted`` or ``rollout.rolled_back``, with the reason, in the trail."""
+    action = "rollout.promoted" if result.outcome == "promoted" else "rollout.rolled_back"
+    details = {
+        "version": result.candidate,
+        "stable": result.stable,
+        "strategy": result.strategy,
+        "reason": result.reason,
+    }
+    record(action, target=result.service, details=details, home=project.home)
 
 
 def _check(system: System, service: str, version: str) -> None:
@@ -270,6 +288,7 @@ def _abort(project: projects.Project, service: str) -> None:
         typer.echo(asyncio.run(abort_rollout(project.home, service)))
     except RolloutError as exc:
         raise fail(str(exc)) from None
+    record("rollout.abort_requested", target=service, home=project.home)
 
 
 def rollback(service: Annotated[str, typer.Argument(help="The service.")]) -> None:
@@ -279,4 +298,6 @@ def rollback(service: Annotated[str, typer.Argument(help="The service.")]) -> No
         target, took = asyncio.run(rollback_service(project.home, service))
     except RolloutError as exc:
         raise fail(str(exc)) from None
+    details = {"version": target, "reason": "accord rollback"}
+    record("rollout.rolled_back", target=service, details=details, home=project.home)
     typer.echo(f"{service}: all traffic back on {target} in {took * 1000:.0f} ms")

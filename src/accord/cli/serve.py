@@ -1,57 +1,17 @@
-"""``accord serve MODULE:FACTORY``: run one service in this process."""
+"""``accord serve MODULE:FACTORY``: run one service in this process.
+
+The options and their help; what serving does is :mod:`accord.cli.serving`, which also
+starts a service without this command line (``accord serve`` without ``-h``).
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import ipaddress
-import os
-import ssl
-import sys
-
 import typer
 
-from accord.errors import AccordError
+from accord.cli import serving
+from accord.cli.serving import FORWARDED_VARIABLE, PORT_VARIABLE
 
 __all__ = ["register"]
-
-PORT_VARIABLE = "ACCORD_PORT"
-FORWARDED_VARIABLE = "ACCORD_FORWARDED_ALLOW_IPS"
-
-
-def _port(value: int | None) -> int:
-    if value is not None:
-        raw = str(value)
-    else:
-        raw = os.environ.get(PORT_VARIABLE, "").strip()
-        if not raw:
-            raise _fail(f"no port: pass --port or set ${PORT_VARIABLE}")
-    try:
-        port = int(raw)
-    except ValueError:
-        raise _fail(f"port {raw!r} is not a number") from None
-    if not 0 <= port <= 65535:
-        raise _fail(f"port {port} is not within 0..65535")
-    return port
-
-
-def _forwarded(value: str | None) -> list[str]:
-    """The trusted proxies from the option, else ``$ACCORD_FORWARDED_ALLOW_IPS``; none."""
-    raw = value if value is not None else os.environ.get(FORWARDED_VARIABLE, "")
-    proxies = [p.strip() for p in raw.split(",") if p.strip()]
-    for proxy in proxies:
-        if proxy == "*":  # every peer: only where nothing but the proxy can connect
-            continue
-        try:
-            ipaddress.ip_network(proxy, strict=False)
-        except ValueError:
-            raise _fail(f"trusted proxy {proxy!r} is not an IP address or network") from None
-    return proxies
-
-
-def _fail(message: str) -> typer.Exit:
-    from accord.cli.exits import fail
-
-    return fail(message)
 
 
 def serve_command(
@@ -86,68 +46,42 @@ def serve_command(
         None, "--tls-name", help="The certificate to serve (default $ACCORD_SERVICE)."
     ),
     tls_allow: list[str] = typer.Option(
-        [], "--tls-allow", help="A service or SPIFFE id allowed to call (repeat; default all)."
+        [],
+        "--tls-allow",
+        metavar="CALLER",
+        help="A service or SPIFFE id allowed to call (repeat; default all).",
+    ),
+    reload: bool = typer.Option(
+        False, "--reload", help="Restart when the Python code the service imported changes."
     ),
 ) -> None:
-    """Serve the App that FACTORY returns, until SIGTERM or SIGINT."""
-    from accord.project import import_object
-    from accord.runtime import App, serve
-    from accord.runtime.headtimeout import DEFAULT_HEAD_TIMEOUT
+    """Serve the App that MODULE:FACTORY returns, until SIGTERM or SIGINT.
 
-    chosen_port = _port(port)
-    tls = _tls(tls_dir, tls_name, tls_allow)
-    proxies = _forwarded(forwarded_allow_ips)
-    if drain_delay < 0 or shutdown_timeout < 0:
-        raise _fail("--drain-delay and --shutdown-timeout must not be negative")
-    if head_timeout is None:
-        head_timeout = DEFAULT_HEAD_TIMEOUT
-    elif not head_timeout > 0:
-        raise _fail("--head-timeout must be positive")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
+    Example: accord serve shop.inventory.bootstrap:create_app --port 8102
+    """
+    from accord.cli.exits import fail
+
     try:
-        factory = import_object(target)
-    except AccordError as exc:
-        raise _fail(str(exc)) from None
-    if not callable(factory):
-        raise _fail(f"{target} is not callable")
-    try:
-        app = factory()
-    except Exception as exc:
-        detail = " ".join(str(exc).split())
-        raise _fail(f"{target}() failed: {type(exc).__name__}: {detail}") from None
-    if not isinstance(app, App):
-        raise _fail(f"{target}() returned {type(app).__name__}, not an accord App")
-    serve(
-        app,
-        host=host,
-        port=chosen_port,
-        shutdown_timeout=shutdown_timeout,
-        drain_delay=drain_delay,
-        tls=tls,
-        head_timeout=head_timeout,
-        forwarded_allow_ips=proxies,
-    )
-
-
-def _tls(directory: str | None, name: str | None, allow: list[str]) -> ssl.SSLContext | None:
-    """The server's TLS context from the options, else ``$ACCORD_TLS_*``; None: plain HTTP."""
-    from accord.security.tls import DIR_VARIABLE, TLSConfig, server_context
-
-    environ = dict(os.environ)
-    if directory:
-        environ[DIR_VARIABLE] = directory
-    try:
-        config = TLSConfig.from_env(environ, name=name)
-        if config is None:
-            return None
-        if allow:
-            config = dataclasses.replace(config, allow=frozenset(allow))
-        return server_context(config)
-    except AccordError as exc:
-        raise _fail(" ".join(str(exc).split())) from None
+        code = serving.serve_target(
+            target,
+            host=host,
+            port=port,
+            drain_delay=drain_delay,
+            shutdown_timeout=shutdown_timeout,
+            head_timeout=head_timeout,
+            forwarded_allow_ips=forwarded_allow_ips,
+            tls_dir=tls_dir,
+            tls_name=tls_name,
+            tls_allow=tls_allow,
+            reload=reload,
+        )
+    except serving.ServeError as exc:
+        raise fail(str(exc)) from None
+    raise typer.Exit(code)
 
 
 def register(app: typer.Typer) -> None:
     """Add ``serve`` to the accord CLI."""
-    app.command("serve")(serve_command)
+    from accord.cli import _help
+
+    app.command("serve", rich_help_panel=_help.RUN)(serve_command)

@@ -63,9 +63,11 @@ def status_command(
 ) -> None:
     """Read each service's /metrics and print, per objective, the SLI, budget and burn.
 
-    The services are found where ``accord up`` runs them (its run file), else at their
+    The services are found where `accord up` runs them (its run file), else at their
     addresses in accord.toml. A service that cannot be read is named in one line; the
     others are still shown, and the exit code is then 1.
+
+    Example: accord slo status orders
     """
     if interval < 0:
         raise fail("--interval must not be negative")
@@ -150,7 +152,10 @@ def rules_command(
         bool, typer.Option("--check", help="Write nothing; exit 1 if a file differs.")
     ] = False,
 ) -> None:
-    """Write Prometheus recording rules and burn-rate alerts, one file per service."""
+    """Write Prometheus recording rules and burn-rate alerts, one file per service.
+
+    Example: accord slo rules --check
+    """
     from accord.project import load
     from accord.slo import rules
 
@@ -183,4 +188,6 @@ def rules_command(
 
 def register(app: typer.Typer) -> None:
     """Add ``slo`` to the accord CLI."""
-    app.add_typer(slo_app)
+    from accord.cli import _help
+
+    app.add_typer(slo_app, rich_help_panel=_help.OPERATE)

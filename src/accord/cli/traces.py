@@ -38,7 +38,9 @@ _HEX = re.compile(r"^[0-9a-f]+$")
 
 def register(app: typer.Typer) -> None:
     """Add the command to the accord CLI."""
-    app.command("traces")(traces_command)
+    from accord.cli import _help
+
+    app.command("traces", rich_help_panel=_help.OPERATE)(traces_command)
 
 
 def traces_command(
@@ -61,7 +63,13 @@ def traces_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """List recent traces, or show one trace as a waterfall."""
+    """List recent traces, or show one trace as a waterfall.
+
+    A trace id is in the x-correlation-id header of every answer (when the caller sent
+    none) and in the trace_id of every problem; its first 8 characters are enough.
+
+    Example: accord traces 4bf92f35
+    """
     prefix = _prefix(trace_id) if trace_id is not None else None
     folder = directory if directory is not None else default_folder()
     found = _read(folder)

@@ -7,7 +7,7 @@ import contextlib
 import json
 import signal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -15,8 +15,13 @@ from rich.table import Table
 from rich.text import Text
 
 from accord import project as projects
+from accord import runfile
+from accord.cli import _help
 from accord.errors import AccordError
 from accord.supervisor import StartError, Supervisor
+
+if TYPE_CHECKING:
+    from accord.console.server import Beside
 
 _COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "red")
 _SKIP = frozenset({"ts", "level", "event", "service", "version", "span_id", "logger"})
@@ -24,7 +29,7 @@ _SKIP = frozenset({"ts", "level", "event", "service", "version", "span_id", "log
 
 def register(app: typer.Typer) -> None:
     """Add ``accord up`` to the CLI."""
-    app.command("up")(up)
+    app.command("up", rich_help_panel=_help.RUN)(up)
 
 
 def parse_ports(values: list[str]) -> dict[str, int]:
@@ -40,17 +45,31 @@ def parse_ports(values: list[str]) -> dict[str, int]:
 
 def up(
     port: Annotated[
-        list[str], typer.Option("--port", help="Override a service's port: NAME=PORT.")
+        list[str],
+        typer.Option(
+            "--port", metavar="NAME=PORT", help="Override a service's port (repeat for more)."
+        ),
     ] = [],  # noqa: B006 - typer reads the default
-    raw: Annotated[bool, typer.Option(help="Print log lines as the services write them.")] = False,
+    raw: Annotated[
+        bool, typer.Option("--raw", help="Print log lines as the services write them.")
+    ] = False,
     tls: Annotated[
         bool,
-        typer.Option(help="Serve HTTPS with mutual TLS (certificates under <home>/certs)."),
+        typer.Option(
+            "--tls", help="Serve HTTPS with mutual TLS (certificates under <home>/certs)."
+        ),
+    ] = False,
+    reload: Annotated[
+        bool,
+        typer.Option(
+            "--reload", help="Restart a service when the Python code it imported changes."
+        ),
     ] = False,
     tls_allow: Annotated[
         list[str],
         typer.Option(
             "--tls-allow",
+            metavar="SERVICE=CALLERS",
             help="With --tls, who alone may call a service: SERVICE=CALLER[,CALLER...].",
         ),
     ] = [],  # noqa: B006 - typer reads the default
@@ -58,10 +77,23 @@ def up(
         str | None,
         typer.Option("--env", help="The environment (config/<env>/; default $ACCORD_ENV, dev)."),
     ] = None,
+    console_port: Annotated[
+        int,
+        typer.Option(
+            "--console-port",
+            metavar="PORT",
+            min=0,
+            max=65535,
+            help="Serve `accord console` on this port (0: no console).",
+        ),
+    ] = 8100,
 ) -> None:
     """Start every service of the project, wait until each is ready, stream their logs.
 
-    Ctrl-C or SIGTERM stops them all gracefully.
+    Ctrl-C, SIGTERM or closing the terminal stops them all gracefully; no service
+    outlives accord up, however it ends. `accord down` stops it from another terminal.
+
+    Example: accord up --port orders=9101 --raw
     """
     project = projects.load()
     console = Console(highlight=False)
@@ -77,13 +109,31 @@ def up(
         console.print(prefix + (Text(line) if raw else format_line(line)), soft_wrap=True)
 
     supervisor = Supervisor(
-        project, ports=parse_ports(port), on_line=on_line, tls_dir=tls_dir, dataplane=True
+        project,
+        ports=parse_ports(port),
+        on_line=on_line,
+        tls_dir=tls_dir,
+        dataplane=True,
+        reload=reload,
     )
+    clear_previous(project, console)
     for name, callers in allow.items():
         supervisor.extra_env.setdefault(name, {}).update(allow_env(callers))
     supervisor.environ.update(choose_environment(project, env, supervisor))
-    code = asyncio.run(_run(supervisor, console))
+    code = asyncio.run(_run(supervisor, console, console_port))
     raise typer.Exit(code)
+
+
+def clear_previous(project: projects.Project, console: Console) -> None:
+    """Stop the services an earlier ``accord up`` left running (and say so); fail with
+    one line when that earlier ``accord up`` still runs."""
+    try:
+        left = runfile.clear_stale(project.home)
+    except runfile.AlreadyRunning as exc:
+        raise projects.ProjectError(str(exc)) from None
+    if left:
+        listed = ", ".join(f"{svc.name} (pid {svc.pid})" for svc in left)
+        console.print(f"stopped what an earlier accord up left running: {listed}")
 
 
 def choose_environment(
@@ -144,15 +194,17 @@ def prepare_tls(project: projects.Project, console: Console) -> Path:
     return folder
 
 
-async def _run(supervisor: Supervisor, console: Console) -> int:
+async def _run(supervisor: Supervisor, console: Console, console_port: int = 0) -> int:
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    # SIGHUP: the terminal closed. (SIGKILL and crashes: the children's parent-death
+    # signal, accord.lifetime.)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stopping.set)
     try:
         await supervisor.start()
     except StartError as exc:
-        console.print(f"[red]accord: {exc}[/red]")
+        console.print(Text(f"accord: {exc}", style="red"), soft_wrap=True)
         return 1
     table = Table(title=f"{supervisor.project.root.name}: services up", title_justify="left")
     for col in ("service", "url", "pid", "probes"):
@@ -160,6 +212,7 @@ async def _run(supervisor: Supervisor, console: Console) -> int:
     for svc in supervisor.services.values():
         pid = str(svc.process.pid) if svc.process else "-"
         table.add_row(svc.name, svc.url, pid, f"{svc.url}/readyz  {svc.url}/metrics")
+    web = await _console(supervisor, console_port, table)
     console.print(table)
     console.print(
         f"state in {supervisor.project.home}; traces: [bold]accord traces[/bold]; "
@@ -175,10 +228,27 @@ async def _run(supervisor: Supervisor, console: Console) -> int:
         console.print(f"[red]{crashed} exited; stopping the others[/red]")
     else:
         console.print("stopping…")
+    if web is not None:
+        await web.stop()
     codes = await supervisor.stop()
     summary = ", ".join(f"{n} {c}" for n, c in codes.items())
     console.print(f"stopped ({summary})")
     return 1 if crashed else 0
+
+
+async def _console(supervisor: Supervisor, port: int, table: Table) -> Beside | None:
+    """The console beside the services (a row of the table), unless ``port`` is 0."""
+    if not port:
+        return None
+    if supervisor.tls_dir is not None:  # the console has no certificate of its own
+        table.add_row("console", "not served with --tls", "", "")
+        return None
+    from accord.console.server import Beside
+
+    web = Beside(supervisor.project, port=port)
+    started = await web.start()
+    table.add_row("console", web.url if started else f"not served: {web.problem}", "", "")
+    return web if started else None
 
 
 def format_line(line: str) -> Text:

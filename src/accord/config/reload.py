@@ -11,7 +11,9 @@ A :class:`Reloader` watches the two files of its service (``base/<service>.toml`
   and writes one ``config_applied`` line with the changed keys, the schema version, the
   hash and the time.
 
-Each outcome counts in ``accord_config_reloads_total{result}``. Rolling back is
+Each outcome counts in ``accord_config_reloads_total{result}``, and goes to the audit
+trail when one is given (``config.applied``, ``config.rejected``,
+``config.restart_required``: the keys and hashes, never a value; docs/audit.md). Rolling back is
 reverting the file: the reverted content is reloaded like any other change.
 """
 
@@ -25,6 +27,7 @@ from typing import Any, Generic, TypeVar
 import msgspec
 from prometheus_client import CollectorRegistry, Counter
 
+from accord.audit import AuditSink, NullAudit
 from accord.config.errors import ConfigError
 from accord.config.files import Layout
 from accord.config.live import LiveSettings, Snapshot
@@ -45,7 +48,7 @@ class Reloader(Generic[S]):
     """Reloads ``live`` from ``service``'s files in ``layout`` (see the module docstring).
 
     ``logger`` is the service's structured logger; ``registry`` the Prometheus registry
-    its ``/metrics`` renders.
+    its ``/metrics`` renders; ``audit`` the trail its outcomes are recorded in.
     """
 
     def __init__(
@@ -59,7 +62,9 @@ class Reloader(Generic[S]):
         *,
         logger: Any,
         registry: CollectorRegistry | None = None,
+        audit: AuditSink | None = None,
     ) -> None:
+        self._audit: AuditSink = audit if audit is not None else NullAudit()
         self._cls = cls
         self._service = service
         self._layout = layout
@@ -108,6 +113,7 @@ class Reloader(Generic[S]):
                 "nothing of this change was applied",
                 running_hash=running.hash,
             )
+            self._record("config.restart_required", "refused", keys=fixed, hash=running.hash)
             return RESTART_REQUIRED
         snapshot = Snapshot(
             loaded.settings,
@@ -122,6 +128,9 @@ class Reloader(Generic[S]):
         # Logged before the listeners run: a new log level applies to the lines after it.
         self._logger.info("config_applied", changed=changed, env=loaded.env, **snapshot.describe())
         self._live.notify()
+        self._record(
+            "config.applied", "success", keys=changed, old_hash=running.hash, new_hash=loaded.hash
+        )
         return APPLIED
 
     def _reject(self, file: str, line: int, key: str, message: str, *, more: int = 0) -> str:
@@ -134,7 +143,22 @@ class Reloader(Generic[S]):
             reason=message + (f" (and {more} more problem(s))" if more else ""),
             running_hash=self._live.current.hash,
         )
+        self._record(
+            "config.rejected",
+            "refused",
+            file=file,
+            line=line,
+            key=key,
+            reason=message,
+            hash=self._live.current.hash,
+        )
         return REJECTED
+
+    def _record(self, action: str, outcome: str, **details: Any) -> None:
+        # Who edited the file is not known to the service: the actor stays unknown.
+        self._audit.record(
+            action, actor="unknown", target=self._service, outcome=outcome, details=details
+        )
 
     # -- watching ------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
+from accord.audit import AuditSink, AuditTrail, NullAudit
 from accord.config.declare import field_specs, schema_version
 from accord.config.files import Layout
 from accord.config.live import LiveSettings, Snapshot
@@ -130,6 +131,7 @@ class ServiceConfig(Generic[S]):
                 self.loaded,
                 logger=telemetry.logger,
                 registry=telemetry.metrics.registry,
+                audit=_audit(self.service, self._environ),
             )
 
         def follow(settings: S) -> None:
@@ -194,3 +196,11 @@ class _AdminConfig:
 
     async def __call__(self, _: Request) -> Response:
         return Response(200, msgspec.json.encode(self._config.report()))
+
+
+def _audit(service: str, environ: Mapping[str, str]) -> AuditSink:
+    """The service's audit trail (``<ACCORD_HOME>/audit/<service>.jsonl``) unless
+    ``ACCORD_AUDIT`` is off."""
+    if environ.get("ACCORD_AUDIT", "").strip().lower() in {"off", "0", "false"}:
+        return NullAudit()
+    return AuditTrail.under(environ.get("ACCORD_HOME") or ".accord", service)

@@ -7,7 +7,9 @@
     app.mount(OrdersV2, OrdersServiceV2(...))      # /v2/... from the same process
 
 Besides each operation (under ``/v<major>``) it answers ``GET /livez``, ``/readyz``,
-``/metrics``, ``/openapi.json`` (the first contract) and ``/v<major>/openapi.json``.
+``/metrics``, ``/openapi.json`` (the first contract), ``/v<major>/openapi.json`` and
+``/docs`` (an interactive reference of every contract it serves,
+:mod:`accord.runtime.reference`).
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ from accord.runtime.layers import Layer, reads_of
 from accord.runtime.lifespan import Hook, run_lifespan
 from accord.runtime.limits import Limits
 from accord.runtime.pipeline import Pipeline
-from accord.runtime.probes import OpenAPIDocument, Probes, ReadinessCheck
+from accord.runtime.probes import OpenAPIDocument, Probes, QuietProbes, ReadinessCheck
+from accord.runtime.reference import ReferencePage
 from accord.runtime.routing import Handler as RouteHandler
 from accord.runtime.routing import Router
-from accord.runtime.types import Receive, Scope, Send
+from accord.runtime.types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["App"]
 
@@ -49,7 +52,10 @@ class App:
     outermost (:mod:`accord.runtime.layers`); probes and documents are never wrapped.
     ``metadata_guard`` wraps ``/metrics`` and the OpenAPI documents (an
     :meth:`~accord.runtime.auth.Authentication.guarding` that asks for a token); without
-    it they are open. ``/livez`` and ``/readyz`` are always open.
+    it they are open. ``/livez`` and ``/readyz`` are always open; with ``quiet_probes``
+    (the default) a ``GET`` of either is answered with no span and no request line, only
+    counted in the duration histogram (:class:`~accord.runtime.probes.QuietProbes`);
+    turn it off to trace and log probes like any request.
 
     With ``freeze_gc`` (the default), the lifespan start-up ends with ``gc.collect()``
     and ``gc.freeze()`` once the ``on_startup`` hooks have run: what exists then lives as
@@ -73,6 +79,7 @@ class App:
         freeze_gc: bool = True,
         layers: Sequence[Layer] = (),
         metadata_guard: Callable[[RouteHandler], RouteHandler] | None = None,
+        quiet_probes: bool = True,
     ) -> None:
         limits = limits if limits is not None else Limits()
         if max_body_bytes is not None:
@@ -97,6 +104,10 @@ class App:
         # The pipeline picks out the headers the layers read; mounted endpoints add theirs.
         self._pipeline = Pipeline(self._router, self.telemetry, limits, reads=reads_of(*layers))
         self.mount(contract, implementation)
+        self._router.add("GET", "/docs", ReferencePage(self.contracts))
+        quiet = QuietProbes(self._probes, self.telemetry, limits, self._pipeline)
+        self._quiet: ASGIApp = quiet if quiet_probes else self._pipeline
+        self._quiet_paths = quiet.paths if quiet_probes else frozenset()
 
     def mount(self, contract: type[Contract], implementation: object) -> None:
         """Serve another contract (another major version) from this app."""
@@ -119,6 +130,15 @@ class App:
             self._router.add("GET", "/openapi.json", document)
         self.contracts.append(contract)
 
+    def identify(self, instance: str) -> None:
+        """Echo ``instance`` in the ``accord-instance`` header of every ready ``/readyz``.
+
+        A supervisor passes a nonce new at each start (``accord serve`` reads it from
+        ``$ACCORD_INSTANCE``) and counts the service ready only when the answer carries
+        it: its own process answered, not whatever else listens on the port.
+        """
+        self._probes.instance = instance.encode("latin-1")
+
     def add_route(self, method: str, path: str, handler: RouteHandler) -> None:
         """Serve ``handler`` at ``method path`` beside the operations (an admin endpoint).
 
@@ -140,7 +160,10 @@ class App:
         """The ASGI 3 entry point."""
         kind = scope["type"]
         if kind == "http":
-            await self._pipeline(scope, receive, send)
+            if scope["path"] in self._quiet_paths and scope["method"] == "GET":
+                await self._quiet(scope, receive, send)
+            else:
+                await self._pipeline(scope, receive, send)
         elif kind == "lifespan":
             await run_lifespan(
                 receive,

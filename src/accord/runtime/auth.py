@@ -38,6 +38,7 @@ A composition root reads :class:`AuthSettings` from the environment once
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
@@ -46,6 +47,7 @@ from typing import Annotated, Any, Protocol
 import httpx
 import msgspec
 
+from accord.audit import AuditSink, AuditTrail, NullAudit
 from accord.config.declare import setting
 from accord.contract import Operation
 from accord.errors import STANDARD_ERRORS, AccordError, Forbidden, ServiceError, Unauthenticated
@@ -189,18 +191,34 @@ class Authentication:
 
     ``verifier`` checks tokens; ``realm`` names the service in challenges. A verifier
     that fails with anything but its own refusal (its key endpoint unreachable …) is an
-    error of the service (500), not of the caller.
+    error of the service (500), not of the caller. ``audit`` receives each refused token
+    (``auth.token_refused``, with the reason) and refused scope (``auth.scope_refused``,
+    with the subject and the missing scopes); never the token itself. A request with no
+    token at all is answered 401 but not audited (crawlers would fill the trail).
     """
 
     #: The request header this layer reads.
     reads = frozenset({_AUTHORIZATION})
 
-    def __init__(self, verifier: TokenVerifier, *, realm: str) -> None:
+    def __init__(
+        self, verifier: TokenVerifier, *, realm: str, audit: AuditSink | None = None
+    ) -> None:
         if not realm or '"' in realm or "\\" in realm:
             raise ValueError("realm must be a non-empty name without quotes or backslashes")
         self._verifier = verifier
         self.realm = realm
         self._challenge = f'Bearer realm="{realm}"'
+        self._audit: AuditSink = audit if audit is not None else NullAudit()
+
+    def _refused(self, request: Request, action: str, actor: str, **details: str) -> None:
+        client = request.scope.get("client")
+        self._audit.record(
+            action,
+            actor=actor,
+            target=f"{request.method} {request.path}",
+            outcome="refused",
+            details={**details, "client": client[0] if client else "", "realm": self.realm},
+        )
 
     def wrap(self, operation: Operation[Any, Any], handler: Handler) -> Handler:
         """``handler`` behind the operation's scopes; unchanged when it declares none."""
@@ -241,7 +259,11 @@ class Authentication:
         challenge = self._challenge
 
         async def check(request: Request) -> Principal:
-            token = bearer_token(request.header(_AUTHORIZATION))
+            try:
+                token = bearer_token(request.header(_AUTHORIZATION))
+            except Unauthenticated:
+                self._refused(request, "auth.token_refused", "unknown", reason="malformed")
+                raise
             if token is None:
                 raise Unauthenticated(
                     "this operation needs a bearer token: send Authorization: Bearer <token>"
@@ -249,9 +271,13 @@ class Authentication:
             try:
                 principal: Principal = await verify(token)
             except InvalidToken as exc:
+                self._refused(request, "auth.token_refused", "unknown", reason=exc.reason)
                 raise _invalid(exc.reason) from None
             if not needed <= principal.scopes:
                 missing = " ".join(sorted(needed - principal.scopes))
+                self._refused(
+                    request, "auth.scope_refused", principal.subject, needed=listed, missing=missing
+                )
                 raise Forbidden(
                     f"this operation needs the scope(s) {listed}; the token lacks {missing}"
                 ).with_header(
@@ -285,7 +311,8 @@ class AuthSettings(msgspec.Struct, frozen=True, kw_only=True):
     ``identity_url``: the identity service, whose key set verifies tokens;
     ``issuer``: the ``iss`` tokens must carry (the identity URL when empty);
     ``public_metadata``: serve ``/metrics`` and the OpenAPI documents without a token
-    (else they need :data:`METADATA_SCOPE`).
+    (else they need :data:`METADATA_SCOPE`); ``audit``: write refusals to the audit trail
+    ``<home>/audit/<service>.jsonl`` (:meth:`audit_trail`).
     """
 
     enabled: Annotated[
@@ -315,18 +342,36 @@ class AuthSettings(msgspec.Struct, frozen=True, kw_only=True):
             env="ACCORD_PUBLIC_METADATA",
         ),
     ] = True
+    audit: Annotated[
+        bool,
+        setting(
+            "Write refused tokens and scopes to <home>/audit/<service>.jsonl",
+            pinned=True,
+            env="ACCORD_AUDIT",
+        ),
+    ] = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> AuthSettings:
         """``ACCORD_AUTH`` (``on``, the default, or ``off``), ``ACCORD_URL_IDENTITY``
         (default ``http://127.0.0.1:8104``), ``ACCORD_TOKEN_ISSUER`` (default: the identity
-        URL) and ``ACCORD_PUBLIC_METADATA`` (``on``, the default, or ``off``)."""
+        URL), ``ACCORD_PUBLIC_METADATA`` (``on``, the default, or ``off``) and
+        ``ACCORD_AUDIT`` (``on``, the default, or ``off``)."""
         return cls(
             enabled=_switch(environ, "ACCORD_AUTH", True),
             identity_url=(environ.get("ACCORD_URL_IDENTITY") or DEFAULT_IDENTITY_URL).rstrip("/"),
             issuer=environ.get("ACCORD_TOKEN_ISSUER", "").strip(),
             public_metadata=_switch(environ, "ACCORD_PUBLIC_METADATA", True),
+            audit=_switch(environ, "ACCORD_AUDIT", True),
         )
+
+    def audit_trail(self, service: str, home: str | None = None) -> AuditSink:
+        """Where ``service`` writes its audit records: ``<home>/audit/<service>.jsonl``
+        (``home`` defaults to ``$ACCORD_HOME`` or ``.accord``, as telemetry's does);
+        nothing when auditing is off."""
+        if not self.audit:
+            return NullAudit()
+        return AuditTrail.under(home or os.environ.get("ACCORD_HOME") or ".accord", service)
 
     @property
     def token_issuer(self) -> str:
@@ -347,15 +392,17 @@ class AuthSettings(msgspec.Struct, frozen=True, kw_only=True):
         *,
         verifier: TokenVerifier | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        audit: AuditSink | None = None,
     ) -> Authentication | None:
         """The authentication layer of ``service`` (its name is the audience and the
         realm); ``None`` when authentication is off. ``verifier`` replaces the one built
         from the identity service (tests bring their own keys); ``transport`` reaches
-        the identity service's keys."""
+        the identity service's keys; ``audit`` replaces :meth:`audit_trail`."""
         if not self.enabled:
             return None
         chosen = verifier or self.verifier(service, transport=transport)
-        return Authentication(chosen, realm=service)
+        trail = audit if audit is not None else self.audit_trail(service)
+        return Authentication(chosen, realm=service, audit=trail)
 
     def metadata_guard(
         self, authentication: Authentication | None

@@ -28,7 +28,7 @@ and its composition root does, in this order::
 from accord.sql.conflicts import is_conflict
 from accord.sql.engine import SQLITE_BUSY_TIMEOUT_MS, create_engine, readiness
 from accord.sql.idempotency import SqlIdempotencyStore, idempotency_table
-from accord.sql.migrations import DEFAULT_VERSION_TABLE, alembic_env, migrate
+from accord.sql.migrations import DEFAULT_VERSION_TABLE, MigrationError, alembic_env, migrate
 from accord.sql.unit_of_work import UnitOfWork, conflicts_as
 from accord.sql.urls import DatabaseUrlError, async_url, sync_url
 
@@ -36,6 +36,7 @@ __all__ = [
     "DEFAULT_VERSION_TABLE",
     "SQLITE_BUSY_TIMEOUT_MS",
     "DatabaseUrlError",
+    "MigrationError",
     "SqlIdempotencyStore",
     "UnitOfWork",
     "alembic_env",

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
+from accord.audit import verify_file
 from tests.support.processes import ROOT, free_port, running, wait_http
 
 ORIGINAL = "#:schema ../schemas/payments.v1.json\n# payments in dev\n"
@@ -230,6 +231,27 @@ def test_a_file_written_in_two_chunks_is_applied_only_once_complete(shop: Served
     outcomes = [e["event"] for e in shop.events("config_applied", "config_rejected")]
     last_refusal = len(outcomes) - 1 - outcomes[::-1].index("config_rejected")
     assert outcomes[last_refusal + 1 :] == ["config_applied"]
+
+
+def test_reloads_applied_and_refused_are_in_the_audit_trail(shop: Served) -> None:
+    trail = shop.config.parent / "home" / "audit" / "payments.jsonl"
+
+    def actions() -> list[str]:
+        if not trail.exists():
+            return []
+        return [json.loads(line)["action"] for line in trail.read_text().splitlines()]
+
+    seen = len(actions())
+    shop.write(ORIGINAL + "max_in_flight = 11\n")
+    shop.wait(lambda: actions()[seen:] == ["config.applied"], "config.applied in the trail")
+    shop.write(ORIGINAL + 'processor_key = "sk_live_51Hx"\n')
+    shop.wait(lambda: "config.rejected" in actions()[seen:], "config.rejected in the trail")
+    records = [json.loads(line) for line in trail.read_text().splitlines()]
+    applied = next(r for r in records[seen:] if r["action"] == "config.applied")
+    assert applied["details"]["keys"] == ["max_in_flight"]
+    assert applied["details"]["old_hash"] != applied["details"]["new_hash"]
+    assert "sk_live_51Hx" not in trail.read_text()
+    assert verify_file(trail).broken is None
 
 
 def test_an_unknown_environment_stops_the_service_at_start_in_one_line(tmp_path: Path) -> None:

@@ -25,8 +25,9 @@ HEAD = "openapi: 3.0.3\ninfo: {title: t, version: '1'}\n"
     [
         ("openapi: [3.0\n", "not valid YAML or JSON at line 2, column 1"),
         ("swagger: '2.0'\npaths: {}\n", "not an OpenAPI 3.0 or 3.1 document (swagger 2.0)"),
-        ("- a\n- b\n", "not an OpenAPI 3.0 or 3.1 document (not one)"),
-        ("openapi: 2.5.0\npaths: {}\n", "not an OpenAPI 3.0 or 3.1 document"),
+        ("- a\n- b\n", "not an OpenAPI 3.0 or 3.1 document (the document is a list, not a map)"),
+        ("info: {}\npaths: {}\n", "not an OpenAPI 3.0 or 3.1 document (no `openapi` field)"),
+        ("openapi: 2.5.0\npaths: {}\n", "not an OpenAPI 3.0 or 3.1 document (openapi '2.5.0')"),
         (HEAD + "paths: []\n", "`paths` is not a map"),
         (
             HEAD

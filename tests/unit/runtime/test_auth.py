@@ -10,6 +10,7 @@ import msgspec
 import pytest
 
 from accord import Contract, Idempotency, operation
+from accord.audit import NullAudit
 from accord.errors import Unauthenticated
 from accord.observability import Telemetry
 from accord.runtime import App, Authentication, current_principal
@@ -284,19 +285,29 @@ def test_guarding_needs_a_scope() -> None:
 
 def test_auth_settings_from_the_environment() -> None:
     assert AuthSettings.from_env({}) == AuthSettings(
-        enabled=True, identity_url="http://127.0.0.1:8104", issuer="", public_metadata=True
+        enabled=True,
+        identity_url="http://127.0.0.1:8104",
+        issuer="",
+        public_metadata=True,
+        audit=True,
     )
     settings = AuthSettings.from_env(
         {
             "ACCORD_AUTH": "off",
             "ACCORD_URL_IDENTITY": "http://id.test:9/",
             "ACCORD_PUBLIC_METADATA": "OFF",
+            "ACCORD_AUDIT": "off",
         }
     )
     assert settings == AuthSettings(
-        enabled=False, identity_url="http://id.test:9", issuer="", public_metadata=False
+        enabled=False,
+        identity_url="http://id.test:9",
+        issuer="",
+        public_metadata=False,
+        audit=False,
     )
     assert settings.token_issuer == "http://id.test:9"
+    assert isinstance(settings.audit_trail("x"), NullAudit)
     assert AuthSettings(issuer="https://issuer.test").token_issuer == "https://issuer.test"
     with pytest.raises(AuthSettingsError, match="ACCORD_AUTH must be 'on' or 'off'"):
         AuthSettings.from_env({"ACCORD_AUTH": "maybe"})

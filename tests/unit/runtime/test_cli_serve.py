@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -63,3 +64,19 @@ def test_a_factory_that_raises_is_reported_in_one_line() -> None:
     assert done.returncode == 2
     assert "GetOrder() failed: TypeError" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_module_that_does_not_compile_is_reported_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "broken_app.py").write_text("def create_app(:\n    pass\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "accord", "serve", "broken_app:create_app", "--port", "1"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("accord: cannot import broken_app:create_app: SyntaxError: ")
+    assert "broken_app.py, line 1)" in line

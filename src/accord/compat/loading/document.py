@@ -82,13 +82,25 @@ def load(path: Path) -> Spec:
     return parse(data, source=str(path), base=path.resolve())
 
 
+def _found(root: object) -> str:
+    """What a document that is not OpenAPI 3.0/3.1 is instead, in a few words."""
+    if not isinstance(root, dict):
+        kinds = {"list": "a list", "str": "a string", "NoneType": "empty"}
+        name = type(root).__name__
+        return f"the document is {kinds.get(name, name)}, not a map"
+    if "swagger" in root:
+        return f"swagger {root['swagger']}"
+    if "openapi" not in root:
+        return "no `openapi` field"
+    return f"openapi {root['openapi']!r}"
+
+
 def parse(data: bytes, *, source: str, base: Path | None = None) -> Spec:
     """Parse a document given as bytes; ``base`` is its path, for relative references."""
     root, with_refs = _decode(data, source)
     version = root.get("openapi") if isinstance(root, dict) else None
     if not isinstance(version, str) or not version.startswith(("3.0", "3.1")):
-        found = "swagger 2.0" if isinstance(root, dict) and "swagger" in root else "not one"
-        raise SpecError(f"{source}: not an OpenAPI 3.0 or 3.1 document ({found})")
+        raise SpecError(f"{source}: not an OpenAPI 3.0 or 3.1 document ({_found(root)})")
     paths = root.get("paths", {})
     if not isinstance(paths, dict):
         raise SpecError(f"{source}: `paths` is not a map")

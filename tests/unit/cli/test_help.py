@@ -1,0 +1,108 @@
+"""`accord`'s help, read as a user reads it: the real command in a real process."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.processes import ROOT
+
+#: Every command and sub-command, as typed.
+COMMANDS = [
+    "up", "down", "serve", "demo",
+    "contracts export", "contracts show", "contracts diff", "contracts check",
+    "traces", "chaos", "slo status", "slo rules",
+    "release build", "release list", "release check",
+    "certs init", "certs issue", "certs rotate",
+    "keys show", "keys jwks", "keys rotate", "keys revoke",
+    "deps audit",
+]  # fmt: skip
+
+
+def accord(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+    return subprocess.run(
+        [sys.executable, "-m", "accord", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_version_and_short_help() -> None:
+    from accord import __version__
+
+    version = accord("--version")
+    assert (version.returncode, version.stdout) == (0, f"accord {__version__}\n")
+    short = accord("-h")
+    assert short.returncode == 0
+    assert short.stdout == accord("--help").stdout
+
+
+def test_commands_are_grouped_in_panels_in_order() -> None:
+    text = accord("-h").stdout
+    panels = re.findall(r"╭─ (\w+) ─", text)
+    assert panels == ["Options", "Run", "Operate", "Contracts", "Security"], panels
+    run = text[text.index("─ Run ─") : text.index("─ Operate ─")]
+    assert [w for w in ("up", "down", "serve", "demo") if f"│ {w} " in run] == [
+        "up",
+        "down",
+        "serve",
+        "demo",
+    ]
+    # One-line summaries: chaos's is not cut in the middle of a sentence.
+    chaos = next(line for line in text.splitlines() if "│ chaos " in line)
+    assert chaos.rstrip("│ ").endswith("."), chaos
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_an_example_and_plain_flags(command: str) -> None:
+    result = accord(*command.split(), "-h")
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert f"Example: accord {command}" in " ".join(text.split()), text
+    assert "<bool>" not in text
+    assert "--no-" not in text
+    assert not re.search(r"\{[A-Za-z:_]+\}", text), text  # no {base}, {MODULE:FACTORY}
+
+
+def test_arguments_are_named_in_capitals() -> None:
+    assert (
+        "Usage: accord contracts diff [OPTIONS] BASE REVISION"
+        in accord("contracts", "diff", "-h").stdout
+    )
+    assert "Usage: accord serve [OPTIONS] MODULE:FACTORY" in accord("serve", "-h").stdout
+    assert "Usage: accord traces [OPTIONS] [TRACE_ID]" in accord("traces", "-h").stdout
+
+
+def test_a_flag_takes_no_value() -> None:
+    result = accord("up", "--raw", "true")
+    assert result.returncode == 2
+    assert "true" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_paragraphs_are_reflowed_not_cut_where_the_source_wraps() -> None:
+    env = {**os.environ, "COLUMNS": "250", "NO_COLOR": "1", "TERM": "dumb"}
+    text = subprocess.run(
+        [sys.executable, "-m", "accord", "chaos", "-h"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    lines = [line.strip() for line in text.splitlines()]
+    assert any(
+        line.startswith("Starts its own shop")
+        and line.endswith("Exits 1 when a promise was broken.")
+        for line in lines
+    ), text
