@@ -36,6 +36,8 @@ __all__ = [
 LATENCY_BUCKETS_MS = (*(round(b * 1000, 3) for b in DURATION_BUCKETS), 30_000.0, 60_000.0)
 
 _T = "type.googleapis.com/envoy."
+#: How long Envoy waits for a request head, as long as the runtime's own default.
+HEAD_TIMEOUT = "5s"
 _HCM = _T + "extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 
 #: One JSON object per request in the access log.
@@ -218,6 +220,9 @@ def _http_manager(name: str, access_log: Path, routing: dict[str, Any]) -> dict[
             "generate_request_id": False,
             "server_header_transformation": "PASS_THROUGH",
             "stream_idle_timeout": "0s",
+            # The front door bounds a request head as the services do behind it (decision
+            # 0008): a slow head is cut here, counted as downstream_rq_header_timeout.
+            "request_headers_timeout": HEAD_TIMEOUT,
             "common_http_protocol_options": {"idle_timeout": "60s"},
         },
     }

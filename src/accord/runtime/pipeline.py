@@ -51,7 +51,7 @@ from accord.runtime.problems import internal_error, problem_response
 from accord.runtime.requests import ClientDisconnected, Request
 from accord.runtime.responses import Response
 from accord.runtime.routing import Route, Router
-from accord.runtime.singletons import SINGLETONS
+from accord.runtime.singletons import SINGLETONS, joined_repeat
 from accord.runtime.types import Headers, Receive, Scope, Send
 
 __all__ = ["UNMATCHED", "Pipeline"]
@@ -159,6 +159,8 @@ class Pipeline:
                     headers[name] = value
                 elif name in SINGLETONS and repeated is None:
                     repeated = name
+        if repeated is None:  # repeats a proxy has joined into one value
+            repeated = joined_repeat(headers)
         raw_path = scope.get("raw_path")
         too_large = None
         if (

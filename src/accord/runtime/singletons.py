@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from accord.errors import DuplicateHeader
 from accord.resilience.deadlines import TIMEOUT_HEADER
 
-__all__ = ["SINGLETONS", "refuse_repeated"]
+__all__ = ["JOINED_BY_PROXIES", "SINGLETONS", "joined_repeat", "refuse_repeated"]
 
 #: Header names (lower case, as ASGI servers give them) that may appear at most once.
 SINGLETONS: frozenset[bytes] = frozenset(
@@ -36,6 +36,22 @@ SINGLETONS: frozenset[bytes] = frozenset(
 )
 
 
+#: Singletons that a proxy in front (Envoy among them) joins into one value with a comma
+#: when they are repeated, as RFC 9110 §5.3 lets it do for list fields; neither field, as
+#: the runtime accepts it (a bearer token; one media type with ``;`` parameters), ever
+#: holds a comma, so one in them is a repeat that a proxy has joined.
+JOINED_BY_PROXIES: tuple[bytes, ...] = (b"authorization", b"content-type")
+
+
+def joined_repeat(first_values: dict[bytes, bytes | None]) -> bytes | None:
+    """The first of :data:`JOINED_BY_PROXIES` whose value holds a comma, if any."""
+    for name in JOINED_BY_PROXIES:
+        value = first_values.get(name)
+        if value is not None and b"," in value:
+            return name
+    return None
+
+
 def refuse_repeated(headers: Iterable[tuple[bytes, bytes]]) -> None:
     """Raise :class:`~accord.errors.DuplicateHeader` when ``headers`` repeat a singleton."""
     seen: set[bytes] | None = None
@@ -48,3 +64,7 @@ def refuse_repeated(headers: Iterable[tuple[bytes, bytes]]) -> None:
                 raise DuplicateHeader(f"the {field} header may appear once; it was repeated")
             else:
                 seen.add(name)
+    joined = joined_repeat({name: value for name, value in headers if name in JOINED_BY_PROXIES})
+    if joined is not None:
+        field = joined.decode("latin-1")
+        raise DuplicateHeader(f"the {field} header may appear once; it was repeated")

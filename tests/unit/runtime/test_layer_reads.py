@@ -100,3 +100,16 @@ def test_a_request_made_by_hand_finds_headers_in_its_scope() -> None:
     assert request.content_type == b"x/y"
     assert request.header(b"content-type") == b"x/y"
     assert request.header(b"absent") is None
+
+
+def test_a_repeat_a_proxy_joined_with_a_comma_is_still_a_repeat() -> None:
+    from accord.errors import DuplicateHeader
+    from accord.runtime.singletons import joined_repeat, refuse_repeated
+
+    joined = [(b"authorization", b"Bearer garbage, Bearer eyJ.x.y")]
+    assert joined_repeat(dict(joined)) == b"authorization"
+    with pytest.raises(DuplicateHeader, match="the authorization header may appear once"):
+        refuse_repeated(joined)
+    assert joined_repeat({b"content-type": b"application/json; charset=utf-8"}) is None
+    assert joined_repeat({b"content-type": b"application/json, text/plain"}) == b"content-type"
+    refuse_repeated([(b"authorization", b"Bearer eyJ.x.y"), (b"idempotency-key", b"a,b")])
