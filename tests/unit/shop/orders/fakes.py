@@ -6,7 +6,7 @@ import copy
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
@@ -316,3 +316,19 @@ class FakePayments:
 
 
 __all__ = ["FakePayments", "FakeStock", "FakeStore", "FakeUnitOfWork"]
+
+
+#: The time the tests' clock starts at, what they order, and the key's lease.
+START = datetime(2025, 1, 1, tzinfo=UTC)
+ITEMS = [RequestedItem("MUG", 2)]
+LEASE = timedelta(seconds=16)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now

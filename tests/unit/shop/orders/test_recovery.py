@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import anyio
 import pytest
@@ -13,41 +13,18 @@ from shop.orders.application.services import OrderService
 from shop.orders.domain.exceptions import DependencyUnavailable, OutOfStock
 from shop.orders.domain.holds import StockHold
 from shop.orders.domain.model import Order, OrderStatus, RequestedItem
-from tests.unit.shop.orders.fakes import FakePayments, FakeStock, FakeStore, FakeUnitOfWork
+from tests.unit.shop.orders.fakes import (
+    ITEMS,
+    LEASE,
+    START,
+    Clock,
+    FakePayments,
+    FakeStock,
+    FakeStore,
+    FakeUnitOfWork,
+)
 
 pytestmark = pytest.mark.anyio
-
-START = datetime(2025, 1, 1, tzinfo=UTC)
-ITEMS = [RequestedItem("MUG", 2)]
-LEASE = timedelta(seconds=16)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def store() -> FakeStore:
-    return FakeStore()
-
-
-@pytest.fixture
-def stock() -> FakeStock:
-    return FakeStock({"MUG": (10, 1250)})
-
-
-@pytest.fixture
-def payments() -> FakePayments:
-    return FakePayments()
 
 
 def service_for(
