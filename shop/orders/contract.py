@@ -110,6 +110,16 @@ class UnknownSku(ServiceError[UnknownSkuInfo], code="orders.unknown_sku", status
     """An item names an unknown SKU"""
 
 
+class RepeatedSkuInfo(msgspec.Struct, kw_only=True):
+    """The SKU asked for on more than one line."""
+
+    sku: str
+
+
+class RepeatedSku(ServiceError[RepeatedSkuInfo], code="orders.repeated_sku", status=422):
+    """A SKU is asked for on more than one line (an order has one line per SKU)"""
+
+
 class OutOfStock(ServiceError[OutOfStockInfo], code="orders.out_of_stock", status=409):
     """Not enough stock for an item"""
 
@@ -137,7 +147,7 @@ class OrdersPaused(ServiceError[None], code="orders.paused", status=503, retryab
 class Orders(
     Contract,
     name="orders",
-    version="1.4.0",
+    version="1.5.0",
     deprecated=datetime.date(2026, 11, 27),
     sunset=datetime.date(2027, 6, 30),
     successor="/v2/openapi.json",
@@ -153,7 +163,14 @@ class Orders(
         idempotency=Idempotency.REQUIRES_KEY,
         timeout=8.0,
         scopes=("orders:write",),
-        errors=(UnknownSku, OutOfStock, PaymentDeclined, DependencyUnavailable, OrdersPaused),
+        errors=(
+            UnknownSku,
+            RepeatedSku,
+            OutOfStock,
+            PaymentDeclined,
+            DependencyUnavailable,
+            OrdersPaused,
+        ),
     )
     get_order = operation(
         GetOrder,

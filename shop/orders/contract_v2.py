@@ -29,6 +29,7 @@ from shop.orders.contract import (
     OutOfStock,
     PaymentDeclined,
     PlaceOrder,
+    RepeatedSku,
     UnknownSku,
 )
 
@@ -80,7 +81,7 @@ class OrderList(msgspec.Struct, kw_only=True):
     orders: list[Order]
 
 
-class OrdersV2(Contract, name="orders", version="2.3.0"):
+class OrdersV2(Contract, name="orders", version="2.4.0"):
     """Customers' orders: placed against stock and paid by card; amounts as money."""
 
     place_order = operation(
@@ -92,7 +93,14 @@ class OrdersV2(Contract, name="orders", version="2.3.0"):
         idempotency=Idempotency.REQUIRES_KEY,
         timeout=8.0,
         scopes=("orders:write",),
-        errors=(UnknownSku, OutOfStock, PaymentDeclined, DependencyUnavailable, OrdersPaused),
+        errors=(
+            UnknownSku,
+            RepeatedSku,
+            OutOfStock,
+            PaymentDeclined,
+            DependencyUnavailable,
+            OrdersPaused,
+        ),
     )
     get_order = operation(
         GetOrder,

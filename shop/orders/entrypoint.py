@@ -83,6 +83,7 @@ CARD_TOKEN = re.compile(r"tok_[A-Za-z0-9_]{1,60}")
 
 #: Domain error → the contract error it is answered with.
 ERRORS: dict[type[Exception], type[ServiceError[Any]]] = {
+    d.RepeatedSku: c.RepeatedSku,
     d.InvalidOrder: ValidationFailed,
     d.OrderNotFound: c.OrderNotFound,
     d.UnknownSku: c.UnknownSku,
@@ -99,13 +100,15 @@ ERRORS: dict[type[Exception], type[ServiceError[Any]]] = {
 def contract_error(exc: Exception) -> ServiceError[Any]:
     """The contract error that answers the domain error ``exc`` (looked up in :data:`ERRORS`)."""
     error = next(ERRORS[k] for k in type(exc).__mro__ if k in ERRORS)
-    if isinstance(exc, d.InvalidOrder):
+    if isinstance(exc, d.InvalidOrder) and error is ValidationFailed:
         path = f"$.{exc.field}" if exc.field else "$"
         return ValidationFailed(
             f"{exc} at {path}",
             ValidationDetails(errors=[FieldError(path=path, message=str(exc))]),
         )
     detail = str(exc)
+    if isinstance(exc, d.InvalidOrder) and exc.field:
+        detail = f"{exc} at $.{exc.field}"
     if isinstance(exc, d.DependencyUnavailable | d.DependencyFailed):
         # The cause names internal addresses: it goes to the log, not to the caller.
         log.warning("order placement failed: %s", exc)

@@ -1,7 +1,8 @@
 """What can go wrong with orders, in the domain's own words.
 
     OrdersError
-    ├── InvalidOrder            an order that cannot exist (no items, a SKU twice …)
+    ├── InvalidOrder            an order that cannot exist (no items, a bad quantity …)
+    │   └── RepeatedSku         a SKU asked for on two lines
     ├── OrderNotFound           no order with that id
     ├── InvalidTransition       the order cannot move that way
     └── PlacementFailed         the order was rejected while being placed
@@ -28,6 +29,7 @@ __all__ = [
     "OutOfStock",
     "PaymentDeclined",
     "PlacementFailed",
+    "RepeatedSku",
     "UnknownSku",
 ]
 
@@ -42,6 +44,18 @@ class InvalidOrder(OrdersError, ValueError):
     def __init__(self, message: str, *, field: str = "") -> None:
         super().__init__(message)
         self.field = field
+
+
+class RepeatedSku(InvalidOrder):
+    """A SKU asked for on more than one line: an order has one line per SKU, so the
+    contract's per-line limits hold for the SKU."""
+
+    def __init__(self, sku: str, *, field: str) -> None:
+        super().__init__(
+            f"SKU {sku!r} is asked for more than once; an order has one line per SKU",
+            field=field,
+        )
+        self.sku = sku
 
 
 class OrderNotFound(OrdersError):

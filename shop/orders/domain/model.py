@@ -1,7 +1,7 @@
 """The order aggregate.
 
 An order is placed ``pending`` with the items the customer asked for, one line per SKU
-(a SKU asked for twice is an :class:`InvalidOrder`). Stock held for it
+(a SKU asked for twice is a :class:`RepeatedSku`). Stock held for it
 prices its lines; a payment held for it is recorded; then it is ``confirmed``. Any
 failure on the way makes it ``rejected``, with the reason. Both ends are final.
 
@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from shop.orders.domain.exceptions import InvalidOrder, InvalidTransition
+from shop.orders.domain.exceptions import InvalidOrder, InvalidTransition, RepeatedSku
 from shop.orders.domain.holds import PaymentHold, StockHold
 
 __all__ = ["Order", "OrderLine", "OrderStatus", "RequestedItem"]
@@ -103,10 +103,7 @@ class Order:
             # One line per SKU: the contract's limits hold per line, so a SKU asked for
             # twice is refused rather than merged past them.
             if item.sku in quantities:
-                raise InvalidOrder(
-                    f"SKU {item.sku!r} is asked for more than once; an order has one line per SKU",
-                    field=f"items[{i}].sku",
-                )
+                raise RepeatedSku(item.sku, field=f"items[{i}].sku")
             quantities[item.sku] = item.quantity
         if not _CURRENCY.fullmatch(currency):
             raise InvalidOrder(f"currency must be three capital letters, got {currency!r}")

@@ -251,8 +251,11 @@ async def test_a_sku_twice_is_a_422_naming_the_second_item(shop: Shop) -> None:
     )
     assert response.status_code == 422, response.text
     problem = response.json()
-    assert problem["code"] == "validation_failed"
-    assert problem["errors"][0]["path"] == "$.items[1].sku"
+    assert problem["code"] == "orders.repeated_sku"
+    assert problem["sku"] == "MUG"
+    assert problem["detail"] == (
+        "SKU 'MUG' is asked for more than once; an order has one line per SKU at $.items[1].sku"
+    )
 
 
 async def test_listing_is_newest_first_and_limited(shop: Shop) -> None:
