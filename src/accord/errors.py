@@ -56,6 +56,8 @@
         ├── RolloutBusy              another rollout of the service runs (rollout.state)
         ├── CandidateFailed          the candidate is to be rolled back (rollout.runner)
         ├── RenderError              what cannot be rendered for Kubernetes (deploy.errors)
+        ├── Problem                  an answer of the console's own API (console.api)
+        ├── UnknownTrace, AmbiguousTrace  a trace id prefix (console.spans)
         ├── CertError, KeyStoreError certificates and signing keys (security)
         ├── InvalidSpiffeId          a SPIFFE id (security.spiffe)
         ├── PeerRejected             a peer's certificate (security.spiffe)

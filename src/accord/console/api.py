@@ -30,11 +30,12 @@ from accord.console.metrics import Window, read_exposition
 from accord.console.spans import AmbiguousTrace, SpanStore, UnknownTrace, valid_prefix
 from accord.console.system import ServiceEntry, System
 from accord.console.topology import edges
+from accord.errors import AccordError
 
 __all__ = ["ConsoleAPI", "Problem"]
 
 
-class Problem(Exception):
+class Problem(AccordError):
     """An answer of problem details: HTTP status, stable code, and a sentence."""
 
     def __init__(self, status: int, code: str, detail: str) -> None:

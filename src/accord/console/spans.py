@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from accord.console.metrics import OWN_ROUTES
+from accord.errors import AccordError
 from accord.observability.otlp_json import SpanRecord
 from accord.observability.waterfall import TraceSummary, scan, traces, tree
 
@@ -24,11 +25,11 @@ MIN_PREFIX = 8
 _HEX = re.compile(r"^[0-9a-f]{8,32}$")
 
 
-class UnknownTrace(LookupError):
+class UnknownTrace(AccordError, LookupError):
     """No trace starts with the prefix asked for."""
 
 
-class AmbiguousTrace(LookupError):
+class AmbiguousTrace(AccordError, LookupError):
     """More than one trace starts with the prefix asked for."""
 
 

@@ -90,7 +90,7 @@ def test_a_flag_takes_no_value() -> None:
 
 
 def test_paragraphs_are_reflowed_not_cut_where_the_source_wraps() -> None:
-    env = {**os.environ, "COLUMNS": "250", "NO_COLOR": "1", "TERM": "dumb"}
+    env = {**os.environ, "COLUMNS": "400", "NO_COLOR": "1", "TERM": "dumb"}
     text = subprocess.run(
         [sys.executable, "-m", "accord", "chaos", "-h"],
         cwd=ROOT,
