@@ -21,12 +21,15 @@ import pytest
 
 from accord import project as projects
 from accord.supervisor import RestartPolicy, Supervisor
-from tests.support.processes import ROOT, free_port, stop, wait_http
+from tests.support.processes import ROOT, free_port, stop, wait_for, wait_http
 
 SERVICES = ("identity", "orders", "inventory", "payments")
 
 
 def _pids(home: Path) -> dict[str, int]:
+    # The run file is written once every service is ready, which may follow by a moment
+    # the first answers a listener gives.
+    wait_for(lambda: (home / "run.json").exists(), what="the run file")
     run = json.loads((home / "run.json").read_text())
     return {name: int(svc["pid"]) for name, svc in run["services"].items()}
 
