@@ -29,7 +29,13 @@ pytestmark = pytest.mark.anyio
 
 #: The app checks tokens signed by this test key; the clients hold every payments scope.
 ISSUER = TestIssuer()
-TOKEN = ISSUER.bearer("payments:authorize", "payments:capture", "payments:void", "payments:read")
+SCOPES = ("payments:authorize", "payments:capture", "payments:void", "payments:read")
+
+
+@pytest.fixture
+def bearer() -> dict[str, str]:
+    """A fresh bearer header per test: one minted at import would expire in a long suite."""
+    return ISSUER.bearer(*SCOPES)
 
 
 @pytest.fixture
@@ -49,18 +55,18 @@ def app(tmp_path: Path, processor: SimulatedProcessor) -> App:
 
 
 @pytest.fixture
-async def http(app: App) -> AsyncIterator[httpx.AsyncClient]:
+async def http(app: App, bearer: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(
-        transport=transport, base_url="http://payments", headers=TOKEN
+        transport=transport, base_url="http://payments", headers=bearer
     ) as client:
         yield client
 
 
 @pytest.fixture
-async def payments(app: App) -> AsyncIterator[Payments]:
+async def payments(app: App, bearer: dict[str, str]) -> AsyncIterator[Payments]:
     transport = httpx.ASGITransport(app=app)
-    async with Payments.client("http://payments", transport=transport, headers=TOKEN) as client:
+    async with Payments.client("http://payments", transport=transport, headers=bearer) as client:
         yield client
 
 
