@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import signal
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -22,6 +25,7 @@ from accord.supervisor import StartError, Supervisor
 
 if TYPE_CHECKING:
     from accord.console.server import Beside
+    from accord.security.rotation import RotationSettings, Rotator
 
 _COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "red")
 _SKIP = frozenset({"ts", "level", "event", "service", "version", "span_id", "logger"})
@@ -100,7 +104,8 @@ def up(
     allow = parse_allow(tls_allow, project)
     if allow and not tls:
         raise projects.ProjectError("--tls-allow needs --tls")
-    tls_dir = prepare_tls(project, console) if tls else None
+    rotation = rotation_settings(project)
+    tls_dir = prepare_tls(project, console, lifetime=rotation().lifetime) if tls else None
     colours = {n: _COLOURS[i % len(_COLOURS)] for i, n in enumerate(project.services)}
     width = max(len(n) for n in project.services)
 
@@ -120,8 +125,36 @@ def up(
     for name, callers in allow.items():
         supervisor.extra_env.setdefault(name, {}).update(allow_env(callers))
     supervisor.environ.update(choose_environment(project, env, supervisor))
-    code = asyncio.run(_run(supervisor, console, console_port))
+    rotator = make_rotator(supervisor, rotation, console)
+    code = asyncio.run(_run(supervisor, console, console_port, rotator))
     raise typer.Exit(code)
+
+
+def rotation_settings(project: projects.Project) -> Callable[[], RotationSettings]:
+    """The reader of the rotation schedule (``config/<env>/rotation.toml``, variables)."""
+    from accord.security.rotation import load_settings
+
+    return load_settings(project.root, os.environ)
+
+
+def make_rotator(
+    supervisor: Supervisor, settings: Callable[[], RotationSettings], console: Console
+) -> Rotator:
+    """The rotator ``accord up`` runs beside its services: the signing keys always, the
+    certificates with TLS (decision 0019); rotations go to ``<home>/audit/supervisor.jsonl``."""
+    from accord.audit import AuditTrail
+    from accord.security.rotation import Rotator
+    from accord.security.tls import SUPERVISOR
+
+    home = supervisor.project.home
+    return Rotator(
+        home,
+        settings=settings,
+        certs=supervisor.tls_dir,
+        names=[*supervisor.project.services, SUPERVISOR],
+        audit=AuditTrail.under(home, SUPERVISOR),
+        on_notice=lambda message: console.print(f"accord: {message}", soft_wrap=True),
+    )
 
 
 def clear_previous(project: projects.Project, console: Console) -> None:
@@ -176,16 +209,22 @@ def allow_env(callers: list[str]) -> dict[str, str]:
     return {ALLOW_VARIABLE: ",".join([*callers, SUPERVISOR])}
 
 
-def prepare_tls(project: projects.Project, console: Console) -> Path:
+def prepare_tls(
+    project: projects.Project, console: Console, *, lifetime: timedelta | None = None
+) -> Path:
     """The certificate folder, with a CA and a certificate for every service (and the
-    supervisor's probes) created or renewed where missing, expired or foreign."""
+    supervisor's probes) created or renewed where missing, expired or foreign (with
+    ``lifetime``: short-lived, renewed past two thirds of their life)."""
     from accord.cli.certs import DEFAULT_TRUST_DOMAIN
     from accord.security.tls import SUPERVISOR, ensure_certificates
 
     folder = project.home / "certs"
     try:
         issued = ensure_certificates(
-            folder, [*project.services, SUPERVISOR], trust_domain=DEFAULT_TRUST_DOMAIN
+            folder,
+            [*project.services, SUPERVISOR],
+            trust_domain=DEFAULT_TRUST_DOMAIN,
+            lifetime=lifetime,
         )
     except (AccordError, OSError) as exc:
         raise projects.ProjectError(f"cannot prepare certificates: {exc}") from None
@@ -194,16 +233,22 @@ def prepare_tls(project: projects.Project, console: Console) -> Path:
     return folder
 
 
-async def _run(supervisor: Supervisor, console: Console, console_port: int = 0) -> int:
+async def _run(
+    supervisor: Supervisor, console: Console, console_port: int = 0, rotator: Rotator | None = None
+) -> int:
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     # SIGHUP: the terminal closed. (SIGKILL and crashes: the children's parent-death
     # signal, accord.lifetime.)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stopping.set)
+    # Rotating from the start: short-lived certificates must not expire while services start.
+    rotating = asyncio.ensure_future(rotator.run()) if rotator is not None else None
     try:
         await supervisor.start()
     except StartError as exc:
+        if rotating is not None:
+            rotating.cancel()
         console.print(Text(f"accord: {exc}", style="red"), soft_wrap=True)
         return 1
     table = Table(title=f"{supervisor.project.root.name}: services up", title_justify="left")
@@ -224,6 +269,8 @@ async def _run(supervisor: Supervisor, console: Console, console_port: int = 0) 
     crashed = waiter.result() if waiter in done else None
     waiter.cancel()
     stopper.cancel()
+    if rotating is not None:
+        rotating.cancel()
     if crashed:
         console.print(f"[red]{crashed} exited; stopping the others[/red]")
     else:

@@ -351,13 +351,19 @@ class MutualTLSTransport(httpx.AsyncBaseTransport):
 
 
 def ensure_certificates(
-    directory: Path, names: Iterable[str], *, trust_domain: str, now: datetime | None = None
+    directory: Path,
+    names: Iterable[str],
+    *,
+    trust_domain: str,
+    now: datetime | None = None,
+    lifetime: timedelta | None = None,
 ) -> list[str]:
     """Create the CA if missing and issue each of ``names`` a certificate it lacks.
 
     A certificate is (re)issued when it is missing, unreadable, not signed by the CA in
-    ``directory``, or expired or expiring within :data:`RENEW_WITHIN`. Returns the
-    names that were issued.
+    ``directory``, or expired or expiring within :data:`RENEW_WITHIN`; with
+    ``lifetime`` (short-lived certificates), when two thirds of its life have passed,
+    and it is then issued for ``lifetime``. Returns the names that were issued.
     """
     store = CertStore(directory)
     if not store.ca_cert_path.exists():
@@ -366,13 +372,15 @@ def ensure_certificates(
     moment = now or datetime.now(UTC)
     issued: list[str] = []
     for name in names:
-        if not _usable(store, name, ca.cert, moment):
-            store.issue(name)
+        if not _usable(store, name, ca.cert, moment, short=lifetime is not None):
+            store.issue(name, lifetime=lifetime)
             issued.append(name)
     return issued
 
 
-def _usable(store: CertStore, name: str, ca: x509.Certificate, now: datetime) -> bool:
+def _usable(
+    store: CertStore, name: str, ca: x509.Certificate, now: datetime, *, short: bool = False
+) -> bool:
     if not store.key_path(name).exists():
         return False
     try:
@@ -380,4 +388,8 @@ def _usable(store: CertStore, name: str, ca: x509.Certificate, now: datetime) ->
         cert.verify_directly_issued_by(ca)
     except (OSError, ValueError, TypeError, InvalidSignature):
         return False
+    if short:
+        from accord.security.rotation import cert_renewal_due
+
+        return cert.not_valid_before_utc <= now and now.timestamp() < cert_renewal_due(cert)
     return cert.not_valid_before_utc <= now < cert.not_valid_after_utc - RENEW_WITHIN
