@@ -162,17 +162,28 @@ def create_app(
     migrate(settings.database, MIGRATIONS, version_table=sql.VERSION_TABLE, isolated=True)
     engine = create_engine(settings.database)
     tls = settings.tls.config(SERVICE)
-    if tls is not None:
-        inventory_transport = inventory_transport or MutualTLSTransport(tls, "inventory")
-        payments_transport = payments_transport or MutualTLSTransport(tls, "payments")
     identity_transport = MutualTLSTransport(tls, "identity") if tls is not None else None
+    token_url = settings.auth.identity_url.rstrip("/") + TOKEN_PATH
     if credentials is None and settings.auth.enabled:
-        credentials = ClientCredentials.from_file(
-            settings.auth.identity_url.rstrip("/") + TOKEN_PATH,
-            Path(settings.home) / "identity" / "clients.json",
-            "orders",
-            scopes=SCOPES,
-            transport=identity_transport,
+        if identity_transport is not None:  # its certificate is its credential (RFC 8705)
+            credentials = ClientCredentials.over_mtls(
+                token_url, "orders", scopes=SCOPES, transport=identity_transport
+            )
+        else:
+            credentials = ClientCredentials.from_file(
+                token_url,
+                Path(settings.home) / "identity" / "clients.json",
+                "orders",
+                scopes=SCOPES,
+            )
+    if tls is not None:
+        # Each call's token is bound to the certificate its own connection presents.
+        bound = credentials if isinstance(credentials, ClientCredentials) else None
+        inventory_transport = inventory_transport or MutualTLSTransport(
+            tls, "inventory", credentials=bound
+        )
+        payments_transport = payments_transport or MutualTLSTransport(
+            tls, "payments", credentials=bound
         )
     bearer = Bearer(credentials)
     auth = settings.auth.authentication(

@@ -168,7 +168,8 @@ def test_keys_and_certificates_rotate_on_schedule_under_load_without_a_failed_or
         while time.monotonic() < deadline and not errors:
             seen = shop.rotations()
             enough_certs = all(seen["certs.rotate", name] >= 3 for name in SERVICES)
-            if seen["keys.rotate", "signing-keys"] >= 2 and enough_certs:
+            kids = set().union(*(c.kids for c in customers))
+            if seen["keys.rotate", "signing-keys"] >= 2 and enough_certs and len(kids) >= 3:
                 break
             time.sleep(0.5)
     finally:
@@ -187,6 +188,17 @@ def test_keys_and_certificates_rotate_on_schedule_under_load_without_a_failed_or
         assert sum(c.statuses.values()) > 20
     # tokens signed by at least three keys were accepted by orders
     assert len(set().union(*(c.kids for c in customers))) >= 3
+    # orders authenticated with its certificate, again after renewals (its tokens are
+    # bound to the certificate), and no client secret exists
+    granted, _ = read_records(shop.home / "audit" / "identity.jsonl")
+    by_cert = [
+        r
+        for r in granted
+        if r["action"] == "identity.client_token"
+        and r["details"].get("method") == "tls_client_auth"
+    ]
+    assert len(by_cert) >= 2 and {r["outcome"] for r in by_cert} == {"success"}, by_cert[-3:]
+    assert not (shop.home / "identity" / "clients.json").exists()
     # each service now presents a certificate younger than the ones it started with
     for name in SERVICES:
         leaf = shop.certs.load_leaf(name).cert

@@ -107,6 +107,8 @@ class Grant:
     audience: tuple[str, ...]
     customer_id: str | None = None
     client_id: str | None = None
+    #: The thumbprint of the certificate the token is bound to (RFC 8705), if any.
+    certificate: str | None = None
 
 
 def audience_of(scopes: Iterable[str]) -> tuple[str, ...]:

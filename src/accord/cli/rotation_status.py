@@ -22,15 +22,11 @@ from rich.table import Table
 
 from accord import project
 from accord.cli.exits import fail
+from accord.config.rotation import RotationSettings, load_settings
 from accord.errors import AccordError
 from accord.security.certs import CertStore
 from accord.security.keys import RETIRED_LEEWAY, KeyStore
-from accord.security.rotation import (
-    RotationSettings,
-    cert_renewal_due,
-    key_rotation_due,
-    load_settings,
-)
+from accord.security.rotation import cert_renewal_due, key_rotation_due
 
 __all__ = ["certs_status", "keys_status"]
 

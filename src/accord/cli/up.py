@@ -24,8 +24,9 @@ from accord.errors import AccordError
 from accord.supervisor import StartError, Supervisor
 
 if TYPE_CHECKING:
+    from accord.config.rotation import RotationSettings
     from accord.console.server import Beside
-    from accord.security.rotation import RotationSettings, Rotator
+    from accord.security.rotation import Rotator
 
 _COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "red")
 _SKIP = frozenset({"ts", "level", "event", "service", "version", "span_id", "logger"})
@@ -104,8 +105,7 @@ def up(
     allow = parse_allow(tls_allow, project)
     if allow and not tls:
         raise projects.ProjectError("--tls-allow needs --tls")
-    rotation = rotation_settings(project)
-    tls_dir = prepare_tls(project, console, lifetime=rotation().lifetime) if tls else None
+    tls_dir = prepare_tls(project, console) if tls else None
     colours = {n: _COLOURS[i % len(_COLOURS)] for i, n in enumerate(project.services)}
     width = max(len(n) for n in project.services)
 
@@ -125,14 +125,14 @@ def up(
     for name, callers in allow.items():
         supervisor.extra_env.setdefault(name, {}).update(allow_env(callers))
     supervisor.environ.update(choose_environment(project, env, supervisor))
-    rotator = make_rotator(supervisor, rotation, console)
+    rotator = make_rotator(supervisor, rotation_settings(project), console)
     code = asyncio.run(_run(supervisor, console, console_port, rotator))
     raise typer.Exit(code)
 
 
 def rotation_settings(project: projects.Project) -> Callable[[], RotationSettings]:
     """The reader of the rotation schedule (``config/<env>/rotation.toml``, variables)."""
-    from accord.security.rotation import load_settings
+    from accord.config.rotation import load_settings
 
     return load_settings(project.root, os.environ)
 
@@ -141,7 +141,8 @@ def make_rotator(
     supervisor: Supervisor, settings: Callable[[], RotationSettings], console: Console
 ) -> Rotator:
     """The rotator ``accord up`` runs beside its services: the signing keys always, the
-    certificates with TLS (decision 0019); rotations go to ``<home>/audit/supervisor.jsonl``."""
+    certificates with TLS (decision 0019); rotations go to the audit trail
+    ``<home>/audit/accord-supervisor.jsonl``."""
     from accord.audit import AuditTrail
     from accord.security.rotation import Rotator
     from accord.security.tls import SUPERVISOR
@@ -213,12 +214,14 @@ def prepare_tls(
     project: projects.Project, console: Console, *, lifetime: timedelta | None = None
 ) -> Path:
     """The certificate folder, with a CA and a certificate for every service (and the
-    supervisor's probes) created or renewed where missing, expired or foreign (with
-    ``lifetime``: short-lived, renewed past two thirds of their life)."""
+    supervisor's probes) created or renewed where missing, expired, foreign or past two
+    thirds of their life; new ones live ``lifetime`` (default: the rotation settings')."""
     from accord.cli.certs import DEFAULT_TRUST_DOMAIN
     from accord.security.tls import SUPERVISOR, ensure_certificates
 
     folder = project.home / "certs"
+    if lifetime is None:
+        lifetime = timedelta(seconds=rotation_settings(project)().cert_lifetime)
     try:
         issued = ensure_certificates(
             folder,

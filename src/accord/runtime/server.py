@@ -27,6 +27,7 @@ from uvicorn.protocols.http.auto import AutoHTTPProtocol
 from accord.errors import BadRequest
 from accord.runtime.app import App
 from accord.runtime.headtimeout import DEFAULT_HEAD_TIMEOUT, head_timeout_protocol
+from accord.runtime.peer import peer_protocol
 from accord.runtime.problems import TYPE_PREFIX
 from accord.runtime.responses import PROBLEM_JSON
 
@@ -112,7 +113,8 @@ def serve(
     One worker, uvloop and httptools when installed, no access log (the app writes its
     own request lines); uvicorn's and every library's stdlib logs become JSON lines of
     the app's telemetry. With ``tls`` (e.g. :func:`accord.security.tls.server_context`)
-    it serves HTTPS on that context. A client gets ``head_timeout`` seconds to send a
+    it serves HTTPS on that context, and each request knows the client's certificate
+    (:mod:`accord.runtime.peer`). A client gets ``head_timeout`` seconds to send a
     request head (:mod:`accord.runtime.headtimeout`); slower, its connection is closed.
 
     ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed only from the proxies
@@ -128,7 +130,9 @@ def serve(
         loop="auto",
         http=_problem_protocol(
             head_timeout_protocol(
-                AutoHTTPProtocol, head_timeout, app.telemetry.metrics.count_head_timeout
+                AutoHTTPProtocol if tls is None else peer_protocol(AutoHTTPProtocol),
+                head_timeout,
+                app.telemetry.metrics.count_head_timeout,
             )
         ),
         lifespan="on",

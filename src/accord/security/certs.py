@@ -36,6 +36,7 @@ __all__ = [
     "CertStore",
     "CertificateAuthority",
     "Leaf",
+    "cert_renewal_due",
     "create_ca",
     "issue_leaf",
 ]
@@ -44,6 +45,8 @@ __all__ = [
 CA_DAYS = 365
 #: How long a new leaf is valid unless told otherwise.
 LEAF_DAYS = 30
+#: The share of a certificate's life after which it is renewed on schedule.
+RENEW_AT = 2 / 3
 #: Backdating of ``not_valid_before``, for clocks that disagree a little.
 _SKEW = timedelta(minutes=5)
 
@@ -186,6 +189,14 @@ def issue_leaf(
         .sign(ca.key, hashes.SHA256())
     )
     return Leaf(cert, key, ident)
+
+
+def cert_renewal_due(cert: x509.Certificate) -> float:
+    """When ``cert`` is renewed on schedule (epoch seconds): two thirds into its validity
+    (:mod:`accord.security.rotation`)."""
+    start = cert.not_valid_before_utc.timestamp()
+    end = cert.not_valid_after_utc.timestamp()
+    return start + (end - start) * RENEW_AT
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:

@@ -31,111 +31,56 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, ClassVar, Final
+from typing import Final, Protocol
 
-import msgspec
 from cryptography import x509
 
 from accord.audit import AuditSink, NullAudit
-from accord.config.declare import setting
 from accord.errors import AccordError
-from accord.security.certs import CertStore
+from accord.security.certs import RENEW_AT, CertStore, cert_renewal_due
 from accord.security.keys import MIN_PUBLISHED, KeyRing, KeyStore
 
 __all__ = [
     "RENEW_AT",
-    "RotationSettings",
     "Rotator",
+    "Schedule",
     "cert_renewal_due",
     "key_rotation_due",
-    "load_settings",
     "next_wake",
 ]
 
 logger = logging.getLogger("accord.security.rotation")
 
-#: The share of a certificate's life after which it is renewed.
-RENEW_AT: Final = 2 / 3
 #: The actor of scheduled rotations in the audit trail.
 ACTOR: Final = "accord-supervisor"
 #: The shortest sleep between two passes (a schedule of seconds under load).
 _MIN_SLEEP: Final = 0.2
 
 
-class RotationSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """How often credentials rotate: ``config/{base,<env>}/rotation.toml``, then the
-    variables each field names; read again before every pass (all reloadable)."""
-
-    schema_version: ClassVar[str] = "1.0.0"
-
-    key_period: Annotated[
-        float,
-        setting(
-            "Seconds a next signing key is published before it signs (and between rotations)",
-            reloadable=True,
-            env="ACCORD_KEY_ROTATION_PERIOD",
-            ge=1,
-        ),
-    ] = 86_400.0
-    cert_lifetime: Annotated[
-        float,
-        setting(
-            "Seconds a service certificate is valid (renewed at two thirds)",
-            reloadable=True,
-            env="ACCORD_CERT_LIFETIME",
-            ge=3,
-        ),
-    ] = 86_400.0
-    check_interval: Annotated[
-        float,
-        setting(
-            "Longest sleep between two looks at the schedule, in seconds",
-            reloadable=True,
-            env="ACCORD_ROTATION_CHECK",
-            gt=0,
-        ),
-    ] = 60.0
+class Schedule(Protocol):
+    """The figures a rotator reads before each pass (``accord.config.rotation``'s
+    ``RotationSettings``): seconds between key rotations, a certificate's lifetime and
+    the longest sleep between two looks."""
 
     @property
-    def lifetime(self) -> timedelta:
-        """``cert_lifetime`` as a :class:`~datetime.timedelta`."""
-        return timedelta(seconds=self.cert_lifetime)
+    def key_period(self) -> float:
+        """Seconds a next key is published before it signs."""
+        ...
 
+    @property
+    def cert_lifetime(self) -> float:
+        """Seconds a new certificate is valid."""
+        ...
 
-def load_settings(root: Path, environ: Mapping[str, str]) -> Callable[[], RotationSettings]:
-    """A reader of the rotation settings of the project at ``root`` (files under its
-    ``config/`` and ``environ``); a reading that fails keeps the last good one, and says
-    so once."""
-    from accord.config import ConfigError, Layout, load
-
-    last: list[RotationSettings] = [RotationSettings()]
-    said: list[str] = []
-
-    def read() -> RotationSettings:
-        try:
-            layout = Layout.from_env(environ, start=root)
-            last[0] = load(RotationSettings, "rotation", layout, environ).settings
-            said.clear()
-        except (ConfigError, OSError) as exc:
-            text = " ".join(str(exc).split())
-            if text not in said:
-                said.append(text)
-                logger.warning("rotation settings not read, keeping the last ones: %s", text)
-        return last[0]
-
-    return read
+    @property
+    def check_interval(self) -> float:
+        """The longest sleep between two passes."""
+        ...
 
 
 def key_rotation_due(ring: KeyRing, period: float) -> float:
     """When the keys rotate next (epoch seconds): the next key a whole period published."""
     return ring.next.created_at + period
-
-
-def cert_renewal_due(cert: x509.Certificate) -> float:
-    """When ``cert`` is renewed (epoch seconds): two thirds into its validity."""
-    start = cert.not_valid_before_utc.timestamp()
-    end = cert.not_valid_after_utc.timestamp()
-    return start + (end - start) * RENEW_AT
 
 
 def next_wake(now: float, dues: Iterable[float], cap: float) -> float:
@@ -162,7 +107,7 @@ class Rotator:
         self,
         home: Path,
         *,
-        settings: Callable[[], RotationSettings],
+        settings: Callable[[], Schedule],
         certs: Path | None = None,
         names: Iterable[str] = (),
         audit: AuditSink | None = None,
@@ -178,7 +123,7 @@ class Rotator:
         self._notice = on_notice or (lambda message: logger.info("%s", message))
         self.rotations = 0
 
-    def schedule(self, settings: RotationSettings) -> list[Due]:
+    def schedule(self, settings: Schedule) -> list[Due]:
         """When each credential is due (those that exist)."""
         dues: list[Due] = []
         if self.keys.exists():
@@ -213,7 +158,7 @@ class Rotator:
                 wait = 1.0
             await asyncio.sleep(wait)
 
-    def _rotate(self, item: Due, settings: RotationSettings) -> None:
+    def _rotate(self, item: Due, settings: Schedule) -> None:
         try:
             details = self._keys(settings) if item.kind == "keys" else self._cert(item, settings)
         except (AccordError, OSError, ValueError) as exc:
@@ -226,7 +171,7 @@ class Rotator:
         shown = ", ".join(f"{k} {v}" for k, v in details.items() if k != "scheduled")
         self._notice(f"rotated {item.target} on schedule: {shown}")
 
-    def _keys(self, settings: RotationSettings) -> dict[str, object]:
+    def _keys(self, settings: Schedule) -> dict[str, object]:
         before = self.keys.load()
         after = self.keys.rotate(min_age=min(MIN_PUBLISHED, settings.key_period))
         return {
@@ -236,9 +181,10 @@ class Rotator:
             "scheduled": True,
         }
 
-    def _cert(self, item: Due, settings: RotationSettings) -> dict[str, object]:
+    def _cert(self, item: Due, settings: Schedule) -> dict[str, object]:
         assert self.certs is not None
-        leaf = self.certs.issue(item.target, lifetime=settings.lifetime)
+        lifetime = timedelta(seconds=settings.cert_lifetime)
+        leaf = self.certs.issue(item.target, lifetime=lifetime)
         return {
             "spiffe_id": str(leaf.spiffe_id),
             "serial": f"{leaf.cert.serial_number:x}",

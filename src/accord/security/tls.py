@@ -35,16 +35,21 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import ClassVar, Final
+from typing import TYPE_CHECKING, ClassVar, Final
 
+import anyio
 import httpx
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
 from accord._connections import DEFAULT_LIMITS
 from accord.security._tls_files import Loaded, Reloader, load_context, trust_domain_of
-from accord.security.certs import CertError, CertStore
+from accord.security.binding import bound_thumbprint
+from accord.security.certs import CertError, CertStore, cert_renewal_due
 from accord.security.spiffe import PeerRejected, SpiffeId, check_peer
+
+if TYPE_CHECKING:
+    from accord.security.tokens import ClientCredentials
 
 __all__ = [
     "ALLOW_VARIABLE",
@@ -71,6 +76,10 @@ CHECK_INTERVAL = 0.5
 RENEW_WITHIN = timedelta(days=1)
 
 logger = logging.getLogger("accord.security.tls")
+
+#: A bound token is asked for again this many times, this far apart, until it matches.
+_REBIND_TRIES: Final = 8
+_REBIND_PAUSE: Final = 0.15
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,9 +298,22 @@ class MutualTLSTransport(httpx.AsyncBaseTransport):
         client = Inventory.client(url, transport=MutualTLSTransport(tls, "inventory"))
     """
 
-    def __init__(self, config: TLSConfig, peer: str, *, limits: httpx.Limits | None = None) -> None:
-        """Load the files now (:class:`~accord.security.CertError` if they do not load)."""
+    def __init__(
+        self,
+        config: TLSConfig,
+        peer: str,
+        *,
+        limits: httpx.Limits | None = None,
+        credentials: ClientCredentials | None = None,
+    ) -> None:
+        """Load the files now (:class:`~accord.security.CertError` if they do not load).
+
+        With ``credentials`` (:meth:`ClientCredentials.over_mtls`), a request whose bearer
+        token is bound to another certificate than the one its connection presents (a
+        renewal landed between the two) leaves with a token bound to the right one.
+        """
         self.peer = peer
+        self._credentials = credentials
         self._limits = limits or DEFAULT_LIMITS
         self._reloader = Reloader(
             config.files(),
@@ -323,6 +345,8 @@ class MutualTLSTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` on the pool of the current certificate."""
         pool = await self._current()
+        if self._credentials is not None:
+            await self._rebind(request, pool.loaded.thumbprint)
         pool.leases += 1
         try:
             response = await pool.transport.handle_async_request(request)
@@ -336,6 +360,26 @@ class MutualTLSTransport(httpx.AsyncBaseTransport):
             stream=_LeasedStream(response.stream, pool),
             extensions=response.extensions,
         )
+
+    async def _rebind(self, request: httpx.Request, presented: str) -> None:
+        """Give ``request`` a token bound to ``presented`` if it carries one bound to
+        another certificate (waiting up to a second for the token endpoint's connection
+        to present the new certificate too)."""
+        assert self._credentials is not None
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer":
+            return
+        bound = bound_thumbprint(token)
+        for _ in range(_REBIND_TRIES):
+            if bound is None or bound == presented:
+                break
+            self._credentials.invalidate()
+            token = await self._credentials.token()
+            bound = bound_thumbprint(token)
+            if bound != presented:
+                await anyio.sleep(_REBIND_PAUSE)
+        request.headers["authorization"] = f"Bearer {token}"
 
     async def aclose(self) -> None:
         """Close every connection; a later request opens new ones (an ``async with
@@ -389,7 +433,5 @@ def _usable(
     except (OSError, ValueError, TypeError, InvalidSignature):
         return False
     if short:
-        from accord.security.rotation import cert_renewal_due
-
         return cert.not_valid_before_utc <= now and now.timestamp() < cert_renewal_due(cert)
     return cert.not_valid_before_utc <= now < cert.not_valid_after_utc - RENEW_WITHIN

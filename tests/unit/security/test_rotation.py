@@ -8,15 +8,9 @@ from pathlib import Path
 import pytest
 
 from accord.audit import AuditTrail, read_records
+from accord.config.rotation import RotationSettings, load_settings
 from accord.security import CertStore, KeyStore
-from accord.security.rotation import (
-    RotationSettings,
-    Rotator,
-    cert_renewal_due,
-    key_rotation_due,
-    load_settings,
-    next_wake,
-)
+from accord.security.rotation import Rotator, cert_renewal_due, key_rotation_due, next_wake
 from accord.security.tls import ensure_certificates
 
 
