@@ -80,6 +80,7 @@ import msgspec
 __all__ = [
     "AccordError",
     "BadRequest",
+    "CertificateMismatch",
     "ClientError",
     "ContractError",
     "DeadlineExceeded",
@@ -246,6 +247,10 @@ class Unauthenticated(ServiceError[None], code="unauthenticated", status=401):
     """Authentication required"""
 
 
+class CertificateMismatch(Unauthenticated, code="certificate_mismatch"):
+    """The token is bound to another certificate"""
+
+
 class Forbidden(ServiceError[None], code="forbidden", status=403):
     """Forbidden"""
 
@@ -302,6 +307,7 @@ STANDARD_ERRORS: tuple[type[ServiceError[Any]], ...] = (
     DuplicateHeader,
     IdempotencyKeyRequired,
     Unauthenticated,
+    CertificateMismatch,
     Forbidden,
     ValidationFailed,
     IdempotencyKeyReused,

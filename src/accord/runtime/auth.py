@@ -55,7 +55,14 @@ import msgspec
 from accord.audit import AuditSink, AuditTrail, NullAudit
 from accord.config.declare import setting
 from accord.contract import Operation
-from accord.errors import STANDARD_ERRORS, AccordError, Forbidden, ServiceError, Unauthenticated
+from accord.errors import (
+    STANDARD_ERRORS,
+    AccordError,
+    CertificateMismatch,
+    Forbidden,
+    ServiceError,
+    Unauthenticated,
+)
 from accord.runtime.layers import Handler
 from accord.runtime.peer import peer_certificate
 from accord.runtime.requests import Request
@@ -72,7 +79,6 @@ __all__ = [
     "AuthSettings",
     "AuthSettingsError",
     "Authentication",
-    "CertificateMismatch",
     "Principal",
     "TokenVerifier",
     "bearer_token",
@@ -172,10 +178,6 @@ def _invalid(reason: str) -> Unauthenticated:
     return Unauthenticated(f"the bearer token is not valid: {reason}").with_header(
         "WWW-Authenticate", f'Bearer error="invalid_token", error_description="{description}"'
     )
-
-
-class CertificateMismatch(ServiceError[None], code="certificate_mismatch", status=401):
-    """The token is bound to another certificate"""
 
 
 def _holds_bound_certificate(principal: Principal) -> bool:
