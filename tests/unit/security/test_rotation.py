@@ -122,3 +122,23 @@ def test_settings_come_from_the_variables_and_survive_a_bad_value(tmp_path: Path
     assert (first.key_period, first.cert_lifetime) == (20.0, 12.0)
     environ["ACCORD_CERT_LIFETIME"] = "1"  # below the minimum: the last good ones stay
     assert read() == first
+
+
+def test_a_restarted_rotator_keeps_the_same_schedule(tmp_path: Path) -> None:
+    clock = Clock(50_000.0)
+    KeyStore.under(tmp_path, clock=clock).ensure(token_lifetime=60)
+    ensure_certificates(tmp_path / "certs", ["orders"], trust_domain="shop.local",
+                        lifetime=timedelta(hours=1))  # fmt: skip
+    settings = RotationSettings(key_period=100, cert_lifetime=3600)
+
+    def rotator() -> Rotator:
+        return Rotator(tmp_path, settings=lambda: settings, certs=tmp_path / "certs",
+                       names=["orders"], clock=clock)  # fmt: skip
+
+    first = rotator().schedule(settings)
+    clock.now += 40  # the supervisor stopped and started again: nothing was kept in memory
+    assert rotator().schedule(settings) == first
+    assert (first[0].kind, first[0].due) == ("keys", 50_100.0)
+    clock.now = 50_100.0
+    assert rotator().run_once() >= 0.2
+    assert rotator().schedule(settings)[0].due == 50_200.0  # the new next key, a period on
