@@ -8,6 +8,7 @@
     │   ├── DuplicateHeader          400 ``duplicate_header`` (a once-only header repeated)
     │   ├── IdempotencyKeyRequired   400 ``idempotency_key_required``
     │   ├── Unauthenticated          401 ``unauthenticated``
+    │   │   └── CertificateMismatch  401 ``certificate_mismatch`` (bound to another cert)
     │   ├── Forbidden                403 ``forbidden``
     │   ├── NotFound                 404 ``not_found``
     │   ├── MethodNotAllowed         405 ``method_not_allowed``
