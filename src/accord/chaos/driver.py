@@ -171,9 +171,7 @@ class _Chaos:
         run.say("auditing")
         standard = await self._standard(settle_seconds)
         figures = await scenario.audit(run, standard)
-        placed = {f.key for f in figures}
-        figures += [f for key, f in standard.items() if key not in placed]
-        return ChaosReport(config.seed, config.duration, figures)
+        return ChaosReport.of(config.seed, config.duration, figures, standard)
 
     async def _at(self, started: float, fraction: float) -> None:
         delay = started + fraction * self.run.config.duration - time.monotonic()

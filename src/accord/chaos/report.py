@@ -74,6 +74,15 @@ class ChaosReport:
     duration_s: float
     figures: list[Figure] = field(default_factory=list)
 
+    @classmethod
+    def of(
+        cls, seed: int, duration_s: float, figures: list[Figure], standard: Mapping[str, Figure]
+    ) -> ChaosReport:
+        """A scenario's ``figures``, then the ``standard`` ones it did not place."""
+        placed = {f.key for f in figures}
+        rest = [f for key, f in standard.items() if key not in placed]
+        return cls(seed, duration_s, [*figures, *rest])
+
     def __getitem__(self, key: str) -> Any:
         """The value of the figure ``key`` (KeyError when the run has none)."""
         for figure in self.figures:

@@ -41,6 +41,14 @@ def test_a_scenarios_figures_are_held_to_their_promises() -> None:
     assert ChaosReport(5, 10.0, [*standard().values()]).failures() == []
 
 
+def test_the_standard_figures_a_scenario_did_not_place_come_last() -> None:
+    engine = standard()
+    report = ChaosReport.of(5, 10.0, [Figure("mine", "mine", 1), engine["restarts"]], engine)
+    keys = [f.key for f in report.figures]
+    assert keys[:2] == ["mine", "restarts"]
+    assert sorted(keys[2:]) == sorted(k for k in engine if k != "restarts")
+
+
 def test_the_json_has_every_keyed_figure_and_the_table_every_labelled_one() -> None:
     figures = [
         Figure("hidden", "", [1, 2]),

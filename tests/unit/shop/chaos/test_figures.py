@@ -38,7 +38,7 @@ def report(retry_amplification: float = 1.05, **changes: Any) -> ChaosReport:
         faults_injected=50,
         settle_seconds=3.0,
     )
-    return ChaosReport(7, 20.0, figures(ShopAudit(**{**GOOD, **changes}), standard))
+    return ChaosReport.of(7, 20.0, figures(ShopAudit(**{**GOOD, **changes}), standard), standard)
 
 
 def test_a_good_run_breaks_nothing() -> None:
@@ -123,3 +123,45 @@ def test_the_per_key_invariants_are_reported_and_held_to_zero() -> None:
     text = console.export_text()
     assert "double charges per key" in text and "FAIL" in text
     assert "keys audited / retried" in text and "orders killed" in text
+
+
+def test_the_json_keeps_every_key_the_shops_report_always_had() -> None:
+    kept = [
+        "seed",
+        "duration_s",
+        "orders_attempted",
+        "orders_acknowledged",
+        "orders_rejected",
+        "orders_unavailable",
+        "orders_lost",
+        "double_charges",
+        "stock_conserved",
+        "orphan_reservations",
+        "orphan_authorizations",
+        "charged_rejected",
+        "unrecorded_charges",
+        "duplicate_orders",
+        "keys_audited",
+        "keys_retried",
+        "orders_killed",
+        "double_charges_per_key",
+        "duplicate_orders_per_key",
+        "duplicate_reservations_per_key",
+        "duplicate_authorizations_per_key",
+        "requests_sent",
+        "retry_amplification",
+        "retry_amplification_when_down",
+        "breaker_opened",
+        "breaker_open_after_calls",
+        "breaker_close_seconds",
+        "p99_ms",
+        "p99_ms_under_fault",
+        "open_rejection_p99_ms",
+        "restarts",
+        "faults_injected",
+        "settle_seconds",
+        "answers",
+        "events",
+        "unconserved_skus",
+    ]
+    assert sorted(json.loads(report().to_json())) == sorted([*kept, "fault_changes"])
