@@ -31,7 +31,7 @@ __all__ = ["register"]
 
 keys_app = typer.Typer(
     name="keys",
-    help="Show, publish and rotate the identity service's token signing keys.",
+    help="Show, publish and rotate the token issuer's signing keys.",
     no_args_is_help=True,
 )
 
