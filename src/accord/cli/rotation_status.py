@@ -75,7 +75,7 @@ def keys_status(home: Path, *, as_json: bool) -> None:
     if not home.is_dir():
         raise fail(f"no project home at {home}", code=1)
     try:
-        ring = KeyStore.under(home).load()
+        ring = KeyStore.find(home).load()
     except (AccordError, OSError) as exc:
         raise fail(" ".join(str(exc).split()), code=1) from None
     settings, now = _settings(), time.time()

@@ -114,7 +114,8 @@ class Rotator:
         clock: Callable[[], float] = time.time,
         on_notice: Callable[[str], None] | None = None,
     ) -> None:
-        self.keys = KeyStore.under(home, clock=clock)
+        self.home = home
+        self._keys: KeyStore | None = None
         self.certs = CertStore(certs) if certs is not None else None
         self.names = list(names)
         self.settings = settings
@@ -126,9 +127,10 @@ class Rotator:
     def schedule(self, settings: Schedule) -> list[Due]:
         """When each credential is due (those that exist)."""
         dues: list[Due] = []
-        if self.keys.exists():
+        keys = self.keys
+        if keys is not None:
             with _quiet():
-                ring = self.keys.load()
+                ring = keys.load()
                 due = key_rotation_due(ring, settings.key_period)
                 dues.append(Due("keys", "signing-keys", due))
         if self.certs is not None:
@@ -137,6 +139,15 @@ class Rotator:
                     cert = x509.load_pem_x509_certificate(self.certs.cert_path(name).read_bytes())
                     dues.append(Due("certs", name, cert_renewal_due(cert)))
         return dues
+
+    @property
+    def keys(self) -> KeyStore | None:
+        """The signing keys of the one service under ``home`` that keeps them, once it
+        has made them (``None`` before)."""
+        if self._keys is None:
+            with _quiet():
+                self._keys = KeyStore.find(self.home, clock=self._clock)
+        return self._keys
 
     def run_once(self) -> float:
         """Rotate whatever is due now; return the seconds until the next look."""
@@ -160,7 +171,9 @@ class Rotator:
 
     def _rotate(self, item: Due, settings: Schedule) -> None:
         try:
-            details = self._keys(settings) if item.kind == "keys" else self._cert(item, settings)
+            details = (
+                self._rotate_keys(settings) if item.kind == "keys" else self._cert(item, settings)
+            )
         except (AccordError, OSError, ValueError) as exc:
             error = " ".join(str(exc).split())
             self._record(item, "failed", {"error": error})
@@ -171,9 +184,11 @@ class Rotator:
         shown = ", ".join(f"{k} {v}" for k, v in details.items() if k != "scheduled")
         self._notice(f"rotated {item.target} on schedule: {shown}")
 
-    def _keys(self, settings: Schedule) -> dict[str, object]:
-        before = self.keys.load()
-        after = self.keys.rotate(min_age=min(MIN_PUBLISHED, settings.key_period))
+    def _rotate_keys(self, settings: Schedule) -> dict[str, object]:
+        keys = self.keys
+        assert keys is not None
+        before = keys.load()
+        after = keys.rotate(min_age=min(MIN_PUBLISHED, settings.key_period))
         return {
             "current": after.current.kid,
             "next": after.next.kid,

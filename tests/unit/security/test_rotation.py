@@ -76,7 +76,7 @@ def test_short_lived_certificates_are_kept_until_two_thirds_then_issued_again(
 
 def test_one_pass_rotates_what_is_due_and_writes_the_audit_trail(tmp_path: Path) -> None:
     clock = Clock(10_000.0)
-    keys = KeyStore.under(tmp_path, clock=clock)
+    keys = KeyStore.under(tmp_path, "identity", clock=clock)
     first = keys.ensure(token_lifetime=60)
     ensure_certificates(tmp_path / "certs", ["orders"], trust_domain="shop.local",
                         lifetime=timedelta(hours=1))  # fmt: skip
@@ -126,7 +126,7 @@ def test_settings_come_from_the_variables_and_survive_a_bad_value(tmp_path: Path
 
 def test_a_restarted_rotator_keeps_the_same_schedule(tmp_path: Path) -> None:
     clock = Clock(50_000.0)
-    KeyStore.under(tmp_path, clock=clock).ensure(token_lifetime=60)
+    KeyStore.under(tmp_path, "identity", clock=clock).ensure(token_lifetime=60)
     ensure_certificates(tmp_path / "certs", ["orders"], trust_domain="shop.local",
                         lifetime=timedelta(hours=1))  # fmt: skip
     settings = RotationSettings(key_period=100, cert_lifetime=3600)

@@ -32,7 +32,7 @@ def accord(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str
 
 def test_keys_status_says_what_signs_and_when_the_next_rotation_is_due(tmp_path: Path) -> None:
     created = time.time() - 100
-    store = KeyStore.under(tmp_path, clock=lambda: created)
+    store = KeyStore.under(tmp_path, "identity", clock=lambda: created)
     ring = store.ensure(token_lifetime=900)
     out = accord(tmp_path, "keys", "status", "--home", str(tmp_path), "--json",
                  ACCORD_KEY_ROTATION_PERIOD="3600")  # fmt: skip
