@@ -104,6 +104,13 @@ class Reloader:
         self.current = self._load()
 
     def _load(self) -> Loaded:
+        for _ in range(3):  # files replaced while loading: load again, so that the
+            loaded = self._load_once()  # thumbprint is the certificate's the context holds
+            if loaded.signature is not None:
+                break
+        return loaded
+
+    def _load_once(self) -> Loaded:
         before = _signature(self._files)
         trust_domain = trust_domain_of(self._files[0])
         context = self._build(trust_domain)
@@ -115,6 +122,10 @@ class Reloader:
         signature = before if before == _signature(self._files) else None
         print_ = thumbprint(cert.public_bytes(serialization.Encoding.DER))
         return Loaded(context, trust_domain, signature, cert.serial_number, print_)
+
+    def expire(self) -> None:
+        """Look at the files again on the next :meth:`get`, whatever the interval."""
+        self._next_check = 0.0
 
     def get(self) -> Loaded:
         """The current load, refreshed first when the files changed."""

@@ -78,7 +78,7 @@ RENEW_WITHIN = timedelta(days=1)
 logger = logging.getLogger("accord.security.tls")
 
 #: A bound token is asked for again this many times, this far apart, until it matches.
-_REBIND_TRIES: Final = 8
+_REBIND_TRIES: Final = 12
 _REBIND_PAUSE: Final = 0.15
 
 
@@ -346,7 +346,7 @@ class MutualTLSTransport(httpx.AsyncBaseTransport):
         """Send ``request`` on the pool of the current certificate."""
         pool = await self._current()
         if self._credentials is not None:
-            await self._rebind(request, pool.loaded.thumbprint)
+            pool = await self._rebind(request, pool)
         pool.leases += 1
         try:
             response = await pool.transport.handle_async_request(request)
@@ -361,25 +361,32 @@ class MutualTLSTransport(httpx.AsyncBaseTransport):
             extensions=response.extensions,
         )
 
-    async def _rebind(self, request: httpx.Request, presented: str) -> None:
-        """Give ``request`` a token bound to ``presented`` if it carries one bound to
-        another certificate (waiting up to a second for the token endpoint's connection
-        to present the new certificate too)."""
+    async def _rebind(self, request: httpx.Request, pool: _Pool) -> _Pool:
+        """The pool to send ``request`` on, the request's bearer token bound to the
+        certificate that pool presents: when they differ, the certificate files are
+        looked at now (the token may be the newer one), then a token is asked for again,
+        waiting a little for the token endpoint's connection to present the new
+        certificate too."""
         assert self._credentials is not None
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer":
-            return
+            return pool
         bound = bound_thumbprint(token)
-        for _ in range(_REBIND_TRIES):
-            if bound is None or bound == presented:
+        for attempt in range(_REBIND_TRIES):
+            if bound is None or bound == pool.loaded.thumbprint:
                 break
+            self._reloader.expire()
+            pool = await self._current()
+            if bound == pool.loaded.thumbprint:
+                break
+            if attempt:
+                await anyio.sleep(_REBIND_PAUSE)
             self._credentials.invalidate()
             token = await self._credentials.token()
             bound = bound_thumbprint(token)
-            if bound != presented:
-                await anyio.sleep(_REBIND_PAUSE)
         request.headers["authorization"] = f"Bearer {token}"
+        return pool
 
     async def aclose(self) -> None:
         """Close every connection; a later request opens new ones (an ``async with
