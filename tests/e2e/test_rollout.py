@@ -47,6 +47,10 @@ class Shop:
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
 
+    def client(self, peer: str) -> httpx.Client:
+        """A customer's client of one service."""
+        return httpx.Client(timeout=10)
+
     def run_file(self) -> dict[str, Any]:
         return dict(json.loads((self.home / "run.json").read_text()))
 
@@ -80,7 +84,7 @@ class Load:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        with httpx.Client(timeout=10) as http:
+        with self.shop.client("orders") as http:
             while not self._stop.is_set():
                 try:
                     r = http.get(

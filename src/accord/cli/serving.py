@@ -92,8 +92,26 @@ def serve_target(
         tls=tls,
         head_timeout=head_timeout,
         forwarded_allow_ips=proxies,
+        connection_max_age=_max_age(),
     )
     return 0
+
+
+def _max_age() -> float | None:
+    """Seconds a kept-alive connection carries requests, from
+    ``$ACCORD_CONNECTION_MAX_AGE`` (unset: no bound)."""
+    from accord.runtime.connage import AGE_VARIABLE
+
+    raw = os.environ.get(AGE_VARIABLE, "").strip()
+    if not raw:
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise ServeError(f"${AGE_VARIABLE} must be a positive number of seconds, not {raw!r}")
+    return seconds
 
 
 def _forwarded(value: str | None) -> list[str]:
