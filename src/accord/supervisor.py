@@ -177,6 +177,8 @@ class Supervisor:
         env["PYTHONUNBUFFERED"] = "1"
         if self.tls_dir is not None:
             env["ACCORD_TLS_DIR"] = str(self.tls_dir)
+            if self.project.services[name].public:  # customers present no certificate
+                env["ACCORD_TLS_PUBLIC"] = "1"
             if self.dataplane is not None:  # Envoy weighs connections, not requests
                 env.setdefault("ACCORD_CONNECTION_MAX_AGE", CONNECTION_MAX_AGE)
         env.update(self.extra_env.get(name, {}))

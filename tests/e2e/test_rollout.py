@@ -111,7 +111,9 @@ class Load:
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     home = tmp_path_factory.mktemp("rollout-home")
     ports = {name: free_port() for name in SERVICES}
-    argv = [sys.executable, "-m", "accord", "up", "--raw"]
+    # Envoy routing HTTP (--plain): its statistics and access log are what is checked here;
+    # the same rollouts over the default mutual TLS are test_rollout_tls.py's.
+    argv = [sys.executable, "-m", "accord", "up", "--plain", "--raw"]
     for name, port in ports.items():
         argv += ["--port", f"{name}={port}"]
     shop = Shop(home, ports)

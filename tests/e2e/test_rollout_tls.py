@@ -44,7 +44,7 @@ class TLSShop(Shop):
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TLSShop]:
     home = tmp_path_factory.mktemp("rollout-tls-home")
     ports = {name: free_port() for name in SERVICES}
-    argv = [sys.executable, "-m", "accord", "up", "--tls", "--raw", "--console-port", "0"]
+    argv = [sys.executable, "-m", "accord", "up", "--raw", "--console-port", "0"]
     for name, port in ports.items():
         argv += ["--port", f"{name}={port}"]
     shop = TLSShop(home, ports)
@@ -54,7 +54,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TLSShop]:
         deadline = time.monotonic() + 120
         while not (home / "run.json").exists():
             assert proc.poll() is None, (home / "up.log").read_text()
-            assert time.monotonic() < deadline, "accord up --tls did not start in time"
+            assert time.monotonic() < deadline, "accord up did not start in time"
             time.sleep(0.1)
         CertStore(home / "certs").issue(CLIENT)
         shop.auth = _customer(shop)

@@ -37,6 +37,8 @@ PORT_VARIABLE = "ACCORD_PORT"
 FORWARDED_VARIABLE = "ACCORD_FORWARDED_ALLOW_IPS"
 #: A supervisor's start nonce, echoed by ``/readyz`` (``accord.supervisor``).
 INSTANCE_VARIABLE = "ACCORD_INSTANCE"
+#: A warning the supervisor wants every ``/readyz`` of the service to carry.
+WARNING_VARIABLE = "ACCORD_WARNING"
 _HELD_OUT = ("rich", "pygments")
 #: Libraries that load what is held out only for pretty output (when it is installed).
 _PRETTY_ONLY = ("httpx", "structlog", "mako.exceptions")
@@ -157,6 +159,9 @@ def _load(target: str) -> App:
     instance = os.environ.get(INSTANCE_VARIABLE, "")
     if instance:
         app.identify(instance)
+    warning = os.environ.get(WARNING_VARIABLE, "").strip()
+    if warning:  # e.g. accord up --plain: said in every ready /readyz
+        app.warn(warning)
     write_manifest(Path.cwd())
     return app
 
