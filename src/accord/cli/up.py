@@ -19,7 +19,7 @@ from accord import runfile
 from accord.cli import _help
 from accord.cli.serving import WARNING_VARIABLE
 from accord.errors import AccordError
-from accord.supervisor import StartError, Supervisor
+from accord.supervisor import LineSink, StartError, Supervisor
 
 if TYPE_CHECKING:
     from accord.console.server import Beside
@@ -112,10 +112,44 @@ def up(
     if allow and not tls:
         raise projects.ProjectError("--tls-allow needs TLS (drop --plain)")
     tls_dir = project.home / "certs" if tls else None  # issued once the environment passes
-    if not tls:
-        console.print(
-            Text(f"accord: warning: {PLAIN_WARNING}", style="bold yellow"), soft_wrap=True
-        )
+    supervisor = Supervisor(
+        project,
+        ports=parse_ports(port),
+        on_line=_printer(project, console, raw=raw),
+        tls_dir=tls_dir,
+        dataplane=True,
+        reload=reload,
+    )
+    clear_previous(project, console)
+    _prepare(supervisor, console, allow=allow, tls=tls, env=env)
+    code = asyncio.run(_run(supervisor, console, console_port))
+    raise typer.Exit(code)
+
+
+def _prepare(
+    supervisor: Supervisor,
+    console: Console,
+    *,
+    allow: dict[str, list[str]],
+    tls: bool,
+    env: str | None,
+) -> None:
+    """The services' environment (allow-lists, the --plain warning, the environment
+    checked), then the certificates, issued only once the environment passed."""
+    project = supervisor.project
+    for name, callers in allow.items():
+        supervisor.extra_env.setdefault(name, {}).update(allow_env(callers))
+    if not tls:  # said now, and again by every /readyz
+        warning = Text(f"accord: warning: {PLAIN_WARNING}", style="bold yellow")
+        console.print(warning, soft_wrap=True)
+        supervisor.environ[WARNING_VARIABLE] = PLAIN_WARNING
+    supervisor.environ.update(choose_environment(project, env, supervisor))
+    if tls:
+        prepare_tls(project, console)
+
+
+def _printer(project: projects.Project, console: Console, *, raw: bool) -> LineSink:
+    """Each service's lines, prefixed with its name in a colour of its own."""
     colours = {n: _COLOURS[i % len(_COLOURS)] for i, n in enumerate(project.services)}
     width = max(len(n) for n in project.services)
 
@@ -123,24 +157,7 @@ def up(
         prefix = Text(f"{name:<{width}} │ ", style=colours[name])
         console.print(prefix + (Text(line) if raw else format_line(line)), soft_wrap=True)
 
-    supervisor = Supervisor(
-        project,
-        ports=parse_ports(port),
-        on_line=on_line,
-        tls_dir=tls_dir,
-        dataplane=True,
-        reload=reload,
-    )
-    clear_previous(project, console)
-    for name, callers in allow.items():
-        supervisor.extra_env.setdefault(name, {}).update(allow_env(callers))
-    if not tls:  # said again by every /readyz
-        supervisor.environ[WARNING_VARIABLE] = PLAIN_WARNING
-    supervisor.environ.update(choose_environment(project, env, supervisor))
-    if tls:
-        prepare_tls(project, console)
-    code = asyncio.run(_run(supervisor, console, console_port))
-    raise typer.Exit(code)
+    return on_line
 
 
 def clear_previous(project: projects.Project, console: Console) -> None:
