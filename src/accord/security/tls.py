@@ -65,7 +65,7 @@ ALLOW_VARIABLE: Final = "ACCORD_TLS_ALLOW"
 #: Environment variable: ``1`` for a server customers reach, which then admits a caller
 #: that presents no certificate (a certificate it presents is checked all the same).
 PUBLIC_VARIABLE: Final = "ACCORD_TLS_PUBLIC"
-#: The identity ``accord up --tls`` presents to probe readiness.
+#: The identity ``accord up`` presents to probe readiness (and to scrape metrics).
 SUPERVISOR: Final = "accord-supervisor"
 
 #: How often, at most, certificate files are checked for a change.
