@@ -27,7 +27,7 @@ from shop.identity.domain.exceptions import (
     LoginThrottled,
 )
 from shop.identity.domain.model import (
-    CLIENT_SCOPES,
+    CLIENT_CERTIFICATES,
     Customer,
     check_password,
     client_grant,
@@ -152,7 +152,7 @@ class IdentityService:
         bound to it; without, by its secret, when there are secrets (``clients``).
         """
         if certificate is not None:
-            if certificate.client_id != client_id or client_id not in CLIENT_SCOPES:
+            if certificate.client_id not in CLIENT_CERTIFICATES.get(client_id, ()):
                 raise InvalidClient("the certificate does not name this client")
             grant = client_grant(client_id, scopes)
             return self._tokens.issue(replace(grant, certificate=certificate.thumbprint))

@@ -23,6 +23,7 @@ from typing import Final
 from shop.identity.domain.exceptions import InvalidEmail, ScopeNotAllowed, WeakPassword
 
 __all__ = [
+    "CLIENT_CERTIFICATES",
     "CLIENT_SCOPES",
     "CUSTOMER_SCOPES",
     "MAX_PASSWORD",
@@ -65,6 +66,13 @@ CLIENT_SCOPES: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
             {"inventory:read", "inventory:admin", "payments:read", "orders:read", METADATA_SCOPE}
         ),
     }
+)
+
+#: Over mutual TLS a client is who its certificate names (RFC 8705 ``tls_client_auth``):
+#: the service names each client's certificate may carry. The operator's tools (``accord
+#: up``'s supervisor, the console, the demo) present the supervisor's certificate.
+CLIENT_CERTIFICATES: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
+    {"orders": frozenset({"orders"}), "operator": frozenset({"operator", "accord-supervisor"})}
 )
 
 MIN_PASSWORD: Final = 8

@@ -60,7 +60,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     home = tmp_path_factory.mktemp("mtls-grant")
     store = CertStore(home / "certs")
     store.init(TD)
-    for name in ("identity", "inventory", "orders", "payments"):
+    for name in ("identity", "inventory", "orders", "payments", "accord-supervisor"):
         store.issue(name)
     ports = {"identity": free_port(), "inventory": free_port()}
     urls = {name: f"https://127.0.0.1:{port}" for name, port in ports.items()}
@@ -114,6 +114,13 @@ def test_a_certificate_naming_another_client_gets_no_token(shop: Shop) -> None:
     assert answer.json()["code"] == "identity.invalid_client"
     secret = shop.grant("payments", {**GRANT, "client_secret": secrets.token_urlsafe(16)})
     assert secret.status_code == 401  # no secret opens the door under mutual TLS
+
+
+def test_the_operator_is_the_supervisor_certificate(shop: Shop) -> None:
+    operator = {"grant_type": "client_credentials", "client_id": "operator"}
+    answer = shop.grant("accord-supervisor", {**operator, "scope": "metadata:read"})
+    assert answer.status_code == 200, answer.text
+    assert shop.grant("orders", operator).status_code == 401  # orders is not the operator
 
 
 def test_a_bound_token_is_accepted_on_its_certificate_and_refused_on_another(
