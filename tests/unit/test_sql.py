@@ -117,6 +117,7 @@ def test_postgres_engine_is_async_psycopg_and_pings_idle_connections() -> None:
     # Not on every checkout: only a connection idle over PING_AFTER_IDLE_S is pinged
     # (tests/integration/test_sql.py kills one and sees it replaced).
     assert engine.sync_engine.pool._pre_ping is False
+    assert engine.sync_engine.pool._pool.use_lifo is True  # type: ignore[attr-defined]
     assert _checkout_listener(engine) is not None
     assert engine.url.drivername == "postgresql+psycopg"
     every = create_engine("postgresql://u@127.0.0.1:1/db", pool_pre_ping=True)

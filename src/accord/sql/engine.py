@@ -309,9 +309,10 @@ def create_engine(
     and a busy timeout, and each transaction begins with ``BEGIN IMMEDIATE``; waiting
     for the connection longer than the busy timeout raises SQLAlchemy's ``TimeoutError``.
     PostgreSQL (async psycopg 3): :data:`POOL_SIZE` connections and
-    :data:`MAX_OVERFLOW` more unless said otherwise, each checked before use when it
-    was idle over :data:`PING_AFTER_IDLE_S` (``pool_pre_ping=True`` checks every use),
-    and give up connecting after 5 s. Either way a database error's
+    :data:`MAX_OVERFLOW` more unless said otherwise, the most recently used handed out
+    first (``pool_use_lifo``), each checked before use when it was idle over
+    :data:`PING_AFTER_IDLE_S` (``pool_pre_ping=True`` checks every use), and give up
+    connecting after 5 s. Either way a database error's
     text names no bound parameter (``hide_parameters``): it reaches logs and spans, and
     parameters carry what callers sent, secrets included. ``options`` go to
     :func:`sqlalchemy.ext.asyncio.create_async_engine` unchanged. Raises
@@ -334,6 +335,9 @@ def create_engine(
         return engine
     options.setdefault("pool_size", POOL_SIZE if pool_size is None else pool_size)
     options.setdefault("max_overflow", MAX_OVERFLOW if max_overflow is None else max_overflow)
+    # The most recently returned connection first: under light load one connection stays
+    # warm (its prepared statements reused, no idle ping) and the rest may time out.
+    options.setdefault("pool_use_lifo", True)
     connect_args = options.setdefault("connect_args", {})
     connect_args.setdefault("connect_timeout", POSTGRES_CONNECT_TIMEOUT_S)
     engine = create_async_engine(async_url(parsed), **options)
