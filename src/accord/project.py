@@ -6,6 +6,7 @@
     home = ".accord"            # state: databases, telemetry, pid files
     contracts_dir = "contracts"
     demo = "shop.demo:run"      # what `accord demo` runs against the services
+    chaos = "shop.chaos:ShopScenario"     # what `accord chaos` puts under load and faults
     flags = ["shop.orders.flags:FLAGS"]   # the feature flags the code declares
 
     [services.orders]
@@ -59,12 +60,16 @@ class ServiceSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     #: Requests (``"GET /path"``) a new version must answer without a 5xx before it
     #: takes traffic (``accord rollout --strategy blue-green``).
     smoke: list[str] = []
+    #: Reached by customers: over mutual TLS it also admits callers with no certificate
+    #: (their tokens still decide); other services admit only certificates.
+    public: bool = False
 
 
 class _ProjectSection(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     home: str = ".accord"
     contracts_dir: str = "contracts"
     demo: str = ""
+    chaos: str = ""
     flags: list[str] = []
 
 
@@ -81,6 +86,8 @@ class Project(msgspec.Struct, frozen=True):
     contracts_dir: Path
     services: dict[str, ServiceSpec]
     demo: str = ""
+    #: ``module:factory``: the project's chaos scenario (:mod:`accord.chaos.scenario`).
+    chaos: str = ""
     flags: tuple[str, ...] = ()
 
     def declared_flags(self) -> list[Any]:
@@ -143,6 +150,7 @@ def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> 
         contracts_dir=(root / data.project.contracts_dir).resolve(),
         services=services,
         demo=data.project.demo,
+        chaos=data.project.chaos,
         flags=tuple(data.project.flags),
     )
 
