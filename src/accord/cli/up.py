@@ -141,10 +141,10 @@ def choose_environment(
 ) -> dict[str, str]:
     """The variables running the services in ``env``; refused in one line per reason."""
     from accord.cli.exits import fail
-    from accord.config.environment import EnvironmentRefused, prepare
+    from accord.config.environment import EnvironmentRefused, prepare_apart
 
     try:
-        return prepare(project, env, supervisor.service_env, supervisor.environ)
+        return prepare_apart(project, env, supervisor.service_env, supervisor.environ)
     except EnvironmentRefused as exc:
         for line in exc.lines:
             typer.echo(f"accord: refused: {line}", err=True)
