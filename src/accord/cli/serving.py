@@ -39,7 +39,7 @@ FORWARDED_VARIABLE = "ACCORD_FORWARDED_ALLOW_IPS"
 INSTANCE_VARIABLE = "ACCORD_INSTANCE"
 _HELD_OUT = ("rich", "pygments")
 #: Libraries that load what is held out only for pretty output (when it is installed).
-_PRETTY_ONLY = ("httpx", "structlog", "mako.exceptions")
+_PRETTY_ONLY = ("httpx", "structlog")
 
 
 class ServeError(AccordError):
