@@ -7,9 +7,9 @@ options itself (argparse, the same options as :mod:`accord.cli.serve`, which a t
 in step) and runs :func:`serve_target` without importing Typer; ``accord serve -h``
 still shows the Typer help.
 
-Libraries also load more than a service uses (:mod:`accord.cli.lean`): structlog,
-httpx and Mako load Rich or Pygments for pretty output whenever installed (about 14
-MiB; they are imported with those held out, which an app may still import itself), and
+Libraries also load more than a service uses (:mod:`accord.cli.lean`): structlog and
+httpx load Rich or Pygments for pretty output whenever installed (about 14 MiB; they
+are imported with those held out, which an app may still import itself), and
 SQLAlchemy's asyncio engine loads the ORM (about 5 MiB; it loads on first use instead).
 """
 
