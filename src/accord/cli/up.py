@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import signal
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -23,6 +26,8 @@ from accord.supervisor import StartError, Supervisor
 if TYPE_CHECKING:
     from accord.console.server import Beside
 
+#: Carries a prepared ``accord up`` into the process it continues in (:func:`_serve`).
+SPEC_VARIABLE = "ACCORD_UP_SPEC"
 _COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "red")
 _SKIP = frozenset({"ts", "level", "event", "service", "version", "span_id", "logger"})
 
@@ -101,17 +106,10 @@ def up(
     if allow and not tls:
         raise projects.ProjectError("--tls-allow needs --tls")
     tls_dir = prepare_tls(project, console) if tls else None
-    colours = {n: _COLOURS[i % len(_COLOURS)] for i, n in enumerate(project.services)}
-    width = max(len(n) for n in project.services)
-
-    def on_line(name: str, line: str) -> None:
-        prefix = Text(f"{name:<{width}} │ ", style=colours[name])
-        console.print(prefix + (Text(line) if raw else format_line(line)), soft_wrap=True)
-
     supervisor = Supervisor(
         project,
         ports=parse_ports(port),
-        on_line=on_line,
+        on_line=_line_printer(project, console, raw=raw),
         tls_dir=tls_dir,
         dataplane=True,
         reload=reload,
@@ -120,8 +118,71 @@ def up(
     for name, callers in allow.items():
         supervisor.extra_env.setdefault(name, {}).update(allow_env(callers))
     supervisor.environ.update(choose_environment(project, env, supervisor))
-    code = asyncio.run(_run(supervisor, console, console_port))
+    code = _serve(supervisor, console, console_port, raw=raw)
     raise typer.Exit(code)
+
+
+def _line_printer(
+    project: projects.Project, console: Console, *, raw: bool
+) -> Callable[[str, str], None]:
+    """Each service's lines, prefixed with its name in a colour of its own."""
+    colours = {n: _COLOURS[i % len(_COLOURS)] for i, n in enumerate(project.services)}
+    width = max(len(n) for n in project.services)
+
+    def on_line(name: str, line: str) -> None:
+        prefix = Text(f"{name:<{width}} │ ", style=colours[name])
+        console.print(prefix + (Text(line) if raw else format_line(line)), soft_wrap=True)
+
+    return on_line
+
+
+def _serve(supervisor: Supervisor, console: Console, console_port: int, *, raw: bool) -> int:
+    """Run the prepared system until it is stopped; its exit status.
+
+    On POSIX this process first becomes a fresh interpreter (``exec``: the same pid,
+    terminal and parent) that only runs the system: what reading the command line and
+    preparing loaded (Typer's pydantic models, the certificates' machinery) is not
+    carried for as long as the services run. ``ACCORD_UP_EXEC=0`` runs it here.
+    """
+    if os.name != "posix" or os.environ.get("ACCORD_UP_EXEC", "1") == "0":
+        return asyncio.run(_run(supervisor, console, console_port))
+    spec = {
+        "file": str(supervisor.project.root / projects.FILENAME),
+        "home": str(supervisor.project.home),
+        "ports": {name: svc.port for name, svc in supervisor.services.items()},
+        "tls_dir": None if supervisor.tls_dir is None else str(supervisor.tls_dir),
+        "reload": supervisor.reload,
+        "environ": supervisor.environ,
+        "extra_env": supervisor.extra_env,
+        "console_port": console_port,
+        "raw": raw,
+    }
+    os.environ[SPEC_VARIABLE] = json.dumps(spec)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    argv = [sys.executable, "-m", "accord.cli.up", *sys.argv[1:]]
+    os.execv(sys.executable, argv)  # noqa: S606 - this same Python, fixed module
+    return 1  # not reached: execv returns only by raising
+
+
+def _continue() -> None:
+    """The process :func:`_serve` continues in: the prepared system, run."""
+    import msgspec
+
+    spec = json.loads(os.environ.pop(SPEC_VARIABLE))
+    project = msgspec.structs.replace(projects.load(Path(spec["file"])), home=Path(spec["home"]))
+    console = Console(highlight=False)
+    supervisor = Supervisor(
+        project,
+        ports=spec["ports"],
+        environ=spec["environ"],
+        on_line=_line_printer(project, console, raw=spec["raw"]),
+        tls_dir=None if spec["tls_dir"] is None else Path(spec["tls_dir"]),
+        dataplane=True,
+        reload=spec["reload"],
+    )
+    supervisor.extra_env.update(spec["extra_env"])
+    sys.exit(asyncio.run(_run(supervisor, console, spec["console_port"])))
 
 
 def clear_previous(project: projects.Project, console: Console) -> None:
@@ -284,3 +345,7 @@ def format_line(line: str) -> Text:
     if trace and trace != "0" * 32:
         out.append(f" trace={str(trace)[:16]}", style="dim")
     return out
+
+
+if __name__ == "__main__":
+    _continue()
