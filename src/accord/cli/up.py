@@ -160,13 +160,15 @@ def _serve(supervisor: Supervisor, console: Console, console_port: int, *, raw: 
     os.environ[SPEC_VARIABLE] = json.dumps(spec)
     sys.stdout.flush()
     sys.stderr.flush()
-    argv = [sys.executable, "-m", "accord.cli.up", *sys.argv[1:]]
+    rest = sys.argv[sys.argv.index("up") + 1 :] if "up" in sys.argv else []
+    argv = [sys.executable, "-m", "accord", "up", *rest]  # what ``ps`` shows
     os.execv(sys.executable, argv)  # noqa: S606 - this same Python, fixed module
     return 1  # not reached: execv returns only by raising
 
 
-def _continue() -> None:
-    """The process :func:`_serve` continues in: the prepared system, run."""
+def continue_prepared() -> None:
+    """The process :func:`_serve` continues in (``accord up`` with
+    :data:`SPEC_VARIABLE` set, :func:`accord.cli.main`): the prepared system, run."""
     import msgspec
 
     spec = json.loads(os.environ.pop(SPEC_VARIABLE))
@@ -345,7 +347,3 @@ def format_line(line: str) -> Text:
     if trace and trace != "0" * 32:
         out.append(f" trace={str(trace)[:16]}", style="dim")
     return out
-
-
-if __name__ == "__main__":
-    _continue()
