@@ -153,7 +153,7 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
     follow_observability(config, telemetry)
     migrate(settings.database, sql.MIGRATIONS, version_table=sql.VERSION_TABLE, isolated=True)
     engine = create_engine(settings.database)
-    keys = KeyStore.under(home)
+    keys = KeyStore.under(home, SERVICE)
     keys.ensure(token_lifetime=settings.token_lifetime)
     issuer = JwtIssuer(keys, issuer=settings.token_issuer, lifetime=settings.token_lifetime)
     service = IdentityService(
