@@ -73,10 +73,7 @@ def rollout(
         float, typer.Option(help="Seconds a step may wait for enough requests (0: 4 intervals).")
     ] = 0.0,
     working_tree: Annotated[
-        bool,
-        typer.Option(
-            "--working-tree", help="Run the candidate from the working tree (VERSION is a label)."
-        ),
+        bool, typer.Option("--working-tree", help="Run the working tree (VERSION is a label).")
     ] = False,
     env: Annotated[list[str], typer.Option(help="Candidate environment: NAME=VALUE.")] = [],  # noqa: B006
     faults: Annotated[str, typer.Option(help="Candidate fault configuration (JSON).")] = "",

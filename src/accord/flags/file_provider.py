@@ -32,6 +32,7 @@ from openfeature.flag_evaluation import FlagResolutionDetails, Reason
 from openfeature.provider import AbstractProvider
 from openfeature.provider.metadata import Metadata
 
+from accord.flags.files import FlagFileError
 from accord.flags.schema import schema_problems
 from accord.flags.snapshot import Split, Static, compile_snapshot
 
@@ -42,10 +43,6 @@ Quick = tuple[Any, str, Reason, Mapping[str, Any]]
 
 #: The provider's name in span events: flagd's, whose evaluation this is.
 PROVIDER_NAME = "FlagdProvider"
-
-
-class _Refused(Exception):
-    """A file that cannot be used, and why (one line)."""
 
 
 class FileProvider(AbstractProvider):
@@ -73,7 +70,7 @@ class FileProvider(AbstractProvider):
         self._thread.start()
         try:
             self._load()
-        except _Refused as exc:
+        except FlagFileError as exc:
             self._failing = True
             raise ProviderNotReadyError(str(exc)) from exc
 
@@ -87,7 +84,7 @@ class FileProvider(AbstractProvider):
         while not self._stop.wait(self._poll):
             try:
                 self._load()
-            except _Refused as exc:
+            except FlagFileError as exc:
                 self._failing = True
                 self.emit_provider_error(
                     ProviderEventDetails(message=str(exc), error_code=ErrorCode.PARSE_ERROR)
@@ -105,9 +102,9 @@ class FileProvider(AbstractProvider):
             stat = os.stat(self.path)
         except FileNotFoundError:
             self._seen = None
-            raise _Refused("no such file") from None
+            raise FlagFileError("no such file") from None
         except OSError as exc:
-            raise _Refused(f"cannot read it: {exc.strerror}") from None
+            raise FlagFileError(f"cannot read it: {exc.strerror}") from None
         seen = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
         if seen == self._seen:
             return
@@ -115,7 +112,7 @@ class FileProvider(AbstractProvider):
         document = self._read()
         problems = schema_problems(document)
         if problems:
-            raise _Refused(problems[0])
+            raise FlagFileError(problems[0])
         changed = self._core.set_flags_and_get_changed_keys(json.dumps(document))
         self._snapshot = compile_snapshot(document)
         if self._failing:
@@ -132,11 +129,11 @@ class FileProvider(AbstractProvider):
                     return yaml.safe_load(file)
                 return json.load(file)
         except OSError as exc:
-            raise _Refused(f"cannot read it: {exc.strerror}") from None
+            raise FlagFileError(f"cannot read it: {exc.strerror}") from None
         except ValueError as exc:
-            raise _Refused(f"not valid JSON: {exc}") from None
+            raise FlagFileError(f"not valid JSON: {exc}") from None
         except Exception as exc:  # yaml's errors, without importing yaml to name them
-            raise _Refused(f"not valid YAML: {exc}") from None
+            raise FlagFileError(f"not valid YAML: {exc}") from None
 
     # -- evaluation --------------------------------------------------------------------
 
