@@ -293,3 +293,22 @@ def test_rotating_identity_keys_while_orders_flow_fails_none(shop: Shop) -> None
         place(after)
         place(before)
     assert set(statuses) == {201}, statuses
+
+
+def _mapped(pid: int) -> str:
+    """The files process ``pid`` maps (its shared libraries and extension modules)."""
+    return Path(f"/proc/{pid}/maps").read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads /proc (Linux only)")
+def test_each_process_loads_only_what_it_uses(shop: Shop) -> None:
+    """accord up carries neither Typer's pydantic nor the services' database libraries,
+    and orders reads its flag file without gRPC (decision 0021)."""
+    supervisor = _mapped(shop.proc.pid)
+    assert "/msgspec/" in supervisor, "the check reads what it means to"
+    for library in ("/pydantic_core/", "libsqlite3", "/grpc/"):
+        assert library not in supervisor, library
+    run = json.loads((shop.home / "run.json").read_text())
+    orders = _mapped(int(run["services"]["orders"]["pid"]))
+    assert "libsqlite3" in orders
+    assert "/grpc/" not in orders
