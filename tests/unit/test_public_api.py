@@ -106,6 +106,7 @@ PUBLIC = {
         "write_flags",
     ],
     "accord.console": ["ConsoleApp", "serve_console"],
+    "accord.ports": ["ConcurrencyConflict", "UnitOfWork"],
 }
 
 
