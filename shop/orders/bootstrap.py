@@ -15,6 +15,7 @@ from typing import Annotated, ClassVar
 import httpx
 import msgspec
 
+from accord.client import BearerAuth
 from accord.config import ServiceConfig, section, setting
 from accord.config.common import (
     RateText,
@@ -38,7 +39,7 @@ from accord.security.tokens import ClientCredentials
 from accord.sql import SqlIdempotencyStore, create_engine, migrate, readiness
 from shop.orders.adapters import sql
 from shop.orders.adapters.checkpoints import CheckpointLayer
-from shop.orders.adapters.credentials import SCOPES, Bearer, Credentials
+from shop.orders.adapters.credentials import SCOPES, Credentials
 from shop.orders.adapters.inventory import InventoryGateway
 from shop.orders.adapters.payments import PaymentsGateway
 from shop.orders.application.recovery import Recovery
@@ -174,15 +175,15 @@ def create_app(
             scopes=SCOPES,
             transport=identity_transport,
         )
-    bearer = Bearer(credentials)
+    bearer = BearerAuth(credentials) if credentials is not None else None
     auth = settings.auth.authentication(
         OrdersV2.name, verifier=verifier, transport=identity_transport
     )
     inventory = InventoryGateway.connect(
-        settings.inventory_url, transport=inventory_transport, telemetry=telemetry, bearer=bearer
+        settings.inventory_url, transport=inventory_transport, telemetry=telemetry, auth=bearer
     )
     payments = PaymentsGateway.connect(
-        settings.payments_url, transport=payments_transport, telemetry=telemetry, bearer=bearer
+        settings.payments_url, transport=payments_transport, telemetry=telemetry, auth=bearer
     )
 
     def tune_clients(current: Settings) -> None:

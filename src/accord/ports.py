@@ -1,8 +1,9 @@
 """What an application layer may share with every service: storage ports without storage.
 
 A service's use cases depend on protocols their adapters implement. Two of them are the
-same in every service, and live here, in plain Python (no runtime, no transport, no
-database), so an application layer may import them as it imports the standard library::
+same in every service, and live here, in plain Python (the standard library and
+:mod:`accord.errors`: no runtime, no transport, no database), so an application layer
+may import them as it imports the standard library::
 
     from accord.ports import ConcurrencyConflict, UnitOfWork
 
@@ -19,10 +20,12 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol, Self
 
+from accord.errors import AccordError
+
 __all__ = ["ConcurrencyConflict", "UnitOfWork"]
 
 
-class ConcurrencyConflict(Exception):
+class ConcurrencyConflict(AccordError):
     """Another transaction changed or created the same record first; the work may be retried."""
 
 

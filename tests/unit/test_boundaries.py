@@ -5,14 +5,14 @@ Checked by reading the source (``ast``), not by importing it:
 - ``shop/<svc>/domain/``: the standard library and ``shop.<svc>.domain`` only;
 - ``shop/<svc>/application/``: the standard library, ``shop.<svc>.domain``,
   ``shop.<svc>.application`` and :data:`SHARED_PORTS` only (ports every service shares,
-  plain Python: they import the standard library alone);
+  plain Python: they import the standard library and ``accord.errors`` alone);
 - anywhere in ``shop/<svc>/``: nothing of another service but its ``contract``, and that
   only from ``shop/<svc>/adapters/``;
 - ``accord.contract`` and ``accord.errors``: no import of ``accord.runtime``,
   ``accord.client`` or ``sqlalchemy`` when they are imported;
 - ``src/accord``: no import cycle between its modules, and no import that points
   outward, from a rank of :data:`RANKS` to a later one (declarations ← mechanisms ←
-  machinery ← composition).
+  machinery ← assembly ← composition).
 
 Every import counts, including those in functions and under ``TYPE_CHECKING``, with two
 exceptions: the rule on ``accord.contract`` and ``accord.errors`` is about what importing
@@ -206,6 +206,8 @@ RANKS: tuple[tuple[str, ...], ...] = (
     ),
     # machinery: the server, the client, their storage and settings, flags read per request
     ("accord.client", "accord.runtime", "accord.sql", "accord.config", "accord.flags"),
+    # assembly: a service's composition root made of the machinery (the service kit)
+    ("accord.kit",),
     # composition: the package's front door (``=``: that module alone), the command line
     # and what it drives
     (
@@ -391,12 +393,12 @@ def test_every_service_has_its_layers_checked() -> None:
 
 
 @pytest.mark.parametrize("module", SHARED_PORTS)
-def test_shared_ports_import_the_standard_library_alone(module: str) -> None:
+def test_shared_ports_import_the_standard_library_and_errors_alone(module: str) -> None:
     path = ROOT / "src" / Path(*module.split(".")).with_suffix(".py")
     bad = [
         f"{path.relative_to(ROOT)}:{imp.line}: `{imp.source}`"
         for imp in imports_of(path, ROOT)
-        if not _is_stdlib(imp.target)
+        if not _is_stdlib(imp.target) and not _under(imp.target, "accord.errors")
     ]
     assert not bad, "\n".join(bad)
 
