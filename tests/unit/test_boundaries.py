@@ -188,6 +188,7 @@ RANKS: tuple[tuple[str, ...], ...] = (
         "accord.deprecation",
         "accord.contract",
         "accord.ports",
+        "accord.switches",
     ),
     # mechanisms: each one concept, none knows a server or a client
     (

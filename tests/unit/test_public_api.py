@@ -111,6 +111,8 @@ PUBLIC = {
     ],
     "accord.console": ["ConsoleApp", "serve_console"],
     "accord.ports": ["ConcurrencyConflict", "UnitOfWork"],
+    "accord.switches": ["OFF", "ON", "parse_switch"],
+    "accord.kit": ["DatabaseSettings", "ServiceKit"],
 }
 
 
