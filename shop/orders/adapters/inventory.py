@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-import httpx
-
-from accord.client import ClientAuth, reconfigure
-from accord.observability.telemetry import Telemetry
 from shop.inventory.contract import (
     Inventory,
     OrderRef,
@@ -25,6 +20,7 @@ from shop.inventory.contract import (
     UnknownSku as InventoryUnknownSku,
 )
 from shop.orders.adapters.dependencies import dependency_errors
+from shop.orders.adapters.gateway import Gateway
 from shop.orders.domain.exceptions import OutOfStock, UnknownSku
 from shop.orders.domain.holds import FoundStock, PricedLine, StockHold
 from shop.orders.domain.model import RequestedItem
@@ -34,36 +30,14 @@ __all__ = ["InventoryGateway"]
 _NAME = "inventory"
 
 
-class InventoryGateway:
+class InventoryGateway(Gateway[Inventory]):
     """Reserve, commit and release stock for orders.
 
     The reservation's idempotency key is derived from the order id, so sending it again
     (after a lost answer) cannot hold stock twice.
     """
 
-    def __init__(self, client: Inventory) -> None:
-        self._client = client
-
-    @classmethod
-    def connect(
-        cls,
-        base_url: str,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        telemetry: Telemetry | None = None,
-        auth: ClientAuth | None = None,
-    ) -> InventoryGateway:
-        """A gateway over a typed inventory client at ``base_url``; ``auth`` authenticates its
-        calls as orders (``accord.client.BearerAuth``: orders' own token)."""
-        return cls(Inventory.client(base_url, transport=transport, telemetry=telemetry, auth=auth))
-
-    async def aclose(self) -> None:
-        """Close the client's connections."""
-        await self._client.aclose()
-
-    def reconfigure(self, *, retry: Any, breaker: Any) -> None:
-        """Retry and break with new figures from now on (orders' settings reloaded)."""
-        reconfigure(self._client, retry=retry, breaker=breaker)
+    contract = Inventory
 
     async def reserve(self, order_id: str, items: Sequence[RequestedItem]) -> StockHold:
         """Hold every item, all or nothing; ``UnknownSku``/``OutOfStock`` otherwise."""

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
-
-from accord.client import ClientAuth, reconfigure
-from accord.observability.telemetry import Telemetry
 from shop.orders.adapters.dependencies import dependency_errors
+from shop.orders.adapters.gateway import Gateway
 from shop.orders.domain.exceptions import PaymentDeclined
 from shop.orders.domain.holds import FoundPayment, PaymentHold
 from shop.payments.contract import (
@@ -25,36 +20,14 @@ __all__ = ["PaymentsGateway"]
 _NAME = "payments"
 
 
-class PaymentsGateway:
+class PaymentsGateway(Gateway[Payments]):
     """Authorize, capture and void card payments for orders.
 
     The authorization's idempotency key is derived from the order id, so sending it
     again (after a lost answer) cannot hold the amount twice.
     """
 
-    def __init__(self, client: Payments) -> None:
-        self._client = client
-
-    @classmethod
-    def connect(
-        cls,
-        base_url: str,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        telemetry: Telemetry | None = None,
-        auth: ClientAuth | None = None,
-    ) -> PaymentsGateway:
-        """A gateway over a typed payments client at ``base_url``; ``auth`` authenticates its
-        calls as orders (``accord.client.BearerAuth``: orders' own token)."""
-        return cls(Payments.client(base_url, transport=transport, telemetry=telemetry, auth=auth))
-
-    async def aclose(self) -> None:
-        """Close the client's connections."""
-        await self._client.aclose()
-
-    def reconfigure(self, *, retry: Any, breaker: Any) -> None:
-        """Retry and break with new figures from now on (orders' settings reloaded)."""
-        reconfigure(self._client, retry=retry, breaker=breaker)
+    contract = Payments
 
     async def authorize(
         self, order_id: str, amount_cents: int, currency: str, card_token: str
