@@ -29,8 +29,6 @@ SERVICE = "inventory"
 Seed = Literal["demo", "none"]
 #: Where inventory keeps the answers to idempotency keys (its own database).
 IDEMPOTENCY_TABLE = "inventory_idempotency_keys"
-#: The service whose key set verifies callers' tokens (reached over mutual TLS when on).
-KEYS_PEER = "identity"
 
 
 class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -80,7 +78,7 @@ def create_app(
         telemetry=telemetry,
     )
     service = InventoryService(sql.unit_of_work(kit.engine))
-    auth = kit.authentication(Inventory.name, verifier=verifier, keys_from=KEYS_PEER)
+    auth = kit.authentication(Inventory.name, verifier=verifier, keys_from="identity")
 
     async def seed_demo_catalogue() -> None:
         if await service.seed(DEMO_CATALOGUE):

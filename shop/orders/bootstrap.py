@@ -52,9 +52,9 @@ PLACE_ORDER_RATE = "10/1s:20"
 
 #: Where orders keeps the answers to idempotency keys (its own database).
 IDEMPOTENCY_TABLE = "orders_idempotency_keys"
-#: The identity service: its key set verifies callers' tokens, its token endpoint gives
-#: orders its own (both reached over mutual TLS when on).
-KEYS_PEER = "identity"
+#: The identity service, as its certificate names it: its key set verifies callers'
+#: tokens, its token endpoint gives orders its own (over mutual TLS when on).
+IDENTITY = "identity"
 
 
 class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -161,10 +161,10 @@ def create_app(
             Path(settings.home) / "identity" / "clients.json",
             SERVICE,
             scopes=SCOPES,
-            transport=kit.transport_to(KEYS_PEER),
+            transport=kit.transport_to(IDENTITY),
         )
     bearer = BearerAuth(credentials) if credentials is not None else None
-    auth = kit.authentication(OrdersV2.name, verifier=verifier, keys_from=KEYS_PEER)
+    auth = kit.authentication(OrdersV2.name, verifier=verifier, keys_from=IDENTITY)
     inventory = InventoryGateway.connect(
         settings.inventory_url, transport=inventory_transport, telemetry=telemetry, auth=bearer
     )

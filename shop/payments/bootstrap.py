@@ -29,8 +29,6 @@ __all__ = ["SERVICE", "Settings", "create_app"]
 SERVICE = "payments"
 #: Where payments keeps the answers to idempotency keys (its own database).
 IDEMPOTENCY_TABLE = "payments_idempotency_keys"
-#: The service whose key set verifies callers' tokens (reached over mutual TLS when on).
-KEYS_PEER = "identity"
 
 
 class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -90,7 +88,7 @@ def create_app(
     if processor is None:
         processor = SimulatedProcessor(journal=Path(settings.home) / "processor.jsonl")
     service = PaymentService(sql.unit_of_work(kit.engine), ProcessorGateway(processor))
-    auth = kit.authentication(Payments.name, verifier=verifier, keys_from=KEYS_PEER)
+    auth = kit.authentication(Payments.name, verifier=verifier, keys_from="identity")
     return kit.app(
         Payments,
         PaymentsEndpoint(service),
