@@ -43,10 +43,10 @@ from typing import Any  # noqa: E402
 import httpx  # noqa: E402
 
 from accord import project as projects  # noqa: E402
-from accord.chaos import reads  # noqa: E402
-from accord.chaos.audit import key_of_note, settled_at_processor  # noqa: E402
-from accord.chaos.credentials import obtain  # noqa: E402
 from accord.supervisor import Supervisor  # noqa: E402
+from shop.chaos import reads  # noqa: E402
+from shop.chaos.audit import key_of_note, settled_at_processor  # noqa: E402
+from shop.chaos.credentials import obtain  # noqa: E402
 
 CUSTOMERS = 20
 PLACEMENTS = 40

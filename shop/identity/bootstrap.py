@@ -146,7 +146,7 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
         telemetry=telemetry,
     )
     settings, home = kit.settings, Path(kit.settings.home)
-    keys = KeyStore.under(home)
+    keys = KeyStore.under(home, SERVICE)
     keys.ensure(token_lifetime=settings.token_lifetime)
     issuer = JwtIssuer(keys, issuer=settings.token_issuer, lifetime=settings.token_lifetime)
     service = IdentityService(

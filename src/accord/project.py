@@ -6,6 +6,7 @@
     home = ".accord"            # state: databases, telemetry, pid files
     contracts_dir = "contracts"
     demo = "shop.demo:run"      # what `accord demo` runs against the services
+    chaos = "shop.chaos:ShopScenario"     # what `accord chaos` puts under load and faults
     flags = ["shop.orders.flags:FLAGS"]   # the feature flags the code declares
 
     [services.orders]
@@ -65,6 +66,7 @@ class _ProjectSection(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     home: str = ".accord"
     contracts_dir: str = "contracts"
     demo: str = ""
+    chaos: str = ""
     flags: list[str] = []
 
 
@@ -81,6 +83,8 @@ class Project(msgspec.Struct, frozen=True):
     contracts_dir: Path
     services: dict[str, ServiceSpec]
     demo: str = ""
+    #: ``module:factory``: the project's chaos scenario (:mod:`accord.chaos.scenario`).
+    chaos: str = ""
     flags: tuple[str, ...] = ()
 
     def declared_flags(self) -> list[Any]:
@@ -143,6 +147,7 @@ def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> 
         contracts_dir=(root / data.project.contracts_dir).resolve(),
         services=services,
         demo=data.project.demo,
+        chaos=data.project.chaos,
         flags=tuple(data.project.flags),
     )
 

@@ -117,7 +117,7 @@ class SecureShop:
 
     def signed(self, claims: dict[str, Any], **headers: Any) -> str:
         """``claims`` signed with identity's current key (its ``kid``; ``headers`` on top)."""
-        current = KeyStore.under(self.home).load().current
+        current = KeyStore.under(self.home, "identity").load().current
         header = {"kid": current.kid, "typ": "at+jwt", **headers}
         return jwt.encode(claims, current.private_key, algorithm="EdDSA", headers=header)
 

@@ -126,7 +126,7 @@ def test_another_type_is_refused(shop: SecureShop, typ: str | None) -> None:
         head, body, _ = token.split(".")
         header = json.loads(jwt.utils.base64url_decode(head))
         del header["typ"]
-        key = KeyStore.under(shop.home).load().current.private_key
+        key = KeyStore.under(shop.home, "identity").load().current.private_key
         unsigned = f"{b64(json.dumps(header).encode())}.{body}"
         token = f"{unsigned}.{b64(key.sign(unsigned.encode()))}"
     response = call(shop, token)

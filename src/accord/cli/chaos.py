@@ -1,4 +1,4 @@
-"""``accord chaos``: run the shop under faults and audit what it promised."""
+"""``accord chaos``: run the project's chaos scenario and audit what it promised."""
 
 from __future__ import annotations
 
@@ -55,12 +55,16 @@ def chaos(
         ),
     ] = None,
 ) -> None:
-    """Run the shop under faults, then audit what it promised.
+    """Run the project's services under load and faults, then audit what they promised.
 
-    Starts its own shop, places orders while inventory and payments are killed, slowed
-    and failed (and orders killed twice, its placements retried with their keys), then
-    audits their data per order and per key: lost orders, double charges, stock, holds
-    left. Exits 1 when a promise was broken.
+    Starts its own copy of the project's services and runs the chaos scenario
+    accord.toml names: its load while services are killed, slowed and failed (faults
+    set live by editing their configuration), then its audit of their data. Exits 1
+    when a promise was broken.
+
+    The shop's scenario places orders while inventory, payments and orders are killed
+    and faulted, then audits per order and per key: lost orders, double charges,
+    stock, holds left.
 
     Example: accord chaos --duration 30 --json
     """

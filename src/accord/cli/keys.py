@@ -31,7 +31,7 @@ __all__ = ["register"]
 
 keys_app = typer.Typer(
     name="keys",
-    help="Show, publish and rotate the identity service's token signing keys.",
+    help="Show, publish and rotate the token issuer's signing keys.",
     no_args_is_help=True,
 )
 
@@ -87,8 +87,8 @@ def rotate_command(
     Example: accord keys rotate --min-age 600
     """
     where = _home(home)
-    store = KeyStore.under(where)
     try:
+        store = KeyStore.find(where)
         before = store.load()
         after = store.rotate(min_age=min_age)
     except (AccordError, OSError) as exc:
@@ -125,8 +125,8 @@ def revoke_command(
     Example: accord keys revoke 2b7c9e41
     """
     where = _home(home)
-    store = KeyStore.under(where)
     try:
+        store = KeyStore.find(where)
         before = store.load()
         after = store.revoke(kid)
     except (AccordError, OSError) as exc:
@@ -153,7 +153,7 @@ def revoke_command(
 
 def _load(home: Path | None) -> KeyRing:
     try:
-        return KeyStore.under(_home(home)).load()
+        return KeyStore.find(_home(home)).load()
     except (AccordError, OSError) as exc:
         raise fail(_one_line(exc)) from None
 

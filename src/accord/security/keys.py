@@ -2,7 +2,7 @@
 
 ::
 
-    <home>/identity/signing-keys.json      mode 0600, replaced atomically
+    <home>/<issuer>/signing-keys.json      mode 0600, replaced atomically
 
     {"token_lifetime": 900,
      "keys": [{"kid": "…", "state": "next",    "created_at": …, "private_key": "<PEM>"},
@@ -54,6 +54,9 @@ __all__ = [
     "KeyStoreError",
     "SigningKey",
 ]
+
+#: The file of a token issuer's keys, in its folder under the project home.
+KEY_FILE = "signing-keys.json"
 
 State = Literal["next", "current", "retired"]
 #: How long after its expiry a retired key is still published (clock skew of verifiers).
@@ -219,9 +222,25 @@ class KeyStore:
         self._cached: tuple[tuple[int, int, int], KeyRing] | None = None
 
     @classmethod
-    def under(cls, home: Path, **kwargs: Any) -> KeyStore:
-        """The store of the shop's identity service in a project home."""
-        return cls(home / "identity" / "signing-keys.json", **kwargs)
+    def under(cls, home: Path, issuer: str, **kwargs: Any) -> KeyStore:
+        """The store of the service ``issuer`` (the one that signs tokens) in a project
+        home: ``<home>/<issuer>/signing-keys.json``."""
+        return cls(home / issuer / KEY_FILE, **kwargs)
+
+    @classmethod
+    def find(cls, home: Path, **kwargs: Any) -> KeyStore:
+        """The store of the one service under ``home`` that keeps signing keys (what
+        ``accord keys`` manages); :class:`KeyStoreError` when none does, or several."""
+        found = sorted(home.glob(f"*/{KEY_FILE}"))
+        if not found:
+            raise KeyStoreError(
+                f"{home}: no signing keys in any service's folder "
+                "(start the service that issues tokens first)"
+            )
+        if len(found) > 1:
+            names = ", ".join(path.parent.name for path in found)
+            raise KeyStoreError(f"{home}: signing keys of several services ({names})")
+        return cls(found[0], **kwargs)
 
     def exists(self) -> bool:
         """Whether the key file is there."""
@@ -232,7 +251,9 @@ class KeyStore:
         try:
             st = self.path.stat()
         except FileNotFoundError:
-            raise KeyStoreError(f"{self.path}: no signing keys (start identity first)") from None
+            raise KeyStoreError(
+                f"{self.path}: no signing keys (start their service first)"
+            ) from None
         stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
         if self._cached is not None and self._cached[0] == stamp:
             return self._cached[1]

@@ -170,7 +170,7 @@ class IdentityProvider:
         self.app: App = identity_bootstrap.create_app(
             settings, telemetry=Telemetry.noop("identity")
         )
-        self._keys = KeyStore.under(folder)
+        self._keys = KeyStore.under(folder, "identity")
 
     def states(self) -> Mapping[str, StateSetup]:
         """State name → set-up, for every state the services' pacts name."""

@@ -59,9 +59,9 @@ def sha(path: Path) -> str:
 
 def test_keys_certs_and_flags_changes_are_recorded(project: Path) -> None:
     home = project / "state"
-    ring = KeyStore.under(home).ensure(token_lifetime=60)
+    ring = KeyStore.under(home, "identity").ensure(token_lifetime=60)
     ok(project, "keys", "rotate", "--min-age", "0")
-    after = KeyStore.under(home).load()
+    after = KeyStore.under(home, "identity").load()
     ok(project, "keys", "revoke", after.next.kid)
     ok(project, "certs", "init")
     ok(project, "certs", "issue", "alpha")
@@ -107,7 +107,7 @@ def test_keys_certs_and_flags_changes_are_recorded(project: Path) -> None:
 
 
 def test_verify_names_a_removed_record_and_tail_needs_a_project(project: Path) -> None:
-    KeyStore.under(project / "state").ensure(token_lifetime=60)
+    KeyStore.under(project / "state", "identity").ensure(token_lifetime=60)
     for _ in range(3):
         ok(project, "keys", "rotate", "--min-age", "0")
     path = project / "state" / "audit" / "operator.jsonl"

@@ -187,10 +187,10 @@ async def test_secrets_survive_a_restart_and_files_are_private(
 ) -> None:
     create_app(settings(tmp_path, database_url), telemetry=Telemetry.noop("identity"))
     first = secret(tmp_path, "orders")
-    kid = KeyStore.under(tmp_path).load().current.kid
+    kid = KeyStore.under(tmp_path, "identity").load().current.kid
     create_app(settings(tmp_path, database_url), telemetry=Telemetry.noop("identity"))
     assert secret(tmp_path, "orders") == first
-    assert KeyStore.under(tmp_path).load().current.kid == kid
+    assert KeyStore.under(tmp_path, "identity").load().current.kid == kid
     for name in ("clients.json", "signing-keys.json"):
         assert (tmp_path / "identity" / name).stat().st_mode & 0o077 == 0
 
@@ -209,7 +209,7 @@ async def test_dev_login_answers_404_unless_configured(tmp_path: Path, database_
 async def test_jwks_in_both_places_has_current_and_next_and_no_private_parts(
     http: httpx.AsyncClient, tmp_path: Path
 ) -> None:
-    ring = KeyStore.under(tmp_path).load()
+    ring = KeyStore.under(tmp_path, "identity").load()
     well_known = await http.get("/.well-known/jwks.json")
     versioned = await http.get("/v1/jwks")
     assert well_known.headers["content-type"] == "application/jwk-set+json"
@@ -231,7 +231,7 @@ async def test_rotation_while_serving_drops_no_token(
     before = (await identity.login(login)).access_token
     await check.verify(before)
     assert check.keys.fetches == 1
-    store = KeyStore.under(tmp_path)
+    store = KeyStore.under(tmp_path, "identity")
     old = store.load()
     new = store.rotate(min_age=0)
     after = (await identity.login(login)).access_token
@@ -288,7 +288,7 @@ async def test_metadata_needs_an_operator_token_when_not_public(
 
 async def test_not_ready_without_its_signing_keys(http: httpx.AsyncClient, tmp_path: Path) -> None:
     assert (await http.get("/readyz")).status_code == 200
-    keys = KeyStore.under(tmp_path).path
+    keys = KeyStore.under(tmp_path, "identity").path
     keys.rename(keys.with_suffix(".moved"))
     assert (await http.get("/readyz")).status_code == 503
     keys.with_suffix(".moved").rename(keys)

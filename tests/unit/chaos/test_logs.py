@@ -1,77 +1,41 @@
-"""Placements refused by an open breaker, timed from orders' own log lines."""
+"""Calls to a failing dependency counted from the accord client's own log lines."""
 
 from __future__ import annotations
 
 import json
 
-from accord.chaos.logs import BreakerRejections
+from accord.chaos.logs import BreakerOpening, json_line
 
 
-def request(trace: str, status: int, ms: float, route: str = "/v1/orders") -> str:
+def call_failed(operation: str) -> str:
+    return json.dumps({"event": "client_call_failed", "operation": operation})
+
+
+def changed(downstream: str, current: str) -> str:
     return json.dumps(
-        {
-            "event": "request",
-            "trace_id": trace,
-            "method": "POST",
-            "route": route,
-            "status": status,
-            "duration_ms": ms,
-        }
+        {"event": "breaker_state_changed", "downstream": downstream, "current": current}
     )
-
-
-def failed(trace: str, why: str) -> str:
-    return json.dumps({"event": f"order placement failed: {why}", "trace_id": trace})
-
-
-def test_only_placements_the_breaker_refused_are_timed() -> None:
-    seen = BreakerRejections("inventory")
-    open_ = "inventory unavailable: circuit breaker for 'inventory' is open; retry in 1.2 s"
-    seen.feed("orders", failed("t1", open_))
-    seen.feed("orders", request("t1", 503, 3.5))
-    seen.feed("orders", request("t2", 503, 900.0))  # a timeout, not the breaker
-    seen.feed("orders", failed("t2", "inventory unavailable: no response within 2s"))
-    seen.feed("orders", request("t3", 503, 4.0))  # the request line may come first
-    seen.feed("orders", failed("t3", open_))
-    seen.feed(
-        "orders", failed("t4", "payments unavailable: circuit breaker for 'payments' is open")
-    )
-    seen.feed("orders", request("t4", 503, 2.0))
-    seen.feed("orders", request("t5", 201, 1.0))
-    seen.feed("inventory", request("t6", 503, 1.0))
-    assert sorted(seen.durations()) == [3.5, 4.0]
-
-
-def test_lines_that_are_not_json_objects_are_ignored() -> None:
-    seen = BreakerRejections()
-    for line in ("", "plain text", "[1, 2]", "{not json", json.dumps({"event": 3})):
-        seen.feed("orders", line)
-    assert seen.durations() == []
 
 
 def test_failed_calls_are_counted_until_the_breaker_opens() -> None:
-    from accord.chaos.logs import BreakerOpening
-
-    def call_failed(operation: str) -> str:
-        return json.dumps({"event": "client_call_failed", "operation": operation})
-
-    def changed(downstream: str, current: str) -> str:
-        return json.dumps(
-            {"event": "breaker_state_changed", "downstream": downstream, "current": current}
-        )
-
-    opening = BreakerOpening("payments")
-    opening.feed("orders", call_failed("payments.authorize"))  # not armed yet
+    opening = BreakerOpening("front", "back")
+    opening.feed("front", call_failed("back.write"))  # not armed yet
     opening.arm()
     for _ in range(7):
-        opening.feed("orders", call_failed("payments.authorize"))
-    opening.feed("orders", call_failed("inventory.reserve"))
-    opening.feed("payments", call_failed("payments.capture"))
-    opening.feed("orders", changed("inventory", "open"))
+        opening.feed("front", call_failed("back.write"))
+    opening.feed("front", call_failed("other.read"))
+    opening.feed("back", call_failed("back.read"))  # another service's line
+    opening.feed("front", changed("other", "open"))
     assert opening.failed_calls is None
-    opening.feed("orders", call_failed("payments.void"))
-    opening.feed("orders", changed("payments", "open"))
+    opening.feed("front", call_failed("back.read"))
+    opening.feed("front", changed("back", "open"))
     assert opening.failed_calls == 8
-    opening.feed("orders", call_failed("payments.authorize"))  # counting stopped
-    opening.feed("orders", changed("payments", "open"))
+    opening.feed("front", call_failed("back.write"))  # counting stopped
+    opening.feed("front", changed("back", "open"))
     assert opening.failed_calls == 8
+
+
+def test_only_json_objects_are_lines_to_read() -> None:
+    for line in ("", "plain text", "[1, 2]", "{not json"):
+        assert json_line(line) is None
+    assert json_line('{"event": "x"}') == {"event": "x"}

@@ -1,95 +1,73 @@
-"""The chaos report: which promises a run broke, its JSON and its table."""
+"""The engine's report: figures of any scenario, their verdicts, the JSON and the table."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
-import msgspec
 from rich.console import Console
 
-from accord.chaos import MAX_AMPLIFICATION, ChaosReport
-from accord.chaos.report import percentile
-
-GOOD: dict[str, Any] = {
-    "seed": 7,
-    "duration_s": 20.0,
-    "orders_attempted": 100,
-    "orders_acknowledged": 60,
-    "orders_rejected": 10,
-    "orders_unavailable": 30,
-    "orders_lost": 0,
-    "double_charges": 0,
-    "stock_conserved": True,
-    "orphan_reservations": 0,
-    "orphan_authorizations": 0,
-    "charged_rejected": 0,
-    "duplicate_orders": 0,
-    "requests_sent": 320,
-    "retry_amplification": 1.05,
-    "breaker_opened": 2,
-    "breaker_close_seconds": 1.5,
-    "p99_ms": 250.0,
-    "p99_ms_under_fault": 400.0,
-    "restarts": 4,
-    "faults_injected": 50,
-    "settle_seconds": 3.0,
-}
+from accord.chaos import MAX_AMPLIFICATION, ChaosReport, Figure, held_to_zero
+from accord.chaos.report import percentile, standard_figures
 
 
-def report(**changes: Any) -> ChaosReport:
-    return ChaosReport(**{**GOOD, **changes})
-
-
-def test_a_good_run_breaks_nothing() -> None:
-    assert report().failures() == []
-
-
-def test_every_broken_invariant_is_named() -> None:
-    bad = report(
-        orders_lost=2,
-        double_charges=1,
-        stock_conserved=False,
-        unconserved_skus=["SKU-A"],
-        orphan_reservations=3,
-        retry_amplification=MAX_AMPLIFICATION + 0.01,
+def standard(attempts: float = 100.0) -> dict[str, Figure]:
+    return standard_figures(
+        attempts=attempts,
+        calls=100.0,
+        breaker_opened=1,
+        latencies=[(0.0, 10.0), (5.0, 90.0), (6.0, 30.0)],
+        under_fault=lambda start: 4.0 <= start <= 5.5,
+        restarts=2,
+        faults_injected=7,
+        settle_seconds=1.234,
+        events=["a is ready again (pid 1)"],
+        fault_changes=[{"service": "a", "on": True, "pid_before": 1, "pid_after": 1}],
     )
-    assert bad.failures() == [
-        "2 acknowledged order(s) lost",
-        "1 double charge(s)",
-        "stock not conserved for SKU-A",
-        "3 orphan reservation(s)",
-        f"retry amplification 1.21 > {MAX_AMPLIFICATION}",
+
+
+def test_a_scenarios_figures_are_held_to_their_promises() -> None:
+    figures = [
+        Figure("counted", "things counted", 12),
+        held_to_zero("lost", "things lost", 2, "{n} thing(s) lost"),
+        Figure("slow", "slow answers", 3, "< 1", False),  # a verdict, not a promise
+        *standard(attempts=130.0).values(),
     ]
-    assert report(retry_amplification=MAX_AMPLIFICATION).failures() == []
+    report = ChaosReport(5, 10.0, figures)
+    assert report.failures() == [
+        "2 thing(s) lost",
+        f"retry amplification 1.30 > {MAX_AMPLIFICATION}",
+    ]
+    assert report["lost"] == 2
+    assert ChaosReport(5, 10.0, [*standard().values()]).failures() == []
 
 
-def test_the_json_is_one_object_with_the_promised_keys() -> None:
-    data = json.loads(report().to_json())
-    for key in (
-        "orders_attempted",
-        "orders_acknowledged",
-        "orders_lost",
-        "double_charges",
-        "stock_conserved",
-        "orphan_reservations",
-        "retry_amplification",
-        "breaker_opened",
-        "p99_ms_under_fault",
-        "breaker_close_seconds",
-    ):
-        assert key in data
-    assert msgspec.json.decode(report().to_json(), type=ChaosReport) == report()
+def test_the_standard_figures_a_scenario_did_not_place_come_last() -> None:
+    engine = standard()
+    report = ChaosReport.of(5, 10.0, [Figure("mine", "mine", 1), engine["restarts"]], engine)
+    keys = [f.key for f in report.figures]
+    assert keys[:2] == ["mine", "restarts"]
+    assert sorted(keys[2:]) == sorted(k for k in engine if k != "restarts")
 
 
-def test_the_table_shows_figures_and_verdicts() -> None:
+def test_the_json_has_every_keyed_figure_and_the_table_every_labelled_one() -> None:
+    figures = [
+        Figure("hidden", "", [1, 2]),
+        Figure("", "only shown", "a / b"),
+        *standard().values(),
+    ]
+    report = ChaosReport(5, 10.0, figures)
+    data = json.loads(report.to_json())
+    assert data["seed"] == 5 and data["duration_s"] == 10.0
+    assert data["hidden"] == [1, 2] and "" not in data
+    assert data["p99_ms"] == 90.0 and data["p99_ms_under_fault"] == 90.0
+    assert data["requests_sent"] == 3 and data["settle_seconds"] == 1.23
+    assert data["fault_changes"][0]["pid_after"] == 1
     console = Console(width=120, record=True)
-    console.print(report(orders_lost=1, breaker_close_seconds=None).table())
+    console.print(report.table())
     text = console.export_text()
-    assert "chaos run (seed 7, 20 s)" in text
-    assert "orders lost" in text and "FAIL" in text
-    assert "stock conserved" in text and "true" in text
-    assert "breaker closed after (s)" in text
+    assert "chaos run (seed 5, 10 s)" in text
+    assert "only shown" in text and "a / b" in text and "hidden" not in text
+    assert "retry amplification" in text and "ok" in text
 
 
 def test_percentile_is_nearest_rank() -> None:
@@ -99,35 +77,3 @@ def test_percentile_is_nearest_rank() -> None:
     assert percentile(values, 99) == 99.0
     assert percentile(values, 50) == 50.0
     assert percentile(values, 100) == 100.0
-
-
-def test_amplification_to_a_failing_downstream_is_held_to_the_target() -> None:
-    assert report(retry_amplification_when_down=0.1).failures() == []
-    assert report(retry_amplification_when_down=None).failures() == []
-    assert report(retry_amplification_when_down=1.5).failures() == [
-        "retry amplification to a downstream failing 100 % 1.50 > 1.2"
-    ]
-
-
-def test_the_per_key_invariants_are_reported_and_held_to_zero() -> None:
-    bad = report(
-        double_charges_per_key=2,
-        duplicate_orders_per_key=1,
-        duplicate_reservations_per_key=1,
-        duplicate_authorizations_per_key=1,
-    )
-    assert bad.failures() == [
-        "2 double charge(s) per key",
-        "1 order(s) beyond the first of a key",
-        "1 reservation(s) beyond the first of a key",
-        "1 authorization(s) beyond the first of a key",
-    ]
-    data = json.loads(bad.to_json())
-    assert data["double_charges_per_key"] == 2 and data["double_charges"] == 0
-    for key in ("keys_audited", "keys_retried", "orders_killed", "duplicate_orders_per_key"):
-        assert key in data
-    console = Console(width=120, record=True)
-    console.print(bad.table())
-    text = console.export_text()
-    assert "double charges per key" in text and "FAIL" in text
-    assert "keys audited / retried" in text and "orders killed" in text

@@ -102,7 +102,7 @@ def test_paragraphs_are_reflowed_not_cut_where_the_source_wraps() -> None:
     ).stdout
     lines = [line.strip() for line in text.splitlines()]
     assert any(
-        line.startswith("Starts its own shop")
+        line.startswith("Starts its own copy of the project's services")
         and line.endswith("Exits 1 when a promise was broken.")
         for line in lines
     ), text

@@ -1,4 +1,4 @@
-"""Setting a service's faults by writing its file (what ``accord chaos`` can switch to)."""
+"""Setting a service's faults by writing its file (how ``accord chaos`` switches them)."""
 
 from __future__ import annotations
 

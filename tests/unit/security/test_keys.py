@@ -28,7 +28,7 @@ def claims(now: float) -> dict[str, object]:
 
 def test_a_new_store_has_a_current_and_a_published_next_key(tmp_path: Path) -> None:
     clock = Clock()
-    store = KeyStore.under(tmp_path, clock=clock)
+    store = KeyStore.under(tmp_path, "identity", clock=clock)
     assert not store.exists()
     ring = store.ensure(token_lifetime=900)
     assert ring.current.kid != ring.next.kid and ring.retired == ()
@@ -43,7 +43,7 @@ async def test_rotation_moves_next_to_current_and_keeps_the_old_key_until_its_to
     tmp_path: Path,
 ) -> None:
     clock = Clock()
-    store = KeyStore.under(tmp_path, clock=clock)
+    store = KeyStore.under(tmp_path, "identity", clock=clock)
     before = store.ensure(token_lifetime=900)
     old_token = before.sign(claims(clock.now))
     clock.now += 60
@@ -67,7 +67,7 @@ async def test_rotation_moves_next_to_current_and_keeps_the_old_key_until_its_to
 
 def test_a_next_key_younger_than_15_seconds_is_not_made_current(tmp_path: Path) -> None:
     clock = Clock()
-    store = KeyStore.under(tmp_path, clock=clock)
+    store = KeyStore.under(tmp_path, "identity", clock=clock)
     store.ensure(token_lifetime=900)
     clock.now += 14
     with pytest.raises(KeyStoreError, match="wait 15s"):
@@ -77,11 +77,11 @@ def test_a_next_key_younger_than_15_seconds_is_not_made_current(tmp_path: Path) 
 
 def test_a_reader_sees_a_rotation_made_by_another_store(tmp_path: Path) -> None:
     clock = Clock()
-    reader = KeyStore.under(tmp_path, clock=clock)
+    reader = KeyStore.under(tmp_path, "identity", clock=clock)
     first = reader.ensure(token_lifetime=900)
     assert reader.load() is first  # unchanged file: the cached ring
     clock.now += 30
-    KeyStore.under(tmp_path, clock=clock).rotate()
+    KeyStore.under(tmp_path, "identity", clock=clock).rotate()
     assert reader.load().current.kid == first.next.kid
 
 
@@ -99,12 +99,12 @@ def test_bad_files_are_refused_with_a_message(tmp_path: Path) -> None:
 
 def test_concurrent_rotations_never_lose_a_key(tmp_path: Path) -> None:
     clock = Clock()
-    KeyStore.under(tmp_path, clock=clock).ensure(token_lifetime=900)
+    KeyStore.under(tmp_path, "identity", clock=clock).ensure(token_lifetime=900)
     errors: list[BaseException] = []
 
     def rotate() -> None:
         try:
-            KeyStore.under(tmp_path, clock=clock).rotate(min_age=0)
+            KeyStore.under(tmp_path, "identity", clock=clock).rotate(min_age=0)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -113,7 +113,7 @@ def test_concurrent_rotations_never_lose_a_key(tmp_path: Path) -> None:
         t.start()
     for t in threads:
         t.join()
-    ring = KeyStore.under(tmp_path, clock=clock).load()
+    ring = KeyStore.under(tmp_path, "identity", clock=clock).load()
     assert not errors
     assert len(ring.retired) == 8 and len(ring.keys) == 10
 
@@ -140,7 +140,7 @@ def test_any_rotation_schedule_keeps_every_live_token_verifiable(gaps: list[floa
 
 def test_revoking_withdraws_a_key_at_once_in_any_state(tmp_path: Path) -> None:
     clock = Clock()
-    store = KeyStore.under(tmp_path, clock=clock)
+    store = KeyStore.under(tmp_path, "identity", clock=clock)
     first = store.ensure(token_lifetime=900)
     clock.now += 60
     second = store.rotate()  # first.current is retired now
@@ -166,7 +166,17 @@ def test_revoking_withdraws_a_key_at_once_in_any_state(tmp_path: Path) -> None:
 
 
 def test_the_file_keeps_the_longest_token_lifetime(tmp_path: Path) -> None:
-    store = KeyStore.under(tmp_path, clock=Clock())
+    store = KeyStore.under(tmp_path, "identity", clock=Clock())
     assert store.ensure(token_lifetime=900).token_lifetime == 900
     assert store.ensure(token_lifetime=3600).token_lifetime == 3600
     assert store.ensure(token_lifetime=60).token_lifetime == 3600
+
+
+def test_the_cli_finds_the_one_service_that_keeps_signing_keys(tmp_path: Path) -> None:
+    with pytest.raises(KeyStoreError, match="no signing keys in any service's folder"):
+        KeyStore.find(tmp_path)
+    KeyStore.under(tmp_path, "issuer").ensure(token_lifetime=900)
+    assert KeyStore.find(tmp_path).path == tmp_path / "issuer" / "signing-keys.json"
+    KeyStore.under(tmp_path, "another").ensure(token_lifetime=900)
+    with pytest.raises(KeyStoreError, match=r"several services \(another, issuer\)"):
+        KeyStore.find(tmp_path)

@@ -34,16 +34,16 @@ def accord(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def home(tmp_path: Path) -> Path:
     (tmp_path / "accord.toml").write_text('[project]\nhome = "state"\n', encoding="utf-8")
     past = time.time() - 60
-    KeyStore.under(tmp_path / "state", clock=lambda: past).ensure(token_lifetime=900)
+    KeyStore.under(tmp_path / "state", "identity", clock=lambda: past).ensure(token_lifetime=900)
     return tmp_path / "state"
 
 
 def test_rotate_then_show_and_jwks(home: Path) -> None:
-    before = KeyStore.under(home).load()
+    before = KeyStore.under(home, "identity").load()
     done = accord(home.parent, "rotate")
     assert done.returncode == 0, done.stderr
     assert f"current {before.next.kid} (was next)" in done.stdout
-    after = KeyStore.under(home).load()
+    after = KeyStore.under(home, "identity").load()
     assert after.current.kid == before.next.kid
     shown = accord(home.parent, "show").stdout
     assert f"retired  {before.current.kid}" in shown and f"current  {after.current.kid}" in shown
@@ -68,12 +68,12 @@ def test_no_key_file_is_one_line_not_a_traceback(tmp_path: Path) -> None:
 
 
 def test_revoke_a_key_then_an_unknown_one(home: Path) -> None:
-    before = KeyStore.under(home).load()
+    before = KeyStore.under(home, "identity").load()
     done = accord(home.parent, "revoke", before.current.kid)
     assert done.returncode == 0, done.stderr
     assert f"revoked {before.current.kid}" in done.stdout
     assert f"current {before.next.kid} (was next)" in done.stdout
-    assert before.current.kid not in {k.kid for k in KeyStore.under(home).load().keys}
+    assert before.current.kid not in {k.kid for k in KeyStore.under(home, "identity").load().keys}
     missing = accord(home.parent, "revoke", "nope")
     assert missing.returncode == 2 and "no key 'nope'" in missing.stderr
     assert "Traceback" not in missing.stderr

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
-from accord.chaos.audit import settled_at_processor
+from shop.chaos.audit import settled_at_processor
 from tests.support.orders_build import CRASH_EXIT, CRASH_POINTS
 from tests.support.processes import free_port, running, wait_http
 

@@ -1,4 +1,4 @@
-"""The load of a chaos run: customers placing orders, and retrying them as clients do.
+"""The shop's chaos load: customers placing orders, and retrying them as clients do.
 
 Each worker places one order at a time: it sends it ``duplicates`` times at once with
 one ``Idempotency-Key`` (and the key in the order's note, so the audit can tie every
@@ -19,14 +19,14 @@ import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
-from accord.chaos.audit import NOTE_PREFIX
-from accord.chaos.credentials import Credentials
+from shop.chaos.audit import NOTE_PREFIX
+from shop.chaos.credentials import Credentials
 
 __all__ = [
     "FIRST_RETRY",
@@ -36,6 +36,7 @@ __all__ = [
     "RETRY_FOR",
     "Answer",
     "Load",
+    "Record",
     "worker",
 ]
 
@@ -52,6 +53,8 @@ RETRY_FOR = 30.0
 #: How many times a 5xx answer is retried with the same key.
 RETRIES_ON_5XX = 2
 _IN_USE = "idempotency_key_in_use"
+#: Where each request's start (monotonic) and duration (ms) go.
+Record = Callable[[float, float], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +83,6 @@ class Load:
     unavailable: int = 0
     sent: int = 0
     retried: int = 0  # keys sent again after no final answer
-    latencies: list[tuple[float, float]] = field(default_factory=list)  # (start, ms)
     answers: Counter[str] = field(default_factory=Counter)  # "503 unavailable": count
 
 
@@ -93,6 +95,7 @@ async def worker(
     duplicates: int,
     load: Load,
     stop: asyncio.Event,
+    record: Record,
 ) -> None:
     """Place orders until ``stop`` is set (an order being retried is finished first)."""
     while not stop.is_set():
@@ -109,9 +112,9 @@ async def worker(
             body["customer_id"] = f"chaos-{customer}"
         load.attempted += 1
         answers = await asyncio.gather(
-            *(_place(http, orders_url, body, key, headers, load) for _ in range(duplicates))
+            *(_place(http, orders_url, body, key, headers, load, record) for _ in range(duplicates))
         )
-        answers += await _retry(http, orders_url, body, key, headers, load, answers)
+        answers += await _retry(http, orders_url, body, key, headers, load, record, answers)
         acknowledged = [a.order_id for a in answers if a.status == 201 and a.order_id]
         if acknowledged:
             load.acknowledged[key] = acknowledged
@@ -129,6 +132,7 @@ async def _retry(
     key: str,
     headers: Mapping[str, str],
     load: Load,
+    record: Record,
     first: Sequence[Answer],
 ) -> list[Answer]:
     """Send the request again with its key while no final answer came (module doc)."""
@@ -145,7 +149,7 @@ async def _retry(
             load.retried += 1
         await asyncio.sleep(delay)
         delay = RETRY_EVERY
-        latest = [await _place(http, orders_url, body, key, headers, load)]
+        latest = [await _place(http, orders_url, body, key, headers, load, record)]
         answers += latest
     return answers
 
@@ -157,6 +161,7 @@ async def _place(
     key: str,
     headers: Mapping[str, str],
     load: Load,
+    record: Record,
 ) -> Answer:
     started = time.monotonic()
     load.sent += 1
@@ -165,10 +170,10 @@ async def _place(
             f"{orders_url}/v1/orders", json=body, headers={**headers, "Idempotency-Key": key}
         )
     except httpx.HTTPError as exc:
-        load.latencies.append((started, (time.monotonic() - started) * 1000))
+        record(started, (time.monotonic() - started) * 1000)
         load.answers[type(exc).__name__] += 1
         return Answer(0)
-    load.latencies.append((started, (time.monotonic() - started) * 1000))
+    record(started, (time.monotonic() - started) * 1000)
     if r.status_code == 201:
         load.answers["201"] += 1
         return Answer(201, order_id=str(r.json().get("order_id")))

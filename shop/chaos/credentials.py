@@ -1,4 +1,4 @@
-"""The tokens a chaos run needs when the shop checks them: customers' and the operator's.
+"""The tokens the shop's chaos run needs when the shop checks them: customers' and the operator's.
 
 Customers place orders: each is registered with the identity service and logged in
 (``POST /v1/customers``, ``POST /v1/login``). The operator reads stock, reservations,

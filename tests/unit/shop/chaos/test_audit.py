@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from accord.chaos.audit import (
+from shop.chaos.audit import (
     NOTE_PREFIX,
     AuthorizationRow,
     PerKey,
@@ -128,7 +128,7 @@ def test_moving_stock_between_columns_conserves_it(
 def test_what_the_processor_settled_is_counted_per_order() -> None:
     import json
 
-    from accord.chaos.audit import settled_at_processor
+    from shop.chaos.audit import settled_at_processor
 
     lines = [
         json.dumps({"ref": "p1", "state": "approved", "merchant_ref": "o1", "amount": 5}),

@@ -1,4 +1,4 @@
-"""The audit of a chaos run: the services' own data, read back, checked against promises.
+"""The audit of the shop's chaos run: its services' own data, read back, checked against promises.
 
 Pure arithmetic over what the driver read through the services' APIs, so it is tested
 without processes:

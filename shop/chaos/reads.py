@@ -1,4 +1,4 @@
-"""Reading a running shop back through its own APIs, as its operator.
+"""Reading the running shop back through its own APIs, as its operator (chaos audit).
 
 Every read tries again, for a while, when the service does not answer or answers 5xx:
 the chaos run reads while services are being restarted.
@@ -9,19 +9,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
-from accord.chaos.audit import AuthorizationRow, ReservationRow, StockRow
+from accord.chaos import Progress
+from shop.chaos.audit import AuthorizationRow, ReservationRow, StockRow
 
 __all__ = [
-    "Progress",
     "authorizations",
-    "breaker_state",
-    "metrics",
     "order_info",
     "order_status",
     "orders_info",
@@ -30,9 +27,6 @@ __all__ = [
     "stock",
     "warm_up",
 ]
-
-#: Where a run says what it is doing.
-Progress = Callable[[str], None]
 
 
 async def warm_up(ops: httpx.AsyncClient, urls: Mapping[str, str], say: Progress) -> None:
@@ -169,39 +163,3 @@ async def orders_info(
     ids = sorted(set(order_ids))
     found = await asyncio.gather(*(one(oid) for oid in ids))
     return dict(zip(ids, found, strict=True))
-
-
-async def metrics(
-    http: httpx.AsyncClient, url: str, *, downstream: str | None = None
-) -> dict[str, float]:
-    """Counter totals by family name (``accord_client_attempts`` …), summed over labels;
-    only the samples labelled with ``downstream`` when it is given."""
-    try:
-        text = (await http.get(f"{url}/metrics")).text
-    except httpx.HTTPError:
-        return {}
-    totals: dict[str, float] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if not sample.name.endswith("_total"):
-                continue
-            if downstream is not None and sample.labels.get("downstream") != downstream:
-                continue
-            totals[family.name] = totals.get(family.name, 0.0) + float(sample.value)
-    return totals
-
-
-async def breaker_state(http: httpx.AsyncClient, orders: str, downstream: str) -> float | None:
-    """Orders' breaker state for ``downstream`` (0 closed, 1 open, 2 half-open); -1 when
-    not readable now; None when orders exports no breaker."""
-    try:
-        text = (await http.get(f"{orders}/metrics")).text
-    except httpx.HTTPError:
-        return -1.0
-    for family in text_string_to_metric_families(text):
-        if family.name == "accord_client_breaker_state":
-            for sample in family.samples:
-                if sample.labels.get("downstream") == downstream:
-                    return float(sample.value)
-            return -1.0  # exported, not yet for this downstream
-    return None
