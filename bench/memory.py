@@ -81,7 +81,7 @@ def measure(settle: float) -> dict[str, object]:
     ports = {name: free_port() for name in services}
     with tempfile.TemporaryDirectory(prefix="accord-memory-") as home:
         env = {**os.environ, "ACCORD_HOME": home}
-        argv = [sys.executable, "-m", "accord", "up", "--raw"]
+        argv = [sys.executable, "-m", "accord", "up", "--plain", "--raw"]
         for name, port in ports.items():
             argv += ["--port", f"{name}={port}"]
         log = open(Path(home) / "up.log", "wb")  # noqa: SIM115 - closed below

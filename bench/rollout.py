@@ -76,7 +76,9 @@ class Shop:
         return f"http://127.0.0.1:{self.ports[name]}"
 
     def start(self) -> None:
-        argv = [sys.executable, "-m", "accord", "up", "--raw"]
+        # --plain: Envoy routes HTTP, so "through Envoy" and "direct" compare one hop
+        # (bench/tls.py measures mutual TLS against plain).
+        argv = [sys.executable, "-m", "accord", "up", "--plain", "--raw"]
         for name, port in self.ports.items():
             argv += ["--port", f"{name}={port}"]
         log = (self.home / "up.log").open("wb")

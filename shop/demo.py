@@ -52,7 +52,7 @@ class Outcome:
 
 
 def transport(url: str, home: Path, peer: str) -> httpx.AsyncBaseTransport | None:
-    """For an ``https://`` URL (``accord up --tls``), mutual TLS as ``accord-supervisor``
+    """For an ``https://`` URL (``accord up``), mutual TLS as ``accord-supervisor``
     with the certificates in ``<home>/certs``; None (plain HTTP) otherwise."""
     if not url.startswith("https://"):
         return None

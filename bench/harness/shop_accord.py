@@ -37,7 +37,7 @@ def start_accord(
     for service, url in (databases or {}).items():
         env[_DATABASE_VARIABLES[service]] = url
     accord = Path(sys.executable).with_name("accord")
-    argv = [str(accord), "up", "--raw", *(f"--port={s}={p}" for s, p in ports.items())]
+    argv = [str(accord), "up", "--plain", "--raw", *(f"--port={s}={p}" for s, p in ports.items())]
     started = time.monotonic()
     with log.open("ab") as out:
         process = subprocess.Popen(

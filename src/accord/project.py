@@ -60,6 +60,9 @@ class ServiceSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     #: Requests (``"GET /path"``) a new version must answer without a 5xx before it
     #: takes traffic (``accord rollout --strategy blue-green``).
     smoke: list[str] = []
+    #: Reached by customers: over mutual TLS it also admits callers with no certificate
+    #: (their tokens still decide); other services admit only certificates.
+    public: bool = False
 
 
 class _ProjectSection(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -12,7 +12,11 @@
   trace can be read with ``accord traces`` as soon as its request was answered);
 - ``ACCORD_TLS_DIR``: with ``tls_dir``, the certificate folder; every service then serves
   HTTPS with mutual TLS, the URLs are ``https://``, and readiness is probed over mutual
-  TLS with the supervisor's own certificate (``accord-supervisor``).
+  TLS with the supervisor's own certificate (``accord-supervisor``). Behind Envoy
+  (which then passes TCP through and weighs connections) each service also gets
+  ``ACCORD_CONNECTION_MAX_AGE`` (1 s unless set): a kept-alive connection is closed after
+  its first response past that age, so a caller's next connection is weighed again
+  (:mod:`accord.runtime.connage`).
 
 With ``dataplane=True`` (``accord up``) Envoy stands in front of the services
 (:mod:`accord.dataplane`): the well-known ports are its listeners, each service listens
@@ -75,6 +79,8 @@ RUN_FILE = runfile.RUN_FILE
 INSTANCE_VARIABLE = "ACCORD_INSTANCE"
 #: The ``/readyz`` answer header that echoes it.
 INSTANCE_HEADER = "accord-instance"
+#: Seconds a connection to a service carries requests behind Envoy's TLS passthrough.
+CONNECTION_MAX_AGE = "1"
 
 
 @dataclass(frozen=True)
@@ -171,6 +177,10 @@ class Supervisor:
         env["PYTHONUNBUFFERED"] = "1"
         if self.tls_dir is not None:
             env["ACCORD_TLS_DIR"] = str(self.tls_dir)
+            if self.project.services[name].public:  # customers present no certificate
+                env["ACCORD_TLS_PUBLIC"] = "1"
+            if self.dataplane is not None:  # Envoy weighs connections, not requests
+                env.setdefault("ACCORD_CONNECTION_MAX_AGE", CONNECTION_MAX_AGE)
         env.update(self.extra_env.get(name, {}))
         return env
 

@@ -17,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,12 +25,15 @@ from typing import Any
 import httpx
 import pytest
 
+from accord.security import CertStore
+from accord.security.tls import TLSConfig, client_context
 from tests.support.processes import ROOT, free_port, running, stop, wait_http
 from tests.support.system import require
 
 pytestmark = pytest.mark.e2e
 
 SERVICES = ("identity", "inventory", "payments", "orders")
+CLIENT = "e2e-client"
 ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -45,7 +49,15 @@ class Shop:
         return f"http://127.0.0.1:{self.console_port}"
 
     def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.ports[name]}"
+        return f"https://127.0.0.1:{self.ports[name]}"
+
+    def get(self, name: str, path: str) -> httpx.Response:
+        """GET from a service over mutual TLS, with a certificate of the shop's CA."""
+        store = CertStore(self.home / "certs")
+        if not store.cert_path(CLIENT).exists():
+            store.issue(CLIENT)
+        with httpx.Client(verify=client_context(TLSConfig(store.directory, CLIENT), name)) as h:
+            return h.get(self.url(name) + path)
 
 
 @pytest.fixture(scope="module")
@@ -60,9 +72,12 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     env = {**os.environ, "ACCORD_HOME": str(home), "ACCORD_CONFIG_DIR": str(home / "config")}
     log = (home / "up.log").open("wb")
     proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        for name in SERVICES:
-            wait_http(f"http://127.0.0.1:{ports[name]}/readyz", timeout=90)
+    try:  # the shop over mutual TLS (the default); the console reads it as the supervisor
+        deadline = time.monotonic() + 90
+        while not (home / "run.json").exists():
+            assert proc.poll() is None, (home / "up.log").read_text()
+            assert time.monotonic() < deadline, "accord up did not start in time"
+            time.sleep(0.1)
         wait_http(f"http://127.0.0.1:{console}/api/services", timeout=30)
         yield Shop(home, ports, console)
     finally:
@@ -112,14 +127,14 @@ def test_the_console_shows_the_live_shop_and_an_order_through_try_it(
     chromium_context: Any, shop: Shop, tmp_path: Path
 ) -> None:
     for _ in range(5):  # traffic for the live figures
-        assert httpx.get(shop.url("inventory") + "/v1/skus/SKU-APPLE").status_code in (200, 401)
+        assert shop.get("inventory", "/v1/skus/SKU-APPLE").status_code in (200, 401)
     page = chromium_context.new_page()
     page.goto(shop.console + "/#overview")
     for name in SERVICES:
         badge = page.locator(f'#services tr[data-service="{name}"] .badge')
         badge.filter(has_text="ready").wait_for(timeout=20_000)
     assert page.locator("#services tbody tr").count() == len(SERVICES)
-    httpx.get(shop.url("inventory") + "/v1/skus/SKU-APPLE")
+    shop.get("inventory", "/v1/skus/SKU-APPLE")
     rate = page.locator('#services tr[data-service="inventory"] td.rate')
     page.wait_for_function(
         "el => parseFloat(el.textContent) > 0", arg=rate.element_handle(), timeout=20_000

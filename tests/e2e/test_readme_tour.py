@@ -1,10 +1,11 @@
 """The README's tour, run as written: its shell blocks and its Python client against a
 real `accord up`.
 
-The blocks are read from README.md, not copied here. The only change made to them is
-the ports: the shop runs on free ports (a temporary ACCORD_HOME, stopped by PID at the
-end), so every `localhost:81xx` / `127.0.0.1:81xx` / `--port 81xx` of the tour is
-pointed at them. The blocks of NOT_RUN_HERE are left to their own tests; the
+The blocks are read from README.md, not copied here. The only changes made to them are
+the ports and the state folder: the shop runs on free ports (a temporary ACCORD_HOME,
+stopped by PID at the end), so every `localhost:81xx` / `127.0.0.1:81xx` / `--port 81xx`
+of the tour is pointed at them, and `.accord/` (where the CA the tour trusts is made) at
+that home. The blocks of NOT_RUN_HERE are left to their own tests; the
 `accord serve` block runs in the background until its service is ready.
 """
 
@@ -16,6 +17,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,8 +49,9 @@ def default_ports() -> dict[str, int]:
     return {name: int(svc["port"]) for name, svc in project["services"].items()}
 
 
-def repoint(code: str, ports: dict[int, int]) -> str:
-    return PORT.sub(lambda m: str(ports.get(int(m.group(1)), m.group(1))), code)
+def repoint(code: str, ports: dict[int, int], home: Path | None = None) -> str:
+    code = PORT.sub(lambda m: str(ports.get(int(m.group(1)), m.group(1))), code)
+    return code.replace(".accord/", f"{home}/") if home is not None else code
 
 
 class Shop:
@@ -70,8 +73,11 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     with (home / "up.log").open("wb") as log:
         proc = subprocess.Popen(argv, cwd=ROOT, env=shop.env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            for port in shop.ports.values():
-                wait_http(f"http://127.0.0.1:{port}/readyz", timeout=90)
+            deadline = time.monotonic() + 90
+            while not (home / "run.json").exists():  # every service ready, over TLS
+                assert proc.poll() is None, (home / "up.log").read_text()
+                assert time.monotonic() < deadline, "accord up did not start in time"
+                time.sleep(0.1)
             yield shop
         finally:
             stop(proc)
@@ -100,7 +106,7 @@ def test_the_shell_tour_runs_as_written(shop: Shop) -> None:
     for lang, code in tour_blocks():
         if lang != "sh" or any(f"accord {c}" in code for c in NOT_RUN_HERE):
             continue
-        script.append(repoint(code, shop.mapping))
+        script.append(repoint(code, shop.mapping, shop.home))
     script.append('echo "TOUR-TRACE=$TRACE"')
     result = subprocess.run(
         ["bash", "-c", "\n".join(script)],
@@ -127,15 +133,17 @@ def test_the_python_client_runs_as_written(shop: Shop) -> None:
     [code] = [code for lang, code in tour_blocks() if lang == "python" and "asyncio.run(" in code]
     subprocess.run(
         ["bash", "-c", repoint(
-            "curl -s -X POST localhost:8104/v1/customers -H 'content-type: application/json' "
+            "curl -s --cacert .accord/certs/ca.crt -X POST https://localhost:8104/v1/customers "
+            "-H 'content-type: application/json' "
             "-H 'idempotency-key: py-tour' "
             "-d '{\"email\":\"ada@shop.test\",\"password\":\"correct horse\"}'",
             shop.mapping,
+            shop.home,
         )],
         check=True, capture_output=True, timeout=30,
     )  # fmt: skip
     result = subprocess.run(
-        [sys.executable, "-c", repoint(code, shop.mapping)],
+        [sys.executable, "-c", repoint(code, shop.mapping, shop.home)],
         cwd=ROOT,
         env=shop.env,
         capture_output=True,

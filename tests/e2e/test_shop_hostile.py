@@ -67,7 +67,9 @@ class Shop:
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     home = tmp_path_factory.mktemp("hostile-shop")
     ports = {name: free_port() for name in SERVICES}
-    argv = [sys.executable, "-m", "accord", "up", "--raw"]
+    # Hostile HTTP, sent as bytes on a socket: over plain HTTP (--plain), the transport's
+    # own refusals are test_shop_tls.py's.
+    argv = [sys.executable, "-m", "accord", "up", "--plain", "--raw"]
     for name, port in ports.items():
         argv += ["--port", f"{name}={port}"]
     env = {**os.environ, "ACCORD_HOME": str(home)}

@@ -1,7 +1,7 @@
-"""End to end: ``accord up --tls`` runs the shop over mutual TLS on loopback.
+"""End to end: ``accord up`` runs the shop over mutual TLS on loopback, by default.
 
 One shop for the module (free ports, a temporary ACCORD_HOME with no certificates:
-``accord up --tls`` creates the CA and every service's certificate). The tests call it
+``accord up`` creates the CA and every service's certificate on first run). The tests call it
 with a certificate of their own, issued by that CA, and with everything that must be
 refused; they rotate every certificate while orders flow.
 """
@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -50,8 +51,8 @@ class Shop:
 def _wait_ready(shop: Shop, proc: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while not shop.certs.ca_cert_path.exists() or not (shop.home / "run.json").exists():
-        assert proc.poll() is None, "accord up --tls exited"
-        assert time.monotonic() < deadline, "accord up --tls did not start in time"
+        assert proc.poll() is None, "accord up exited"
+        assert time.monotonic() < deadline, "accord up did not start in time"
         time.sleep(0.1)
 
 
@@ -59,7 +60,7 @@ def _wait_ready(shop: Shop, proc: subprocess.Popen[bytes], timeout: float = 90.0
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     home = tmp_path_factory.mktemp("shop-tls")
     ports = {name: free_port() for name in SERVICES}
-    argv = [sys.executable, "-m", "accord", "up", "--tls", "--raw"]
+    argv = [sys.executable, "-m", "accord", "up", "--raw"]  # no flag: mutual TLS
     for name in ("inventory", "payments"):  # called by orders (and these tests) alone
         argv += ["--tls-allow", f"{name}=orders,{CLIENT}"]
     for name, port in ports.items():
@@ -141,18 +142,33 @@ def test_plain_http_is_refused_on_every_port(shop: Shop) -> None:
             httpx.get(f"http://127.0.0.1:{shop.ports[name]}/livez", timeout=5)
 
 
-def test_a_client_without_a_certificate_is_refused(shop: Shop) -> None:
+def test_customers_without_a_certificate_reach_only_the_public_services(shop: Shop) -> None:
+    """identity and orders are ``public`` in accord.toml: a customer trusting the CA gets
+    in with no certificate (its token decides); inventory and payments refuse it in the
+    handshake."""
     ctx = ssl.create_default_context(cafile=str(shop.certs.ca_cert_path))
-    ctx.check_hostname = False
-    for name in SERVICES:
+    for name in ("identity", "orders"):
+        with httpx.Client(verify=ctx) as http:
+            assert http.get(shop.url(name) + "/livez", timeout=5).status_code == 200
+    with httpx.Client(verify=ctx) as http:
+        r = http.post(shop.url("identity") + "/v1/login",
+                      json={"email": "nobody@shop.test", "password": "wrong horse"})  # fmt: skip
+        assert r.status_code == 401, r.text
+    for name in ("inventory", "payments"):
         with httpx.Client(verify=ctx) as http, pytest.raises(httpx.HTTPError):
             http.get(shop.url(name) + "/livez", timeout=5)
 
 
-@pytest.mark.parametrize("case", ["other_ca", "foreign_trust_domain", "ca_certificate"])
+@pytest.mark.parametrize("case", ["other_ca", "foreign_trust_domain", "ca_certificate", "expired"])
 def test_a_foreign_certificate_is_refused(shop: Shop, tmp_path: Path, case: str) -> None:
+    """Orders is public (a customer needs no certificate), yet a certificate a caller
+    presents is checked: a bad one is refused in the handshake."""
     ca = shop.certs.load_ca()
-    if case == "other_ca":
+    now = datetime.now(UTC)
+    if case == "expired":
+        cert, key = forge(ca, ["spiffe://shop.local/orders"], start=now - timedelta(days=3),
+                          end=now - timedelta(days=1))  # fmt: skip
+    elif case == "other_ca":
         cert, key = forge(create_ca("shop.local"), ["spiffe://shop.local/orders"])
     elif case == "foreign_trust_domain":
         cert, key = forge(ca, ["spiffe://evil.example/orders"])
@@ -172,7 +188,7 @@ def test_a_foreign_certificate_is_refused(shop: Shop, tmp_path: Path, case: str)
     log = (shop.home / "up.log").read_text()
     assert f"forged-{case}" not in log, "a handler ran for the forged caller"
     refusal = f"tls peer refused ({case})"
-    if case == "other_ca":  # refused by OpenSSL inside the handshake, silently
+    if case in ("other_ca", "expired"):  # refused by OpenSSL inside the handshake, silently
         assert refusal not in log
     else:  # refused by the SPIFFE check when the handshake completes, which says why
         assert refusal in log

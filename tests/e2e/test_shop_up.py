@@ -1,4 +1,5 @@
-"""End to end: `accord up` runs the shop as real processes on loopback.
+"""End to end: `accord up` runs the shop as real processes on loopback, over mutual TLS
+(the default): the tests call it as a client of the CA it made.
 
 One shop is started for the module (free ports, a temporary ACCORD_HOME) and stopped by
 PID at the end; the tests talk to it over real HTTP, as a customer who registered with
@@ -13,6 +14,7 @@ import os
 import secrets
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -22,11 +24,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.processes import ROOT, free_port, stop, wait_http
+from accord.security import CertStore
+from tests.support.processes import ROOT, free_port, stop
 
 pytestmark = pytest.mark.e2e
 
 SERVICES = ("identity", "orders", "inventory", "payments")
+CLIENT = "e2e-client"
 
 
 class Shop:
@@ -34,20 +38,30 @@ class Shop:
         self.home = home
         self.ports = ports
         self.proc = proc
+        self.http = httpx.Client()
 
     def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.ports[name]}"
+        return f"https://127.0.0.1:{self.ports[name]}"
+
+    def trust(self) -> None:
+        """Call the shop as a client of its CA, with a certificate of it (which inventory
+        and payments, not reached by customers, ask for)."""
+        store = CertStore(self.home / "certs")
+        store.issue(CLIENT)
+        ctx = ssl.create_default_context(cafile=str(store.ca_cert_path))
+        ctx.load_cert_chain(str(store.cert_path(CLIENT)), str(store.key_path(CLIENT)))
+        self.http = httpx.Client(verify=ctx, timeout=15)
 
     def customer(self) -> dict[str, str]:
         """A new customer's ``Authorization`` header (registered, then logged in)."""
         account = {"email": f"e2e-{secrets.token_hex(6)}@shop.test", "password": "correct horse"}
-        registered = httpx.post(
+        registered = self.http.post(
             self.url("identity") + "/v1/customers",
             json=account,
             headers={"idempotency-key": secrets.token_hex(8)},
         )
         assert registered.status_code == 201, registered.text
-        login = httpx.post(self.url("identity") + "/v1/login", json=account)
+        login = self.http.post(self.url("identity") + "/v1/login", json=account)
         assert login.status_code == 200, login.text
         return {"authorization": f"Bearer {login.json()['access_token']}"}
 
@@ -66,12 +80,22 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     shop = Shop(home, ports, proc)
     try:
-        for name in SERVICES:
-            wait_http(shop.url(name) + "/readyz", timeout=60)
+        _wait_up(home, proc)
+        shop.trust()
         yield shop
     finally:
+        shop.http.close()
         stop(proc)
         log.close()
+
+
+def _wait_up(home: Path, proc: subprocess.Popen[bytes], timeout: float = 90) -> None:
+    """Until the run file appears: every service answered its readiness over mutual TLS."""
+    deadline = time.monotonic() + timeout
+    while not (home / "run.json").exists():
+        assert proc.poll() is None, "accord up exited"
+        assert time.monotonic() < deadline, "accord up did not start in time"
+        time.sleep(0.1)
 
 
 def _spans(home: Path, trace_id: str) -> list[dict[str, object]]:
@@ -94,17 +118,17 @@ def _spans(home: Path, trace_id: str) -> list[dict[str, object]]:
 
 def test_probes_answer(shop: Shop) -> None:
     for name in SERVICES:
-        assert httpx.get(shop.url(name) + "/livez").status_code == 200
-        ready = httpx.get(shop.url(name) + "/readyz")
+        assert shop.http.get(shop.url(name) + "/livez").status_code == 200
+        ready = shop.http.get(shop.url(name) + "/readyz")
         assert ready.status_code == 200, ready.text
-        doc = httpx.get(shop.url(name) + "/openapi.json").json()
+        doc = shop.http.get(shop.url(name) + "/openapi.json").json()
         assert doc["openapi"] == "3.1.0"
 
 
 def test_an_order_is_traced_across_three_services(shop: Shop) -> None:
     trace_id = secrets.token_hex(16)
     parent = secrets.token_hex(8)
-    r = httpx.post(
+    r = shop.http.post(
         shop.url("orders") + "/v1/orders",
         json={
             "items": [{"sku": "SKU-APPLE", "quantity": 1}],
@@ -145,8 +169,8 @@ def test_an_order_is_traced_across_three_services(shop: Shop) -> None:
 
 
 def test_metrics_show_the_duration_histogram(shop: Shop) -> None:
-    httpx.get(shop.url("inventory") + "/v1/skus/SKU-APPLE")
-    text = httpx.get(shop.url("inventory") + "/metrics").text
+    shop.http.get(shop.url("inventory") + "/v1/skus/SKU-APPLE")
+    text = shop.http.get(shop.url("inventory") + "/metrics").text
     assert "http_server_request_duration_seconds_bucket" in text
     assert 'http_route="/v1/skus/{sku}"' in text
     assert "SKU-APPLE" not in text
@@ -154,7 +178,7 @@ def test_metrics_show_the_duration_histogram(shop: Shop) -> None:
 
 def test_errors_are_problem_json(shop: Shop) -> None:
     customer = shop.customer()
-    r = httpx.post(
+    r = shop.http.post(
         shop.url("orders") + "/v1/orders",
         json={"items": [{"sku": "SKU-APPLE", "quantity": 0}], "card_token": "tok_x"},
         headers={**customer, "idempotency-key": secrets.token_hex(8)},
@@ -164,9 +188,9 @@ def test_errors_are_problem_json(shop: Shop) -> None:
     body = r.json()
     assert body["code"] == "validation_failed"
     assert body["errors"][0]["path"] == "$.items[0].quantity"
-    missing = httpx.get(shop.url("orders") + "/v1/orders/does-not-exist", headers=customer)
+    missing = shop.http.get(shop.url("orders") + "/v1/orders/does-not-exist", headers=customer)
     assert missing.status_code == 404 and missing.json()["code"] == "orders.order_not_found"
-    anonymous = httpx.get(shop.url("orders") + "/v1/orders/does-not-exist")
+    anonymous = shop.http.get(shop.url("orders") + "/v1/orders/does-not-exist")
     assert anonymous.status_code == 401 and anonymous.json()["code"] == "unauthenticated"
     assert anonymous.headers["www-authenticate"] == 'Bearer realm="orders"'
 
@@ -195,7 +219,7 @@ def test_traces_command_shows_a_waterfall(shop: Shop) -> None:
     """`accord traces ID` draws the trace of an order this test placed, with a span of
     every service the order went through."""
     trace_id = secrets.token_hex(16)
-    placed = httpx.post(
+    placed = shop.http.post(
         shop.url("orders") + "/v1/orders",
         json={"items": [{"sku": "SKU-PEAR", "quantity": 1}], "card_token": "tok_visa_4242"},
         headers={
@@ -240,8 +264,7 @@ def test_sigterm_stops_everything_gracefully(tmp_path: Path) -> None:
         argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     try:
-        for name in SERVICES:
-            wait_http(f"http://127.0.0.1:{ports[name]}/readyz", timeout=60)
+        _wait_up(tmp_path, proc)
         run = json.loads((tmp_path / "run.json").read_text())
         pids = [svc["pid"] for svc in run["services"].values()]
         assert stop(proc, sig=signal.SIGTERM) == 0
@@ -267,7 +290,7 @@ def test_rotating_identity_keys_while_orders_flow_fails_none(shop: Shop) -> None
     statuses: list[int] = []
 
     def place(customer: dict[str, str]) -> None:
-        answer = httpx.post(
+        answer = shop.http.post(
             shop.url("orders") + "/v2/orders",
             json={"items": [{"sku": "SKU-APPLE", "quantity": 1}], "card_token": "tok_visa_4242"},
             headers={**customer, "idempotency-key": secrets.token_hex(8)},
@@ -298,3 +321,15 @@ def test_rotating_identity_keys_while_orders_flow_fails_none(shop: Shop) -> None
         place(after)
         place(before)
     assert set(statuses) == {201}, statuses
+
+
+def test_slo_status_reads_the_services_over_mutual_tls(shop: Shop) -> None:
+    """`accord slo status` scrapes each service's /metrics as the supervisor."""
+    env = {**os.environ, "ACCORD_HOME": str(shop.home)}
+    done = subprocess.run(
+        [sys.executable, "-m", "accord", "slo", "status", "--json"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = json.loads(done.stdout)
+    assert {row["service"] for row in rows} >= {"orders", "inventory", "payments"}

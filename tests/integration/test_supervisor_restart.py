@@ -54,7 +54,7 @@ def test_restart_delays_double_up_to_the_cap() -> None:
 
 def test_a_killed_service_comes_back_ready_with_a_new_pid(tmp_path: Path) -> None:
     ports = {name: free_port() for name in SERVICES}
-    argv = [sys.executable, "-m", "accord", "up", "--raw"]
+    argv = [sys.executable, "-m", "accord", "up", "--plain", "--raw"]  # restarts, not transport
     for name, port in ports.items():
         argv += ["--port", f"{name}={port}"]
     # Tokens are not what this test is about.

@@ -145,7 +145,9 @@ def assert_problem(response: httpx.Response, status: int, code: str | None = Non
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecureShop]:
     home = tmp_path_factory.mktemp("secure-shop")
     ports = {name: free_port() for name in SERVICES}
-    argv = [sys.executable, "-m", "accord", "up", "--raw"]
+    # Tokens, scopes and input, over plain HTTP: the transport's refusals (no certificate,
+    # a foreign one) are tests/e2e/test_shop_tls.py's, on the default TLS path.
+    argv = [sys.executable, "-m", "accord", "up", "--plain", "--raw"]
     for name, port in ports.items():
         argv += ["--port", f"{name}={port}"]
     env = {**os.environ, "ACCORD_HOME": str(home)}

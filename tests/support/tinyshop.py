@@ -69,12 +69,14 @@ class TinyShop:
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
 
-    def start(self, *args: str, log: str = "up.log") -> subprocess.Popen[bytes]:
-        """``accord up --raw`` in the project, its output in ``log``."""
+    def start(self, *args: str, log: str = "up.log", plain: bool = True) -> subprocess.Popen[bytes]:
+        """``accord up --raw`` in the project, its output in ``log``: with ``--plain``
+        unless told (these tests are about processes, not the transport)."""
         out = (self.root / log).open("ab")
+        mode = ["--plain"] if plain else []
         try:
             return subprocess.Popen(
-                [sys.executable, "-m", "accord", "up", "--raw", *args],
+                [sys.executable, "-m", "accord", "up", *mode, "--raw", *args],
                 cwd=self.root,
                 env=self.env,
                 stdout=out,

@@ -3,7 +3,7 @@
 Uses the services ``accord up`` is running, or starts them for the demo and stops them
 after. The demo itself is project code (``[project] demo = "module:function"``): an
 ``async def run(urls: Mapping[str, str], home: Path, console: Console) -> bool``.
-With ``--tls`` the services it starts speak mutual TLS, as under ``accord up --tls``
+With ``--tls`` the services it starts speak mutual TLS, as under ``accord up`` (its default)
 (the shop's demo then calls as ``accord-supervisor``).
 """
 
@@ -36,7 +36,7 @@ def demo(
     timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 60.0,
     tls: Annotated[
         bool,
-        typer.Option("--tls", help="Start the services over mutual TLS (as `accord up --tls`)."),
+        typer.Option("--tls", help="Start the services over mutual TLS (as `accord up` does)."),
     ] = False,
 ) -> None:
     """Place a scripted set of orders and show their outcomes and one trace.

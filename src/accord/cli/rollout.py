@@ -147,11 +147,6 @@ def _audit_result(project: projects.Project, result: RolloutResult) -> None:
 
 
 def _check(system: System, service: str, version: str) -> None:
-    if system.dataplane.get("tls_passthrough"):
-        raise RolloutError(
-            "rollouts judge versions by Envoy's HTTP statistics; this system runs with --tls "
-            "(TCP passthrough), which has none"
-        )
     if system.primary(service) == version:
         raise RolloutError(f"{service} already runs {version}")
 

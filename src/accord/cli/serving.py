@@ -37,6 +37,8 @@ PORT_VARIABLE = "ACCORD_PORT"
 FORWARDED_VARIABLE = "ACCORD_FORWARDED_ALLOW_IPS"
 #: A supervisor's start nonce, echoed by ``/readyz`` (``accord.supervisor``).
 INSTANCE_VARIABLE = "ACCORD_INSTANCE"
+#: A warning the supervisor wants every ``/readyz`` of the service to carry.
+WARNING_VARIABLE = "ACCORD_WARNING"
 _HELD_OUT = ("rich", "pygments")
 #: Libraries that load what is held out only for pretty output (when it is installed).
 _PRETTY_ONLY = ("httpx", "structlog", "mako.exceptions")
@@ -92,8 +94,26 @@ def serve_target(
         tls=tls,
         head_timeout=head_timeout,
         forwarded_allow_ips=proxies,
+        connection_max_age=_max_age(),
     )
     return 0
+
+
+def _max_age() -> float | None:
+    """Seconds a kept-alive connection carries requests, from
+    ``$ACCORD_CONNECTION_MAX_AGE`` (unset: no bound)."""
+    from accord.runtime.connage import AGE_VARIABLE
+
+    raw = os.environ.get(AGE_VARIABLE, "").strip()
+    if not raw:
+        return None
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise ServeError(f"${AGE_VARIABLE} must be a positive number of seconds, not {raw!r}")
+    return seconds
 
 
 def _forwarded(value: str | None) -> list[str]:
@@ -139,6 +159,9 @@ def _load(target: str) -> App:
     instance = os.environ.get(INSTANCE_VARIABLE, "")
     if instance:
         app.identify(instance)
+    warning = os.environ.get(WARNING_VARIABLE, "").strip()
+    if warning:  # e.g. accord up --plain: said in every ready /readyz
+        app.warn(warning)
     write_manifest(Path.cwd())
     return app
 

@@ -11,6 +11,7 @@ The objectives are those ``accord.toml`` registers (``slos = "pkg.module:SLOS"``
 from __future__ import annotations
 
 import os
+import ssl
 import sys
 import time
 from pathlib import Path
@@ -90,6 +91,17 @@ def status_command(
         raise typer.Exit(1)
 
 
+def _verify(service: str, url: str | None) -> ssl.SSLContext | bool:
+    """Over mutual TLS (``accord up``'s default): the supervisor's certificate, and only
+    ``service``'s accepted."""
+    if not url or not url.startswith("https://"):
+        return True
+    from accord.project import load
+    from accord.security.tls import SUPERVISOR, TLSConfig, client_context
+
+    return client_context(TLSConfig(load().home / "certs", SUPERVISOR), service)
+
+
 def _measure(
     services: list[ServiceObjectives], urls: dict[str, str], interval: float
 ) -> tuple[list[ObjectiveStatus], list[str]]:
@@ -100,7 +112,8 @@ def _measure(
 
     def read(s: ServiceObjectives) -> dict[str, Counts] | None:
         try:
-            return scrape(s, url=urls.get(s.service))
+            url = urls.get(s.service)
+            return scrape(s, url=url, verify=_verify(s.service, url))
         except AccordError as exc:
             problems.append(" ".join(str(exc).split()))
             return None

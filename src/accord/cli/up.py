@@ -17,12 +17,15 @@ from rich.text import Text
 from accord import project as projects
 from accord import runfile
 from accord.cli import _help
+from accord.cli.serving import WARNING_VARIABLE
 from accord.errors import AccordError
-from accord.supervisor import StartError, Supervisor
+from accord.supervisor import LineSink, StartError, Supervisor
 
 if TYPE_CHECKING:
     from accord.console.server import Beside
 
+#: Printed at start and carried in every ``/readyz`` under ``accord up --plain``.
+PLAIN_WARNING = "--plain: calls between services are plain HTTP, unencrypted (debugging only)"
 _COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "red")
 _SKIP = frozenset({"ts", "level", "event", "service", "version", "span_id", "logger"})
 
@@ -56,9 +59,13 @@ def up(
     tls: Annotated[
         bool,
         typer.Option(
-            "--tls", help="Serve HTTPS with mutual TLS (certificates under <home>/certs)."
+            "--tls/--plain",
+            help=(
+                "Mutual TLS between services, HTTPS for customers (certificates under "
+                "<home>/certs, made on first run); --plain: plain HTTP, for debugging."
+            ),
         ),
-    ] = False,
+    ] = True,
     reload: Annotated[
         bool,
         typer.Option(
@@ -70,7 +77,7 @@ def up(
         typer.Option(
             "--tls-allow",
             metavar="SERVICE=CALLERS",
-            help="With --tls, who alone may call a service: SERVICE=CALLER[,CALLER...].",
+            help="Who alone may call a service over TLS: SERVICE=CALLER[,CALLER...].",
         ),
     ] = [],  # noqa: B006 - typer reads the default
     env: Annotated[
@@ -93,14 +100,56 @@ def up(
     Ctrl-C, SIGTERM or closing the terminal stops them all gracefully; no service
     outlives accord up, however it ends. `accord down` stops it from another terminal.
 
+    Every call, the services' calls to each other too, is mutual TLS unless --plain; the
+    local CA and the certificates are made on first run (customers trust
+    <home>/certs/ca.crt).
+
     Example: accord up --port orders=9101 --raw
     """
     project = projects.load()
     console = Console(highlight=False)
     allow = parse_allow(tls_allow, project)
     if allow and not tls:
-        raise projects.ProjectError("--tls-allow needs --tls")
-    tls_dir = prepare_tls(project, console) if tls else None
+        raise projects.ProjectError("--tls-allow needs TLS (drop --plain)")
+    tls_dir = project.home / "certs" if tls else None  # issued once the environment passes
+    supervisor = Supervisor(
+        project,
+        ports=parse_ports(port),
+        on_line=_printer(project, console, raw=raw),
+        tls_dir=tls_dir,
+        dataplane=True,
+        reload=reload,
+    )
+    clear_previous(project, console)
+    _prepare(supervisor, console, allow=allow, tls=tls, env=env)
+    code = asyncio.run(_run(supervisor, console, console_port))
+    raise typer.Exit(code)
+
+
+def _prepare(
+    supervisor: Supervisor,
+    console: Console,
+    *,
+    allow: dict[str, list[str]],
+    tls: bool,
+    env: str | None,
+) -> None:
+    """The services' environment (allow-lists, the --plain warning, the environment
+    checked), then the certificates, issued only once the environment passed."""
+    project = supervisor.project
+    for name, callers in allow.items():
+        supervisor.extra_env.setdefault(name, {}).update(allow_env(callers))
+    if not tls:  # said now, and again by every /readyz
+        warning = Text(f"accord: warning: {PLAIN_WARNING}", style="bold yellow")
+        console.print(warning, soft_wrap=True)
+        supervisor.environ[WARNING_VARIABLE] = PLAIN_WARNING
+    supervisor.environ.update(choose_environment(project, env, supervisor))
+    if tls:
+        prepare_tls(project, console)
+
+
+def _printer(project: projects.Project, console: Console, *, raw: bool) -> LineSink:
+    """Each service's lines, prefixed with its name in a colour of its own."""
     colours = {n: _COLOURS[i % len(_COLOURS)] for i, n in enumerate(project.services)}
     width = max(len(n) for n in project.services)
 
@@ -108,20 +157,7 @@ def up(
         prefix = Text(f"{name:<{width}} │ ", style=colours[name])
         console.print(prefix + (Text(line) if raw else format_line(line)), soft_wrap=True)
 
-    supervisor = Supervisor(
-        project,
-        ports=parse_ports(port),
-        on_line=on_line,
-        tls_dir=tls_dir,
-        dataplane=True,
-        reload=reload,
-    )
-    clear_previous(project, console)
-    for name, callers in allow.items():
-        supervisor.extra_env.setdefault(name, {}).update(allow_env(callers))
-    supervisor.environ.update(choose_environment(project, env, supervisor))
-    code = asyncio.run(_run(supervisor, console, console_port))
-    raise typer.Exit(code)
+    return on_line
 
 
 def clear_previous(project: projects.Project, console: Console) -> None:
@@ -239,9 +275,6 @@ async def _run(supervisor: Supervisor, console: Console, console_port: int = 0) 
 async def _console(supervisor: Supervisor, port: int, table: Table) -> Beside | None:
     """The console beside the services (a row of the table), unless ``port`` is 0."""
     if not port:
-        return None
-    if supervisor.tls_dir is not None:  # the console has no certificate of its own
-        table.add_row("console", "not served with --tls", "", "")
         return None
     from accord.console.server import Beside
 

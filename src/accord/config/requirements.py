@@ -10,7 +10,7 @@
     [[require]]
     key = "tls.dir"
     set = true            # any non-empty value
-    why = "traffic between services is mutual TLS: run accord up --tls"
+    why = "traffic between services is mutual TLS: run accord up without --plain"
 
 Every service with that key must satisfy it; :func:`violations` says, one line each,
 which service, which key, where its value came from and why it is required.

@@ -65,6 +65,14 @@ class TLSSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
             env="ACCORD_TLS_ALLOW",
         ),
     ] = []
+    public: Annotated[
+        bool,
+        setting(
+            "Also admit callers with no certificate (a service customers reach)",
+            pinned=True,
+            env="ACCORD_TLS_PUBLIC",
+        ),
+    ] = False
 
     def config(self, name: str) -> TLSConfig | None:
         """The TLS configuration of the process named ``name``; ``None`` when off."""
@@ -72,7 +80,7 @@ class TLSSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
 
         if not self.dir:
             return None
-        return TLSConfig(Path(self.dir), name, frozenset(self.allow))
+        return TLSConfig(Path(self.dir), name, frozenset(self.allow), public=self.public)
 
 
 Seconds = Annotated[float, msgspec.Meta(gt=0.0, le=600.0)]

@@ -63,12 +63,19 @@ class ConsoleAPI:
         self._windows: dict[str, Window] = {}
         self._versions: dict[tuple[str, int | None], list[str]] = {}
 
+    def _client(self, timeout: float | None = None) -> httpx.AsyncClient:
+        """A client of the services (over mutual TLS, as the supervisor, when they are)."""
+        return httpx.AsyncClient(
+            timeout=self.timeout if timeout is None else timeout,
+            transport=self.system.transport(),
+        )
+
     # -- services --------------------------------------------------------------------
 
     async def services(self) -> dict[str, Any]:
         """Each service with its health and traffic, in start order."""
         entries = list(self.system.services().values())
-        async with httpx.AsyncClient(timeout=self.timeout) as http:
+        async with self._client() as http:
             rows = await asyncio.gather(*(self._service(http, e) for e in entries))
         return {"project": self.system.project.root.name, "up": self.system.up(), "services": rows}
 
@@ -111,7 +118,7 @@ class ConsoleAPI:
     async def documents(self, name: str) -> dict[str, Any]:
         """The OpenAPI documents service ``name`` serves, read from the service."""
         entry = self._entry(name)
-        async with httpx.AsyncClient(timeout=self.timeout) as http:
+        async with self._client() as http:
             try:
                 docs = await self._fetch_documents(http, entry)
             except httpx.HTTPError as exc:
@@ -175,7 +182,7 @@ class ConsoleAPI:
         """Each service's configuration version, where accord has it (read with the
         page's token, which needs the services' admin scope)."""
         urls = {name: e.own_url for name, e in self.system.services().items()}
-        async with httpx.AsyncClient(timeout=self.timeout) as http:
+        async with self._client() as http:
             return await releases.configuration(http, urls, authorization)
 
     async def rollouts(self) -> dict[str, Any]:
@@ -196,7 +203,7 @@ class ConsoleAPI:
         if bad_path(wanted.path):
             raise Problem(422, "console.bad_request", "path must start with a single /")
         entry = self._entry(wanted.service)
-        async with httpx.AsyncClient(timeout=30.0) as http:
+        async with self._client(30.0) as http:
             try:
                 answer = await send(http, entry.url, wanted)
             except httpx.HTTPError as exc:

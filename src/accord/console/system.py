@@ -100,6 +100,25 @@ class System:
             )
         return out
 
+    def transport(self) -> httpx.AsyncBaseTransport | None:
+        """How to call the services: mutual TLS as the supervisor when the running system
+        is TLS (its run file names the certificate folder), else plain HTTP."""
+        run = self._run_file()
+        plane = run.get("dataplane", {})
+        tls_dir = plane.get("tls_dir") if isinstance(plane, dict) else None
+        if not tls_dir:
+            return None
+        from accord.console.transport import ByService
+
+        ports: dict[int, str] = {}
+        for name, entry in self.services().items():
+            for url in (entry.url, entry.own_url):
+                ports[httpx.URL(url).port or 0] = name
+            for inst in entry.instances.values():
+                if isinstance(inst.get("port"), int):
+                    ports[int(str(inst["port"]))] = name
+        return ByService(Path(str(tls_dir)), ports)
+
     def up(self) -> bool:
         """Whether a run file is there (``accord up`` runs)."""
         return (self.project.home / RUN_FILE).is_file()

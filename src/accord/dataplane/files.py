@@ -81,6 +81,16 @@ class ConfigFiles:
         )
         write_atomically(self.lds, _discovery(resources))
 
+    def route_weights(self, service: str) -> dict[str, int]:
+        """The weights (by cluster) of the service's route file; empty when unreadable."""
+        try:
+            doc = json.loads(self.route_path(service).read_text(encoding="utf-8"))
+            route = doc["resources"][0]["virtual_hosts"][0]["routes"][0]["route"]
+            clusters = route["weighted_clusters"]["clusters"]
+            return {str(c["name"]): int(c["weight"]) for c in clusters}
+        except (OSError, ValueError, KeyError, IndexError, TypeError):
+            return {}
+
     def write_route(self, route: Route) -> str:
         """One service's route: its weights. Returns the ``version_info`` written."""
         document = _discovery([config.route_configuration(route)])

@@ -27,7 +27,7 @@ import msgspec
 from accord.dataplane.desired import Desired, Instance, read_desired, write_desired
 from accord.dataplane.files import ConfigFiles
 from accord.dataplane.process import EnvoyProcess, free_port
-from accord.dataplane.topology import Backend, Route, Topology
+from accord.dataplane.topology import Backend, Route, Topology, cluster_name
 from accord.processes import RunningService, StartError
 
 if TYPE_CHECKING:
@@ -70,6 +70,9 @@ class DataPlane:
         self._busy: set[tuple[str, str]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop: asyncio.Task[None] | None = None
+        #: The weights the listeners were last written with (TLS passthrough).
+        self._listened: tuple[tuple[str, tuple[tuple[str, int], ...]], ...] = ()
+        self._following = False
 
     # -- start and stop --------------------------------------------------------------
 
@@ -85,10 +88,12 @@ class DataPlane:
                 (self.home / "dataplane" / "desired" / f"{service}.json").unlink()
         topology = self.topology()
         self.files.write_all(topology, admin_port=self.admin_port)
+        self._listened = _weights_key(topology)
         await self.envoy.start()
 
     def watch(self) -> None:
         """Start following the desired states (once every service is up)."""
+        self._following = True
         self._loop = asyncio.ensure_future(self._follow())
 
     async def stop(self) -> None:
@@ -130,19 +135,46 @@ class DataPlane:
         )
 
     def topology(self) -> Topology:
-        """Every service's route as the data plane knows it."""
-        routes = tuple(self.route(name) for name in self.supervisor.services)
+        """Every service's route as the data plane knows it (with TLS passthrough, once
+        following: with the weights of the route files, which a rollout writes)."""
+        routes = tuple(
+            self.route(name, self._file_weights(name)) for name in self.supervisor.services
+        )
         return Topology(routes=routes, tls_passthrough=self.tls_passthrough)
+
+    def _file_weights(self, service: str) -> dict[str, int] | None:
+        """The route file's weights by version (versions it does not name: 0), or None
+        where the listeners do not take them from there."""
+        if not (self.tls_passthrough and self._following):
+            return None
+        by_cluster = self.files.route_weights(service)
+        if not by_cluster:
+            return None
+        versions = [self.supervisor.services[service].version, *self.extra.get(service, {})]
+        return {v: by_cluster.get(cluster_name(service, v), 0) for v in versions}
+
+    def _write_listeners(self) -> None:
+        topology = self.topology()
+        self.files.write_listeners(topology)
+        self._listened = _weights_key(topology)
+
+    def _listeners_follow_routes(self) -> None:
+        """With TLS passthrough the weights live in the listeners: rewrite them when a
+        route file changed what they should be."""
+        if self.tls_passthrough and _weights_key(self.topology()) != self._listened:
+            self._write_listeners()
 
     def run_info(self) -> dict[str, Any]:
         """What the run file says about the data plane."""
         proc = self.envoy.process
+        scheme = "https" if self.tls_passthrough else "http"
         return {
             "admin": self.envoy.admin_url,
             "pid": proc.pid if proc else None,
             "config": str(self.files.directory),
             "access_log": str(self.files.access_log),
             "tls_passthrough": self.tls_passthrough,
+            "tls_dir": str(self.supervisor.tls_dir) if self.supervisor.tls_dir else None,
             "instances": {
                 service: {
                     v: {
@@ -158,7 +190,7 @@ class DataPlane:
             },
             "failed": self.failed,
             "previews": {
-                s: {"version": v, "url": f"http://127.0.0.1:{p}"}
+                s: {"version": v, "url": f"{scheme}://127.0.0.1:{p}"}
                 for s, (v, p) in self.previews.items()
             },
         }
@@ -174,6 +206,10 @@ class DataPlane:
                         self._reconcile(service, desired)
                     except Exception as exc:  # keep following whatever one service does
                         self.supervisor.on_notice(f"data plane: {service}: {exc}")
+            try:
+                self._listeners_follow_routes()
+            except Exception as exc:  # keep following
+                self.supervisor.on_notice(f"data plane: listeners: {exc}")
             if self.envoy.process is not None and self.envoy.process.returncode is not None:
                 self.supervisor.on_notice("envoy exited; starting it again")
                 await self.envoy.start()
@@ -261,7 +297,7 @@ class DataPlane:
         if self.previews.get(service, ("",))[0] == version:
             self.previews.pop(service, None)
         self.files.write_clusters(self.topology())
-        self.files.write_listeners(self.topology())
+        self._write_listeners()
         self.supervisor.write_run_file()
 
     async def _terminate(self, svc: RunningService) -> None:
@@ -290,7 +326,7 @@ class DataPlane:
             self.previews.pop(service, None)
         else:
             self.previews[service] = (version, free_port())
-        self.files.write_listeners(self.topology())
+        self._write_listeners()
         self.supervisor.write_run_file()
 
     def _run(self, service: str, version: str, work: Coroutine[Any, Any, None]) -> None:
@@ -304,3 +340,7 @@ class DataPlane:
             self._busy.discard(key)
 
         task.add_done_callback(done)
+
+
+def _weights_key(topology: Topology) -> tuple[tuple[str, tuple[tuple[str, int], ...]], ...]:
+    return tuple((r.service, tuple(r.weighted())) for r in topology.routes)

@@ -22,10 +22,15 @@ __all__ = ["run_blue_green", "smoke"]
 BASE_SMOKE = ("GET /readyz", "GET /livez")
 
 
-async def smoke(base_url: str, requests: tuple[str, ...]) -> None:
+async def smoke(
+    base_url: str,
+    requests: tuple[str, ...],
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> None:
     """Send each smoke request (``METHOD /path``); :class:`CandidateFailed` on a 5xx or
-    on no answer."""
-    async with httpx.AsyncClient(base_url=base_url, timeout=5.0) as http:
+    on no answer. (Over mutual TLS ``transport`` presents the supervisor's certificate.)"""
+    async with httpx.AsyncClient(base_url=base_url, timeout=5.0, transport=transport) as http:
         for line in (*BASE_SMOKE, *requests):
             method, _, path = line.strip().partition(" ")
             try:
@@ -43,7 +48,8 @@ async def run_blue_green(rollout: Rollout) -> RolloutResult:
         preview = rollout.system.preview_url(rollout.service)
         assert preview is not None
         rollout.record("checking")
-        await smoke(preview, rollout.options.smoke)
+        transport = rollout.system.transport(rollout.service)
+        await smoke(preview, rollout.options.smoke, transport=transport)
         rollout.check_abort()
         decided = time.monotonic()
         await rollout.set_candidate_weight(100, "switching")

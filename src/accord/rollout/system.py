@@ -21,6 +21,7 @@ from accord.dataplane.plane import pid_alive
 from accord.dataplane.stats import VersionStats, read_stats
 from accord.dataplane.topology import Backend, Route, cluster_name
 from accord.errors import AccordError
+from accord.rollout.scrape import read_versions, transport_for
 
 __all__ = ["RolloutError", "System"]
 
@@ -35,6 +36,7 @@ class System:
     def __init__(self, home: Path) -> None:
         self.home = home
         self.run: dict[str, Any] = {}
+        self._scraped: dict[str, VersionStats] = {}
         self.refresh()
         dp = self.dataplane
         self.files = ConfigFiles(Path(dp["config"]), Path(dp["access_log"]))
@@ -124,15 +126,27 @@ class System:
         started = time.monotonic()
         async with httpx.AsyncClient(timeout=1.0) as http:
             while time.monotonic() - started < timeout:
-                r = await http.get(
-                    self.admin + "/config_dump", params={"resource": "dynamic_route_configs"}
-                )
-                for item in r.json().get("configs", []):
-                    config = item.get("route_config", {})
-                    if config.get("name") == service and _weights_of(config) == expected:
-                        return time.monotonic() - started
+                if await self._runs(http, service, expected):
+                    return time.monotonic() - started
                 await asyncio.sleep(0.02)
         raise RolloutError(f"envoy did not load the new route of {service} within {timeout:g}s")
+
+    async def _runs(self, http: httpx.AsyncClient, service: str, expected: dict[str, int]) -> bool:
+        """Whether Envoy runs ``expected`` for ``service``: in its route over plain HTTP,
+        in its listener with TLS passthrough (the data plane copies the route file's
+        weights there)."""
+        kind = "dynamic_listeners" if self.tls_passthrough else "dynamic_route_configs"
+        r = await http.get(self.admin + "/config_dump", params={"resource": kind})
+        for item in r.json().get("configs", []):
+            if self.tls_passthrough:
+                listener = item.get("active_state", {}).get("listener", {})
+                if listener.get("name") == service and _listener_weights(listener) == expected:
+                    return True
+            else:
+                config = item.get("route_config", {})
+                if config.get("name") == service and _weights_of(config) == expected:
+                    return True
+        return False
 
     async def cluster_known(self, service: str, version: str, timeout: float = 5.0) -> None:
         """Wait until Envoy has the cluster of one version (before it gets a weight)."""
@@ -147,11 +161,51 @@ class System:
                 await asyncio.sleep(0.05)
         raise RolloutError(f"envoy does not know {name} after {timeout:g}s")
 
+    @property
+    def tls_passthrough(self) -> bool:
+        """Whether Envoy passes mutual TLS through (and so sees no requests)."""
+        return bool(self.dataplane.get("tls_passthrough"))
+
     async def stats(self) -> dict[str, VersionStats]:
-        """Envoy's per-cluster statistics now."""
-        return await read_stats(self.admin)
+        """Per-cluster statistics now: Envoy's over plain HTTP; with mutual TLS each
+        running version's own (:mod:`accord.rollout.scrape`), a version that does not
+        answer keeping its last reading."""
+        if not self.tls_passthrough:
+            return await read_stats(self.admin)
+        tls_dir = self.dataplane.get("tls_dir")
+        found = await read_versions(self._versions(), Path(tls_dir) if tls_dir else None)
+        self._scraped.update(found)
+        return dict(self._scraped)
+
+    def transport(self, service: str) -> httpx.AsyncBaseTransport | None:
+        """How the rollout itself calls a version of ``service``: over mutual TLS as
+        the supervisor (``accord-supervisor``) when the system runs it; else plain."""
+        tls_dir = self.dataplane.get("tls_dir")
+        return transport_for(Path(tls_dir), service) if tls_dir else None
+
+    def _versions(self) -> dict[str, tuple[str, str]]:
+        """Every running version's cluster → (service, its own base URL)."""
+        out: dict[str, tuple[str, str]] = {}
+        for service, primary in self.services.items():
+            url = httpx.URL(primary["url"])
+            ports = {str(primary["version"]): int(primary["port"])}
+            for version, inst in self.dataplane.get("instances", {}).get(service, {}).items():
+                ports[version] = int(inst["port"])
+            for version, port in ports.items():
+                base = f"{url.scheme}://{url.host}:{port}"
+                out[cluster_name(service, version)] = (service, base)
+        return out
 
 
 def _weights_of(route_config: dict[str, Any]) -> dict[str, int]:
     route = route_config["virtual_hosts"][0]["routes"][0]["route"]
     return {c["name"]: int(c["weight"]) for c in route["weighted_clusters"]["clusters"]}
+
+
+def _listener_weights(listener: dict[str, Any]) -> dict[str, int]:
+    try:
+        proxy = listener["filter_chains"][0]["filters"][0]["typed_config"]
+        clusters = proxy["weighted_clusters"]["clusters"]
+        return {str(c["name"]): int(c["weight"]) for c in clusters}
+    except (KeyError, IndexError, TypeError, ValueError):
+        return {}

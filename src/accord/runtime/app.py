@@ -139,6 +139,11 @@ class App:
         """
         self._probes.instance = instance.encode("latin-1")
 
+    def warn(self, message: str) -> None:
+        """Add ``message`` to the ``warnings`` of every ready ``/readyz`` answer (e.g.
+        ``accord up --plain``: calls are not encrypted)."""
+        self._probes.warnings.append(message)
+
     def add_route(self, method: str, path: str, handler: RouteHandler) -> None:
         """Serve ``handler`` at ``method path`` beside the operations (an admin endpoint).
 

@@ -93,6 +93,8 @@ class Probes:
         self.shutting_down = False
         #: Echoed in the ``accord-instance`` header of a ready answer (see App.identify).
         self.instance: bytes | None = None
+        #: Said in every ready answer, as ``warnings`` (see App.warn).
+        self.warnings: list[str] = []
         self.livez = _Builtin(self._livez)
         self.readyz = _Builtin(self._readyz)
         self.metrics = _Builtin(self._render_metrics)
@@ -111,7 +113,10 @@ class Probes:
         if failing:
             listed = ", ".join(f"{name} ({results[name]})" for name in sorted(failing))
             raise NotReady(f"not ready: {listed}", results)
-        body = _encode({"status": "ready", "checks": results})
+        ready: dict[str, object] = {"status": "ready", "checks": results}
+        if self.warnings:
+            ready["warnings"] = self.warnings
+        body = _encode(ready)
         if self.instance is None:
             return Response(200, body)
         return Response(200, body, headers=[(INSTANCE_HEADER, self.instance)])

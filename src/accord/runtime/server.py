@@ -26,6 +26,7 @@ from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from accord.errors import BadRequest
 from accord.runtime.app import App
+from accord.runtime.connage import max_age_protocol
 from accord.runtime.headtimeout import DEFAULT_HEAD_TIMEOUT, head_timeout_protocol
 from accord.runtime.problems import TYPE_PREFIX
 from accord.runtime.responses import PROBLEM_JSON
@@ -106,6 +107,7 @@ def serve(
     tls: ssl.SSLContext | None = None,
     head_timeout: float = DEFAULT_HEAD_TIMEOUT,
     forwarded_allow_ips: Sequence[str] = (),
+    connection_max_age: float | None = None,
 ) -> None:
     """Run ``app`` on ``host:port`` until SIGTERM/SIGINT, then shut down gracefully.
 
@@ -119,17 +121,22 @@ def serve(
     ``forwarded_allow_ips`` names (addresses or networks; none by default): from any
     other peer they are ignored, and the client address is the peer's. uvicorn's own
     default trusts loopback and reads ``$FORWARDED_ALLOW_IPS``; neither applies here.
+
+    With ``connection_max_age`` a kept-alive connection older than that many seconds is
+    closed after its next response, announced (:mod:`accord.runtime.connage`), so a
+    layer-4 balancer in front weighs the client's next connection afresh.
     """
     app.telemetry.capture_stdlib_logging()
+    protocol: type[asyncio.Protocol] = AutoHTTPProtocol
+    if connection_max_age is not None:
+        protocol = max_age_protocol(protocol, connection_max_age)
     config = uvicorn.Config(
         app,
         host=host,
         port=port,
         loop="auto",
         http=_problem_protocol(
-            head_timeout_protocol(
-                AutoHTTPProtocol, head_timeout, app.telemetry.metrics.count_head_timeout
-            )
+            head_timeout_protocol(protocol, head_timeout, app.telemetry.metrics.count_head_timeout)
         ),
         lifespan="on",
         access_log=False,

@@ -62,7 +62,10 @@ __all__ = [
 DIR_VARIABLE: Final = "ACCORD_TLS_DIR"
 #: Environment variable: comma-separated services or SPIFFE ids allowed to call.
 ALLOW_VARIABLE: Final = "ACCORD_TLS_ALLOW"
-#: The identity ``accord up --tls`` presents to probe readiness.
+#: Environment variable: ``1`` for a server customers reach, which then admits a caller
+#: that presents no certificate (a certificate it presents is checked all the same).
+PUBLIC_VARIABLE: Final = "ACCORD_TLS_PUBLIC"
+#: The identity ``accord up`` presents to probe readiness (and to scrape metrics).
 SUPERVISOR: Final = "accord-supervisor"
 
 #: How often, at most, certificate files are checked for a change.
@@ -80,18 +83,22 @@ class TLSConfig:
     ``directory`` holds ``ca.crt`` and ``<name>.crt``/``<name>.key`` (the layout of
     :class:`~accord.security.CertStore`); ``name`` is this process's certificate;
     ``allow`` lists who may call a server (service names or full SPIFFE ids; empty:
-    any certificate of the trust domain).
+    any certificate of the trust domain). A ``public`` server also admits a caller with
+    no certificate at all (customers, whose requests carry tokens); a certificate a
+    caller presents is checked as anywhere.
     """
 
     directory: Path
     name: str
     allow: frozenset[str] = frozenset()
     check_interval: float = CHECK_INTERVAL
+    public: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], *, name: str | None = None) -> TLSConfig | None:
         """TLS settings from ``ACCORD_TLS_DIR``, ``ACCORD_SERVICE`` (or ``name``) and
-        ``ACCORD_TLS_ALLOW``; ``None`` when ``ACCORD_TLS_DIR`` is unset or empty."""
+        ``ACCORD_TLS_ALLOW`` (and ``ACCORD_TLS_PUBLIC``); ``None`` when
+        ``ACCORD_TLS_DIR`` is unset or empty."""
         directory = environ.get(DIR_VARIABLE, "").strip()
         if not directory:
             return None
@@ -101,7 +108,8 @@ class TLSConfig:
         allow = frozenset(
             a.strip() for a in environ.get(ALLOW_VARIABLE, "").split(",") if a.strip()
         )
-        return cls(Path(directory), who, allow)
+        public = environ.get(PUBLIC_VARIABLE, "").strip().lower() in {"1", "on", "true", "yes"}
+        return cls(Path(directory), who, allow, public=public)
 
     @property
     def store(self) -> CertStore:
@@ -121,14 +129,23 @@ class _PeerPolicy:
     """What a peer must be: of the trust domain, and ``expected`` or one of ``allow``."""
 
     def __init__(
-        self, trust_domain: str, *, expected: str | None = None, allow: Iterable[str] = ()
+        self,
+        trust_domain: str,
+        *,
+        expected: str | None = None,
+        allow: Iterable[str] = (),
+        anonymous: bool = False,
     ) -> None:
         self.trust_domain = trust_domain
         self.expected = expected
         self.allow = frozenset(allow)
+        self.anonymous = anonymous
 
-    def check(self, der: bytes | None) -> SpiffeId:
-        """The peer's id, or :class:`PeerRejected`."""
+    def check(self, der: bytes | None) -> SpiffeId | None:
+        """The peer's id (None: no certificate, where that is admitted), or
+        :class:`PeerRejected`."""
+        if der is None and self.anonymous:
+            return None
         if der is None:
             raise PeerRejected("no_certificate", "the peer presented no certificate")
         cert = x509.load_der_x509_certificate(der)
@@ -181,7 +198,8 @@ def _check_peers(ctx: ssl.SSLContext, policy: _PeerPolicy) -> None:
 
 
 def server_context(config: TLSConfig) -> ssl.SSLContext:
-    """An SSL context for a server: TLS 1.3, client certificates required and checked.
+    """An SSL context for a server: TLS 1.3, client certificates required and checked
+    (``config.public``: asked for and checked, not required).
 
     Each new handshake uses the certificate files as they are on disk now (see the
     module docstring); a peer that is not a leaf of the trust domain, or not in
@@ -193,10 +211,12 @@ def server_context(config: TLSConfig) -> ssl.SSLContext:
     def build(_trust_domain: str) -> ssl.SSLContext:
         ctx = load_context(ssl.PROTOCOL_TLS_SERVER, config.files())
         ctx.num_tickets = 0
+        if config.public:  # asked for, checked when given, not required
+            ctx.verify_mode = ssl.CERT_OPTIONAL
         return ctx
 
     reloader = Reloader(config.files(), build, interval=config.check_interval, label="serving")
-    policy = _PeerPolicy(reloader.current.trust_domain, allow=config.allow)
+    policy = _PeerPolicy(reloader.current.trust_domain, allow=config.allow, anonymous=config.public)
     outer = reloader.current.context
     _check_peers(outer, policy)
 

@@ -9,6 +9,7 @@ objective, over the requests the objective covers; :func:`scrape` fetches the te
 from __future__ import annotations
 
 import math
+import ssl
 from collections import defaultdict
 
 import httpx
@@ -67,12 +68,18 @@ def counts_from_exposition(text: str, service: ServiceObjectives) -> dict[str, C
 
 
 def scrape(
-    service: ServiceObjectives, *, url: str | None = None, timeout: float = 5.0
+    service: ServiceObjectives,
+    *,
+    url: str | None = None,
+    timeout: float = 5.0,
+    verify: ssl.SSLContext | bool = True,
 ) -> dict[str, Counts]:
-    """GET ``<url>/metrics`` (default: the service's well-known address) and count."""
+    """GET ``<url>/metrics`` (default: the service's well-known address) and count
+    (``verify``: the TLS context of an ``https://`` URL, e.g. mutual TLS as the
+    supervisor)."""
     target = (url or service.url).rstrip("/") + "/metrics"
     try:
-        response = httpx.get(target, timeout=timeout)
+        response = httpx.get(target, timeout=timeout, verify=verify)
     except httpx.HTTPError as exc:
         raise SLOError(f"{service.service}: cannot read {target} ({type(exc).__name__})") from None
     if response.status_code != 200:

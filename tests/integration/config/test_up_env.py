@@ -32,19 +32,19 @@ def test_an_unknown_environment_is_refused_in_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "home").exists()  # nothing was started
 
 
-def test_prod_refuses_to_run_without_tls_naming_the_key_and_why(tmp_path: Path) -> None:
-    result = up(tmp_path, "--env", "prod")
+def test_prod_refuses_to_run_plain_naming_the_key_and_why(tmp_path: Path) -> None:
+    result = up(tmp_path, "--env", "prod", "--plain")
     assert result.returncode == 1
     refused = [line for line in result.stderr.splitlines() if line.startswith("accord: refused:")]
     assert len(refused) == 4  # one line per service
     assert refused[-1] == (
         "accord: refused: orders: tls.dir = '' (from default): prod must be set: "
-        "traffic between services is mutual TLS (run accord up --env prod --tls)"
+        "traffic between services is mutual TLS (run accord up --env prod without --plain)"
     )
 
 
 def test_prod_refuses_to_run_with_authentication_off(tmp_path: Path) -> None:
-    result = up(tmp_path, "--env", "prod", "--tls", ACCORD_AUTH="off")
+    result = up(tmp_path, "--env", "prod", ACCORD_AUTH="off")  # TLS: the default
     assert result.returncode == 1
     refused = [line for line in result.stderr.splitlines() if line.startswith("accord: refused:")]
     assert (

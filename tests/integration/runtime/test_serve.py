@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import httpx
 
-from tests.support.processes import free_port, running, wait_for_text, wait_http
+from tests.support.processes import ROOT, free_port, running, wait_for_text, wait_http
 
 DRAIN = 1.5
 
@@ -76,3 +78,46 @@ def test_sigterm_drains_then_finishes_in_flight_requests(tmp_path: Path) -> None
     uvicorn_lines = [line for line in lines if line.get("logger", "").startswith("uvicorn")]
     assert uvicorn_lines, "uvicorn's own logs should be JSON lines too"
     assert all(line["service"] == "sleeper" for line in lines)
+
+
+def test_a_connection_past_its_maximum_age_is_closed_after_an_announced_response(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        "OTEL_TRACES_EXPORTER": "none",
+        "ACCORD_HOME": str(tmp_path),
+        "ACCORD_CONNECTION_MAX_AGE": "0.5",
+    }
+    args = ["accord", "serve", "tests.integration.runtime.service:factory", "--port", str(port)]
+    with running(args, env=env, log=tmp_path / "serve.log"):
+        wait_http(f"{base}/readyz")
+        peers: list[object] = []
+        closes: list[str | None] = []
+
+        def seen(r: httpx.Response) -> None:  # before the body: the socket is still open
+            peers.append(r.extensions["network_stream"].get_extra_info("client_addr"))
+            closes.append(r.headers.get("connection"))
+
+        with httpx.Client(timeout=5, event_hooks={"response": [seen]}) as http:
+            for pause in (0.7, 0.0, 0.0):
+                r = http.post(f"{base}/v1/nap", json={"seconds": 0.0})
+                assert r.status_code == 200, r.text
+                time.sleep(pause)
+        # young: kept alive; past 0.5 s: "close" announced, and the next request comes
+        # on a new connection (a new client port), which is young again
+        assert closes == [None, "close", None], closes
+        assert peers[0] == peers[1] != peers[2], peers
+
+
+def test_a_connection_age_that_is_not_a_positive_number_is_one_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "accord", "serve", "tests.integration.runtime.service:factory",
+         "--port", str(free_port())],
+        env={**os.environ, "ACCORD_HOME": str(tmp_path), "ACCORD_CONNECTION_MAX_AGE": "soon"},
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "ACCORD_CONNECTION_MAX_AGE must be a positive number" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -71,3 +71,18 @@ def test_the_admin_interface_listens_on_loopback_only(tmp_path: Path) -> None:
         "port_value": 9900,
     }
     assert boot["stats_flush_on_admin"] is True
+
+
+def test_a_route_file_reads_back_as_the_weights_a_passthrough_listener_takes(
+    tmp_path: Path,
+) -> None:
+    """With TLS passthrough the data plane copies a route file's weights (by cluster)
+    into the listener: what ConfigFiles writes, it reads back."""
+    from accord.dataplane.files import ConfigFiles
+
+    files = ConfigFiles(tmp_path, tmp_path / "access.jsonl")
+    files.write_route(_route())
+    assert files.route_weights("svc") == {"svc--1_2_0": 95, "svc--1_3_0": 5}
+    assert files.route_weights("absent") == {}
+    (tmp_path / "routes" / "svc.json").write_text("{not json")
+    assert files.route_weights("svc") == {}
