@@ -5,13 +5,13 @@
                           [--out bench/results/flags.json]
 
 1. In-process, in this process: the median time of one evaluation through OpenFeature
-   and flagd's file provider (the shop's ``config/dev/flags.json``), with the span event
+   and accord's file provider (the shop's ``config/dev/flags.json``), with the span event
    and counter every evaluation leaves, inside a recording span: ``pause-orders``
    (static), ``strict-card-tokens`` (a ``fractional`` split), both (what one order
    request evaluates; target: median under 5 µs), and both through flagd's evaluator
    alone (no OpenFeature client, no hook), which shows where the time goes. Also the
    time from a write of the file to the new value answered (p50, p99 over ``--writes``
-   flips; target under 1 s), and the flagd provider's import: wall time and resident
+   flips; target under 1 s), and the file provider's import: wall time and resident
    memory, in a fresh interpreter.
 2. Over HTTP, in the same run: ``POST /v1/orders`` of the benchmark app (see
    ``bench/apps/accord_flags.py``) with two flags evaluated per request and with none,

@@ -333,3 +333,22 @@ def test_slo_status_reads_the_services_over_mutual_tls(shop: Shop) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     rows = json.loads(done.stdout)
     assert {row["service"] for row in rows} >= {"orders", "inventory", "payments"}
+
+
+def _mapped(pid: int) -> str:
+    """The files process ``pid`` maps (its shared libraries and extension modules)."""
+    return Path(f"/proc/{pid}/maps").read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads /proc (Linux only)")
+def test_each_process_loads_only_what_it_uses(shop: Shop) -> None:
+    """accord up carries neither Typer's pydantic nor the services' database libraries,
+    and orders reads its flag file without gRPC (decision 0021)."""
+    supervisor = _mapped(shop.proc.pid)
+    assert "/msgspec/" in supervisor, "the check reads what it means to"
+    for library in ("/pydantic_core/", "libsqlite3", "/grpc/"):
+        assert library not in supervisor, library
+    run = json.loads((shop.home / "run.json").read_text())
+    orders = _mapped(int(run["services"]["orders"]["pid"]))
+    assert "libsqlite3" in orders
+    assert "/grpc/" not in orders

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio
+import psycopg
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 import accord.sql
-from accord.sql import create_engine, is_conflict, migrate, readiness
+import accord.sql.engine
+from accord.sql import create_engine, is_conflict, migrate, readiness, sync_url
 
 
 @pytest.fixture
@@ -173,5 +176,30 @@ async def test_unit_of_work_commits_rolls_back_and_names_conflicts(database_url:
         with pytest.raises(_Conflict):
             async with _Counter(engine) as uow, accord.sql.conflicts_as(_Conflict):
                 await uow.connection.execute(table.insert().values(k="a"))
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.anyio
+@pytest.mark.postgres
+async def test_a_connection_killed_while_idle_is_replaced_before_use(
+    postgres_url_factory: Callable[[], str],
+) -> None:
+    """The pool checks a connection idle over PING_AFTER_IDLE_S; a dead one is replaced
+    and the caller never sees it."""
+    url = postgres_url_factory()
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            first = await conn.scalar(sa.text("SELECT pg_backend_pid()"))
+        async with engine.connect() as conn:  # at once: the same connection, no ping
+            again = await conn.scalar(sa.text("SELECT pg_backend_pid()"))
+        assert again == first
+        with psycopg.connect(sync_url(url).replace("+psycopg", ""), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (first,))
+        await anyio.sleep(accord.sql.engine.PING_AFTER_IDLE_S + 0.2)
+        async with engine.begin() as conn:
+            replaced = await conn.scalar(sa.text("SELECT pg_backend_pid()"))
+        assert replaced != first
     finally:
         await engine.dispose()

@@ -9,6 +9,7 @@ import sys
 import textwrap
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import anyio.abc
@@ -110,13 +111,25 @@ async def test_sqlite_engine_creates_folder_and_sets_pragmas(tmp_path: Path) -> 
         await engine.dispose()
 
 
-def test_postgres_engine_is_async_psycopg_and_pings_its_pool() -> None:
+def test_postgres_engine_is_async_psycopg_and_pings_idle_connections() -> None:
     engine = create_engine("postgresql://u@127.0.0.1:1/db")
     assert isinstance(engine, AsyncEngine)
     assert engine.dialect.driver == "psycopg"
     assert engine.dialect.is_async
-    assert engine.sync_engine.pool._pre_ping is True
+    # Not on every checkout: only a connection idle over PING_AFTER_IDLE_S is pinged
+    # (tests/integration/test_sql.py kills one and sees it replaced).
+    assert engine.sync_engine.pool._pre_ping is False
+    assert engine.sync_engine.pool._pool.use_lifo is True  # type: ignore[attr-defined]
+    assert _checkout_listener(engine) is not None
     assert engine.url.drivername == "postgresql+psycopg"
+    every = create_engine("postgresql://u@127.0.0.1:1/db", pool_pre_ping=True)
+    assert every.sync_engine.pool._pre_ping is True
+    assert _checkout_listener(every) is None
+
+
+def _checkout_listener(engine: AsyncEngine) -> Any:
+    listeners = list(engine.sync_engine.pool.dispatch.checkout)
+    return listeners[0] if listeners else None
 
 
 def _write_migrations(folder: Path) -> Path:

@@ -72,6 +72,47 @@ lines = sa.Table(
 )
 
 
+# The statements of the order path, built once with bound parameters: building a
+# statement and computing its cache key cost more than the compiled-cache hit after it.
+_LOCK_SKUS = (
+    skus.select()
+    .where(skus.c.code.in_(sa.bindparam("codes", expanding=True)))
+    .order_by(skus.c.code)
+    .with_for_update()
+)
+_SAVE_SKU = (
+    skus.update()
+    .where(skus.c.code == sa.bindparam("w_code"), skus.c.version == sa.bindparam("w_seen"))
+    .values(
+        available=sa.bindparam("new_available"),
+        reserved=sa.bindparam("new_reserved"),
+        sold=sa.bindparam("new_sold"),
+        version=sa.bindparam("new_version"),
+    )
+)
+_ADD_RESERVATION = reservations.insert()
+_ADD_LINES = lines.insert()
+_RESERVATION_BY_ID = reservations.select().where(
+    reservations.c.reservation_id == sa.bindparam("w_value")
+)
+_RESERVATION_BY_ORDER = reservations.select().where(
+    reservations.c.order_id == sa.bindparam("w_value")
+)
+_LINES_OF = (
+    lines.select()
+    .where(lines.c.reservation_id == sa.bindparam("w_reservation"))
+    .order_by(lines.c.position)
+)
+_SAVE_RESERVATION = (
+    reservations.update()
+    .where(
+        reservations.c.reservation_id == sa.bindparam("w_id"),
+        reservations.c.version == sa.bindparam("w_seen"),
+    )
+    .values(status=sa.bindparam("new_status"), version=sa.bindparam("new_version"))
+)
+
+
 def _sku(row: Any) -> Sku:
     return Sku(
         code=row.code,
@@ -124,9 +165,7 @@ class SqlSkuRepository:
         if not wanted:
             return {}
         async with conflicts_as(ConcurrencyConflict):
-            result = await self._connection.execute(
-                skus.select().where(skus.c.code.in_(wanted)).order_by(skus.c.code).with_for_update()
-            )
+            result = await self._connection.execute(_LOCK_SKUS, {"codes": wanted})
         return {row.code: _sku(row) for row in result}
 
     async def list(self, limit: int) -> list[Sku]:
@@ -147,17 +186,15 @@ class SqlSkuRepository:
         """Write the new stock if nobody changed the row since it was read."""
         seen = sku.version
         async with conflicts_as(ConcurrencyConflict):
-            statement = (
-                skus.update()
-                .where(skus.c.code == sku.code, skus.c.version == seen)
-                .values(
-                    available=sku.available,
-                    reserved=sku.reserved,
-                    sold=sku.sold,
-                    version=seen + 1,
-                )
-            )
-            touched = (await self._connection.execute(statement)).rowcount
+            values = {
+                "w_code": sku.code,
+                "w_seen": seen,
+                "new_available": sku.available,
+                "new_reserved": sku.reserved,
+                "new_sold": sku.sold,
+                "new_version": seen + 1,
+            }
+            touched = (await self._connection.execute(_SAVE_SKU, values)).rowcount
         if touched != 1:
             raise ConcurrencyConflict(f"SKU {sku.code!r} changed since version {seen}")
         sku.version = seen + 1
@@ -173,15 +210,16 @@ class SqlReservationRepository:
         """Insert a reservation and its lines; an order already reserved is a conflict."""
         async with conflicts_as(ConcurrencyConflict):
             await self._connection.execute(
-                reservations.insert().values(
-                    reservation_id=reservation.reservation_id,
-                    order_id=reservation.order_id,
-                    status=reservation.status.value,
-                    version=reservation.version,
-                )
+                _ADD_RESERVATION,
+                {
+                    "reservation_id": reservation.reservation_id,
+                    "order_id": reservation.order_id,
+                    "status": reservation.status.value,
+                    "version": reservation.version,
+                },
             )
             await self._connection.execute(
-                lines.insert(),
+                _ADD_LINES,
                 [
                     {
                         "reservation_id": reservation.reservation_id,
@@ -196,11 +234,11 @@ class SqlReservationRepository:
 
     async def get(self, reservation_id: str) -> Reservation | None:
         """The reservation with this id, or None."""
-        return await self._one(reservations.c.reservation_id == reservation_id)
+        return await self._one(_RESERVATION_BY_ID, reservation_id)
 
     async def get_for_order(self, order_id: str) -> Reservation | None:
         """The reservation made for this order, or None."""
-        return await self._one(reservations.c.order_id == order_id)
+        return await self._one(_RESERVATION_BY_ORDER, order_id)
 
     async def find(
         self,
@@ -238,31 +276,25 @@ class SqlReservationRepository:
         """Write the new status if nobody changed the row since it was read."""
         seen = reservation.version
         async with conflicts_as(ConcurrencyConflict):
-            statement = (
-                reservations.update()
-                .where(
-                    reservations.c.reservation_id == reservation.reservation_id,
-                    reservations.c.version == seen,
-                )
-                .values(status=reservation.status.value, version=seen + 1)
-            )
-            touched = (await self._connection.execute(statement)).rowcount
+            values = {
+                "w_id": reservation.reservation_id,
+                "w_seen": seen,
+                "new_status": reservation.status.value,
+                "new_version": seen + 1,
+            }
+            touched = (await self._connection.execute(_SAVE_RESERVATION, values)).rowcount
         if touched != 1:
             raise ConcurrencyConflict(
                 f"reservation {reservation.reservation_id!r} changed since version {seen}"
             )
         reservation.version = seen + 1
 
-    async def _one(self, condition: sa.ColumnElement[bool]) -> Reservation | None:
+    async def _one(self, query: sa.Select[Any], value: str) -> Reservation | None:
         async with conflicts_as(ConcurrencyConflict):
-            head = (await self._connection.execute(reservations.select().where(condition))).first()
+            head = (await self._connection.execute(query, {"w_value": value})).first()
             if head is None:
                 return None
-            rows = await self._connection.execute(
-                lines.select()
-                .where(lines.c.reservation_id == head.reservation_id)
-                .order_by(lines.c.position)
-            )
+            rows = await self._connection.execute(_LINES_OF, {"w_reservation": head.reservation_id})
         return _reservation(head, rows)
 
 

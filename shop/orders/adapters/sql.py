@@ -83,6 +83,32 @@ order_lines = sa.Table(
 )
 
 
+# The statements of the order path, built once with bound parameters: building a
+# statement and computing its cache key cost more than the compiled-cache hit after it.
+_ADD = orders.insert()
+_ADD_LINES = order_lines.insert()
+_DROP_LINES = order_lines.delete().where(order_lines.c.order_id == sa.bindparam("w_order"))
+_BY_KEY = (orders.c.customer_id == sa.bindparam("w_customer")) & (
+    orders.c.idempotency_key == sa.bindparam("w_key")
+)
+_NEWEST_FIRST = (orders.c.created_at.desc(), orders.c.order_id.desc())
+_FIND_BY_KEY = sa.select(orders).where(_BY_KEY).order_by(*_NEWEST_FIRST).limit(1)
+_KEY_DETAILS = sa.select(orders.c.request_fingerprint, orders.c.failure).where(_BY_KEY)
+_LINES_OF = (
+    sa.select(order_lines)
+    .where(order_lines.c.order_id.in_(sa.bindparam("w_orders", expanding=True)))
+    .order_by(order_lines.c.order_id, order_lines.c.position)
+)
+_SAVED = ("status", "total_cents", "reservation_id", "authorization_id", "rejection")
+_SAVE = (
+    orders.update()
+    .where(orders.c.order_id == sa.bindparam("w_order"), orders.c.version == sa.bindparam("w_seen"))
+    .values(
+        {name: sa.bindparam(f"new_{name}") for name in (*_SAVED, "compensation_due", "version")}
+    )
+)
+
+
 def _utc(value: datetime) -> datetime:
     # SQLite hands back naive datetimes; everything stored is UTC.
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -142,38 +168,35 @@ class SqlOrderRepository:
         for the customer already, is a ConcurrencyConflict."""
         async with conflicts_as(ConcurrencyConflict):
             await self._connection.execute(
-                orders.insert().values(
-                    order_id=order.order_id,
-                    customer_id=order.customer_id,
-                    status=order.status.value,
-                    currency=order.currency,
-                    total_cents=order.total_cents,
-                    created_at=order.created_at.astimezone(UTC),
-                    note=order.note,
-                    reservation_id=order.reservation_id,
-                    authorization_id=order.authorization_id,
-                    rejection=order.rejection,
-                    compensation_due=order.compensation_due,
-                    version=order.version,
-                    idempotency_key=key.key if key is not None else None,
-                    request_fingerprint=key.fingerprint if key is not None else None,
-                    driven_until=driven_until.astimezone(UTC) if driven_until else None,
-                )
+                _ADD,
+                {
+                    "order_id": order.order_id,
+                    "customer_id": order.customer_id,
+                    "status": order.status.value,
+                    "currency": order.currency,
+                    "total_cents": order.total_cents,
+                    "created_at": order.created_at.astimezone(UTC),
+                    "note": order.note,
+                    "reservation_id": order.reservation_id,
+                    "authorization_id": order.authorization_id,
+                    "rejection": order.rejection,
+                    "compensation_due": order.compensation_due,
+                    "version": order.version,
+                    "idempotency_key": key.key if key is not None else None,
+                    "request_fingerprint": key.fingerprint if key is not None else None,
+                    "driven_until": driven_until.astimezone(UTC) if driven_until else None,
+                },
             )
-            await self._connection.execute(order_lines.insert(), _line_rows(order))
+            await self._connection.execute(_ADD_LINES, _line_rows(order))
 
     async def find_by_key(self, customer_id: str, key: str) -> KeyedOrder | None:
         """The order ``key`` placed for ``customer_id``, with its fingerprint and failure."""
-        condition = (orders.c.customer_id == customer_id) & (orders.c.idempotency_key == key)
-        found = await self._load(condition, limit=1)
+        which = {"w_customer": customer_id, "w_key": key}
+        found = await self._heads_and_lines(_FIND_BY_KEY, which)
         if not found:
             return None
         async with conflicts_as(ConcurrencyConflict):
-            row = (
-                await self._connection.execute(
-                    sa.select(orders.c.request_fingerprint, orders.c.failure).where(condition)
-                )
-            ).one()
+            row = (await self._connection.execute(_KEY_DETAILS, which)).one()
         failure = _decode(row.failure) if row.failure else None
         return KeyedOrder(found[0], row.request_fingerprint or "", failure)
 
@@ -272,54 +295,35 @@ class SqlOrderRepository:
             extra["failure"] = _encode(dict(failure)).decode()
         if look_again_at is not None:
             extra["look_again_at"] = look_again_at.astimezone(UTC)
+        values = {f"new_{name}": getattr(order, name) for name in _SAVED}
+        values["new_status"] = order.status.value
+        values |= {"new_compensation_due": order.compensation_due, "new_version": seen + 1}
+        statement = _SAVE.values(extra) if extra else _SAVE
         async with conflicts_as(ConcurrencyConflict):
-            statement = (
-                orders.update()
-                .where(orders.c.order_id == order.order_id, orders.c.version == seen)
-                .values(
-                    status=order.status.value,
-                    total_cents=order.total_cents,
-                    reservation_id=order.reservation_id,
-                    authorization_id=order.authorization_id,
-                    rejection=order.rejection,
-                    compensation_due=order.compensation_due,
-                    version=seen + 1,
-                    **extra,
-                )
-            )
-            touched = (await self._connection.execute(statement)).rowcount
+            where = {"w_order": order.order_id, "w_seen": seen}
+            touched = (await self._connection.execute(statement, values | where)).rowcount
             if touched != 1:
                 raise ConcurrencyConflict(f"order {order.order_id!r} changed since version {seen}")
-            await self._connection.execute(
-                order_lines.delete().where(order_lines.c.order_id == order.order_id)
-            )
-            await self._connection.execute(order_lines.insert(), _line_rows(order))
+            await self._connection.execute(_DROP_LINES, {"w_order": order.order_id})
+            await self._connection.execute(_ADD_LINES, _line_rows(order))
         order.version = seen + 1
 
     async def _load(
         self, condition: sa.ColumnElement[bool], *, limit: int, oldest_first: bool = False
     ) -> list[Order]:
-        order_by = (
-            (orders.c.created_at, orders.c.order_id)
-            if oldest_first
-            else (orders.c.created_at.desc(), orders.c.order_id.desc())
-        )
+        order_by = (orders.c.created_at, orders.c.order_id) if oldest_first else _NEWEST_FIRST
+        query = sa.select(orders).where(condition).order_by(*order_by).limit(limit)
+        return await self._heads_and_lines(query, {})
+
+    async def _heads_and_lines(
+        self, query: sa.Select[Any], parameters: Mapping[str, Any]
+    ) -> list[Order]:
         async with conflicts_as(ConcurrencyConflict):
-            heads = (
-                await self._connection.execute(
-                    sa.select(orders).where(condition).order_by(*order_by).limit(limit)
-                )
-            ).all()
+            heads = (await self._connection.execute(query, parameters)).all()
             if not heads:
                 return []
             ids = [row.order_id for row in heads]
-            lines = (
-                await self._connection.execute(
-                    sa.select(order_lines)
-                    .where(order_lines.c.order_id.in_(ids))
-                    .order_by(order_lines.c.order_id, order_lines.c.position)
-                )
-            ).all()
+            lines = (await self._connection.execute(_LINES_OF, {"w_orders": ids})).all()
         by_order: dict[str, list[Any]] = {oid: [] for oid in ids}
         for line in lines:
             by_order[line.order_id].append(line)

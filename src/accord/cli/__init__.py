@@ -2,12 +2,15 @@
 
 :func:`main` starts ``accord serve`` without the rest of the command line
 (:mod:`accord.cli.serving`: every service process runs it, so it stays small) and every
-other command with Typer (:mod:`accord.cli.commands`). Errors a user can cause end in a
+other command with Typer (:mod:`accord.cli.commands`); ``accord up``, once it has
+prepared the system, continues in a fresh process (:func:`accord.cli.up.continue_prepared`)
+that loads no Typer command either. Errors a user can cause end in a
 one-line message and a non-zero exit, never a traceback (:func:`accord.cli.exits.fail`).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -17,6 +20,13 @@ __all__ = ["app", "main"]
 def main() -> None:
     """Entry point of the ``accord`` console script."""
     argv = sys.argv[1:]
+    if argv[:1] == ["up"] and "ACCORD_UP_SPEC" in os.environ:  # accord up, once prepared
+        from accord.cli import lean
+
+        lean.import_without(("click", "pygments"), ("httpx",))
+        from accord.cli.up import continue_prepared
+
+        continue_prepared()
     if argv[:1] == ["serve"]:
         from accord.cli import serving
 

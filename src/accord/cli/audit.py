@@ -98,7 +98,10 @@ def verify_command(
     ] = None,
     home: HomeOption = None,
 ) -> None:
-    """Check each file's hash chain; name the first broken record (file:line) and exit 1."""
+    """Check each file's hash chain; name the first broken record (file:line) and exit 1.
+
+    Example: accord audit verify
+    """
     files = _files(paths, home)
     if not files:
         typer.echo("no audit files yet")
@@ -146,7 +149,10 @@ def tail_command(
     ] = None,
     home: HomeOption = None,
 ) -> None:
-    """The last records of every audit file, oldest first (with ``--follow``, then new ones)."""
+    """The last records of every audit file, oldest first (with ``--follow``, then new ones).
+
+    Example: accord audit tail --follow
+    """
     files = _files(paths, home)
     offsets: dict[Path, int] = {}
     found: list[dict[str, Any]] = []

@@ -41,7 +41,10 @@ def show_command(
     service: str = typer.Argument(..., help="A service of accord.toml."),
     env: str | None = _ENV,
 ) -> None:
-    """Print every effective value of SERVICE and its source, secrets masked."""
+    """Print every effective value of SERVICE and its source, secrets masked.
+
+    Example: accord config show orders --env staging
+    """
     from rich.console import Console
     from rich.table import Table
 
@@ -69,7 +72,10 @@ def show_command(
 
 @config_app.command("validate")
 def validate_command(env: str | None = _ENV) -> None:
-    """Check every file of every service; one line per problem, exit 1 on any."""
+    """Check every file of every service; one line per problem, exit 1 on any.
+
+    Example: accord config validate --env prod
+    """
     from accord.config.validate import validate
 
     classes, layout = _context(env)
@@ -89,7 +95,10 @@ def diff_command(
     env_a: str = typer.Argument(..., help="An environment."),
     env_b: str = typer.Argument(..., help="Another environment."),
 ) -> None:
-    """Per service and key, the values that differ between ENV_A and ENV_B."""
+    """Per service and key, the values that differ between ENV_A and ENV_B.
+
+    Example: accord config diff staging prod
+    """
     from accord.config.load import load, values_of
 
     classes, layout = _context(env_a)
@@ -119,6 +128,8 @@ def promote_command(
     """Write FROM's values into TO's files, leaving TO's pinned keys alone.
 
     Nothing is written unless every promoted file validates; review and commit the change.
+
+    Example: accord config promote staging prod --service orders
     """
     from accord.config.load import load
     from accord.config.promote import plan
@@ -153,7 +164,10 @@ def schemas_command(
         False, "--check", help="Write nothing; exit 1 if a schema differs from the code."
     ),
 ) -> None:
-    """Write config/schemas/<service>.v<major>.json from the settings classes."""
+    """Write config/schemas/<service>.v<major>.json from the settings classes.
+
+    Example: accord config schemas --check
+    """
     from accord.config.schema import filename, render
 
     classes, layout = _context(None)

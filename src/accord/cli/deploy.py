@@ -59,7 +59,10 @@ def render_command(
         ),
     ] = None,
 ) -> None:
-    """Write every manifest of ENV under OUT: one folder per service, a kustomization."""
+    """Write every manifest of ENV under OUT: one folder per service, a kustomization.
+
+    Example: accord deploy render --env prod --out deploy/k8s
+    """
     from accord.deploy import render, write
 
     try:
@@ -87,7 +90,10 @@ def check_command(
     ] = None,
 ) -> None:
     """Fail (exit 1) when the committed manifests drift from the render, or when an object
-    fails its schema or our policy."""
+    fails its schema or our policy.
+
+    Example: accord deploy check --env prod
+    """
     from accord.deploy.check import DEFAULT_DIR, check
 
     try:

@@ -86,7 +86,10 @@ def _summary(flag: dict[str, Any]) -> str:
 
 @flags_app.command("list")
 def list_command(env: EnvOption = None) -> None:
-    """Each flag of an environment: its variants and who gets which."""
+    """Each flag of an environment: its variants and who gets which.
+
+    Example: accord flags list --env staging
+    """
     path = _path(env)
     try:
         document = read_flags(path)
@@ -108,7 +111,10 @@ def _declared() -> list[Any]:
 @flags_app.command("check")
 def check_command(env: EnvOption = None) -> None:
     """Fail when a declared flag is missing from a file, has another type there, or is
-    past its expiry; warn about flags no code declares."""
+    past its expiry; warn about flags no code declares.
+
+    Example: accord flags check
+    """
     declared = _declared()
     folder = config_dir()
     envs = [_path(env).parent.name] if env is not None else None
@@ -155,7 +161,10 @@ def set_command(
     variant: Annotated[str, typer.Argument(help="The variant everyone gets.")],
     env: RequiredEnv,
 ) -> None:
-    """Give every caller one variant of a flag (drops any rollout)."""
+    """Give every caller one variant of a flag (drops any rollout).
+
+    Example: accord flags set pause-orders on --env dev
+    """
     path = _edit(
         env,
         lambda doc: set_variant(doc, key, variant),
@@ -184,7 +193,10 @@ def rollout_command(
     ] = None,
 ) -> None:
     """Roll a variant out to PERCENT % of customers, sticky per customer (flagd's
-    ``fractional``); the others keep the flag's default variant."""
+    ``fractional``); the others keep the flag's default variant.
+
+    Example: accord flags rollout strict-card-tokens 25 --env staging
+    """
     share = _percent(percent)
     change = lambda doc: rollout(doc, key, share, variant=variant)  # noqa: E731
     asked = {"percent": share, "variant": variant or "true"}

@@ -54,7 +54,10 @@ def gate_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Run every check a release must pass; exit 0 only when all pass."""
+    """Run every check a release must pass; exit 0 only when all pass.
+
+    Example: accord release gate --against v1.2.0
+    """
     from accord.project import load
     from accord.release.gate import gate_passed, run_gate
     from accord.release.gate_checks import CHECK_NAMES, checks, default_ref

@@ -73,7 +73,7 @@ def rollout(
         float, typer.Option(help="Seconds a step may wait for enough requests (0: 4 intervals).")
     ] = 0.0,
     working_tree: Annotated[
-        bool, typer.Option(help="Run the candidate from the working tree (VERSION is a label).")
+        bool, typer.Option("--working-tree", help="Run the working tree (VERSION is a label).")
     ] = False,
     env: Annotated[list[str], typer.Option(help="Candidate environment: NAME=VALUE.")] = [],  # noqa: B006
     faults: Annotated[str, typer.Option(help="Candidate fault configuration (JSON).")] = "",
@@ -87,7 +87,10 @@ def rollout(
     rollback_window: Annotated[float, typer.Option(help="Seconds blue stays warm.")] = 300.0,
 ) -> None:
     """Roll VERSION of SERVICE out behind Envoy (canary or blue-green), or
-    ``accord rollout status`` / ``accord rollout abort SERVICE``."""
+    ``accord rollout status`` / ``accord rollout abort SERVICE``.
+
+    Example: accord rollout orders 3f2a9c1e --strategy blue-green
+    """
     project = projects.load()
     if service == "status":
         return _status(project, as_json)
@@ -287,7 +290,10 @@ def _abort(project: projects.Project, service: str) -> None:
 
 
 def rollback(service: Annotated[str, typer.Argument(help="The service.")]) -> None:
-    """Move SERVICE's traffic back to the version kept warm by a blue-green rollout."""
+    """Move SERVICE's traffic back to the version kept warm by a blue-green rollout.
+
+    Example: accord rollback orders
+    """
     project = projects.load()
     try:
         target, took = asyncio.run(rollback_service(project.home, service))

@@ -7,9 +7,9 @@ options itself (argparse, the same options as :mod:`accord.cli.serve`, which a t
 in step) and runs :func:`serve_target` without importing Typer; ``accord serve -h``
 still shows the Typer help.
 
-Libraries also load more than a service uses (:mod:`accord.cli.lean`): structlog,
-httpx and Mako load Rich or Pygments for pretty output whenever installed (about 14
-MiB; they are imported with those held out, which an app may still import itself), and
+Libraries also load more than a service uses (:mod:`accord.cli.lean`): structlog and
+httpx load Rich or Pygments for pretty output whenever installed (about 14 MiB; they
+are imported with those held out, which an app may still import itself), and
 SQLAlchemy's asyncio engine loads the ORM (about 5 MiB; it loads on first use instead).
 """
 
@@ -41,7 +41,7 @@ INSTANCE_VARIABLE = "ACCORD_INSTANCE"
 WARNING_VARIABLE = "ACCORD_WARNING"
 _HELD_OUT = ("rich", "pygments")
 #: Libraries that load what is held out only for pretty output (when it is installed).
-_PRETTY_ONLY = ("httpx", "structlog", "mako.exceptions")
+_PRETTY_ONLY = ("httpx", "structlog")
 
 
 class ServeError(AccordError):

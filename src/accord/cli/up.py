@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import signal
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,6 +26,8 @@ from accord.supervisor import LineSink, StartError, Supervisor
 if TYPE_CHECKING:
     from accord.console.server import Beside
 
+#: Carries a prepared ``accord up`` into the process it continues in (:func:`_serve`).
+SPEC_VARIABLE = "ACCORD_UP_SPEC"
 #: Printed at start and carried in every ``/readyz`` under ``accord up --plain``.
 PLAIN_WARNING = "--plain: calls between services are plain HTTP, unencrypted (debugging only)"
 _COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "red")
@@ -122,7 +126,7 @@ def up(
     )
     clear_previous(project, console)
     _prepare(supervisor, console, allow=allow, tls=tls, env=env)
-    code = asyncio.run(_run(supervisor, console, console_port))
+    code = _serve(supervisor, console, console_port, raw=raw)
     raise typer.Exit(code)
 
 
@@ -160,6 +164,62 @@ def _printer(project: projects.Project, console: Console, *, raw: bool) -> LineS
     return on_line
 
 
+def _serve(supervisor: Supervisor, console: Console, console_port: int, *, raw: bool) -> int:
+    """Run the prepared system until it is stopped; its exit status.
+
+    On POSIX this process first becomes a fresh interpreter (``exec``: the same pid,
+    terminal and parent) that only runs the system: what reading the command line and
+    preparing loaded (Typer's pydantic models, the certificates' machinery) is not
+    carried for as long as the services run. ``ACCORD_UP_EXEC=0`` runs it here.
+    """
+    if os.name != "posix" or os.environ.get("ACCORD_UP_EXEC", "1") == "0":
+        return asyncio.run(_run(supervisor, console, console_port))
+    spec = {
+        "file": str(supervisor.project.root / projects.FILENAME),
+        "home": str(supervisor.project.home),
+        "ports": {name: svc.port for name, svc in supervisor.services.items()},
+        "tls_dir": None if supervisor.tls_dir is None else str(supervisor.tls_dir),
+        "reload": supervisor.reload,
+        "environ": supervisor.environ,
+        "extra_env": supervisor.extra_env,
+        "console_port": console_port,
+        "raw": raw,
+    }
+    os.environ[SPEC_VARIABLE] = json.dumps(spec)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    rest = sys.argv[sys.argv.index("up") + 1 :] if "up" in sys.argv else []
+    argv = [sys.executable, "-m", "accord", "up", *rest]  # what ``ps`` shows
+    os.execv(sys.executable, argv)  # noqa: S606 - this same Python, fixed module
+    return 1  # not reached: execv returns only by raising
+
+
+def continue_prepared() -> None:
+    """The process :func:`_serve` continues in (``accord up`` with
+    :data:`SPEC_VARIABLE` set, :func:`accord.cli.main`): the prepared system, run."""
+    import msgspec
+
+    spec = json.loads(os.environ.pop(SPEC_VARIABLE))
+    console = Console(highlight=False)
+    try:
+        project = projects.load(Path(spec["file"]))
+        project = msgspec.structs.replace(project, home=Path(spec["home"]))
+        supervisor = Supervisor(
+            project,
+            ports=spec["ports"],
+            environ=spec["environ"],
+            on_line=_printer(project, console, raw=spec["raw"]),
+            tls_dir=None if spec["tls_dir"] is None else Path(spec["tls_dir"]),
+            dataplane=True,
+            reload=spec["reload"],
+        )
+    except AccordError as exc:
+        print(f"accord: {exc}", file=sys.stderr)
+        sys.exit(2)
+    supervisor.extra_env.update(spec["extra_env"])
+    sys.exit(asyncio.run(_run(supervisor, console, spec["console_port"])))
+
+
 def clear_previous(project: projects.Project, console: Console) -> None:
     """Stop the services an earlier ``accord up`` left running (and say so); fail with
     one line when that earlier ``accord up`` still runs."""
@@ -177,10 +237,10 @@ def choose_environment(
 ) -> dict[str, str]:
     """The variables running the services in ``env``; refused in one line per reason."""
     from accord.cli.exits import fail
-    from accord.config.environment import EnvironmentRefused, prepare
+    from accord.config.environment import EnvironmentRefused, prepare_apart
 
     try:
-        return prepare(project, env, supervisor.service_env, supervisor.environ)
+        return prepare_apart(project, env, supervisor.service_env, supervisor.environ)
     except EnvironmentRefused as exc:
         for line in exc.lines:
             typer.echo(f"accord: refused: {line}", err=True)

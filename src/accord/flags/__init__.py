@@ -15,14 +15,23 @@ Definitions live in flagd's JSON format, one file per environment
 (``config/<env>/flags.json``), evaluated in-process by flagd's OpenFeature provider and
 reloaded when the file changes. ``accord flags check|list|set|rollout`` read and edit
 them. See ``docs/flags.md``.
+
+The names below load on first use: reading a flag file (the console does) loads
+neither OpenFeature nor the service runtime.
 """
 
-from accord.flags.check import Finding, check_flags
-from accord.flags.client import Flags
-from accord.flags.declare import Flag, FlagKind, FlagValue
-from accord.flags.files import FlagFileError, read_flags, write_flags
-from accord.flags.observe import EvaluationTelemetry
-from accord.flags.source import FlagSettings, FlagSettingsError
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from accord.flags.check import Finding, check_flags
+    from accord.flags.client import Flags
+    from accord.flags.declare import Flag, FlagKind, FlagValue
+    from accord.flags.files import FlagFileError, read_flags, write_flags
+    from accord.flags.observe import EvaluationTelemetry
+    from accord.flags.source import FlagSettings, FlagSettingsError
 
 __all__ = [
     "EvaluationTelemetry",
@@ -38,3 +47,27 @@ __all__ = [
     "read_flags",
     "write_flags",
 ]
+
+_WHERE = {
+    "EvaluationTelemetry": "accord.flags.observe",
+    "Finding": "accord.flags.check",
+    "Flag": "accord.flags.declare",
+    "FlagFileError": "accord.flags.files",
+    "FlagKind": "accord.flags.declare",
+    "FlagSettings": "accord.flags.source",
+    "FlagSettingsError": "accord.flags.source",
+    "FlagValue": "accord.flags.declare",
+    "Flags": "accord.flags.client",
+    "check_flags": "accord.flags.check",
+    "read_flags": "accord.flags.files",
+    "write_flags": "accord.flags.files",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'accord.flags' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -20,6 +20,10 @@ gives the declared default with the error's code, a provider not ready gives the
 and :class:`~accord.flags.EvaluationTelemetry` records each evaluation (span event and
 counter). The client still carries the provider's lifecycle and events.
 
+A provider with a ``quick(key, targeting_key)`` method (the file provider,
+:class:`~accord.flags.file_provider.FileProvider`) answers the flags it can from a
+snapshot first: no evaluation context is built for them.
+
 A flag that cannot be evaluated (no file, an invalid file, the flag missing from it)
 takes the default its declaration gives; the reason is logged once, when it starts.
 An edit that breaks a file the service had loaded is refused the same way, and the last
@@ -37,14 +41,13 @@ from typing import Any, TypeVar
 from openfeature import api
 from openfeature.evaluation_context import EvaluationContext
 from openfeature.event import EventDetails, ProviderEvent
-from openfeature.exception import ErrorCode, OpenFeatureError, ParseError
+from openfeature.exception import ErrorCode, OpenFeatureError
 from openfeature.flag_evaluation import FlagEvaluationDetails, FlagResolutionDetails, Reason
 from openfeature.provider import FeatureProvider
 from openfeature.provider.no_op_provider import NoOpProvider
 
 from accord.flags.declare import Flag, FlagKind
 from accord.flags.observe import EvaluationTelemetry
-from accord.flags.schema import schema_problems
 from accord.flags.source import FlagSettings
 from accord.observability.telemetry import Telemetry
 from accord.runtime.auth import current_principal
@@ -56,41 +59,7 @@ T = TypeVar("T", bool, str, int, float, dict[str, Any])
 log = logging.getLogger("accord.flags")
 
 _DOMAINS = itertools.count(1)
-
-
-class _SchemaChecked:
-    """Stands between flagd's file watcher and its flag store: a document that fails
-    flagd's schema never reaches the store (the watcher reports it and tries again)."""
-
-    def __init__(self, store: Any) -> None:
-        self._store = store
-
-    def update(self, flags_data: dict[str, Any]) -> None:
-        problems = schema_problems(flags_data)
-        if problems:
-            raise ParseError(problems[0])
-        self._store.update(flags_data)
-
-
-class _QuietWatcher(logging.Filter):
-    """flagd's file watcher logs a traceback on every poll while a file is bad (twice a
-    second, for as long as it stays bad); :class:`Flags` says it once instead."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.funcName != "handle_error"
-
-
-_QUIET = _QuietWatcher()
-
-
-def _guard_file_provider(provider: FeatureProvider) -> str | None:
-    """Check loads of flagd's file mode against the schema; the file's path, if it is one."""
-    connector = getattr(getattr(provider, "resolver", None), "connector", None)
-    path = getattr(connector, "file_path", None)
-    if connector is None or path is None:
-        return None
-    connector.flag_store = _SchemaChecked(connector.flag_store)
-    return str(path)
+_NOT_A = {kind: f"not a {kind.value}" for kind in FlagKind}
 
 
 class Flags:
@@ -104,9 +73,9 @@ class Flags:
         version: str,
         telemetry: Telemetry | None = None,
     ) -> None:
-        logging.getLogger("openfeature.contrib").addFilter(_QUIET)
-        self.source = _guard_file_provider(provider) or provider.get_metadata().name
+        self.source = getattr(provider, "path", None) or provider.get_metadata().name
         self._provider = provider
+        self._quick: Callable[[str, str | None], Any] | None = getattr(provider, "quick", None)
         self._domain = f"{service}-flags-{next(_DOMAINS)}"
         self._base = {"service": service, "version": version}
         self._lock = threading.Lock()
@@ -163,7 +132,26 @@ class Flags:
         self, flag: Flag[T], *, targeting_key: str | None = None
     ) -> FlagEvaluationDetails[T]:
         """The evaluation of ``flag`` with its variant and reason."""
-        details = self._resolve(flag, self.context(targeting_key))
+        found = None
+        if self._quick is not None:  # a flag without rules, or a split: no context built
+            if targeting_key is None:
+                principal = current_principal()
+                targeting_key = principal.subject if principal is not None else None
+            found = self._quick(flag.key, targeting_key)
+        if found is not None:
+            value, variant, reason, metadata = found
+            if flag.kind.accepts(value):
+                details = FlagEvaluationDetails(
+                    flag_key=flag.key,
+                    value=value,
+                    variant=variant,
+                    reason=reason,
+                    flag_metadata=metadata,
+                )
+            else:
+                details = self._fallback(flag, ErrorCode.TYPE_MISMATCH, _NOT_A[flag.kind])
+        else:
+            details = self._resolve(flag, self.context(targeting_key))
         self._telemetry.record(details, self._provider_name)
         return details
 
@@ -180,7 +168,7 @@ class Flags:
             return self._fallback(flag, found.error_code, found.error_message)
         value: Any = found.value
         if not flag.kind.accepts(value):
-            return self._fallback(flag, ErrorCode.TYPE_MISMATCH, f"not a {flag.kind.value}")
+            return self._fallback(flag, ErrorCode.TYPE_MISMATCH, _NOT_A[flag.kind])
         return FlagEvaluationDetails(
             flag_key=flag.key,
             value=value,

@@ -16,6 +16,10 @@ The span event follows OpenTelemetry's semantic conventions for feature flags::
 and the counter is ``accord_feature_flag_evaluations_total{flag, variant}`` in the
 service's Prometheus registry (``variant="_default"``: the code's default was used
 because the flag could not be evaluated).
+
+Both are cheap: the counter's child and the event's (immutable) attributes are built
+once per flag and outcome, and on the SDK's own span the event is appended as the SDK
+appends it, without checking those attributes again at every evaluation.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from weakref import WeakKeyDictionary
 
 from openfeature.flag_evaluation import FlagEvaluationDetails, FlagValueType
 from openfeature.hook import Hook, HookContext, HookHints
+from opentelemetry.attributes import BoundedAttributes
+from opentelemetry.sdk.trace import Event, Span
 from opentelemetry.trace import get_current_span
 from prometheus_client import CollectorRegistry, Counter
 
@@ -34,6 +40,9 @@ __all__ = ["EVENT", "NO_VARIANT", "EvaluationTelemetry"]
 EVENT = "feature_flag.evaluation"
 #: The counter's ``variant`` when no variant was resolved (the code's default applied).
 NO_VARIANT = "_default"
+
+#: The SDK's span appends a prepared event itself (see ``record``).
+_SDK_APPEND = hasattr(Span, "_add_event")
 
 _COUNTERS: WeakKeyDictionary[CollectorRegistry, Counter] = WeakKeyDictionary()
 
@@ -60,6 +69,10 @@ class EvaluationTelemetry(Hook):
 
     def __init__(self, registry: CollectorRegistry | None) -> None:
         self._counter = _counter(registry) if registry is not None else None
+        # Per evaluation outcome, built once: the counter's child (a label lookup costs
+        # more than the increment) and the event's attributes.
+        self._children: dict[tuple[str, str], Any] = {}
+        self._attributes: dict[tuple[str, str, str | None, Any, Any], BoundedAttributes] = {}
 
     def finally_after(
         self,
@@ -75,18 +88,37 @@ class EvaluationTelemetry(Hook):
         """Count one evaluation, and add its event to the current span if it records."""
         variant = details.variant
         if self._counter is not None:
-            self._counter.labels(details.flag_key, variant or NO_VARIANT).inc()
+            labels = (details.flag_key, variant or NO_VARIANT)
+            child = self._children.get(labels)
+            if child is None:
+                child = self._children.setdefault(labels, self._counter.labels(*labels))
+            child.inc()
         span = get_current_span()
         if not span.is_recording():
             return
-        attributes: dict[str, str] = {
-            "feature_flag.key": details.flag_key,
-            "feature_flag.provider.name": provider,
-        }
-        if variant is not None:
-            attributes["feature_flag.result.variant"] = variant
-        if details.reason is not None:
-            attributes["feature_flag.result.reason"] = str(details.reason).lower()
-        if details.error_code is not None:
-            attributes["error.type"] = str(details.error_code.value).lower()
-        span.add_event(EVENT, attributes)
+        outcome = (details.flag_key, provider, variant, details.reason, details.error_code)
+        attributes = self._attributes.get(outcome)
+        if attributes is None:
+            built = BoundedAttributes(attributes=_attributes(details, provider), immutable=True)
+            attributes = self._attributes.setdefault(outcome, built)
+        if _SDK_APPEND and isinstance(span, Span):
+            # The SDK's span: its event with the attributes checked once per outcome
+            # (``add_event`` checks them again at every call, the larger part of the cost).
+            span._add_event(Event(EVENT, attributes))
+        else:
+            span.add_event(EVENT, attributes)
+
+
+def _attributes(details: FlagEvaluationDetails[Any], provider: str) -> dict[str, str]:
+    """The span event's attributes for one evaluation outcome."""
+    attributes: dict[str, str] = {
+        "feature_flag.key": details.flag_key,
+        "feature_flag.provider.name": provider,
+    }
+    if details.variant is not None:
+        attributes["feature_flag.result.variant"] = details.variant
+    if details.reason is not None:
+        attributes["feature_flag.result.reason"] = str(details.reason).lower()
+    if details.error_code is not None:
+        attributes["error.type"] = str(details.error_code.value).lower()
+    return attributes

@@ -11,11 +11,10 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft7Validator
-from jsonschema.exceptions import best_match
-from referencing import Registry, Resource
+if TYPE_CHECKING:
+    from jsonschema import Draft7Validator
 
 __all__ = ["schema_problems"]
 
@@ -24,6 +23,11 @@ _SCHEMAS = ("flags.json", "targeting.json")
 
 @cache
 def _validator() -> Draft7Validator:
+    # jsonschema loads on the first check, not with the package: reading flags (a
+    # service evaluating them, the console listing them) does not need it.
+    from jsonschema import Draft7Validator
+    from referencing import Registry, Resource
+
     folder = resources.files("accord.flags") / "schemas"
     registry: Registry[Any] = Registry()
     documents = {}
@@ -43,6 +47,8 @@ def schema_problems(document: object) -> list[str]:
     Beyond the schema, each flag's ``defaultVariant`` must name one of its variants, as
     flagd itself requires when it evaluates.
     """
+    from jsonschema.exceptions import best_match
+
     problems: list[str] = []
     for found in sorted(_validator().iter_errors(document), key=lambda e: [str(p) for p in e.path]):
         error = found

@@ -7,7 +7,8 @@ value                          flags are
 =============================  ============================================================
 ``file`` (the default)         read from ``<config>/<env>/flags.json`` (or
                                ``$ACCORD_FLAGS_FILE``) and evaluated in-process by flagd's
-                               provider in its file mode; the file is polled every
+                               evaluator (:mod:`accord.flags.file_provider`); the file is
+                               polled every
                                ``$ACCORD_FLAGS_POLL_MS`` (default 500) and reloaded when it
                                changes
 ``flagd://HOST:PORT``          evaluated by a flagd daemon, one gRPC call each
@@ -25,7 +26,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
@@ -38,19 +38,6 @@ __all__ = ["DEFAULT_POLL_MS", "FlagSettings", "FlagSettingsError"]
 
 #: How often, in milliseconds, the file provider looks at the file's modification time.
 DEFAULT_POLL_MS = 500
-
-
-def _file_provider(base: type[Any]) -> type[Any]:
-    """flagd's provider in file mode, without its one hook: that hook adds the metadata
-    of a gRPC sync stream to every evaluation's context, and a file has none, while each
-    hook costs every evaluation about 4 µs of the OpenFeature client's bookkeeping
-    (``bench/flags.py``)."""
-
-    class FileFlagdProvider(base):  # type: ignore[misc]
-        def get_provider_hooks(self) -> list[Any]:
-            return []
-
-    return FileFlagdProvider
 
 
 class FlagSettingsError(AccordError):
@@ -84,23 +71,20 @@ class FlagSettings(msgspec.Struct, frozen=True, kw_only=True):
 
     def build(self) -> FeatureProvider:
         """The OpenFeature provider these settings describe."""
-        from openfeature.contrib.provider.flagd import FlagdProvider
-        from openfeature.contrib.provider.flagd.config import ResolverType
-
         if self.provider == "none":
             from openfeature.provider.no_op_provider import NoOpProvider
 
             return NoOpProvider()
         if self.provider == "file":
-            file_provider: FeatureProvider = _file_provider(FlagdProvider)(
-                resolver_type=ResolverType.FILE,
-                offline_flag_source_path=str(Path(self.path)),
-                # The file watcher sleeps this long between looks at the file.
-                deadline_ms=self.poll_ms,
-            )
-            return file_provider
+            from accord.flags.file_provider import FileProvider
+
+            return FileProvider(str(Path(self.path)), poll_ms=self.poll_ms)
         parts = urlsplit(self.provider)
         if parts.scheme in ("flagd", "flagd+sync"):
+            # flagd's own provider (and gRPC) only for a flagd server.
+            from openfeature.contrib.provider.flagd import FlagdProvider
+            from openfeature.contrib.provider.flagd.config import ResolverType
+
             if not parts.hostname or not parts.port:
                 raise FlagSettingsError(f"{self.provider!r} needs a host and a port")
             resolver = ResolverType.RPC if parts.scheme == "flagd" else ResolverType.IN_PROCESS

@@ -22,7 +22,6 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from accord.runtime.idempotency import (
@@ -82,6 +81,8 @@ def drop_idempotency_table(name: str) -> None:
     op.drop_table(name)
 
 
+_CLAIM_COLUMNS = ("scope", "key", "fingerprint", "token", "created_at", "lease_until", "expires_at")
+_ANSWER_COLUMNS = ("status", "content_type", "headers", "body", "expires_at")
 _encode_headers = msgspec.json.Encoder().encode
 _decode_headers = msgspec.json.Decoder(list[tuple[str, str]]).decode
 
@@ -105,6 +106,18 @@ def _decide(row: sa.Row[Any], fingerprint: str, now: float) -> ClaimOutcome | No
     return None
 
 
+def _insert_of(dialect: str) -> Any:
+    """The dialect's ``INSERT … ON CONFLICT`` construct; only that dialect is imported (the
+    PostgreSQL one is about 2 MiB that a service on SQLite never uses)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert
+
+
 class SqlIdempotencyStore:
     """An :class:`~accord.runtime.idempotency.IdempotencyStore` in table ``table``.
 
@@ -114,8 +127,23 @@ class SqlIdempotencyStore:
 
     def __init__(self, engine: AsyncEngine, table: str | sa.Table) -> None:
         self._engine = engine
-        self.table = table if isinstance(table, sa.Table) else idempotency_table(table)
-        self._insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self.table = t = table if isinstance(table, sa.Table) else idempotency_table(table)
+        self._insert = _insert_of(engine.dialect.name)
+        # The statements of every keyed request, built once: building one and computing
+        # its cache key cost more than SQLAlchemy's compiled-cache hit that follows.
+        self._try_claim = (
+            self._insert(t)
+            .values({name: sa.bindparam(name) for name in _CLAIM_COLUMNS})
+            .on_conflict_do_nothing(index_elements=[t.c.scope, t.c.key])
+            .returning(t.c.token)
+        )
+        this = (t.c.scope == sa.bindparam("w_scope")) & (t.c.key == sa.bindparam("w_key"))
+        self._read = sa.select(t).where(this)
+        self._answer = (
+            sa.update(t)
+            .where(this & (t.c.token == sa.bindparam("w_token")))
+            .values({name: sa.bindparam(f"new_{name}") for name in _ANSWER_COLUMNS})
+        )
 
     async def claim(
         self, scope: str, key: str, fingerprint: str, *, now: float, lease: float, retention: float
@@ -148,16 +176,11 @@ class SqlIdempotencyStore:
             "lease_until": now + lease,
             "expires_at": now + retention,
         }
-        inserted = await conn.execute(
-            self._insert(t)
-            .values(scope=scope, key=key, **fresh)
-            .on_conflict_do_nothing(index_elements=[t.c.scope, t.c.key])
-            .returning(t.c.token)
-        )
+        inserted = await conn.execute(self._try_claim, {"scope": scope, "key": key, **fresh})
         if inserted.first() is not None:
             return Claimed(token)
         this = self._this(scope, key)
-        row = (await conn.execute(sa.select(t).where(this))).one_or_none()
+        row = (await conn.execute(self._read, {"w_scope": scope, "w_key": key})).one_or_none()
         if row is None:
             return None
         if row.expires_at <= now:
@@ -183,22 +206,21 @@ class SqlIdempotencyStore:
         self, scope: str, key: str, token: str, response: StoredResponse, *, expires: float
     ) -> bool:
         """See :meth:`accord.runtime.idempotency.IdempotencyStore.complete`."""
-        t = self.table
         headers = [
             (name.decode("latin-1"), value.decode("latin-1")) for name, value in response.headers
         ]
+        answer = {
+            "w_scope": scope,
+            "w_key": key,
+            "w_token": token,
+            "new_status": response.status,
+            "new_content_type": response.content_type.decode("latin-1"),
+            "new_headers": _encode_headers(headers),
+            "new_body": response.body,
+            "new_expires_at": expires,
+        }
         async with self._engine.begin() as conn:
-            done = await conn.execute(
-                sa.update(t)
-                .where((t.c.scope == scope) & (t.c.key == key) & (t.c.token == token))
-                .values(
-                    status=response.status,
-                    content_type=response.content_type.decode("latin-1"),
-                    headers=_encode_headers(headers),
-                    body=response.body,
-                    expires_at=expires,
-                )
-            )
+            done = await conn.execute(self._answer, answer)
         return bool(done.rowcount == 1)
 
     async def release(self, scope: str, key: str, token: str) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -222,3 +224,40 @@ def test_a_provider_factory_is_imported() -> None:
     assert provider.get_metadata().name == "No-op Provider"
     with pytest.raises(FlagSettingsError, match="ACCORD_FLAGS_PROVIDER"):
         FlagSettings(provider="nowhere.at_all:Factory").build()
+
+
+def test_the_snapshot_answers_as_flagd_evaluates(tmp_path: Path, opened: Any) -> None:
+    path = tmp_path / "flags.json"
+    split = {"fractional": [["on", 30], ["off", 70]]}
+    write(path, pause=boolean("on"), **{"new-path": boolean("off", targeting=split)})
+    flags = opened(path)
+    core = flags._provider._core  # flagd's evaluator, which the snapshot stands in for
+    for customer in [f"cus_{i}" for i in range(300)]:
+        for flag in (PAUSE, ROLLOUT):
+            quick = flags.details(flag, targeting_key=customer)
+            full = core.resolve_boolean_value(flag.key, False, flags.context(customer))
+            assert (quick.value, quick.variant, quick.reason) == (
+                full.value,
+                full.variant,
+                full.reason,
+            )
+
+
+def test_reading_a_flag_file_loads_no_grpc(tmp_path: Path) -> None:
+    path = tmp_path / "flags.json"
+    write(path, pause=boolean("on"))
+    probe = (
+        "import sys\n"
+        "from datetime import date\n"
+        "from accord.flags import Flag, Flags, FlagSettings\n"
+        "PAUSE = Flag.boolean('pause', default=False, description='d', owner='o',"
+        " expires=date(2030, 1, 1))\n"
+        f"flags = Flags.open(FlagSettings(provider='file', path={str(path)!r}),"
+        " service='s', version='1')\n"
+        "assert flags.value(PAUSE) is True\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'grpc', 'google', 'yaml'}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

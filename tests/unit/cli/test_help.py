@@ -11,16 +11,32 @@ import pytest
 
 from tests.support.processes import ROOT
 
-#: Every command and sub-command, as typed.
-COMMANDS = [
-    "up", "down", "serve", "demo",
-    "contracts export", "contracts show", "contracts diff", "contracts check",
-    "traces", "chaos", "slo status", "slo rules",
-    "release build", "release list", "release check",
-    "certs init", "certs issue", "certs rotate",
-    "keys show", "keys jwks", "keys rotate", "keys revoke",
-    "deps audit",
-]  # fmt: skip
+_LIST = """
+import typer.main
+from accord.cli import commands
+commands._register([])
+
+def walk(command, prefix):
+    for name, sub in sorted(getattr(command, "commands", {}).items()):
+        if getattr(sub, "commands", None):
+            yield from walk(sub, [*prefix, name])
+        elif not sub.hidden:
+            yield " ".join([*prefix, name])
+
+print("\\n".join(walk(typer.main.get_command(commands.app), [])))
+"""
+
+
+def every_command() -> list[str]:
+    """Every command and sub-command the CLI has, as typed (read from the app itself, so a
+    new command cannot be missed here)."""
+    out = subprocess.run(
+        [sys.executable, "-c", _LIST], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return out.stdout.splitlines()
+
+
+COMMANDS = every_command()
 
 
 def accord(*args: str) -> subprocess.CompletedProcess[str]:
@@ -34,6 +50,13 @@ def accord(*args: str) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
+
+
+def test_the_command_list_is_the_whole_cli() -> None:
+    assert {"up", "serve", "config show", "flags rollout", "rollback", "deploy render"} <= set(
+        COMMANDS
+    )
+    assert len(COMMANDS) >= 40, COMMANDS
 
 
 def test_version_and_short_help() -> None:
