@@ -15,25 +15,15 @@ from typing import Annotated, ClassVar
 
 import msgspec
 
-from accord.config import ServiceConfig, setting
-from accord.config.common import (
-    ServiceSettings,
-    deadlines,
-    fault_injection,
-    follow_observability,
-    load_shedding,
-    rates_of,
-    retention,
-    serve_admin,
-)
+from accord.config import setting
+from accord.config.common import ServiceSettings, rates_of
+from accord.kit import ServiceKit
 from accord.observability.telemetry import Telemetry
-from accord.runtime import App, Layer
-from accord.runtime.idempotency import IdempotencyLayer
+from accord.runtime import App
 from accord.runtime.ratelimit import Rate, RateLimit
 from accord.security import KeySet, Verifier
 from accord.security.keys import KeyStore
 from accord.security.passwords import PasswordHasher
-from accord.sql import SqlIdempotencyStore, create_engine, migrate, readiness
 from shop.identity.adapters import sql
 from shop.identity.adapters.clients import ClientFile
 from shop.identity.adapters.mtls import presented_certificate
@@ -150,13 +140,16 @@ def _keys_readable(store: KeyStore) -> Callable[[], Awaitable[None]]:
 def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None = None) -> App:
     """Migrate the database, make sure there are signing keys and client secrets, and
     assemble identity."""
-    config = ServiceConfig.of(Settings, SERVICE, settings)
-    settings, live = config.settings, config.live
-    home = Path(settings.home)
-    telemetry = telemetry or Telemetry.configure(Identity.name, Identity.version, home=home)
-    follow_observability(config, telemetry)
-    migrate(settings.database, sql.MIGRATIONS, version_table=sql.VERSION_TABLE, isolated=True)
-    engine = create_engine(settings.database)
+    kit = ServiceKit.open(
+        Settings,
+        SERVICE,
+        settings,
+        contract=Identity,
+        migrations=sql.MIGRATIONS,
+        version_table=sql.VERSION_TABLE,
+        telemetry=telemetry,
+    )
+    settings, home = kit.settings, Path(kit.settings.home)
     keys = KeyStore.under(home, SERVICE)
     keys.ensure(token_lifetime=settings.token_lifetime)
     tls = settings.tls.config(SERVICE)
@@ -170,7 +163,7 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
         (home / "identity" / "clients.json").unlink(missing_ok=True)
     issuer = JwtIssuer(keys, issuer=settings.token_issuer, lifetime=settings.token_lifetime)
     service = IdentityService(
-        sql.unit_of_work(engine),
+        sql.unit_of_work(kit.engine),
         ThreadedPasswords(PasswordHasher(log_n=settings.scrypt_log_n)),
         ClientFile.under(home, CLIENT_SCOPES) if tls is None else None,
         issuer,
@@ -178,30 +171,20 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
     )
     own = Verifier(_own_keys(keys), issuer=settings.token_issuer, audience=Identity.name)
     audit = settings.auth.audit_trail(Identity.name, settings.home)  # <home>/audit/identity.jsonl
-    auth = settings.auth.authentication(Identity.name, verifier=own, audit=audit)
-    layers: list[Layer] = [
-        live.layer(),
-        load_shedding(live, telemetry),
-        *([auth] if auth is not None else []),
-        RateLimit(live.derived(_rates)),
-        deadlines(live),
-        fault_injection(live, telemetry),
-        IdempotencyLayer(
-            SqlIdempotencyStore(engine, IDEMPOTENCY_TABLE),
-            retention=retention(live),
-            telemetry=telemetry,
-        ),
-    ]
-    app = IdentityApp(
+    auth = kit.authentication(Identity.name, verifier=own, audit=audit)
+    # Password guessing is throttled per client address, before any work is done.
+    layers = kit.layers(
+        auth,
+        idempotency_table=IDEMPOTENCY_TABLE,
+        throttle=RateLimit(kit.live.derived(_rates)),
+        limit=None,
+    )
+    return kit.app(
         Identity,
         IdentityEndpoint(service, issuer.jwks, audit, certificate=presented_certificate),
-        jwks=issuer.jwks,
-        telemetry=telemetry,
-        readiness={"database": readiness(engine), "signing_keys": _keys_readable(keys)},
-        on_startup=[config.start],
-        on_shutdown=[config.stop, engine.dispose],
+        auth=auth,
         layers=layers,
-        metadata_guard=settings.auth.metadata_guard(auth),
+        readiness_checks={"signing_keys": _keys_readable(keys)},
+        app_type=IdentityApp,
+        jwks=issuer.jwks,
     )
-    serve_admin(app, config, auth)
-    return app

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from accord.audit import AuditSink, NullAudit
@@ -20,6 +20,7 @@ from accord.errors import (
     ValidationDetails,
     ValidationFailed,
 )
+from accord.runtime.translation import translated
 from shop.identity.application.ports import AccessToken, ClientCertificate
 from shop.identity.application.services import IdentityService
 from shop.identity.contract import (
@@ -102,15 +103,9 @@ def _audited(audit: AuditSink, action: str, actor: str, **details: str) -> Itera
     audit.record(action, actor=actor, target="identity", outcome="success", details=details)
 
 
-@contextmanager
-def _translated() -> Iterator[None]:
-    try:
-        yield
-    except tuple(ERRORS) as exc:
-        for kind in type(exc).__mro__:
-            if kind in ERRORS:
-                raise ERRORS[kind](exc) from None
-        raise  # pragma: no cover - the except clause matched one of ERRORS
+def _translated() -> AbstractContextManager[None]:
+    """Domain errors raised inside the block answered as :data:`ERRORS` says."""
+    return translated(ERRORS)
 
 
 def _token(access: AccessToken) -> Token:

@@ -8,26 +8,14 @@ at import time; ``accord serve shop.inventory.bootstrap:create_app`` calls
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
-from accord.config import ServiceConfig, setting
-from accord.config.common import (
-    ServiceSettings,
-    deadlines,
-    fault_injection,
-    follow_observability,
-    load_shedding,
-    rate_limit,
-    retention,
-    serve_admin,
-)
+from accord.config import setting
+from accord.config.common import ServiceSettings
+from accord.kit import ServiceKit
 from accord.observability.telemetry import Telemetry
-from accord.runtime import App, Layer
+from accord.runtime import App
 from accord.runtime.auth import TokenVerifier
-from accord.runtime.idempotency import IdempotencyLayer
-from accord.security.tls import MutualTLSTransport
-from accord.sql import SqlIdempotencyStore, create_engine, migrate, readiness
 from shop.inventory.adapters import sql
 from shop.inventory.application.catalogue import DEMO_CATALOGUE
 from shop.inventory.application.services import InventoryService
@@ -80,47 +68,26 @@ def create_app(
     lifespan) and there are no SKUs yet. Operations ask for the tokens their scopes say
     unless ``settings.auth`` is off; ``verifier`` replaces the identity service's keys.
     """
-    config = ServiceConfig.of(Settings, SERVICE, settings)
-    settings, live = config.settings, config.live
-    telemetry = telemetry or Telemetry.configure(
-        Inventory.name, Inventory.version, home=Path(settings.home)
+    kit = ServiceKit.open(
+        Settings,
+        SERVICE,
+        settings,
+        contract=Inventory,
+        migrations=sql.MIGRATIONS,
+        version_table=sql.VERSION_TABLE,
+        telemetry=telemetry,
     )
-    follow_observability(config, telemetry)
-    migrate(settings.database, sql.MIGRATIONS, version_table=sql.VERSION_TABLE, isolated=True)
-    engine = create_engine(settings.database)
-    service = InventoryService(sql.unit_of_work(engine))
-    tls = settings.tls.config(SERVICE)
-    identity = MutualTLSTransport(tls, "identity") if tls is not None else None
-    auth = settings.auth.authentication(Inventory.name, verifier=verifier, transport=identity)
-
-    layers: list[Layer] = [
-        live.layer(),
-        load_shedding(live, telemetry),
-        *([auth] if auth is not None else []),
-        deadlines(live),
-        fault_injection(live, telemetry),
-        IdempotencyLayer(
-            SqlIdempotencyStore(engine, IDEMPOTENCY_TABLE),
-            retention=retention(live),
-            telemetry=telemetry,
-        ),
-        rate_limit(live),
-    ]
+    service = InventoryService(sql.unit_of_work(kit.engine))
+    auth = kit.authentication(Inventory.name, verifier=verifier, keys_from="identity")
 
     async def seed_demo_catalogue() -> None:
         if await service.seed(DEMO_CATALOGUE):
-            telemetry.logger.info("catalogue_seeded", skus=len(DEMO_CATALOGUE))
+            kit.telemetry.logger.info("catalogue_seeded", skus=len(DEMO_CATALOGUE))
 
-    seeding = [seed_demo_catalogue] if settings.seed == "demo" else []
-    app = App(
+    return kit.app(
         Inventory,
         InventoryEndpoint(service),
-        telemetry=telemetry,
-        metadata_guard=settings.auth.metadata_guard(auth),
-        readiness={"database": readiness(engine)},
-        on_startup=[config.start, *seeding],
-        on_shutdown=[config.stop, engine.dispose],
-        layers=layers,
+        auth=auth,
+        layers=kit.layers(auth, idempotency_table=IDEMPOTENCY_TABLE),
+        on_startup=[seed_demo_catalogue] if kit.settings.seed == "demo" else [],
     )
-    serve_admin(app, config, auth)
-    return app

@@ -7,11 +7,12 @@ table, :data:`ERRORS`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 from accord.errors import BadRequest, ServiceError, Unavailable
+from accord.runtime.translation import translated
 from shop.inventory.application.ports import ConcurrencyConflict
 from shop.inventory.application.services import InventoryService
 from shop.inventory.contract import (
@@ -64,15 +65,9 @@ ERRORS: Mapping[type[Exception], Callable[[Any], ServiceError[Any]]] = {
 }
 
 
-@contextmanager
-def _translated() -> Iterator[None]:
-    try:
-        yield
-    except tuple(ERRORS) as exc:
-        for kind in type(exc).__mro__:
-            if kind in ERRORS:
-                raise ERRORS[kind](exc) from None
-        raise  # pragma: no cover - the except clause matched one of ERRORS
+def _translated() -> AbstractContextManager[None]:
+    """Domain errors raised inside the block answered as :data:`ERRORS` says."""
+    return translated(ERRORS)
 
 
 def _stock(sku: model.Sku) -> Stock:

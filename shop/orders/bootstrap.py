@@ -15,30 +15,19 @@ from typing import Annotated, ClassVar
 import httpx
 import msgspec
 
-from accord.config import ServiceConfig, section, setting
-from accord.config.common import (
-    RateText,
-    ServiceSettings,
-    deadlines,
-    fault_injection,
-    follow_observability,
-    load_shedding,
-    rate_limit,
-    retention,
-    serve_admin,
-)
+from accord.client import BearerAuth
+from accord.config import section, setting
+from accord.config.common import RateText, ServiceSettings
 from accord.config.sections import ClientSettings
 from accord.flags import Flags, FlagSettings
+from accord.kit import ServiceKit
 from accord.observability.telemetry import Telemetry
-from accord.runtime import App, Layer
+from accord.runtime import App
 from accord.runtime.auth import TokenVerifier
-from accord.runtime.idempotency import IdempotencyLayer
-from accord.security.tls import MutualTLSTransport
 from accord.security.tokens import ClientCredentials
-from accord.sql import SqlIdempotencyStore, create_engine, migrate, readiness
 from shop.orders.adapters import sql
 from shop.orders.adapters.checkpoints import CheckpointLayer
-from shop.orders.adapters.credentials import SCOPES, Bearer, Credentials
+from shop.orders.adapters.credentials import SCOPES, Credentials
 from shop.orders.adapters.inventory import InventoryGateway
 from shop.orders.adapters.payments import PaymentsGateway
 from shop.orders.application.recovery import Recovery
@@ -48,7 +37,7 @@ from shop.orders.contract_v2 import OrdersV2
 from shop.orders.entrypoint import OrdersEndpoint
 from shop.orders.entrypoint_v2 import OrdersV2Endpoint
 
-__all__ = ["MIGRATIONS", "SERVICE", "Settings", "create_app"]
+__all__ = ["SERVICE", "Settings", "create_app"]
 
 #: The name orders' configuration files and variables go by.
 SERVICE = "orders"
@@ -61,10 +50,11 @@ TOKEN_PATH = "/v1/token"  # noqa: S105 - a path, not a secret
 #: How fast one customer may place orders unless configured: 10 a second, 20 at once.
 PLACE_ORDER_RATE = "10/1s:20"
 
-#: The folder of orders' Alembic migrations.
-MIGRATIONS = Path(sql.__file__).parent / "migrations"
 #: Where orders keeps the answers to idempotency keys (its own database).
 IDEMPOTENCY_TABLE = "orders_idempotency_keys"
+#: The identity service, as its certificate names it: its key set verifies callers'
+#: tokens, its token endpoint gives orders its own (over mutual TLS when on).
+IDENTITY = "identity"
 
 
 class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -153,47 +143,38 @@ def create_app(
     order, switched off); ``idempotency_lease`` shortens the keys' leases (seconds).
     """
     given = settings is not None
-    config = ServiceConfig.of(Settings, SERVICE, settings)
-    settings, live = config.settings, config.live
-    telemetry = telemetry or Telemetry.configure(
-        OrdersV2.name, OrdersV2.version, home=Path(settings.home)
+    kit = ServiceKit.open(
+        Settings,
+        SERVICE,
+        settings,
+        contract=OrdersV2,
+        migrations=sql.MIGRATIONS,
+        version_table=sql.VERSION_TABLE,
+        telemetry=telemetry,
     )
-    follow_observability(config, telemetry)
-    migrate(settings.database, MIGRATIONS, version_table=sql.VERSION_TABLE, isolated=True)
-    engine = create_engine(settings.database)
-    tls = settings.tls.config(SERVICE)
-    identity_transport = MutualTLSTransport(tls, "identity") if tls is not None else None
+    settings, telemetry = kit.settings, kit.telemetry
+    identity_transport = kit.transport_to(IDENTITY)
     token_url = settings.auth.identity_url.rstrip("/") + TOKEN_PATH
     if credentials is None and settings.auth.enabled:
         if identity_transport is not None:  # its certificate is its credential (RFC 8705)
             credentials = ClientCredentials.over_mtls(
-                token_url, "orders", scopes=SCOPES, transport=identity_transport
+                token_url, SERVICE, scopes=SCOPES, transport=identity_transport
             )
         else:
             credentials = ClientCredentials.from_file(
-                token_url,
-                Path(settings.home) / "identity" / "clients.json",
-                "orders",
-                scopes=SCOPES,
+                token_url, Path(settings.home) / "identity" / "clients.json", SERVICE, scopes=SCOPES
             )
-    if tls is not None:
-        # Each call's token is bound to the certificate its own connection presents.
-        bound = credentials if isinstance(credentials, ClientCredentials) else None
-        inventory_transport = inventory_transport or MutualTLSTransport(
-            tls, "inventory", credentials=bound
-        )
-        payments_transport = payments_transport or MutualTLSTransport(
-            tls, "payments", credentials=bound
-        )
-    bearer = Bearer(credentials)
-    auth = settings.auth.authentication(
-        OrdersV2.name, verifier=verifier, transport=identity_transport
-    )
+    # Each call's token is bound to the certificate its own connection presents.
+    bound = credentials if isinstance(credentials, ClientCredentials) else None
+    inventory_transport = inventory_transport or kit.transport_to("inventory", credentials=bound)
+    payments_transport = payments_transport or kit.transport_to("payments", credentials=bound)
+    bearer = BearerAuth(credentials) if credentials is not None else None
+    auth = kit.authentication(OrdersV2.name, verifier=verifier, keys_from=IDENTITY)
     inventory = InventoryGateway.connect(
-        settings.inventory_url, transport=inventory_transport, telemetry=telemetry, bearer=bearer
+        settings.inventory_url, transport=inventory_transport, telemetry=telemetry, auth=bearer
     )
     payments = PaymentsGateway.connect(
-        settings.payments_url, transport=payments_transport, telemetry=telemetry, bearer=bearer
+        settings.payments_url, transport=payments_transport, telemetry=telemetry, auth=bearer
     )
 
     def tune_clients(current: Settings) -> None:
@@ -202,8 +183,9 @@ def create_app(
         payments.reconfigure(**figures)
 
     tune_clients(settings)
-    live.subscribe(tune_clients)
+    kit.live.subscribe(tune_clients)
     lease = idempotency_lease or 2.0 * Orders.place_order.timeout
+    engine = kit.engine
     service = OrderService(
         sql.unit_of_work(engine),
         inventory,
@@ -212,47 +194,29 @@ def create_app(
         drive_lease=lease,
         checkpoint=checkpoint,
     )
-    # The rate limit sits inside the idempotency layer: a retry answered from the key's
-    # stored response, or refused as still in flight, spends none of the customer's rate.
-    # The first layer pins one snapshot of the live settings for the whole request.
-    layers: list[Layer] = [
-        live.layer(),
-        load_shedding(live, telemetry),
-        *([auth] if auth is not None else []),
-        deadlines(live),
-        fault_injection(live, telemetry),
-        *([CheckpointLayer(checkpoint, "before_claim", before=True)] if checkpoint else []),
-        IdempotencyLayer(
-            SqlIdempotencyStore(engine, IDEMPOTENCY_TABLE),
-            retention=retention(live),
-            lease=idempotency_lease,
-            telemetry=telemetry,
-        ),
-        *([CheckpointLayer(checkpoint, "answered", before=False)] if checkpoint else []),
-        rate_limit(live),
-    ]
+    # The rate limit sits inside the idempotency layer (the kit's standard place): a retry
+    # answered from the key's stored response, or refused as still in flight, spends none
+    # of the customer's rate.
+    layers = kit.layers(
+        auth,
+        idempotency_table=IDEMPOTENCY_TABLE,
+        lease=idempotency_lease,
+        before_claim=[CheckpointLayer(checkpoint, "before_claim", before=True)]
+        if checkpoint
+        else [],
+        after_claim=[CheckpointLayer(checkpoint, "answered", before=False)] if checkpoint else [],
+    )
     flag_settings = settings.flags or (FlagSettings() if given else FlagSettings.from_env())
     flags = flags or Flags.open(
         flag_settings, service=OrdersV2.name, version=OrdersV2.version, telemetry=telemetry
     )
     recovery = Recovery(sql.unit_of_work(engine), inventory, payments, clock=utc_now, lease=lease)
-    app = App(
+    return kit.app(
         Orders,
         OrdersEndpoint(service, flags, keyed=keyed),
-        telemetry=telemetry,
-        metadata_guard=settings.auth.metadata_guard(auth),
-        readiness={"database": readiness(engine)},
-        on_startup=[config.start, recovery.start],
-        on_shutdown=[
-            config.stop,
-            recovery.stop,
-            flags.aclose,
-            inventory.aclose,
-            payments.aclose,
-            engine.dispose,
-        ],
+        auth=auth,
         layers=layers,
+        on_startup=[recovery.start],
+        on_shutdown=[recovery.stop, flags.aclose, inventory.aclose, payments.aclose],
+        mount=[(OrdersV2, OrdersV2Endpoint(service, flags, keyed=keyed))],
     )
-    app.mount(OrdersV2, OrdersV2Endpoint(service, flags, keyed=keyed))
-    serve_admin(app, config, auth)
-    return app

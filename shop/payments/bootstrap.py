@@ -10,36 +10,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, ClassVar
 
-from accord.config import ServiceConfig, setting
-from accord.config.common import (
-    ServiceSettings,
-    deadlines,
-    fault_injection,
-    follow_observability,
-    load_shedding,
-    rate_limit,
-    retention,
-    serve_admin,
-)
+from accord.config import setting
+from accord.config.common import ServiceSettings
 from accord.config.secrets import resolve
+from accord.kit import ServiceKit
 from accord.observability.telemetry import Telemetry
-from accord.runtime import App, Layer
+from accord.runtime import App
 from accord.runtime.auth import TokenVerifier
-from accord.runtime.idempotency import IdempotencyLayer
-from accord.security.tls import MutualTLSTransport
-from accord.sql import SqlIdempotencyStore, create_engine, migrate, readiness
 from shop.payments.adapters import sql
 from shop.payments.adapters.processor import ProcessorGateway, SimulatedProcessor
 from shop.payments.application.services import PaymentService
 from shop.payments.contract import Payments
 from shop.payments.entrypoint import PaymentsEndpoint
 
-__all__ = ["MIGRATIONS", "SERVICE", "Settings", "create_app"]
+__all__ = ["SERVICE", "Settings", "create_app"]
 
 #: The name payments' configuration files and variables go by.
 SERVICE = "payments"
-#: The folder of payments' Alembic migrations.
-MIGRATIONS = Path(sql.__file__).parent / "migrations"
 #: Where payments keeps the answers to idempotency keys (its own database).
 IDEMPOTENCY_TABLE = "payments_idempotency_keys"
 
@@ -86,49 +73,25 @@ def create_app(
     ``verifier`` replaces the identity service's keys. A configured ``processor_key``
     must resolve (the simulator needs none, a real processor would).
     """
-    config = ServiceConfig.of(Settings, SERVICE, settings)
-    settings, live = config.settings, config.live
+    kit = ServiceKit.open(
+        Settings,
+        SERVICE,
+        settings,
+        contract=Payments,
+        migrations=sql.MIGRATIONS,
+        version_table=sql.VERSION_TABLE,
+        telemetry=telemetry,
+    )
+    settings = kit.settings
     if settings.processor_key:
         resolve(settings.processor_key, key="processor_key")
-    telemetry = telemetry or Telemetry.configure(
-        Payments.name, Payments.version, home=Path(settings.home)
-    )
-    follow_observability(config, telemetry)
-    migrate(settings.database, MIGRATIONS, version_table=sql.VERSION_TABLE, isolated=True)
-    engine = create_engine(settings.database)
-    service = PaymentService(
-        sql.unit_of_work(engine),
-        ProcessorGateway(
-            processor
-            if processor is not None
-            else SimulatedProcessor(journal=Path(settings.home) / "processor.jsonl")
-        ),
-    )
-    tls = settings.tls.config(SERVICE)
-    identity = MutualTLSTransport(tls, "identity") if tls is not None else None
-    auth = settings.auth.authentication(Payments.name, verifier=verifier, transport=identity)
-    layers: list[Layer] = [
-        live.layer(),
-        load_shedding(live, telemetry),
-        *([auth] if auth is not None else []),
-        deadlines(live),
-        fault_injection(live, telemetry),
-        IdempotencyLayer(
-            SqlIdempotencyStore(engine, IDEMPOTENCY_TABLE),
-            retention=retention(live),
-            telemetry=telemetry,
-        ),
-        rate_limit(live),
-    ]
-    app = App(
+    if processor is None:
+        processor = SimulatedProcessor(journal=Path(settings.home) / "processor.jsonl")
+    service = PaymentService(sql.unit_of_work(kit.engine), ProcessorGateway(processor))
+    auth = kit.authentication(Payments.name, verifier=verifier, keys_from="identity")
+    return kit.app(
         Payments,
         PaymentsEndpoint(service),
-        telemetry=telemetry,
-        metadata_guard=settings.auth.metadata_guard(auth),
-        readiness={"database": readiness(engine)},
-        on_startup=[config.start],
-        on_shutdown=[config.stop, engine.dispose],
-        layers=layers,
+        auth=auth,
+        layers=kit.layers(auth, idempotency_table=IDEMPOTENCY_TABLE),
     )
-    serve_admin(app, config, auth)
-    return app

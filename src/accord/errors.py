@@ -31,7 +31,8 @@
     │   ├── UnexpectedResponse       the response broke the contract (schema, content type)
     │   ├── RemoteError              a problem+json with a code this contract does not declare
     │   ├── BreakerOpen              the downstream's breaker is open: not called (resilience)
-    │   └── BulkheadFull             too many calls in flight to it: not sent (resilience)
+    │   ├── BulkheadFull             too many calls in flight to it: not sent (resilience)
+    │   └── TokenUnavailable         no token to authenticate the call: not sent (client.auth)
     └── one per tool, each in its module (a settings one is a ValueError too)
         ├── ConfigError              a service's configuration, every problem listed (config)
         │   └── EnvironmentRefused   an environment's requirements not met (config.environment)
@@ -49,6 +50,7 @@
         ├── ReleaseError             a release (release.store)
         ├── SLOError                 an objective (slo.objectives)
         ├── AdvisoryError            an advisory folder (advisories.osv)
+        ├── ConcurrencyConflict      a write a concurrent transaction won: retry the work (ports)
         ├── ChaosError               a chaos run that cannot go on (chaos)
         ├── FlagSettingsError        a flag provider's settings (flags.source)
         ├── FlagFileError            a flag file (flags.files)

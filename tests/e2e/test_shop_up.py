@@ -150,7 +150,12 @@ def test_an_order_is_traced_across_three_services(shop: Shop) -> None:
     spans: list[dict[str, object]] = []
     while time.monotonic() < deadline:
         spans = _spans(shop.home, trace_id)
-        if {"orders", "inventory", "payments"} <= {s["service"] for s in spans}:
+        # Each process writes its spans as they end: orders' own span, which ends after
+        # the answer, may land after the spans of the calls it made.
+        ids = {s["spanId"] for s in spans}
+        if {"orders", "inventory", "payments"} <= {s["service"] for s in spans} and all(
+            s.get("parentSpanId") in ids | {parent} for s in spans
+        ):
             break
         time.sleep(0.25)
     services = {s["service"] for s in spans}

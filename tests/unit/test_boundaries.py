@@ -3,15 +3,16 @@
 Checked by reading the source (``ast``), not by importing it:
 
 - ``shop/<svc>/domain/``: the standard library and ``shop.<svc>.domain`` only;
-- ``shop/<svc>/application/``: the standard library, ``shop.<svc>.domain`` and
-  ``shop.<svc>.application`` only;
+- ``shop/<svc>/application/``: the standard library, ``shop.<svc>.domain``,
+  ``shop.<svc>.application`` and :data:`SHARED_PORTS` only (ports every service shares,
+  plain Python: they import the standard library and ``accord.errors`` alone);
 - anywhere in ``shop/<svc>/``: nothing of another service but its ``contract``, and that
   only from ``shop/<svc>/adapters/``;
 - ``accord.contract`` and ``accord.errors``: no import of ``accord.runtime``,
   ``accord.client`` or ``sqlalchemy`` when they are imported;
 - ``src/accord``: no import cycle between its modules, and no import that points
   outward, from a rank of :data:`RANKS` to a later one (declarations ← mechanisms ←
-  machinery ← composition).
+  machinery ← assembly ← composition).
 
 Every import counts, including those in functions and under ``TYPE_CHECKING``, with two
 exceptions: the rule on ``accord.contract`` and ``accord.errors`` is about what importing
@@ -33,6 +34,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 STDLIB = frozenset(sys.stdlib_module_names)
+#: accord's modules an application layer may import: protocols and exceptions in plain
+#: Python, no runtime, transport or database behind them.
+SHARED_PORTS = ("accord.ports",)
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,8 @@ def shop_violations(path: Path, root: Path) -> list[str]:
         target = imp.target
         if layer in allowed_layers and not _is_stdlib(target):
             inside = [f"{own}.{name}" for name in allowed_layers[layer]]
+            if layer == "application":
+                inside += SHARED_PORTS
             if not any(_under(target, prefix) for prefix in inside):
                 report(
                     imp,
@@ -181,6 +187,8 @@ RANKS: tuple[tuple[str, ...], ...] = (
         "accord.errors",
         "accord.deprecation",
         "accord.contract",
+        "accord.ports",
+        "accord.switches",
     ),
     # mechanisms: each one concept, none knows a server or a client
     (
@@ -199,6 +207,8 @@ RANKS: tuple[tuple[str, ...], ...] = (
     ),
     # machinery: the server, the client, their storage and settings, flags read per request
     ("accord.client", "accord.runtime", "accord.sql", "accord.config", "accord.flags"),
+    # assembly: a service's composition root made of the machinery (the service kit)
+    ("accord.kit",),
     # composition: the package's front door (``=``: that module alone), the command line
     # and what it drives
     (
@@ -383,6 +393,17 @@ def test_every_service_has_its_layers_checked() -> None:
     assert {"identity", "inventory", "orders", "payments"} <= services
 
 
+@pytest.mark.parametrize("module", SHARED_PORTS)
+def test_shared_ports_import_the_standard_library_and_errors_alone(module: str) -> None:
+    path = ROOT / "src" / Path(*module.split(".")).with_suffix(".py")
+    bad = [
+        f"{path.relative_to(ROOT)}:{imp.line}: `{imp.source}`"
+        for imp in imports_of(path, ROOT)
+        if not _is_stdlib(imp.target) and not _under(imp.target, "accord.errors")
+    ]
+    assert not bad, "\n".join(bad)
+
+
 def _declaration_modules() -> list[Path]:
     return [
         *sorted((ROOT / "src" / "accord" / "contract").glob("*.py")),
@@ -514,12 +535,26 @@ def test_the_checker_accepts_a_clean_module(tmp_path: Path) -> None:
         import asyncio
         from collections.abc import Sequence
 
+        from accord.ports import ConcurrencyConflict
         from shop.fake.application.ports import UnitOfWork
         from shop.fake.domain import model
         from . import ports
         """,
     )
     assert shop_violations(clean, tmp_path) == []
+
+
+def test_only_the_application_may_import_the_shared_ports(tmp_path: Path) -> None:
+    domain = write(tmp_path, "shop/fake/domain/model.py", "from accord.ports import UnitOfWork\n")
+    application = write(
+        tmp_path, "shop/fake/application/services.py", "from accord.sql import UnitOfWork\n"
+    )
+    assert [p.split(" imports ")[0] for p in shop_violations(domain, tmp_path)] == [
+        "shop/fake/domain/model.py:1: `from accord.ports import UnitOfWork`"
+    ]
+    assert [p.split(" imports ")[0] for p in shop_violations(application, tmp_path)] == [
+        "shop/fake/application/services.py:1: `from accord.sql import UnitOfWork`"
+    ]
 
 
 def _tiny_package(root: Path, contract_body: str) -> Path:

@@ -71,8 +71,12 @@ PUBLIC = {
         "DEFAULT_BREAKER",
         "DEFAULT_BULKHEAD",
         "DEFAULT_RETRY",
+        "BearerAuth",
+        "ClientAuth",
         "ClientCore",
         "DownstreamStats",
+        "TokenSource",
+        "TokenUnavailable",
         "reconfigure",
         "stats",
     ],
@@ -106,6 +110,9 @@ PUBLIC = {
         "write_flags",
     ],
     "accord.console": ["ConsoleApp", "serve_console"],
+    "accord.ports": ["ConcurrencyConflict", "UnitOfWork"],
+    "accord.switches": ["OFF", "ON", "parse_switch"],
+    "accord.kit": ["DatabaseSettings", "ServiceKit"],
 }
 
 

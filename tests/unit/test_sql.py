@@ -43,6 +43,8 @@ def test_public_api() -> None:
         "async_url",
         "conflicts_as",
         "create_engine",
+        "create_idempotency_table",
+        "drop_idempotency_table",
         "idempotency_table",
         "is_conflict",
         "migrate",

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
+from accord.ports import ConcurrencyConflict
+from accord.ports import UnitOfWork as Transaction
 from shop.identity.domain.model import Customer, Grant
 
 __all__ = [
@@ -31,10 +32,6 @@ Clock = Callable[[], datetime]
 IdFactory = Callable[[], str]
 
 
-class ConcurrencyConflict(Exception):
-    """Another transaction created the same record first (e.g. the same email)."""
-
-
 class CustomerRepository(Protocol):
     """Customers, read and written inside a unit of work."""
 
@@ -47,25 +44,12 @@ class CustomerRepository(Protocol):
         ...
 
 
-class UnitOfWork(Protocol):
-    """One transaction: ``async with uow: ...; await uow.commit()``."""
+class UnitOfWork(Transaction, Protocol):
+    """One transaction (``async with uow: ...; await uow.commit()``) and its repositories."""
 
     @property
     def customers(self) -> CustomerRepository:
         """The customers, in this transaction."""
-        ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    async def commit(self) -> None:
-        """Make this transaction's changes durable."""
         ...
 
 

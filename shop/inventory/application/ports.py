@@ -8,9 +8,10 @@ Every name here is in the domain's vocabulary.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
+from accord.ports import ConcurrencyConflict
+from accord.ports import UnitOfWork as Transaction
 from shop.inventory.domain.model import Reservation, ReservationStatus, Sku
 
 __all__ = [
@@ -22,10 +23,6 @@ __all__ = [
     "UnitOfWork",
     "UnitOfWorkFactory",
 ]
-
-
-class ConcurrencyConflict(Exception):
-    """Another transaction changed or created the same record first; the work may be retried."""
 
 
 class SkuRepository(Protocol):
@@ -95,11 +92,8 @@ class ReservationRepository(Protocol):
         ...
 
 
-class UnitOfWork(Protocol):
-    """One transaction: ``async with uow: ...; await uow.commit()``.
-
-    Leaving the block without committing rolls everything back.
-    """
+class UnitOfWork(Transaction, Protocol):
+    """One transaction (``async with uow: ...; await uow.commit()``) and its repositories."""
 
     @property
     def skus(self) -> SkuRepository:
@@ -109,23 +103,6 @@ class UnitOfWork(Protocol):
     @property
     def reservations(self) -> ReservationRepository:
         """The reservations, in this transaction."""
-        ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    async def commit(self) -> None:
-        """Make this transaction's changes durable.
-
-        Raises :class:`ConcurrencyConflict` when the database refuses it for a
-        concurrent change.
-        """
         ...
 
 

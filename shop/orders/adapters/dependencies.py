@@ -9,6 +9,8 @@ what the client raised                             domain error
 no answer (``TransportError``, ``Timeout``)        ``DependencyUnavailable``
 a 5xx (declared, standard or not declared)         ``DependencyUnavailable``
 a 429, or a 401 (orders' own token was refused)    ``DependencyUnavailable``
+no token for orders itself (``TokenUnavailable``)  ``DependencyUnavailable``
+                                                   of ``identity``
 not sent at all: the circuit breaker is open       ``DependencyUnavailable``
                                                    with ``sent=False``
 any other error answer or a response that breaks   ``DependencyFailed``
@@ -22,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from accord.client import TokenUnavailable
 from accord.errors import ClientError, RemoteError, ServiceError, UnexpectedResponse
 from accord.resilience import BreakerOpen
 from shop.orders.domain.exceptions import DependencyFailed, DependencyUnavailable
@@ -57,6 +60,9 @@ def dependency_errors(
         if exc.status is not None and exc.status >= 500:
             raise DependencyUnavailable(dependency, str(exc)) from exc
         raise DependencyFailed(dependency, str(exc)) from exc
+    except TokenUnavailable as exc:  # orders' own token could not be had: nothing sent
+        cause = exc.__cause__ or exc
+        raise DependencyUnavailable("identity", f"no service token: {cause}") from exc
     except BreakerOpen as exc:
         raise DependencyUnavailable(dependency, str(exc), sent=False) from exc
     except ClientError as exc:  # TransportError, Timeout: no answer at all

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-import httpx
-
-from accord.client import reconfigure
-from accord.observability.telemetry import Telemetry
 from shop.inventory.contract import (
     Inventory,
     OrderRef,
+    Reservation,
     ReservationNotFound,
     ReservationRef,
     ReserveItem,
@@ -23,8 +19,8 @@ from shop.inventory.contract import (
 from shop.inventory.contract import (
     UnknownSku as InventoryUnknownSku,
 )
-from shop.orders.adapters.credentials import Bearer
 from shop.orders.adapters.dependencies import dependency_errors
+from shop.orders.adapters.gateway import Gateway
 from shop.orders.domain.exceptions import OutOfStock, UnknownSku
 from shop.orders.domain.holds import FoundStock, PricedLine, StockHold
 from shop.orders.domain.model import RequestedItem
@@ -34,37 +30,14 @@ __all__ = ["InventoryGateway"]
 _NAME = "inventory"
 
 
-class InventoryGateway:
+class InventoryGateway(Gateway[Inventory]):
     """Reserve, commit and release stock for orders.
 
     The reservation's idempotency key is derived from the order id, so sending it again
     (after a lost answer) cannot hold stock twice.
     """
 
-    def __init__(self, client: Inventory, bearer: Bearer | None = None) -> None:
-        self._client = client
-        self._bearer = bearer or Bearer()
-
-    @classmethod
-    def connect(
-        cls,
-        base_url: str,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        telemetry: Telemetry | None = None,
-        bearer: Bearer | None = None,
-    ) -> InventoryGateway:
-        """A gateway over a typed inventory client at ``base_url``."""
-        client = Inventory.client(base_url, transport=transport, telemetry=telemetry)
-        return cls(client, bearer)
-
-    async def aclose(self) -> None:
-        """Close the client's connections."""
-        await self._client.aclose()
-
-    def reconfigure(self, *, retry: Any, breaker: Any) -> None:
-        """Retry and break with new figures from now on (orders' settings reloaded)."""
-        reconfigure(self._client, retry=retry, breaker=breaker)
+    contract = Inventory
 
     async def reserve(self, order_id: str, items: Sequence[RequestedItem]) -> StockHold:
         """Hold every item, all or nothing; ``UnknownSku``/``OutOfStock`` otherwise."""
@@ -73,14 +46,9 @@ class InventoryGateway:
             items=[ReserveItem(sku=item.sku, quantity=item.quantity) for item in items],
         )
         try:
-            with (
-                dependency_errors(_NAME, declared=(InventoryUnknownSku, InventoryOutOfStock)),
-                self._bearer.watch(),
-            ):
+            with dependency_errors(_NAME, declared=(InventoryUnknownSku, InventoryOutOfStock)):
                 reservation = await self._client.reserve(
-                    request,
-                    idempotency_key=f"{order_id}:reserve",
-                    headers=await self._bearer.headers(),
+                    request, idempotency_key=f"{order_id}:reserve"
                 )
         except InventoryUnknownSku as exc:
             raise UnknownSku(exc.info.sku if exc.info else "?") from exc
@@ -89,62 +57,41 @@ class InventoryGateway:
             if info is None:
                 raise OutOfStock("?", 0, 0) from exc
             raise OutOfStock(info.sku, info.requested, info.available) from exc
-        return StockHold(
-            reservation_id=reservation.reservation_id,
-            lines=tuple(
-                PricedLine(line.sku, line.quantity, line.unit_price_cents)
-                for line in reservation.lines
-            ),
-        )
+        return _hold(reservation)
 
     async def commit(self, reservation_id: str) -> None:
         """Turn the held stock into sold stock."""
-        with dependency_errors(_NAME), self._bearer.watch():
-            await self._client.commit(
-                ReservationRef(reservation_id=reservation_id), headers=await self._bearer.headers()
-            )
+        with dependency_errors(_NAME):
+            await self._client.commit(ReservationRef(reservation_id=reservation_id))
 
     async def release(self, reservation_id: str) -> None:
         """Give the held stock back."""
-        with dependency_errors(_NAME), self._bearer.watch():
-            await self._client.release(
-                ReservationRef(reservation_id=reservation_id), headers=await self._bearer.headers()
-            )
+        with dependency_errors(_NAME):
+            await self._client.release(ReservationRef(reservation_id=reservation_id))
 
     async def find_for_order(self, order_id: str) -> FoundStock | None:
         """The order's reservation, priced, and its status (found by order id)."""
         try:
-            with (
-                dependency_errors(_NAME, declared=(ReservationNotFound,)),
-                self._bearer.watch(),
-            ):
-                reservation = await self._client.reservation_for_order(
-                    OrderRef(order_id=order_id), headers=await self._bearer.headers()
-                )
+            with dependency_errors(_NAME, declared=(ReservationNotFound,)):
+                reservation = await self._client.reservation_for_order(OrderRef(order_id=order_id))
         except ReservationNotFound:
             return None
-        hold = StockHold(
-            reservation_id=reservation.reservation_id,
-            lines=tuple(
-                PricedLine(line.sku, line.quantity, line.unit_price_cents)
-                for line in reservation.lines
-            ),
-        )
-        return FoundStock(hold, reservation.status)
+        return FoundStock(_hold(reservation), reservation.status)
 
     async def release_for_order(self, order_id: str) -> int:
         """Release the reservation still held for the order (found by order id)."""
-        try:
-            with (
-                dependency_errors(_NAME, declared=(ReservationNotFound,)),
-                self._bearer.watch(),
-            ):
-                reservation = await self._client.reservation_for_order(
-                    OrderRef(order_id=order_id), headers=await self._bearer.headers()
-                )
-        except ReservationNotFound:
+        found = await self.find_for_order(order_id)
+        if found is None or found.status != "held":
             return 0
-        if reservation.status != "held":
-            return 0
-        await self.release(reservation.reservation_id)
+        await self.release(found.hold.reservation_id)
         return 1
+
+
+def _hold(reservation: Reservation) -> StockHold:
+    """Inventory's reservation in orders' words: the stock held, line by line, priced."""
+    return StockHold(
+        reservation_id=reservation.reservation_id,
+        lines=tuple(
+            PricedLine(line.sku, line.quantity, line.unit_price_cents) for line in reservation.lines
+        ),
+    )

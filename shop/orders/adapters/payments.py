@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
-
-from accord.client import reconfigure
-from accord.observability.telemetry import Telemetry
-from shop.orders.adapters.credentials import Bearer
 from shop.orders.adapters.dependencies import dependency_errors
+from shop.orders.adapters.gateway import Gateway
 from shop.orders.domain.exceptions import PaymentDeclined
 from shop.orders.domain.holds import FoundPayment, PaymentHold
 from shop.payments.contract import (
@@ -26,37 +20,14 @@ __all__ = ["PaymentsGateway"]
 _NAME = "payments"
 
 
-class PaymentsGateway:
+class PaymentsGateway(Gateway[Payments]):
     """Authorize, capture and void card payments for orders.
 
     The authorization's idempotency key is derived from the order id, so sending it
     again (after a lost answer) cannot hold the amount twice.
     """
 
-    def __init__(self, client: Payments, bearer: Bearer | None = None) -> None:
-        self._client = client
-        self._bearer = bearer or Bearer()
-
-    @classmethod
-    def connect(
-        cls,
-        base_url: str,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-        telemetry: Telemetry | None = None,
-        bearer: Bearer | None = None,
-    ) -> PaymentsGateway:
-        """A gateway over a typed payments client at ``base_url``."""
-        client = Payments.client(base_url, transport=transport, telemetry=telemetry)
-        return cls(client, bearer)
-
-    async def aclose(self) -> None:
-        """Close the client's connections."""
-        await self._client.aclose()
-
-    def reconfigure(self, *, retry: Any, breaker: Any) -> None:
-        """Retry and break with new figures from now on (orders' settings reloaded)."""
-        reconfigure(self._client, retry=retry, breaker=breaker)
+    contract = Payments
 
     async def authorize(
         self, order_id: str, amount_cents: int, currency: str, card_token: str
@@ -66,11 +37,9 @@ class PaymentsGateway:
             order_id=order_id, amount_cents=amount_cents, currency=currency, card_token=card_token
         )
         try:
-            with dependency_errors(_NAME, declared=(CardDeclined,)), self._bearer.watch():
+            with dependency_errors(_NAME, declared=(CardDeclined,)):
                 authorization = await self._client.authorize(
-                    request,
-                    idempotency_key=f"{order_id}:authorize",
-                    headers=await self._bearer.headers(),
+                    request, idempotency_key=f"{order_id}:authorize"
                 )
         except CardDeclined as exc:
             raise PaymentDeclined(exc.info.reason if exc.info else "declined") from exc
@@ -78,29 +47,20 @@ class PaymentsGateway:
 
     async def capture(self, authorization_id: str) -> None:
         """Take the held amount."""
-        with dependency_errors(_NAME), self._bearer.watch():
-            await self._client.capture(
-                AuthorizationRef(authorization_id=authorization_id),
-                headers=await self._bearer.headers(),
-            )
+        with dependency_errors(_NAME):
+            await self._client.capture(AuthorizationRef(authorization_id=authorization_id))
 
     async def void(self, authorization_id: str) -> None:
         """Let the held amount go."""
-        with dependency_errors(_NAME), self._bearer.watch():
-            await self._client.void(
-                AuthorizationRef(authorization_id=authorization_id),
-                headers=await self._bearer.headers(),
-            )
+        with dependency_errors(_NAME):
+            await self._client.void(AuthorizationRef(authorization_id=authorization_id))
 
     async def find_for_order(self, order_id: str) -> FoundPayment | None:
         """The order's authorization and its status (found by order id)."""
         try:
-            with (
-                dependency_errors(_NAME, declared=(AuthorizationNotFound,)),
-                self._bearer.watch(),
-            ):
+            with dependency_errors(_NAME, declared=(AuthorizationNotFound,)):
                 authorization = await self._client.authorization_for_order(
-                    OrderRef(order_id=order_id), headers=await self._bearer.headers()
+                    OrderRef(order_id=order_id)
                 )
         except AuthorizationNotFound:
             return None
@@ -108,17 +68,8 @@ class PaymentsGateway:
 
     async def void_for_order(self, order_id: str) -> int:
         """Void the authorization still held (not captured) for the order."""
-        try:
-            with (
-                dependency_errors(_NAME, declared=(AuthorizationNotFound,)),
-                self._bearer.watch(),
-            ):
-                authorization = await self._client.authorization_for_order(
-                    OrderRef(order_id=order_id), headers=await self._bearer.headers()
-                )
-        except AuthorizationNotFound:
+        found = await self.find_for_order(order_id)
+        if found is None or found.status != "authorized":
             return 0
-        if authorization.status != "authorized":
-            return 0
-        await self.void(authorization.authorization_id)
+        await self.void(found.hold.authorization_id)
         return 1

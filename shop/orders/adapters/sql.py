@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -29,6 +30,7 @@ from shop.orders.application.ports import ConcurrencyConflict, UnitOfWorkFactory
 from shop.orders.domain.model import Order, OrderLine, OrderStatus
 
 __all__ = [
+    "MIGRATIONS",
     "VERSION_TABLE",
     "SqlOrderRepository",
     "SqlUnitOfWork",
@@ -38,6 +40,8 @@ __all__ = [
     "unit_of_work",
 ]
 
+#: Orders' Alembic migrations.
+MIGRATIONS = Path(__file__).parent / "migrations"
 #: Alembic's version table for orders, so services may share one database.
 VERSION_TABLE = "orders_alembic_version"
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
+from accord.ports import ConcurrencyConflict
+from accord.ports import UnitOfWork as Transaction
 from shop.orders.application.placements import KeyedOrder, PlacementKey
 from shop.orders.domain.holds import FoundPayment, FoundStock, PaymentHold, StockHold
 from shop.orders.domain.model import Order, RequestedItem
@@ -26,10 +27,6 @@ __all__ = [
     "UnitOfWork",
     "UnitOfWorkFactory",
 ]
-
-
-class ConcurrencyConflict(Exception):
-    """Another transaction changed or created the same record first; the work may be retried."""
 
 
 class OrderRepository(Protocol):
@@ -105,28 +102,12 @@ class OrderRepository(Protocol):
         ...
 
 
-class UnitOfWork(Protocol):
-    """One transaction: ``async with uow: ...; await uow.commit()``.
-
-    Leaving the block without committing rolls everything back.
-    """
+class UnitOfWork(Transaction, Protocol):
+    """One transaction (``async with uow: ...; await uow.commit()``) and its repositories."""
 
     @property
     def orders(self) -> OrderRepository:
         """The orders, in this transaction."""
-        ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    async def commit(self) -> None:
-        """Make this transaction's changes durable."""
         ...
 
 

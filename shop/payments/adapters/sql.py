@@ -9,6 +9,7 @@ won, and is reported as :class:`ConcurrencyConflict`.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +20,7 @@ from shop.payments.application.ports import ConcurrencyConflict, UnitOfWorkFacto
 from shop.payments.domain.model import Authorization, AuthorizationStatus, Money
 
 __all__ = [
+    "MIGRATIONS",
     "VERSION_TABLE",
     "SqlAuthorizationRepository",
     "SqlUnitOfWork",
@@ -27,6 +29,8 @@ __all__ = [
     "unit_of_work",
 ]
 
+#: Payments' Alembic migrations.
+MIGRATIONS = Path(__file__).parent / "migrations"
 #: Alembic's version table for payments, so services may share one database.
 VERSION_TABLE = "payments_alembic_version"
 

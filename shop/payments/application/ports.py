@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
+from accord.ports import ConcurrencyConflict
+from accord.ports import UnitOfWork as Transaction
 from shop.payments.domain.model import Authorization, AuthorizationStatus, Decision, Money
 
 __all__ = [
@@ -22,10 +23,6 @@ __all__ = [
     "UnitOfWork",
     "UnitOfWorkFactory",
 ]
-
-
-class ConcurrencyConflict(Exception):
-    """Another transaction changed or created the same record first; the work may be retried."""
 
 
 class AuthorizationRepository(Protocol):
@@ -66,28 +63,12 @@ class AuthorizationRepository(Protocol):
         ...
 
 
-class UnitOfWork(Protocol):
-    """One transaction: ``async with uow: ...; await uow.commit()``.
-
-    Leaving the block without committing rolls everything back.
-    """
+class UnitOfWork(Transaction, Protocol):
+    """One transaction (``async with uow: ...; await uow.commit()``) and its repositories."""
 
     @property
     def authorizations(self) -> AuthorizationRepository:
         """The authorizations, in this transaction."""
-        ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...
-
-    async def commit(self) -> None:
-        """Make this transaction's changes durable."""
         ...
 
 

@@ -17,11 +17,13 @@ an error from :mod:`accord.errors`:
 Around the exchanges it applies the call's deadline (sent as ``accord-timeout``), retries
 the calls that are safe to repeat, and guards each downstream with a circuit breaker, a
 retry budget and a bulkhead shared by every client of that downstream in the process;
-:func:`stats` reads their figures.
+:func:`stats` reads their figures. An ``auth`` hook (:class:`BearerAuth`) sends the
+calling service's own token with every call and drops it after a 401.
 """
 
 from typing import Any
 
+from accord.client.auth import BearerAuth, ClientAuth, TokenSource, TokenUnavailable
 from accord.client.core import ClientCore
 from accord.client.defaults import DEFAULT_BREAKER, DEFAULT_BULKHEAD, DEFAULT_RETRY
 from accord.client.downstream import DownstreamStats, stats
@@ -31,8 +33,12 @@ __all__ = [
     "DEFAULT_BREAKER",
     "DEFAULT_BULKHEAD",
     "DEFAULT_RETRY",
+    "BearerAuth",
+    "ClientAuth",
     "ClientCore",
     "DownstreamStats",
+    "TokenSource",
+    "TokenUnavailable",
     "reconfigure",
     "stats",
 ]

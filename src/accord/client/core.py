@@ -28,6 +28,7 @@ import msgspec
 from opentelemetry.trace import SpanKind
 
 from accord._connections import DEFAULT_LIMITS
+from accord.client.auth import ClientAuth
 from accord.client.defaults import DEFAULT_BREAKER, DEFAULT_BULKHEAD, DEFAULT_RETRY
 from accord.client.downstream import DOWNSTREAMS, Downstream, Downstreams
 from accord.client.headers import current_correlation_id, idempotency_key_for, request_headers
@@ -50,7 +51,13 @@ from accord.client.tracing import (
 from accord.client.transport import Http1Transport
 from accord.contract.binding import UNSET, _Unset
 from accord.contract.declaration import Contract, Idempotency, Operation
-from accord.errors import DeadlineExceeded, Timeout, TransportError, UnexpectedResponse
+from accord.errors import (
+    DeadlineExceeded,
+    Timeout,
+    TransportError,
+    Unauthenticated,
+    UnexpectedResponse,
+)
 from accord.observability.telemetry import Telemetry
 from accord.resilience.breaker import BreakerConfig, BreakerOpen, CircuitBreaker, Permit
 from accord.resilience.budget import RetryBudget
@@ -86,6 +93,10 @@ class ClientCore:
     (``DEFAULT_RETRY``, ``DEFAULT_BREAKER``, ``DEFAULT_BULKHEAD`` when omitted; ``None``
     turns one off). Breaker, retry budget and bulkhead are shared by every client of the
     same downstream in ``downstreams`` (the process's own registry by default).
+
+    ``auth`` authenticates every call with headers of the service's own (a token:
+    :class:`~accord.client.auth.BearerAuth`, see :mod:`accord.client.auth`); it hears of
+    each 401 so it can drop what the server refused.
     """
 
     def __init__(
@@ -101,8 +112,10 @@ class ClientCore:
         breaker: BreakerConfig | _Unset | None = UNSET,
         bulkhead: BulkheadConfig | _Unset | None = UNSET,
         downstreams: Downstreams | None = None,
+        auth: ClientAuth | None = None,
     ) -> None:
         self.contract = contract
+        self.auth = auth
         self.base_url = httpx.URL(base_url)
         if self.base_url.scheme not in ("http", "https") or not self.base_url.host:
             raise ValueError(f"base URL of a {contract.name} client must be http(s)://host…")
@@ -212,14 +225,18 @@ class ClientCore:
         Raises the operation's declared ``ServiceError`` classes, ``DeadlineExceeded``
         when the deadline passed before anything was sent, or a
         :class:`~accord.errors.ClientError` (``TransportError``, ``Timeout``,
-        ``UnexpectedResponse``, ``RemoteError``, ``BreakerOpen``, ``BulkheadFull``);
-        ``TypeError`` when ``request`` is not an ``op.request``.
+        ``UnexpectedResponse``, ``RemoteError``, ``BreakerOpen``, ``BulkheadFull``,
+        ``TokenUnavailable``); ``TypeError`` when ``request`` is not an ``op.request``.
         """
         if not isinstance(request, op.request):
             raise TypeError(
                 f"{operation_label(op)} expects a {op.request.__name__} request, "
                 f"got {type(request).__name__}"
             )
+        auth = self.auth
+        if auth is not None:  # the caller's own headers win over the hook's
+            own = await auth.headers()
+            headers = {**own, **headers} if headers else own
         path, query, body = op.encode_request(request)
         ambient = current_deadline.get()
         deadline, limit = call_deadline(self.bound(op, timeout), ambient)
@@ -236,7 +253,12 @@ class ClientCore:
             headers=headers,
             safe=op.idempotency in _SAFE or key is not None,
         )
-        return await self._call(op, prepared)
+        try:
+            return await self._call(op, prepared)
+        except Unauthenticated:
+            if auth is not None:
+                auth.refused()
+            raise
 
     async def _call(self, op: Operation[Any, RespT], prepared: Prepared) -> RespT:
         """Attempts of one call, as the breaker, bulkhead, budget and deadline allow."""

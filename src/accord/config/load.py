@@ -23,6 +23,7 @@ import msgspec
 from accord.config.declare import SECRET_PATTERN, FieldSpec, field_specs, schema_version, sections
 from accord.config.errors import ConfigError, Problem
 from accord.config.files import Layout, TomlFile, read_toml
+from accord.switches import parse_switch
 
 __all__ = ["DEFAULT", "Loaded", "check_file", "from_environment", "load", "values_of"]
 
@@ -33,8 +34,6 @@ DEFAULT = "default"
 _SECRET = re.compile(SECRET_PATTERN)
 _AT = re.compile(r" - at `\$\.?([^`]*)`$")
 _UNKNOWN = re.compile(r"unknown field `([^`]+)`")
-_ON = {"1", "on", "true", "yes"}
-_OFF = {"0", "off", "false", "no"}
 
 
 @dataclass(frozen=True)
@@ -214,10 +213,7 @@ def _from_variable(raw: str, spec: FieldSpec) -> Any:
     base = _plain(spec.type)
     value: Any = raw
     if base is bool:
-        lowered = raw.lower()
-        if lowered not in _ON | _OFF:
-            raise ValueError(f"must be 'on' or 'off', not {raw!r}")
-        value = lowered in _ON
+        value = parse_switch(raw)
     elif base in (int, float):
         value = msgspec.convert(raw, base, strict=False) if _number(raw) else raw
     elif base is not str:

@@ -35,6 +35,7 @@ from accord.errors import STANDARD_ERRORS, ServiceError
 from accord.observability.telemetry import Telemetry
 from accord.runtime.requests import Request
 from accord.runtime.responses import Response
+from accord.switches import OFF
 
 __all__ = ["ADMIN_PATH", "ServiceConfig"]
 
@@ -200,7 +201,8 @@ class _AdminConfig:
 
 def _audit(service: str, environ: Mapping[str, str]) -> AuditSink:
     """The service's audit trail (``<ACCORD_HOME>/audit/<service>.jsonl``) unless
-    ``ACCORD_AUDIT`` is off."""
-    if environ.get("ACCORD_AUDIT", "").strip().lower() in {"off", "0", "false"}:
+    ``ACCORD_AUDIT`` is off (a value that is no switch at all leaves it on: the runtime's
+    auth settings refuse it, with the variable's name)."""
+    if environ.get("ACCORD_AUDIT", "").strip().lower() in OFF:
         return NullAudit()
     return AuditTrail.under(environ.get("ACCORD_HOME") or ".accord", service)

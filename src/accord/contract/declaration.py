@@ -312,6 +312,7 @@ class Contract:
         retry: RetryPolicy | _Unset | None = UNSET,
         breaker: BreakerConfig | _Unset | None = UNSET,
         bulkhead: BulkheadConfig | _Unset | None = UNSET,
+        auth: Any = None,
     ) -> C:
         """A typed client of this contract at ``base_url``.
 
@@ -319,9 +320,9 @@ class Contract:
         a service in-process); ``timeout`` overrides every operation's default;
         ``telemetry`` is the calling service's (spans, metrics, logs; none when omitted).
         ``retry``, ``breaker`` and ``bulkhead`` replace the client's resilience defaults
-        (``None`` turns one off; see ``docs/clients.md``).
-        Close it with ``await c.aclose()``
-        or use ``async with``.
+        (``None`` turns one off; see ``docs/clients.md``). ``auth`` authenticates every
+        call as the calling service (``accord.client.auth.BearerAuth``: its own token,
+        dropped after a 401). Close it with ``await c.aclose()`` or use ``async with``.
         """
         core = connect(
             cls,
@@ -333,6 +334,7 @@ class Contract:
             retry=retry,
             breaker=breaker,
             bulkhead=bulkhead,
+            **({} if auth is None else {"auth": auth}),
         )
         return cls(core)
 

@@ -70,6 +70,7 @@ from accord.runtime.responses import Response
 from accord.runtime.routing import Handler as RouteHandler
 from accord.security.binding import confirmation, thumbprint
 from accord.security.tokens import InvalidToken, KeySet, Verifier
+from accord.switches import parse_switch
 
 __all__ = [
     "DEFAULT_IDENTITY_URL",
@@ -328,16 +329,14 @@ class AuthSettingsError(AccordError, ValueError):
     """An environment variable has a value the authentication settings cannot use."""
 
 
-_SWITCH = {"on": True, "1": True, "true": True, "off": False, "0": False, "false": False}
-
-
 def _switch(environ: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = environ.get(name, "").strip().lower()
+    raw = environ.get(name, "").strip()
     if not raw:
         return default
-    if raw not in _SWITCH:
-        raise AuthSettingsError(f"{name} must be 'on' or 'off', not {raw!r}")
-    return _SWITCH[raw]
+    try:
+        return parse_switch(raw)
+    except ValueError as exc:
+        raise AuthSettingsError(f"{name} {exc}") from None
 
 
 class AuthSettings(msgspec.Struct, frozen=True, kw_only=True):

@@ -27,7 +27,12 @@ and its composition root does, in this order::
 
 from accord.sql.conflicts import is_conflict
 from accord.sql.engine import SQLITE_BUSY_TIMEOUT_MS, create_engine, readiness
-from accord.sql.idempotency import SqlIdempotencyStore, idempotency_table
+from accord.sql.idempotency import (
+    SqlIdempotencyStore,
+    create_idempotency_table,
+    drop_idempotency_table,
+    idempotency_table,
+)
 from accord.sql.migrations import DEFAULT_VERSION_TABLE, MigrationError, alembic_env, migrate
 from accord.sql.unit_of_work import UnitOfWork, conflicts_as
 from accord.sql.urls import DatabaseUrlError, async_url, sync_url
@@ -43,6 +48,8 @@ __all__ = [
     "async_url",
     "conflicts_as",
     "create_engine",
+    "create_idempotency_table",
+    "drop_idempotency_table",
     "idempotency_table",
     "is_conflict",
     "migrate",

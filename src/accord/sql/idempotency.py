@@ -8,7 +8,8 @@ ran out and may be taken over with a conditional ``UPDATE``. The primary key mak
 claiming atomic across requests and processes, on SQLite and PostgreSQL alike.
 
 The table is created by the service's own migration, with the columns of
-:func:`idempotency_table` (``docs/idempotency.md`` shows the revision)::
+:func:`idempotency_table`: its ``upgrade()`` calls :func:`create_idempotency_table`
+(``docs/idempotency.md`` shows the revision)::
 
     store = SqlIdempotencyStore(engine, "orders_idempotency_keys")
     App(..., layers=[Deadlines(), IdempotencyLayer(store)])
@@ -31,16 +32,19 @@ from accord.runtime.idempotency import (
     StoredResponse,
 )
 
-__all__ = ["SqlIdempotencyStore", "idempotency_table"]
+__all__ = [
+    "SqlIdempotencyStore",
+    "create_idempotency_table",
+    "drop_idempotency_table",
+    "idempotency_table",
+]
 
 _ATTEMPTS = 3
 
 
-def idempotency_table(name: str, metadata: sa.MetaData | None = None) -> sa.Table:
-    """The table of idempotency keys called ``name`` (a migration creates it)."""
-    return sa.Table(
-        name,
-        metadata if metadata is not None else sa.MetaData(),
+def _columns() -> list[sa.Column[Any]]:
+    """The columns of a table of idempotency keys (new objects: a column has one table)."""
+    return [
         sa.Column("scope", sa.String(255), primary_key=True),
         sa.Column("key", sa.String(255), primary_key=True),
         sa.Column("fingerprint", sa.String(64), nullable=False),
@@ -52,7 +56,29 @@ def idempotency_table(name: str, metadata: sa.MetaData | None = None) -> sa.Tabl
         sa.Column("content_type", sa.String(255)),
         sa.Column("headers", sa.LargeBinary),
         sa.Column("body", sa.LargeBinary),
-    )
+    ]
+
+
+def idempotency_table(name: str, metadata: sa.MetaData | None = None) -> sa.Table:
+    """The table of idempotency keys called ``name`` (a migration creates it)."""
+    return sa.Table(name, metadata if metadata is not None else sa.MetaData(), *_columns())
+
+
+def create_idempotency_table(name: str) -> None:
+    """In a migration's ``upgrade()``: create the table of idempotency keys called
+    ``name``, and the index the sweep of expired keys reads (``ix_<name>_expires_at``)."""
+    from alembic import op
+
+    op.create_table(name, *_columns())
+    op.create_index(f"ix_{name}_expires_at", name, ["expires_at"])
+
+
+def drop_idempotency_table(name: str) -> None:
+    """In a migration's ``downgrade()``: drop what :func:`create_idempotency_table` made."""
+    from alembic import op
+
+    op.drop_index(f"ix_{name}_expires_at", table_name=name)
+    op.drop_table(name)
 
 
 _CLAIM_COLUMNS = ("scope", "key", "fingerprint", "token", "created_at", "lease_until", "expires_at")

@@ -1,8 +1,10 @@
 """A unit of work on SQLAlchemy's asyncio engine: one transaction, conflicts named.
 
-A service's adapter subclasses :class:`UnitOfWork`, says which exception of its own
-application layer means "a concurrent transaction won" (``conflict``), and attaches its
-repositories to the connection in :meth:`UnitOfWork.bind`::
+A service's adapter subclasses :class:`UnitOfWork` (which implements the protocol of
+:class:`accord.ports.UnitOfWork`), says which exception of its application layer means
+"a concurrent transaction won" (``conflict``: :class:`accord.ports.ConcurrencyConflict`
+unless it says otherwise), and attaches its repositories to the connection in
+:meth:`UnitOfWork.bind`::
 
     class SqlUnitOfWork(UnitOfWork):
         conflict = ConcurrencyConflict          # the application's port exception
@@ -25,6 +27,7 @@ from typing import ClassVar, Self
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from accord.ports import ConcurrencyConflict
 from accord.sql.conflicts import is_conflict
 
 __all__ = ["UnitOfWork", "conflicts_as"]
@@ -45,7 +48,7 @@ class UnitOfWork:
     """One transaction on ``engine``; rolled back unless :meth:`commit` is called."""
 
     #: The application's exception for a write lost to a concurrent transaction.
-    conflict: ClassVar[type[Exception]]
+    conflict: ClassVar[type[Exception]] = ConcurrencyConflict
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

@@ -30,11 +30,15 @@ class CountingTransport(httpx.AsyncBaseTransport):
 
 def test_the_public_api() -> None:
     assert sorted(accord.client.__all__) == [
+        "BearerAuth",
+        "ClientAuth",
         "ClientCore",
         "DEFAULT_BREAKER",
         "DEFAULT_BULKHEAD",
         "DEFAULT_RETRY",
         "DownstreamStats",
+        "TokenSource",
+        "TokenUnavailable",
         "reconfigure",
         "stats",
     ]
