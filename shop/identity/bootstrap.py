@@ -7,6 +7,7 @@ the contract's implementation → the app. Nothing happens at import time;
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -25,6 +26,7 @@ from accord.security.keys import KeyStore
 from accord.security.passwords import PasswordHasher
 from shop.identity.adapters import sql
 from shop.identity.adapters.clients import ClientFile
+from shop.identity.adapters.mtls import presented_certificate
 from shop.identity.adapters.passwords import ThreadedPasswords
 from shop.identity.adapters.tokens import DEFAULT_LIFETIME, JwtIssuer
 from shop.identity.application.services import IdentityService
@@ -34,6 +36,8 @@ from shop.identity.entrypoint import IdentityEndpoint
 from shop.identity.wellknown import IdentityApp
 
 __all__ = ["IDEMPOTENCY_TABLE", "SERVICE", "Settings", "create_app"]
+
+logger = logging.getLogger("shop.identity")
 
 #: The name identity's configuration files and variables go by.
 SERVICE = "identity"
@@ -148,11 +152,20 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
     settings, home = kit.settings, Path(kit.settings.home)
     keys = KeyStore.under(home, SERVICE)
     keys.ensure(token_lifetime=settings.token_lifetime)
+    tls = settings.tls.config(SERVICE)
+    if tls is None:  # no client certificates: clients prove themselves with secrets
+        logger.warning(
+            "plain HTTP: service clients authenticate with the secrets in %s; "
+            "under mutual TLS they use their certificates and the file is not written",
+            home / "identity" / "clients.json",
+        )
+    else:  # secrets are not accepted over mutual TLS: none is left lying around
+        (home / "identity" / "clients.json").unlink(missing_ok=True)
     issuer = JwtIssuer(keys, issuer=settings.token_issuer, lifetime=settings.token_lifetime)
     service = IdentityService(
         sql.unit_of_work(kit.engine),
         ThreadedPasswords(PasswordHasher(log_n=settings.scrypt_log_n)),
-        ClientFile.under(home, CLIENT_SCOPES),
+        ClientFile.under(home, CLIENT_SCOPES) if tls is None else None,
         issuer,
         dev_login=settings.dev_login,
     )
@@ -168,7 +181,7 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
     )
     return kit.app(
         Identity,
-        IdentityEndpoint(service, issuer.jwks, audit),
+        IdentityEndpoint(service, issuer.jwks, audit, certificate=presented_certificate),
         auth=auth,
         layers=layers,
         readiness_checks={"signing_keys": _keys_readable(keys)},

@@ -76,12 +76,14 @@ class DevLogin(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class ClientToken(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """The client-credentials grant (RFC 6749 §4.4), as JSON: a service's id and secret,
-    and the scopes it wants (space-separated; empty for all it may have)."""
+    """The client-credentials grant (RFC 6749 §4.4), as JSON: a service's id, and the
+    scopes it wants (space-separated; empty for all it may have). Over mutual TLS the
+    client's certificate authenticates it (RFC 8705 §2, ``tls_client_auth``) and the
+    token is bound to that certificate; over plain HTTP, its ``client_secret``."""
 
     grant_type: Literal["client_credentials"]
     client_id: ClientId
-    client_secret: Annotated[str, msgspec.Meta(min_length=1, max_length=256), Secret]
+    client_secret: Annotated[str, msgspec.Meta(max_length=256), Secret] = ""
     scope: Annotated[str, msgspec.Meta(max_length=1024)] = ""
 
 

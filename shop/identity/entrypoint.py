@@ -21,7 +21,7 @@ from accord.errors import (
     ValidationFailed,
 )
 from accord.runtime.translation import translated
-from shop.identity.application.ports import AccessToken
+from shop.identity.application.ports import AccessToken, ClientCertificate
 from shop.identity.application.services import IdentityService
 from shop.identity.contract import (
     ClientToken,
@@ -125,11 +125,17 @@ class IdentityEndpoint:
     """
 
     def __init__(
-        self, service: IdentityService, keys: Keys, audit: AuditSink | None = None
+        self,
+        service: IdentityService,
+        keys: Keys,
+        audit: AuditSink | None = None,
+        *,
+        certificate: Callable[[], ClientCertificate | None] = lambda: None,
     ) -> None:
         self._service = service
         self._keys = keys
         self._audit: AuditSink = audit if audit is not None else NullAudit()
+        self._certificate = certificate
 
     async def register(self, request: Register) -> Customer:
         """A new customer (a development convenience: no address is confirmed)."""
@@ -148,7 +154,10 @@ class IdentityEndpoint:
             return _token(await self._service.dev_login(request.email))
 
     async def token(self, request: ClientToken) -> Token:
-        """A service client's token (client credentials)."""
+        """A service client's token: authenticated by its certificate over mutual TLS
+        (and bound to it), else by its secret."""
+        certificate = self._certificate()
+        method = "tls_client_auth" if certificate is not None else "client_secret"
         with (
             _translated(),
             _audited(
@@ -156,10 +165,14 @@ class IdentityEndpoint:
                 "identity.client_token",
                 f"client:{request.client_id}",
                 scope=request.scope,
+                method=method,
             ),
         ):
             access = await self._service.client_token(
-                request.client_id, request.client_secret, request.scope.split()
+                request.client_id,
+                request.client_secret,
+                request.scope.split(),
+                certificate=certificate,
             )
         return _token(access)
 

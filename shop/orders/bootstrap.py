@@ -153,16 +153,21 @@ def create_app(
         telemetry=telemetry,
     )
     settings, telemetry = kit.settings, kit.telemetry
-    inventory_transport = inventory_transport or kit.transport_to("inventory")
-    payments_transport = payments_transport or kit.transport_to("payments")
+    identity_transport = kit.transport_to(IDENTITY)
+    token_url = settings.auth.identity_url.rstrip("/") + TOKEN_PATH
     if credentials is None and settings.auth.enabled:
-        credentials = ClientCredentials.from_file(
-            settings.auth.identity_url.rstrip("/") + TOKEN_PATH,
-            Path(settings.home) / "identity" / "clients.json",
-            SERVICE,
-            scopes=SCOPES,
-            transport=kit.transport_to(IDENTITY),
-        )
+        if identity_transport is not None:  # its certificate is its credential (RFC 8705)
+            credentials = ClientCredentials.over_mtls(
+                token_url, SERVICE, scopes=SCOPES, transport=identity_transport
+            )
+        else:
+            credentials = ClientCredentials.from_file(
+                token_url, Path(settings.home) / "identity" / "clients.json", SERVICE, scopes=SCOPES
+            )
+    # Each call's token is bound to the certificate its own connection presents.
+    bound = credentials if isinstance(credentials, ClientCredentials) else None
+    inventory_transport = inventory_transport or kit.transport_to("inventory", credentials=bound)
+    payments_transport = payments_transport or kit.transport_to("payments", credentials=bound)
     bearer = BearerAuth(credentials) if credentials is not None else None
     auth = kit.authentication(OrdersV2.name, verifier=verifier, keys_from=IDENTITY)
     inventory = InventoryGateway.connect(

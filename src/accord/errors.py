@@ -8,6 +8,7 @@
     │   ├── DuplicateHeader          400 ``duplicate_header`` (a once-only header repeated)
     │   ├── IdempotencyKeyRequired   400 ``idempotency_key_required``
     │   ├── Unauthenticated          401 ``unauthenticated``
+    │   │   └── CertificateMismatch  401 ``certificate_mismatch`` (bound to another cert)
     │   ├── Forbidden                403 ``forbidden``
     │   ├── NotFound                 404 ``not_found``
     │   ├── MethodNotAllowed         405 ``method_not_allowed``
@@ -82,6 +83,7 @@ import msgspec
 __all__ = [
     "AccordError",
     "BadRequest",
+    "CertificateMismatch",
     "ClientError",
     "ContractError",
     "DeadlineExceeded",
@@ -248,6 +250,10 @@ class Unauthenticated(ServiceError[None], code="unauthenticated", status=401):
     """Authentication required"""
 
 
+class CertificateMismatch(Unauthenticated, code="certificate_mismatch"):
+    """The token is bound to another certificate"""
+
+
 class Forbidden(ServiceError[None], code="forbidden", status=403):
     """Forbidden"""
 
@@ -304,6 +310,7 @@ STANDARD_ERRORS: tuple[type[ServiceError[Any]], ...] = (
     DuplicateHeader,
     IdempotencyKeyRequired,
     Unauthenticated,
+    CertificateMismatch,
     Forbidden,
     ValidationFailed,
     IdempotencyKeyReused,

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from accord.security.binding import CONFIRMATION, THUMBPRINT
 from accord.security.keys import KeyStore
 from shop.identity.application.ports import AccessToken
 from shop.identity.domain.model import Grant
@@ -58,6 +59,8 @@ class JwtIssuer:
             claims["customer_id"] = grant.customer_id
         if grant.client_id is not None:
             claims["client_id"] = grant.client_id
+        if grant.certificate is not None:
+            claims[CONFIRMATION] = {THUMBPRINT: grant.certificate}
         ring = self._store.load()
         if ring.current.kid != self._signing_kid:
             logger.info("signing with key %s (next: %s)", ring.current.kid, ring.next.kid)

@@ -68,6 +68,15 @@ class PasswordHashing(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class ClientCertificate:
+    """The certificate a caller presented over mutual TLS: the client it names (the last
+    segment of its SPIFFE id) and its ``x5t#S256`` thumbprint."""
+
+    client_id: str
+    thumbprint: str
+
+
 class ClientDirectory(Protocol):
     """The service clients and their secrets."""
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from shop.identity.application.ports import (
     AccessToken,
+    ClientCertificate,
     ClientDirectory,
     Clock,
     ConcurrencyConflict,
@@ -25,6 +27,7 @@ from shop.identity.domain.exceptions import (
     LoginThrottled,
 )
 from shop.identity.domain.model import (
+    CLIENT_CERTIFICATES,
     Customer,
     check_password,
     client_grant,
@@ -53,7 +56,7 @@ class IdentityService:
         self,
         uow: UnitOfWorkFactory,
         passwords: PasswordHashing,
-        clients: ClientDirectory,
+        clients: ClientDirectory | None,
         tokens: TokenIssuer,
         *,
         dev_login: bool = False,
@@ -135,9 +138,24 @@ class IdentityService:
         return self._tokens.issue(customer_grant(customer))
 
     async def client_token(
-        self, client_id: str, secret: str, scopes: Iterable[str] = ()
+        self,
+        client_id: str,
+        secret: str,
+        scopes: Iterable[str] = (),
+        *,
+        certificate: ClientCertificate | None = None,
     ) -> AccessToken:
-        """A service client's token (the client-credentials grant)."""
-        if not self._clients.authenticate(client_id, secret):
+        """A service client's token (the client-credentials grant).
+
+        With ``certificate`` (mutual TLS) the client authenticates by it alone (RFC 8705
+        ``tls_client_auth``: the certificate must name ``client_id``) and the token is
+        bound to it; without, by its secret, when there are secrets (``clients``).
+        """
+        if certificate is not None:
+            if certificate.client_id not in CLIENT_CERTIFICATES.get(client_id, ()):
+                raise InvalidClient("the certificate does not name this client")
+            grant = client_grant(client_id, scopes)
+            return self._tokens.issue(replace(grant, certificate=certificate.thumbprint))
+        if self._clients is None or not self._clients.authenticate(client_id, secret):
             raise InvalidClient("unknown client or wrong secret")
         return self._tokens.issue(client_grant(client_id, scopes))

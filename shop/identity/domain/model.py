@@ -23,6 +23,7 @@ from typing import Final
 from shop.identity.domain.exceptions import InvalidEmail, ScopeNotAllowed, WeakPassword
 
 __all__ = [
+    "CLIENT_CERTIFICATES",
     "CLIENT_SCOPES",
     "CUSTOMER_SCOPES",
     "MAX_PASSWORD",
@@ -67,6 +68,13 @@ CLIENT_SCOPES: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
     }
 )
 
+#: Over mutual TLS a client is who its certificate names (RFC 8705 ``tls_client_auth``):
+#: the service names each client's certificate may carry. The operator's tools (``accord
+#: up``'s supervisor, the console, the demo) present the supervisor's certificate.
+CLIENT_CERTIFICATES: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
+    {"orders": frozenset({"orders"}), "operator": frozenset({"operator", "accord-supervisor"})}
+)
+
 MIN_PASSWORD: Final = 8
 MAX_PASSWORD: Final = 256
 _EMAIL: Final = re.compile(r"^[a-z0-9._%+-]{1,64}@[a-z0-9.-]{1,190}\.[a-z]{2,24}$")
@@ -107,6 +115,8 @@ class Grant:
     audience: tuple[str, ...]
     customer_id: str | None = None
     client_id: str | None = None
+    #: The thumbprint of the certificate the token is bound to (RFC 8705), if any.
+    certificate: str | None = None
 
 
 def audience_of(scopes: Iterable[str]) -> tuple[str, ...]:

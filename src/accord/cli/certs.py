@@ -6,6 +6,7 @@
     accord certs issue SERVICE [--days 30]      # spiffe://<trust-domain>/<service>
     accord certs issue --all                    # every service in accord.toml
     accord certs rotate SERVICE|--all           # a new leaf, swapped in atomically
+    accord certs status [--json]                # expiries and when renewals are due
 
 The folder defaults to ``<project home>/certs`` of the nearest ``accord.toml``; ``--dir``
 overrides it. Private keys are written with mode 0600.
@@ -106,6 +107,20 @@ def rotate_command(
     _run(service, every, days, directory, rotate=True)
 
 
+@certs_app.command("status")
+def status_command(
+    directory: DirOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+) -> None:
+    """Each certificate: SPIFFE id, serial, expiry and when its renewal is due.
+
+    Example: accord certs status
+    """
+    from accord.cli.rotation_status import certs_status
+
+    certs_status(_folder(directory, code=1), as_json=as_json)
+
+
 def _run(
     service: str | None, every: bool, days: int, directory: Path | None, *, rotate: bool
 ) -> None:
@@ -152,13 +167,13 @@ def _services(service: str | None, every: bool) -> list[str]:
     return [service]
 
 
-def _folder(directory: Path | None) -> Path:
+def _folder(directory: Path | None, *, code: int = 2) -> Path:
     if directory is not None:
         return directory
     try:
         return project.load().home / "certs"
     except project.ProjectError as exc:
-        raise fail(f"{_one_line(exc)} (or give --dir)") from None
+        raise fail(f"{_one_line(exc)} (or give --dir)", code=code) from None
 
 
 def _one_line(exc: BaseException) -> str:

@@ -6,6 +6,7 @@
     accord keys rotate [--home DIR] [--min-age 15] # next → current, a new next, retire old
     accord keys jwks [--home DIR]                  # the JWKS document identity publishes
     accord keys revoke KID [--home DIR]            # withdraw a leaked key at once
+    accord keys status [--home DIR] [--json]       # current, expiries, next rotation due
 
 The key file is ``<home>/identity/signing-keys.json`` (``<home>`` is the project home of
 the nearest ``accord.toml``, ``$ACCORD_HOME``, or ``--home``). A running identity service
@@ -61,6 +62,20 @@ def show_command(home: HomeOption = None) -> None:
         age = now - key.created_at
         note = "" if key.kid in published else " (expired, dropped at the next rotation)"
         typer.echo(f"{key.state:8} {key.kid}  created {age:,.0f}s ago{note}")
+
+
+@keys_app.command("status")
+def status_command(
+    home: HomeOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
+) -> None:
+    """What signs now, what is published until when, when the next rotation is due.
+
+    Example: accord keys status --json
+    """
+    from accord.cli.rotation_status import keys_status
+
+    keys_status(_home(home, code=1), as_json=as_json)
 
 
 @keys_app.command("jwks")
@@ -158,13 +173,13 @@ def _load(home: Path | None) -> KeyRing:
         raise fail(_one_line(exc)) from None
 
 
-def _home(home: Path | None) -> Path:
+def _home(home: Path | None, *, code: int = 2) -> Path:
     if home is not None:
         return home
     try:
         return project.load().home
     except project.ProjectError as exc:
-        raise fail(f"{_one_line(exc)} (or give --home)") from None
+        raise fail(f"{_one_line(exc)} (or give --home)", code=code) from None
 
 
 def _one_line(exc: BaseException) -> str:

@@ -8,6 +8,8 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,7 +26,9 @@ from accord.errors import AccordError
 from accord.supervisor import LineSink, StartError, Supervisor
 
 if TYPE_CHECKING:
+    from accord.config.rotation import RotationSettings
     from accord.console.server import Beside
+    from accord.security.rotation import Rotator
 
 #: Carries a prepared ``accord up`` into the process it continues in (:func:`_serve`).
 SPEC_VARIABLE = "ACCORD_UP_SPEC"
@@ -164,6 +168,34 @@ def _printer(project: projects.Project, console: Console, *, raw: bool) -> LineS
     return on_line
 
 
+def rotation_settings(project: projects.Project) -> Callable[[], RotationSettings]:
+    """The reader of the rotation schedule (``config/<env>/rotation.toml``, variables)."""
+    from accord.config.rotation import load_settings
+
+    return load_settings(project.root, os.environ)
+
+
+def make_rotator(
+    supervisor: Supervisor, settings: Callable[[], RotationSettings], console: Console
+) -> Rotator:
+    """The rotator ``accord up`` runs beside its services: the signing keys always, the
+    certificates with TLS (decision 0019); rotations go to the audit trail
+    ``<home>/audit/accord-supervisor.jsonl``."""
+    from accord.audit import AuditTrail
+    from accord.security.rotation import Rotator
+    from accord.security.tls import SUPERVISOR
+
+    home = supervisor.project.home
+    return Rotator(
+        home,
+        settings=settings,
+        certs=supervisor.tls_dir,
+        names=[*supervisor.project.services, SUPERVISOR],
+        audit=AuditTrail.under(home, SUPERVISOR),
+        on_notice=lambda message: console.print(f"accord: {message}", soft_wrap=True),
+    )
+
+
 def _serve(supervisor: Supervisor, console: Console, console_port: int, *, raw: bool) -> int:
     """Run the prepared system until it is stopped; its exit status.
 
@@ -173,7 +205,8 @@ def _serve(supervisor: Supervisor, console: Console, console_port: int, *, raw: 
     carried for as long as the services run. ``ACCORD_UP_EXEC=0`` runs it here.
     """
     if os.name != "posix" or os.environ.get("ACCORD_UP_EXEC", "1") == "0":
-        return asyncio.run(_run(supervisor, console, console_port))
+        rotator = make_rotator(supervisor, rotation_settings(supervisor.project), console)
+        return asyncio.run(_run(supervisor, console, console_port, rotator))
     spec = {
         "file": str(supervisor.project.root / projects.FILENAME),
         "home": str(supervisor.project.home),
@@ -217,7 +250,8 @@ def continue_prepared() -> None:
         print(f"accord: {exc}", file=sys.stderr)
         sys.exit(2)
     supervisor.extra_env.update(spec["extra_env"])
-    sys.exit(asyncio.run(_run(supervisor, console, spec["console_port"])))
+    rotator = make_rotator(supervisor, rotation_settings(project), console)
+    sys.exit(asyncio.run(_run(supervisor, console, spec["console_port"], rotator)))
 
 
 def clear_previous(project: projects.Project, console: Console) -> None:
@@ -272,16 +306,24 @@ def allow_env(callers: list[str]) -> dict[str, str]:
     return {ALLOW_VARIABLE: ",".join([*callers, SUPERVISOR])}
 
 
-def prepare_tls(project: projects.Project, console: Console) -> Path:
+def prepare_tls(
+    project: projects.Project, console: Console, *, lifetime: timedelta | None = None
+) -> Path:
     """The certificate folder, with a CA and a certificate for every service (and the
-    supervisor's probes) created or renewed where missing, expired or foreign."""
+    supervisor's probes) created or renewed where missing, expired, foreign or past two
+    thirds of their life; new ones live ``lifetime`` (default: the rotation settings')."""
     from accord.cli.certs import DEFAULT_TRUST_DOMAIN
     from accord.security.tls import SUPERVISOR, ensure_certificates
 
     folder = project.home / "certs"
+    if lifetime is None:
+        lifetime = timedelta(seconds=rotation_settings(project)().cert_lifetime)
     try:
         issued = ensure_certificates(
-            folder, [*project.services, SUPERVISOR], trust_domain=DEFAULT_TRUST_DOMAIN
+            folder,
+            [*project.services, SUPERVISOR],
+            trust_domain=DEFAULT_TRUST_DOMAIN,
+            lifetime=lifetime,
         )
     except (AccordError, OSError) as exc:
         raise projects.ProjectError(f"cannot prepare certificates: {exc}") from None
@@ -290,16 +332,22 @@ def prepare_tls(project: projects.Project, console: Console) -> Path:
     return folder
 
 
-async def _run(supervisor: Supervisor, console: Console, console_port: int = 0) -> int:
+async def _run(
+    supervisor: Supervisor, console: Console, console_port: int = 0, rotator: Rotator | None = None
+) -> int:
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     # SIGHUP: the terminal closed. (SIGKILL and crashes: the children's parent-death
     # signal, accord.lifetime.)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stopping.set)
+    # Rotating from the start: short-lived certificates must not expire while services start.
+    rotating = asyncio.ensure_future(rotator.run()) if rotator is not None else None
     try:
         await supervisor.start()
     except StartError as exc:
+        if rotating is not None:
+            rotating.cancel()
         console.print(Text(f"accord: {exc}", style="red"), soft_wrap=True)
         return 1
     table = Table(title=f"{supervisor.project.root.name}: services up", title_justify="left")
@@ -320,6 +368,8 @@ async def _run(supervisor: Supervisor, console: Console, console_port: int = 0) 
     crashed = waiter.result() if waiter in done else None
     waiter.cancel()
     stopper.cancel()
+    if rotating is not None:
+        rotating.cancel()
     if crashed:
         console.print(f"[red]{crashed} exited; stopping the others[/red]")
     else:

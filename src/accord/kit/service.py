@@ -30,6 +30,7 @@ from accord.runtime.auth import Authentication, TokenVerifier
 from accord.runtime.idempotency import IdempotencyLayer
 from accord.runtime.lifespan import Hook
 from accord.security.tls import MutualTLSTransport
+from accord.security.tokens import ClientCredentials
 from accord.sql import SqlIdempotencyStore, create_engine, migrate, readiness
 
 __all__ = ["DatabaseSettings", "ServiceKit"]
@@ -96,11 +97,15 @@ class ServiceKit(Generic[S]):
         """The settings as they are now (reloadable fields follow their files)."""
         return self.config.live
 
-    def transport_to(self, peer: str) -> MutualTLSTransport | None:
+    def transport_to(
+        self, peer: str, *, credentials: ClientCredentials | None = None
+    ) -> MutualTLSTransport | None:
         """Mutual TLS to the service named ``peer`` as this service; ``None`` when the
-        settings' ``tls`` is off (plain HTTP)."""
+        settings' ``tls`` is off (plain HTTP). With ``credentials``
+        (``ClientCredentials.over_mtls``), each call's certificate-bound token is the one
+        bound to the certificate its connection presents (RFC 8705; decision 0019)."""
         tls = self.settings.tls.config(self.service)
-        return None if tls is None else MutualTLSTransport(tls, peer)
+        return None if tls is None else MutualTLSTransport(tls, peer, credentials=credentials)
 
     def authentication(
         self,

@@ -18,6 +18,7 @@ from typing import Any
 from accord.contract import Contract, Idempotency, Operation
 from accord.errors import (
     STANDARD_ERRORS,
+    CertificateMismatch,
     ContractError,
     DeadlineExceeded,
     DuplicateHeader,
@@ -120,7 +121,7 @@ def operation_errors(op: Operation[Any, Any]) -> list[ErrorClass]:
         DeadlineExceeded,
     ]
     if op.scopes:
-        standard += [Unauthenticated, Forbidden]
+        standard += [Unauthenticated, CertificateMismatch, Forbidden]
     if op.idempotency is Idempotency.REQUIRES_KEY:
         standard += [IdempotencyKeyRequired, IdempotencyKeyInUse, IdempotencyKeyReused]
     if op.body_type is not None:

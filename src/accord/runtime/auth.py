@@ -15,6 +15,10 @@ what the request carried                 status  ``WWW-Authenticate``
 no ``Authorization: Bearer …``           401     ``Bearer realm="<service>"``
 a token the verifier refuses             401     ``Bearer error="invalid_token",
                                                  error_description="<reason>"``
+a token bound to another certificate     401     ``Bearer error="invalid_token",
+than the connection's (RFC 8705)                 error_description="certificate
+                                                 mismatch"``; code
+                                                 ``certificate_mismatch``
 a valid token without a needed scope     403     ``Bearer error="insufficient_scope",
                                                  scope="<the operation's scopes>"``
 =======================================  ======  ====================================
@@ -38,6 +42,7 @@ A composition root reads :class:`AuthSettings` from the environment once
 
 from __future__ import annotations
 
+import hmac
 import os
 import re
 from collections.abc import Awaitable, Callable, Mapping
@@ -50,11 +55,20 @@ import msgspec
 from accord.audit import AuditSink, AuditTrail, NullAudit
 from accord.config.declare import setting
 from accord.contract import Operation
-from accord.errors import STANDARD_ERRORS, AccordError, Forbidden, ServiceError, Unauthenticated
+from accord.errors import (
+    STANDARD_ERRORS,
+    AccordError,
+    CertificateMismatch,
+    Forbidden,
+    ServiceError,
+    Unauthenticated,
+)
 from accord.runtime.layers import Handler
+from accord.runtime.peer import peer_certificate
 from accord.runtime.requests import Request
 from accord.runtime.responses import Response
 from accord.runtime.routing import Handler as RouteHandler
+from accord.security.binding import confirmation, thumbprint
 from accord.security.tokens import InvalidToken, KeySet, Verifier
 from accord.switches import parse_switch
 
@@ -167,6 +181,18 @@ def _invalid(reason: str) -> Unauthenticated:
     )
 
 
+def _holds_bound_certificate(principal: Principal) -> bool:
+    """Whether a certificate-bound token (RFC 8705 §3, ``cnf``/``x5t#S256``) came on a
+    connection presenting that very certificate; an unbound token always passes."""
+    bound = confirmation(getattr(principal, "raw", None) or {})
+    if bound is None:
+        return True
+    presented = peer_certificate()
+    return (
+        bool(bound) and presented is not None and hmac.compare_digest(thumbprint(presented), bound)
+    )
+
+
 class _Guarded:
     """A handler of the runtime's own (``/metrics``, a document) behind a token."""
 
@@ -274,6 +300,16 @@ class Authentication:
             except InvalidToken as exc:
                 self._refused(request, "auth.token_refused", "unknown", reason=exc.reason)
                 raise _invalid(exc.reason) from None
+            if not _holds_bound_certificate(principal):
+                self._refused(
+                    request, "auth.token_refused", principal.subject, reason="certificate mismatch"
+                )
+                raise CertificateMismatch(
+                    "the token is bound to a certificate this connection did not present"
+                ).with_header(
+                    "WWW-Authenticate",
+                    'Bearer error="invalid_token", error_description="certificate mismatch"',
+                )
             if not needed <= principal.scopes:
                 missing = " ".join(sorted(needed - principal.scopes))
                 self._refused(

@@ -28,6 +28,7 @@ from accord.errors import BadRequest
 from accord.runtime.app import App
 from accord.runtime.connage import max_age_protocol
 from accord.runtime.headtimeout import DEFAULT_HEAD_TIMEOUT, head_timeout_protocol
+from accord.runtime.peer import peer_protocol
 from accord.runtime.problems import TYPE_PREFIX
 from accord.runtime.responses import PROBLEM_JSON
 
@@ -114,7 +115,8 @@ def serve(
     One worker, uvloop and httptools when installed, no access log (the app writes its
     own request lines); uvicorn's and every library's stdlib logs become JSON lines of
     the app's telemetry. With ``tls`` (e.g. :func:`accord.security.tls.server_context`)
-    it serves HTTPS on that context. A client gets ``head_timeout`` seconds to send a
+    it serves HTTPS on that context, and each request knows the client's certificate
+    (:mod:`accord.runtime.peer`). A client gets ``head_timeout`` seconds to send a
     request head (:mod:`accord.runtime.headtimeout`); slower, its connection is closed.
 
     ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed only from the proxies
@@ -128,6 +130,8 @@ def serve(
     """
     app.telemetry.capture_stdlib_logging()
     protocol: type[asyncio.Protocol] = AutoHTTPProtocol
+    if tls is not None:  # each request knows the client's certificate (accord.runtime.peer)
+        protocol = peer_protocol(protocol)
     if connection_max_age is not None:
         protocol = max_age_protocol(protocol, connection_max_age)
     config = uvicorn.Config(

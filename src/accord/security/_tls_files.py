@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from accord.errors import AccordError
+from accord.security.binding import thumbprint
 from accord.security.certs import CertError
 from accord.security.spiffe import check_trust_domain, uri_sans
 
@@ -73,6 +75,8 @@ class Loaded:
     trust_domain: str
     signature: Signature | None
     serial: int
+    #: ``x5t#S256`` of the certificate presented (RFC 8705 §3.1).
+    thumbprint: str = ""
 
 
 class Reloader:
@@ -100,16 +104,28 @@ class Reloader:
         self.current = self._load()
 
     def _load(self) -> Loaded:
+        for _ in range(3):  # files replaced while loading: load again, so that the
+            loaded = self._load_once()  # thumbprint is the certificate's the context holds
+            if loaded.signature is not None:
+                break
+        return loaded
+
+    def _load_once(self) -> Loaded:
         before = _signature(self._files)
         trust_domain = trust_domain_of(self._files[0])
         context = self._build(trust_domain)
         try:
-            serial = x509.load_pem_x509_certificate(self._files[1].read_bytes()).serial_number
+            cert = x509.load_pem_x509_certificate(self._files[1].read_bytes())
         except (OSError, ValueError) as exc:
             raise CertError(f"cannot read {self._files[1]}: {exc}") from None
         # A file replaced while loading: no signature, so the next check loads again.
         signature = before if before == _signature(self._files) else None
-        return Loaded(context, trust_domain, signature, serial)
+        print_ = thumbprint(cert.public_bytes(serialization.Encoding.DER))
+        return Loaded(context, trust_domain, signature, cert.serial_number, print_)
+
+    def expire(self) -> None:
+        """Look at the files again on the next :meth:`get`, whatever the interval."""
+        self._next_check = 0.0
 
     def get(self) -> Loaded:
         """The current load, refreshed first when the files changed."""

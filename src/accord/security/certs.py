@@ -36,6 +36,7 @@ __all__ = [
     "CertStore",
     "CertificateAuthority",
     "Leaf",
+    "cert_renewal_due",
     "create_ca",
     "issue_leaf",
 ]
@@ -44,6 +45,8 @@ __all__ = [
 CA_DAYS = 365
 #: How long a new leaf is valid unless told otherwise.
 LEAF_DAYS = 30
+#: The share of a certificate's life after which it is renewed on schedule.
+RENEW_AT = 2 / 3
 #: Backdating of ``not_valid_before``, for clocks that disagree a little.
 _SKEW = timedelta(minutes=5)
 
@@ -118,12 +121,27 @@ def create_ca(
 
 
 def issue_leaf(
-    ca: CertificateAuthority, service: str, *, days: int = LEAF_DAYS, now: datetime | None = None
+    ca: CertificateAuthority,
+    service: str,
+    *,
+    days: int = LEAF_DAYS,
+    now: datetime | None = None,
+    lifetime: timedelta | None = None,
 ) -> Leaf:
-    """A leaf for ``service``: one SPIFFE URI, DNS ``localhost``, IP ``127.0.0.1``."""
+    """A leaf for ``service``: one SPIFFE URI, DNS ``localhost``, IP ``127.0.0.1``.
+
+    Valid for ``days``, or for ``lifetime`` from ``now`` when given (short-lived
+    certificates renewed on a schedule: :mod:`accord.security.rotation`); the start is
+    backdated by five minutes, or a tenth of ``lifetime`` when that is shorter.
+    """
     ident = SpiffeId.for_service(ca.trust_domain, service)
-    start = (now or datetime.now(UTC)) - _SKEW
-    end = min(start + timedelta(days=days), ca.cert.not_valid_after_utc)
+    moment = now or datetime.now(UTC)
+    if lifetime is None:
+        start = moment - _SKEW
+        end = min(start + timedelta(days=days), ca.cert.not_valid_after_utc)
+    else:
+        start = moment - min(_SKEW, lifetime / 10)
+        end = min(moment + lifetime, ca.cert.not_valid_after_utc)
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
         x509.CertificateBuilder()
@@ -171,6 +189,14 @@ def issue_leaf(
         .sign(ca.key, hashes.SHA256())
     )
     return Leaf(cert, key, ident)
+
+
+def cert_renewal_due(cert: x509.Certificate) -> float:
+    """When ``cert`` is renewed on schedule (epoch seconds): two thirds into its validity
+    (:mod:`accord.security.rotation`)."""
+    start = cert.not_valid_before_utc.timestamp()
+    end = cert.not_valid_after_utc.timestamp()
+    return start + (end - start) * RENEW_AT
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
@@ -252,9 +278,12 @@ class CertStore:
             raise CertError(f"the CA in {self.directory} names no trust domain")
         return CertificateAuthority(cert, key, check_trust_domain(uris[0][len(prefix) :]))
 
-    def issue(self, service: str, *, days: int = LEAF_DAYS) -> Leaf:
-        """Issue and write a new leaf for ``service``, replacing any previous one."""
-        leaf = issue_leaf(self.load_ca(), service, days=days)
+    def issue(
+        self, service: str, *, days: int = LEAF_DAYS, lifetime: timedelta | None = None
+    ) -> Leaf:
+        """Issue and write a new leaf for ``service``, replacing any previous one
+        (valid ``days``, or ``lifetime`` when given)."""
+        leaf = issue_leaf(self.load_ca(), service, days=days, lifetime=lifetime)
         _write_atomic(self.key_path(service), _key_pem(leaf.key), 0o600)
         _write_atomic(
             self.cert_path(service), leaf.cert.public_bytes(serialization.Encoding.PEM), 0o644

@@ -35,16 +35,21 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import ClassVar, Final
+from typing import TYPE_CHECKING, ClassVar, Final
 
+import anyio
 import httpx
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
 from accord._connections import DEFAULT_LIMITS
 from accord.security._tls_files import Loaded, Reloader, load_context, trust_domain_of
-from accord.security.certs import CertError, CertStore
+from accord.security.binding import bound_thumbprint
+from accord.security.certs import CertError, CertStore, cert_renewal_due
 from accord.security.spiffe import PeerRejected, SpiffeId, check_peer
+
+if TYPE_CHECKING:
+    from accord.security.tokens import ClientCredentials
 
 __all__ = [
     "ALLOW_VARIABLE",
@@ -74,6 +79,10 @@ CHECK_INTERVAL = 0.5
 RENEW_WITHIN = timedelta(days=1)
 
 logger = logging.getLogger("accord.security.tls")
+
+#: A bound token is asked for again this many times, this far apart, until it matches.
+_REBIND_TRIES: Final = 12
+_REBIND_PAUSE: Final = 0.15
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,9 +318,22 @@ class MutualTLSTransport(httpx.AsyncBaseTransport):
         client = Inventory.client(url, transport=MutualTLSTransport(tls, "inventory"))
     """
 
-    def __init__(self, config: TLSConfig, peer: str, *, limits: httpx.Limits | None = None) -> None:
-        """Load the files now (:class:`~accord.security.CertError` if they do not load)."""
+    def __init__(
+        self,
+        config: TLSConfig,
+        peer: str,
+        *,
+        limits: httpx.Limits | None = None,
+        credentials: ClientCredentials | None = None,
+    ) -> None:
+        """Load the files now (:class:`~accord.security.CertError` if they do not load).
+
+        With ``credentials`` (:meth:`ClientCredentials.over_mtls`), a request whose bearer
+        token is bound to another certificate than the one its connection presents (a
+        renewal landed between the two) leaves with a token bound to the right one.
+        """
         self.peer = peer
+        self._credentials = credentials
         self._limits = limits or DEFAULT_LIMITS
         self._reloader = Reloader(
             config.files(),
@@ -343,6 +365,8 @@ class MutualTLSTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` on the pool of the current certificate."""
         pool = await self._current()
+        if self._credentials is not None:
+            pool = await self._rebind(request, pool)
         pool.leases += 1
         try:
             response = await pool.transport.handle_async_request(request)
@@ -356,6 +380,33 @@ class MutualTLSTransport(httpx.AsyncBaseTransport):
             stream=_LeasedStream(response.stream, pool),
             extensions=response.extensions,
         )
+
+    async def _rebind(self, request: httpx.Request, pool: _Pool) -> _Pool:
+        """The pool to send ``request`` on, the request's bearer token bound to the
+        certificate that pool presents: when they differ, the certificate files are
+        looked at now (the token may be the newer one), then a token is asked for again,
+        waiting a little for the token endpoint's connection to present the new
+        certificate too."""
+        assert self._credentials is not None
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer":
+            return pool
+        bound = bound_thumbprint(token)
+        for attempt in range(_REBIND_TRIES):
+            if bound is None or bound == pool.loaded.thumbprint:
+                break
+            self._reloader.expire()
+            pool = await self._current()
+            if bound == pool.loaded.thumbprint:
+                break
+            if attempt:
+                await anyio.sleep(_REBIND_PAUSE)
+            self._credentials.invalidate()
+            token = await self._credentials.token()
+            bound = bound_thumbprint(token)
+        request.headers["authorization"] = f"Bearer {token}"
+        return pool
 
     async def aclose(self) -> None:
         """Close every connection; a later request opens new ones (an ``async with
@@ -371,13 +422,19 @@ class MutualTLSTransport(httpx.AsyncBaseTransport):
 
 
 def ensure_certificates(
-    directory: Path, names: Iterable[str], *, trust_domain: str, now: datetime | None = None
+    directory: Path,
+    names: Iterable[str],
+    *,
+    trust_domain: str,
+    now: datetime | None = None,
+    lifetime: timedelta | None = None,
 ) -> list[str]:
     """Create the CA if missing and issue each of ``names`` a certificate it lacks.
 
     A certificate is (re)issued when it is missing, unreadable, not signed by the CA in
-    ``directory``, or expired or expiring within :data:`RENEW_WITHIN`. Returns the
-    names that were issued.
+    ``directory``, or expired or expiring within :data:`RENEW_WITHIN`; with
+    ``lifetime`` (short-lived certificates), when two thirds of its life have passed,
+    and it is then issued for ``lifetime``. Returns the names that were issued.
     """
     store = CertStore(directory)
     if not store.ca_cert_path.exists():
@@ -386,13 +443,15 @@ def ensure_certificates(
     moment = now or datetime.now(UTC)
     issued: list[str] = []
     for name in names:
-        if not _usable(store, name, ca.cert, moment):
-            store.issue(name)
+        if not _usable(store, name, ca.cert, moment, short=lifetime is not None):
+            store.issue(name, lifetime=lifetime)
             issued.append(name)
     return issued
 
 
-def _usable(store: CertStore, name: str, ca: x509.Certificate, now: datetime) -> bool:
+def _usable(
+    store: CertStore, name: str, ca: x509.Certificate, now: datetime, *, short: bool = False
+) -> bool:
     if not store.key_path(name).exists():
         return False
     try:
@@ -400,4 +459,6 @@ def _usable(store: CertStore, name: str, ca: x509.Certificate, now: datetime) ->
         cert.verify_directly_issued_by(ca)
     except (OSError, ValueError, TypeError, InvalidSignature):
         return False
+    if short:
+        return cert.not_valid_before_utc <= now and now.timestamp() < cert_renewal_due(cert)
     return cert.not_valid_before_utc <= now < cert.not_valid_after_utc - RENEW_WITHIN

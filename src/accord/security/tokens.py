@@ -293,6 +293,27 @@ class _ClientsFile(msgspec.Struct):
     clients: dict[str, _ClientSecret]
 
 
+def _post_grant(
+    token_url: str,
+    body: Mapping[str, str],
+    transport: httpx.AsyncBaseTransport | None,
+    timeout: float,
+) -> RequestToken:
+    """A request of the client-credentials grant ``body`` (JSON) at ``token_url``."""
+
+    async def request() -> IssuedToken:
+        async with httpx.AsyncClient(transport=transport, timeout=timeout) as client:
+            response = await client.post(token_url, json=dict(body))
+        if response.status_code != 200:
+            raise InvalidToken(f"token endpoint answered {response.status_code}")
+        try:
+            return msgspec.json.decode(response.content, type=IssuedToken)
+        except msgspec.DecodeError as exc:
+            raise InvalidToken("malformed") from exc
+
+    return request
+
+
 class ClientCredentials:
     """A service's access token, cached until ``refresh_before`` seconds before it expires.
 
@@ -334,18 +355,36 @@ class ClientCredentials:
             "client_secret": client_secret,
             "scope": " ".join(scopes),
         }
-
-        async def request() -> IssuedToken:
-            async with httpx.AsyncClient(transport=transport, timeout=timeout) as client:
-                response = await client.post(token_url, json=body)
-            if response.status_code != 200:
-                raise InvalidToken(f"token endpoint answered {response.status_code}")
-            try:
-                return msgspec.json.decode(response.content, type=IssuedToken)
-            except msgspec.DecodeError as exc:
-                raise InvalidToken("malformed") from exc
-
+        request = _post_grant(token_url, body, transport, timeout)
         return cls(request, refresh_before=refresh_before, clock=clock)
+
+    @classmethod
+    def over_mtls(
+        cls,
+        token_url: str,
+        client_id: str,
+        *,
+        transport: httpx.AsyncBaseTransport,
+        scopes: Iterable[str] = (),
+        timeout: float = 2.0,
+        refresh_before: float = 60.0,
+        clock: Clock = time.monotonic,
+    ) -> ClientCredentials:
+        """Client credentials without a secret: the client authenticates with the
+        certificate ``transport`` presents (OAuth 2.0 mutual-TLS client authentication,
+        RFC 8705 §2, ``tls_client_auth``), and the token it gets is bound to that
+        certificate (``cnf``/``x5t#S256``). Give the same token to a
+        :class:`~accord.security.tls.MutualTLSTransport` built with
+        ``credentials=`` this object, so each call carries a token bound to the
+        certificate of its own connection across certificate renewals."""
+        body = {"grant_type": "client_credentials", "client_id": client_id}
+        if scopes:
+            body["scope"] = " ".join(scopes)
+        return cls(
+            _post_grant(token_url, body, transport, timeout),
+            refresh_before=refresh_before,
+            clock=clock,
+        )
 
     @classmethod
     def from_file(

@@ -128,7 +128,11 @@ def test_served_events_are_recorded_chained_and_free_of_secrets(tmp_path: Path) 
         ("client:orders", "refused"),
         ("client:orders", "success"),
     ]
-    assert grants[1]["details"] == {"scope": "payments:read", "reason": "invalid_scope"}
+    assert grants[1]["details"] == {
+        "scope": "payments:read",
+        "method": "client_secret",
+        "reason": "invalid_scope",
+    }
     refusals = _records(audit / "payments.jsonl")
     assert [(r["action"], r["target"]) for r in refusals] == [
         ("auth.token_refused", "POST /v1/authorizations"),

@@ -299,6 +299,7 @@ def test_accord_extensions_per_operation(doc: dict[str, Any]) -> None:
         "duplicate_header",
         "idempotency_key_required",
         "unauthenticated",
+        "certificate_mismatch",
         "forbidden",
         "catalog.duplicate_isbn",
         "catalog.shelf_full",
@@ -319,6 +320,7 @@ def test_accord_extensions_per_operation(doc: dict[str, Any]) -> None:
     assert get_book["x-accord-timeout"] == 1.5
     assert set(get_book["x-accord-errors"]) == {
         "unauthenticated",
+        "certificate_mismatch",
         "forbidden",
         "catalog.book_not_found",
         "not_found",
