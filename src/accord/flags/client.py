@@ -221,10 +221,19 @@ class Flags:
             f"flags: {self.source}: {message}; {keeping} until it is fixed",
         )
 
+    def _ours(self, details: EventDetails) -> bool:
+        """Whether an event comes from this client's provider: the SDK runs handlers
+        added before the provider is set on an executor, so the domain's previous
+        provider (a no-op one) may report ready after ours has failed."""
+        return details.provider_name == self._provider_name
+
     def _on_error(self, details: EventDetails) -> None:
-        self._failed(details.message or "the provider failed")
+        if self._ours(details):
+            self._failed(details.message or "the provider failed")
 
     def _on_ready(self, details: EventDetails) -> None:
+        if not self._ours(details):
+            return
         with self._lock:
             was_failing = self._failing and not self._closed
             self._failing = False
