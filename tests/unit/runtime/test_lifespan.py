@@ -124,7 +124,9 @@ async def test_startup_freezes_what_the_hooks_built_and_shutdown_thaws_it(
     before_hooks, while_serving, during_shutdown = seen
     assert before_hooks == 0
     assert while_serving >= 1000  # the hooks' objects are among the frozen ones
-    assert during_shutdown == while_serving  # hooks still run frozen; thawed after
+    # The hooks still run frozen; thawed after. A frozen object that another thread frees
+    # in between leaves the permanent generation, so the count may only have shrunk.
+    assert 1000 <= during_shutdown <= while_serving
     assert gc.get_freeze_count() == 0
     assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
 
