@@ -75,19 +75,36 @@ def wait_ready(urls: dict[str, str], timeout: float = 90.0) -> None:
         raise SystemExit(f"not ready within {timeout:.0f}s: {', '.join(pending)}")
 
 
-def measure(settle: float) -> dict[str, object]:
-    """Run the shop, the demo, and read every process's memory."""
+def wait_run_file(path: Path, services: tuple[str, ...], timeout: float = 90.0) -> None:
+    """Wait for ``accord up``'s run file, which it writes once every service answered."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if set(services) <= set(json.loads(path.read_text())["services"]):
+                return
+        except (OSError, ValueError, KeyError):
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"no run file with every service within {timeout:.0f}s: {path}")
+
+
+def measure(settle: float, *, plain: bool) -> dict[str, object]:
+    """Run the shop (mutual TLS, as ``accord up`` does by default, or ``--plain``), the
+    demo, and read every process's memory."""
     services = ("identity", "inventory", "payments", "orders")
     ports = {name: free_port() for name in services}
     with tempfile.TemporaryDirectory(prefix="accord-memory-") as home:
         env = {**os.environ, "ACCORD_HOME": home}
-        argv = [sys.executable, "-m", "accord", "up", "--plain", "--raw"]
+        argv = [sys.executable, "-m", "accord", "up", "--raw"] + (["--plain"] if plain else [])
         for name, port in ports.items():
             argv += ["--port", f"{name}={port}"]
         log = open(Path(home) / "up.log", "wb")  # noqa: SIM115 - closed below
         up = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            wait_ready({n: f"http://127.0.0.1:{p}" for n, p in ports.items()})
+            if plain:
+                wait_ready({n: f"http://127.0.0.1:{p}" for n, p in ports.items()})
+            else:
+                wait_run_file(Path(home) / "run.json", services)
             time.sleep(settle)
             run = json.loads((Path(home) / "run.json").read_text())
             pids = {"supervisor": up.pid}
@@ -133,8 +150,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "memory.json")
     parser.add_argument("--settle", type=float, default=2.0, help="seconds idle before reading")
+    parser.add_argument("--plain", action="store_true", help="run accord up --plain")
     args = parser.parse_args()
-    result = measure(args.settle)
+    result = measure(args.settle, plain=args.plain)
+    result["transport"] = "plain" if args.plain else "mutual TLS"
     rows = result["processes"]
     assert isinstance(rows, dict)
     print(f"{'process':<12} {'pid':>8} {'ready':>9} {'RSS MiB':>9} {'PSS MiB':>9}")
