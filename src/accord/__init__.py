@@ -6,9 +6,9 @@ are declared :class:`ServiceError` values; :class:`Telemetry` holds a service's 
 metrics and logger.
 """
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
+from accord._lazy import exports
 from accord.contract import BoundOperation, Contract, Idempotency, Operation, operation
 from accord.contract.binding import Caller, install_connector
 from accord.errors import (
@@ -48,13 +48,7 @@ def _connect(contract: type[Contract], base_url: str, **options: Any) -> Caller:
 install_connector(_connect)
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'accord' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = exports(__name__, _LAZY)
 
 
 __all__ = [

@@ -184,6 +184,7 @@ RANKS: tuple[tuple[str, ...], ...] = (
     (
         "accord._structs",
         "accord._patterns",
+        "accord._lazy",
         "accord.errors",
         "accord.deprecation",
         "accord.contract",

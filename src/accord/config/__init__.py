@@ -17,8 +17,7 @@ See ``docs/configuration.md``.
 
 from __future__ import annotations
 
-from typing import Any
-
+from accord._lazy import exports
 from accord.config.declare import FieldSpec, field_specs, schema_version, section, setting
 from accord.config.errors import ConfigError, Problem
 from accord.config.files import DIR_VARIABLE, ENV_VARIABLE, Layout
@@ -53,10 +52,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'accord.config' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__ = exports(__name__, _LAZY)

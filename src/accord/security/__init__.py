@@ -7,8 +7,9 @@ the certificate machinery (``cryptography.x509``) nor PyJWT.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from accord._lazy import exports
 
 if TYPE_CHECKING:
     from accord.security.certs import (
@@ -112,10 +113,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'accord.security' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = exports(__name__, _WHERE)
