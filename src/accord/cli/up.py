@@ -312,7 +312,6 @@ def prepare_tls(
     """The certificate folder, with a CA and a certificate for every service (and the
     supervisor's probes) created or renewed where missing, expired, foreign or past two
     thirds of their life; new ones live ``lifetime`` (default: the rotation settings')."""
-    from accord.cli.certs import DEFAULT_TRUST_DOMAIN
     from accord.security.tls import SUPERVISOR, ensure_certificates
 
     folder = project.home / "certs"
@@ -322,7 +321,7 @@ def prepare_tls(
         issued = ensure_certificates(
             folder,
             [*project.services, SUPERVISOR],
-            trust_domain=DEFAULT_TRUST_DOMAIN,
+            trust_domain=project.trust_domain,
             lifetime=lifetime,
         )
     except (AccordError, OSError) as exc:
