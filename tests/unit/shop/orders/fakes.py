@@ -14,6 +14,8 @@ import anyio.lowlevel
 
 from shop.orders.application.placements import KeyedOrder, PlacementKey
 from shop.orders.application.ports import ConcurrencyConflict
+from shop.orders.application.recovery import Recovery
+from shop.orders.application.services import OrderService
 from shop.orders.domain.exceptions import (
     DependencyUnavailable,
     OutOfStock,
@@ -332,3 +334,28 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+def order_service(
+    store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
+) -> OrderService:
+    """Orders' use cases on the fakes, naming orders ``ord-1``, ``ord-2``… in turn."""
+    ids = (f"ord-{n}" for n in itertools.count(1))
+    return OrderService(
+        lambda: FakeUnitOfWork(store), stock, payments, clock=clock, new_id=lambda: next(ids)
+    )
+
+
+def recovery_on(
+    store: FakeStore,
+    stock: FakeStock,
+    payments: FakePayments,
+    clock: Clock,
+    *,
+    grace: float = 10,
+    **options: Any,
+) -> Recovery:
+    """The recovery of orders on the fakes (``options``: ``second_look``…)."""
+    return Recovery(
+        lambda: FakeUnitOfWork(store), stock, payments, clock=clock, grace=grace, **options
+    )
