@@ -52,7 +52,11 @@ class Idempotency(enum.StrEnum):
 class Operation(Generic[ReqT, RespT]):
     """One operation of a contract: typed request and response, HTTP binding and policy.
 
-    Build it with :func:`operation`; its ``name`` is the attribute it is assigned to.
+    Build it with :data:`operation` inside a :class:`Contract` body; its ``name`` is the
+    attribute it is assigned to. Without ``method``/``path`` the binding is
+    ``GET /<name>`` for a read-only operation whose fields are all scalars, and
+    ``POST /<name>`` otherwise (underscores become dashes). ``timeout`` is the default
+    time a client gives the call, in seconds.
     """
 
     name: str
@@ -179,41 +183,10 @@ class Operation(Generic[ReqT, RespT]):
         return f"<Operation {self.name} {self.method} {self._path or ''}>"
 
 
-def operation(
-    request: type[ReqT],
-    response: type[RespT],
-    *,
-    method: str | None = None,
-    path: str | None = None,
-    status: int = 200,
-    idempotency: Idempotency = Idempotency.IDEMPOTENT,
-    timeout: float = 5.0,
-    scopes: Sequence[str] = (),
-    errors: Sequence[type[ServiceError[Any]]] = (),
-    summary: str | None = None,
-    description: str | None = None,
-    deprecated: bool = False,
-) -> Operation[ReqT, RespT]:
-    """Declare an operation inside a :class:`Contract` body.
-
-    Without ``method``/``path`` the binding is ``GET /<name>`` for a read-only operation
-    whose fields are all scalars, and ``POST /<name>`` otherwise (underscores become
-    dashes). ``timeout`` is the default time a client gives the call, in seconds.
-    """
-    return Operation(
-        request,
-        response,
-        method=method,
-        path=path,
-        status=status,
-        idempotency=idempotency,
-        timeout=timeout,
-        scopes=scopes,
-        errors=errors,
-        summary=summary,
-        description=description,
-        deprecated=deprecated,
-    )
+#: Declare an operation inside a :class:`Contract` body: ``operation(Request, Response,
+#: method=…, path=…, scopes=…)`` builds the :class:`Operation` (whose docstring says the
+#: defaults).
+operation = Operation
 
 
 class Contract:
