@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Any, Self
 
 import anyio.lowlevel
+import pytest
 
 from shop.orders.application.placements import KeyedOrder, PlacementKey
 from shop.orders.application.ports import ConcurrencyConflict
@@ -359,3 +360,25 @@ def recovery_on(
     return Recovery(
         lambda: FakeUnitOfWork(store), stock, payments, clock=clock, grace=grace, **options
     )
+
+
+class FrozenStock(FakeStock):
+    """Inventory frozen: a reservation gets no answer (and may land much later, through
+    ``FakeStock.reserve(frozen, …)``)."""
+
+    async def reserve(self, order_id: str, items: object) -> StockHold:
+        raise DependencyUnavailable("inventory", "read timed out")
+
+
+async def placed_while_frozen(
+    store: FakeStore, payments: FakePayments, clock: Clock
+) -> tuple[FrozenStock, Order]:
+    """An order placed while inventory is frozen (the placement fails unavailable), and
+    the frozen stock."""
+    frozen = FrozenStock({"MUG": (10, 1250)})
+    with pytest.raises(DependencyUnavailable):
+        await order_service(store, frozen, payments, clock).place_order(
+            customer_id="c", items=ITEMS, card_token="tok_ok"
+        )
+    (order,) = store.rows.values()
+    return frozen, order

@@ -10,7 +10,6 @@ from shop.orders.application.placements import KeyReused, PlacementInProgress, P
 from shop.orders.application.recovery import Recovery
 from shop.orders.application.services import CHECKPOINTS, OrderService
 from shop.orders.domain.exceptions import DependencyUnavailable, OutOfStock
-from shop.orders.domain.holds import StockHold
 from shop.orders.domain.model import Order, OrderStatus
 from tests.unit.shop.orders.fakes import (
     ITEMS,
@@ -22,6 +21,7 @@ from tests.unit.shop.orders.fakes import (
     FakeStore,
     FakeUnitOfWork,
     order_service,
+    placed_while_frozen,
     recovery_on,
 )
 
@@ -186,16 +186,7 @@ async def test_a_refusal_is_answered_again_with_its_details(
 async def test_the_second_look_survives_a_restart(
     store: FakeStore, payments: FakePayments, clock: Clock
 ) -> None:
-    class Frozen(FakeStock):
-        async def reserve(self, order_id: str, items: object) -> StockHold:
-            raise DependencyUnavailable("inventory", "read timed out")
-
-    frozen = Frozen({"MUG": (10, 1250)})
-    with pytest.raises(DependencyUnavailable):
-        await order_service(store, frozen, payments, clock).place_order(
-            customer_id="c", items=ITEMS, card_token="tok_ok"
-        )
-    (order,) = store.rows.values()
+    frozen, order = await placed_while_frozen(store, payments, clock)
 
     def recovery() -> Recovery:  # a new one per "process"
         return recovery_on(store, frozen, payments, clock, grace=5, second_look=60)

@@ -21,6 +21,7 @@ from tests.unit.shop.orders.fakes import (
     FakeStore,
     FakeUnitOfWork,
     order_service,
+    placed_while_frozen,
     recovery_on,
 )
 
@@ -317,18 +318,7 @@ async def test_an_interrupted_order_waits_out_the_grace(
 async def test_a_hold_landing_late_is_let_go_on_a_second_look(
     store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
 ) -> None:
-    class Frozen(FakeStock):
-        """Inventory frozen: the reservation gets no answer, and lands much later."""
-
-        async def reserve(self, order_id: str, items: object) -> StockHold:
-            raise DependencyUnavailable("inventory", "read timed out")
-
-    frozen = Frozen({"MUG": (10, 1250)})
-    with pytest.raises(DependencyUnavailable):
-        await order_service(store, frozen, payments, clock).place_order(
-            customer_id="c", items=ITEMS, card_token="tok_ok"
-        )
-    (order,) = store.rows.values()
+    frozen, order = await placed_while_frozen(store, payments, clock)
     recovery = recovery_on(store, frozen, payments, clock, grace=5, second_look=60)
     clock.now = START + timedelta(seconds=6)
     assert await recovery.run_once() == 0
