@@ -20,6 +20,12 @@ if TYPE_CHECKING:
         create_ca,
         issue_leaf,
     )
+    from accord.security.clientkeys import (
+        AssertionVerifier,
+        ClientKeys,
+        InvalidAssertion,
+        sign_assertion,
+    )
     from accord.security.jwks import KeySet, VerificationKey, public_jwk
     from accord.security.keys import KeyRing, KeyStore, KeyStoreError, SigningKey
     from accord.security.passwords import PasswordHasher
@@ -47,11 +53,14 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "AssertionVerifier",
     "CertError",
     "CertStore",
     "CertificateAuthority",
     "Claims",
     "ClientCredentials",
+    "ClientKeys",
+    "InvalidAssertion",
     "InvalidSpiffeId",
     "InvalidToken",
     "IssuedToken",
@@ -76,10 +85,15 @@ __all__ = [
     "issue_leaf",
     "public_jwk",
     "server_context",
+    "sign_assertion",
     "uri_sans",
 ]
 
 _WHERE = {
+    "AssertionVerifier": "accord.security.clientkeys",
+    "ClientKeys": "accord.security.clientkeys",
+    "InvalidAssertion": "accord.security.clientkeys",
+    "sign_assertion": "accord.security.clientkeys",
     "CertError": "accord.security.certs",
     "CertStore": "accord.security.certs",
     "CertificateAuthority": "accord.security.certs",
