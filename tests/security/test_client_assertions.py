@@ -112,7 +112,7 @@ def test_a_client_secret_is_no_longer_a_credential(shop: SecureShop) -> None:
 
 def test_accord_up_plain_writes_no_client_secret(shop: SecureShop) -> None:
     found = subprocess.run(
-        ["find", str(shop.home), "-name", "clients.json"],  # noqa: S607 - a test's tool
+        ["find", str(shop.home), "-name", "clients.json"],
         capture_output=True,
         text=True,
         check=True,
@@ -129,7 +129,7 @@ def test_accord_up_plain_writes_no_client_secret(shop: SecureShop) -> None:
             "-e",
             "client_secret",
             str(shop.home),
-        ],  # noqa: S607
+        ],
         capture_output=True,
         text=True,
         check=False,

@@ -203,10 +203,11 @@ class AssertionVerifier:
     """Checks client assertions addressed to ``audience`` (the token endpoint's URL).
 
     :meth:`verify` is given the JWKS document of the keys that may sign for the client
-    (and takes keys from nowhere else). The rules of :class:`~accord.security.tokens.Verifier` apply (allow-listed
-    algorithm, key by ``kid`` from that document only, signature, ``exp`` and ``nbf``
-    with ``leeway``) with ``typ`` :data:`ASSERTION_JWT_TYPE`, ``iss`` and ``sub`` the
-    client id, the audience, a ``jti``, and an ``exp`` at most ``max_lifetime`` ahead.
+    (and takes keys from nowhere else). The rules of
+    :class:`~accord.security.tokens.Verifier` apply (allow-listed algorithm, key by
+    ``kid`` from that document only, signature, ``exp`` and ``nbf`` with ``leeway``)
+    with ``typ`` :data:`ASSERTION_JWT_TYPE`, ``iss`` and ``sub`` the client id, the
+    audience, a ``jti``, and an ``exp`` at most ``max_lifetime`` ahead.
     Each ``jti`` is remembered until its assertion expires, and a second use is refused
     (``replayed``): the memory is this process's, one per replica.
     """

@@ -18,13 +18,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from shop.identity.adapters.clients import ClientFile
+
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App
 from accord.runtime.auth import AuthSettings
 from accord.security.keys import KeyStore
 from accord.sql import create_engine
 from shop.identity import bootstrap as identity_bootstrap
-from shop.identity.adapters.clients import ClientFile
 from shop.inventory import bootstrap as inventory_bootstrap
 from shop.inventory.adapters import sql as inventory_sql
 from shop.inventory.application.services import InventoryService
