@@ -13,7 +13,8 @@ code. The files are read on each grant, so a key added or replaced needs no rest
 
 from __future__ import annotations
 
-from accord.security.clientkeys import AssertionVerifier, ClientKeys, InvalidAssertion
+from accord.security.assertions import AssertionVerifier, InvalidAssertion
+from accord.security.clientkeys import ClientKeys
 
 __all__ = ["KeyAssertions"]
 

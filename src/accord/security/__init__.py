@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from accord._lazy import exports
 
 if TYPE_CHECKING:
+    from accord.security.assertions import AssertionVerifier, InvalidAssertion
     from accord.security.certs import (
         CertError,
         CertificateAuthority,
@@ -20,12 +21,7 @@ if TYPE_CHECKING:
         create_ca,
         issue_leaf,
     )
-    from accord.security.clientkeys import (
-        AssertionVerifier,
-        ClientKeys,
-        InvalidAssertion,
-        sign_assertion,
-    )
+    from accord.security.clientkeys import ClientKeys, sign_assertion
     from accord.security.jwks import KeySet, VerificationKey, public_jwk
     from accord.security.keys import KeyRing, KeyStore, KeyStoreError, SigningKey
     from accord.security.passwords import PasswordHasher
@@ -90,9 +86,9 @@ __all__ = [
 ]
 
 _WHERE = {
-    "AssertionVerifier": "accord.security.clientkeys",
+    "AssertionVerifier": "accord.security.assertions",
     "ClientKeys": "accord.security.clientkeys",
-    "InvalidAssertion": "accord.security.clientkeys",
+    "InvalidAssertion": "accord.security.assertions",
     "sign_assertion": "accord.security.clientkeys",
     "CertError": "accord.security.certs",
     "CertStore": "accord.security.certs",

@@ -11,9 +11,8 @@ JWT it signs with its private key (:func:`sign_assertion`), ``iss`` = ``sub`` = 
 client id, ``aud`` = the token endpoint's URL, a ``jti`` of its own and an ``exp`` a
 minute away, sent as ``client_assertion`` with ``client_assertion_type``
 :data:`ASSERTION_TYPE`. The issuer holds only the public halves
-(:meth:`ClientKeys.public_jwks`) and checks an assertion with :class:`AssertionVerifier`:
-the key, the signature, the type, the issuer and subject, the audience, the times
-(at most :data:`MAX_LIFETIME` ahead) and a ``jti`` never seen while it is valid.
+(:meth:`ClientKeys.public_jwks`) and checks an assertion with
+:class:`accord.security.assertions.AssertionVerifier`.
 
 The key pairs are made by the project (``accord up --plain``, ``accord keys client``),
 like its certificates; nothing here names a service.
@@ -29,7 +28,7 @@ import os
 import secrets
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -39,19 +38,17 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from accord.errors import AccordError
-from accord.security.jwks import KeySet, public_jwk
-from accord.security.tokens import InvalidToken, Verifier
+from accord.security.jwks import public_jwk
 
 __all__ = [
+    "ASSERTION_JWT_TYPE",
     "ASSERTION_TYPE",
     "CLIENT_KEYS_DIR",
-    "MAX_LIFETIME",
-    "AssertionVerifier",
     "ClientKey",
     "ClientKeyError",
     "ClientKeys",
-    "InvalidAssertion",
     "sign_assertion",
+    "thumbprint_kid",
 ]
 
 #: ``client_assertion_type`` of a JWT client assertion (RFC 7523 §2.2).
@@ -61,8 +58,6 @@ ASSERTION_TYPE: Final = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_JWT_TYPE: Final = "client-authentication+jwt"
 #: The folder of the client keys under the project home.
 CLIENT_KEYS_DIR: Final = "client-keys"
-#: How far ahead an assertion's ``exp`` may be: the replay cache remembers no longer.
-MAX_LIFETIME: Final = 300.0
 #: How long the assertions :func:`sign_assertion` makes live.
 LIFETIME: Final = 60
 
@@ -71,12 +66,6 @@ Clock = Callable[[], float]
 
 class ClientKeyError(AccordError):
     """A client key is missing or unreadable."""
-
-
-class InvalidAssertion(InvalidToken):
-    """A client assertion was refused; ``reason`` is one short phrase: those of
-    :class:`~accord.security.tokens.InvalidToken`, ``wrong subject``, ``missing jti``,
-    ``lifetime too long`` or ``replayed``."""
 
 
 def _b64(data: bytes) -> str:
@@ -197,65 +186,3 @@ def sign_assertion(
     }
     headers = {"kid": key.kid, "typ": ASSERTION_JWT_TYPE}
     return jwt.encode(claims, key.private_key, algorithm="EdDSA", headers=headers)
-
-
-class AssertionVerifier:
-    """Checks client assertions addressed to ``audience`` (the token endpoint's URL).
-
-    :meth:`verify` is given the JWKS document of the keys that may sign for the client
-    (and takes keys from nowhere else). The rules of
-    :class:`~accord.security.tokens.Verifier` apply (allow-listed algorithm, key by
-    ``kid`` from that document only, signature, ``exp`` and ``nbf`` with ``leeway``)
-    with ``typ`` :data:`ASSERTION_JWT_TYPE`, ``iss`` and ``sub`` the client id, the
-    audience, a ``jti``, and an ``exp`` at most ``max_lifetime`` ahead.
-    Each ``jti`` is remembered until its assertion expires, and a second use is refused
-    (``replayed``): the memory is this process's, one per replica.
-    """
-
-    def __init__(
-        self,
-        *,
-        audience: str,
-        max_lifetime: float = MAX_LIFETIME,
-        leeway: float = 5.0,
-        clock: Clock = time.time,
-    ) -> None:
-        self.audience = audience
-        self._max_lifetime = max_lifetime
-        self._leeway = leeway
-        self._clock = clock
-        self._seen: dict[str, float] = {}
-
-    async def verify(self, assertion: str, *, client_id: str, jwks: Mapping[str, Any]) -> None:
-        """Accept ``assertion`` for ``client_id``, signed by a key of ``jwks``, once;
-        :class:`InvalidAssertion` else."""
-        verifier = Verifier(
-            KeySet.static(jwks),
-            issuer=client_id,
-            audience=self.audience,
-            algorithms=("EdDSA", "ES256"),
-            leeway=self._leeway,
-            typ=ASSERTION_JWT_TYPE,
-            clock=self._clock,
-            cache_size=0,
-        )
-        try:
-            claims = await verifier.verify(assertion)
-        except InvalidToken as exc:
-            raise InvalidAssertion(exc.reason) from None
-        if claims.subject != client_id:
-            raise InvalidAssertion("wrong subject")
-        if not claims.token_id:
-            raise InvalidAssertion("missing jti")
-        now = self._clock()
-        if claims.expires_at > now + self._max_lifetime:
-            raise InvalidAssertion("lifetime too long")
-        self._forget_expired(now)
-        seen = f"{client_id}\x00{claims.token_id}"
-        if seen in self._seen:
-            raise InvalidAssertion("replayed")
-        self._seen[seen] = claims.expires_at + self._leeway
-
-    def _forget_expired(self, now: float) -> None:
-        for jti in [j for j, until in self._seen.items() if until < now]:
-            del self._seen[jti]

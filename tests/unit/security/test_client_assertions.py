@@ -8,13 +8,8 @@ from pathlib import Path
 import jwt
 import pytest
 
-from accord.security.clientkeys import (
-    ASSERTION_JWT_TYPE,
-    AssertionVerifier,
-    ClientKeys,
-    InvalidAssertion,
-    sign_assertion,
-)
+from accord.security.assertions import AssertionVerifier, InvalidAssertion
+from accord.security.clientkeys import ASSERTION_JWT_TYPE, ClientKeys, sign_assertion
 
 AUD = "http://idp.test/v1/token"
 NOW = 1_800_000_000.0
