@@ -153,7 +153,7 @@ def _forget_client_secrets(home: Path) -> None:
 def _assertions(settings: Settings) -> KeyAssertions:
     """Over plain HTTP clients sign assertions with their own keys; identity reads the
     public halves under ``<home>/client-keys`` and takes assertions addressed to its token
-    endpoint as every client names it (``ACCORD_URL_IDENTITY`` + the operation's path)."""
+    endpoint as every client names it (``ACCORD_ISSUER_URL`` + the operation's path)."""
     audience = settings.auth.identity_url.rstrip("/") + Identity.token.path
     return KeyAssertions(ClientKeys.under(Path(settings.home)), audience=audience)
 
