@@ -16,7 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from accord.sql import UnitOfWork, conflicts_as
+from accord.sql import UnitOfWork, conflicts_as, keyset_page
+from shop.common.listing import Listing
 from shop.inventory.application.ports import ConcurrencyConflict, UnitOfWorkFactory
 from shop.inventory.domain.model import Reservation, ReservationLine, ReservationStatus, Sku
 
@@ -240,22 +241,15 @@ class SqlReservationRepository:
         """The reservation made for this order, or None."""
         return await self._one(_RESERVATION_BY_ORDER, order_id)
 
-    async def find(
-        self,
-        *,
-        status: ReservationStatus | None = None,
-        order_id: str | None = None,
-        after: str | None = None,
-        limit: int = 100,
-    ) -> list[Reservation]:
-        """Up to ``limit`` reservations in id order, ids after ``after``, filtered."""
-        query = reservations.select().order_by(reservations.c.reservation_id).limit(limit)
-        if status is not None:
-            query = query.where(reservations.c.status == status.value)
-        if order_id is not None:
-            query = query.where(reservations.c.order_id == order_id)
-        if after is not None:
-            query = query.where(reservations.c.reservation_id > after)
+    async def find(self, listing: Listing[ReservationStatus]) -> list[Reservation]:
+        """The reservations ``listing`` asks for, in id order."""
+        query = keyset_page(
+            reservations,
+            "reservation_id",
+            after=listing.after,
+            limit=listing.limit,
+            where=listing.where(),
+        )
         async with conflicts_as(ConcurrencyConflict):
             heads = (await self._connection.execute(query)).all()
             if not heads:

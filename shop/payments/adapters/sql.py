@@ -15,7 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from accord.sql import UnitOfWork, conflicts_as
+from accord.sql import UnitOfWork, conflicts_as, keyset_page
+from shop.common.listing import Listing
 from shop.payments.application.ports import ConcurrencyConflict, UnitOfWorkFactory
 from shop.payments.domain.model import Authorization, AuthorizationStatus, Money
 
@@ -115,22 +116,15 @@ class SqlAuthorizationRepository:
         """The authorization of this order, or None."""
         return await self._one(_BY_ORDER, order_id)
 
-    async def find(
-        self,
-        *,
-        status: AuthorizationStatus | None = None,
-        order_id: str | None = None,
-        after: str | None = None,
-        limit: int = 100,
-    ) -> list[Authorization]:
-        """Up to ``limit`` authorizations in id order, ids after ``after``, filtered."""
-        query = sa.select(authorizations).order_by(authorizations.c.authorization_id).limit(limit)
-        if status is not None:
-            query = query.where(authorizations.c.status == status.value)
-        if order_id is not None:
-            query = query.where(authorizations.c.order_id == order_id)
-        if after is not None:
-            query = query.where(authorizations.c.authorization_id > after)
+    async def find(self, listing: Listing[AuthorizationStatus]) -> list[Authorization]:
+        """The authorizations ``listing`` asks for, in id order."""
+        query = keyset_page(
+            authorizations,
+            "authorization_id",
+            after=listing.after,
+            limit=listing.limit,
+            where=listing.where(),
+        )
         async with conflicts_as(ConcurrencyConflict):
             result = await self._connection.execute(query)
         return [_from_row(row) for row in result]
