@@ -41,6 +41,7 @@ def test_public_api() -> None:
         "UnitOfWork",
         "alembic_env",
         "async_url",
+        "compare_and_set",
         "conflicts_as",
         "create_engine",
         "create_idempotency_table",

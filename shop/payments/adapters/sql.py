@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from accord.sql import UnitOfWork, conflicts_as, keyset_page
+from accord.sql import UnitOfWork, compare_and_set, conflicts_as, keyset_page
 from shop.common.listing import Listing
 from shop.payments.application.ports import ConcurrencyConflict, UnitOfWorkFactory
 from shop.payments.domain.model import Authorization, AuthorizationStatus, Money
@@ -131,20 +131,11 @@ class SqlAuthorizationRepository:
 
     async def save(self, authorization: Authorization) -> None:
         """Write the new status if nobody changed the row since it was read."""
-        seen = authorization.version
-        async with conflicts_as(ConcurrencyConflict):
-            values = {
-                "w_id": authorization.authorization_id,
-                "w_seen": seen,
-                "new_status": authorization.status.value,
-                "new_version": seen + 1,
-            }
-            touched = (await self._connection.execute(_SAVE, values)).rowcount
-        if touched != 1:
-            raise ConcurrencyConflict(
-                f"authorization {authorization.authorization_id!r} changed since version {seen}"
-            )
-        authorization.version = seen + 1
+        values = {"w_id": authorization.authorization_id, "new_status": authorization.status.value}
+        what = f"authorization {authorization.authorization_id!r}"
+        authorization.version = await compare_and_set(
+            self._connection, _SAVE, values, seen=authorization.version, what=what
+        )
 
     async def _one(self, query: sa.Select[Any], value: str) -> Authorization | None:
         async with conflicts_as(ConcurrencyConflict):
