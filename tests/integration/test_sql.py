@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -151,6 +152,16 @@ async def test_compare_and_set_writes_only_over_the_version_read(
         await engine.dispose()
 
 
+@dataclasses.dataclass(frozen=True)
+class _Page:
+    after: str | None
+    limit: int
+    filters: dict[str, object] = dataclasses.field(default_factory=dict)
+
+    def where(self) -> dict[str, object]:
+        return self.filters
+
+
 @pytest.mark.anyio
 async def test_a_keyset_page_filters_then_starts_after_the_key(
     database_url: str, migrations: Path
@@ -168,9 +179,9 @@ async def test_a_keyset_page_filters_then_starts_after_the_key(
         async with engine.begin() as conn:
             rows = [{"name": n, "value": v, "version": 0} for n, v in zip("abcde", [1, 2, 1, 1, 2])]
             await conn.execute(sa.insert(table), rows)
-            page = keyset_page(table, "name", after="a", limit=2, where={"value": 1})
+            page = keyset_page(table, "name", _Page(after="a", limit=2, filters={"value": 1}))
             assert [r.name for r in await conn.execute(page)] == ["c", "d"]
-            everything = keyset_page(table, "name", limit=10)
+            everything = keyset_page(table, "name", _Page(after=None, limit=10))
             assert [r.name for r in await conn.execute(everything)] == list("abcde")
     finally:
         await engine.dispose()

@@ -36,6 +36,7 @@ def test_public_api() -> None:
         "DEFAULT_VERSION_TABLE",
         "DatabaseUrlError",
         "MigrationError",
+        "PageRequest",
         "SQLITE_BUSY_TIMEOUT_MS",
         "SqlIdempotencyStore",
         "UnitOfWork",

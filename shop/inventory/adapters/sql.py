@@ -238,13 +238,7 @@ class SqlReservationRepository:
 
     async def find(self, listing: Listing[ReservationStatus]) -> list[Reservation]:
         """The reservations ``listing`` asks for, in id order."""
-        query = keyset_page(
-            reservations,
-            "reservation_id",
-            after=listing.after,
-            limit=listing.limit,
-            where=listing.where(),
-        )
+        query = keyset_page(reservations, "reservation_id", listing)
         async with conflicts_as(ConcurrencyConflict):
             heads = (await self._connection.execute(query)).all()
             if not heads:

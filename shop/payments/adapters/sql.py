@@ -118,13 +118,7 @@ class SqlAuthorizationRepository:
 
     async def find(self, listing: Listing[AuthorizationStatus]) -> list[Authorization]:
         """The authorizations ``listing`` asks for, in id order."""
-        query = keyset_page(
-            authorizations,
-            "authorization_id",
-            after=listing.after,
-            limit=listing.limit,
-            where=listing.where(),
-        )
+        query = keyset_page(authorizations, "authorization_id", listing)
         async with conflicts_as(ConcurrencyConflict):
             result = await self._connection.execute(query)
         return [_from_row(row) for row in result]

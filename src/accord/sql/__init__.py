@@ -38,7 +38,7 @@ from accord.sql.idempotency import (
     idempotency_table,
 )
 from accord.sql.migrations import DEFAULT_VERSION_TABLE, MigrationError, alembic_env, migrate
-from accord.sql.paging import keyset_page
+from accord.sql.paging import PageRequest, keyset_page
 from accord.sql.unit_of_work import UnitOfWork, conflicts_as
 from accord.sql.urls import DatabaseUrlError, async_url, sync_url
 from accord.sql.versioned import compare_and_set
@@ -48,6 +48,7 @@ __all__ = [
     "SQLITE_BUSY_TIMEOUT_MS",
     "DatabaseUrlError",
     "MigrationError",
+    "PageRequest",
     "SqlIdempotencyStore",
     "UnitOfWork",
     "alembic_env",
