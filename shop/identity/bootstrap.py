@@ -16,7 +16,7 @@ from typing import Annotated, ClassVar
 import msgspec
 
 from accord.config import setting
-from accord.config.common import ServiceSettings, rates_of
+from accord.config.common import ServiceSettings, database_setting, rates_of
 from accord.kit import ServiceKit
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App
@@ -52,12 +52,7 @@ class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields
     schema_version: ClassVar[str] = "1.0.0"
 
     database_url: Annotated[
-        str,
-        setting(
-            "Identity's database (empty: SQLite under home)",
-            pinned=True,
-            env="IDENTITY_DATABASE_URL",
-        ),
+        str, database_setting("Identity's database (empty: SQLite under home)")
     ] = ""
     issuer: Annotated[
         str,

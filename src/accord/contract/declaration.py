@@ -29,6 +29,7 @@ __all__ = ["Contract", "Idempotency", "Operation", "operation"]
 
 ReqT = TypeVar("ReqT", bound=msgspec.Struct)
 RespT = TypeVar("RespT", bound=msgspec.Struct)
+R2 = TypeVar("R2", bound=msgspec.Struct)
 C = TypeVar("C", bound="Contract")
 
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
@@ -92,6 +93,19 @@ class Operation(Generic[ReqT, RespT]):
                 raise ContractError(f"{err!r} is not a ServiceError subclass")
         self.request = request
         self.response = response
+        # As declared, before __set_name__ fills in what was left out: with_response().
+        self._declared: dict[str, Any] = {
+            "method": method,
+            "path": path,
+            "status": status,
+            "idempotency": idempotency,
+            "timeout": timeout,
+            "scopes": scopes,
+            "errors": errors,
+            "summary": summary,
+            "description": description,
+            "deprecated": deprecated,
+        }
         self._method = method.upper() if method else None
         self._path = path
         self.status = status
@@ -120,6 +134,17 @@ class Operation(Generic[ReqT, RespT]):
         self.query_params = self.wire.query_params
         self.body_type = self.wire.body_type
         self.summary = self.summary or name.replace("_", " ").capitalize()
+
+    def with_response(self, response: type[R2]) -> Operation[ReqT, R2]:
+        """The same operation answering ``response``, to declare in another contract.
+
+        A new major version that changes only what an operation answers says so, instead
+        of declaring the operation again (its request, binding, policy and errors stay)::
+
+            class OrdersV2(Contract, name="orders", version="2.0.0"):
+                get_order = Orders.get_order.with_response(OrderV2)
+        """
+        return Operation(self.request, response, **self._declared)
 
     def _all_scalar(self) -> bool:
         return all(
