@@ -127,14 +127,29 @@ def test_blue_green_switches_and_rolls_back_without_a_failed_request(shop: Shop)
     assert again.returncode == 2 and "nothing to roll back to" in again.stderr
 
 
-def _wait_phase(shop: Shop, phase: str, weight: int, timeout: float = 60) -> dict[str, Any]:
+def _wait_phase(
+    shop: Shop, proc: subprocess.Popen[bytes], phase: str, weight: int, timeout: float = 120
+) -> dict[str, Any]:
+    """The rollout's status once it analyses ``weight`` %; its own output if it ended first.
+
+    The bound only keeps a broken rollout from hanging the suite: a candidate starts, gets
+    ready and is given its first weight in seconds, slower on a busy machine.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         ro = shop.status()["orders"].get("rollout", {})
         if ro.get("phase") == phase and ro.get("weights", {}).get(ro.get("candidate")) == weight:
             return dict(ro)
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            raise AssertionError(
+                f"the rollout ended (exit {proc.returncode}) before {phase} at {weight} %:\n"
+                f"{out.decode()}{err.decode()}"
+            )
         time.sleep(0.2)
-    raise AssertionError(f"the rollout never reached {phase} at {weight} %")
+    raise AssertionError(
+        f"the rollout never reached {phase} at {weight} % in {timeout:.0f} s: {ro}"
+    )
 
 
 def _start_rollout(shop: Shop, version: str) -> subprocess.Popen[bytes]:
@@ -151,7 +166,7 @@ def test_killing_the_rollout_midway_returns_traffic_to_stable_and_says_so(shop: 
     with Load(shop) as load:
         proc = _start_rollout(shop, "killed-1")
         try:
-            _wait_phase(shop, "analysing", 50)
+            _wait_phase(shop, proc, "analysing", 50)
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(10)
             wait_gone(shop, "killed-1")
@@ -168,7 +183,7 @@ def test_a_second_rollout_is_refused_and_abort_rolls_the_first_back(shop: Shop) 
     stable = shop.run_file()["services"]["orders"]["version"]
     proc = _start_rollout(shop, "first-1")
     try:
-        _wait_phase(shop, "analysing", 50)
+        _wait_phase(shop, proc, "analysing", 50)
         second = shop.accord("rollout", "orders", "second-1", "--working-tree")
         assert second.returncode == 2
         assert second.stderr.strip().splitlines() == [
