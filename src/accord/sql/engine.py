@@ -38,11 +38,11 @@ from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from accord.sql.sqlite_loop import (
-    BEGUN,
     READ_ONLY,
     SQLITE_BUSY_TIMEOUT_MS,
     InlineAsyncEngine,
     InlineConnection,
+    do_begin,
 )
 from accord.sql.urls import async_url, is_sqlite, parse, sqlite_file
 
@@ -71,29 +71,8 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
-    # SQLAlchemy emits BEGIN itself (below); the driver must not.
+    # SQLAlchemy emits BEGIN itself (do_begin, below); the driver must not.
     dbapi_connection.isolation_level = None
-
-
-def _sqlite_begin(connection: sa.Connection) -> None:
-    if connection.connection.info.get(BEGUN):
-        return  # run already, on the loop (accord.sql.sqlite_loop)
-    read_only = connection.get_execution_options().get(READ_ONLY)
-    statement = "BEGIN" if read_only else "BEGIN IMMEDIATE"
-    dbapi_connection: Any = connection.connection.dbapi_connection
-    if type(dbapi_connection) is not InlineConnection:
-        connection.exec_driver_sql(statement)
-        return
-    # Straight to the cursor: SQLAlchemy's execution path (compile cache, context,
-    # result) costs more than the BEGIN itself, four times per order per service. A
-    # failure is wrapped as SQLAlchemy wraps it ("database is locked" stays a conflict).
-    dialect = connection.dialect
-    try:
-        dbapi_connection.begin(statement)
-    except dialect.loaded_dbapi.Error as error:
-        raise sa.exc.DBAPIError.instance(
-            statement, None, error, dialect.loaded_dbapi.Error, dialect=dialect
-        ) from error
 
 
 def _ping_when_idle(engine: AsyncEngine) -> None:
@@ -167,7 +146,9 @@ def create_engine(
         # Its connections skip SQLAlchemy's greenlet bridge (accord.sql.sqlite_loop).
         engine.__class__ = InlineAsyncEngine
         sa.event.listen(engine.sync_engine, "connect", _sqlite_connect)
-        sa.event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        # BEGIN IMMEDIATE in the dialect's do_begin, not in a "begin" event: any event
+        # listener on the connection makes SQLAlchemy dispatch events on every statement.
+        engine.sync_engine.dialect.do_begin = do_begin  # type: ignore[method-assign,assignment]
         return engine
     options.setdefault("pool_size", POOL_SIZE if pool_size is None else pool_size)
     options.setdefault("max_overflow", MAX_OVERFLOW if max_overflow is None else max_overflow)

@@ -47,13 +47,13 @@ from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_, greenlet_spawn
 
 __all__ = [
-    "BEGUN",
     "READ_ONLY",
     "SQLITE_BUSY_TIMEOUT_MS",
     "InlineAsyncConnection",
     "InlineAsyncEngine",
     "InlineAsyncTransaction",
     "InlineConnection",
+    "do_begin",
 ]
 
 #: How long SQLite waits for another connection's write lock before failing (ms).
@@ -63,6 +63,8 @@ SQLITE_BUSY_TIMEOUT_MS = 5_000
 READ_ONLY = "accord_read_only"
 #: In a pooled connection's ``info``: its ``BEGIN`` ran already (the begin event skips it).
 BEGUN = "accord_begun"
+#: In a pooled connection's ``info``: the ``BEGIN`` statement :func:`do_begin` is to run.
+BEGIN_AS = "accord_begin_as"
 
 
 def _in_greenlet() -> bool:
@@ -268,13 +270,39 @@ async def _begin(connection: Connection, driver: _InlineConnection) -> Any:
         raise DBAPIError.instance(
             statement, None, error, dialect.loaded_dbapi.Error, dialect=dialect
         ) from error
-    if begun:
-        connection.connection.info[BEGUN] = True
-        try:
+    info = connection.connection.info
+    try:
+        if begun:
+            info[BEGUN] = True
             return connection.begin()  # SQLAlchemy's bookkeeping; the BEGIN ran
-        finally:
-            connection.connection.info.pop(BEGUN, None)
-    return await greenlet_spawn(connection.begin)
+        info[BEGIN_AS] = statement
+        return await greenlet_spawn(connection.begin)
+    finally:
+        info.pop(BEGUN, None)
+        info.pop(BEGIN_AS, None)
+
+
+def do_begin(pooled: Any) -> None:
+    """The SQLite dialect's ``do_begin`` on accord's engines: ``BEGIN IMMEDIATE`` (or
+    the statement :func:`_begin` chose), unless it ran on the loop already.
+
+    Called by SQLAlchemy for every transaction with the pooled connection. It replaces
+    a ``begin`` event listener, which would turn on SQLAlchemy's event dispatch for
+    every statement, commit and rollback of the engine.
+    """
+    info = pooled.info
+    if info.pop(BEGUN, False):
+        return
+    statement = info.pop(BEGIN_AS, "BEGIN IMMEDIATE")
+    driver = pooled.dbapi_connection
+    if type(driver) is _InlineConnection:
+        driver.begin(statement)  # waits, when it must, in the driver's thread
+        return
+    cursor = driver.cursor()
+    try:
+        cursor.execute(statement)
+    finally:
+        cursor.close()
 
 
 def _bridged(connection: Connection, statement: Any, options: Any) -> bool:
