@@ -19,6 +19,8 @@ from pathlib import Path
 
 import httpx
 
+from accord.security.clientkeys import ASSERTION_TYPE, ClientKeys, sign_assertion
+from accord.security.tls import SUPERVISOR
 from bench.harness.shop_system import ROOT, RunningSystem, StartFailed, free_port, stop_process
 
 __all__ = ["SERVICES", "start_accord"]
@@ -100,16 +102,20 @@ def _customers(identity: str, count: int) -> list[str]:
 
 
 def _operator_token(identity: str, home: Path) -> str:
-    """The shop's staff token (``inventory:admin``), by the client-credentials grant."""
-    clients = json.loads((home / "identity" / "clients.json").read_text())
+    """The shop's staff token (``inventory:admin``), by the client-credentials grant,
+    authenticated with the supervisor's own key (``private_key_jwt``, as under
+    ``accord up --plain``): no shared secret."""
+    token_url = f"{identity}/v1/token"
+    signer = ClientKeys.under(home).private_key(SUPERVISOR)
     grant = {
         "grant_type": "client_credentials",
         "client_id": "operator",
-        "client_secret": clients["clients"]["operator"]["secret"],
+        "client_assertion_type": ASSERTION_TYPE,
+        "client_assertion": sign_assertion(signer, "operator", token_url),
         "scope": "inventory:admin",
     }
     key = {"idempotency-key": secrets.token_hex(16)}
-    answer = httpx.post(f"{identity}/v1/token", json=grant, headers=key, timeout=30.0)
+    answer = httpx.post(token_url, json=grant, headers=key, timeout=30.0)
     answer.raise_for_status()
     return str(answer.json()["access_token"])
 

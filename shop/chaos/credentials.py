@@ -3,19 +3,24 @@
 Customers place orders: each is registered with the identity service and logged in
 (``POST /v1/customers``, ``POST /v1/login``). The operator reads stock, reservations,
 payments and any order for the audit: a client-credentials token for the ``operator``
-client, whose secret the identity service keeps in ``<home>/identity/clients.json``.
-Without an identity service there are no tokens and no headers.
+client, asked for with a client assertion (RFC 7523 ``private_key_jwt``) signed with the
+supervisor's own key, ``<home>/client-keys/accord-supervisor.key`` (the chaos run makes
+it; identity knows only its public half). No shared secret. Without an identity service
+there are no tokens and no headers.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from accord.security.clientkeys import ClientKeys
+from accord.security.tls import SUPERVISOR
+from accord.security.tokens import ClientCredentials
 
 __all__ = ["OPERATOR_SCOPES", "Credentials", "obtain"]
 
@@ -54,16 +59,9 @@ async def obtain(
         r = await http.post(f"{identity}/v1/login", json={"email": email, "password": password})
         r.raise_for_status()
         found.customers.append(_bearer(r.json()["access_token"]))
-    clients = json.loads((home / "identity" / "clients.json").read_text(encoding="utf-8"))
-    r = await http.post(
-        f"{identity}/v1/token",
-        json={
-            "grant_type": "client_credentials",
-            "client_id": "operator",
-            "client_secret": clients["clients"]["operator"]["secret"],
-            "scope": " ".join(OPERATOR_SCOPES),
-        },
+    key_file = ClientKeys.under(home).key_path(SUPERVISOR)
+    operator = ClientCredentials.with_private_key(
+        f"{identity}/v1/token", "operator", key_file, scopes=OPERATOR_SCOPES, timeout=10.0
     )
-    r.raise_for_status()
-    found.operator = _bearer(r.json()["access_token"])
+    found.operator = _bearer(await operator.token())
     return found

@@ -1,6 +1,6 @@
 """The composition root of identity: settings in, a served application out.
 
-Read top to bottom: settings → schema → engine → key store and clients file → use cases →
+Read top to bottom: settings → schema → engine → key store and clients' public keys → use cases →
 the contract's implementation → the app. Nothing happens at import time;
 ``accord serve shop.identity.bootstrap:create_app`` calls :func:`create_app`.
 """
@@ -22,16 +22,16 @@ from accord.observability.telemetry import Telemetry
 from accord.runtime import App
 from accord.runtime.ratelimit import Rate, RateLimit
 from accord.security import KeySet, Verifier
+from accord.security.clientkeys import ClientKeys
 from accord.security.keys import KeyStore
 from accord.security.passwords import PasswordHasher
 from shop.identity.adapters import sql
-from shop.identity.adapters.clients import ClientFile
+from shop.identity.adapters.assertions import KeyAssertions
 from shop.identity.adapters.mtls import presented_certificate
 from shop.identity.adapters.passwords import ThreadedPasswords
 from shop.identity.adapters.tokens import DEFAULT_LIFETIME, JwtIssuer
 from shop.identity.application.services import IdentityService
 from shop.identity.contract import Identity
-from shop.identity.domain.model import CLIENT_SCOPES
 from shop.identity.entrypoint import IdentityEndpoint
 from shop.identity.wellknown import IdentityApp
 
@@ -137,9 +137,29 @@ def _keys_readable(store: KeyStore) -> Callable[[], Awaitable[None]]:
     return check
 
 
+def _forget_client_secrets(home: Path) -> None:
+    """Client secrets are gone (decision 0023): a ``clients.json`` left by an older
+    version is deleted, with one line saying so."""
+    old = home / "identity" / "clients.json"
+    if old.exists():
+        old.unlink(missing_ok=True)
+        logger.warning(
+            "deleted %s: client secrets are no longer accepted; clients authenticate with "
+            "their certificates (mutual TLS) or their own keys (private_key_jwt)",
+            old,
+        )
+
+
+def _assertions(settings: Settings) -> KeyAssertions:
+    """Over plain HTTP clients sign assertions with their own keys; identity reads the
+    public halves under ``<home>/client-keys`` and takes assertions addressed to its token
+    endpoint as every client names it (``ACCORD_URL_IDENTITY`` + the operation's path)."""
+    audience = settings.auth.identity_url.rstrip("/") + Identity.token.path
+    return KeyAssertions(ClientKeys.under(Path(settings.home)), audience=audience)
+
+
 def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None = None) -> App:
-    """Migrate the database, make sure there are signing keys and client secrets, and
-    assemble identity."""
+    """Migrate the database, make sure there are signing keys, and assemble identity."""
     kit = ServiceKit.open(
         Settings,
         SERVICE,
@@ -153,19 +173,12 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
     keys = KeyStore.under(home, SERVICE)
     keys.ensure(token_lifetime=settings.token_lifetime)
     tls = settings.tls.config(SERVICE)
-    if tls is None:  # no client certificates: clients prove themselves with secrets
-        logger.warning(
-            "plain HTTP: service clients authenticate with the secrets in %s; "
-            "under mutual TLS they use their certificates and the file is not written",
-            home / "identity" / "clients.json",
-        )
-    else:  # secrets are not accepted over mutual TLS: none is left lying around
-        (home / "identity" / "clients.json").unlink(missing_ok=True)
+    _forget_client_secrets(home)
     issuer = JwtIssuer(keys, issuer=settings.token_issuer, lifetime=settings.token_lifetime)
     service = IdentityService(
         sql.unit_of_work(kit.engine),
         ThreadedPasswords(PasswordHasher(log_n=settings.scrypt_log_n)),
-        ClientFile.under(home, CLIENT_SCOPES) if tls is None else None,
+        _assertions(settings) if tls is None else None,
         issuer,
         dev_login=settings.dev_login,
     )

@@ -4,7 +4,7 @@ Every token is a JWT access token (RFC 9068): signed with the identity service's
 Ed25519 key, ``typ: at+jwt``, with ``iss``, ``aud`` (the services its scopes name),
 ``sub``, ``scope``, ``exp`` (15 minutes), ``nbf``, ``iat`` and ``jti``. The public keys are
 ``GET /v1/jwks`` (and ``/.well-known/jwks.json``). None of these operations needs a token.
-Passwords, client secrets and access tokens are marked :data:`~accord.contract.Secret`:
+Passwords, client assertions and access tokens are marked :data:`~accord.contract.Secret`:
 they never appear in logs or traces.
 """
 
@@ -47,6 +47,7 @@ NewEmail = Annotated[
 ]
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=256), Secret]
 NewPassword = Annotated[str, msgspec.Meta(min_length=8, max_length=256), Secret]
+AssertionType = Literal["urn:ietf:params:oauth:client-assertion-type:jwt-bearer"]
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9-]*$")]
 
 
@@ -77,13 +78,18 @@ class DevLogin(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class ClientToken(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The client-credentials grant (RFC 6749 §4.4), as JSON: a service's id, and the
-    scopes it wants (space-separated; empty for all it may have). Over mutual TLS the
-    client's certificate authenticates it (RFC 8705 §2, ``tls_client_auth``) and the
-    token is bound to that certificate; over plain HTTP, its ``client_secret``."""
+    scopes it wants (space-separated; empty for all it may have). No shared secret: over
+    mutual TLS the client's certificate authenticates it (RFC 8705 §2,
+    ``tls_client_auth``) and the token is bound to that certificate; over plain HTTP a
+    ``client_assertion`` does (RFC 7523 ``private_key_jwt``): a short-lived JWT the client
+    signed with its own private key, ``iss`` = ``sub`` = ``client_id``, ``aud`` = this
+    endpoint's URL, a ``jti`` used once, with ``client_assertion_type``
+    ``urn:ietf:params:oauth:client-assertion-type:jwt-bearer``."""
 
     grant_type: Literal["client_credentials"]
     client_id: ClientId
-    client_secret: Annotated[str, msgspec.Meta(max_length=256), Secret] = ""
+    client_assertion_type: AssertionType | None = None
+    client_assertion: Annotated[str, msgspec.Meta(max_length=8192), Secret] = ""
     scope: Annotated[str, msgspec.Meta(max_length=1024)] = ""
 
 
@@ -127,7 +133,7 @@ class InvalidCredentials(ServiceError[None], code="identity.invalid_credentials"
 
 
 class InvalidClient(ServiceError[None], code="identity.invalid_client", status=401):
-    """Unknown client or wrong secret"""
+    """Client authentication failed (RFC 6749 invalid_client)"""
 
 
 class InvalidScope(ServiceError[None], code="identity.invalid_scope", status=400):
@@ -138,7 +144,7 @@ class DevLoginDisabled(ServiceError[None], code="identity.dev_login_disabled", s
     """Development login is off"""
 
 
-class Identity(Contract, name="identity", version="1.1.0"):
+class Identity(Contract, name="identity", version="1.2.0"):
     """Customers and service clients, the tokens they are given, and the keys that sign them."""
 
     register = operation(

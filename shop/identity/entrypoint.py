@@ -65,7 +65,7 @@ ERRORS: Mapping[type[Exception], Callable[[Any], ServiceError[Any]]] = {
     domain.WeakPassword: _invalid("$.password"),
     domain.EmailTaken: lambda e: EmailTaken(str(e)),
     domain.InvalidCredentials: lambda e: InvalidCredentials("unknown email or wrong password"),
-    domain.InvalidClient: lambda e: InvalidClient("unknown client or wrong secret"),
+    domain.InvalidClient: lambda e: InvalidClient(str(e)),
     domain.ScopeNotAllowed: lambda e: InvalidScope(str(e)),
     domain.DevLoginDisabled: lambda e: DevLoginDisabled("the development login is off"),
     domain.LoginThrottled: _throttled,
@@ -155,9 +155,9 @@ class IdentityEndpoint:
 
     async def token(self, request: ClientToken) -> Token:
         """A service client's token: authenticated by its certificate over mutual TLS
-        (and bound to it), else by its secret."""
+        (and bound to it), else by a client assertion signed with its own key."""
         certificate = self._certificate()
-        method = "tls_client_auth" if certificate is not None else "client_secret"
+        method = "tls_client_auth" if certificate is not None else "private_key_jwt"
         with (
             _translated(),
             _audited(
@@ -170,7 +170,7 @@ class IdentityEndpoint:
         ):
             access = await self._service.client_token(
                 request.client_id,
-                request.client_secret,
+                request.client_assertion,
                 request.scope.split(),
                 certificate=certificate,
             )

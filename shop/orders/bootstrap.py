@@ -24,6 +24,7 @@ from accord.kit import ServiceKit
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App
 from accord.runtime.auth import TokenVerifier
+from accord.security.clientkeys import ClientKeys
 from accord.security.tokens import ClientCredentials
 from shop.orders.adapters import sql
 from shop.orders.adapters.checkpoints import CheckpointLayer
@@ -161,8 +162,10 @@ def create_app(
                 token_url, SERVICE, scopes=SCOPES, transport=identity_transport
             )
         else:
-            credentials = ClientCredentials.from_file(
-                token_url, Path(settings.home) / "identity" / "clients.json", SERVICE, scopes=SCOPES
+            # its own key is its credential (RFC 7523 private_key_jwt): no shared secret
+            key_file = ClientKeys.under(Path(settings.home)).key_path(SERVICE)
+            credentials = ClientCredentials.with_private_key(
+                token_url, SERVICE, key_file, scopes=SCOPES
             )
     # Each call's token is bound to the certificate its own connection presents.
     bound = credentials if isinstance(credentials, ClientCredentials) else None

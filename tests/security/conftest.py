@@ -26,10 +26,14 @@ import httpx
 import jwt
 import pytest
 
+from accord.security.clientkeys import ASSERTION_TYPE, ClientKeys, sign_assertion
 from accord.security.keys import KeyStore
+from accord.security.tls import SUPERVISOR
 from tests.support.processes import ROOT, free_port, stop, wait_http
 
 SERVICES = ("identity", "inventory", "payments", "orders")
+#: Whose key a client's assertions are signed with, when not its own.
+HOLDERS = {"operator": SUPERVISOR}
 #: What every refusal must look like.
 PROBLEM = "application/problem+json"
 
@@ -81,19 +85,30 @@ class SecureShop:
         assert r.status_code == 200, r.text
         return r.json()["access_token"], email
 
+    def grant(self, client_id: str, *scopes: str, assertion: str | None = None) -> dict[str, str]:
+        """The client-credentials grant of ``client_id``, authenticated as the service
+        does it: a fresh client assertion signed with its own key (``private_key_jwt``;
+        the operator's tools sign with the supervisor's), or ``assertion``."""
+        if assertion is None:
+            keys = ClientKeys.under(self.home)
+            holder = HOLDERS.get(client_id, client_id)
+            assertion = sign_assertion(keys.private_key(holder), client_id, self.token_url)
+        return {
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": assertion,
+            "scope": " ".join(scopes),
+        }
+
+    @property
+    def token_url(self) -> str:
+        """identity's token endpoint, as every client names it (the assertions' ``aud``)."""
+        return self.url("identity") + "/v1/token"
+
     def client_token(self, client_id: str, *scopes: str) -> str:
-        """A service client's token (its secret read from the home, as the service does)."""
-        clients = json.loads((self.home / "identity" / "clients.json").read_text())
-        r = httpx.post(
-            self.url("identity") + "/v1/token",
-            json={
-                "grant_type": "client_credentials",
-                "client_id": client_id,
-                "client_secret": clients["clients"][client_id]["secret"],
-                "scope": " ".join(scopes),
-            },
-            timeout=10,
-        )
+        """A service client's token, asked for as the service asks for it."""
+        r = httpx.post(self.token_url, json=self.grant(client_id, *scopes), timeout=10)
         assert r.status_code == 200, r.text
         return str(r.json()["access_token"])
 

@@ -294,17 +294,7 @@ def test_api5_orders_own_token_is_refused_outside_its_scopes(shop: SecureShop) -
 
 
 def test_api5_orders_cannot_ask_for_more_scopes(shop: SecureShop) -> None:
-    clients = json.loads((shop.home / "identity" / "clients.json").read_text())
-    response = httpx.post(
-        shop.url("identity") + "/v1/token",
-        json={
-            "grant_type": "client_credentials",
-            "client_id": "orders",
-            "client_secret": clients["clients"]["orders"]["secret"],
-            "scope": "inventory:admin",
-        },
-        timeout=10,
-    )
+    response = httpx.post(shop.token_url, json=shop.grant("orders", "inventory:admin"), timeout=10)
     assert_problem(response, 400, "identity.invalid_scope")
     assert "access_token" not in response.text
 

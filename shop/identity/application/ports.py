@@ -1,6 +1,6 @@
-"""The ports identity's use cases need: storage, password hashing, client secrets, tokens.
+"""The ports identity's use cases need: storage, password hashing, client keys, tokens.
 
-Adapters implement these protocols (SQL tables, scrypt, a local clients file, signed JWTs);
+Adapters implement these protocols (SQL tables, scrypt, the clients' public keys, signed JWTs);
 unit tests implement them in memory.
 """
 
@@ -17,7 +17,7 @@ from shop.identity.domain.model import Customer, Grant
 
 __all__ = [
     "AccessToken",
-    "ClientDirectory",
+    "ClientAssertions",
     "Clock",
     "ConcurrencyConflict",
     "CustomerRepository",
@@ -77,11 +77,13 @@ class ClientCertificate:
     thumbprint: str
 
 
-class ClientDirectory(Protocol):
-    """The service clients and their secrets."""
+class ClientAssertions(Protocol):
+    """Client assertions (RFC 7523), checked against the public keys of the workloads
+    that may speak for a client."""
 
-    def authenticate(self, client_id: str, secret: str) -> bool:
-        """Whether ``client_id`` exists and ``secret`` is its secret (constant time)."""
+    async def check(self, client_id: str, holders: frozenset[str], assertion: str) -> str | None:
+        """``None`` when ``assertion`` authenticates ``client_id`` (signed by a key of one
+        of ``holders``, addressed to this endpoint, valid, never seen); else why not."""
         ...
 
 

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 from shop.identity.application.ports import (
     AccessToken,
+    ClientAssertions,
     ClientCertificate,
-    ClientDirectory,
     Clock,
     ConcurrencyConflict,
     IdFactory,
@@ -27,7 +27,7 @@ from shop.identity.domain.exceptions import (
     LoginThrottled,
 )
 from shop.identity.domain.model import (
-    CLIENT_CERTIFICATES,
+    CLIENT_CREDENTIALS,
     Customer,
     check_password,
     client_grant,
@@ -56,7 +56,7 @@ class IdentityService:
         self,
         uow: UnitOfWorkFactory,
         passwords: PasswordHashing,
-        clients: ClientDirectory | None,
+        clients: ClientAssertions | None,
         tokens: TokenIssuer,
         *,
         dev_login: bool = False,
@@ -140,22 +140,29 @@ class IdentityService:
     async def client_token(
         self,
         client_id: str,
-        secret: str,
+        assertion: str,
         scopes: Iterable[str] = (),
         *,
         certificate: ClientCertificate | None = None,
     ) -> AccessToken:
-        """A service client's token (the client-credentials grant).
+        """A service client's token (the client-credentials grant). No shared secret:
 
-        With ``certificate`` (mutual TLS) the client authenticates by it alone (RFC 8705
-        ``tls_client_auth``: the certificate must name ``client_id``) and the token is
-        bound to it; without, by its secret, when there are secrets (``clients``).
+        with ``certificate`` (mutual TLS) the client authenticates by it alone (RFC 8705
+        ``tls_client_auth``: the certificate must name one of the client's holders) and
+        the token is bound to it; without, by a client assertion signed with a holder's
+        own key (RFC 7523 ``private_key_jwt``), when assertions are taken (``clients``).
         """
+        holders = CLIENT_CREDENTIALS.get(client_id, frozenset())
         if certificate is not None:
-            if certificate.client_id not in CLIENT_CERTIFICATES.get(client_id, ()):
+            if certificate.client_id not in holders:
                 raise InvalidClient("the certificate does not name this client")
             grant = client_grant(client_id, scopes)
             return self._tokens.issue(replace(grant, certificate=certificate.thumbprint))
-        if self._clients is None or not self._clients.authenticate(client_id, secret):
-            raise InvalidClient("unknown client or wrong secret")
+        if self._clients is None:
+            raise InvalidClient("over mutual TLS a client authenticates with its certificate")
+        if not assertion:
+            raise InvalidClient("a client assertion (private_key_jwt) is required")
+        refused = await self._clients.check(client_id, holders, assertion)
+        if refused is not None:
+            raise InvalidClient(f"client assertion refused: {refused}")
         return self._tokens.issue(client_grant(client_id, scopes))

@@ -6,7 +6,7 @@ IdentityError
 ├── EmailTaken          a customer already has this address
 ├── InvalidCredentials  unknown address or wrong password (never says which)
 ├── LoginThrottled      too many attempts on one account: wait ``retry_after`` seconds
-├── InvalidClient       unknown service client or wrong secret (never says which)
+├── InvalidClient       a service client not authenticated (certificate or key)
 ├── ScopeNotAllowed     a client asked for a scope it may not have
 └── DevLoginDisabled    the password-less development login is off
 """
@@ -59,7 +59,8 @@ class LoginThrottled(IdentityError):
 
 
 class InvalidClient(IdentityError):
-    """Unknown service client or wrong secret; which one is not said."""
+    """A service client that did not authenticate: unknown, or its certificate or client
+    assertion refused."""
 
 
 class ScopeNotAllowed(IdentityError):

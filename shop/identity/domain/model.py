@@ -23,7 +23,7 @@ from typing import Final
 from shop.identity.domain.exceptions import InvalidEmail, ScopeNotAllowed, WeakPassword
 
 __all__ = [
-    "CLIENT_CERTIFICATES",
+    "CLIENT_CREDENTIALS",
     "CLIENT_SCOPES",
     "CUSTOMER_SCOPES",
     "MAX_PASSWORD",
@@ -68,10 +68,11 @@ CLIENT_SCOPES: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
     }
 )
 
-#: Over mutual TLS a client is who its certificate names (RFC 8705 ``tls_client_auth``):
-#: the service names each client's certificate may carry. The operator's tools (``accord
-#: up``'s supervisor, the console, the demo) present the supervisor's certificate.
-CLIENT_CERTIFICATES: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
+#: Who may authenticate as each client: the workload names whose certificate (over mutual
+#: TLS, RFC 8705 ``tls_client_auth``: the last segment of its SPIFFE id) or whose own key
+#: (over plain HTTP, RFC 7523 ``private_key_jwt``) speaks for it. The operator's tools
+#: (``accord up``'s supervisor, the console, the demo, the chaos run) use the supervisor's.
+CLIENT_CREDENTIALS: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
     {"orders": frozenset({"orders"}), "operator": frozenset({"operator", "accord-supervisor"})}
 )
 

@@ -45,6 +45,8 @@ from accord.config.edit import set_faults
 from accord.config.errors import ConfigError
 from accord.config.files import DIR_VARIABLE, Layout
 from accord.errors import AccordError
+from accord.security.clientkeys import ClientKeys
+from accord.security.tls import SUPERVISOR
 from accord.supervisor import RestartPolicy, Supervisor
 
 __all__ = ["ChaosConfig", "ChaosError", "run"]
@@ -94,6 +96,8 @@ async def run(config: ChaosConfig, *, progress: Progress | None = None) -> Chaos
             events.append(message)
             say(message)
 
+        # no certificates: each service, and the supervisor's reads, sign with a key of its own
+        ClientKeys.under(project.home).ensure([*project.services, SUPERVISOR])
         supervisor = Supervisor(
             project,
             ports={name: _free_port() for name in project.services},

@@ -21,7 +21,7 @@ from rich.text import Text
 
 from accord import project as projects
 from accord.cli import _help
-from accord.cli.up import clear_previous, prepare_tls
+from accord.cli.up import clear_previous, prepare_client_keys, prepare_tls
 from accord.supervisor import StartError, Supervisor, read_run_file
 
 DemoFn = Callable[[Mapping[str, str], Path, Console], Awaitable[bool]]
@@ -76,6 +76,8 @@ async def _demo(project: projects.Project, fn: DemoFn, console: Console, tls: bo
         files[name].write(line + "\n")
 
     tls_dir = prepare_tls(project, console) if tls else None
+    if tls_dir is None:
+        prepare_client_keys(project, console)
     supervisor = Supervisor(project, on_line=on_line, tls_dir=tls_dir)
     console.print(f"starting {', '.join(supervisor.order)} (logs in {logs})")
     try:

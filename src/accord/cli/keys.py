@@ -7,10 +7,12 @@
     accord keys jwks [--home DIR]                  # the JWKS document identity publishes
     accord keys revoke KID [--home DIR]            # withdraw a leaked key at once
     accord keys status [--home DIR] [--json]       # current, expiries, next rotation due
+    accord keys client NAME... [--home DIR]        # a client's own key pair (private_key_jwt)
 
 The key file is ``<home>/identity/signing-keys.json`` (``<home>`` is the project home of
 the nearest ``accord.toml``, ``$ACCORD_HOME``, or ``--home``). A running identity service
-reads it again on its next request, so a rotation needs no restart.
+reads it again on its next request, so a rotation needs no restart. Client key pairs
+(``accord keys client``) go to ``<home>/client-keys/`` (``accord.security.clientkeys``).
 """
 
 from __future__ import annotations
@@ -164,6 +166,33 @@ def revoke_command(
         typer.echo(f"current {after.current.kid} (was next)")
     if before.current.kid == kid or before.next.kid == kid:
         typer.echo(f"next    {after.next.kid} (new, published now)")
+
+
+@keys_app.command("client")
+def client_command(
+    names: Annotated[list[str], typer.Argument(help="Whose key pairs to make.", metavar="NAME...")],
+    home: HomeOption = None,
+) -> None:
+    """Make a client's own key pair where missing (RFC 7523 private_key_jwt): the private
+    key signs its client assertions, the token issuer is given the public JWKS.
+
+    Example: accord keys client orders operator --home /tmp/keys
+    """
+    from accord.security.clientkeys import ClientKeys
+
+    where = _home(home)
+    keys = ClientKeys.under(where)
+    bad = [n for n in names if not n or not all(c.isalnum() or c in "-_" for c in n)]
+    if bad:
+        raise fail(f"not a client key name: {bad[0]!r} (letters, digits, '-' and '_')")
+    try:
+        made = set(keys.ensure(names))
+    except OSError as exc:
+        raise fail(_one_line(exc)) from None
+    for name in names:
+        record("keys.client", target=name, home=where, details={"made": str(name in made)})
+        state = "made" if name in made else "kept"
+        typer.echo(f"{state} {name}: {keys.key_path(name)} (private), {keys.jwks_path(name)}")
 
 
 def _load(home: Path | None) -> KeyRing:

@@ -154,6 +154,8 @@ def _prepare(
     supervisor.environ.update(choose_environment(project, env, supervisor))
     if tls:
         prepare_tls(project, console)
+    else:
+        prepare_client_keys(project, console)
 
 
 def _printer(project: projects.Project, console: Console, *, raw: bool) -> LineSink:
@@ -330,6 +332,23 @@ def prepare_tls(
     if issued:
         console.print(f"issued certificates in {folder}: {', '.join(issued)}")
     return folder
+
+
+def prepare_client_keys(project: projects.Project, console: Console) -> Path:
+    """Without certificates, every service (and the supervisor's tools) gets a key pair
+    of its own under ``<home>/client-keys``, made where missing: it signs its client
+    assertions (RFC 7523) with the private half; the token issuer reads the public one."""
+    from accord.security.clientkeys import ClientKeys
+    from accord.security.tls import SUPERVISOR
+
+    keys = ClientKeys.under(project.home)
+    try:
+        made = keys.ensure([*project.services, SUPERVISOR])
+    except OSError as exc:
+        raise projects.ProjectError(f"cannot prepare client keys: {exc}") from None
+    if made:
+        console.print(f"made client keys in {keys.folder}: {', '.join(made)}")
+    return keys.folder
 
 
 async def _run(

@@ -3,7 +3,7 @@
 A service calling another with a token of its own gives its clients an ``auth`` hook
 instead of passing headers at every call site::
 
-    tokens = ClientCredentials.from_file(token_url, clients_file, "my-service", scopes=SCOPES)
+    tokens = ClientCredentials.with_private_key(token_url, "my-service", key_file, scopes=SCOPES)
     client = Inventory.client(url, auth=BearerAuth(tokens))
     await client.reserve(request)          # sent with "authorization: Bearer …"
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from accord._lazy import exports
 
 if TYPE_CHECKING:
+    from accord.security.assertions import AssertionVerifier, InvalidAssertion
     from accord.security.certs import (
         CertError,
         CertificateAuthority,
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
         create_ca,
         issue_leaf,
     )
+    from accord.security.clientkeys import ClientKeys, sign_assertion
     from accord.security.jwks import KeySet, VerificationKey, public_jwk
     from accord.security.keys import KeyRing, KeyStore, KeyStoreError, SigningKey
     from accord.security.passwords import PasswordHasher
@@ -47,11 +49,14 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "AssertionVerifier",
     "CertError",
     "CertStore",
     "CertificateAuthority",
     "Claims",
     "ClientCredentials",
+    "ClientKeys",
+    "InvalidAssertion",
     "InvalidSpiffeId",
     "InvalidToken",
     "IssuedToken",
@@ -76,10 +81,15 @@ __all__ = [
     "issue_leaf",
     "public_jwk",
     "server_context",
+    "sign_assertion",
     "uri_sans",
 ]
 
 _WHERE = {
+    "AssertionVerifier": "accord.security.assertions",
+    "ClientKeys": "accord.security.clientkeys",
+    "InvalidAssertion": "accord.security.assertions",
+    "sign_assertion": "accord.security.clientkeys",
     "CertError": "accord.security.certs",
     "CertStore": "accord.security.certs",
     "CertificateAuthority": "accord.security.certs",

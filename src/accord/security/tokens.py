@@ -285,14 +285,6 @@ class IssuedToken(msgspec.Struct, frozen=True, kw_only=True):
 RequestToken = Callable[[], Awaitable[IssuedToken]]
 
 
-class _ClientSecret(msgspec.Struct):
-    secret: str
-
-
-class _ClientsFile(msgspec.Struct):
-    clients: dict[str, _ClientSecret]
-
-
 def _post_grant(
     token_url: str,
     body: Mapping[str, str],
@@ -317,9 +309,10 @@ def _post_grant(
 class ClientCredentials:
     """A service's access token, cached until ``refresh_before`` seconds before it expires.
 
-    ``request`` asks the token endpoint for a new one. :meth:`over_http` builds it for a
-    token endpoint that takes the client-credentials grant as JSON
-    (``{"grant_type": "client_credentials", "client_id", "client_secret", "scope"}``).
+    ``request`` asks the token endpoint for a new one. :meth:`with_private_key` and
+    :meth:`over_mtls` build it for a token endpoint that takes the client-credentials
+    grant as JSON, the client authenticated by its own key (RFC 7523) or certificate
+    (RFC 8705): no shared secret either way.
     Concurrent callers share one request; after a 401 from a server, :meth:`invalidate`
     drops the cached token so the next call asks again.
     """
@@ -334,29 +327,6 @@ class ClientCredentials:
         self._renew_at = 0.0
         self._lock = anyio.Lock()
         self.requests = 0
-
-    @classmethod
-    def over_http(
-        cls,
-        token_url: str,
-        client_id: str,
-        client_secret: str,
-        *,
-        scopes: Iterable[str] = (),
-        timeout: float = 2.0,
-        transport: httpx.AsyncBaseTransport | None = None,
-        refresh_before: float = 60.0,
-        clock: Clock = time.monotonic,
-    ) -> ClientCredentials:
-        """Client credentials for the token endpoint at ``token_url``."""
-        body = {
-            "grant_type": "client_credentials",
-            "client_id": client_id,
-            "client_secret": client_secret,
-            "scope": " ".join(scopes),
-        }
-        request = _post_grant(token_url, body, transport, timeout)
-        return cls(request, refresh_before=refresh_before, clock=clock)
 
     @classmethod
     def over_mtls(
@@ -387,38 +357,49 @@ class ClientCredentials:
         )
 
     @classmethod
-    def from_file(
+    def with_private_key(
         cls,
         token_url: str,
-        clients_file: Path,
         client_id: str,
+        key_file: Path,
         *,
         scopes: Iterable[str] = (),
-        **kwargs: Any,
+        timeout: float = 2.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        refresh_before: float = 60.0,
+        clock: Clock = time.monotonic,
     ) -> ClientCredentials:
-        """Client credentials whose secret is read from a clients file
-        (``{"clients": {"<id>": {"secret": "…"}}}``, the file the shop's identity service
-        writes) when the first token is asked for, so the file may appear after start-up.
-        Other keyword arguments are those of :meth:`over_http`."""
-        holder: list[ClientCredentials] = []
+        """Client credentials without a shared secret: each token request carries a
+        client assertion (RFC 7523 ``private_key_jwt``) signed with the private key in
+        ``key_file`` (:class:`~accord.security.clientkeys.ClientKeys`), addressed to
+        ``token_url``. The key is read when the first token is asked for, so the file
+        may appear after start-up."""
+        from accord.security.clientkeys import (
+            ASSERTION_TYPE,
+            ClientKeyError,
+            ClientKeys,
+            sign_assertion,
+        )
+
+        keys = ClientKeys(key_file.parent)
+        name = key_file.name.removesuffix(".key")
 
         async def request() -> IssuedToken:
-            if not holder:
-                try:
-                    document = msgspec.json.decode(
-                        await anyio.Path(clients_file).read_bytes(), type=_ClientsFile
-                    )
-                    secret = document.clients[client_id].secret
-                except (OSError, msgspec.DecodeError, KeyError) as exc:
-                    raise InvalidToken(f"no secret for client {client_id}") from exc
-                holder.append(cls.over_http(token_url, client_id, secret, scopes=scopes, **kwargs))
-            return await holder[0]._request()
+            try:
+                key = keys.private_key(name)
+            except ClientKeyError as exc:
+                raise InvalidToken(f"no private key for client {client_id}") from exc
+            body = {
+                "grant_type": "client_credentials",
+                "client_id": client_id,
+                "client_assertion_type": ASSERTION_TYPE,
+                "client_assertion": sign_assertion(key, client_id, token_url),
+            }
+            if scopes:
+                body["scope"] = " ".join(scopes)
+            return await _post_grant(token_url, body, transport, timeout)()
 
-        return cls(
-            request,
-            refresh_before=kwargs.get("refresh_before", 60.0),
-            clock=kwargs.get("clock", time.monotonic),
-        )
+        return cls(request, refresh_before=refresh_before, clock=clock)
 
     async def token(self) -> str:
         """A token valid for at least ``refresh_before`` more seconds (or a fresh one)."""

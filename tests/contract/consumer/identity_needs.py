@@ -1,8 +1,13 @@
 """What the services need from identity: a service token (orders) and the key set (all).
 
 Orders obtains its own access token with the client-credentials grant, through the
-toolkit's :class:`~accord.security.tokens.ClientCredentials`, and reads ``access_token``
-and ``expires_in``. Every service verifies tokens with keys fetched by the toolkit's
+toolkit's :class:`~accord.security.tokens.ClientCredentials`, authenticated by a client
+assertion signed with its own key (RFC 7523 ``private_key_jwt``; no shared secret), and
+reads ``access_token`` and ``expires_in``. An assertion is valid for a minute and only
+once, so the pact promises its shape (a compact JWS) and the provider's verification
+signs a fresh one with the same key before replaying the request
+(``tests/contract/provider/assertions.py``), as Pact's request filters do for
+credentials that expire. Every service verifies tokens with keys fetched by the toolkit's
 :class:`~accord.security.jwks.KeySet` from ``/.well-known/jwks.json`` (the runtime's
 authentication layer), and reads each key's ``kty``, ``crv``, ``kid`` and ``x`` (an
 Ed25519 key: what identity signs with). One pact per consumer: ``orders-identity.json``
@@ -12,24 +17,42 @@ key set.
 
 from __future__ import annotations
 
+import functools
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
 from accord.runtime.auth import JWKS_PATH
-from accord.security.jwks import KeySet
+from accord.security.clientkeys import (
+    ASSERTION_JWT_TYPE,
+    ASSERTION_TYPE,
+    ClientKey,
+    ClientKeys,
+    thumbprint_kid,
+)
+from accord.security.jwks import KeySet, public_jwk
 from accord.security.tokens import ClientCredentials
 from shop.identity.contract import Identity
 from shop.orders.adapters.credentials import SCOPES
 from tests.contract.consumer.recording import Need, State, match
 
-__all__ = ["CLIENT_SECRET", "CONSUMERS", "KID", "PROVIDER", "connect", "needs"]
+__all__ = ["CLIENT_KEY", "CONSUMERS", "KID", "PROVIDER", "connect", "needs", "public_jwk_of"]
 
 PROVIDER = "identity"
 #: Who fetches what from identity: orders asks for tokens, everyone verifies them.
 CONSUMERS = ("orders", "inventory", "payments")
 
-#: The secret the pact's token request carries; the provider is set up with it.
-CLIENT_SECRET = "pact-orders-client-secret"
+#: The key orders signs the pact's assertion with (fixed, so recordings are identical); the
+#: provider is set up with its public half.
+_PRIVATE = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+CLIENT_KEY = ClientKey(kid=thumbprint_kid(_PRIVATE.public_key()), private_key=_PRIVATE)
+#: A compact JWS: three base64url segments.
+_JWS = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
 KID = "key-2026-12-07"
 #: An Ed25519 public key (the RFC 8037 example), so the consumer's parser accepts it.
 _X = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
@@ -43,8 +66,9 @@ class IdentityGateway:
         self.url = url.rstrip("/")
 
     def credentials(self) -> ClientCredentials:
-        return ClientCredentials.over_http(
-            self.url + Identity.token.path, "orders", CLIENT_SECRET, scopes=SCOPES
+        key_file = _key_file()
+        return ClientCredentials.with_private_key(
+            self.url + Identity.token.path, "orders", key_file, scopes=SCOPES
         )
 
     def keys(self) -> KeySet:
@@ -52,6 +76,34 @@ class IdentityGateway:
 
     async def aclose(self) -> None:
         """Nothing stays open: each client opens and closes its own connection."""
+
+
+@functools.cache
+def _key_file() -> Path:
+    """The pact key as a client key file (``ClientKeys`` layout), in a fresh folder."""
+    folder = Path(tempfile.mkdtemp(prefix="pact-keys-"))
+    path = ClientKeys(folder).key_path("orders")
+    path.write_bytes(
+        _PRIVATE.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return path
+
+
+def public_jwk_of(key: ClientKey) -> dict[str, str]:
+    """The public JWK of ``key``, as identity's key registry holds it."""
+    return public_jwk(key.kid, key.private_key.public_key())
+
+
+def _example_assertion() -> str:
+    """An assertion as orders signs one (fixed times and ``jti``: a stable example)."""
+    claims = {"iss": "orders", "sub": "orders", "aud": "http://127.0.0.1:8104/v1/token",
+              "iat": 1796083200, "exp": 1796083260, "jti": "pact-example"}  # fmt: skip
+    headers = {"kid": CLIENT_KEY.kid, "typ": ASSERTION_JWT_TYPE}
+    return jwt.encode(claims, CLIENT_KEY.private_key, algorithm="EdDSA", headers=headers)
 
 
 def connect(url: str) -> IdentityGateway:
@@ -69,7 +121,8 @@ def _declare_token(i: Any) -> None:
             {
                 "grant_type": "client_credentials",
                 "client_id": "orders",
-                "client_secret": CLIENT_SECRET,
+                "client_assertion_type": ASSERTION_TYPE,
+                "client_assertion": match.regex(_example_assertion(), regex=_JWS),
                 "scope": " ".join(SCOPES),
             },
             _JSON,
@@ -123,7 +176,10 @@ async def _exercise_jwks(gateway: IdentityGateway) -> None:
 _TOKEN = Need(
     description="a request for orders' service token with its scopes",
     states=(
-        State("a client is registered", {"client_id": "orders", "client_secret": CLIENT_SECRET}),
+        State(
+            "a client is registered",
+            {"client_id": "orders", "key": public_jwk_of(CLIENT_KEY)},
+        ),
     ),
     declare=_declare_token,
     exercise=_exercise_token,

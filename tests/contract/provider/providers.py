@@ -21,10 +21,11 @@ from typing import Any
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App
 from accord.runtime.auth import AuthSettings
+from accord.security.clientkeys import ClientKey, ClientKeys
+from accord.security.jwks import public_jwk
 from accord.security.keys import KeyStore
 from accord.sql import create_engine
 from shop.identity import bootstrap as identity_bootstrap
-from shop.identity.adapters.clients import ClientFile
 from shop.inventory import bootstrap as inventory_bootstrap
 from shop.inventory.adapters import sql as inventory_sql
 from shop.inventory.application.services import InventoryService
@@ -33,6 +34,7 @@ from shop.payments.adapters import sql as payments_sql
 from shop.payments.adapters.processor import ProcessorGateway, SimulatedProcessor
 from shop.payments.application.services import PaymentService
 from shop.payments.domain.model import Declined, Money
+from tests.contract.provider.assertions import FreshAssertions
 from tests.contract.provider.verification import StateSetup
 
 __all__ = ["IdentityProvider", "InventoryProvider", "PaymentsProvider"]
@@ -149,28 +151,38 @@ class PaymentsProvider:
 class IdentityProvider:
     """Identity as every service meets it: its token endpoint and its key set.
 
-    A client's secret is configuration identity is given, not state it keeps: the
-    clients file is written, as an operator would, before the app starts, and the state
-    set-up checks through identity's own port that the client authenticates with it.
+    A client's public key is configuration identity is given, not state it keeps: it is
+    written into identity's key registry (``<home>/client-keys``), as the project would,
+    before the app starts, and the state set-up checks that the key the pact names is the
+    one registered. ``signers`` are the consumers' own private keys: the verification
+    signs a fresh client assertion with them before each token request is replayed
+    (:class:`~tests.contract.provider.assertions.FreshAssertions`).
     """
 
     name = "identity"
 
-    def __init__(self, folder: Path, clients: Mapping[str, str] | None = None) -> None:
-        self._clients_path = folder / "identity" / "clients.json"
-        self._clients_path.parent.mkdir(parents=True, exist_ok=True)
-        document = {"clients": {c: {"secret": s} for c, s in (clients or {}).items()}}
-        self._clients_path.write_text(json.dumps(document))
+    def __init__(
+        self,
+        folder: Path,
+        clients: Mapping[str, ClientKey] | None = None,
+        signers: Mapping[str, ClientKey] | None = None,
+    ) -> None:
+        self._keys = ClientKeys.under(folder)
+        for client_id, key in (clients or {}).items():
+            path = self._keys.jwks_path(client_id)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            jwk = public_jwk(key.kid, key.private_key.public_key())
+            path.write_text(json.dumps({"keys": [jwk]}))
         settings = identity_bootstrap.Settings(
             home=str(folder),
             database_url=f"sqlite:///{folder / 'identity.db'}",
             scrypt_log_n=10,
             auth=AuthSettings(enabled=False),
         )
-        self.app: App = identity_bootstrap.create_app(
-            settings, telemetry=Telemetry.noop("identity")
-        )
-        self._keys = KeyStore.under(folder, "identity")
+        served = identity_bootstrap.create_app(settings, telemetry=Telemetry.noop("identity"))
+        audience = settings.auth.identity_url + "/v1/token"
+        self.app: Any = FreshAssertions(served, signers or clients or {}, audience=audience)
+        self._signing = KeyStore.under(folder, "identity")
 
     def states(self) -> Mapping[str, StateSetup]:
         """State name → set-up, for every state the services' pacts name."""
@@ -183,11 +195,13 @@ class IdentityProvider:
         """Nothing of its own to close."""
 
     async def _client_is_registered(self, params: Mapping[str, Any]) -> None:
-        clients = ClientFile.provision(self._clients_path, ())
-        if not clients.authenticate(params["client_id"], params["client_secret"]):
-            raise AssertionError(f"identity does not know client {params['client_id']!r}")
+        registered = self._keys.public_jwks([params["client_id"]])["keys"]
+        if params["key"] not in registered:
+            raise AssertionError(
+                f"identity does not know client {params['client_id']!r} by the pact's key"
+            )
 
     async def _signs_with_ed25519(self, params: Mapping[str, Any]) -> None:
-        published = self._keys.load().jwks(time.time())["keys"]
+        published = self._signing.load().jwks(time.time())["keys"]
         if not any(k.get("crv") == "Ed25519" for k in published):
             raise AssertionError(f"identity publishes no Ed25519 key: {published}")

@@ -11,8 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from tests.contract.consumer.identity_needs import CLIENT_SECRET, CONSUMERS
+from accord.security.clientkeys import ClientKey, thumbprint_kid
+from tests.contract.consumer.identity_needs import CLIENT_KEY, CONSUMERS
 from tests.contract.provider.providers import IdentityProvider, InventoryProvider, PaymentsProvider
 from tests.contract.provider.serving import served
 from tests.contract.provider.tampering import WithoutField
@@ -48,7 +50,7 @@ def test_provider_honours_what_orders_needs(name: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("consumer", CONSUMERS)
 def test_identity_honours_what_every_service_needs(consumer: str, tmp_path: Path) -> None:
-    result = run(IdentityProvider(tmp_path, {"orders": CLIENT_SECRET}), consumer=consumer)
+    result = run(IdentityProvider(tmp_path, {"orders": CLIENT_KEY}), consumer=consumer)
     assert result.passed, result.report()
     document = read_pact(pact_path("identity", consumer=consumer))
     for interaction in document["interactions"]:
@@ -56,8 +58,11 @@ def test_identity_honours_what_every_service_needs(consumer: str, tmp_path: Path
     assert len(document["interactions"]) == (2 if consumer == "orders" else 1)
 
 
-def test_identity_with_another_secret_fails_the_token_interaction(tmp_path: Path) -> None:
-    result = run(IdentityProvider(tmp_path, {"orders": "another-secret"}), consumer="orders")
+def test_identity_with_another_key_fails_the_token_interaction(tmp_path: Path) -> None:
+    other = ed25519.Ed25519PrivateKey.generate()
+    registered = ClientKey(kid=thumbprint_kid(other.public_key()), private_key=other)
+    provider = IdentityProvider(tmp_path, {"orders": registered}, signers={"orders": CLIENT_KEY})
+    result = run(provider, consumer="orders")
     assert not result.passed
     assert any("provider state 'a client is registered'" in f for f in result.failures), (
         result.report()

@@ -1,10 +1,11 @@
 """The audit trail of served services: identity and payments under ``accord serve``.
 
 A customer registers and logs in (once with a wrong password), a service client gets a
-token and authorizes a payment with a card token, a forged token and a customer's token
-are refused by payments. Each event is a record in ``<home>/audit/<service>.jsonl``
-(written by the service's own process, flushed when it stops), the chains verify with
-``accord audit verify``, and no password, secret, token or card token is in any file.
+token with a client assertion signed by its own key and authorizes a payment with a card
+token, a forged token and a customer's token are refused by payments. Each event is a
+record in ``<home>/audit/<service>.jsonl`` (written by the service's own process, flushed
+when it stops), the chains verify with ``accord audit verify``, and no password, private
+key, assertion, token or card token is in any file.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from accord.security.clientkeys import ASSERTION_TYPE, ClientKeys, sign_assertion
 from tests.support.processes import free_port, running, wait_http
 from tests.support.tokens import TestIssuer
 
@@ -79,10 +81,16 @@ def _exercise(home: Path, identity: str, payments: str) -> list[str]:
     login = _post(identity + "/v1/login", {"email": email, "password": PASSWORD}, "l1")
     assert login.status_code == 200, login.text
     customer = login.json()["access_token"]
-    clients = json.loads((home / "identity" / "clients.json").read_text())["clients"]
-    secret = clients["orders"]["secret"]
-    grant = {"grant_type": "client_credentials", "client_id": "orders", "client_secret": secret}
-    granted = _post(identity + "/v1/token", {**grant, "scope": "payments:authorize"}, "t1")
+    keys = ClientKeys.under(home)
+    keys.ensure(["orders"])
+
+    def grant() -> dict[str, str]:  # a fresh assertion each time: each is used once
+        assertion = sign_assertion(keys.private_key("orders"), "orders", identity + "/v1/token")
+        kind = {"client_assertion_type": ASSERTION_TYPE, "client_assertion": assertion}
+        return {"grant_type": "client_credentials", "client_id": "orders", **kind}
+
+    first = grant()
+    granted = _post(identity + "/v1/token", {**first, "scope": "payments:authorize"}, "t1")
     assert granted.status_code == 200, granted.text
     service = granted.json()["access_token"]
     payment = {"order_id": "ord-1", "amount_cents": 4999, "currency": "EUR", "card_token": CARD}
@@ -92,12 +100,14 @@ def _exercise(home: Path, identity: str, payments: str) -> list[str]:
     assert refused.status_code == 401
     # A customer's token is not for payments (its audience): refused as a token.
     assert _post(payments + "/v1/authorizations", payment, "p3", customer).status_code == 401
-    beyond = _post(identity + "/v1/token", {**grant, "scope": "payments:read"}, "t2")
+    beyond = _post(identity + "/v1/token", {**grant(), "scope": "payments:read"}, "t2")
     assert beyond.status_code == 400, beyond.text  # not the orders client's to ask for
-    narrow = _post(identity + "/v1/token", {**grant, "scope": "payments:void"}, "t3")
+    narrow = _post(identity + "/v1/token", {**grant(), "scope": "payments:void"}, "t3")
     reader = narrow.json()["access_token"]
     assert _post(payments + "/v1/authorizations", payment, "p4", reader).status_code == 403
-    return [PASSWORD, PASSWORD + "x", customer, service, forged, reader, secret, CARD]
+    private = keys.key_path("orders").read_text().splitlines()[1]  # the key's own bytes
+    assertion = first["client_assertion"]
+    return [PASSWORD, PASSWORD + "x", customer, service, forged, reader, assertion, private, CARD]
 
 
 def _records(path: Path) -> list[dict[str, Any]]:
@@ -130,7 +140,7 @@ def test_served_events_are_recorded_chained_and_free_of_secrets(tmp_path: Path) 
     ]
     assert grants[1]["details"] == {
         "scope": "payments:read",
-        "method": "client_secret",
+        "method": "private_key_jwt",
         "reason": "invalid_scope",
     }
     refusals = _records(audit / "payments.jsonl")

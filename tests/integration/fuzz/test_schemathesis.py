@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
+from anyio.abc import BlockingPortal
 from hypothesis import HealthCheck, assume, given, seed, settings
 from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
@@ -47,7 +48,7 @@ from shop.orders.contract_v2 import OrdersV2
 from shop.payments import bootstrap as payments
 from shop.payments.contract import Payments
 from tests.integration.fuzz.tally import Tally, record
-from tests.support.asgi_thread import running_lifespan
+from tests.support.asgi_thread import OnLoop, event_loop_thread, running_lifespan
 from tests.support.tokens import TestIssuer
 
 MAX_EXAMPLES = 100
@@ -104,61 +105,52 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def inventory_app(home: Path) -> Iterator[Any]:
+def loop() -> Iterator[BlockingPortal]:
+    """One event loop for the three apps: orders calls the other two in-process."""
+    with event_loop_thread() as portal:
+        yield portal
+
+
+@pytest.fixture(scope="module")
+def inventory_app(home: Path, loop: BlockingPortal) -> Iterator[OnLoop]:
     app = inventory.create_app(
         from_environment(inventory.Settings, "inventory", _env(home)),
         telemetry=_telemetry("inventory", home),
         verifier=ISSUER.verifier("inventory"),
     )
-    with running_lifespan(app):
-        yield app
+    with running_lifespan(app, loop) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
-def payments_app(home: Path) -> Iterator[Any]:
+def payments_app(home: Path, loop: BlockingPortal) -> Iterator[OnLoop]:
     app = payments.create_app(
         from_environment(payments.Settings, "payments", _env(home)),
         telemetry=_telemetry("payments", home),
         verifier=ISSUER.verifier("payments"),
     )
-    with running_lifespan(app):
-        yield app
+    with running_lifespan(app, loop) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
-def orders_app(home: Path, inventory_app: Any, payments_app: Any) -> Iterator[Any]:
+def orders_app(
+    home: Path, loop: BlockingPortal, inventory_app: OnLoop, payments_app: OnLoop
+) -> Iterator[OnLoop]:
     app = orders.create_app(
         from_environment(orders.Settings, "orders", _env(home)),
         telemetry=_telemetry("orders", home),
-        inventory_transport=httpx.ASGITransport(app=inventory_app),
-        payments_transport=httpx.ASGITransport(app=payments_app),
+        inventory_transport=httpx.ASGITransport(app=inventory_app.app),
+        payments_transport=httpx.ASGITransport(app=payments_app.app),
         verifier=ISSUER.verifier("orders"),
         credentials=ISSUER.credentials(*SCOPES),
     )
-    with running_lifespan(app):
-        yield app
+    with running_lifespan(app, loop) as served:
+        yield served
 
 
-class _HttpOnly:
-    """An app as schemathesis reaches it: HTTP only, its lifespan left to the fixture.
-
-    Schemathesis starts an ASGI app's lifespan on the first call and shuts it down after
-    every test; the shutdown hooks close orders' clients of inventory and payments, so
-    every later test would meet closed clients (500). Refusing the lifespan scope before
-    reading a message is how an app says it has none.
-    """
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            raise RuntimeError(f"{scope['type']} is run by the test fixture")
-        await self.app(scope, receive, send)
-
-
-def _schema(path: str, app: Any) -> Any:
-    return schemathesis.openapi.from_asgi(path, _HttpOnly(app), config=CONFIG)
+def _schema(path: str, app: OnLoop) -> Any:
+    return schemathesis.openapi.from_asgi(path, app, config=CONFIG)
 
 
 @pytest.fixture(scope="module")

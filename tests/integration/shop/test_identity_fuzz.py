@@ -38,18 +38,6 @@ CONFIG = SchemathesisConfig.from_dict(
 )
 
 
-class _HttpOnly:
-    """The app as schemathesis reaches it: HTTP only, its lifespan run by the fixture."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            raise RuntimeError(f"{scope['type']} is run by the test fixture")
-        await self.app(scope, receive, send)
-
-
 @pytest.fixture(scope="module")
 def schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     home = tmp_path_factory.mktemp("identity-fuzz")
@@ -63,8 +51,8 @@ def schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         ),
         telemetry=Telemetry.noop("identity"),
     )
-    with running_lifespan(app):
-        yield schemathesis.openapi.from_asgi("/openapi.json", _HttpOnly(app), config=CONFIG)
+    with running_lifespan(app) as served:
+        yield schemathesis.openapi.from_asgi("/openapi.json", served, config=CONFIG)
 
 
 CASES = [

@@ -4,7 +4,6 @@ the verifier every service uses, and a key rotation while it serves."""
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from accord.observability.telemetry import Telemetry
 from accord.runtime import App
 from accord.runtime.auth import AuthSettings
 from accord.security import InvalidToken, KeySet, Verifier
+from accord.security.clientkeys import ASSERTION_TYPE, ClientKeys, sign_assertion
 from accord.security.keys import KeyStore
 from shop.identity.bootstrap import Settings, create_app
 from shop.identity.contract import (
@@ -82,9 +82,25 @@ def verifier(app: App, audience: str) -> Verifier:
     return Verifier(keys, issuer=ISSUER, audience=audience)
 
 
-def secret(home: Path, client_id: str) -> str:
-    document = json.loads((home / "identity" / "clients.json").read_text())
-    return str(document["clients"][client_id]["secret"])
+#: The token endpoint as every client names it (``ACCORD_URL_IDENTITY``'s default).
+TOKEN_URL = "http://127.0.0.1:8104/v1/token"
+
+
+def assertion(home: Path, client_id: str, holder: str | None = None) -> str:
+    """A fresh client assertion of ``client_id``, signed with ``holder``'s own key."""
+    keys = ClientKeys.under(home)
+    keys.ensure([holder or client_id])
+    return sign_assertion(keys.private_key(holder or client_id), client_id, TOKEN_URL)
+
+
+def grant(home: Path, client_id: str, scope: str = "", holder: str | None = None) -> ClientToken:
+    return ClientToken(
+        grant_type="client_credentials",
+        client_id=client_id,
+        client_assertion_type=ASSERTION_TYPE,
+        client_assertion=assertion(home, client_id, holder),
+        scope=scope,
+    )
 
 
 async def test_a_customer_registers_logs_in_and_the_token_verifies(
@@ -136,12 +152,7 @@ async def test_problem_answers_never_say_which_part_was_wrong(http: httpx.AsyncC
 async def test_service_clients_get_exactly_their_scopes(
     app: App, identity: Identity, tmp_path: Path
 ) -> None:
-    grant = ClientToken(
-        grant_type="client_credentials",
-        client_id="orders",
-        client_secret=secret(tmp_path, "orders"),
-    )
-    token = await identity.token(grant)
+    token = await identity.token(grant(tmp_path, "orders"))
     assert token.scope.split() == sorted(
         ["inventory:reserve", "payments:authorize", "payments:capture", "payments:void"]
     )  # fmt: skip
@@ -150,49 +161,31 @@ async def test_service_clients_get_exactly_their_scopes(
     assert (await verifier(app, "payments").verify(token.access_token)).subject == "client:orders"
     with pytest.raises(InvalidToken, match="wrong audience"):
         await verifier(app, "orders").verify(token.access_token)
-    narrow = await identity.token(
-        ClientToken(
-            grant_type="client_credentials",
-            client_id="orders",
-            client_secret=secret(tmp_path, "orders"),
-            scope="payments:void",
-        )
-    )
+    narrow = await identity.token(grant(tmp_path, "orders", "payments:void"))
     assert narrow.scope == "payments:void"
     with pytest.raises(InvalidScope):
-        await identity.token(
-            ClientToken(
-                grant_type="client_credentials",
-                client_id="orders",
-                client_secret=secret(tmp_path, "orders"),
-                scope="inventory:admin",
-            )
-        )
+        await identity.token(grant(tmp_path, "orders", "inventory:admin"))
+    with pytest.raises(InvalidClient):  # no credential at all
+        await identity.token(ClientToken(grant_type="client_credentials", client_id="orders"))
+    with pytest.raises(InvalidClient):  # orders' own key does not speak for the operator
+        await identity.token(grant(tmp_path, "operator", holder="orders"))
     with pytest.raises(InvalidClient):
-        await identity.token(
-            ClientToken(grant_type="client_credentials", client_id="orders", client_secret="x")
-        )
-    with pytest.raises(InvalidClient):
-        await identity.token(
-            ClientToken(
-                grant_type="client_credentials",
-                client_id="mallory",
-                client_secret=secret(tmp_path, "orders"),
-            )
-        )
+        await identity.token(grant(tmp_path, "mallory", holder="orders"))
 
 
-async def test_secrets_survive_a_restart_and_files_are_private(
+async def test_no_secret_is_written_and_an_old_clients_file_is_deleted(
     tmp_path: Path, database_url: str
 ) -> None:
+    old = tmp_path / "identity" / "clients.json"
+    old.parent.mkdir(parents=True)
+    old.write_text('{"clients": {"orders": {"secret": "s"}}}')
     create_app(settings(tmp_path, database_url), telemetry=Telemetry.noop("identity"))
-    first = secret(tmp_path, "orders")
+    assert not old.exists()
     kid = KeyStore.under(tmp_path, "identity").load().current.kid
     create_app(settings(tmp_path, database_url), telemetry=Telemetry.noop("identity"))
-    assert secret(tmp_path, "orders") == first
     assert KeyStore.under(tmp_path, "identity").load().current.kid == kid
-    for name in ("clients.json", "signing-keys.json"):
-        assert (tmp_path / "identity" / name).stat().st_mode & 0o077 == 0
+    assert not [p for p in (tmp_path / "identity").iterdir() if "client" in p.name]
+    assert (tmp_path / "identity" / "signing-keys.json").stat().st_mode & 0o077 == 0
 
 
 async def test_dev_login_answers_404_unless_configured(tmp_path: Path, database_url: str) -> None:
@@ -272,14 +265,10 @@ async def test_metadata_needs_an_operator_token_when_not_public(
     ):
         assert (await http.get("/metrics")).status_code == 401
         assert (await http.get("/.well-known/jwks.json")).status_code == 200  # always public
-        grant = {
-            "grant_type": "client_credentials",
-            "client_id": "operator",
-            "client_secret": secret(tmp_path, "operator"),
-        }
-        token = (await http.post("/v1/token", json=grant)).json()["access_token"]
-        grant["client_id"], grant["client_secret"] = "orders", secret(tmp_path, "orders")
-        orders = (await http.post("/v1/token", json=grant)).json()["access_token"]
+        body = msgspec.to_builtins(grant(tmp_path, "operator", holder="accord-supervisor"))
+        token = (await http.post("/v1/token", json=body)).json()["access_token"]
+        body = msgspec.to_builtins(grant(tmp_path, "orders"))
+        orders = (await http.post("/v1/token", json=body)).json()["access_token"]
         ok = await http.get("/openapi.json", headers={"authorization": f"Bearer {token}"})
         assert ok.status_code == 200 and ok.json()["info"]["title"]
         refused = await http.get("/metrics", headers={"authorization": f"Bearer {orders}"})

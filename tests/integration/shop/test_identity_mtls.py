@@ -8,7 +8,6 @@ with its own certificate of a test CA; the test calls them as ``orders`` and as
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 
 from accord.security import CertStore
 from accord.security.binding import thumbprint
+from accord.security.clientkeys import ASSERTION_TYPE, ClientKeys, sign_assertion
 from accord.security.tls import TLSConfig, client_context
 from tests.support.processes import ROOT, free_port, running
 
@@ -112,8 +112,15 @@ def test_a_certificate_naming_another_client_gets_no_token(shop: Shop) -> None:
     answer = shop.grant("payments", GRANT)  # payments' certificate, asking as orders
     assert answer.status_code == 401
     assert answer.json()["code"] == "identity.invalid_client"
-    secret = shop.grant("payments", {**GRANT, "client_secret": secrets.token_urlsafe(16)})
-    assert secret.status_code == 401  # no secret opens the door under mutual TLS
+    # No key opens the door under mutual TLS either: orders' own assertion, sent on
+    # payments' connection, changes nothing.
+    keys = ClientKeys.under(shop.home)
+    keys.ensure(["orders"])
+    signed = sign_assertion(
+        keys.private_key("orders"), "orders", shop.urls["identity"] + "/v1/token"
+    )
+    kind = {"client_assertion_type": ASSERTION_TYPE, "client_assertion": signed}
+    assert shop.grant("payments", {**GRANT, **kind}).status_code == 401
 
 
 def test_the_operator_is_the_supervisor_certificate(shop: Shop) -> None:

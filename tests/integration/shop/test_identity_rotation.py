@@ -21,6 +21,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from accord.security import ClientCredentials, InvalidToken, KeySet, Verifier
+from accord.security.clientkeys import ClientKeys
 from tests.support.processes import ROOT, free_port, running, stop, wait_http
 
 pytestmark = pytest.mark.anyio
@@ -167,9 +168,11 @@ async def test_the_cache_keeps_verifying_when_identity_is_down(identity: Identit
     assert check.keys.fetches == 1 and check.keys.failures == 0
 
 
-async def test_client_credentials_from_the_clients_file(identity: Identity) -> None:
-    creds = ClientCredentials.from_file(
-        f"{identity.url}/v1/token", identity.home / "identity" / "clients.json", "orders"
+async def test_client_credentials_with_the_clients_own_key(identity: Identity) -> None:
+    keys = ClientKeys.under(identity.home)
+    keys.ensure(["orders"])  # as accord up --plain does
+    creds = ClientCredentials.with_private_key(
+        f"{identity.url}/v1/token", "orders", keys.key_path("orders")
     )
     token = await creds.token()
     assert await creds.token() == token and creds.requests == 1

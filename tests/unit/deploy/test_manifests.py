@@ -4,6 +4,7 @@ CRDs (strict), and within our policy."""
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -167,11 +168,27 @@ def test_shared_state_comes_from_a_secret_copied_or_mounted_read_only(
     assert init["command"][-2:] == ["/run/accord/state-0", "/var/lib/accord/identity"]
     volumes = {v["name"]: v for v in identity["volumes"]}
     assert volumes["state-0"]["secret"]["secretName"] == "identity-state"
+    assert volumes["state-0"]["secret"]["items"] == [
+        {"key": "signing-keys.json", "path": "signing-keys.json"}
+    ]
+    # No shared secrets: identity holds its clients' public keys only...
+    assert volumes["state-1"]["secret"]["secretName"] == "client-public-keys"
+    public = [item["key"] for item in volumes["state-1"]["secret"]["items"]]
+    assert public and all(key.endswith(".jwks.json") for key in public)
+    # ...and orders its own private key, which no other pod mounts.
     orders = rollouts["orders"]["spec"]["template"]["spec"]
     (mount,) = [m for m in orders["containers"][0]["volumeMounts"] if m["name"] == "state-0"]
-    assert mount == {"name": "state-0", "mountPath": "/var/lib/accord/identity", "readOnly": True}
+    assert mount == {
+        "name": "state-0",
+        "mountPath": "/var/lib/accord/client-keys",
+        "readOnly": True,
+    }
     secret = {v["name"]: v for v in orders["volumes"]}["state-0"]["secret"]
-    assert secret["items"] == [{"key": "clients.json", "path": "clients.json"}]
+    assert secret["items"] == [{"key": "orders.key", "path": "orders.key"}]
+    for name, rollout in rollouts.items():
+        pod = json.dumps(rollout["spec"]["template"]["spec"])
+        assert "clients.json" not in pod
+        assert ("orders-client-key" in pod) == (name == "orders")
     assert "initContainers" not in rollouts["payments"]["spec"]["template"]["spec"]
 
 

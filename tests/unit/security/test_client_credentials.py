@@ -9,7 +9,10 @@ import anyio
 import httpx
 import pytest
 
-from accord.security import ClientCredentials, InvalidToken, IssuedToken
+from accord.security import ClientCredentials, InvalidToken, IssuedToken, KeySet, Verifier
+from accord.security.clientkeys import ASSERTION_JWT_TYPE, ASSERTION_TYPE, ClientKeys
+
+TOKEN_URL = "http://idp.test/v1/token"
 
 
 class Clock:
@@ -42,44 +45,30 @@ async def test_the_token_is_reused_until_a_minute_before_expiry() -> None:
 
 
 @pytest.mark.anyio
-async def test_over_http_posts_the_client_credentials_grant() -> None:
+async def test_with_private_key_posts_a_fresh_signed_assertion_each_time(tmp_path: Path) -> None:
     bodies: list[dict[str, str]] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         bodies.append(json.loads(request.content))
-        if bodies[-1]["client_secret"] != "s3cret":
-            return httpx.Response(401, json={"code": "identity.invalid_client"})
         return httpx.Response(200, json={"access_token": "tok", "expires_in": 900,
                                          "token_type": "Bearer", "scope": "a b"})  # fmt: skip
 
-    transport = httpx.MockTransport(handler)
-    good = ClientCredentials.over_http(
-        "http://idp.test/v1/token", "orders", "s3cret", scopes=["a", "b"], transport=transport
-    )
-    assert await good.token() == "tok"
-    assert bodies[0] == {"grant_type": "client_credentials", "client_id": "orders",
-                         "client_secret": "s3cret", "scope": "a b"}  # fmt: skip
-    bad = ClientCredentials.over_http(
-        "http://idp.test/v1/token", "orders", "x", transport=transport
-    )
-    with pytest.raises(InvalidToken, match="401"):
-        await bad.token()
-
-
-@pytest.mark.anyio
-async def test_from_file_reads_the_secret_when_first_needed(tmp_path: Path) -> None:
-    seen: list[str] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(json.loads(request.content)["client_secret"])
-        return httpx.Response(200, json={"access_token": "tok", "expires_in": 900})
-
-    clients = tmp_path / "identity" / "clients.json"
-    creds = ClientCredentials.from_file(
-        "http://idp.test/v1/token", clients, "orders", transport=httpx.MockTransport(handler)
-    )
-    with pytest.raises(InvalidToken, match="no secret for client orders"):
-        await creds.token()  # the file is not there yet
-    clients.parent.mkdir()
-    clients.write_text(json.dumps({"clients": {"orders": {"secret": "from-file"}}}))
-    assert await creds.token() == "tok" and seen == ["from-file"]
+    keys = ClientKeys(tmp_path / "client-keys")
+    creds = ClientCredentials.with_private_key(
+        TOKEN_URL, "orders", keys.key_path("orders"), scopes=["a", "b"],
+        transport=httpx.MockTransport(handler),
+    )  # fmt: skip
+    with pytest.raises(InvalidToken, match="no private key for client orders"):
+        await creds.token()  # the key is not there yet: read when first needed
+    keys.ensure(["orders"])
+    assert await creds.token() == "tok"
+    creds.invalidate()
+    assert await creds.token() == "tok"
+    first, second = bodies
+    assert "client_secret" not in first
+    assert first["client_assertion_type"] == ASSERTION_TYPE and first["scope"] == "a b"
+    assert first["client_assertion"] != second["client_assertion"]  # a new jti each time
+    public = KeySet.static(keys.public_jwks(["orders"]))
+    verifier = Verifier(public, issuer="orders", audience=TOKEN_URL, typ=ASSERTION_JWT_TYPE)
+    claims = await verifier.verify(first["client_assertion"])
+    assert claims.subject == "orders" and claims.expires_at - claims.raw["iat"] == 60

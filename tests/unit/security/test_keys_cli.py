@@ -77,3 +77,19 @@ def test_revoke_a_key_then_an_unknown_one(home: Path) -> None:
     missing = accord(home.parent, "revoke", "nope")
     assert missing.returncode == 2 and "no key 'nope'" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_client_makes_a_key_pair_once_and_refuses_a_bad_name(home: Path) -> None:
+    made = accord(home.parent, "client", "orders")
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.startswith("made orders:")
+    key = home / "client-keys" / "orders.key"
+    first = key.read_bytes()
+    assert key.stat().st_mode & 0o077 == 0
+    public = json.loads((home / "client-keys" / "orders.jwks.json").read_text())
+    assert [k["alg"] for k in public["keys"]] == ["EdDSA"] and "d" not in public["keys"][0]
+    kept = accord(home.parent, "client", "orders")
+    assert kept.stdout.startswith("kept orders:") and key.read_bytes() == first
+    bad = accord(home.parent, "client", "../escape")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+    assert not (home / "escape.key").exists()

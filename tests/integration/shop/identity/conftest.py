@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accord.security import KeyStore, PasswordHasher
+from accord.security.clientkeys import ClientKeys
 from accord.sql import create_engine, migrate
 from shop.identity.adapters import sql as identity_sql
-from shop.identity.adapters.clients import ClientFile
+from shop.identity.adapters.assertions import KeyAssertions
 from shop.identity.adapters.passwords import ThreadedPasswords
 from shop.identity.adapters.tokens import JwtIssuer
 from shop.identity.application.services import IdentityService
@@ -36,6 +37,8 @@ def service(engine: AsyncEngine, tmp_path: Path) -> IdentityService:
     return IdentityService(
         identity_sql.unit_of_work(engine),
         ThreadedPasswords(PasswordHasher(log_n=10)),
-        ClientFile.provision(tmp_path / "clients.json", ["orders"]),
+        KeyAssertions(
+            ClientKeys(tmp_path / "client-keys"), audience="http://identity.test/v1/token"
+        ),
         JwtIssuer(keys, issuer="http://identity.test"),
     )

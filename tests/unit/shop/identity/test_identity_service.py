@@ -73,8 +73,11 @@ class FakePasswords:
 
 
 class FakeClients:
-    def authenticate(self, client_id: str, secret: str) -> bool:
-        return secret == f"{client_id}-secret" and client_id in CLIENT_SCOPES
+    """An assertion ``signed-by:<holder>`` is good when ``holder`` may speak for the client."""
+
+    async def check(self, client_id: str, holders: frozenset[str], assertion: str) -> str | None:
+        holder = assertion.removeprefix("signed-by:")
+        return None if holder in holders else "unknown key"
 
 
 class FakeIssuer:
@@ -174,19 +177,24 @@ async def test_service_clients_get_their_row_and_nothing_more(
     parts: tuple[IdentityService, FakeCustomers, FakePasswords, FakeIssuer],
 ) -> None:
     service, _, _, issuer = parts
-    await service.client_token("orders", "orders-secret")
+    await service.client_token("orders", "signed-by:orders")
     assert issuer.grants[-1].scopes == CLIENT_SCOPES["orders"]
     assert issuer.grants[-1].audience == ("inventory", "payments")
     assert issuer.grants[-1].subject == "client:orders"
-    await service.client_token("orders", "orders-secret", ["inventory:reserve"])
+    await service.client_token("orders", "signed-by:orders", ["inventory:reserve"])
     assert issuer.grants[-1].scopes == {"inventory:reserve"}
     assert issuer.grants[-1].audience == ("inventory",)
     with pytest.raises(domain.ScopeNotAllowed, match="inventory:admin"):
-        await service.client_token("orders", "orders-secret", ["inventory:admin"])
+        await service.client_token("orders", "signed-by:orders", ["inventory:admin"])
+    with pytest.raises(domain.InvalidClient, match="unknown key"):
+        await service.client_token("orders", "signed-by:payments")
+    with pytest.raises(domain.InvalidClient, match="required"):
+        await service.client_token("orders", "")
     with pytest.raises(domain.InvalidClient):
-        await service.client_token("orders", "guess")
-    with pytest.raises(domain.InvalidClient):
-        await service.client_token("mallory", "mallory-secret")
+        await service.client_token("mallory", "signed-by:mallory")
+    # The operator's tools sign with the supervisor's key.
+    await service.client_token("operator", "signed-by:accord-supervisor")
+    assert issuer.grants[-1].subject == "client:operator"
 
 
 def test_least_privilege_table() -> None:
