@@ -562,3 +562,52 @@ async def test_a_begin_that_must_wait_for_the_lock_waits_off_the_event_loop(
     finally:
         other.close()
         await engine.dispose()
+
+
+def _driver_threads() -> int:
+    import threading
+
+    return sum("_connection_worker_thread" in t.name for t in threading.enumerate())
+
+
+async def _eventually(check: Any, seconds: float = 10.0) -> None:
+    with anyio.fail_after(seconds):
+        while True:
+            if check():
+                return
+            await anyio.sleep(0.01)
+
+
+@pytest.mark.anyio
+async def test_a_connection_closed_outside_the_bridge_ends_its_driver_thread(
+    tmp_path: Path,
+) -> None:
+    """Two connections, room in the pool for one: the second is closed when returned."""
+    before = _driver_threads()
+    engine = create_engine(f"sqlite:///{tmp_path}/x.db", pool_size=1, max_overflow=1)
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("CREATE TABLE n (k INTEGER PRIMARY KEY)"))
+    both_open = anyio.Event()
+    held = 0
+
+    async def read() -> None:
+        nonlocal held
+        async with engine.connect() as conn:
+            await conn.execution_options(accord_read_only=True)
+            await conn.execute(sa.text("SELECT count(*) FROM n"))
+            held += 1
+            if held == 2:
+                both_open.set()
+            await both_open.wait()
+
+    try:
+        with anyio.fail_after(20):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(read)
+                tg.start_soon(read)
+            await _eventually(lambda: _driver_threads() - before <= 1)  # the second's ends
+            async with engine.connect() as conn:  # the first one still serves
+                assert await conn.scalar(sa.text("SELECT count(*) FROM n")) == 0
+    finally:
+        await engine.dispose()
+    await _eventually(lambda: _driver_threads() <= before)
