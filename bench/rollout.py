@@ -39,13 +39,11 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import json  # noqa: E402
-import os  # noqa: E402
 import re  # noqa: E402
 import secrets  # noqa: E402
 import signal  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
-import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 from typing import Any  # noqa: E402
@@ -57,95 +55,7 @@ from rich.table import Table  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.processes import free_port, stop, wait_http  # noqa: E402
-
-SERVICES = ("identity", "orders", "inventory", "payments")
-SKUS = ("SKU-APPLE", "SKU-PEAR")
-
-
-class Shop:
-    """``accord up`` in a temporary home."""
-
-    def __init__(self) -> None:
-        self.home = Path(tempfile.mkdtemp(prefix="bench-rollout-"))
-        self.ports = {name: free_port() for name in SERVICES}
-        self.env = {**os.environ, "ACCORD_HOME": str(self.home)}
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.ports[name]}"
-
-    def start(self) -> None:
-        # --plain: Envoy routes HTTP, so "through Envoy" and "direct" compare one hop
-        # (bench/tls.py measures mutual TLS against plain).
-        argv = [sys.executable, "-m", "accord", "up", "--plain", "--raw"]
-        for name, port in self.ports.items():
-            argv += ["--port", f"{name}={port}"]
-        log = (self.home / "up.log").open("wb")
-        self.proc = subprocess.Popen(
-            argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
-        )
-        for name in SERVICES:
-            wait_http(self.url(name) + "/readyz", timeout=120)
-        while not (self.home / "run.json").exists():
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            stop(self.proc)
-
-    def direct_url(self, name: str) -> str:
-        run = json.loads((self.home / "run.json").read_text())
-        return f"http://127.0.0.1:{run['services'][name]['port']}"
-
-    def customers(self, n: int) -> list[dict[str, str]]:
-        out = []
-        for _ in range(n):
-            account = {"email": f"b-{secrets.token_hex(6)}@bench.shop", "password": "correct horse"}
-            key = {"idempotency-key": secrets.token_hex(8)}
-            httpx.post(self.url("identity") + "/v1/customers", json=account, headers=key)
-            r = httpx.post(self.url("identity") + "/v1/login", json=account)
-            r.raise_for_status()
-            out.append({"authorization": f"Bearer {r.json()['access_token']}"})
-        return out
-
-
-def _order_body(n: int) -> dict[str, Any]:
-    return {"items": [{"sku": SKUS[n % 2], "quantity": 1}], "card_token": "tok_visa_4242"}
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
-
-
-async def _closed_loop(
-    base: str, customers: list[dict[str, str]], seconds: float, workers: int
-) -> dict[str, float]:
-    latencies: list[float] = []
-    errors = 0
-    end = time.monotonic() + seconds
-
-    async def worker(w: int, http: httpx.AsyncClient) -> None:
-        nonlocal errors
-        n = w
-        while time.monotonic() < end:
-            auth = customers[n % len(customers)]
-            headers = {**auth, "idempotency-key": secrets.token_hex(8)}
-            t0 = time.perf_counter()
-            r = await http.post(base + "/v1/orders", json=_order_body(n), headers=headers)
-            latencies.append((time.perf_counter() - t0) * 1000)
-            errors += r.status_code >= 500
-            n += workers
-
-    async with httpx.AsyncClient(timeout=30) as http:
-        await asyncio.gather(*(worker(w, http) for w in range(workers)))
-    return {
-        "rps": len(latencies) / seconds,
-        "p50_ms": _percentile(latencies, 0.50),
-        "p99_ms": _percentile(latencies, 0.99),
-        "errors": errors,
-    }
+from bench.harness.upshop import Shop, closed_loop, order_body  # noqa: E402
 
 
 def measure_cost(
@@ -156,7 +66,7 @@ def measure_cost(
     for _ in range(args.cost_rounds):
         for name, base in targets.items():
             rounds[name].append(
-                asyncio.run(_closed_loop(base, customers, args.cost_seconds, args.concurrency))
+                asyncio.run(closed_loop(base, customers, args.cost_seconds, args.concurrency))
             )
     return {
         name: {key: statistics.median(r[key] for r in runs) for key in runs[0]}
@@ -183,7 +93,7 @@ class Load:
         try:
             if kind == "order":
                 headers = {**auth, "idempotency-key": secrets.token_hex(8)}
-                r = await http.post(self.base + "/v1/orders", json=_order_body(n), headers=headers)
+                r = await http.post(self.base + "/v1/orders", json=order_body(n), headers=headers)
             else:
                 r = await http.get(self.base + "/v1/orders?limit=1", headers=auth)
             self.log.append((time.monotonic(), kind, r.status_code))
@@ -374,11 +284,14 @@ def main() -> int:
     parser.add_argument("--customers", type=int, default=12)
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/rollout.json")
     args = parser.parse_args()
-    shop = Shop()
+    # --plain: Envoy routes HTTP, so "through Envoy" and "direct" compare one hop
+    # (bench/tls.py measures mutual TLS against plain).
+    shop = Shop(tls=False, prefix="bench-rollout-")
     signal.signal(signal.SIGTERM, _interrupted)
     console = Console(width=160)
     try:
         shop.start()
+        shop.wait()
         customers = shop.customers(args.customers)
         cost = measure_cost(shop, customers, args)
         console.print(_cost_table(cost))

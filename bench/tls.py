@@ -33,128 +33,32 @@ import asyncio  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
-import secrets  # noqa: E402
-import ssl  # noqa: E402
 import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
-from typing import Any  # noqa: E402
 
-import httpx  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from accord.security import CertStore  # noqa: E402
-from accord.security.tls import TLSConfig, client_context  # noqa: E402
-from tests.support.processes import free_port, stop  # noqa: E402
-
-SERVICES = ("identity", "orders", "inventory", "payments")
-SKUS = ("SKU-APPLE", "SKU-PEAR")
-CLIENT = "bench-customer"
+from bench.harness.upshop import Shop, closed_loop  # noqa: E402
 
 
-class Shop:
-    """``accord up`` (``--tls`` or ``--plain``) in a temporary home."""
-
-    def __init__(self, tls: bool, *, max_age: str | None = None) -> None:
-        self.tls = tls
-        self.home = Path(tempfile.mkdtemp(prefix=f"bench-tls-{'tls' if tls else 'plain'}-"))
-        self.ports = {name: free_port() for name in SERVICES}
-        self.env = {**os.environ, "ACCORD_HOME": str(self.home)}
-        if max_age is not None:  # how long a connection carries requests behind Envoy
-            self.env["ACCORD_CONNECTION_MAX_AGE"] = max_age
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def url(self, name: str) -> str:
-        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.ports[name]}"
-
-    def verify(self, peer: str) -> ssl.SSLContext | bool:
-        if not self.tls:
-            return True
-        return client_context(TLSConfig(self.home / "certs", CLIENT), peer)
-
-    def start(self) -> None:
-        mode = "--tls" if self.tls else "--plain"
-        argv = [sys.executable, "-m", "accord", "up", mode, "--raw", "--console-port", "0"]
-        for name, port in self.ports.items():
-            argv += ["--port", f"{name}={port}"]
-        log = (self.home / "up.log").open("wb")
-        self.proc = subprocess.Popen(
-            argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
-        )
-
-    def wait(self, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        while not (self.home / "run.json").exists():
-            if self.proc is not None and self.proc.poll() is not None:
-                raise SystemExit(f"accord up exited: {(self.home / 'up.log').read_text()[-800:]}")
-            if time.monotonic() > deadline:
-                raise SystemExit(f"accord up did not start within {timeout:g}s")
-            time.sleep(0.2)
-        if self.tls:
-            CertStore(self.home / "certs").issue(CLIENT)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            stop(self.proc)
-
-    def customers(self, n: int) -> list[dict[str, str]]:
-        out = []
-        with httpx.Client(verify=self.verify("identity"), timeout=30) as http:
-            for _ in range(n):
-                account = {"email": f"t-{secrets.token_hex(6)}@bench.shop", "password": "pw 123456"}
-                key = {"idempotency-key": secrets.token_hex(8)}
-                http.post(self.url("identity") + "/v1/customers", json=account, headers=key)
-                r = http.post(self.url("identity") + "/v1/login", json=account)
-                r.raise_for_status()
-                out.append({"authorization": f"Bearer {r.json()['access_token']}"})
-        return out
+def _shop(tls: bool, max_age: str | None = None) -> Shop:
+    mode = "tls" if tls else "plain"
+    return Shop(
+        tls=tls, prefix=f"bench-tls-{mode}-", max_age=max_age, extra=("--console-port", "0")
+    )
 
 
-def _order_body(n: int) -> dict[str, Any]:
-    return {"items": [{"sku": SKUS[n % 2], "quantity": 1}], "card_token": "tok_visa_4242"}
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
-
-
-async def closed_loop(
+def _round(
     shop: Shop, customers: list[dict[str, str]], seconds: float, workers: int
 ) -> dict[str, float]:
-    """``workers`` customers placing orders back to back for ``seconds``."""
-    latencies: list[float] = []
-    errors = 0
-    end = time.monotonic() + seconds
-    base = shop.url("orders")
-
-    async def worker(w: int, http: httpx.AsyncClient) -> None:
-        nonlocal errors
-        n = w
-        while time.monotonic() < end:
-            headers = {**customers[n % len(customers)], "idempotency-key": secrets.token_hex(8)}
-            t0 = time.perf_counter()
-            try:
-                r = await http.post(base + "/v1/orders", json=_order_body(n), headers=headers)
-                errors += r.status_code >= 500
-            except httpx.HTTPError:
-                errors += 1
-            latencies.append((time.perf_counter() - t0) * 1000)
-            n += workers
-
-    async with httpx.AsyncClient(timeout=30, verify=shop.verify("orders")) as http:
-        await asyncio.gather(*(worker(w, http) for w in range(workers)))
-    return {
-        "rps": len(latencies) / seconds,
-        "p50_ms": _percentile(latencies, 0.50),
-        "p99_ms": _percentile(latencies, 0.99),
-        "errors": errors,
-    }
+    loop = closed_loop(
+        shop.url("orders"), customers, seconds, workers, verify=shop.verify("orders")
+    )
+    return asyncio.run(loop)
 
 
 def main() -> None:
@@ -165,10 +69,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "tls.json")
     args = parser.parse_args()
     shops = {
-        "plain": Shop(tls=False),
-        "tls": Shop(tls=True),
+        "plain": _shop(tls=False),
+        "tls": _shop(tls=True),
         # the same without the 1 s connection age: what the reconnections cost
-        "tls_kept_alive": Shop(tls=True, max_age="3600"),
+        "tls_kept_alive": _shop(tls=True, max_age="3600"),
     }
     try:
         for shop in shops.values():
@@ -177,13 +81,11 @@ def main() -> None:
             shop.wait()
         people = {name: shop.customers(8) for name, shop in shops.items()}
         for name, shop in shops.items():  # warm: connections, key sets, first queries
-            asyncio.run(closed_loop(shop, people[name], 1.0, args.concurrency))
+            _round(shop, people[name], 1.0, args.concurrency)
         rounds: dict[str, list[dict[str, float]]] = {name: [] for name in shops}
         for _ in range(args.rounds):
             for name, shop in shops.items():
-                rounds[name].append(
-                    asyncio.run(closed_loop(shop, people[name], args.seconds, args.concurrency))
-                )
+                rounds[name].append(_round(shop, people[name], args.seconds, args.concurrency))
     finally:
         for shop in shops.values():
             shop.stop()

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,10 +112,9 @@ async def worker(
         if not headers:  # no identity service: the body names the customer
             body["customer_id"] = f"chaos-{customer}"
         load.attempted += 1
-        answers = await asyncio.gather(
-            *(_place(http, orders_url, body, key, headers, load, record) for _ in range(duplicates))
-        )
-        answers += await _retry(http, orders_url, body, key, headers, load, record, answers)
+        place = functools.partial(_place, http, orders_url, body, key, headers, load, record)
+        answers = await asyncio.gather(*(place() for _ in range(duplicates)))
+        answers += await _retry(place, load, answers)
         acknowledged = [a.order_id for a in answers if a.status == 201 and a.order_id]
         if acknowledged:
             load.acknowledged[key] = acknowledged
@@ -126,16 +126,10 @@ async def worker(
 
 
 async def _retry(
-    http: httpx.AsyncClient,
-    orders_url: str,
-    body: dict[str, Any],
-    key: str,
-    headers: Mapping[str, str],
-    load: Load,
-    record: Record,
-    first: Sequence[Answer],
+    place: Callable[[], Awaitable[Answer]], load: Load, first: Sequence[Answer]
 ) -> list[Answer]:
-    """Send the request again with its key while no final answer came (module doc)."""
+    """``place`` the order again (the same request, the same key) while no final answer
+    came (module doc)."""
     answers: list[Answer] = []
     latest = list(first)
     deadline = time.monotonic() + RETRY_FOR
@@ -149,7 +143,7 @@ async def _retry(
             load.retried += 1
         await asyncio.sleep(delay)
         delay = RETRY_EVERY
-        latest = [await _place(http, orders_url, body, key, headers, load, record)]
+        latest = [await place()]
         answers += latest
     return answers
 

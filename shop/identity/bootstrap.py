@@ -16,7 +16,7 @@ from typing import Annotated, ClassVar
 import msgspec
 
 from accord.config import setting
-from accord.config.common import ServiceSettings, rates_of
+from accord.config.common import ServiceSettings, database_setting, rates_of
 from accord.kit import ServiceKit
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App
@@ -52,12 +52,7 @@ class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields
     schema_version: ClassVar[str] = "1.0.0"
 
     database_url: Annotated[
-        str,
-        setting(
-            "Identity's database (empty: SQLite under home)",
-            pinned=True,
-            env="IDENTITY_DATABASE_URL",
-        ),
+        str, database_setting("Identity's database (empty: SQLite under home)")
     ] = ""
     issuer: Annotated[
         str,
@@ -153,7 +148,7 @@ def _forget_client_secrets(home: Path) -> None:
 def _assertions(settings: Settings) -> KeyAssertions:
     """Over plain HTTP clients sign assertions with their own keys; identity reads the
     public halves under ``<home>/client-keys`` and takes assertions addressed to its token
-    endpoint as every client names it (``ACCORD_URL_IDENTITY`` + the operation's path)."""
+    endpoint as every client names it (``ACCORD_ISSUER_URL`` + the operation's path)."""
     audience = settings.auth.identity_url.rstrip("/") + Identity.token.path
     return KeyAssertions(ClientKeys.under(Path(settings.home)), audience=audience)
 

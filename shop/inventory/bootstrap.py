@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, ClassVar, Literal
 
 from accord.config import setting
-from accord.config.common import ServiceSettings
+from accord.config.common import ServiceSettings, database_setting
 from accord.kit import ServiceKit
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App
@@ -38,12 +38,7 @@ class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields
     schema_version: ClassVar[str] = "1.0.0"
 
     database_url: Annotated[
-        str,
-        setting(
-            "Inventory's database (empty: SQLite under home)",
-            pinned=True,
-            env="INVENTORY_DATABASE_URL",
-        ),
+        str, database_setting("Inventory's database (empty: SQLite under home)")
     ] = ""
     seed: Annotated[
         Seed,

@@ -13,6 +13,7 @@ from typing import Any
 
 from accord.errors import BadRequest, ServiceError, Unavailable
 from accord.runtime.translation import translated
+from shop.common.listing import Listing
 from shop.inventory.application.ports import ConcurrencyConflict
 from shop.inventory.application.services import InventoryService
 from shop.inventory.contract import (
@@ -133,10 +134,11 @@ class InventoryEndpoint:
     async def list_reservations(self, request: ListReservations) -> ReservationList:
         """Reservations in id order, filtered by status and order when asked."""
         status = model.ReservationStatus(request.status) if request.status else None
+        listing = Listing(
+            status=status, order_id=request.order_id, after=request.after, limit=request.limit
+        )
         with _translated():
-            found = await self._service.list_reservations(
-                status=status, order_id=request.order_id, after=request.after, limit=request.limit
-            )
+            found = await self._service.list_reservations(listing)
         return ReservationList(reservations=[_reservation(r) for r in found])
 
     async def reservation_for_order(self, request: OrderRef) -> Reservation:

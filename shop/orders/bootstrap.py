@@ -17,7 +17,7 @@ import msgspec
 
 from accord.client import BearerAuth
 from accord.config import section, setting
-from accord.config.common import RateText, ServiceSettings
+from accord.config.common import RateText, ServiceSettings, database_setting
 from accord.config.sections import ClientSettings
 from accord.flags import Flags, FlagSettings
 from accord.kit import ServiceKit
@@ -67,12 +67,7 @@ class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields
     schema_version: ClassVar[str] = "1.1.0"
 
     database_url: Annotated[
-        str,
-        setting(
-            "Orders' database (empty: SQLite under home)",
-            pinned=True,
-            env="ORDERS_DATABASE_URL",
-        ),
+        str, database_setting("Orders' database (empty: SQLite under home)")
     ] = ""
     inventory_url: Annotated[
         str,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, ClassVar
 
 from accord.config import setting
-from accord.config.common import ServiceSettings
+from accord.config.common import ServiceSettings, database_setting
 from accord.config.secrets import resolve
 from accord.kit import ServiceKit
 from accord.observability.telemetry import Telemetry
@@ -38,12 +38,7 @@ class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields
     schema_version: ClassVar[str] = "1.0.0"
 
     database_url: Annotated[
-        str,
-        setting(
-            "Payments' database (empty: SQLite under home)",
-            pinned=True,
-            env="PAYMENTS_DATABASE_URL",
-        ),
+        str, database_setting("Payments' database (empty: SQLite under home)")
     ] = ""
     processor_key: Annotated[
         str,

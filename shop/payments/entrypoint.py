@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from accord.errors import ServiceError, Unavailable
+from shop.common.listing import Listing
 from shop.payments import contract as c
 from shop.payments.application.ports import ConcurrencyConflict
 from shop.payments.application.services import PaymentService
@@ -86,10 +87,11 @@ class PaymentsEndpoint:
     async def list_authorizations(self, request: c.ListAuthorizations) -> c.AuthorizationList:
         """Authorizations in id order, filtered by status and order when asked."""
         status = AuthorizationStatus(request.status) if request.status else None
+        listing = Listing(
+            status=status, order_id=request.order_id, after=request.after, limit=request.limit
+        )
         with _declared_errors():
-            found = await self._service.find(
-                status=status, order_id=request.order_id, after=request.after, limit=request.limit
-            )
+            found = await self._service.find(listing)
         return c.AuthorizationList(authorizations=[_authorization(a) for a in found])
 
     async def capture(self, request: c.AuthorizationRef) -> c.Authorization:

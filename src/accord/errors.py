@@ -62,9 +62,11 @@
         ├── Problem                  an answer of the console's own API (console.api)
         ├── UnknownTrace, AmbiguousTrace  a trace id prefix (console.spans)
         ├── CertError, KeyStoreError certificates and signing keys (security)
+        ├── ClientKeyError           a client's own key pair (security.clientkeys)
         ├── InvalidSpiffeId          a SPIFFE id (security.spiffe)
         ├── PeerRejected             a peer's certificate (security.spiffe)
         ├── InvalidToken             an access token (security.tokens)
+        │   └── InvalidAssertion     a client assertion, RFC 7523 (security.assertions)
         └── ClientDisconnected       the caller went away mid-request (runtime.requests)
 
 Every non-2xx answer at the boundary is an RFC 9457 problem document built from a

@@ -3,11 +3,14 @@
 ::
 
     [project]
+    name = "shop"               # default: the folder's name; names the trust domain
     home = ".accord"            # state: databases, telemetry, pid files
     contracts_dir = "contracts"
     demo = "shop.demo:run"      # what `accord demo` runs against the services
     chaos = "shop.chaos:ShopScenario"     # what `accord chaos` puts under load and faults
     flags = ["shop.orders.flags:FLAGS"]   # the feature flags the code declares
+    trust_domain = "shop.local" # default: <name>.local (SPIFFE ids of `accord certs`)
+    token_issuer = "identity"   # the service whose tokens the others check
 
     [services.orders]
     app = "shop.orders.bootstrap:create_app"     # a factory returning an accord App
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -36,6 +40,8 @@ from accord.errors import AccordError
 __all__ = ["Project", "ProjectError", "ServiceSpec", "find", "import_object", "load"]
 
 FILENAME = "accord.toml"
+#: The trust domain of a project that names none and has no name.
+DEFAULT_TRUST_DOMAIN = "accord.local"
 
 
 class ProjectError(AccordError):
@@ -66,6 +72,9 @@ class ServiceSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class _ProjectSection(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    name: str = ""
+    trust_domain: str = ""
+    token_issuer: str = ""
     home: str = ".accord"
     contracts_dir: str = "contracts"
     demo: str = ""
@@ -89,6 +98,15 @@ class Project(msgspec.Struct, frozen=True):
     #: ``module:factory``: the project's chaos scenario (:mod:`accord.chaos.scenario`).
     chaos: str = ""
     flags: tuple[str, ...] = ()
+    #: The project's name (``[project] name``, else its folder's name).
+    name: str = ""
+    #: The SPIFFE trust domain of the services' certificates (``[project] trust_domain``,
+    #: else ``<name>.local``).
+    trust_domain: str = DEFAULT_TRUST_DOMAIN
+    #: The service that issues the tokens the others check (``[project] token_issuer``;
+    #: empty: none). ``accord up`` and the rendered manifests give every service its
+    #: URL as ``ACCORD_ISSUER_URL``.
+    token_issuer: str = ""
 
     def declared_flags(self) -> list[Any]:
         """Every feature flag the project declares: the lists ``[project] flags`` names
@@ -144,6 +162,11 @@ def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> 
         raise ProjectError(f"{path}: {exc}") from None
     root = path.parent.resolve()
     services = {n: msgspec.structs.replace(s, name=n) for n, s in data.services.items()}
+    section = data.project
+    issuer = section.token_issuer
+    if issuer and issuer not in services:
+        raise ProjectError(f"{path}: token_issuer names unknown service {issuer!r}")
+    name = section.name or root.name
     return Project(
         root=root,
         home=(root / (env.get("ACCORD_HOME") or data.project.home)).resolve(),
@@ -152,7 +175,26 @@ def load(path: Path | None = None, environ: Mapping[str, str] | None = None) -> 
         demo=data.project.demo,
         chaos=data.project.chaos,
         flags=tuple(data.project.flags),
+        name=name,
+        trust_domain=_trust_domain(path, section.trust_domain or _slug(name) + ".local"),
+        token_issuer=issuer,
     )
+
+
+def _slug(name: str) -> str:
+    """``name`` as a DNS label: lowercase, runs of other characters as one ``-``."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "accord"
+
+
+def _trust_domain(path: Path, domain: str) -> str:
+    # Here, not at the top: the SPIFFE module loads cryptography, which most commands
+    # reading accord.toml never need.
+    from accord.security.spiffe import InvalidSpiffeId, check_trust_domain
+
+    try:
+        return check_trust_domain(domain)
+    except InvalidSpiffeId as exc:
+        raise ProjectError(f"{path}: trust_domain: {exc}") from None
 
 
 def import_object(ref: str) -> Any:

@@ -7,6 +7,9 @@
 - ``ACCORD_SERVICE``: the service's name;
 - ``ACCORD_URL_<NAME>``: the base URL of every service of the project, so a service
   finds the ones it depends on;
+- ``ACCORD_ISSUER_URL``: the base URL of the service that issues tokens, when the project
+  names one (``[project] token_issuer``), so every service finds the keys that verify
+  them (:class:`~accord.runtime.auth.AuthSettings`);
 - ``OTEL_TRACES_SAMPLER``: ``parentbased_always_on`` unless already set (locally every
   request is traced), and ``OTEL_BSP_SCHEDULE_DELAY``: 200 ms unless already set (a
   trace can be read with ``accord traces`` as soon as its request was answered);
@@ -172,6 +175,9 @@ class Supervisor:
         env.setdefault("OTEL_BSP_SCHEDULE_DELAY", "200")
         for other in self.services.values():
             env[f"ACCORD_URL_{other.name.upper().replace('-', '_')}"] = other.url
+        issuer = self.services.get(self.project.token_issuer)
+        if issuer is not None:
+            env["ACCORD_ISSUER_URL"] = issuer.url
         src = str(self.project.root)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH", "")) if p)
         env["PYTHONUNBUFFERED"] = "1"

@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,137 +23,30 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.processes import ROOT, free_port, stop, wait_http
+from tests.e2e.rollouts import (
+    FAST,
+    LENIENT,
+    SERVICES,
+    Load,
+    Shop,
+    bad_canary,
+    blue_green,
+    good_canary,
+    orders_only_on,
+    running_shop,
+    wait_gone,
+)
+from tests.support.processes import ROOT, stop
 
 pytestmark = pytest.mark.e2e
-
-SERVICES = ("identity", "orders", "inventory", "payments")
-FAST = ["--interval", "1", "--min-requests", "10", "--step-timeout", "90"]
-# A fresh process answers its first requests slower (connections, key set): where latency
-# is not what a test is about, its threshold is a second, so a cold start does not count.
-LENIENT = [*FAST, "--latency-threshold", "1"]
-
-
-class Shop:
-    def __init__(self, home: Path, ports: dict[str, int]) -> None:
-        self.home = home
-        self.ports = ports
-        self.env = {**os.environ, "ACCORD_HOME": str(home)}
-        self.auth: dict[str, str] = {}
-
-    def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.ports[name]}"
-
-    def client(self, peer: str) -> httpx.Client:
-        """A customer's client of one service."""
-        return httpx.Client(timeout=10)
-
-    def run_file(self) -> dict[str, Any]:
-        return dict(json.loads((self.home / "run.json").read_text()))
-
-    def accord(self, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "accord", *args],
-            cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=timeout,
-        )  # fmt: skip
-
-    def rollout(self, *args: str) -> tuple[int, dict[str, Any], str]:
-        done = self.accord("rollout", *args, "--json")
-        try:
-            result = json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout else {}
-        except ValueError:
-            result = {}
-        return done.returncode, result, done.stdout + done.stderr
-
-    def status(self) -> dict[str, Any]:
-        done = self.accord("rollout", "status", "--json")
-        assert done.returncode == 0, done.stderr
-        return dict(json.loads(done.stdout))
-
-
-class Load:
-    """Customers listing their orders through Envoy, from a thread, answers counted."""
-
-    def __init__(self, shop: Shop) -> None:
-        self.shop = shop
-        self.codes: Counter[int | str] = Counter()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        with self.shop.client("orders") as http:
-            while not self._stop.is_set():
-                try:
-                    r = http.get(
-                        self.shop.url("orders") + "/v1/orders?limit=1", headers=self.shop.auth
-                    )
-                    self.codes[r.status_code] += 1
-                except httpx.HTTPError as exc:
-                    self.codes[type(exc).__name__] += 1
-                time.sleep(0.01)
-
-    def __enter__(self) -> Load:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(15)
-
-    def failures(self) -> dict[int | str, int]:
-        return {k: v for k, v in self.codes.items() if k != 200}
 
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
-    home = tmp_path_factory.mktemp("rollout-home")
-    ports = {name: free_port() for name in SERVICES}
     # Envoy routing HTTP (--plain): its statistics and access log are what is checked here;
     # the same rollouts over the default mutual TLS are test_rollout_tls.py's.
-    argv = [sys.executable, "-m", "accord", "up", "--plain", "--raw"]
-    for name, port in ports.items():
-        argv += ["--port", f"{name}={port}"]
-    shop = Shop(home, ports)
-    log = (home / "up.log").open("wb")
-    proc = subprocess.Popen(argv, cwd=ROOT, env=shop.env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        for name in SERVICES:
-            wait_http(shop.url(name) + "/readyz", timeout=90)
-        deadline = time.monotonic() + 30
-        while not (home / "run.json").exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        shop.auth = _customer(shop)
+    with running_shop(tmp_path_factory, tls=False) as shop:
         yield shop
-    finally:
-        stop(proc)
-        log.close()
-
-
-def _customer(shop: Shop) -> dict[str, str]:
-    account = {"email": f"ro-{secrets.token_hex(6)}@shop.test", "password": "correct horse"}
-    created = httpx.post(
-        shop.url("identity") + "/v1/customers",
-        json=account,
-        headers={"idempotency-key": secrets.token_hex(8)},
-    )
-    assert created.status_code == 201, created.text
-    login = httpx.post(shop.url("identity") + "/v1/login", json=account)
-    return {"authorization": f"Bearer {login.json()['access_token']}"}
-
-
-def _orders_only_on(shop: Shop, version: str) -> None:
-    """The run file and the route agree: orders runs ``version`` alone, at 100 %."""
-    run = shop.run_file()
-    assert run["services"]["orders"]["version"] == version
-    assert run["dataplane"]["instances"].get("orders", {}) == {}
-    assert shop.status()["orders"]["weights"] == {f"orders--{version}": 100}
-
-
-def _wait_gone(shop: Shop, version: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while version in shop.run_file()["dataplane"]["instances"].get("orders", {}):
-        assert time.monotonic() < deadline, f"{version} still runs"
-        time.sleep(0.1)
 
 
 def test_every_call_goes_through_envoy(shop: Shop) -> None:
@@ -191,31 +81,14 @@ def _logged(path: Path, correlation_id: str, timeout: float = 15) -> list[dict[s
 
 
 def test_a_good_canary_is_promoted(shop: Shop) -> None:
-    old_pid = shop.run_file()["services"]["orders"]["pid"]
-    with Load(shop) as load:
-        code, result, out = shop.rollout("orders", "good-1", "--working-tree", *LENIENT)
-    assert code == 0, out
-    assert result["outcome"] == "promoted"
-    assert [s["weight"] for s in result["steps"]] == [5, 25, 50, 100]
-    assert result["failed_requests"] == 0
-    assert load.failures() == {}, load.codes
-    _orders_only_on(shop, "good-1")
-    with pytest.raises(ProcessLookupError):
-        os.kill(old_pid, 0)
+    good_canary(shop, "good-1")
 
 
 def test_a_bad_canary_is_rolled_back_on_availability(shop: Shop) -> None:
-    stable = shop.run_file()["services"]["orders"]["version"]
-    faults = json.dumps({"abort": {"status": 503, "percent": 20}})
-    with Load(shop):
-        code, result, out = shop.rollout(
-            "orders", "bad-1", "--working-tree", "--faults", faults, *LENIENT
-        )
-    assert code == 1, out
-    assert result["outcome"] == "rolled_back"
+    result = bad_canary(shop, "bad-1", *LENIENT)
     # orders declares availability 99.9 % (shop/orders/slo.py): the reason names it
-    assert "availability" in result["reason"] and "< 99.90% (SLO)" in result["reason"], result
-    assert result["failed_requests"] > 0 and result["detection_seconds"] is not None
+    assert "< 99.90% (SLO)" in result["reason"], result
+    assert result["detection_seconds"] is not None
     trail = (shop.home / "audit" / "operator.jsonl").read_text().splitlines()
     started, ended = (json.loads(line) for line in trail[-2:])
     assert (started["action"], started["target"]) == ("rollout.started", "orders")
@@ -224,8 +97,6 @@ def test_a_bad_canary_is_rolled_back_on_availability(shop: Shop) -> None:
         "rollout.rolled_back",
         result["reason"],
     )
-    _wait_gone(shop, "bad-1")
-    _orders_only_on(shop, stable)
 
 
 def test_a_slow_canary_is_rolled_back_on_latency(shop: Shop) -> None:
@@ -239,32 +110,19 @@ def test_a_slow_canary_is_rolled_back_on_latency(shop: Shop) -> None:
     # orders declares no service-wide latency objective: the default's, 90 % within 250 ms
     assert "latency" in result["reason"] and "< 90.00% (SLO)" in result["reason"], result
     assert load.failures() == {}, load.codes
-    _wait_gone(shop, "slow-1")
-    _orders_only_on(shop, stable)
+    wait_gone(shop, "slow-1")
+    orders_only_on(shop, stable)
 
 
 def test_blue_green_switches_and_rolls_back_without_a_failed_request(shop: Shop) -> None:
-    blue = shop.run_file()["services"]["orders"]["version"]
-    with Load(shop) as load:
-        code, result, out = shop.rollout(
-            "orders", "green-1", "--strategy", "blue-green", "--working-tree", *LENIENT
-        )
-        assert code == 0, out
-        assert result["outcome"] == "promoted" and result["switch_seconds"] is not None
-        entry = shop.status()["orders"]
-        assert entry["primary"] == "green-1" and entry["warm"] == [blue]
-        assert entry["weights"] == {"orders--green-1": 100}
-        back = shop.accord("rollback", "orders")
-        assert back.returncode == 0, back.stderr
-        assert f"back on {blue}" in back.stdout
-        last = json.loads((shop.home / "audit" / "operator.jsonl").read_text().splitlines()[-1])
-        assert (last["action"], last["target"]) == ("rollout.rolled_back", "orders")
-        assert last["details"]["version"] == blue
-        time.sleep(1.0)
-    assert load.failures() == {}, load.codes
-    assert sum(load.codes.values()) > 20
-    _wait_gone(shop, "green-1")
-    _orders_only_on(shop, blue)
+    switched = blue_green(shop, "green-1")
+    blue = switched.blue
+    assert switched.entry["primary"] == "green-1" and switched.entry["warm"] == [blue]
+    assert f"back on {blue}" in switched.back.stdout
+    last = json.loads((shop.home / "audit" / "operator.jsonl").read_text().splitlines()[-1])
+    assert (last["action"], last["target"]) == ("rollout.rolled_back", "orders")
+    assert last["details"]["version"] == blue
+    assert sum(switched.load.codes.values()) > 20
     again = shop.accord("rollback", "orders")
     assert again.returncode == 2 and "nothing to roll back to" in again.stderr
 
@@ -296,14 +154,14 @@ def test_killing_the_rollout_midway_returns_traffic_to_stable_and_says_so(shop: 
             _wait_phase(shop, "analysing", 50)
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(10)
-            _wait_gone(shop, "killed-1")
+            wait_gone(shop, "killed-1")
         finally:
             stop(proc)
     entry = shop.status()["orders"]
     assert entry["rollout"]["running"] is False
     assert "all traffic back on" in entry["rollout"]["interrupted"], entry
     assert load.failures() == {}, load.codes
-    _orders_only_on(shop, stable)
+    orders_only_on(shop, stable)
 
 
 def test_a_second_rollout_is_refused_and_abort_rolls_the_first_back(shop: Shop) -> None:
@@ -323,8 +181,8 @@ def test_a_second_rollout_is_refused_and_abort_rolls_the_first_back(shop: Shop) 
         assert proc.returncode == 1
     finally:
         stop(proc)
-    _wait_gone(shop, "first-1")
-    _orders_only_on(shop, stable)
+    wait_gone(shop, "first-1")
+    orders_only_on(shop, stable)
 
 
 def test_a_candidate_that_never_becomes_ready_is_rolled_back_after_a_timeout(shop: Shop) -> None:
@@ -340,8 +198,8 @@ def test_a_candidate_that_never_becomes_ready_is_rolled_back_after_a_timeout(sho
     assert code == 1, out
     assert result["outcome"] == "rolled_back"
     assert "stuck-1" in result["reason"] and "ready" in result["reason"], result
-    _wait_gone(shop, "stuck-1")
-    _orders_only_on(shop, stable)
+    wait_gone(shop, "stuck-1")
+    orders_only_on(shop, stable)
 
 
 @pytest.mark.parametrize(

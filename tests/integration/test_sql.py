@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 import accord.sql
 import accord.sql.engine
-from accord.sql import create_engine, is_conflict, migrate, readiness, sync_url
+from accord.ports import ConcurrencyConflict
+from accord.sql import (
+    compare_and_set,
+    create_engine,
+    is_conflict,
+    keyset_page,
+    migrate,
+    readiness,
+    sync_url,
+)
 
 
 @pytest.fixture
@@ -110,6 +120,69 @@ async def test_optimistic_increments_lose_nothing(database_url: str, migrations:
         async with engine.connect() as conn:
             value = await conn.scalar(sa.select(counters.c.value))
         assert value == 30
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.anyio
+async def test_compare_and_set_writes_only_over_the_version_read(
+    database_url: str, migrations: Path
+) -> None:
+    migrate(database_url, migrations)
+    engine = create_engine(database_url)
+    save = (
+        sa.update(counters)
+        .where(
+            counters.c.name == sa.bindparam("w_name"), counters.c.version == sa.bindparam("w_seen")
+        )
+        .values(value=sa.bindparam("new_value"), version=sa.bindparam("new_version"))
+    )
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.insert(counters).values(name="d", value=0, version=4))
+            values = {"w_name": "d", "new_value": 7}
+            assert await compare_and_set(conn, save, values, seen=4, what="counter 'd'") == 5
+            with pytest.raises(ConcurrencyConflict, match=r"^counter 'd' changed since version 4$"):
+                await compare_and_set(
+                    conn, save, {**values, "new_value": 9}, seen=4, what="counter 'd'"
+                )
+            row = (await conn.execute(sa.select(counters).where(counters.c.name == "d"))).one()
+        assert (row.value, row.version) == (7, 5)
+    finally:
+        await engine.dispose()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Page:
+    after: str | None
+    limit: int
+    filters: dict[str, object] = dataclasses.field(default_factory=dict)
+
+    def where(self) -> dict[str, object]:
+        return self.filters
+
+
+@pytest.mark.anyio
+async def test_a_keyset_page_filters_then_starts_after_the_key(
+    database_url: str, migrations: Path
+) -> None:
+    migrate(database_url, migrations)
+    engine = create_engine(database_url)
+    table = sa.Table(
+        "counters",
+        sa.MetaData(),
+        sa.Column("name", sa.String(20), primary_key=True),
+        sa.Column("value", sa.Integer),
+        sa.Column("version", sa.Integer),
+    )
+    try:
+        async with engine.begin() as conn:
+            rows = [{"name": n, "value": v, "version": 0} for n, v in zip("abcde", [1, 2, 1, 1, 2])]
+            await conn.execute(sa.insert(table), rows)
+            page = keyset_page(table, "name", _Page(after="a", limit=2, filters={"value": 1}))
+            assert [r.name for r in await conn.execute(page)] == ["c", "d"]
+            everything = keyset_page(table, "name", _Page(after=None, limit=10))
+            assert [r.name for r in await conn.execute(everything)] == list("abcde")
     finally:
         await engine.dispose()
 

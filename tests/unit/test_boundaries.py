@@ -4,8 +4,9 @@ Checked by reading the source (``ast``), not by importing it:
 
 - ``shop/<svc>/domain/``: the standard library and ``shop.<svc>.domain`` only;
 - ``shop/<svc>/application/``: the standard library, ``shop.<svc>.domain``,
-  ``shop.<svc>.application`` and :data:`SHARED_PORTS` only (ports every service shares,
-  plain Python: they import the standard library and ``accord.errors`` alone);
+  ``shop.<svc>.application``, :data:`SHARED_PORTS` and :data:`SHOP_COMMON` only (ports
+  every service shares, plain Python: they import the standard library and
+  ``accord.errors`` alone; ``shop.common`` imports the standard library alone);
 - anywhere in ``shop/<svc>/``: nothing of another service but its ``contract``, and that
   only from ``shop/<svc>/adapters/``;
 - ``accord.contract`` and ``accord.errors``: no import of ``accord.runtime``,
@@ -37,6 +38,8 @@ STDLIB = frozenset(sys.stdlib_module_names)
 #: accord's modules an application layer may import: protocols and exceptions in plain
 #: Python, no runtime, transport or database behind them.
 SHARED_PORTS = ("accord.ports",)
+#: What the shop's services share that is the shop's own: plain Python, no service's name.
+SHOP_COMMON = "shop.common"
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,7 @@ def shop_violations(path: Path, root: Path) -> list[str]:
     """What is wrong with the imports of one module of ``<root>/shop/<svc>/``."""
     rel = path.relative_to(root)
     parts = rel.parts
-    if len(parts) < 3 or parts[0] != "shop":
+    if len(parts) < 3 or parts[0] != "shop" or parts[1] == "common":
         return []
     service = parts[1]
     layer = parts[2] if len(parts) > 3 else None
@@ -150,7 +153,7 @@ def shop_violations(path: Path, root: Path) -> list[str]:
         if layer in allowed_layers and not _is_stdlib(target):
             inside = [f"{own}.{name}" for name in allowed_layers[layer]]
             if layer == "application":
-                inside += SHARED_PORTS
+                inside += [*SHARED_PORTS, SHOP_COMMON]
             if not any(_under(target, prefix) for prefix in inside):
                 report(
                     imp,
@@ -158,7 +161,8 @@ def shop_violations(path: Path, root: Path) -> list[str]:
                     f"imports {target}: {layer} may import only the standard library "
                     f"and {', '.join(inside)}",
                 )
-        if _under(target, "shop") and not _under(target, own) and target.count(".") >= 1:
+        shared = _under(target, own) or _under(target, SHOP_COMMON)
+        if _under(target, "shop") and not shared and target.count(".") >= 1:
             other = target.split(".")[1]
             if not _under(target, f"shop.{other}.contract"):
                 report(
@@ -401,6 +405,18 @@ def test_shared_ports_import_the_standard_library_and_errors_alone(module: str) 
         f"{path.relative_to(ROOT)}:{imp.line}: `{imp.source}`"
         for imp in imports_of(path, ROOT)
         if not _is_stdlib(imp.target) and not _under(imp.target, "accord.errors")
+    ]
+    assert not bad, "\n".join(bad)
+
+
+def test_shop_common_imports_the_standard_library_alone() -> None:
+    paths = sorted((ROOT / "shop" / "common").rglob("*.py"))
+    assert paths
+    bad = [
+        f"{path.relative_to(ROOT)}:{imp.line}: `{imp.source}`"
+        for path in paths
+        for imp in imports_of(path, ROOT)
+        if not _is_stdlib(imp.target)
     ]
     assert not bad, "\n".join(bad)
 

@@ -16,7 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from accord.sql import UnitOfWork, conflicts_as
+from accord.sql import UnitOfWork, compare_and_set, conflicts_as, keyset_page
+from shop.common.listing import Listing
 from shop.inventory.application.ports import ConcurrencyConflict, UnitOfWorkFactory
 from shop.inventory.domain.model import Reservation, ReservationLine, ReservationStatus, Sku
 
@@ -184,20 +185,15 @@ class SqlSkuRepository:
 
     async def save(self, sku: Sku) -> None:
         """Write the new stock if nobody changed the row since it was read."""
-        seen = sku.version
-        async with conflicts_as(ConcurrencyConflict):
-            values = {
-                "w_code": sku.code,
-                "w_seen": seen,
-                "new_available": sku.available,
-                "new_reserved": sku.reserved,
-                "new_sold": sku.sold,
-                "new_version": seen + 1,
-            }
-            touched = (await self._connection.execute(_SAVE_SKU, values)).rowcount
-        if touched != 1:
-            raise ConcurrencyConflict(f"SKU {sku.code!r} changed since version {seen}")
-        sku.version = seen + 1
+        values = {
+            "w_code": sku.code,
+            "new_available": sku.available,
+            "new_reserved": sku.reserved,
+            "new_sold": sku.sold,
+        }
+        sku.version = await compare_and_set(
+            self._connection, _SAVE_SKU, values, seen=sku.version, what=f"SKU {sku.code!r}"
+        )
 
 
 class SqlReservationRepository:
@@ -240,22 +236,9 @@ class SqlReservationRepository:
         """The reservation made for this order, or None."""
         return await self._one(_RESERVATION_BY_ORDER, order_id)
 
-    async def find(
-        self,
-        *,
-        status: ReservationStatus | None = None,
-        order_id: str | None = None,
-        after: str | None = None,
-        limit: int = 100,
-    ) -> list[Reservation]:
-        """Up to ``limit`` reservations in id order, ids after ``after``, filtered."""
-        query = reservations.select().order_by(reservations.c.reservation_id).limit(limit)
-        if status is not None:
-            query = query.where(reservations.c.status == status.value)
-        if order_id is not None:
-            query = query.where(reservations.c.order_id == order_id)
-        if after is not None:
-            query = query.where(reservations.c.reservation_id > after)
+    async def find(self, listing: Listing[ReservationStatus]) -> list[Reservation]:
+        """The reservations ``listing`` asks for, in id order."""
+        query = keyset_page(reservations, "reservation_id", listing)
         async with conflicts_as(ConcurrencyConflict):
             heads = (await self._connection.execute(query)).all()
             if not heads:
@@ -274,20 +257,11 @@ class SqlReservationRepository:
 
     async def save(self, reservation: Reservation) -> None:
         """Write the new status if nobody changed the row since it was read."""
-        seen = reservation.version
-        async with conflicts_as(ConcurrencyConflict):
-            values = {
-                "w_id": reservation.reservation_id,
-                "w_seen": seen,
-                "new_status": reservation.status.value,
-                "new_version": seen + 1,
-            }
-            touched = (await self._connection.execute(_SAVE_RESERVATION, values)).rowcount
-        if touched != 1:
-            raise ConcurrencyConflict(
-                f"reservation {reservation.reservation_id!r} changed since version {seen}"
-            )
-        reservation.version = seen + 1
+        values = {"w_id": reservation.reservation_id, "new_status": reservation.status.value}
+        what = f"reservation {reservation.reservation_id!r}"
+        reservation.version = await compare_and_set(
+            self._connection, _SAVE_RESERVATION, values, seen=reservation.version, what=what
+        )
 
     async def _one(self, query: sa.Select[Any], value: str) -> Reservation | None:
         async with conflicts_as(ConcurrencyConflict):

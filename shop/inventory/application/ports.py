@@ -12,6 +12,7 @@ from typing import Protocol
 
 from accord.ports import ConcurrencyConflict
 from accord.ports import UnitOfWork as Transaction
+from shop.common.listing import Listing
 from shop.inventory.domain.model import Reservation, ReservationStatus, Sku
 
 __all__ = [
@@ -75,15 +76,8 @@ class ReservationRepository(Protocol):
         """The reservation made for this order, or None."""
         ...
 
-    async def find(
-        self,
-        *,
-        status: ReservationStatus | None = None,
-        order_id: str | None = None,
-        after: str | None = None,
-        limit: int = 100,
-    ) -> list[Reservation]:
-        """Up to ``limit`` reservations in id order, ids after ``after``, filtered."""
+    async def find(self, listing: Listing[ReservationStatus]) -> list[Reservation]:
+        """The reservations ``listing`` asks for, in id order."""
         ...
 
     async def save(self, reservation: Reservation) -> None:

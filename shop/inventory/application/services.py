@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TypeVar
 
+from shop.common.listing import Listing
 from shop.inventory.application.catalogue import CatalogueItem
 from shop.inventory.application.ports import (
     ConcurrencyConflict,
@@ -154,20 +155,11 @@ class InventoryService:
             raise ReservationNotFound(f"for order {order_id}")
         return reservation
 
-    async def list_reservations(
-        self,
-        *,
-        status: ReservationStatus | None = None,
-        order_id: str | None = None,
-        after: str | None = None,
-        limit: int = 100,
-    ) -> list[Reservation]:
-        """Up to ``limit`` reservations in id order (ids after ``after``), filtered by
-        status and order when given: what an audit reads to find stock still held."""
+    async def list_reservations(self, listing: Listing[ReservationStatus]) -> list[Reservation]:
+        """The reservations ``listing`` asks for, in id order: what an audit reads to find
+        stock still held."""
         async with self._uow() as uow:
-            return await uow.reservations.find(
-                status=status, order_id=order_id, after=after, limit=limit
-            )
+            return await uow.reservations.find(listing)
 
     async def commit(self, reservation_id: str) -> Reservation:
         """Sell the held stock. Idempotent; a released reservation is ReservationClosed."""

@@ -24,7 +24,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from accord.sql import UnitOfWork, conflicts_as
+from accord.sql import UnitOfWork, compare_and_set, conflicts_as
 from shop.orders.application.placements import KeyedOrder, PlacementKey
 from shop.orders.application.ports import ConcurrencyConflict, UnitOfWorkFactory
 from shop.orders.domain.model import Order, OrderLine, OrderStatus
@@ -297,16 +297,14 @@ class SqlOrderRepository:
             extra["look_again_at"] = look_again_at.astimezone(UTC)
         values = {f"new_{name}": getattr(order, name) for name in _SAVED}
         values["new_status"] = order.status.value
-        values |= {"new_compensation_due": order.compensation_due, "new_version": seen + 1}
+        values |= {"new_compensation_due": order.compensation_due, "w_order": order.order_id}
         statement = _SAVE.values(extra) if extra else _SAVE
+        what = f"order {order.order_id!r}"
+        version = await compare_and_set(self._connection, statement, values, seen=seen, what=what)
         async with conflicts_as(ConcurrencyConflict):
-            where = {"w_order": order.order_id, "w_seen": seen}
-            touched = (await self._connection.execute(statement, values | where)).rowcount
-            if touched != 1:
-                raise ConcurrencyConflict(f"order {order.order_id!r} changed since version {seen}")
             await self._connection.execute(_DROP_LINES, {"w_order": order.order_id})
             await self._connection.execute(_ADD_LINES, _line_rows(order))
-        order.version = seen + 1
+        order.version = version
 
     async def _load(
         self, condition: sa.ColumnElement[bool], *, limit: int, oldest_first: bool = False

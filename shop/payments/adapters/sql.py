@@ -15,7 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from accord.sql import UnitOfWork, conflicts_as
+from accord.sql import UnitOfWork, compare_and_set, conflicts_as, keyset_page
+from shop.common.listing import Listing
 from shop.payments.application.ports import ConcurrencyConflict, UnitOfWorkFactory
 from shop.payments.domain.model import Authorization, AuthorizationStatus, Money
 
@@ -115,42 +116,20 @@ class SqlAuthorizationRepository:
         """The authorization of this order, or None."""
         return await self._one(_BY_ORDER, order_id)
 
-    async def find(
-        self,
-        *,
-        status: AuthorizationStatus | None = None,
-        order_id: str | None = None,
-        after: str | None = None,
-        limit: int = 100,
-    ) -> list[Authorization]:
-        """Up to ``limit`` authorizations in id order, ids after ``after``, filtered."""
-        query = sa.select(authorizations).order_by(authorizations.c.authorization_id).limit(limit)
-        if status is not None:
-            query = query.where(authorizations.c.status == status.value)
-        if order_id is not None:
-            query = query.where(authorizations.c.order_id == order_id)
-        if after is not None:
-            query = query.where(authorizations.c.authorization_id > after)
+    async def find(self, listing: Listing[AuthorizationStatus]) -> list[Authorization]:
+        """The authorizations ``listing`` asks for, in id order."""
+        query = keyset_page(authorizations, "authorization_id", listing)
         async with conflicts_as(ConcurrencyConflict):
             result = await self._connection.execute(query)
         return [_from_row(row) for row in result]
 
     async def save(self, authorization: Authorization) -> None:
         """Write the new status if nobody changed the row since it was read."""
-        seen = authorization.version
-        async with conflicts_as(ConcurrencyConflict):
-            values = {
-                "w_id": authorization.authorization_id,
-                "w_seen": seen,
-                "new_status": authorization.status.value,
-                "new_version": seen + 1,
-            }
-            touched = (await self._connection.execute(_SAVE, values)).rowcount
-        if touched != 1:
-            raise ConcurrencyConflict(
-                f"authorization {authorization.authorization_id!r} changed since version {seen}"
-            )
-        authorization.version = seen + 1
+        values = {"w_id": authorization.authorization_id, "new_status": authorization.status.value}
+        what = f"authorization {authorization.authorization_id!r}"
+        authorization.version = await compare_and_set(
+            self._connection, _SAVE, values, seen=authorization.version, what=what
+        )
 
     async def _one(self, query: sa.Select[Any], value: str) -> Authorization | None:
         async with conflicts_as(ConcurrencyConflict):

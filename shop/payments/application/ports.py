@@ -12,6 +12,7 @@ from typing import Protocol
 
 from accord.ports import ConcurrencyConflict
 from accord.ports import UnitOfWork as Transaction
+from shop.common.listing import Listing
 from shop.payments.domain.model import Authorization, AuthorizationStatus, Decision, Money
 
 __all__ = [
@@ -39,15 +40,8 @@ class AuthorizationRepository(Protocol):
         """The authorization with this id, or None."""
         ...
 
-    async def find(
-        self,
-        *,
-        status: AuthorizationStatus | None = None,
-        order_id: str | None = None,
-        after: str | None = None,
-        limit: int = 100,
-    ) -> list[Authorization]:
-        """Up to ``limit`` authorizations in id order, ids after ``after``, filtered."""
+    async def find(self, listing: Listing[AuthorizationStatus]) -> list[Authorization]:
+        """The authorizations ``listing`` asks for, in id order."""
         ...
 
     async def get_for_order(self, order_id: str) -> Authorization | None:

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Awaitable
 from datetime import UTC, datetime
 
+from shop.common.listing import Listing
 from shop.payments.application.ports import (
     CardProcessor,
     Clock,
@@ -117,20 +118,11 @@ class PaymentService:
             raise AuthorizationNotFound(f"for order {order_id}")
         return found
 
-    async def find(
-        self,
-        *,
-        status: AuthorizationStatus | None = None,
-        order_id: str | None = None,
-        after: str | None = None,
-        limit: int = 100,
-    ) -> list[Authorization]:
-        """Up to ``limit`` authorizations in id order (ids after ``after``), filtered by
-        status and order when given: what an audit reads to find money held or taken."""
+    async def find(self, listing: Listing[AuthorizationStatus]) -> list[Authorization]:
+        """The authorizations ``listing`` asks for, in id order: what an audit reads to find
+        money held or taken."""
         async with self._uow() as uow:
-            return await uow.authorizations.find(
-                status=status, order_id=order_id, after=after, limit=limit
-            )
+            return await uow.authorizations.find(listing)
 
     async def capture(self, authorization_id: str) -> Authorization:
         """Take the held money. Idempotent; a voided authorization is an InvalidTransition."""

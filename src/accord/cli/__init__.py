@@ -3,7 +3,7 @@
 :func:`main` starts ``accord serve`` without the rest of the command line
 (:mod:`accord.cli.serving`: every service process runs it, so it stays small) and every
 other command with Typer (:mod:`accord.cli.commands`); ``accord up``, once it has
-prepared the system, continues in a fresh process (:func:`accord.cli.up.continue_prepared`)
+prepared the system, continues in a fresh process (:func:`accord.cli.running.continue_prepared`)
 that loads no Typer command either. Errors a user can cause end in a
 one-line message and a non-zero exit, never a traceback (:func:`accord.cli.exits.fail`).
 """
@@ -24,7 +24,7 @@ def main() -> None:
         from accord.cli import lean
 
         lean.import_without(("click", "pygments"), ("httpx",))
-        from accord.cli.up import continue_prepared
+        from accord.cli.running import continue_prepared
 
         continue_prepared()
     if argv[:1] == ["serve"]:

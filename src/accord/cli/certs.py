@@ -2,14 +2,15 @@
 
 ::
 
-    accord certs init [--trust-domain shop.local] [--dir DIR] [--force]
+    accord certs init [--trust-domain DOMAIN] [--dir DIR] [--force]
     accord certs issue SERVICE [--days 30]      # spiffe://<trust-domain>/<service>
     accord certs issue --all                    # every service in accord.toml
     accord certs rotate SERVICE|--all           # a new leaf, swapped in atomically
     accord certs status [--json]                # expiries and when renewals are due
 
 The folder defaults to ``<project home>/certs`` of the nearest ``accord.toml``; ``--dir``
-overrides it. Private keys are written with mode 0600.
+overrides it. The trust domain defaults to the project's (``[project] trust_domain``, else
+``<name>.local``; ``accord.local`` with no project). Private keys are written with mode 0600.
 """
 
 from __future__ import annotations
@@ -26,9 +27,6 @@ from accord.errors import AccordError
 from accord.security.certs import LEAF_DAYS, CertStore, Leaf
 
 __all__ = ["register"]
-
-#: The trust domain ``init`` uses unless told otherwise.
-DEFAULT_TRUST_DOMAIN = "shop.local"
 
 certs_app = typer.Typer(
     name="certs",
@@ -59,8 +57,13 @@ def register(app: typer.Typer) -> None:
 @certs_app.command("init")
 def init_command(
     trust_domain: Annotated[
-        str, typer.Option("--trust-domain", help="The SPIFFE trust domain.")
-    ] = DEFAULT_TRUST_DOMAIN,
+        str | None,
+        typer.Option(
+            "--trust-domain",
+            help="The SPIFFE trust domain (default: the project's).",
+            show_default=False,
+        ),
+    ] = None,
     directory: DirOption = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing CA.")] = False,
 ) -> None:
@@ -70,7 +73,7 @@ def init_command(
     """
     store = CertStore(_folder(directory))
     try:
-        ca = store.init(trust_domain, force=force)
+        ca = store.init(trust_domain or _project_trust_domain(), force=force)
     except (AccordError, OSError) as exc:
         raise fail(_one_line(exc)) from None
     until = ca.cert.not_valid_after_utc.date().isoformat()
@@ -165,6 +168,13 @@ def _services(service: str | None, every: bool) -> list[str]:
         known = ", ".join(loaded.services) or "none"
         raise fail(f"unknown service {service!r} (services in accord.toml: {known})")
     return [service]
+
+
+def _project_trust_domain() -> str:
+    try:
+        return project.load().trust_domain
+    except project.ProjectError:
+        return project.DEFAULT_TRUST_DOMAIN
 
 
 def _folder(directory: Path | None, *, code: int = 2) -> Path:

@@ -74,7 +74,9 @@ def export_command(
 
 @contracts_app.command("show")
 def show_command(
-    service: str = typer.Argument(..., help="A service name (orders) or name.vMAJOR (orders.v1)."),
+    service: str = typer.Argument(
+        ..., help="A contract name (billing) or name.vMAJOR (billing.v1)."
+    ),
 ) -> None:
     """Print one contract's OpenAPI document.
 

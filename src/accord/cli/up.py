@@ -3,39 +3,34 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
-import signal
 import sys
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from accord import project as projects
 from accord import runfile
 from accord.cli import _help
+from accord.cli.running import (
+    SPEC_VARIABLE,
+    console_for,
+    make_rotator,
+    printer,
+    rotation_settings,
+    run_system,
+)
 from accord.cli.serving import WARNING_VARIABLE
 from accord.errors import AccordError
-from accord.supervisor import LineSink, StartError, Supervisor
+from accord.supervisor import Supervisor
 
-if TYPE_CHECKING:
-    from accord.config.rotation import RotationSettings
-    from accord.console.server import Beside
-    from accord.security.rotation import Rotator
-
-#: Carries a prepared ``accord up`` into the process it continues in (:func:`_serve`).
-SPEC_VARIABLE = "ACCORD_UP_SPEC"
 #: Printed at start and carried in every ``/readyz`` under ``accord up --plain``.
 PLAIN_WARNING = "--plain: calls between services are plain HTTP, unencrypted (debugging only)"
-_COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "red")
-_SKIP = frozenset({"ts", "level", "event", "service", "version", "span_id", "logger"})
 
 
 def register(app: typer.Typer) -> None:
@@ -115,7 +110,7 @@ def up(
     Example: accord up --port orders=9101 --raw
     """
     project = projects.load()
-    console = Console(highlight=False)
+    console = console_for()
     allow = parse_allow(tls_allow, project)
     if allow and not tls:
         raise projects.ProjectError("--tls-allow needs TLS (drop --plain)")
@@ -123,7 +118,7 @@ def up(
     supervisor = Supervisor(
         project,
         ports=parse_ports(port),
-        on_line=_printer(project, console, raw=raw),
+        on_line=printer(project, console, raw=raw),
         tls_dir=tls_dir,
         dataplane=True,
         reload=reload,
@@ -158,46 +153,6 @@ def _prepare(
         prepare_client_keys(project, console)
 
 
-def _printer(project: projects.Project, console: Console, *, raw: bool) -> LineSink:
-    """Each service's lines, prefixed with its name in a colour of its own."""
-    colours = {n: _COLOURS[i % len(_COLOURS)] for i, n in enumerate(project.services)}
-    width = max(len(n) for n in project.services)
-
-    def on_line(name: str, line: str) -> None:
-        prefix = Text(f"{name:<{width}} │ ", style=colours[name])
-        console.print(prefix + (Text(line) if raw else format_line(line)), soft_wrap=True)
-
-    return on_line
-
-
-def rotation_settings(project: projects.Project) -> Callable[[], RotationSettings]:
-    """The reader of the rotation schedule (``config/<env>/rotation.toml``, variables)."""
-    from accord.config.rotation import load_settings
-
-    return load_settings(project.root, os.environ)
-
-
-def make_rotator(
-    supervisor: Supervisor, settings: Callable[[], RotationSettings], console: Console
-) -> Rotator:
-    """The rotator ``accord up`` runs beside its services: the signing keys always, the
-    certificates with TLS (decision 0019); rotations go to the audit trail
-    ``<home>/audit/accord-supervisor.jsonl``."""
-    from accord.audit import AuditTrail
-    from accord.security.rotation import Rotator
-    from accord.security.tls import SUPERVISOR
-
-    home = supervisor.project.home
-    return Rotator(
-        home,
-        settings=settings,
-        certs=supervisor.tls_dir,
-        names=[*supervisor.project.services, SUPERVISOR],
-        audit=AuditTrail.under(home, SUPERVISOR),
-        on_notice=lambda message: console.print(f"accord: {message}", soft_wrap=True),
-    )
-
-
 def _serve(supervisor: Supervisor, console: Console, console_port: int, *, raw: bool) -> int:
     """Run the prepared system until it is stopped; its exit status.
 
@@ -208,7 +163,7 @@ def _serve(supervisor: Supervisor, console: Console, console_port: int, *, raw: 
     """
     if os.name != "posix" or os.environ.get("ACCORD_UP_EXEC", "1") == "0":
         rotator = make_rotator(supervisor, rotation_settings(supervisor.project), console)
-        return asyncio.run(_run(supervisor, console, console_port, rotator))
+        return asyncio.run(run_system(supervisor, console, console_port, rotator))
     spec = {
         "file": str(supervisor.project.root / projects.FILENAME),
         "home": str(supervisor.project.home),
@@ -227,33 +182,6 @@ def _serve(supervisor: Supervisor, console: Console, console_port: int, *, raw: 
     argv = [sys.executable, "-m", "accord", "up", *rest]  # what ``ps`` shows
     os.execv(sys.executable, argv)  # noqa: S606 - this same Python, fixed module
     return 1  # not reached: execv returns only by raising
-
-
-def continue_prepared() -> None:
-    """The process :func:`_serve` continues in (``accord up`` with
-    :data:`SPEC_VARIABLE` set, :func:`accord.cli.main`): the prepared system, run."""
-    import msgspec
-
-    spec = json.loads(os.environ.pop(SPEC_VARIABLE))
-    console = Console(highlight=False)
-    try:
-        project = projects.load(Path(spec["file"]))
-        project = msgspec.structs.replace(project, home=Path(spec["home"]))
-        supervisor = Supervisor(
-            project,
-            ports=spec["ports"],
-            environ=spec["environ"],
-            on_line=_printer(project, console, raw=spec["raw"]),
-            tls_dir=None if spec["tls_dir"] is None else Path(spec["tls_dir"]),
-            dataplane=True,
-            reload=spec["reload"],
-        )
-    except AccordError as exc:
-        print(f"accord: {exc}", file=sys.stderr)
-        sys.exit(2)
-    supervisor.extra_env.update(spec["extra_env"])
-    rotator = make_rotator(supervisor, rotation_settings(project), console)
-    sys.exit(asyncio.run(_run(supervisor, console, spec["console_port"], rotator)))
 
 
 def clear_previous(project: projects.Project, console: Console) -> None:
@@ -314,7 +242,6 @@ def prepare_tls(
     """The certificate folder, with a CA and a certificate for every service (and the
     supervisor's probes) created or renewed where missing, expired, foreign or past two
     thirds of their life; new ones live ``lifetime`` (default: the rotation settings')."""
-    from accord.cli.certs import DEFAULT_TRUST_DOMAIN
     from accord.security.tls import SUPERVISOR, ensure_certificates
 
     folder = project.home / "certs"
@@ -324,7 +251,7 @@ def prepare_tls(
         issued = ensure_certificates(
             folder,
             [*project.services, SUPERVISOR],
-            trust_domain=DEFAULT_TRUST_DOMAIN,
+            trust_domain=project.trust_domain,
             lifetime=lifetime,
         )
     except (AccordError, OSError) as exc:
@@ -349,100 +276,3 @@ def prepare_client_keys(project: projects.Project, console: Console) -> Path:
     if made:
         console.print(f"made client keys in {keys.folder}: {', '.join(made)}")
     return keys.folder
-
-
-async def _run(
-    supervisor: Supervisor, console: Console, console_port: int = 0, rotator: Rotator | None = None
-) -> int:
-    loop = asyncio.get_running_loop()
-    stopping = asyncio.Event()
-    # SIGHUP: the terminal closed. (SIGKILL and crashes: the children's parent-death
-    # signal, accord.lifetime.)
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        loop.add_signal_handler(sig, stopping.set)
-    # Rotating from the start: short-lived certificates must not expire while services start.
-    rotating = asyncio.ensure_future(rotator.run()) if rotator is not None else None
-    try:
-        await supervisor.start()
-    except StartError as exc:
-        if rotating is not None:
-            rotating.cancel()
-        console.print(Text(f"accord: {exc}", style="red"), soft_wrap=True)
-        return 1
-    table = Table(title=f"{supervisor.project.root.name}: services up", title_justify="left")
-    for col in ("service", "url", "pid", "probes"):
-        table.add_column(col)
-    for svc in supervisor.services.values():
-        pid = str(svc.process.pid) if svc.process else "-"
-        table.add_row(svc.name, svc.url, pid, f"{svc.url}/readyz  {svc.url}/metrics")
-    web = await _console(supervisor, console_port, table)
-    console.print(table)
-    console.print(
-        f"state in {supervisor.project.home}; traces: [bold]accord traces[/bold]; "
-        "Ctrl-C stops everything"
-    )
-    waiter = asyncio.ensure_future(supervisor.wait())
-    stopper = asyncio.ensure_future(stopping.wait())
-    done, _ = await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    crashed = waiter.result() if waiter in done else None
-    waiter.cancel()
-    stopper.cancel()
-    if rotating is not None:
-        rotating.cancel()
-    if crashed:
-        console.print(f"[red]{crashed} exited; stopping the others[/red]")
-    else:
-        console.print("stopping…")
-    if web is not None:
-        await web.stop()
-    codes = await supervisor.stop()
-    summary = ", ".join(f"{n} {c}" for n, c in codes.items())
-    console.print(f"stopped ({summary})")
-    return 1 if crashed else 0
-
-
-async def _console(supervisor: Supervisor, port: int, table: Table) -> Beside | None:
-    """The console beside the services (a row of the table), unless ``port`` is 0."""
-    if not port:
-        return None
-    from accord.console.server import Beside
-
-    web = Beside(supervisor.project, port=port)
-    started = await web.start()
-    table.add_row("console", web.url if started else f"not served: {web.problem}", "", "")
-    return web if started else None
-
-
-def format_line(line: str) -> Text:
-    """A JSON log line made readable: time, level, event, then the notable fields."""
-    try:
-        data: Any = json.loads(line)
-    except ValueError:
-        return Text(line)
-    if not isinstance(data, dict) or "event" not in data:
-        return Text(line)
-    level = str(data.get("level", "info"))
-    style = {"error": "bold red", "warning": "yellow", "critical": "bold red"}.get(level, "")
-    ts = str(data.get("ts", ""))[11:23]
-    out = Text(f"{ts} ", style="dim")
-    out.append(f"{level:<7} ", style=style)
-    if data.get("event") == "request":
-        status = data.get("status", "")
-        out.append(f"{data.get('method', '')} {data.get('path', '')} → {status}", style=style)
-        with contextlib.suppress(TypeError, ValueError):
-            out.append(f" {float(data.get('duration_ms', 0)):.1f} ms", style="dim")
-        if data.get("code"):
-            out.append(f" {data['code']}", style="yellow")
-    else:
-        out.append(str(data["event"]), style=style)
-        extras = " ".join(
-            f"{k}={v}"
-            for k, v in data.items()
-            if k not in _SKIP and k not in ("trace_id", "correlation_id") and v is not None
-        )
-        if extras:
-            out.append(" " + extras, style="dim")
-    trace = data.get("trace_id")
-    if trace and trace != "0" * 32:
-        out.append(f" trace={str(trace)[:16]}", style="dim")
-    return out

@@ -53,6 +53,7 @@ __all__ = [
     "Admin",
     "RateText",
     "ServiceSettings",
+    "database_setting",
     "deadlines",
     "fault_injection",
     "follow_observability",
@@ -133,6 +134,15 @@ class ServiceSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     admin: Annotated[Admin, section("The running configuration's endpoint")] = msgspec.field(
         default_factory=Admin
     )
+
+
+def database_setting(description: str) -> msgspec.Meta:
+    """The annotation of a service's own database URL: pinned to its environment and
+    overridden by ``$<SERVICE>_DATABASE_URL``::
+
+        database_url: Annotated[str, database_setting("Orders' database")] = ""
+    """
+    return setting(description, pinned=True, env="{SERVICE}_DATABASE_URL")
 
 
 def rates_of(settings: ServiceSettings) -> dict[str, Rate]:

@@ -27,30 +27,12 @@ import msgspec
 from accord.console import flags, releases
 from accord.console.forward import METHODS, TryRequest, bad_path, send
 from accord.console.metrics import Window, read_exposition
+from accord.console.problem import Problem
 from accord.console.spans import AmbiguousTrace, SpanStore, UnknownTrace, valid_prefix
 from accord.console.system import ServiceEntry, System
 from accord.console.topology import edges
-from accord.errors import AccordError
 
 __all__ = ["ConsoleAPI", "Problem"]
-
-
-class Problem(AccordError):
-    """An answer of problem details: HTTP status, stable code, and a sentence."""
-
-    def __init__(self, status: int, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status, self.code, self.detail = status, code, detail
-
-    def body(self) -> dict[str, Any]:
-        """The problem+json document."""
-        return {
-            "type": "about:blank",
-            "title": self.code,
-            "status": self.status,
-            "code": self.code,
-            "detail": self.detail,
-        }
 
 
 class ConsoleAPI:

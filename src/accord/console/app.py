@@ -11,11 +11,14 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from accord.console.api import ConsoleAPI, Problem
+from accord.console.problem import Problem
 from accord.console.system import System
+
+if TYPE_CHECKING:
+    from accord.console.api import ConsoleAPI
 
 __all__ = ["ConsoleApp"]
 
@@ -42,10 +45,23 @@ _SECURITY = [
 
 
 class ConsoleApp:
-    """An ASGI app serving the console of the system ``system`` describes."""
+    """An ASGI app serving the console of the system ``system`` describes.
+
+    The JSON API (:mod:`accord.console.api`: span files, OTLP, metric windows) loads on
+    the first API request, so a console nobody opened costs ``accord up`` little."""
 
     def __init__(self, system: System) -> None:
-        self.api = ConsoleAPI(system)
+        self.system = system
+        self._loaded: ConsoleAPI | None = None
+
+    @property
+    def api(self) -> ConsoleAPI:
+        """The API's handlers, made on first use."""
+        if self._loaded is None:
+            from accord.console.api import ConsoleAPI
+
+            self._loaded = ConsoleAPI(self.system)
+        return self._loaded
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer one HTTP request (lifespan events are acknowledged)."""

@@ -29,6 +29,7 @@ __all__ = ["Contract", "Idempotency", "Operation", "operation"]
 
 ReqT = TypeVar("ReqT", bound=msgspec.Struct)
 RespT = TypeVar("RespT", bound=msgspec.Struct)
+R2 = TypeVar("R2", bound=msgspec.Struct)
 C = TypeVar("C", bound="Contract")
 
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
@@ -52,7 +53,11 @@ class Idempotency(enum.StrEnum):
 class Operation(Generic[ReqT, RespT]):
     """One operation of a contract: typed request and response, HTTP binding and policy.
 
-    Build it with :func:`operation`; its ``name`` is the attribute it is assigned to.
+    Build it with :data:`operation` inside a :class:`Contract` body; its ``name`` is the
+    attribute it is assigned to. Without ``method``/``path`` the binding is
+    ``GET /<name>`` for a read-only operation whose fields are all scalars, and
+    ``POST /<name>`` otherwise (underscores become dashes). ``timeout`` is the default
+    time a client gives the call, in seconds.
     """
 
     name: str
@@ -88,6 +93,19 @@ class Operation(Generic[ReqT, RespT]):
                 raise ContractError(f"{err!r} is not a ServiceError subclass")
         self.request = request
         self.response = response
+        # As declared, before __set_name__ fills in what was left out: with_response().
+        self._declared: dict[str, Any] = {
+            "method": method,
+            "path": path,
+            "status": status,
+            "idempotency": idempotency,
+            "timeout": timeout,
+            "scopes": scopes,
+            "errors": errors,
+            "summary": summary,
+            "description": description,
+            "deprecated": deprecated,
+        }
         self._method = method.upper() if method else None
         self._path = path
         self.status = status
@@ -116,6 +134,17 @@ class Operation(Generic[ReqT, RespT]):
         self.query_params = self.wire.query_params
         self.body_type = self.wire.body_type
         self.summary = self.summary or name.replace("_", " ").capitalize()
+
+    def with_response(self, response: type[R2]) -> Operation[ReqT, R2]:
+        """The same operation answering ``response``, to declare in another contract.
+
+        A new major version that changes only what an operation answers says so, instead
+        of declaring the operation again (its request, binding, policy and errors stay)::
+
+            class OrdersV2(Contract, name="orders", version="2.0.0"):
+                get_order = Orders.get_order.with_response(OrderV2)
+        """
+        return Operation(self.request, response, **self._declared)
 
     def _all_scalar(self) -> bool:
         return all(
@@ -179,41 +208,10 @@ class Operation(Generic[ReqT, RespT]):
         return f"<Operation {self.name} {self.method} {self._path or ''}>"
 
 
-def operation(
-    request: type[ReqT],
-    response: type[RespT],
-    *,
-    method: str | None = None,
-    path: str | None = None,
-    status: int = 200,
-    idempotency: Idempotency = Idempotency.IDEMPOTENT,
-    timeout: float = 5.0,
-    scopes: Sequence[str] = (),
-    errors: Sequence[type[ServiceError[Any]]] = (),
-    summary: str | None = None,
-    description: str | None = None,
-    deprecated: bool = False,
-) -> Operation[ReqT, RespT]:
-    """Declare an operation inside a :class:`Contract` body.
-
-    Without ``method``/``path`` the binding is ``GET /<name>`` for a read-only operation
-    whose fields are all scalars, and ``POST /<name>`` otherwise (underscores become
-    dashes). ``timeout`` is the default time a client gives the call, in seconds.
-    """
-    return Operation(
-        request,
-        response,
-        method=method,
-        path=path,
-        status=status,
-        idempotency=idempotency,
-        timeout=timeout,
-        scopes=scopes,
-        errors=errors,
-        summary=summary,
-        description=description,
-        deprecated=deprecated,
-    )
+#: Declare an operation inside a :class:`Contract` body: ``operation(Request, Response,
+#: method=…, path=…, scopes=…)`` builds the :class:`Operation` (whose docstring says the
+#: defaults).
+operation = Operation
 
 
 class Contract:

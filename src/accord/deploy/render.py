@@ -82,7 +82,18 @@ def render(
         )
         deps = {d: project.services[d].port for d in spec.depends_on}
         found = {
-            f"{name}/rollout.yaml": [rollout(spec, env, ports, config, settings, plan, window)],
+            f"{name}/rollout.yaml": [
+                rollout(
+                    spec,
+                    env,
+                    ports,
+                    config,
+                    settings,
+                    plan,
+                    window,
+                    token_issuer=project.token_issuer,
+                )
+            ],
             f"{name}/analysis-template.yaml": [
                 analysis_template(
                     objectives[name],

@@ -124,7 +124,11 @@ def _secret_dirs(name: str, settings: DeploySettings) -> _Mounts:
 
 
 def _env(
-    spec: ServiceSpec, env: str, ports: Mapping[str, int], config: EnvironmentConfig
+    spec: ServiceSpec,
+    env: str,
+    ports: Mapping[str, int],
+    config: EnvironmentConfig,
+    token_issuer: str,
 ) -> list[dict[str, Any]]:
     name = spec.name
     variable = name.upper().replace("-", "_")
@@ -142,6 +146,9 @@ def _env(
         {"name": f"ACCORD_URL_{dep.upper().replace('-', '_')}", "value": f"http://{dep}:{port}"}
         for dep, port in sorted(ports.items())
     ]
+    if token_issuer:
+        issuer_url = f"http://{token_issuer}:{ports[token_issuer]}"
+        out.append({"name": "ACCORD_ISSUER_URL", "value": issuer_url})
     return out + secret_env(config)
 
 
@@ -152,6 +159,7 @@ def _container(
     config: EnvironmentConfig,
     settings: DeploySettings,
     mounts: list[dict[str, Any]],
+    token_issuer: str,
 ) -> dict[str, Any]:
     probe = {"periodSeconds": 10, "timeoutSeconds": 2, "failureThreshold": 3}
     return {
@@ -160,7 +168,7 @@ def _container(
         "imagePullPolicy": "IfNotPresent",
         "args": ["serve", spec.app, "--host", "0.0.0.0", "--port", str(spec.port)],  # noqa: S104
         "ports": [{"name": "http", "containerPort": spec.port, "protocol": "TCP"}],
-        "env": _env(spec, env, ports, config),
+        "env": _env(spec, env, ports, config, token_issuer),
         "livenessProbe": {"httpGet": {"path": "/livez", "port": "http"}, **probe},
         "readinessProbe": {"httpGet": {"path": "/readyz", "port": "http"}, **probe},
         "resources": _resources(settings),
@@ -182,8 +190,11 @@ def rollout(
     settings: DeploySettings,
     plan: CanaryPlan,
     window_seconds: float,
+    *,
+    token_issuer: str = "",
 ) -> dict[str, Any]:
-    """The service's ``Rollout`` (module docstring)."""
+    """The service's ``Rollout`` (module docstring); ``token_issuer`` names the service
+    whose URL every pod gets as ``ACCORD_ISSUER_URL`` (none when empty)."""
     name = spec.name
     volumes, mounts = secret_mounts(config)
     state = _secret_dirs(name, settings)
@@ -200,7 +211,7 @@ def rollout(
             "seccompProfile": {"type": "RuntimeDefault"},
         },
         **({"initContainers": state.init} if state.init else {}),
-        "containers": [_container(spec, env, ports, config, settings, mounts)],
+        "containers": [_container(spec, env, ports, config, settings, mounts, token_issuer)],
         "volumes": [
             config_volume(config),
             {"name": "state", "emptyDir": {}},

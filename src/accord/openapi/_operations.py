@@ -93,14 +93,14 @@ def security_schemes(scopes: list[str]) -> dict[str, Any]:
 
     ``scopes`` are every scope the contract's operations name, listed by the OAuth 2
     flow. Both schemes describe the same access token (``Authorization: Bearer``), a JWT
-    signed by the identity service: a service obtains it with client credentials, a
+    signed by the project's token issuer: a service obtains it with client credentials, a
     customer by logging in.
     """
     return {
         OAUTH2: {
             "type": "oauth2",
             "description": (
-                "A service's access token, from the identity service's token endpoint "
+                "A service's access token, from the token issuer's token endpoint "
                 "(client credentials grant); an operation needs every scope it lists."
             ),
             "flows": {
@@ -115,8 +115,8 @@ def security_schemes(scopes: list[str]) -> dict[str, Any]:
             "scheme": "bearer",
             "bearerFormat": "JWT",
             "description": (
-                "An access token (RFC 9068, typ at+jwt) issued by the identity service, to "
-                "a customer or a service; an operation needs every scope it lists."
+                "An access token (RFC 9068, typ at+jwt) issued by the token issuer, to a "
+                "customer or a service; an operation needs every scope it lists."
             ),
         },
     }

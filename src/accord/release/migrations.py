@@ -11,6 +11,9 @@ names every operation that breaks the rule:
 - ``op.alter_column(..., new_column_name=...)``;
 - the same on ``batch_op`` inside ``with op.batch_alter_table(...) as batch_op:``;
 - ``op.execute("...")`` whose SQL drops or renames a table or column.
+
+A revision whose ``upgrade`` is bound from :func:`accord.sql.idempotency_migration`
+(``upgrade, downgrade = idempotency_migration(TABLE)``) only creates a table.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ def read_migration(path: Path) -> Migration | None:
     upgrade = next(
         (n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "upgrade"), None
     )
-    if not isinstance(revision, str) or upgrade is None:
+    if not isinstance(revision, str) or (upgrade is None and not _creates_keys(tree)):
         return None
     return Migration(revision=revision, path=str(path), hazards=tuple(_walk(tree, path.name)))
 
@@ -152,6 +155,24 @@ def _arg(call: ast.Call, index: int, keyword: str) -> ast.expr | None:
 
 def _keyword(call: ast.Call, name: str) -> ast.expr | None:
     return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def _creates_keys(tree: ast.Module) -> bool:
+    """Whether the module binds ``upgrade`` from ``idempotency_migration(...)``."""
+    for node in tree.body:
+        if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)):
+            continue
+        func = node.value.func
+        called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        names = [
+            n.id
+            for target in node.targets
+            for n in (target.elts if isinstance(target, ast.Tuple) else [target])
+            if isinstance(n, ast.Name)
+        ]
+        if called == "idempotency_migration" and "upgrade" in names:
+            return True
+    return False
 
 
 def _constants(tree: ast.Module) -> dict[str, object]:

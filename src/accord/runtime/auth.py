@@ -32,7 +32,7 @@ implementation reads it with :func:`current_principal` — what it needs for rul
 objects (a customer reads only their own orders), which no scope can express.
 
 A composition root reads :class:`AuthSettings` from the environment once
-(``ACCORD_AUTH``, ``ACCORD_URL_IDENTITY``, ``ACCORD_TOKEN_ISSUER``,
+(``ACCORD_AUTH``, ``ACCORD_ISSUER_URL``, ``ACCORD_TOKEN_ISSUER``,
 ``ACCORD_PUBLIC_METADATA``) and asks it for the layer and the metadata guard::
 
     auth = settings.auth.authentication("orders")      # None when ACCORD_AUTH=off
@@ -73,7 +73,7 @@ from accord.security.tokens import InvalidToken, KeySet, Verifier
 from accord.switches import parse_switch
 
 __all__ = [
-    "DEFAULT_IDENTITY_URL",
+    "DEFAULT_ISSUER_URL",
     "JWKS_PATH",
     "MAX_TOKEN_BYTES",
     "METADATA_SCOPE",
@@ -90,9 +90,11 @@ __all__ = [
 #: scopes is well under 2 KiB).
 MAX_TOKEN_BYTES = 8192
 
-#: Where the identity service answers when nothing says otherwise (``accord up``'s port).
-DEFAULT_IDENTITY_URL = "http://127.0.0.1:8104"
-#: The identity service's key set (RFC 8414's well-known location).
+#: Where the token issuer answers when nothing says otherwise. ``accord up`` and the
+#: rendered manifests set ``ACCORD_ISSUER_URL`` to the service ``accord.toml`` names as
+#: ``[project] token_issuer``.
+DEFAULT_ISSUER_URL = "http://127.0.0.1:8104"
+#: The token issuer's key set (RFC 8414's well-known location).
 JWKS_PATH = "/.well-known/jwks.json"
 #: The scope ``/metrics`` and the OpenAPI documents ask for when they are not public.
 METADATA_SCOPE = "metadata:read"
@@ -343,8 +345,8 @@ class AuthSettings(msgspec.Struct, frozen=True, kw_only=True):
     """How a service checks the tokens it is called with, read once at start-up.
 
     ``enabled``: enforce the contract's scopes (on unless said otherwise);
-    ``identity_url``: the identity service, whose key set verifies tokens;
-    ``issuer``: the ``iss`` tokens must carry (the identity URL when empty);
+    ``identity_url``: the base URL of the token issuer, whose key set verifies tokens;
+    ``issuer``: the ``iss`` tokens must carry (``identity_url`` when empty);
     ``public_metadata``: serve ``/metrics`` and the OpenAPI documents without a token
     (else they need :data:`METADATA_SCOPE`); ``audit``: write refusals to the audit trail
     ``<home>/audit/<service>.jsonl`` (:meth:`audit_trail`).
@@ -356,16 +358,16 @@ class AuthSettings(msgspec.Struct, frozen=True, kw_only=True):
     identity_url: Annotated[
         str,
         setting(
-            "The identity service, whose keys verify tokens",
+            "The token issuer's base URL, whose keys verify tokens",
             pinned=True,
-            env="ACCORD_URL_IDENTITY",
+            env="ACCORD_ISSUER_URL",
             pattern=r"^https?://",
         ),
-    ] = DEFAULT_IDENTITY_URL
+    ] = DEFAULT_ISSUER_URL
     issuer: Annotated[
         str,
         setting(
-            "The iss tokens must carry (empty: the identity URL)",
+            "The iss tokens must carry (empty: the token issuer's URL)",
             pinned=True,
             env="ACCORD_TOKEN_ISSUER",
         ),
@@ -388,13 +390,13 @@ class AuthSettings(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> AuthSettings:
-        """``ACCORD_AUTH`` (``on``, the default, or ``off``), ``ACCORD_URL_IDENTITY``
-        (default ``http://127.0.0.1:8104``), ``ACCORD_TOKEN_ISSUER`` (default: the identity
+        """``ACCORD_AUTH`` (``on``, the default, or ``off``), ``ACCORD_ISSUER_URL``
+        (default :data:`DEFAULT_ISSUER_URL`), ``ACCORD_TOKEN_ISSUER`` (default: the issuer's
         URL), ``ACCORD_PUBLIC_METADATA`` (``on``, the default, or ``off``) and
         ``ACCORD_AUDIT`` (``on``, the default, or ``off``)."""
         return cls(
             enabled=_switch(environ, "ACCORD_AUTH", True),
-            identity_url=(environ.get("ACCORD_URL_IDENTITY") or DEFAULT_IDENTITY_URL).rstrip("/"),
+            identity_url=(environ.get("ACCORD_ISSUER_URL") or DEFAULT_ISSUER_URL).rstrip("/"),
             issuer=environ.get("ACCORD_TOKEN_ISSUER", "").strip(),
             public_metadata=_switch(environ, "ACCORD_PUBLIC_METADATA", True),
             audit=_switch(environ, "ACCORD_AUDIT", True),

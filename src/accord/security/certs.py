@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from accord.errors import AccordError
+from accord.security.schedule import RENEW_AT, cert_path
 from accord.security.spiffe import SpiffeId, check_trust_domain, uri_sans
 
 __all__ = [
@@ -45,8 +46,6 @@ __all__ = [
 CA_DAYS = 365
 #: How long a new leaf is valid unless told otherwise.
 LEAF_DAYS = 30
-#: The share of a certificate's life after which it is renewed on schedule.
-RENEW_AT = 2 / 3
 #: Backdating of ``not_valid_before``, for clocks that disagree a little.
 _SKEW = timedelta(minutes=5)
 
@@ -245,7 +244,7 @@ class CertStore:
 
     def cert_path(self, service: str) -> Path:
         """Where ``service``'s certificate lives."""
-        return self.directory / f"{service}.crt"
+        return cert_path(self.directory, service)
 
     def key_path(self, service: str) -> Path:
         """Where ``service``'s private key lives."""

@@ -46,6 +46,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from accord.errors import AccordError
 from accord.security.jwks import public_jwk
+from accord.security.schedule import KEY_FILE
 from accord.security.tokens import ACCESS_TOKEN_TYPE
 
 __all__ = [
@@ -55,8 +56,6 @@ __all__ = [
     "SigningKey",
 ]
 
-#: The file of a token issuer's keys, in its folder under the project home.
-KEY_FILE = "signing-keys.json"
 
 State = Literal["next", "current", "retired"]
 #: How long after its expiry a retired key is still published (clock skew of verifiers).

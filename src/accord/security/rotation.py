@@ -25,20 +25,27 @@ pass, so a changed period applies without a restart.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Final, Protocol
-
-from cryptography import x509
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from accord.audit import AuditSink, NullAudit
 from accord.errors import AccordError
-from accord.security.certs import RENEW_AT, CertStore, cert_renewal_due
-from accord.security.keys import MIN_PUBLISHED, KeyRing, KeyStore
+from accord.security.schedule import KEY_FILE, RENEW_AT, cert_path, cert_renewal_at, key_files
+from accord.security.schedule import next_key_created as _next_key_created
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from accord.security.certs import CertStore
+    from accord.security.keys import KeyRing, KeyStore
 
 __all__ = [
     "RENEW_AT",
@@ -47,6 +54,8 @@ __all__ = [
     "cert_renewal_due",
     "key_rotation_due",
     "next_wake",
+    "renew_cert",
+    "rotate_keys",
 ]
 
 logger = logging.getLogger("accord.security.rotation")
@@ -78,6 +87,13 @@ class Schedule(Protocol):
         ...
 
 
+def cert_renewal_due(cert: x509.Certificate) -> float:
+    """When ``cert`` is renewed on schedule (:func:`accord.security.certs.cert_renewal_due`)."""
+    from accord.security.certs import cert_renewal_due as due
+
+    return due(cert)
+
+
 def key_rotation_due(ring: KeyRing, period: float) -> float:
     """When the keys rotate next (epoch seconds): the next key a whole period published."""
     return ring.next.created_at + period
@@ -101,7 +117,13 @@ class Due:
 
 class Rotator:
     """Rotates the signing keys under ``home`` and renews the certificates of ``names``
-    in ``certs`` (``None``: no certificates, plain HTTP) when they are due."""
+    in ``certs`` (``None``: no certificates, plain HTTP) when they are due.
+
+    The schedule is read without ``cryptography`` (:mod:`accord.security.schedule`);
+    rotating loads it. With ``apart`` each rotation runs in a short-lived child process
+    (``python -m accord.security.rotation``) at the real time, so the process that runs
+    the rotator never loads it (``accord up``'s supervisor); otherwise here, on ``clock``.
+    """
 
     def __init__(
         self,
@@ -113,10 +135,14 @@ class Rotator:
         audit: AuditSink | None = None,
         clock: Callable[[], float] = time.time,
         on_notice: Callable[[str], None] | None = None,
+        apart: bool = False,
     ) -> None:
         self.home = home
         self._keys: KeyStore | None = None
-        self.certs = CertStore(certs) if certs is not None else None
+        self._key_file: Path | None = None
+        self.cert_dir = certs
+        self._certs: CertStore | None = None
+        self.apart = apart
         self.names = list(names)
         self.settings = settings
         self._audit: AuditSink = audit if audit is not None else NullAudit()
@@ -127,17 +153,16 @@ class Rotator:
     def schedule(self, settings: Schedule) -> list[Due]:
         """When each credential is due (those that exist)."""
         dues: list[Due] = []
-        keys = self.keys
-        if keys is not None:
+        key_file = self._find_key_file()
+        if key_file is not None:
             with _quiet():
-                ring = keys.load()
-                due = key_rotation_due(ring, settings.key_period)
+                due = _next_key_created(key_file) + settings.key_period
                 dues.append(Due("keys", "signing-keys", due))
-        if self.certs is not None:
+        if self.cert_dir is not None:
             for name in self.names:
                 with _quiet():
-                    cert = x509.load_pem_x509_certificate(self.certs.cert_path(name).read_bytes())
-                    dues.append(Due("certs", name, cert_renewal_due(cert)))
+                    pem = cert_path(self.cert_dir, name).read_bytes()
+                    dues.append(Due("certs", name, cert_renewal_at(pem)))
         return dues
 
     @property
@@ -145,17 +170,37 @@ class Rotator:
         """The signing keys of the one service under ``home`` that keeps them, once it
         has made them (``None`` before)."""
         if self._keys is None:
+            from accord.security.keys import KeyStore
+
             with _quiet():
                 self._keys = KeyStore.find(self.home, clock=self._clock)
         return self._keys
+
+    @property
+    def certs(self) -> CertStore | None:
+        """The certificate folder (``None``: no certificates)."""
+        if self._certs is None and self.cert_dir is not None:
+            from accord.security.certs import CertStore
+
+            self._certs = CertStore(self.cert_dir)
+        return self._certs
+
+    def _find_key_file(self) -> Path | None:
+        """The key file of the one service that keeps signing keys (as
+        :meth:`accord.security.keys.KeyStore.find`), once there is exactly one."""
+        if self._key_file is None:
+            found = key_files(self.home, KEY_FILE)
+            self._key_file = found[0] if len(found) == 1 else None
+        return self._key_file
 
     def run_once(self) -> float:
         """Rotate whatever is due now; return the seconds until the next look."""
         settings = self.settings()
         now = self._clock()
-        for item in self.schedule(settings):
-            if item.due <= now:
-                self._rotate(item, settings)
+        due = [item for item in self.schedule(settings) if item.due <= now]
+        done = self._apart(due, settings) if self.apart and due else {}
+        for item in due:
+            self._rotate(item, settings, done.get(item.target))
         after = self._clock()
         return next_wake(after, (d.due for d in self.schedule(settings)), settings.check_interval)
 
@@ -169,11 +214,14 @@ class Rotator:
                 wait = 1.0
             await asyncio.sleep(wait)
 
-    def _rotate(self, item: Due, settings: Schedule) -> None:
+    def _rotate(self, item: Due, settings: Schedule, apart: Mapping[str, Any] | None) -> None:
         try:
-            details = (
-                self._rotate_keys(settings) if item.kind == "keys" else self._cert(item, settings)
-            )
+            if apart is not None:  # done in the child: its details, or its error
+                details = _answer(apart)
+            elif item.kind == "keys":
+                details = self._rotate_keys(settings)
+            else:
+                details = self._cert(item, settings)
         except (AccordError, OSError, ValueError) as exc:
             error = " ".join(str(exc).split())
             self._record(item, "failed", {"error": error})
@@ -184,33 +232,115 @@ class Rotator:
         shown = ", ".join(f"{k} {v}" for k, v in details.items() if k != "scheduled")
         self._notice(f"rotated {item.target} on schedule: {shown}")
 
+    def _apart(self, due: list[Due], settings: Schedule) -> dict[str, dict[str, Any]]:
+        """Every due rotation, in one child process: each target's answer."""
+        specs: list[dict[str, Any]] = []
+        for item in due:
+            if item.kind == "keys":
+                key_file = self._find_key_file()
+                specs.append({"kind": "keys", "target": item.target, "file": str(key_file),
+                              "period": settings.key_period})  # fmt: skip
+            else:
+                specs.append({"kind": "certs", "target": item.target, "dir": str(self.cert_dir),
+                              "lifetime": settings.cert_lifetime})  # fmt: skip
+        return _run_apart(specs)
+
     def _rotate_keys(self, settings: Schedule) -> dict[str, object]:
         keys = self.keys
         assert keys is not None
-        before = keys.load()
-        after = keys.rotate(min_age=min(MIN_PUBLISHED, settings.key_period))
-        return {
-            "current": after.current.kid,
-            "next": after.next.kid,
-            "retired": before.current.kid,
-            "scheduled": True,
-        }
+        return rotate_keys(keys, settings.key_period)
 
     def _cert(self, item: Due, settings: Schedule) -> dict[str, object]:
         assert self.certs is not None
-        lifetime = timedelta(seconds=settings.cert_lifetime)
-        leaf = self.certs.issue(item.target, lifetime=lifetime)
-        return {
-            "spiffe_id": str(leaf.spiffe_id),
-            "serial": f"{leaf.cert.serial_number:x}",
-            "not_after": leaf.cert.not_valid_after_utc.isoformat(),
-            "scheduled": True,
-        }
+        return renew_cert(self.certs, item.target, settings.cert_lifetime)
 
     def _record(self, item: Due, outcome: str, details: Mapping[str, object]) -> None:
         self._audit.record(
             f"{item.kind}.rotate", actor=ACTOR, target=item.target, outcome=outcome, details=details
         )
+
+
+def rotate_keys(keys: KeyStore, period: float) -> dict[str, object]:
+    """Rotate the signing keys once; the audit record's details."""
+    from accord.security.keys import MIN_PUBLISHED
+
+    before = keys.load()
+    after = keys.rotate(min_age=min(MIN_PUBLISHED, period))
+    return {
+        "current": after.current.kid,
+        "next": after.next.kid,
+        "retired": before.current.kid,
+        "scheduled": True,
+    }
+
+
+def renew_cert(certs: CertStore, name: str, lifetime: float) -> dict[str, object]:
+    """Issue ``name``'s certificate again, valid ``lifetime`` seconds; the details."""
+    leaf = certs.issue(name, lifetime=timedelta(seconds=lifetime))
+    return {
+        "spiffe_id": str(leaf.spiffe_id),
+        "serial": f"{leaf.cert.serial_number:x}",
+        "not_after": leaf.cert.not_valid_after_utc.isoformat(),
+        "scheduled": True,
+    }
+
+
+#: The longest the rotations of one pass may take in their child process.
+_APART_TIMEOUT: Final = 60.0
+
+
+def _run_apart(specs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The rotations ``specs`` in one child process (:func:`_main`): each target's
+    ``{"details": …}`` or ``{"error": …}``; the child's own failure is every target's."""
+    argv = [sys.executable, "-m", "accord.security.rotation", json.dumps(specs)]
+    try:
+        done = subprocess.run(  # noqa: S603 - this same Python, fixed module
+            argv, capture_output=True, timeout=_APART_TIMEOUT, check=False
+        )
+    except subprocess.TimeoutExpired:
+        failed = f"the rotations did not end within {_APART_TIMEOUT:.0f}s"
+        return {spec["target"]: {"error": failed} for spec in specs}
+    lines = done.stdout.decode(errors="replace").strip().splitlines()
+    try:
+        answers = json.loads(lines[-1]) if lines else None
+    except ValueError:
+        answers = None
+    if isinstance(answers, dict):
+        return answers
+    said = done.stderr.decode(errors="replace").strip().splitlines()
+    failed = said[-1] if said else f"the rotation process ended with status {done.returncode}"
+    return {spec["target"]: {"error": failed} for spec in specs}
+
+
+def _answer(answer: Mapping[str, Any]) -> dict[str, object]:
+    details = answer.get("details")
+    if isinstance(details, dict):
+        return dict(details)
+    raise AccordError(str(answer.get("error") or "no answer from the rotation process"))
+
+
+def _main(raw: str) -> int:
+    """``python -m accord.security.rotation SPECS``: the rotations, in order; one JSON
+    line out with each target's details or error."""
+    answers: dict[str, dict[str, Any]] = {}
+    for spec in json.loads(raw):
+        try:
+            if spec["kind"] == "keys":
+                from accord.security.keys import KeyStore
+
+                store = KeyStore(Path(spec["file"]))
+                details = rotate_keys(store, float(spec["period"]))
+            else:
+                from accord.security.certs import CertStore
+
+                certs = CertStore(Path(spec["dir"]))
+                details = renew_cert(certs, str(spec["target"]), float(spec["lifetime"]))
+        except (AccordError, OSError, ValueError) as exc:
+            answers[spec["target"]] = {"error": " ".join(str(exc).split())}
+        else:
+            answers[spec["target"]] = {"details": details}
+    print(json.dumps(answers))
+    return 0
 
 
 class _quiet:
@@ -221,3 +351,7 @@ class _quiet:
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> bool:
         return kind is not None and issubclass(kind, (AccordError, OSError, ValueError))
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1]))

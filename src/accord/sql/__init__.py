@@ -21,6 +21,9 @@ and its composition root does, in this order::
 - :mod:`accord.sql.conflicts` — :func:`is_conflict`, the errors that mean "retry".
 - :mod:`accord.sql.unit_of_work` — :class:`UnitOfWork` (one transaction, repositories
   bound to it) and :func:`conflicts_as`.
+- :mod:`accord.sql.versioned` — :func:`compare_and_set`, a write guarded by the version
+  that was read.
+- :mod:`accord.sql.paging` — :func:`keyset_page`, a listing's page in key order.
 - :mod:`accord.sql.idempotency` — :class:`SqlIdempotencyStore`, where the runtime's
   idempotency layer claims keys and keeps answers (``docs/idempotency.md``).
 """
@@ -31,27 +34,34 @@ from accord.sql.idempotency import (
     SqlIdempotencyStore,
     create_idempotency_table,
     drop_idempotency_table,
+    idempotency_migration,
     idempotency_table,
 )
 from accord.sql.migrations import DEFAULT_VERSION_TABLE, MigrationError, alembic_env, migrate
+from accord.sql.paging import PageRequest, keyset_page
 from accord.sql.unit_of_work import UnitOfWork, conflicts_as
 from accord.sql.urls import DatabaseUrlError, async_url, sync_url
+from accord.sql.versioned import compare_and_set
 
 __all__ = [
     "DEFAULT_VERSION_TABLE",
     "SQLITE_BUSY_TIMEOUT_MS",
     "DatabaseUrlError",
     "MigrationError",
+    "PageRequest",
     "SqlIdempotencyStore",
     "UnitOfWork",
     "alembic_env",
     "async_url",
+    "compare_and_set",
     "conflicts_as",
     "create_engine",
     "create_idempotency_table",
     "drop_idempotency_table",
+    "idempotency_migration",
     "idempotency_table",
     "is_conflict",
+    "keyset_page",
     "migrate",
     "readiness",
     "sync_url",

@@ -31,7 +31,7 @@ CARD = "tok_visa"
 def _env(home: Path, identity: str) -> dict[str, str]:
     return {
         "ACCORD_HOME": str(home),
-        "ACCORD_URL_IDENTITY": identity,
+        "ACCORD_ISSUER_URL": identity,
         "ACCORD_PUBLIC_METADATA": "on",
         "IDENTITY_SCRYPT_LOG_N": "10",
         "OTEL_TRACES_EXPORTER": "none",

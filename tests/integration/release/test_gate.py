@@ -6,34 +6,17 @@ Rows are selected (``--only``) to keep it fast; each row is the real command.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.processes import ROOT, free_port
-
-
-def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        list(args), cwd=cwd, capture_output=True, text=True, timeout=300, check=False
-    )
+from tests.support.processes import free_port
+from tests.support.repos import accord_in, clone_repository, edited
 
 
 def _gate(clone: Path, *args: str, **extra: str) -> tuple[int, dict[str, Any]]:
-    env = {**os.environ, "PYTHONPATH": str(clone), "ACCORD_HOME": str(clone / ".accord"), **extra}
-    result = subprocess.run(
-        [sys.executable, "-m", "accord", "release", "gate", "--json", *args],
-        cwd=clone,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = accord_in(clone, "release", "gate", "--json", *args, **extra)
     assert result.stdout, result.stderr
     return result.returncode, json.loads(result.stdout)
 
@@ -41,10 +24,7 @@ def _gate(clone: Path, *args: str, **extra: str) -> tuple[int, dict[str, Any]]:
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The repository as committed, with a release tag on its HEAD."""
-    target = tmp_path_factory.mktemp("gate") / "repo"
-    assert _run(ROOT, "git", "clone", "-q", str(ROOT), str(target)).returncode == 0
-    assert _run(target, "git", "tag", "v0.9.0").returncode == 0
-    return target
+    return clone_repository(tmp_path_factory.mktemp("gate") / "repo", tag="v0.9.0")
 
 
 def _rows(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -63,13 +43,8 @@ def test_unchanged_contracts_pass_against_the_last_release_tag(clone: Path) -> N
 
 def test_a_breaking_contract_change_fails_the_gate(clone: Path) -> None:
     contract = clone / "shop" / "inventory" / "contract.py"
-    source = contract.read_text()
-    assert 'path="/reservations"' in source
-    contract.write_text(source.replace('path="/reservations"', 'path="/holds"', 1))
-    try:
+    with edited(contract, 'path="/reservations"', 'path="/holds"'):
         code, report = _gate(clone, "--only", "contracts")
-    finally:
-        contract.write_text(source)
     row = _rows(report)["contracts"]
     assert row["status"] == "fail"
     assert "break their clients" in row["detail"]
@@ -78,13 +53,8 @@ def test_a_breaking_contract_change_fails_the_gate(clone: Path) -> None:
 
 def test_a_narrowed_setting_fails_the_configuration_row(clone: Path) -> None:
     bootstrap = clone / "shop" / "orders" / "bootstrap.py"
-    source = bootstrap.read_text()
-    assert 'pattern="^[A-Z]{3}$"' in source
-    bootstrap.write_text(source.replace('pattern="^[A-Z]{3}$"', 'pattern="^EUR$"', 1))
-    try:
+    with edited(bootstrap, 'pattern="^[A-Z]{3}$"', 'pattern="^EUR$"'):
         code, report = _gate(clone, "--only", "config")
-    finally:
-        bootstrap.write_text(source)
     row = _rows(report)["config"]
     assert row["status"] == "fail"
     assert "1 breaking change(s) in 4 settings schema(s) against v0.9.0" in row["detail"]
@@ -98,7 +68,7 @@ def test_a_skipped_suite_is_not_a_pass(clone: Path) -> None:
 
 
 def test_an_unknown_check_is_bad_input(clone: Path) -> None:
-    result = _run(clone, sys.executable, "-m", "accord", "release", "gate", "--only", "lint")
+    result = accord_in(clone, "release", "gate", "--only", "lint")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "accord: unknown check(s) lint (known: contracts, config, pacts, ruff, ruff-format, "
@@ -107,16 +77,7 @@ def test_an_unknown_check_is_bad_input(clone: Path) -> None:
 
 
 def test_the_table_names_each_check_with_its_result_and_time(clone: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(clone), "ACCORD_HOME": str(clone / ".accord")}
-    result = subprocess.run(
-        [sys.executable, "-m", "accord", "release", "gate", "--only", "contracts,config"],
-        cwd=clone,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = accord_in(clone, "release", "gate", "--only", "contracts,config")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     contracts = next(line for line in lines if "contracts against v0.9.0" in line)

@@ -1,7 +1,7 @@
 """Authentication in a real process: inventory under ``accord serve``, keys over HTTP.
 
 The identity service is stood in for by a loopback server publishing a test key set
-(``ACCORD_URL_IDENTITY``); inventory fetches it when the first token arrives, keeps it,
+(``ACCORD_ISSUER_URL``); inventory fetches it when the first token arrives, keeps it,
 and checks every token against it. ``ACCORD_PUBLIC_METADATA`` decides whether
 ``/metrics`` and the OpenAPI documents need a token; the probes never do.
 """
@@ -58,7 +58,7 @@ def serve(home: Path, identity: str, **env: str) -> Any:
     port = free_port()
     full = {
         "ACCORD_HOME": str(home),
-        "ACCORD_URL_IDENTITY": identity,
+        "ACCORD_ISSUER_URL": identity,
         "ACCORD_TOKEN_ISSUER": ISSUER.issuer,
         "OTEL_TRACES_EXPORTER": "none",
         **env,

@@ -82,7 +82,7 @@ def verifier(app: App, audience: str) -> Verifier:
     return Verifier(keys, issuer=ISSUER, audience=audience)
 
 
-#: The token endpoint as every client names it (``ACCORD_URL_IDENTITY``'s default).
+#: The token endpoint as every client names it (``ACCORD_ISSUER_URL``'s default).
 TOKEN_URL = "http://127.0.0.1:8104/v1/token"
 
 

@@ -67,7 +67,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     base = {
         "ACCORD_HOME": str(home),
         "ACCORD_TLS_DIR": str(store.directory),
-        "ACCORD_URL_IDENTITY": urls["identity"],
+        "ACCORD_ISSUER_URL": urls["identity"],
         "IDENTITY_SCRYPT_LOG_N": "10",
         "OTEL_TRACES_EXPORTER": "none",
         "PYTHONUNBUFFERED": "1",

@@ -68,7 +68,7 @@ def identity(tmp_path: Path) -> Iterator[Identity]:
     url = f"http://127.0.0.1:{port}"
     env = {
         "ACCORD_HOME": str(tmp_path),
-        "ACCORD_URL_IDENTITY": url,
+        "ACCORD_ISSUER_URL": url,
         "IDENTITY_SCRYPT_LOG_N": "10",
         "IDENTITY_LOGIN_RATE": "10000",  # the load test logs in hundreds of times
         "PYTHONUNBUFFERED": "1",

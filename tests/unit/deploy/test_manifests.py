@@ -199,5 +199,5 @@ def test_every_pod_knows_identity_by_the_url_identity_names_itself_by(
     for rollout in _objects(committed, "Rollout").values():
         (container,) = rollout["spec"]["template"]["spec"]["containers"]
         env = {e["name"]: e.get("value") for e in container["env"]}
-        urls.add(env["ACCORD_URL_IDENTITY"])
+        urls.add(env["ACCORD_ISSUER_URL"])
     assert urls == {"http://identity:8104"}  # identity's own pod included: its issuer

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import jsonschema
+import msgspec
 import pytest
 from openapi_spec_validator import validate
 
-from accord import openapi
+from accord import Contract, openapi
 from tests.unit.openapi.sample_contract import Catalog
 
 CORRELATION_PARAM = {"$ref": "#/components/parameters/CorrelationId"}
@@ -419,3 +420,32 @@ def test_a_contract_without_scopes_has_no_security_schemes() -> None:
         get_book = operation(GetBook, Book, method="GET", path="/books/{book_id}")
 
     assert "securitySchemes" not in openapi.document(Open)["components"]
+
+
+def test_an_operation_with_another_response_keeps_everything_else() -> None:
+    """A new major version that changes only the answer declares ``with_response``."""
+
+    class Shelf(msgspec.Struct, kw_only=True):
+        books: int
+
+    class CatalogV3(Contract, name="catalog", version="3.0.0"):
+        get_book = Catalog.get_book.with_response(Shelf)
+        list_books = Catalog.list_books.with_response(Shelf)
+
+    old, new = Catalog.get_book, CatalogV3.get_book
+    assert new is not old and new.contract is CatalogV3 and old.contract is Catalog
+    assert new.response is Shelf and old.response is not Shelf
+    assert new.path == "/v3/books/{book_id}" and old.path == "/v2/books/{book_id}"
+    assert (new.method, new.idempotency, new.timeout, new.scopes, new.errors) == (
+        old.method,
+        old.idempotency,
+        old.timeout,
+        old.scopes,
+        old.errors,
+    )
+    assert CatalogV3.list_books.summary == Catalog.list_books.summary == "List books"
+    v2, v3 = openapi.document(Catalog), openapi.document(CatalogV3)
+    assert (
+        v3["paths"]["/v3/books/{book_id}"]["get"]["parameters"]
+        == (v2["paths"]["/v2/books/{book_id}"]["get"]["parameters"])
+    )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 from accord.release.gate import Check, Row, Status, gate_passed, run_gate
 from accord.release.gate_checks import default_ref
+from tests.support.repos import commit_empty, git
 
 
 def _exits(code: int, say: str = "") -> tuple[str, ...]:
@@ -53,36 +53,10 @@ def test_only_passes_and_nothing_to_check_let_a_release_through() -> None:
         assert not gate_passed([row(Status.PASS), row(blocking)]), blocking
 
 
-def _git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
-
-
 def test_the_default_ref_is_the_last_tag_else_main(tmp_path: Path) -> None:
-    _git(tmp_path, "init", "-q", "-b", "main")
-    _git(
-        tmp_path,
-        "-c",
-        "user.name=t",
-        "-c",
-        "user.email=t@t",
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        "one",
-    )
+    git(tmp_path, "init", "-q", "-b", "main")
+    commit_empty(tmp_path, "one")
     assert default_ref(tmp_path) == "main"
-    _git(tmp_path, "tag", "v1.0.0")
-    _git(
-        tmp_path,
-        "-c",
-        "user.name=t",
-        "-c",
-        "user.email=t@t",
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        "two",
-    )
+    git(tmp_path, "tag", "v1.0.0")
+    commit_empty(tmp_path, "two")
     assert default_ref(tmp_path) == "v1.0.0"

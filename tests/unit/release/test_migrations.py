@@ -86,6 +86,20 @@ def test_the_shop_s_migrations_only_expand() -> None:
     assert [h for m in found for h in m.hazards] == []
 
 
+def test_a_revision_of_idempotency_keys_only_creates(tmp_path: Path) -> None:
+    path = tmp_path / "0002_keys.py"
+    path.write_text(
+        "from accord.sql import idempotency_migration\n\n"
+        'revision = "0002"\ndown_revision = "0001"\n'
+        'upgrade, downgrade = idempotency_migration("refund_keys")\n'
+    )
+    migration = read_migration(path)
+    assert migration is not None
+    assert (migration.revision, migration.hazards) == ("0002", ())
+    path.write_text('revision = "0002"\nupgrade, downgrade = make("refund_keys")\n')
+    assert read_migration(path) is None
+
+
 def test_files_that_are_not_revisions_are_ignored(tmp_path: Path) -> None:
     versions = tmp_path / "migrations" / "versions"
     versions.mkdir(parents=True)

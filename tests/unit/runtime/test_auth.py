@@ -294,7 +294,7 @@ def test_auth_settings_from_the_environment() -> None:
     settings = AuthSettings.from_env(
         {
             "ACCORD_AUTH": "off",
-            "ACCORD_URL_IDENTITY": "http://id.test:9/",
+            "ACCORD_ISSUER_URL": "http://id.test:9/",
             "ACCORD_PUBLIC_METADATA": "OFF",
             "ACCORD_AUDIT": "off",
         }

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 PROJECT = """
 [project]
+name = "shop"  # the trust domain: shop.local
 home = "state"
 
 [services.orders]

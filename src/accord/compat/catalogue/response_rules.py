@@ -240,14 +240,14 @@ RESPONSE_RULES: tuple[tuple[str, Level, str, str, str], ...] = (
         "accord-scope-added",
         B,
         "The operation needs a further scope (`x-accord-scopes`).",
-        "x-accord-scopes: [orders:read]",
-        "x-accord-scopes: [orders:read, orders:admin]",
+        "x-accord-scopes: [reports:read]",
+        "x-accord-scopes: [reports:read, reports:admin]",
     ),
     (
         "accord-scope-removed",
         N,
         "The operation needs one scope fewer.",
-        "x-accord-scopes: [orders:read, orders:admin]",
-        "x-accord-scopes: [orders:read]",
+        "x-accord-scopes: [reports:read, reports:admin]",
+        "x-accord-scopes: [reports:read]",
     ),
 )

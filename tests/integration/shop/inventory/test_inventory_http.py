@@ -22,6 +22,7 @@ from accord.runtime import App
 from shop.inventory.bootstrap import Settings, create_app
 from shop.inventory.contract import (
     Inventory,
+    ListReservations,
     ListStock,
     OutOfStock,
     ReservationClosed,
@@ -171,6 +172,34 @@ async def test_the_whole_contract_over_http(database_url: str, tmp_path: Path) -
         assert answer.json()["code"] == "validation_failed"
         with pytest.raises(ValidationFailed):
             await client.restock(Restock(sku="SKU-NEW", quantity=0))
+
+
+async def test_reservations_are_listed_by_status_and_order_a_page_at_a_time(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with inventory(settings_for(database_url, tmp_path)) as (client, _):
+        await client.restock(Restock(sku="SKU-L", quantity=9, name="L", unit_price_cents=1))
+        made = [
+            await client.reserve(
+                ReserveStock(order_id=f"o-{n}", items=[ReserveItem(sku="SKU-L", quantity=1)])
+            )
+            for n in range(4)
+        ]
+        await client.commit(ReservationRef(reservation_id=made[1].reservation_id))
+        ids = sorted(r.reservation_id for r in made)
+
+        async def listed(**asked: Any) -> list[str]:
+            found = await client.list_reservations(ListReservations(**asked))
+            return [r.reservation_id for r in found.reservations]
+
+        assert await listed() == ids
+        assert await listed(limit=2) == ids[:2]
+        assert await listed(after=ids[1]) == ids[2:]
+        assert await listed(status="committed") == [made[1].reservation_id]
+        held = sorted(r.reservation_id for r in made if r is not made[1])
+        assert await listed(status="held", after=held[0]) == held[1:]
+        assert await listed(order_id="o-2") == [made[2].reservation_id]
+        assert await listed(order_id="o-2", status="committed") == []
 
 
 async def test_fifty_concurrent_orders_over_http(database_url: str, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
@@ -20,6 +21,7 @@ from shop.payments.contract import (
     AuthorizePayment,
     CardDeclined,
     InvalidTransition,
+    ListAuthorizations,
     Payments,
     ProcessorUnavailable,
 )
@@ -86,6 +88,27 @@ async def test_authorize_capture_and_read_back(
     assert list(processor.holds.values()) == ["settled"]
     with pytest.raises(InvalidTransition):
         await payments.void(ref)
+
+
+async def test_authorizations_are_listed_by_status_and_order_a_page_at_a_time(
+    payments: Payments,
+) -> None:
+    made = [await payments.authorize(authorize(order=f"ord-{n}")) for n in range(4)]
+    await payments.void(AuthorizationRef(authorization_id=made[1].authorization_id))
+    ids = sorted(a.authorization_id for a in made)
+
+    async def listed(**asked: Any) -> list[str]:
+        found = await payments.list_authorizations(ListAuthorizations(**asked))
+        return [a.authorization_id for a in found.authorizations]
+
+    assert await listed() == ids
+    assert await listed(limit=3) == ids[:3]
+    assert await listed(after=ids[2]) == ids[3:]
+    assert await listed(status="voided") == [made[1].authorization_id]
+    held = sorted(a.authorization_id for a in made if a is not made[1])
+    assert await listed(status="authorized", after=held[0], limit=1) == held[1:2]
+    assert await listed(order_id="ord-3") == [made[3].authorization_id]
+    assert await listed(order_id="ord-3", status="voided") == []
 
 
 @pytest.mark.parametrize(

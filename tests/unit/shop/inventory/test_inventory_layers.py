@@ -28,8 +28,17 @@ def imported_modules(folder: Path) -> set[str]:
     ("layer", "allowed"),
     [
         ("domain", ("shop.inventory.domain",)),
-        # accord.ports: the ports every service shares, plain Python (test_boundaries.py)
-        ("application", ("shop.inventory.domain", "shop.inventory.application", "accord.ports")),
+        # accord.ports and shop.common: shared by every service, plain Python
+        # (test_boundaries.py)
+        (
+            "application",
+            (
+                "shop.inventory.domain",
+                "shop.inventory.application",
+                "accord.ports",
+                "shop.common",
+            ),
+        ),
     ],
 )
 def test_inner_layers_import_only_the_stdlib_and_inner_layers(

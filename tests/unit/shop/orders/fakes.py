@@ -11,9 +11,12 @@ from types import TracebackType
 from typing import Any, Self
 
 import anyio.lowlevel
+import pytest
 
 from shop.orders.application.placements import KeyedOrder, PlacementKey
 from shop.orders.application.ports import ConcurrencyConflict
+from shop.orders.application.recovery import Recovery
+from shop.orders.application.services import OrderService
 from shop.orders.domain.exceptions import (
     DependencyUnavailable,
     OutOfStock,
@@ -332,3 +335,50 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+def order_service(
+    store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
+) -> OrderService:
+    """Orders' use cases on the fakes, naming orders ``ord-1``, ``ord-2``… in turn."""
+    ids = (f"ord-{n}" for n in itertools.count(1))
+    return OrderService(
+        lambda: FakeUnitOfWork(store), stock, payments, clock=clock, new_id=lambda: next(ids)
+    )
+
+
+def recovery_on(
+    store: FakeStore,
+    stock: FakeStock,
+    payments: FakePayments,
+    clock: Clock,
+    *,
+    grace: float = 10,
+    **options: Any,
+) -> Recovery:
+    """The recovery of orders on the fakes (``options``: ``second_look``…)."""
+    return Recovery(
+        lambda: FakeUnitOfWork(store), stock, payments, clock=clock, grace=grace, **options
+    )
+
+
+class FrozenStock(FakeStock):
+    """Inventory frozen: a reservation gets no answer (and may land much later, through
+    ``FakeStock.reserve(frozen, …)``)."""
+
+    async def reserve(self, order_id: str, items: object) -> StockHold:
+        raise DependencyUnavailable("inventory", "read timed out")
+
+
+async def placed_while_frozen(
+    store: FakeStore, payments: FakePayments, clock: Clock
+) -> tuple[FrozenStock, Order]:
+    """An order placed while inventory is frozen (the placement fails unavailable), and
+    the frozen stock."""
+    frozen = FrozenStock({"MUG": (10, 1250)})
+    with pytest.raises(DependencyUnavailable):
+        await order_service(store, frozen, payments, clock).place_order(
+            customer_id="c", items=ITEMS, card_token="tok_ok"
+        )
+    (order,) = store.rows.values()
+    return frozen, order

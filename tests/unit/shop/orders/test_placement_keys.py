@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from datetime import timedelta
 
 import pytest
@@ -11,7 +10,6 @@ from shop.orders.application.placements import KeyReused, PlacementInProgress, P
 from shop.orders.application.recovery import Recovery
 from shop.orders.application.services import CHECKPOINTS, OrderService
 from shop.orders.domain.exceptions import DependencyUnavailable, OutOfStock
-from shop.orders.domain.holds import StockHold
 from shop.orders.domain.model import Order, OrderStatus
 from tests.unit.shop.orders.fakes import (
     ITEMS,
@@ -22,22 +20,12 @@ from tests.unit.shop.orders.fakes import (
     FakeStock,
     FakeStore,
     FakeUnitOfWork,
+    order_service,
+    placed_while_frozen,
+    recovery_on,
 )
 
 pytestmark = pytest.mark.anyio
-
-
-def service(
-    store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
-) -> OrderService:
-    ids = (f"ord-{n}" for n in itertools.count(1))
-    return OrderService(
-        lambda: FakeUnitOfWork(store),
-        stock,
-        payments,
-        clock=clock,
-        new_id=lambda: next(ids),
-    )
 
 
 def key(clock: Clock, fingerprint: str = "f1") -> PlacementKey:
@@ -72,7 +60,7 @@ async def died_after(
 async def test_a_key_placed_twice_gives_one_order(
     store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
 ) -> None:
-    orders = service(store, stock, payments, clock)
+    orders = order_service(store, stock, payments, clock)
     first = await orders.place_order(
         customer_id="c", items=ITEMS, card_token="tok_ok", key=key(clock)
     )
@@ -87,7 +75,7 @@ async def test_a_key_placed_twice_gives_one_order(
 async def test_another_customer_may_use_the_same_key(
     store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
 ) -> None:
-    orders = service(store, stock, payments, clock)
+    orders = order_service(store, stock, payments, clock)
     a = await orders.place_order(customer_id="a", items=ITEMS, card_token="tok_ok", key=key(clock))
     b = await orders.place_order(customer_id="b", items=ITEMS, card_token="tok_ok", key=key(clock))
     assert a.order_id != b.order_id
@@ -96,7 +84,7 @@ async def test_another_customer_may_use_the_same_key(
 async def test_a_different_request_with_the_key_is_refused(
     store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
 ) -> None:
-    orders = service(store, stock, payments, clock)
+    orders = order_service(store, stock, payments, clock)
     await orders.place_order(customer_id="c", items=ITEMS, card_token="tok_ok", key=key(clock))
     with pytest.raises(KeyReused):
         await orders.place_order(
@@ -112,11 +100,11 @@ async def test_a_retry_after_a_crash_completes_the_first_order(
     await died_after(step, store, stock, payments, clock)
     (cut,) = store.rows.values()
     with pytest.raises(PlacementInProgress):  # its lease still runs
-        await service(store, stock, payments, clock).place_order(
+        await order_service(store, stock, payments, clock).place_order(
             customer_id="c", items=ITEMS, card_token="tok_ok", key=key(clock)
         )
     clock.now = START + LEASE
-    done = await service(store, stock, payments, clock).place_order(
+    done = await order_service(store, stock, payments, clock).place_order(
         customer_id="c", items=ITEMS, card_token="tok_ok", key=key(clock)
     )
     assert done.order_id == cut.order_id and done.status is OrderStatus.CONFIRMED
@@ -131,11 +119,11 @@ async def test_recovery_and_retry_never_drive_one_order_together(
     await died_after("committed", store, stock, payments, clock)
     clock.now = START + LEASE + timedelta(seconds=30)
     retry_key = key(clock)
-    recovery = Recovery(lambda: FakeUnitOfWork(store), stock, payments, clock=clock, grace=5)
+    recovery = recovery_on(store, stock, payments, clock, grace=5)
     assert await recovery.run_once() == 0  # the recovery takes it first and confirms it
     (order,) = store.rows.values()
     assert order.status is OrderStatus.CONFIRMED
-    again = await service(store, stock, payments, clock).place_order(
+    again = await order_service(store, stock, payments, clock).place_order(
         customer_id="c", items=ITEMS, card_token="tok_ok", key=retry_key
     )
     assert again.order_id == order.order_id
@@ -156,7 +144,7 @@ async def test_the_recovery_leaves_an_order_a_retry_drives(
         assert await uow.orders.drive(order, until=clock.now + LEASE, now=clock.now)
         await uow.commit()
     clock.now = START + LEASE + timedelta(seconds=10)
-    recovery = Recovery(lambda: FakeUnitOfWork(store), stock, payments, clock=clock, grace=5)
+    recovery = recovery_on(store, stock, payments, clock, grace=5)
     await recovery.run_once()
     assert store.rows["ord-x"].status is OrderStatus.PENDING
     assert stock.calls == []
@@ -166,7 +154,7 @@ async def test_a_retry_of_a_503_gets_the_same_answer_not_a_second_order(
     store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
 ) -> None:
     payments.down.add("authorize")
-    orders = service(store, stock, payments, clock)
+    orders = order_service(store, stock, payments, clock)
     for _ in range(3):
         with pytest.raises(DependencyUnavailable) as refused:
             await orders.place_order(
@@ -181,7 +169,7 @@ async def test_a_retry_of_a_503_gets_the_same_answer_not_a_second_order(
 async def test_a_refusal_is_answered_again_with_its_details(
     store: FakeStore, payments: FakePayments, clock: Clock
 ) -> None:
-    orders = service(store, FakeStock({"MUG": (1, 1250)}), payments, clock)
+    orders = order_service(store, FakeStock({"MUG": (1, 1250)}), payments, clock)
     for _ in range(2):
         with pytest.raises(OutOfStock) as refused:
             await orders.place_order(
@@ -198,21 +186,10 @@ async def test_a_refusal_is_answered_again_with_its_details(
 async def test_the_second_look_survives_a_restart(
     store: FakeStore, payments: FakePayments, clock: Clock
 ) -> None:
-    class Frozen(FakeStock):
-        async def reserve(self, order_id: str, items: object) -> StockHold:
-            raise DependencyUnavailable("inventory", "read timed out")
-
-    frozen = Frozen({"MUG": (10, 1250)})
-    with pytest.raises(DependencyUnavailable):
-        await service(store, frozen, payments, clock).place_order(
-            customer_id="c", items=ITEMS, card_token="tok_ok"
-        )
-    (order,) = store.rows.values()
+    frozen, order = await placed_while_frozen(store, payments, clock)
 
     def recovery() -> Recovery:  # a new one per "process"
-        return Recovery(
-            lambda: FakeUnitOfWork(store), frozen, payments, clock=clock, grace=5, second_look=60
-        )
+        return recovery_on(store, frozen, payments, clock, grace=5, second_look=60)
 
     clock.now = START + timedelta(seconds=6)
     await recovery().run_once()
@@ -242,7 +219,7 @@ async def test_a_placement_that_died_letting_go_is_finished_backward_by_its_retr
     await stock.release(rid)  # its compensation had begun when it died
     clock.now = START + LEASE
     with pytest.raises(DependencyUnavailable) as refused:
-        await service(store, stock, payments, clock).place_order(
+        await order_service(store, stock, payments, clock).place_order(
             customer_id="c", items=ITEMS, card_token="tok_ok", key=key(clock)
         )
     assert refused.value.dependency == "orders"
@@ -252,6 +229,6 @@ async def test_a_placement_that_died_letting_go_is_finished_backward_by_its_retr
     assert [s for s, _ in payments.authorizations.values()] == ["voided"]
     assert "commit" not in stock.calls and "capture" not in payments.calls
     with pytest.raises(DependencyUnavailable):  # and so is every later retry
-        await service(store, stock, payments, clock).place_order(
+        await order_service(store, stock, payments, clock).place_order(
             customer_id="c", items=ITEMS, card_token="tok_ok", key=key(clock)
         )

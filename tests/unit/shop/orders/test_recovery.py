@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
 from datetime import timedelta
 
 import anyio
 import pytest
 
 from shop.orders.application.recovery import Recovery
-from shop.orders.application.services import OrderService
 from shop.orders.domain.exceptions import DependencyUnavailable, OutOfStock
 from shop.orders.domain.holds import StockHold
 from shop.orders.domain.model import Order, OrderStatus, RequestedItem
@@ -22,24 +20,12 @@ from tests.unit.shop.orders.fakes import (
     FakeStock,
     FakeStore,
     FakeUnitOfWork,
+    order_service,
+    placed_while_frozen,
+    recovery_on,
 )
 
 pytestmark = pytest.mark.anyio
-
-
-def service_for(
-    store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
-) -> OrderService:
-    ids = (f"ord-{n}" for n in itertools.count(1))
-    return OrderService(
-        lambda: FakeUnitOfWork(store), stock, payments, clock=clock, new_id=lambda: next(ids)
-    )
-
-
-def recovery_for(
-    store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
-) -> Recovery:
-    return Recovery(lambda: FakeUnitOfWork(store), stock, payments, clock=clock, grace=10)
 
 
 class LostAnswer(FakeStock):
@@ -54,7 +40,7 @@ async def test_a_clean_refusal_owes_nothing(
     store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
 ) -> None:
     with pytest.raises(OutOfStock):
-        await service_for(store, stock, payments, clock).place_order(
+        await order_service(store, stock, payments, clock).place_order(
             customer_id="c", items=[RequestedItem("MUG", 99)], card_token="tok_ok"
         )
     (order,) = store.rows.values()
@@ -67,13 +53,13 @@ async def test_a_lost_reservation_answer_is_released_by_order_id(
 ) -> None:
     stock = LostAnswer({"MUG": (10, 1250)})
     with pytest.raises(DependencyUnavailable):
-        await service_for(store, stock, payments, clock).place_order(
+        await order_service(store, stock, payments, clock).place_order(
             customer_id="c", items=ITEMS, card_token="tok_ok"
         )
     (order,) = store.rows.values()
     assert order.compensation_due and stock.held() == 2
 
-    recovery = recovery_for(store, stock, payments, clock)
+    recovery = recovery_on(store, stock, payments, clock)
     assert await recovery.run_once() == 0  # too young: a hold may still be in flight
     assert stock.held() == 2
     assert stock.calls.count("release_for_order") == 0
@@ -92,13 +78,13 @@ async def test_a_failed_compensation_waits_for_the_dependency(
     payments.down.add("authorize")
     stock.down.add("release")
     with pytest.raises(DependencyUnavailable):
-        await service_for(store, stock, payments, clock).place_order(
+        await order_service(store, stock, payments, clock).place_order(
             customer_id="c", items=ITEMS, card_token="tok_ok"
         )
     assert stock.held() == 2
     stock.down.add("release_for_order")
     clock.now += timedelta(seconds=60)
-    recovery = recovery_for(store, stock, payments, clock)
+    recovery = recovery_on(store, stock, payments, clock)
     assert await recovery.run_once() == 1
     assert stock.held() == 2
 
@@ -121,7 +107,7 @@ async def test_an_interrupted_order_is_compensated_and_rejected(
     await payments.authorize("ord-old", 2500, "EUR", "tok_ok")
 
     clock.now = START + timedelta(seconds=30)  # the process started after the order
-    recovery = recovery_for(store, stock, payments, clock)
+    recovery = recovery_on(store, stock, payments, clock)
     assert await recovery.run_once() == 0
     assert stock.held() == 0
     assert [s for s, _ in payments.authorizations.values()] == ["voided"]
@@ -133,8 +119,8 @@ async def test_an_interrupted_order_is_compensated_and_rejected(
 async def test_orders_in_flight_and_confirmed_ones_are_left_alone(
     store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
 ) -> None:
-    recovery = recovery_for(store, stock, payments, clock)  # started at START
-    service = service_for(store, stock, payments, clock)
+    recovery = recovery_on(store, stock, payments, clock)  # started at START
+    service = order_service(store, stock, payments, clock)
     confirmed = await service.place_order(customer_id="c", items=ITEMS, card_token="tok_ok")
     pending = Order.place(
         order_id="ord-new", customer_id="c", items=ITEMS, currency="EUR", created_at=START
@@ -187,7 +173,7 @@ async def test_a_call_never_sent_owes_nothing(
             raise DependencyUnavailable("inventory", "circuit breaker is open", sent=False)
 
     with pytest.raises(DependencyUnavailable):
-        await service_for(store, BreakerOpen({"MUG": (10, 1250)}), payments, clock).place_order(
+        await order_service(store, BreakerOpen({"MUG": (10, 1250)}), payments, clock).place_order(
             customer_id="c", items=ITEMS, card_token="tok_ok"
         )
     (order,) = store.rows.values()
@@ -233,7 +219,7 @@ async def test_an_order_interrupted_after_its_stock_was_sold_is_confirmed(
 ) -> None:
     oid = await _interrupted(store, stock, payments, commit=True, capture=captured)
     clock.now = START + timedelta(seconds=30)
-    assert await recovery_for(store, stock, payments, clock).run_once() == 0
+    assert await recovery_on(store, stock, payments, clock).run_once() == 0
     done = store.rows[oid]
     assert done.status is OrderStatus.CONFIRMED
     assert [(line.sku, line.unit_price_cents) for line in done.lines] == [("MUG", 1250)]
@@ -249,7 +235,7 @@ async def test_an_order_interrupted_after_sold_stock_and_a_void_stays_rejected(
     (aid,) = payments.authorizations
     await payments.void(aid)
     clock.now = START + timedelta(seconds=30)
-    assert await recovery_for(store, stock, payments, clock).run_once() == 0
+    assert await recovery_on(store, stock, payments, clock).run_once() == 0
     assert (store.rows[oid].status, store.rows[oid].rejection) == (
         OrderStatus.REJECTED,
         "interrupted",
@@ -262,7 +248,7 @@ async def test_an_interrupted_order_waits_while_payments_is_down(
     oid = await _interrupted(store, stock, payments, commit=True, capture=False)
     payments.down.add("capture")
     clock.now = START + timedelta(seconds=30)
-    recovery = recovery_for(store, stock, payments, clock)
+    recovery = recovery_on(store, stock, payments, clock)
     assert await recovery.run_once() == 1
     assert store.rows[oid].status is OrderStatus.PENDING
     payments.down.clear()
@@ -279,7 +265,7 @@ async def test_a_capture_whose_answer_was_lost_confirms_the_order(
             raise DependencyUnavailable("payments", "read timed out")
 
     payments = LostCapture()
-    placed = await service_for(store, stock, payments, clock).place_order(
+    placed = await order_service(store, stock, payments, clock).place_order(
         customer_id="c", items=ITEMS, card_token="tok_ok"
     )
     assert placed.status is OrderStatus.CONFIRMED
@@ -293,7 +279,7 @@ async def test_a_capture_that_did_not_go_through_is_voided(
 ) -> None:
     payments.down.add("capture")
     with pytest.raises(DependencyUnavailable):
-        await service_for(store, stock, payments, clock).place_order(
+        await order_service(store, stock, payments, clock).place_order(
             customer_id="c", items=ITEMS, card_token="tok_ok"
         )
     (order,) = store.rows.values()
@@ -317,7 +303,7 @@ async def test_an_interrupted_order_waits_out_the_grace(
 ) -> None:
     oid = await _interrupted(store, stock, payments, commit=False, capture=False)
     clock.now = START + timedelta(seconds=3)  # the process came back at once
-    recovery = recovery_for(store, stock, payments, clock)
+    recovery = recovery_on(store, stock, payments, clock)
     assert await recovery.run_once() == 0
     assert store.rows[oid].status is OrderStatus.PENDING  # its placement's lease runs
     clock.now = START + LEASE + timedelta(seconds=9)
@@ -332,21 +318,8 @@ async def test_an_interrupted_order_waits_out_the_grace(
 async def test_a_hold_landing_late_is_let_go_on_a_second_look(
     store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
 ) -> None:
-    class Frozen(FakeStock):
-        """Inventory frozen: the reservation gets no answer, and lands much later."""
-
-        async def reserve(self, order_id: str, items: object) -> StockHold:
-            raise DependencyUnavailable("inventory", "read timed out")
-
-    frozen = Frozen({"MUG": (10, 1250)})
-    with pytest.raises(DependencyUnavailable):
-        await service_for(store, frozen, payments, clock).place_order(
-            customer_id="c", items=ITEMS, card_token="tok_ok"
-        )
-    (order,) = store.rows.values()
-    recovery = Recovery(
-        lambda: FakeUnitOfWork(store), frozen, payments, clock=clock, grace=5, second_look=60
-    )
+    frozen, order = await placed_while_frozen(store, payments, clock)
+    recovery = recovery_on(store, frozen, payments, clock, grace=5, second_look=60)
     clock.now = START + timedelta(seconds=6)
     assert await recovery.run_once() == 0
     assert not store.rows[order.order_id].compensation_due  # nothing was held then

@@ -2,8 +2,6 @@
 
 Stock columns carry CHECK constraints, a second line of defence behind the versioned
 updates: no count is ever negative, whatever a bug or a race might try.
-
-Revision ID: 0001
 """
 
 from __future__ import annotations
@@ -13,8 +11,6 @@ from alembic import op
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,26 +1,9 @@
-"""Idempotency keys: the first answer to each key, replayed to retries.
-
-Revision ID: 0003
-Revises: 0002
-"""
+"""Orders' idempotency keys: the first answer to each key, replayed to retries."""
 
 from __future__ import annotations
 
-from accord.sql import create_idempotency_table, drop_idempotency_table
+from accord.sql import idempotency_migration
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
-
-TABLE = "orders_idempotency_keys"
-
-
-def upgrade() -> None:
-    """Create the table of idempotency keys (the columns accord.sql.idempotency_table names)."""
-    create_idempotency_table(TABLE)
-
-
-def downgrade() -> None:
-    """Drop the table of idempotency keys."""
-    drop_idempotency_table(TABLE)
+upgrade, downgrade = idempotency_migration("orders_idempotency_keys")

@@ -1,8 +1,5 @@
 """What a placement keeps with its order: its key, its drive, its failure, a second look.
 
-Revision ID: 0004
-Revises: 0003
-
 - ``idempotency_key`` and ``request_fingerprint``: the ``Idempotency-Key`` the order was
   placed under and the fingerprint of that request, unique per customer and key, so a
   re-run of the placement finds this order instead of placing another;
@@ -18,8 +15,6 @@ from alembic import op
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
