@@ -480,3 +480,138 @@ async def test_a_sqlite_file_gets_one_connection_and_writers_take_turns(tmp_path
         assert pool.checkedout() == 0  # type: ignore[attr-defined]
     finally:
         await engine.dispose()
+
+
+def _in_bridge() -> bool:
+    """Whether the caller runs inside SQLAlchemy's greenlet bridge."""
+    from greenlet import getcurrent  # type: ignore[import-untyped]
+
+    return bool(getattr(getcurrent(), "__sqlalchemy_greenlet_provider__", False))
+
+
+@pytest.mark.anyio
+async def test_sqlite_statements_and_commits_skip_the_greenlet_bridge(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path}/x.db")
+    seen: list[tuple[str, bool]] = []
+
+    def statement(_c: Any, _cur: Any, text: str, *_: Any) -> None:
+        seen.append((text.split()[0].upper(), _in_bridge()))
+
+    def ended(_conn: Any) -> None:
+        seen.append(("END", _in_bridge()))
+
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("CREATE TABLE n (k INTEGER PRIMARY KEY)"))
+        sa.event.listen(engine.sync_engine, "before_cursor_execute", statement)
+        sa.event.listen(engine.sync_engine, "commit", ended)
+        sa.event.listen(engine.sync_engine, "rollback", ended)
+        async with engine.begin() as conn:  # begun, committed at exit
+            await conn.execute(sa.text("INSERT INTO n (k) VALUES (1)"))
+        async with engine.connect() as conn:  # autobegun, committed, then rolled back
+            assert await conn.scalar(sa.text("SELECT count(*) FROM n")) == 1
+            await conn.commit()
+            await conn.execute(sa.text("INSERT INTO n (k) VALUES (2)"))
+            await conn.rollback()
+        async with engine.connect() as conn:  # a PRAGMA runs in the driver's thread
+            assert await conn.scalar(sa.text("PRAGMA busy_timeout")) == 5000
+        assert seen == [
+            ("INSERT", False), ("END", False),
+            ("SELECT", False), ("END", False),
+            ("INSERT", False), ("END", False),
+            ("PRAGMA", True), ("END", False),
+        ]  # fmt: skip
+        async with engine.connect() as conn:
+            assert await conn.scalar(sa.text("SELECT count(*) FROM n")) == 1
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.anyio
+async def test_a_begin_that_must_wait_for_the_lock_waits_off_the_event_loop(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "x.db"
+    engine = create_engine(f"sqlite:///{path}")
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("CREATE TABLE n (k INTEGER PRIMARY KEY)"))
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process's writer, say
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await anyio.sleep(0.01)
+            ticks += 1
+
+    async def write() -> None:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("INSERT INTO n (k) VALUES (1)"))
+
+    try:
+        with anyio.fail_after(20):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(tick)
+                tg.start_soon(write)
+                await anyio.sleep(0.3)
+                assert ticks >= 5  # the loop ran while the BEGIN waited
+                other.execute("COMMIT")
+                while True:  # the writer goes on once the lock is free
+                    async with engine.connect() as conn:
+                        if await conn.scalar(sa.text("SELECT count(*) FROM n")) == 1:
+                            break
+                    await anyio.sleep(0.01)
+                tg.cancel_scope.cancel()
+    finally:
+        other.close()
+        await engine.dispose()
+
+
+def _driver_threads() -> int:
+    import threading
+
+    return sum("_connection_worker_thread" in t.name for t in threading.enumerate())
+
+
+async def _eventually(check: Any, seconds: float = 10.0) -> None:
+    with anyio.fail_after(seconds):
+        while True:
+            if check():
+                return
+            await anyio.sleep(0.01)
+
+
+@pytest.mark.anyio
+async def test_a_connection_closed_outside_the_bridge_ends_its_driver_thread(
+    tmp_path: Path,
+) -> None:
+    """Two connections, room in the pool for one: the second is closed when returned."""
+    before = _driver_threads()
+    engine = create_engine(f"sqlite:///{tmp_path}/x.db", pool_size=1, max_overflow=1)
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("CREATE TABLE n (k INTEGER PRIMARY KEY)"))
+    both_open = anyio.Event()
+    held = 0
+
+    async def read() -> None:
+        nonlocal held
+        async with engine.connect() as conn:
+            await conn.execution_options(accord_read_only=True)
+            await conn.execute(sa.text("SELECT count(*) FROM n"))
+            held += 1
+            if held == 2:
+                both_open.set()
+            await both_open.wait()
+
+    try:
+        with anyio.fail_after(20):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(read)
+                tg.start_soon(read)
+            await _eventually(lambda: _driver_threads() - before <= 1)  # the second's ends
+            async with engine.connect() as conn:  # the first one still serves
+                assert await conn.scalar(sa.text("SELECT count(*) FROM n")) == 0
+    finally:
+        await engine.dispose()
+    await _eventually(lambda: _driver_threads() <= before)

@@ -185,13 +185,13 @@ class OrderService:
         """Store the new order; with a key that placed one already, that one instead."""
         until = key.lease_until if key is not None else now + self._drive_lease
         for _ in range(2):
-            if key is not None:
-                async with self._uow() as uow:
-                    found = await uow.orders.find_by_key(order.customer_id, key.key)
-                if found is not None:
-                    return found
             try:
+                # One transaction: look the key up, then store the order under it.
                 async with self._uow() as uow:
+                    if key is not None:
+                        found = await uow.orders.find_by_key(order.customer_id, key.key)
+                        if found is not None:
+                            return found
                     await uow.orders.add(order, driven_until=until, key=key)
                     await uow.commit()
                 return None

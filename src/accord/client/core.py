@@ -18,20 +18,22 @@ and sends the time that remains in ``accord-timeout``.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import anyio
 import httpx
 import msgspec
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import Span, SpanKind
 
 from accord._connections import DEFAULT_LIMITS
 from accord.client.auth import ClientAuth
 from accord.client.defaults import DEFAULT_BREAKER, DEFAULT_BULKHEAD, DEFAULT_RETRY
 from accord.client.downstream import DOWNSTREAMS, Downstream, Downstreams
-from accord.client.headers import current_correlation_id, idempotency_key_for, request_headers
+from accord.client.headers import current_correlation_id, header_fields, idempotency_key_for
 from accord.client.outcomes import (
     counts_against_breaker,
     counts_against_budget,
@@ -40,8 +42,9 @@ from accord.client.outcomes import (
     retry_reason,
 )
 from accord.client.prepared import Prepared, call_deadline
-from accord.client.responses import operation_label, read_response
+from accord.client.responses import operation_label, read_response, read_success
 from accord.client.tracing import (
+    call_attributes,
     default_port,
     failure_code,
     record_failure,
@@ -131,6 +134,11 @@ class ClientCore:
         self._closed = False
         self._server = self.base_url.host
         self._port = self.base_url.port or default_port(self.base_url)
+        # What the lean path (``_send_lean``) writes: the origin, the Host field and the
+        # base URL's own path before each operation's.
+        self._origin = (self._server, self._port)
+        self._netloc = self.base_url.netloc
+        self._target = self.base_url.raw_path.split(b"?", 1)[0].rstrip(b"/")
         self.retry = DEFAULT_RETRY if isinstance(retry, _Unset) else retry
         breaker_config = DEFAULT_BREAKER if isinstance(breaker, _Unset) else breaker
         bulkhead_config = DEFAULT_BULKHEAD if isinstance(bulkhead, _Unset) else bulkhead
@@ -393,36 +401,17 @@ class ClientCore:
             set_status_on_exception=False,
         ) as span:
             try:
-                request = httpx.Request(
-                    op.method,
-                    self._prefix + prepared.path,
-                    params=prepared.query or None,
-                    content=prepared.body,
-                    headers=request_headers(
-                        _DEFAULT_HEADERS,
-                        self.headers,
-                        prepared.headers,
-                        has_body=prepared.body is not None,
-                        correlation=prepared.correlation,
-                        idempotency_key=prepared.idempotency_key,
-                        propagator=telemetry.propagator,
-                        timeout=None if bound is None else encode_timeout(bound),
-                    ),
-                    extensions={"timeout": httpx.Timeout(bound).as_dict()},
-                )
-                if span.is_recording():
-                    span.set_attributes(start_attributes(op, request.url))
-                    if attempt > 1:  # the semantic conventions' name for a retry
-                        span.set_attribute("http.request.resend_count", attempt - 1)
-                response = await self._send(op, self._sender(), request, bound, prepared)
-                status = response.status_code
+                http = self._sender()
+                if attempt > 1 and span.is_recording():  # the semantic conventions' name
+                    span.set_attribute("http.request.resend_count", attempt - 1)
+                answer: httpx.Response | tuple[list[tuple[bytes, bytes]], bytes]
+                if isinstance(http, Http1Transport) and not prepared.query:
+                    status, answer = await self._send_lean(op, http, prepared, bound, span)
+                else:
+                    status, answer = await self._send_httpx(op, http, prepared, bound, span)
                 if span.is_recording():
                     span.set_attribute("http.response.status_code", status)
-                try:
-                    return read_response(op, response)
-                except Exception as exc:
-                    remember_retry_after(exc, response)
-                    raise
+                return _read(op, status, answer, self._prefix + prepared.path)
             except Exception as exc:
                 record_failure(span, exc, status)
                 telemetry.logger.warning(
@@ -442,28 +431,91 @@ class ClientCore:
                     op.method, op.path, status, self._server, time.perf_counter() - started
                 )
 
-    async def _send(
+    def _fields(self, prepared: Prepared, bound: float | None) -> dict[str, tuple[str, str]]:
+        """The header fields of one attempt (trace context from the current span)."""
+        return header_fields(
+            _DEFAULT_HEADERS,
+            self.headers,
+            prepared.headers,
+            has_body=prepared.body is not None,
+            correlation=prepared.correlation,
+            idempotency_key=prepared.idempotency_key,
+            propagator=self.telemetry.propagator,
+            timeout=None if bound is None else encode_timeout(bound),
+        )
+
+    async def _send_lean(
+        self,
+        op: Operation[Any, Any],
+        http: Http1Transport,
+        prepared: Prepared,
+        bound: float | None,
+        span: Span,
+    ) -> tuple[int, tuple[list[tuple[bytes, bytes]], bytes]]:
+        """Send on accord's own transport, the request written out here: no httpx
+        ``Request``/``URL``/``Headers`` built, no ``Response`` unless it is read as an error.
+        The same bytes on the wire as :meth:`_send_httpx` (host, length, fields)."""
+        url = self._prefix + prepared.path
+        if span.is_recording():
+            span.set_attributes(call_attributes(op, self._server, self._port, url))
+        fields = self._fields(prepared, bound)
+        body = prepared.body
+        lines = [op.method.encode("ascii"), b" ", self._target + prepared.path.encode("ascii")]
+        lines.append(b" HTTP/1.1\r\n")
+        if "host" not in fields:
+            lines += (b"Host: ", self._netloc, b"\r\n")
+        for name, value in fields.values():
+            lines += (name.encode("ascii"), b": ", value.encode("ascii"), b"\r\n")
+        if "content-length" not in fields and "transfer-encoding" not in fields:
+            if body is not None:
+                lines += (b"Content-Length: ", b"%d" % len(body), b"\r\n")
+            elif op.method in _SENDS_LENGTH:
+                lines.append(b"Content-Length: 0\r\n")
+        lines.append(b"\r\n")
+        head = b"".join(lines)
+        with self._failures(op, url, prepared):
+            async with asyncio.timeout(bound):
+                status, headers, content = await http.send(self._origin, head, body or b"")
+        return status, (headers, content)
+
+    async def _send_httpx(
         self,
         op: Operation[Any, Any],
         http: httpx.AsyncBaseTransport,
-        request: httpx.Request,
-        bound: float | None,
         prepared: Prepared,
-    ) -> httpx.Response:
-        """Send and read the whole response within ``bound``; map httpx's errors to ours.
-
-        When the time that ran out was the served request's, the error is
-        ``DeadlineExceeded``, so the service answers 504 as its own deadline says.
-        """
-        where = f"{operation_label(op)} ({request.method} {request.url})"
-        try:
+        bound: float | None,
+        span: Span,
+    ) -> tuple[int, httpx.Response]:
+        """Send through any httpx transport; the whole response read within ``bound``."""
+        request = httpx.Request(
+            op.method,
+            self._prefix + prepared.path,
+            params=prepared.query or None,
+            content=prepared.body,
+            headers=list(self._fields(prepared, bound).values()),
+            extensions={"timeout": httpx.Timeout(bound).as_dict()},
+        )
+        if span.is_recording():
+            span.set_attributes(start_attributes(op, request.url))
+        with self._failures(op, str(request.url), prepared):
             with anyio.fail_after(bound):
                 response = await http.handle_async_request(request)
                 try:
                     await response.aread()
                 finally:
                     await response.aclose()
-                return response
+        return response.status_code, response
+
+    @contextmanager
+    def _failures(self, op: Operation[Any, Any], url: str, prepared: Prepared) -> Iterator[None]:
+        """Map httpx's errors to ours.
+
+        When the time that ran out was the served request's, the error is
+        ``DeadlineExceeded``, so the service answers 504 as its own deadline says.
+        """
+        where = f"{operation_label(op)} ({op.method} {url})"
+        try:
+            yield
         except (TimeoutError, httpx.TimeoutException) as exc:
             limit = prepared.limit
             given = "its time" if limit is None else f"{round(limit, 3):g}s"
@@ -477,3 +529,55 @@ class ClientCore:
         except httpx.RequestError as exc:
             reason = str(exc) or "no detail"
             raise TransportError(f"{where}: {type(exc).__name__}: {reason}") from exc
+
+
+#: Methods httpx sends ``Content-Length: 0`` with when they carry no body.
+_SENDS_LENGTH = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _read(
+    op: Operation[Any, RespT],
+    status: int,
+    answer: httpx.Response | tuple[list[tuple[bytes, bytes]], bytes],
+    url: str,
+) -> RespT:
+    """The result of an answer, or the error it stands for (its ``Retry-After`` kept).
+
+    A 2xx from :meth:`ClientCore._send_lean` is decoded from its raw fields; anything
+    else becomes an ``httpx.Response`` first, as the error readers take one.
+    """
+    if not isinstance(answer, httpx.Response):
+        headers, content = answer
+        media = None
+        if 200 <= status <= 299:
+            media = _plain_media(headers)
+        if media is not None:
+            try:
+                return read_success(op, status, media, content)
+            except Exception as exc:
+                remember_retry_after(exc, httpx.Response(status, headers=headers))
+                raise
+        response = httpx.Response(
+            status, headers=headers, content=content, request=httpx.Request(op.method, url)
+        )
+    else:
+        response = answer
+    try:
+        return read_response(op, response)
+    except Exception as exc:
+        remember_retry_after(exc, response)
+        raise
+
+
+def _plain_media(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The media type of raw header fields as :func:`media_type` reads it; ``None`` when
+    the body is content-encoded (httpx's ``Response`` decodes it)."""
+    media = ""
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == b"content-type":
+            if not media:  # httpx joins repeats; the first one's type is what is read
+                media = value.decode("latin-1").split(";", 1)[0].strip().lower()
+        elif lowered == b"content-encoding":
+            return None
+    return media

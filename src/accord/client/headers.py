@@ -24,6 +24,7 @@ __all__ = [
     "ACCEPT",
     "IDEMPOTENCY_HEADER",
     "current_correlation_id",
+    "header_fields",
     "idempotency_key_for",
     "request_headers",
 ]
@@ -57,7 +58,9 @@ def idempotency_key_for(
         return given
     for mapping in reversed(extra):
         if mapping:
-            found: str | None = httpx.Headers(mapping).get(IDEMPOTENCY_HEADER)
+            # As httpx.Headers(mapping).get would: names in any case, values joined.
+            values = [v for n, v in mapping.items() if n.lower() == IDEMPOTENCY_HEADER]
+            found = ", ".join(values)
             if found:
                 return found
     if op.idempotency is Idempotency.REQUIRES_KEY:
@@ -76,27 +79,59 @@ def request_headers(
     """Every header of one attempt; trace context comes from the *current* span.
 
     ``timeout`` is the encoded time left (``accord-timeout``); it replaces any given.
+    The same fields as :func:`header_fields`, as ``httpx.Headers``.
     """
-    headers = httpx.Headers()
+    fields = header_fields(
+        *extra,
+        has_body=has_body,
+        correlation=correlation,
+        idempotency_key=idempotency_key,
+        propagator=propagator,
+        timeout=timeout,
+    )
+    return httpx.Headers(list(fields.values()))
+
+
+def header_fields(
+    *extra: Mapping[str, str] | None,
+    has_body: bool,
+    correlation: str,
+    idempotency_key: str | None,
+    propagator: TextMapPropagator,
+    timeout: str | None = None,
+) -> dict[str, tuple[str, str]]:
+    """Every header of one attempt, by lower-cased name: ``(name, value)`` as sent.
+
+    The rules of the module docstring: a later mapping's field replaces an earlier one
+    of the same name (in any case); then the client's own fields.
+    """
+    fields: dict[str, tuple[str, str]] = {}
     for mapping in extra:
         if mapping:
-            headers.update(mapping)
-    headers["accept"] = ACCEPT
+            for name, value in mapping.items():
+                fields[name.lower()] = (name, value)
+    fields["accept"] = ("accept", ACCEPT)
     if has_body:
-        headers["content-type"] = "application/json"
+        fields["content-type"] = ("content-type", "application/json")
     else:
-        headers.pop("content-type", None)
-    if CORRELATION_HEADER not in headers:
-        headers[CORRELATION_HEADER] = correlation
+        fields.pop("content-type", None)
+    if _CORRELATION not in fields:
+        fields[_CORRELATION] = (_CORRELATION, correlation)
     if idempotency_key is not None:
-        headers[IDEMPOTENCY_HEADER] = idempotency_key
+        fields[IDEMPOTENCY_HEADER] = (IDEMPOTENCY_HEADER, idempotency_key)
     if timeout is not None:
-        headers[TIMEOUT_HEADER] = timeout
+        fields[_TIMEOUT] = (_TIMEOUT, timeout)
     else:
-        headers.pop(TIMEOUT_HEADER, None)
-    for name in ("traceparent", "tracestate", "baggage"):
-        headers.pop(name, None)
+        fields.pop(_TIMEOUT, None)
+    for name in _TRACE_CONTEXT:
+        fields.pop(name, None)
     carrier: dict[str, str] = {}
     propagator.inject(carrier)
-    headers.update(carrier)
-    return headers
+    for name, value in carrier.items():
+        fields[name.lower()] = (name, value)
+    return fields
+
+
+_CORRELATION = CORRELATION_HEADER.lower()
+_TIMEOUT = TIMEOUT_HEADER.lower()
+_TRACE_CONTEXT = ("traceparent", "tracestate", "baggage")

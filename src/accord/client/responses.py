@@ -22,6 +22,7 @@ __all__ = [
     "media_type",
     "operation_label",
     "read_response",
+    "read_success",
 ]
 
 RespT = TypeVar("RespT", bound=msgspec.Struct)
@@ -54,9 +55,14 @@ def read_response(op: Operation[Any, RespT], response: httpx.Response) -> RespT:
     :class:`UnexpectedResponse`.
     """
     status = response.status_code
-    media = media_type(response)
     if not 200 <= status <= 299:
         raise error_from_response(op, response)
+    return read_success(op, status, media_type(response), response.content)
+
+
+def read_success(op: Operation[Any, RespT], status: int, media: str, content: bytes) -> RespT:
+    """The decoded body of a 2xx answer of media type ``media`` (as :func:`media_type`
+    gives it); :class:`UnexpectedResponse` when it is not the operation's response."""
     if not _is_json(media):
         raise UnexpectedResponse(
             f"{operation_label(op)}: expected a JSON response, got "
@@ -64,7 +70,7 @@ def read_response(op: Operation[Any, RespT], response: httpx.Response) -> RespT:
             status=status,
         )
     try:
-        return op.decode_response(response.content)
+        return op.decode_response(content)
     except msgspec.ValidationError as exc:
         message, sep, where = str(exc).rpartition(" - at `")
         if not sep:

@@ -17,6 +17,7 @@ from accord.contract import Operation
 from accord.errors import RemoteError, ServiceError, Timeout, TransportError, UnexpectedResponse
 
 __all__ = [
+    "call_attributes",
     "default_port",
     "failure_code",
     "is_span_error",
@@ -33,15 +34,21 @@ def span_name(op: Operation[Any, Any]) -> str:
 
 def start_attributes(op: Operation[Any, Any], url: httpx.URL) -> dict[str, str | int]:
     """The attributes known before the request is sent."""
-    attrs: dict[str, str | int] = {
+    return call_attributes(op, url.host, url.port or default_port(url), str(url))
+
+
+def call_attributes(
+    op: Operation[Any, Any], host: str, port: int, full: str
+) -> dict[str, str | int]:
+    """:func:`start_attributes` from the URL's parts: its host, port and whole text."""
+    return {
         "http.request.method": op.method,
-        "server.address": url.host,
-        "server.port": url.port or default_port(url),
-        "url.full": str(url),
+        "server.address": host,
+        "server.port": port,
+        "url.full": full,
         "url.template": op.path,
         "accord.operation": f"{op.contract.name}.{op.name}",
     }
-    return attrs
 
 
 def default_port(url: httpx.URL) -> int:

@@ -26,30 +26,28 @@ timeout. ``pool_size``/``max_overflow`` given explicitly are kept.
 
 from __future__ import annotations
 
-import collections
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
 import sqlalchemy as sa
-from sqlalchemy.dialects.sqlite.aiosqlite import (
-    AsyncAdapt_aiosqlite_connection,
-    AsyncAdapt_aiosqlite_cursor,
-)
+from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.util import EMPTY_DICT
-from sqlalchemy.util.concurrency import await_
 
+from accord.sql.sqlite_loop import (
+    READ_ONLY,
+    SQLITE_BUSY_TIMEOUT_MS,
+    InlineAsyncEngine,
+    InlineConnection,
+    do_begin,
+)
 from accord.sql.urls import async_url, is_sqlite, parse, sqlite_file
 
 __all__ = ["SQLITE_BUSY_TIMEOUT_MS", "create_engine", "readiness"]
 
-#: How long SQLite waits for another connection's write lock before failing (ms).
-SQLITE_BUSY_TIMEOUT_MS = 5_000
 #: Connections kept open, and how many more may be opened under load (PostgreSQL).
 POOL_SIZE = 5
 MAX_OVERFLOW = 15
@@ -60,177 +58,11 @@ POSTGRES_CONNECT_TIMEOUT_S = 5
 #: A pooled PostgreSQL connection idle longer than this is pinged before use (s).
 PING_AFTER_IDLE_S = 0.5
 _LAST_USED = "accord_last_used"
-# An execution option: this connection only reads, so on SQLite it need not wait for
-# (or hold) the write lock.
-_READ_ONLY = "accord_read_only"
-
-
-def _run_statement(
-    conn: Any, operation: str, parameters: Any, many: bool
-) -> tuple[Any, list[Any], int, int | None]:
-    """One statement, whole, in the connection's thread: description, rows, counts."""
-    cursor = conn.cursor()
-    try:
-        if many:
-            cursor.executemany(operation, parameters)
-        elif parameters is None:
-            cursor.execute(operation)
-        else:
-            cursor.execute(operation, parameters)
-        description = cursor.description
-        rows = cursor.fetchall() if description else []
-        return description, rows, cursor.rowcount, cursor.lastrowid
-    finally:
-        cursor.close()
-
-
-async def _nothing() -> None:
-    return None
-
-
-_EMPTY: tuple[Any, list[Any], int, int | None] = (None, [], -1, None)
-_NO_WAIT = "PRAGMA busy_timeout=0"
-_WAIT = f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS:d}"
-
-
-def _begin_at_once(conn: Any, begin: str) -> bool:
-    """Run ``BEGIN …`` unless it would have to wait for the write lock: False then,
-    and nothing began."""
-    conn.execute(_NO_WAIT)
-    try:
-        conn.execute(begin)
-    except sqlite3.OperationalError as exc:
-        if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
-            raise
-        return False
-    finally:
-        conn.execute(_WAIT)
-    return True
-
-
-class _InlineCursor(AsyncAdapt_aiosqlite_cursor):
-    """SQLAlchemy's aiosqlite cursor, each statement run where it is called.
-
-    SQLAlchemy's own makes four trips to aiosqlite's thread per statement (open a
-    cursor, execute, fetch the rows, close it), each a queue put, a thread wake-up and a
-    hand-over of the GIL (on a busy two-core machine, about a millisecond each) and a
-    future resolved on the event loop: on the shop's order path those trips were most of
-    the services' time. A statement on a local SQLite file takes microseconds, and once
-    its transaction holds the write lock (``BEGIN IMMEDIATE``), or only reads (WAL), it
-    never waits for another connection: it runs here, on the event loop, and so does the
-    commit (WAL, ``synchronous=NORMAL``: a commit syncs nothing; an automatic checkpoint,
-    every thousand pages or so, syncs the file). Only waiting leaves the loop: a
-    ``BEGIN`` that finds the write lock taken by another connection (another process,
-    or an engine with more than one connection) is run again in aiosqlite's thread,
-    where the busy handler waits; so are ``PRAGMA`` statements. The connection is used
-    by one task at a time (the pool hands it out whole), so the two threads never use
-    it at once.
-    Server-side cursors (``stream_results``) keep SQLAlchemy's class.
-    """
-
-    __slots__ = ("_description", "_lastrowid", "_rowcount")
-
-    def __init__(self, adapt_connection: Any) -> None:
-        self._adapt_connection = adapt_connection
-        self._connection = adapt_connection._connection
-        self._cursor = None  # type: ignore[assignment]
-        self._soft_closed_memoized = EMPTY_DICT
-        self._rows = collections.deque()
-        self._description: Any = None
-        self._rowcount = -1
-        self._lastrowid: int | None = None
-
-    @property
-    def description(self) -> Any:
-        return self._description
-
-    @property
-    def rowcount(self) -> int:
-        return self._rowcount
-
-    @property
-    def lastrowid(self) -> Any:
-        return self._lastrowid
-
-    @property
-    def arraysize(self) -> int:
-        return 1
-
-    @arraysize.setter
-    def arraysize(self, value: int) -> None:
-        pass
-
-    async def _async_soft_close(self) -> None:
-        return None
-
-    def close(self) -> None:
-        self._rows.clear()
-
-    def execute(self, operation: Any, parameters: Any = None) -> Any:
-        self._run(operation, parameters, many=False)
-
-    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
-        self._run(operation, seq_of_parameters, many=True)
-
-    def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
-        driver = self._connection
-        try:
-            if operation.startswith("BEGIN") and not _begin_at_once(driver._conn, operation):
-                # Another connection holds the write lock: wait for it in the busy
-                # handler, in aiosqlite's thread, not on the event loop.
-                result = await_(driver._execute(_run_statement, driver._conn, operation,
-                                                parameters, many))  # fmt: skip
-            elif operation.startswith("PRAGMA"):
-                result = await_(driver._execute(_run_statement, driver._conn, operation,
-                                                parameters, many))  # fmt: skip
-            else:
-                # SQLAlchemy's asyncio layer requires each call to await once; this
-                # await completes at once, without a turn of the event loop.
-                await_(_nothing())
-                result = _EMPTY if operation.startswith("BEGIN") else _run_statement(
-                    driver._conn, operation, parameters, many
-                )  # fmt: skip
-        except Exception as error:
-            self._adapt_connection._handle_exception(error)
-        self._description, rows, self._rowcount, self._lastrowid = result
-        self._rows = collections.deque(rows)
-
-    def setinputsizes(self, *inputsizes: Any) -> None:
-        return None
-
-
-class _InlineConnection(AsyncAdapt_aiosqlite_connection):
-    """Statements, commits and rollbacks on the event loop (see :class:`_InlineCursor`)."""
-
-    __slots__ = ()
-    _cursor_cls = _InlineCursor
-
-    def begin(self, statement: str) -> None:
-        """Run ``BEGIN …`` through this connection's cursor, the way a statement runs."""
-        cursor = self.cursor()
-        try:
-            cursor.execute(statement)
-        finally:
-            cursor.close()
-
-    def commit(self) -> None:
-        try:
-            await_(_nothing())
-            self._connection._conn.commit()
-        except Exception as error:
-            self._handle_exception(error)
-
-    def rollback(self) -> None:
-        try:
-            await_(_nothing())
-            self._connection._conn.rollback()
-        except Exception as error:
-            self._handle_exception(error)
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     if type(dbapi_connection) is AsyncAdapt_aiosqlite_connection:
-        dbapi_connection.__class__ = _InlineConnection
+        dbapi_connection.__class__ = InlineConnection
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -239,27 +71,8 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
-    # SQLAlchemy emits BEGIN itself (below); the driver must not.
+    # SQLAlchemy emits BEGIN itself (do_begin, below); the driver must not.
     dbapi_connection.isolation_level = None
-
-
-def _sqlite_begin(connection: sa.Connection) -> None:
-    read_only = connection.get_execution_options().get(_READ_ONLY)
-    statement = "BEGIN" if read_only else "BEGIN IMMEDIATE"
-    dbapi_connection: Any = connection.connection.dbapi_connection
-    if type(dbapi_connection) is not _InlineConnection:
-        connection.exec_driver_sql(statement)
-        return
-    # Straight to the cursor: SQLAlchemy's execution path (compile cache, context,
-    # result) costs more than the BEGIN itself, four times per order per service. A
-    # failure is wrapped as SQLAlchemy wraps it ("database is locked" stays a conflict).
-    dialect = connection.dialect
-    try:
-        dbapi_connection.begin(statement)
-    except dialect.loaded_dbapi.Error as error:
-        raise sa.exc.DBAPIError.instance(
-            statement, None, error, dialect.loaded_dbapi.Error, dialect=dialect
-        ) from error
 
 
 def _ping_when_idle(engine: AsyncEngine) -> None:
@@ -330,8 +143,12 @@ def create_engine(
             # Statements run on the event loop's thread, commits on aiosqlite's.
             options.setdefault("connect_args", {}).setdefault("check_same_thread", False)
         engine = create_async_engine(async_url(parsed), **options)
+        # Its connections skip SQLAlchemy's greenlet bridge (accord.sql.sqlite_loop).
+        engine.__class__ = InlineAsyncEngine
         sa.event.listen(engine.sync_engine, "connect", _sqlite_connect)
-        sa.event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        # BEGIN IMMEDIATE in the dialect's do_begin, not in a "begin" event: any event
+        # listener on the connection makes SQLAlchemy dispatch events on every statement.
+        engine.sync_engine.dialect.do_begin = do_begin  # type: ignore[method-assign,assignment]
         return engine
     options.setdefault("pool_size", POOL_SIZE if pool_size is None else pool_size)
     options.setdefault("max_overflow", MAX_OVERFLOW if max_overflow is None else max_overflow)
@@ -357,7 +174,7 @@ def readiness(engine: AsyncEngine, *, timeout: float = 2.0) -> Callable[[], Awai
     async def database_ready() -> None:
         with anyio.fail_after(timeout):
             async with engine.connect() as conn:
-                await conn.execution_options(**{_READ_ONLY: True})
+                await conn.execution_options(**{READ_ONLY: True})
                 await conn.execute(sa.text("SELECT 1"))
 
     return database_ready
