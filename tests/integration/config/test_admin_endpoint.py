@@ -10,6 +10,7 @@ import pytest
 from accord.config.common import Admin
 from accord.observability.telemetry import Telemetry
 from shop.payments.bootstrap import Settings, create_app
+from tests.support.asgi import lifespan
 from tests.support.tokens import TestIssuer
 
 pytestmark = pytest.mark.anyio
@@ -30,7 +31,10 @@ async def test_the_admin_scope_comes_from_the_settings(
         settings, telemetry=Telemetry.noop("payments"), verifier=issuer.verifier("payments")
     )
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://payments") as client:
+    async with (
+        lifespan(app),
+        httpx.AsyncClient(transport=transport, base_url="http://payments") as client,
+    ):
         assert (await client.get("/admin/config")).status_code == 401
         reader = issuer.bearer("payments:read")
         assert (await client.get("/admin/config", headers=reader)).status_code == 403

@@ -27,6 +27,7 @@ from shop.orders import contract as v1
 from shop.orders import contract_v2 as v2
 from shop.orders.adapters.credentials import SCOPES
 from shop.payments import bootstrap as payments_bootstrap
+from tests.support.asgi import lifespan
 from tests.support.tokens import TestIssuer
 
 pytestmark = pytest.mark.anyio
@@ -83,7 +84,12 @@ async def shop(tmp_path: Path) -> AsyncIterator[Versions]:
     )
     transport = httpx.ASGITransport(app=orders_app)
     customer = issuer.bearer("orders:read", "orders:write", customer_id="c-1")
+    # The lifespans close each app's engine: a connection left to the garbage collector
+    # would be closed after this test's event loop is gone.
     async with (
+        lifespan(inventory_app),
+        lifespan(payments_app),
+        lifespan(orders_app),
         Inventory.client(
             "http://inventory",
             transport=httpx.ASGITransport(app=inventory_app),

@@ -25,6 +25,7 @@ from shop.payments.contract import (
     Payments,
     ProcessorUnavailable,
 )
+from tests.support.asgi import lifespan
 from tests.support.tokens import TestIssuer
 
 pytestmark = pytest.mark.anyio
@@ -46,14 +47,17 @@ def processor() -> SimulatedProcessor:
 
 
 @pytest.fixture
-def app(tmp_path: Path, processor: SimulatedProcessor) -> App:
+async def app(tmp_path: Path, processor: SimulatedProcessor) -> AsyncIterator[App]:
     settings = Settings(home=str(tmp_path), database_url=f"sqlite:///{tmp_path}/payments.db")
-    return create_app(
+    served = create_app(
         settings,
         telemetry=Telemetry.noop("payments"),
         processor=processor,
         verifier=ISSUER.verifier("payments"),
     )
+    # The lifespan closes the engine while this test's event loop still runs.
+    async with lifespan(served):
+        yield served
 
 
 @pytest.fixture
