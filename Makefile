@@ -11,8 +11,9 @@ DEV_STAMP     := $(VENV)/.dev-installed
 # What running the shop needs: the runtime lock (requirements.lock), then accord itself.
 install: $(RUNTIME_STAMP)
 
-$(RUNTIME_STAMP): requirements.lock pyproject.toml
+$(RUNTIME_STAMP): requirements-pip.lock requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) --require-hashes -r requirements-pip.lock
 	$(PIP) --require-hashes -r requirements.lock
 	$(PIP) --no-deps --no-build-isolation -e .
 	@touch $@
