@@ -24,6 +24,23 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def run_python(code: str, *, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter (this one, this environment); its output as text.
+
+    For probes of what a process loads or does at start, which the test's own process,
+    with everything already imported, cannot show.
+    """
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def wait_http(url: str, *, timeout: float = 20.0, status: int = 200) -> None:
     """Poll ``url`` until it answers ``status``; raise TimeoutError otherwise."""
     deadline = time.monotonic() + timeout

@@ -3,12 +3,11 @@ and a service process loads neither Typer nor Rich."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
 from accord.cli import serving
-from tests.support.processes import ROOT
+from tests.support.processes import ROOT, run_python
 
 
 def test_the_lean_parser_takes_every_option_the_help_documents() -> None:
@@ -52,15 +51,7 @@ def test_a_service_process_loads_neither_typer_nor_rich() -> None:
         "heavy = ('typer', 'rich', 'pygments', 'pydantic')\n"
         "print(sorted(m for m in heavy if sys.modules.get(m)))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=ROOT,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_python(probe, cwd=ROOT)
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
     # The runtime was imported (the factory was called), and still no Rich.
     assert result.stderr.startswith("accord: accord.runtime:App() failed: TypeError")

@@ -4,9 +4,6 @@ reads, the same refusals, and a supervisor's rotator that rotates in a child pro
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +17,7 @@ from accord.security import CertStore, KeyStore
 from accord.security.certs import cert_renewal_due
 from accord.security.schedule import cert_renewal_at, cert_window, next_key_created
 from tests.support.certs import forge, write_pair
+from tests.support.processes import run_python
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -134,14 +132,6 @@ def test_the_running_supervisor_loads_neither_typer_nor_pyjwt_nor_rich_emoji() -
         "heavy = ('typer', 'jwt', 'pydantic', 'rich._emoji_codes', 'accord.security.keys')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=ROOT,
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_python(probe, cwd=ROOT)
     lines = result.stdout.strip().splitlines()
     assert lines == ["a :smile: stays as written", "[]"], result.stdout + result.stderr
