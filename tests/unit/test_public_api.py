@@ -112,7 +112,7 @@ PUBLIC = {
     "accord.console": ["ConsoleApp", "serve_console"],
     "accord.ports": ["ConcurrencyConflict", "ConflictRetry", "UnitOfWork"],
     "accord.switches": ["OFF", "ON", "parse_switch"],
-    "accord.kit": ["DatabaseSettings", "ServiceKit"],
+    "accord.kit": ["DatabaseSettings", "ServiceKit", "own_database"],
 }
 
 
