@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import random
-import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TypeVar
 
 from accord.ports import ConflictRetry
+from shop.common.fresh import new_id
 from shop.common.listing import Listing
 from shop.inventory.application.catalogue import CatalogueItem
 from shop.inventory.application.ports import (
@@ -44,7 +44,7 @@ T = TypeVar("T")
 
 def new_reservation_id() -> str:
     """A fresh, unguessable reservation id."""
-    return "res_" + uuid.uuid4().hex
+    return new_id("res_")
 
 
 async def jittered_pause(attempt: int) -> None:

@@ -8,11 +8,10 @@ again and decides again, a bounded number of times.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Awaitable
-from datetime import UTC, datetime
 
 from accord.ports import ConflictRetry
+from shop.common.fresh import new_id, utc_now
 from shop.common.listing import Listing
 from shop.payments.application.ports import (
     CardProcessor,
@@ -37,14 +36,9 @@ log = logging.getLogger(__name__)
 DEFAULT_ATTEMPTS = 8
 
 
-def utc_now() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
-
-
 def new_authorization_id() -> str:
     """A fresh, unguessable authorization id."""
-    return "auth_" + uuid.uuid4().hex
+    return new_id("auth_")
 
 
 class PaymentService:
