@@ -90,11 +90,6 @@ class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields
     ] = 60
 
     @property
-    def database(self) -> str:
-        """The database URL, SQLite under ``home`` unless one is configured."""
-        return self.database_url or f"sqlite:///{self.home}/identity.db"
-
-    @property
     def token_issuer(self) -> str:
         """The issuer tokens name: ``issuer``, else what every verifier computes."""
         return self.issuer or self.auth.token_issuer

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from accord import Contract, Idempotency, ServiceError, operation
-from accord.contract import Secret
+from accord.contract import Secret, create, read
 
 __all__ = [
     "ClientToken",
@@ -147,16 +147,7 @@ class DevLoginDisabled(ServiceError[None], code="identity.dev_login_disabled", s
 class Identity(Contract, name="identity", version="1.2.0"):
     """Customers and service clients, the tokens they are given, and the keys that sign them."""
 
-    register = operation(
-        Register,
-        Customer,
-        method="POST",
-        path="/customers",
-        status=201,
-        idempotency=Idempotency.REQUIRES_KEY,
-        timeout=3.0,
-        errors=(EmailTaken,),
-    )
+    register = create(Register, Customer, "/customers", timeout=3.0, errors=(EmailTaken,))
     login = operation(
         Login,
         Token,
@@ -185,11 +176,4 @@ class Identity(Contract, name="identity", version="1.2.0"):
         timeout=2.0,
         errors=(InvalidClient, InvalidScope),
     )
-    jwks = operation(
-        JwksRequest,
-        Jwks,
-        method="GET",
-        path="/jwks",
-        idempotency=Idempotency.READ_ONLY,
-        timeout=1.0,
-    )
+    jwks = read(JwksRequest, Jwks, "/jwks", timeout=1.0)

@@ -45,11 +45,6 @@ class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields
         setting("Create the demo catalogue when there are no SKUs yet", env="INVENTORY_SEED"),
     ] = "demo"
 
-    @property
-    def database(self) -> str:
-        """The database URL, SQLite under ``home`` unless one is configured."""
-        return self.database_url or f"sqlite:///{self.home}/inventory.db"
-
 
 def create_app(
     settings: Settings | None = None,

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from accord import Contract, Idempotency, ServiceError, operation
+from accord.contract import create, read
 
 __all__ = [
     "Inventory",
@@ -153,24 +154,9 @@ class ReservationClosed(ServiceError[None], code="inventory.reservation_closed",
 class Inventory(Contract, name="inventory", version="1.3.0"):
     """Stock of every SKU, and reservations that hold it for orders."""
 
-    list_stock = operation(
-        ListStock,
-        StockList,
-        method="GET",
-        path="/skus",
-        idempotency=Idempotency.READ_ONLY,
-        timeout=2.0,
-        scopes=("inventory:read",),
-    )
-    get_stock = operation(
-        SkuRef,
-        Stock,
-        method="GET",
-        path="/skus/{sku}",
-        idempotency=Idempotency.READ_ONLY,
-        timeout=2.0,
-        scopes=("inventory:read",),
-        errors=(UnknownSku,),
+    list_stock = read(ListStock, StockList, "/skus", timeout=2.0, scopes=("inventory:read",))
+    get_stock = read(
+        SkuRef, Stock, "/skus/{sku}", timeout=2.0, scopes=("inventory:read",), errors=(UnknownSku,)
     )
     restock = operation(
         Restock,
@@ -182,42 +168,29 @@ class Inventory(Contract, name="inventory", version="1.3.0"):
         scopes=("inventory:admin",),
         errors=(UnknownSku,),
     )
-    reserve = operation(
+    reserve = create(
         ReserveStock,
         Reservation,
-        method="POST",
-        path="/reservations",
-        status=201,
-        idempotency=Idempotency.REQUIRES_KEY,
+        "/reservations",
         timeout=2.0,
         scopes=("inventory:reserve",),
         errors=(UnknownSku, OutOfStock),
     )
-    list_reservations = operation(
-        ListReservations,
-        ReservationList,
-        method="GET",
-        path="/reservations",
-        idempotency=Idempotency.READ_ONLY,
-        timeout=2.0,
-        scopes=("inventory:read",),
+    list_reservations = read(
+        ListReservations, ReservationList, "/reservations", timeout=2.0, scopes=("inventory:read",)
     )
-    reservation_for_order = operation(
+    reservation_for_order = read(
         OrderRef,
         Reservation,
-        method="GET",
-        path="/orders/{order_id}/reservation",
-        idempotency=Idempotency.READ_ONLY,
+        "/orders/{order_id}/reservation",
         timeout=2.0,
         scopes=("inventory:reserve",),
         errors=(ReservationNotFound,),
     )
-    get_reservation = operation(
+    get_reservation = read(
         ReservationRef,
         Reservation,
-        method="GET",
-        path="/reservations/{reservation_id}",
-        idempotency=Idempotency.READ_ONLY,
+        "/reservations/{reservation_id}",
         timeout=2.0,
         scopes=("inventory:read",),
         errors=(ReservationNotFound,),

@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from accord import Contract, Idempotency, ServiceError, operation
-from accord.contract import Secret
+from accord import Contract, ServiceError
+from accord.contract import Secret, create, read
 
 __all__ = [
     "DependencyUnavailable",
@@ -154,13 +154,10 @@ class Orders(
 ):
     """Customers' orders: placed against stock and paid by card."""
 
-    place_order = operation(
+    place_order = create(
         PlaceOrder,
         Order,
-        method="POST",
-        path="/orders",
-        status=201,
-        idempotency=Idempotency.REQUIRES_KEY,
+        "/orders",
         timeout=8.0,
         scopes=("orders:write",),
         errors=(
@@ -172,22 +169,12 @@ class Orders(
             OrdersPaused,
         ),
     )
-    get_order = operation(
+    get_order = read(
         GetOrder,
         Order,
-        method="GET",
-        path="/orders/{order_id}",
-        idempotency=Idempotency.READ_ONLY,
+        "/orders/{order_id}",
         timeout=2.0,
         scopes=("orders:read",),
         errors=(OrderNotFound,),
     )
-    list_orders = operation(
-        ListOrders,
-        OrderList,
-        method="GET",
-        path="/orders",
-        idempotency=Idempotency.READ_ONLY,
-        timeout=2.0,
-        scopes=("orders:read",),
-    )
+    list_orders = read(ListOrders, OrderList, "/orders", timeout=2.0, scopes=("orders:read",))

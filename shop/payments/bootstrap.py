@@ -49,11 +49,6 @@ class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields
         ),
     ] = ""
 
-    @property
-    def database(self) -> str:
-        """The database URL, SQLite under ``home`` unless one is configured."""
-        return self.database_url or f"sqlite:///{self.home}/payments.db"
-
 
 def create_app(
     settings: Settings | None = None,

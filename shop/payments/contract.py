@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from accord import Contract, Idempotency, ServiceError, operation
-from accord.contract import Secret
+from accord.contract import Secret, create, read
 
 __all__ = [
     "AlreadyAuthorized",
@@ -102,42 +102,33 @@ class ProcessorUnavailable(
 class Payments(Contract, name="payments", version="1.3.0"):
     """Card payments: authorizations that are later captured or voided."""
 
-    authorize = operation(
+    authorize = create(
         AuthorizePayment,
         Authorization,
-        method="POST",
-        path="/authorizations",
-        status=201,
-        idempotency=Idempotency.REQUIRES_KEY,
+        "/authorizations",
         timeout=3.0,
         scopes=("payments:authorize",),
         errors=(CardDeclined, AlreadyAuthorized, ProcessorUnavailable),
     )
-    list_authorizations = operation(
+    list_authorizations = read(
         ListAuthorizations,
         AuthorizationList,
-        method="GET",
-        path="/authorizations",
-        idempotency=Idempotency.READ_ONLY,
+        "/authorizations",
         timeout=2.0,
         scopes=("payments:read",),
     )
-    authorization_for_order = operation(
+    authorization_for_order = read(
         OrderRef,
         Authorization,
-        method="GET",
-        path="/orders/{order_id}/authorization",
-        idempotency=Idempotency.READ_ONLY,
+        "/orders/{order_id}/authorization",
         timeout=2.0,
         scopes=("payments:void",),
         errors=(AuthorizationNotFound,),
     )
-    get_authorization = operation(
+    get_authorization = read(
         AuthorizationRef,
         Authorization,
-        method="GET",
-        path="/authorizations/{authorization_id}",
-        idempotency=Idempotency.READ_ONLY,
+        "/authorizations/{authorization_id}",
         timeout=2.0,
         scopes=("payments:read",),
         errors=(AuthorizationNotFound,),

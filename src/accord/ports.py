@@ -12,17 +12,22 @@ may import them as it imports the standard library::
         def orders(self) -> OrderRepository: ...
 
 :class:`accord.sql.UnitOfWork` implements :class:`UnitOfWork` and raises
-:class:`ConcurrencyConflict` for a write a concurrent transaction won.
+:class:`ConcurrencyConflict` for a write a concurrent transaction won;
+:class:`ConflictRetry` is how a use case reads, decides and writes again when one did.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol, Self, TypeVar
 
 from accord.errors import AccordError
 
-__all__ = ["ConcurrencyConflict", "UnitOfWork"]
+__all__ = ["ConcurrencyConflict", "ConflictRetry", "UnitOfWork"]
+
+T = TypeVar("T")
 
 
 class ConcurrencyConflict(AccordError):
@@ -52,3 +57,36 @@ class UnitOfWork(Protocol):
         concurrent change.
         """
         ...
+
+
+@dataclass(frozen=True)
+class ConflictRetry:
+    """Run a piece of work again while concurrent transactions win its race.
+
+    ``attempts`` is how many times in all (at least one); ``pause(n)``, when given, is
+    awaited after the ``n``-th lost race, before the next try (a jittered sleep spreads
+    racing requests apart)::
+
+        retry = ConflictRetry(8)
+        return await retry.run(lambda: self._transition(authorization_id), "authorization")
+    """
+
+    attempts: int
+    pause: Callable[[int], Awaitable[None]] | None = None
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("attempts must be at least 1")
+
+    async def run(self, work: Callable[[], Awaitable[T]], what: str) -> T:
+        """Await ``work()`` until it ends without :class:`ConcurrencyConflict`, and
+        return what it returns; after ``attempts`` lost races, raise
+        :class:`ConcurrencyConflict` saying that ``what`` kept changing. Each try must
+        read afresh (open its own unit of work): what it read before is stale."""
+        for n in range(1, self.attempts + 1):
+            try:
+                return await work()
+            except ConcurrencyConflict:
+                if n < self.attempts and self.pause is not None:
+                    await self.pause(n)
+        raise ConcurrencyConflict(f"{what} kept changing; gave up after {self.attempts} attempts")

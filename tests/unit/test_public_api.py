@@ -110,9 +110,9 @@ PUBLIC = {
         "write_flags",
     ],
     "accord.console": ["ConsoleApp", "serve_console"],
-    "accord.ports": ["ConcurrencyConflict", "UnitOfWork"],
+    "accord.ports": ["ConcurrencyConflict", "ConflictRetry", "UnitOfWork"],
     "accord.switches": ["OFF", "ON", "parse_switch"],
-    "accord.kit": ["DatabaseSettings", "ServiceKit"],
+    "accord.kit": ["DatabaseSettings", "ServiceKit", "own_database"],
 }
 
 

@@ -3,11 +3,10 @@ and the client-credentials grant of service clients."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
 
+from shop.common.fresh import new_id, utc_now
 from shop.identity.application.ports import (
     AccessToken,
     ClientAssertions,
@@ -39,14 +38,9 @@ from shop.identity.domain.throttle import LoginDelays
 __all__ = ["IdentityService", "new_customer_id", "utc_now"]
 
 
-def utc_now() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
-
-
 def new_customer_id() -> str:
     """A fresh, unguessable customer id."""
-    return "cus_" + uuid.uuid4().hex
+    return new_id("cus_")
 
 
 class IdentityService:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import random
-import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TypeVar
 
+from accord.ports import ConflictRetry
+from shop.common.fresh import new_id
 from shop.common.listing import Listing
 from shop.inventory.application.catalogue import CatalogueItem
 from shop.inventory.application.ports import (
-    ConcurrencyConflict,
     IdFactory,
     Pause,
     UnitOfWork,
@@ -44,7 +44,7 @@ T = TypeVar("T")
 
 def new_reservation_id() -> str:
     """A fresh, unguessable reservation id."""
-    return "res_" + uuid.uuid4().hex
+    return new_id("res_")
 
 
 async def jittered_pause(attempt: int) -> None:
@@ -63,12 +63,9 @@ class InventoryService:
         attempts: int = DEFAULT_ATTEMPTS,
         pause: Pause = jittered_pause,
     ) -> None:
-        if attempts < 1:
-            raise ValueError("attempts must be at least 1")
         self._uow = uow
         self._new_id = new_id
-        self._attempts = attempts
-        self._pause = pause
+        self._retry = ConflictRetry(attempts, pause)
 
     # -- stock ---------------------------------------------------------------------------
 
@@ -206,13 +203,11 @@ class InventoryService:
 
     async def _retrying(self, attempt: Callable[[UnitOfWork], Awaitable[T]], what: str) -> T:
         """Run ``attempt`` in a fresh unit of work, commit, and retry on conflicts."""
-        for n in range(1, self._attempts + 1):
-            try:
-                async with self._uow() as uow:
-                    result = await attempt(uow)
-                    await uow.commit()
-                    return result
-            except ConcurrencyConflict:
-                if n < self._attempts:
-                    await self._pause(n)
-        raise ConcurrencyConflict(f"{what} kept changing; gave up after {self._attempts} tries")
+
+        async def once() -> T:
+            async with self._uow() as uow:
+                result = await attempt(uow)
+                await uow.commit()
+                return result
+
+        return await self._retry.run(once, what)

@@ -33,11 +33,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from shop.common.fresh import new_id, utc_now
 from shop.orders.application.placements import (
     INTERRUPTED,
     KeyedOrder,
@@ -94,14 +94,9 @@ def _no_checkpoint(_step: str) -> None:
     return None
 
 
-def utc_now() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
-
-
 def new_order_id() -> str:
     """A fresh, unguessable order id."""
-    return "ord_" + uuid.uuid4().hex
+    return new_id("ord_")
 
 
 @dataclass

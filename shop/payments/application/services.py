@@ -8,10 +8,10 @@ again and decides again, a bounded number of times.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Awaitable
-from datetime import UTC, datetime
 
+from accord.ports import ConflictRetry
+from shop.common.fresh import new_id, utc_now
 from shop.common.listing import Listing
 from shop.payments.application.ports import (
     CardProcessor,
@@ -36,14 +36,9 @@ log = logging.getLogger(__name__)
 DEFAULT_ATTEMPTS = 8
 
 
-def utc_now() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
-
-
 def new_authorization_id() -> str:
     """A fresh, unguessable authorization id."""
-    return "auth_" + uuid.uuid4().hex
+    return new_id("auth_")
 
 
 class PaymentService:
@@ -58,13 +53,11 @@ class PaymentService:
         new_id: IdFactory = new_authorization_id,
         attempts: int = DEFAULT_ATTEMPTS,
     ) -> None:
-        if attempts < 1:
-            raise ValueError("attempts must be at least 1")
         self._uow = uow
         self._processor = processor
         self._clock = clock
         self._new_id = new_id
-        self._attempts = attempts
+        self._retry = ConflictRetry(attempts)
 
     async def authorize(self, *, order_id: str, amount: Money, card_token: str) -> Authorization:
         """Hold ``amount`` on the card for ``order_id``.
@@ -133,30 +126,25 @@ class PaymentService:
         return await self._transition(authorization_id, capture=False)
 
     async def _transition(self, authorization_id: str, *, capture: bool) -> Authorization:
-        for _ in range(self._attempts):
-            try:
-                async with self._uow() as uow:
-                    auth = await uow.authorizations.get(authorization_id)
-                    if auth is None:
-                        raise AuthorizationNotFound(authorization_id)
-                    changed = auth.capture() if capture else auth.void()
-                    if not changed:
-                        return auth
-                    # The versioned write comes first and holds the row until commit, so
-                    # only the request that wins it talks to the processor.
-                    await uow.authorizations.save(auth)
-                    if capture:
-                        await self._processor.capture(auth.processor_reference, auth.amount)
-                    else:
-                        await self._processor.void(auth.processor_reference)
-                    await uow.commit()
+        async def once() -> Authorization:
+            async with self._uow() as uow:
+                auth = await uow.authorizations.get(authorization_id)
+                if auth is None:
+                    raise AuthorizationNotFound(authorization_id)
+                changed = auth.capture() if capture else auth.void()
+                if not changed:
                     return auth
-            except ConcurrencyConflict:
-                continue
-        raise ConcurrencyConflict(
-            f"authorization {authorization_id!r} kept changing; gave up after "
-            f"{self._attempts} attempts"
-        )
+                # The versioned write comes first and holds the row until commit, so
+                # only the request that wins it talks to the processor.
+                await uow.authorizations.save(auth)
+                if capture:
+                    await self._processor.capture(auth.processor_reference, auth.amount)
+                else:
+                    await self._processor.void(auth.processor_reference)
+                await uow.commit()
+                return auth
+
+        return await self._retry.run(once, f"authorization {authorization_id!r}")
 
     async def _for_order(self, order_id: str) -> Authorization | None:
         async with self._uow() as uow:

@@ -12,6 +12,11 @@ A contract names a service and its semantic version, and lists its operations::
             scopes=("inventory:reserve",), errors=(OutOfStock, UnknownSku),
         )
 
+Two shorthands say what most operations are: :func:`read` (``GET``, read-only, 200) and
+:func:`create` (``POST``, 201, an ``Idempotency-Key`` required)::
+
+    get_stock = read(SkuRef, Stock, "/skus/{sku}", scopes=("inventory:read",))
+
 The same class is the typed client: ``Inventory.client(url)`` returns an ``Inventory``
 whose attributes are async callables (``await inv.reserve(ReserveStock(...))``), and the
 runtime serves an implementation whose methods carry the operations' names.
@@ -41,7 +46,7 @@ decoded), :mod:`~accord.contract.binding` (the typed client's side) and
 from accord.contract.binding import UNSET as UNSET
 from accord.contract.binding import BoundOperation
 from accord.contract.binding import _Unset as _Unset
-from accord.contract.declaration import Contract, Idempotency, Operation, operation
+from accord.contract.declaration import Contract, Idempotency, Operation, create, operation, read
 from accord.contract.secrets import Secret, secret_fields
 from accord.deprecation import Deprecation
 
@@ -52,6 +57,8 @@ __all__ = [
     "Idempotency",
     "Operation",
     "Secret",
+    "create",
     "operation",
+    "read",
     "secret_fields",
 ]

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from accord.observability.telemetry import Telemetry
     from accord.resilience import BreakerConfig, BulkheadConfig, RetryPolicy
 
-__all__ = ["Contract", "Idempotency", "Operation", "operation"]
+__all__ = ["Contract", "Idempotency", "Operation", "create", "operation", "read"]
 
 ReqT = TypeVar("ReqT", bound=msgspec.Struct)
 RespT = TypeVar("RespT", bound=msgspec.Struct)
@@ -212,6 +212,73 @@ class Operation(Generic[ReqT, RespT]):
 #: method=…, path=…, scopes=…)`` builds the :class:`Operation` (whose docstring says the
 #: defaults).
 operation = Operation
+
+
+def read(
+    request: type[ReqT],
+    response: type[RespT],
+    path: str | None = None,
+    *,
+    timeout: float = 5.0,
+    scopes: Sequence[str] = (),
+    errors: Sequence[type[ServiceError[Any]]] = (),
+    summary: str | None = None,
+    description: str | None = None,
+    deprecated: bool = False,
+) -> Operation[ReqT, RespT]:
+    """Declare a read: ``GET path``, read-only (always safe to retry), answering 200.
+
+    ``read(Ref, Item, "/items/{id}", scopes=…)`` is ``operation(Ref, Item,
+    method="GET", path="/items/{id}", idempotency=Idempotency.READ_ONLY, scopes=…)``.
+    """
+    return Operation(
+        request,
+        response,
+        method="GET",
+        path=path,
+        idempotency=Idempotency.READ_ONLY,
+        timeout=timeout,
+        scopes=scopes,
+        errors=errors,
+        summary=summary,
+        description=description,
+        deprecated=deprecated,
+    )
+
+
+def create(
+    request: type[ReqT],
+    response: type[RespT],
+    path: str | None = None,
+    *,
+    timeout: float = 5.0,
+    scopes: Sequence[str] = (),
+    errors: Sequence[type[ServiceError[Any]]] = (),
+    summary: str | None = None,
+    description: str | None = None,
+    deprecated: bool = False,
+) -> Operation[ReqT, RespT]:
+    """Declare a creation: ``POST path`` answering 201, safe to retry only with the same
+    ``Idempotency-Key`` (a retry without one could create twice).
+
+    ``create(NewItem, Item, "/items", scopes=…)`` is ``operation(NewItem, Item,
+    method="POST", path="/items", status=201, idempotency=Idempotency.REQUIRES_KEY,
+    scopes=…)``.
+    """
+    return Operation(
+        request,
+        response,
+        method="POST",
+        path=path,
+        status=201,
+        idempotency=Idempotency.REQUIRES_KEY,
+        timeout=timeout,
+        scopes=scopes,
+        errors=errors,
+        summary=summary,
+        description=description,
+        deprecated=deprecated,
+    )
 
 
 class Contract:

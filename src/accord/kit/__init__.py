@@ -21,6 +21,6 @@ faults, idempotency keys, rate limits); :meth:`ServiceKit.app` assembles the
 ``GET /admin/config``. ``docs/service-kit.md`` walks through it.
 """
 
-from accord.kit.service import DatabaseSettings, ServiceKit
+from accord.kit.service import DatabaseSettings, ServiceKit, own_database
 
-__all__ = ["DatabaseSettings", "ServiceKit"]
+__all__ = ["DatabaseSettings", "ServiceKit", "own_database"]

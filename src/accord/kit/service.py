@@ -33,7 +33,7 @@ from accord.security.tls import MutualTLSTransport
 from accord.security.tokens import ClientCredentials
 from accord.sql import SqlIdempotencyStore, create_engine, migrate, readiness
 
-__all__ = ["DatabaseSettings", "ServiceKit"]
+__all__ = ["DatabaseSettings", "ServiceKit", "own_database"]
 
 S = TypeVar("S", bound=ServiceSettings)
 A = TypeVar("A", bound=App)
@@ -42,12 +42,22 @@ A = TypeVar("A", bound=App)
 @runtime_checkable
 class DatabaseSettings(Protocol):
     """What the kit reads of a service's settings beyond
-    :class:`~accord.config.common.ServiceSettings`: the URL of its own database."""
+    :class:`~accord.config.common.ServiceSettings`: ``database_url``, the URL of its own
+    database (the field :func:`~accord.config.common.database_setting` annotates), empty
+    for SQLite under ``home`` (:func:`own_database`)."""
 
     @property
-    def database(self) -> str:
-        """The database URL (``sqlite:///…`` or ``postgresql://…``)."""
+    def database_url(self) -> str:
+        """``sqlite:///…`` or ``postgresql://…``; empty: SQLite under ``home``."""
         ...
+
+
+def own_database(settings: ServiceSettings, service: str) -> str:
+    """The URL of ``service``'s own database: the settings' ``database_url``, else SQLite
+    at ``<home>/<service>.db``."""
+    if not isinstance(settings, DatabaseSettings):
+        raise TypeError(f"{type(settings).__name__} has no 'database_url' (DatabaseSettings)")
+    return settings.database_url or f"sqlite:///{settings.home}/{service}.db"
 
 
 @dataclass(frozen=True)
@@ -74,18 +84,18 @@ class ServiceKit(Generic[S]):
     ) -> ServiceKit[S]:
         """Load the settings (``settings`` given: fixed, else the files and variables of
         ``service``), configure telemetry as ``contract`` (unless ``telemetry`` is given)
-        following ``observability``, migrate the settings' ``database`` with the Alembic
-        folder ``migrations`` and open its engine. Blocking: call it before serving."""
+        following ``observability``, migrate the service's own database
+        (:func:`own_database`) with the Alembic folder ``migrations`` and open its
+        engine. Blocking: call it before serving."""
         config = ServiceConfig.of(settings_type, service, settings)
         loaded = config.settings
-        if not isinstance(loaded, DatabaseSettings):
-            raise TypeError(f"{settings_type.__name__} has no 'database' (DatabaseSettings)")
+        database = own_database(loaded, service)
         telemetry = telemetry or Telemetry.configure(
             contract.name, contract.version, home=Path(loaded.home)
         )
         follow_observability(config, telemetry)
-        migrate(loaded.database, migrations, version_table=version_table, isolated=True)
-        return cls(service, config, telemetry, create_engine(loaded.database))
+        migrate(database, migrations, version_table=version_table, isolated=True)
+        return cls(service, config, telemetry, create_engine(database))
 
     @property
     def settings(self) -> S:

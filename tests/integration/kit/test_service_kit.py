@@ -45,10 +45,6 @@ class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields
     schema_version: ClassVar[str] = "1.0.0"
     database_url: Annotated[str, setting("The counter's database", pinned=True)] = ""
 
-    @property
-    def database(self) -> str:
-        return self.database_url or f"sqlite:///{self.home}/counter.db"
-
 
 class Implementation:
     def __init__(self, engine: AsyncEngine) -> None:
@@ -121,13 +117,15 @@ async def test_the_kit_serves_a_service_of_its_own_over_its_database(tmp_path: P
     assert ready.json() == {"status": "ready", "checks": {"database": "ok"}}
     assert admin.status_code == 401  # served, behind admin.scope as auth is on
     await kit.engine.dispose()
+    # no database_url: SQLite under home, named after the service
+    assert (tmp_path / "counter.db").is_file()
 
 
 def test_settings_without_a_database_are_refused(tmp_path: Path) -> None:
     class NoDatabase(ServiceSettings, frozen=True, kw_only=True):
         schema_version: ClassVar[str] = "1.0.0"
 
-    with pytest.raises(TypeError, match="NoDatabase has no 'database'"):
+    with pytest.raises(TypeError, match="NoDatabase has no 'database_url'"):
         ServiceKit.open(
             NoDatabase,
             "counter",

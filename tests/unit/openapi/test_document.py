@@ -9,7 +9,8 @@ import msgspec
 import pytest
 from openapi_spec_validator import validate
 
-from accord import Contract, openapi
+from accord import Contract, Idempotency, openapi, operation
+from accord.contract import create, read
 from tests.unit.openapi.sample_contract import Catalog
 
 CORRELATION_PARAM = {"$ref": "#/components/parameters/CorrelationId"}
@@ -449,3 +450,47 @@ def test_an_operation_with_another_response_keeps_everything_else() -> None:
         v3["paths"]["/v3/books/{book_id}"]["get"]["parameters"]
         == (v2["paths"]["/v2/books/{book_id}"]["get"]["parameters"])
     )
+
+
+def test_a_read_and_a_creation_are_the_operations_they_stand_for() -> None:
+    """``read`` and ``create`` declare what ``operation`` would, with their method, status
+    and idempotency, so the documents are the same."""
+
+    class Book(msgspec.Struct, kw_only=True):
+        book_id: str
+
+    class NewBook(msgspec.Struct, kw_only=True):
+        title: str
+
+    class Spelled(Contract, name="shelf", version="1.0.0"):
+        get_book = operation(
+            Book,
+            Book,
+            method="GET",
+            path="/books/{book_id}",
+            idempotency=Idempotency.READ_ONLY,
+            timeout=2.0,
+            scopes=("shelf:read",),
+        )
+        add_book = operation(
+            NewBook,
+            Book,
+            method="POST",
+            path="/books",
+            status=201,
+            idempotency=Idempotency.REQUIRES_KEY,
+            scopes=("shelf:write",),
+        )
+
+    class Short(Contract, name="shelf", version="1.0.0"):
+        get_book = read(Book, Book, "/books/{book_id}", timeout=2.0, scopes=("shelf:read",))
+        add_book = create(NewBook, Book, "/books", scopes=("shelf:write",))
+
+    got = Short.get_book, Short.add_book
+    assert [(op.method, op.status, op.idempotency) for op in got] == [
+        ("GET", 200, Idempotency.READ_ONLY),
+        ("POST", 201, Idempotency.REQUIRES_KEY),
+    ]
+    assert openapi.document(Short) == openapi.document(Spelled)
+    # A later version that changes the answer keeps what the shorthand declared.
+    assert Short.add_book.with_response(NewBook)._declared == Spelled.add_book._declared

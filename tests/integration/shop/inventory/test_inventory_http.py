@@ -17,6 +17,7 @@ import pytest
 from accord.config import ConfigError
 from accord.config.load import from_environment
 from accord.errors import ValidationFailed
+from accord.kit import own_database
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App
 from shop.inventory.bootstrap import Settings, create_app
@@ -232,9 +233,11 @@ def test_settings_from_the_environment() -> None:
         return from_environment(Settings, "inventory", values)
 
     assert env() == Settings()
-    assert env().database == "sqlite:///.accord/inventory.db" and env().seed == "demo"
+    assert own_database(env(), "inventory") == "sqlite:///.accord/inventory.db"
+    assert env().seed == "demo"
     s = env(ACCORD_HOME="/srv/x", INVENTORY_SEED="none", OTHER="ignored")
-    assert (s.database, s.seed) == ("sqlite:////srv/x/inventory.db", "none")
-    assert env(INVENTORY_DATABASE_URL="postgresql://u@h/db").database == "postgresql://u@h/db"
+    assert (own_database(s, "inventory"), s.seed) == ("sqlite:////srv/x/inventory.db", "none")
+    url = env(INVENTORY_DATABASE_URL="postgresql://u@h/db")
+    assert own_database(url, "inventory") == "postgresql://u@h/db"
     with pytest.raises(ConfigError, match="INVENTORY_SEED"):
         env(INVENTORY_SEED="lots")

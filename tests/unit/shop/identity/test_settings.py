@@ -6,6 +6,7 @@ import pytest
 
 from accord.config import ConfigError
 from accord.config.load import from_environment
+from accord.kit import own_database
 from shop.identity.bootstrap import Settings
 
 
@@ -17,9 +18,12 @@ def test_defaults_and_the_issuer_every_verifier_computes_too() -> None:
     plain = env()
     assert plain.token_issuer == "http://127.0.0.1:8104"
     assert (plain.token_lifetime, plain.dev_login, plain.scrypt_log_n) == (900, False, 15)
-    assert plain.database == "sqlite:///.accord/identity.db"
+    assert own_database(plain, "identity") == "sqlite:///.accord/identity.db"
     up = env(ACCORD_ISSUER_URL="https://127.0.0.1:9000/", ACCORD_HOME="h")
-    assert up.token_issuer == "https://127.0.0.1:9000" and up.database == "sqlite:///h/identity.db"
+    assert (
+        up.token_issuer == "https://127.0.0.1:9000"
+        and own_database(up, "identity") == "sqlite:///h/identity.db"
+    )
     named = env(ACCORD_ISSUER_URL="http://x", ACCORD_TOKEN_ISSUER="https://id.shop.example")
     assert named.token_issuer == "https://id.shop.example"
     dev = env(IDENTITY_DEV_LOGIN="1", IDENTITY_TOKEN_LIFETIME="60")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from accord.config.load import from_environment
 from accord.flags import FlagSettings
+from accord.kit import own_database
 from shop.orders.bootstrap import Settings
 from tests.support.processes import ROOT
 
@@ -11,7 +12,7 @@ from tests.support.processes import ROOT
 def test_defaults() -> None:
     settings = from_environment(Settings, "orders", {})
     assert settings == Settings()
-    assert settings.database == "sqlite:///.accord/orders.db"
+    assert own_database(settings, "orders") == "sqlite:///.accord/orders.db"
     assert (settings.inventory_url, settings.payments_url) == (
         "http://127.0.0.1:8102",
         "http://127.0.0.1:8103",
@@ -32,12 +33,12 @@ def test_everything_can_be_given() -> None:
             "ACCORD_FAULTS": '{"abort": {"status": 503, "percent": 5}}',
         },
     )
-    assert (settings.home, settings.database) == ("/srv", "postgresql://u@db/orders")
+    assert (settings.home, own_database(settings, "orders")) == ("/srv", "postgresql://u@db/orders")
     assert (settings.inventory_url, settings.payments_url) == ("http://inv:1", "http://pay:2")
     assert settings.max_in_flight == 7
     assert settings.faults is not None and settings.faults.abort is not None
     srv = from_environment(Settings, "orders", {"ACCORD_HOME": "/srv"})
-    assert srv.database == "sqlite:////srv/orders.db"
+    assert own_database(srv, "orders") == "sqlite:////srv/orders.db"
 
 
 def test_flags_come_from_the_file_of_the_environment_unless_configured() -> None:

@@ -6,14 +6,15 @@ import pytest
 
 from accord.config import ConfigError
 from accord.config.load import from_environment
+from accord.kit import own_database
 from shop.payments.bootstrap import Settings
 
 
 def test_defaults_live_under_the_home() -> None:
-    assert from_environment(Settings, "payments", {}).database == "sqlite:///.accord/payments.db"
-    assert from_environment(Settings, "payments", {"ACCORD_HOME": "/srv/shop"}).database == (
-        "sqlite:////srv/shop/payments.db"
-    )
+    plain = from_environment(Settings, "payments", {})
+    assert own_database(plain, "payments") == "sqlite:///.accord/payments.db"
+    under = from_environment(Settings, "payments", {"ACCORD_HOME": "/srv/shop"})
+    assert own_database(under, "payments") == "sqlite:////srv/shop/payments.db"
 
 
 def test_the_database_url_can_be_given() -> None:
