@@ -238,6 +238,7 @@ def main(argv: Sequence[str]) -> int | None:
         return None
     lean.import_without(_HELD_OUT, _PRETTY_ONLY)
     lean.asyncio_engine_without_orm()
+    lean.uvicorn_without_command_line()
     try:
         options = parser().parse_args(list(argv))
         return serve_target(
