@@ -48,7 +48,7 @@ def test_a_service_process_loads_neither_typer_nor_rich() -> None:
         "    main()\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = ('typer', 'rich', 'pygments', 'pydantic')\n"
+        "heavy = ('typer', 'rich', 'pygments', 'pydantic', 'click')\n"
         "print(sorted(m for m in heavy if sys.modules.get(m)))\n"
     )
     result = run_python(probe, cwd=ROOT)
