@@ -24,6 +24,7 @@ def main() -> None:
         from accord.cli import lean
 
         lean.import_without(("click", "pygments"), ("httpx",))
+        lean.uvicorn_without_command_line()
         from accord.cli.running import continue_prepared
 
         continue_prepared()

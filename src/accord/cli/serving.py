@@ -39,7 +39,9 @@ FORWARDED_VARIABLE = "ACCORD_FORWARDED_ALLOW_IPS"
 INSTANCE_VARIABLE = "ACCORD_INSTANCE"
 #: A warning the supervisor wants every ``/readyz`` of the service to carry.
 WARNING_VARIABLE = "ACCORD_WARNING"
-_HELD_OUT = ("rich", "pygments")
+#: What a service does not load for the libraries below (httpx's command line imports
+#: click before it finds Pygments missing, so click is held out too).
+_HELD_OUT = ("click", "rich", "pygments")
 #: Libraries that load what is held out only for pretty output (when it is installed).
 _PRETTY_ONLY = ("httpx", "structlog")
 
@@ -238,6 +240,7 @@ def main(argv: Sequence[str]) -> int | None:
         return None
     lean.import_without(_HELD_OUT, _PRETTY_ONLY)
     lean.asyncio_engine_without_orm()
+    lean.uvicorn_without_command_line()
     try:
         options = parser().parse_args(list(argv))
         return serve_target(

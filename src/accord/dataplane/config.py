@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from accord.dataplane.topology import Route, Topology
-from accord.observability.metrics import DURATION_BUCKETS
+from accord.observability.buckets import DURATION_BUCKETS
 
 __all__ = [
     "ACCESS_LOG_FORMAT",

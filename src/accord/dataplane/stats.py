@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 __all__ = ["VersionStats", "parse_prometheus", "read_stats"]
 
@@ -83,6 +82,9 @@ def parse_prometheus(text: str) -> dict[str, VersionStats]:
     """Per-cluster statistics from Envoy's ``/stats/prometheus`` text."""
     classes: dict[str, dict[str, int]] = {}
     buckets: dict[str, list[tuple[float, int]]] = {}
+    # Loaded here: accord up reads statistics only while a rollout runs.
+    from prometheus_client.parser import text_string_to_metric_families
+
     for family in text_string_to_metric_families(text):
         if family.name == "envoy_cluster_upstream_rq_xx":
             for sample in family.samples:

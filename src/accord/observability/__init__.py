@@ -5,8 +5,8 @@
 to the runtime and to every client the service uses.
 
 The names below load on first use: a process that needs only a constant of a submodule
-(``accord up``'s data plane reads :data:`~accord.observability.metrics.DURATION_BUCKETS`)
-does not load the OpenTelemetry SDK.
+(``accord up``'s data plane reads :data:`~accord.observability.buckets.DURATION_BUCKETS`)
+does not load the OpenTelemetry SDK, nor ``prometheus_client``.
 """
 
 from __future__ import annotations

@@ -24,10 +24,9 @@ from prometheus_client import (
     generate_latest,
 )
 
-__all__ = ["DURATION_BUCKETS", "Metrics"]
+from accord.observability.buckets import DURATION_BUCKETS
 
-#: Seconds; the OpenTelemetry HTTP semantic conventions' advice for duration histograms.
-DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
+__all__ = ["DURATION_BUCKETS", "Metrics"]
 
 
 class Metrics:

@@ -13,8 +13,8 @@ from accord._lazy import exports
 
 if TYPE_CHECKING:
     from accord.security.assertions import AssertionVerifier, InvalidAssertion
+    from accord.security.certfiles import CertError
     from accord.security.certs import (
-        CertError,
         CertificateAuthority,
         CertStore,
         Leaf,
@@ -90,7 +90,7 @@ _WHERE = {
     "ClientKeys": "accord.security.clientkeys",
     "InvalidAssertion": "accord.security.assertions",
     "sign_assertion": "accord.security.clientkeys",
-    "CertError": "accord.security.certs",
+    "CertError": "accord.security.certfiles",
     "CertStore": "accord.security.certs",
     "CertificateAuthority": "accord.security.certs",
     "Claims": "accord.security.tokens",

@@ -14,13 +14,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-
 from accord.errors import AccordError
 from accord.security.binding import thumbprint
-from accord.security.certs import CertError
-from accord.security.spiffe import check_trust_domain, uri_sans
+from accord.security.certfiles import CertError, pem_der, read_certificate
+from accord.security.spiffe import check_trust_domain
 
 __all__ = ["Files", "Loaded", "Reloader", "load_context", "trust_domain_of"]
 
@@ -42,10 +39,9 @@ def _signature(paths: Sequence[Path]) -> Signature | None:
 def trust_domain_of(ca: Path) -> str:
     """The trust domain a CA certificate names (its one URI, ``spiffe://<domain>``)."""
     try:
-        cert = x509.load_pem_x509_certificate(ca.read_bytes())
+        uris = read_certificate(pem_der(ca.read_bytes())).uris
     except (OSError, ValueError) as exc:
         raise CertError(f"cannot read the CA certificate {ca}: {exc}") from None
-    uris = uri_sans(cert)
     prefix = "spiffe://"
     if len(uris) != 1 or not uris[0].startswith(prefix):
         raise CertError(f"the CA certificate {ca} names no trust domain")
@@ -115,13 +111,13 @@ class Reloader:
         trust_domain = trust_domain_of(self._files[0])
         context = self._build(trust_domain)
         try:
-            cert = x509.load_pem_x509_certificate(self._files[1].read_bytes())
+            der = pem_der(self._files[1].read_bytes())
+            serial = read_certificate(der).serial
         except (OSError, ValueError) as exc:
             raise CertError(f"cannot read {self._files[1]}: {exc}") from None
         # A file replaced while loading: no signature, so the next check loads again.
         signature = before if before == _signature(self._files) else None
-        print_ = thumbprint(cert.public_bytes(serialization.Encoding.DER))
-        return Loaded(context, trust_domain, signature, cert.serial_number, print_)
+        return Loaded(context, trust_domain, signature, serial, thumbprint(der))
 
     def expire(self) -> None:
         """Look at the files again on the next :meth:`get`, whatever the interval."""

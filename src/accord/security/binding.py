@@ -11,19 +11,34 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
 import msgspec
 
-from accord.security.jwks import b64decode
-
-__all__ = ["CONFIRMATION", "THUMBPRINT", "bound_thumbprint", "confirmation", "thumbprint"]
+__all__ = [
+    "CONFIRMATION",
+    "THUMBPRINT",
+    "b64decode",
+    "bound_thumbprint",
+    "confirmation",
+    "thumbprint",
+]
 
 #: The claim that carries the binding (RFC 7800).
 CONFIRMATION: Final = "cnf"
 #: The member naming the certificate's SHA-256 thumbprint (RFC 8705 §3.1).
 THUMBPRINT: Final = "x5t#S256"
+
+_SEGMENT: Final = re.compile(r"^[A-Za-z0-9_-]*$")
+
+
+def b64decode(segment: str) -> bytes:
+    """Strict unpadded base64url (RFC 7515 §2); ``ValueError`` for anything else."""
+    if not _SEGMENT.match(segment) or len(segment) % 4 == 1:
+        raise ValueError("not base64url")
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
 def thumbprint(der: bytes) -> str:

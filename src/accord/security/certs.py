@@ -28,8 +28,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from accord.errors import AccordError
-from accord.security.schedule import RENEW_AT, cert_path
+from accord.security.certfiles import CertError, ca_cert_path, cert_path, key_path
+from accord.security.schedule import RENEW_AT
 from accord.security.spiffe import SpiffeId, check_trust_domain, uri_sans
 
 __all__ = [
@@ -48,10 +48,6 @@ CA_DAYS = 365
 LEAF_DAYS = 30
 #: Backdating of ``not_valid_before``, for clocks that disagree a little.
 _SKEW = timedelta(minutes=5)
-
-
-class CertError(AccordError):
-    """A certificate or key is missing, unreadable or inconsistent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +231,7 @@ class CertStore:
     @property
     def ca_cert_path(self) -> Path:
         """Where the CA certificate lives."""
-        return self.directory / "ca.crt"
+        return ca_cert_path(self.directory)
 
     @property
     def ca_key_path(self) -> Path:
@@ -248,7 +244,7 @@ class CertStore:
 
     def key_path(self, service: str) -> Path:
         """Where ``service``'s private key lives."""
-        return self.directory / f"{service}.key"
+        return key_path(self.directory, service)
 
     def init(self, trust_domain: str, *, force: bool = False) -> CertificateAuthority:
         """Create and write a new CA; refuse to replace one unless ``force``."""

@@ -33,12 +33,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from accord.errors import AccordError
 from accord.security.jwks import public_jwk
+from accord.security.jws import sign_eddsa
 
 __all__ = [
     "ASSERTION_JWT_TYPE",
@@ -174,7 +174,7 @@ def sign_assertion(
     clock: Clock = time.time,
 ) -> str:
     """A client assertion (RFC 7523 §3) of ``client_id`` for the token endpoint
-    ``audience``, signed with ``key`` (PyJWT, EdDSA)."""
+    ``audience``, signed with ``key`` (EdDSA)."""
     now = int(clock())
     claims = {
         "iss": client_id,
@@ -185,4 +185,4 @@ def sign_assertion(
         "jti": secrets.token_urlsafe(18),
     }
     headers = {"kid": key.kid, "typ": ASSERTION_JWT_TYPE}
-    return jwt.encode(claims, key.private_key, algorithm="EdDSA", headers=headers)
+    return sign_eddsa(claims, key.private_key, headers)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -27,6 +26,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from accord.security.binding import b64decode
+
 __all__ = ["MAX_JWKS_BYTES", "KeySet", "PublicKey", "VerificationKey", "b64decode", "public_jwk"]
 
 #: A JWKS document larger than this is not read.
@@ -34,17 +35,8 @@ MAX_JWKS_BYTES: Final = 65536
 
 logger = logging.getLogger("accord.security.jwks")
 
-_SEGMENT: Final = re.compile(r"^[A-Za-z0-9_-]*$")
-
 PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
 Clock = Callable[[], float]
-
-
-def b64decode(segment: str) -> bytes:
-    """Strict unpadded base64url (RFC 7515 §2); ``ValueError`` for anything else."""
-    if not _SEGMENT.match(segment) or len(segment) % 4 == 1:
-        raise ValueError("not base64url")
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
 def _b64encode(data: bytes) -> str:

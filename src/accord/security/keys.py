@@ -39,13 +39,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final, Literal
 
-import jwt
 import msgspec
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from accord.errors import AccordError
 from accord.security.jwks import public_jwk
+from accord.security.jws import sign_eddsa
 from accord.security.schedule import KEY_FILE
 from accord.security.tokens import ACCESS_TOKEN_TYPE
 
@@ -127,7 +127,7 @@ class KeyRing:
         """``claims`` signed with the current key (``EdDSA``, ``typ: at+jwt``, its ``kid``)."""
         current = self.current
         headers = {"kid": current.kid, "typ": ACCESS_TOKEN_TYPE}
-        return jwt.encode(dict(claims), current.private_key, algorithm="EdDSA", headers=headers)
+        return sign_eddsa(claims, current.private_key, headers)
 
     def rotated(self, now: float, *, min_age: float = MIN_PUBLISHED) -> KeyRing:
         """The ring after one rotation at ``now`` (expired retired keys dropped)."""

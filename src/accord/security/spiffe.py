@@ -3,7 +3,9 @@
 A service's identity is one URI in its certificate's subject alternative names,
 ``spiffe://<trust-domain>/<service>``. :func:`check_peer` is the single place that decides
 whether a certificate presented by a peer is an acceptable leaf of the local trust domain;
-each refusal is a :class:`PeerRejected` with a stable ``reason`` code.
+each refusal is a :class:`PeerRejected` with a stable ``reason`` code. It reads the
+certificate's DER (:mod:`accord.security.certfiles`), so a process that checks peers
+without issuing certificates does not load ``cryptography``.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Final
-
-from cryptography import x509
+from typing import TYPE_CHECKING, Final
 
 from accord.errors import AccordError
+from accord.security.certfiles import CertFields, read_certificate
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 __all__ = [
     "InvalidSpiffeId",
@@ -98,6 +102,8 @@ class SpiffeId:
 
 def uri_sans(cert: x509.Certificate) -> list[str]:
     """The URI entries of a certificate's subject alternative names (none if absent)."""
+    from cryptography import x509
+
     try:
         ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
     except x509.ExtensionNotFound:
@@ -105,35 +111,41 @@ def uri_sans(cert: x509.Certificate) -> list[str]:
     return list(ext.value.get_values_for_type(x509.UniformResourceIdentifier))
 
 
-def _is_ca(cert: x509.Certificate) -> bool:
-    try:
-        ext = cert.extensions.get_extension_for_class(x509.BasicConstraints)
-    except x509.ExtensionNotFound:
-        return False
-    return ext.value.ca
+def _fields(cert: x509.Certificate | bytes) -> CertFields:
+    if isinstance(cert, bytes):
+        return read_certificate(cert)
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return read_certificate(cert.public_bytes(Encoding.DER))
+
+
+def _utc(moment: float) -> datetime:
+    return datetime.fromtimestamp(moment, UTC)
 
 
 def check_peer(
-    cert: x509.Certificate,
+    cert: x509.Certificate | bytes,
     *,
     trust_domain: str,
     expected: str | None = None,
     now: datetime | None = None,
 ) -> SpiffeId:
-    """The SPIFFE id of an acceptable peer leaf certificate, or :class:`PeerRejected`.
+    """The SPIFFE id of an acceptable peer leaf certificate (loaded, or its DER), or
+    :class:`PeerRejected`; a certificate that does not read is a :class:`ValueError`.
 
     ``expected`` is a full SPIFFE id (``spiffe://td/svc``) or a bare service name; when
     given, the peer must be exactly that. ``now`` defaults to the current UTC time.
     Chain validation against the CA is the TLS layer's job; this checks identity.
     """
-    moment = now or datetime.now(UTC)
-    if _is_ca(cert):
+    moment = (now or datetime.now(UTC)).timestamp()
+    fields = _fields(cert)
+    if fields.is_ca:
         raise PeerRejected("ca_certificate", "a CA certificate may not be used as a leaf")
-    if moment < cert.not_valid_before_utc:
-        raise PeerRejected("not_yet_valid", f"certificate valid from {cert.not_valid_before_utc}")
-    if moment > cert.not_valid_after_utc:
-        raise PeerRejected("expired", f"certificate expired at {cert.not_valid_after_utc}")
-    uris = uri_sans(cert)
+    if moment < fields.not_before:
+        raise PeerRejected("not_yet_valid", f"certificate valid from {_utc(fields.not_before)}")
+    if moment > fields.not_after:
+        raise PeerRejected("expired", f"certificate expired at {_utc(fields.not_after)}")
+    uris = fields.uris
     if not uris:
         raise PeerRejected("no_uri_san", "certificate has no URI subject alternative name")
     if len(uris) > 1:

@@ -39,16 +39,17 @@ from typing import TYPE_CHECKING, ClassVar, Final
 
 import anyio
 import httpx
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 
 from accord._connections import DEFAULT_LIMITS
 from accord.security._tls_files import Loaded, Reloader, load_context, trust_domain_of
 from accord.security.binding import bound_thumbprint
-from accord.security.certs import CertError, CertStore, cert_renewal_due
+from accord.security.certfiles import CertError, ca_cert_path, cert_path, key_path
 from accord.security.spiffe import PeerRejected, SpiffeId, check_peer
 
 if TYPE_CHECKING:
+    from cryptography import x509
+
+    from accord.security.certs import CertStore
     from accord.security.tokens import ClientCredentials
 
 __all__ = [
@@ -123,12 +124,14 @@ class TLSConfig:
     @property
     def store(self) -> CertStore:
         """The certificate folder."""
+        from accord.security.certs import CertStore
+
         return CertStore(self.directory)
 
     def files(self) -> tuple[Path, Path, Path]:
         """``ca.crt``, this process's certificate and its key."""
-        store = self.store
-        return store.ca_cert_path, store.cert_path(self.name), store.key_path(self.name)
+        folder = self.directory
+        return ca_cert_path(folder), cert_path(folder, self.name), key_path(folder, self.name)
 
 
 # -- the peer check, run when a handshake completes ----------------------------------
@@ -157,8 +160,7 @@ class _PeerPolicy:
             return None
         if der is None:
             raise PeerRejected("no_certificate", "the peer presented no certificate")
-        cert = x509.load_der_x509_certificate(der)
-        ident = check_peer(cert, trust_domain=self.trust_domain, expected=self.expected)
+        ident = check_peer(der, trust_domain=self.trust_domain, expected=self.expected)
         if self.allow and not {str(ident), ident.path.lstrip("/")} & self.allow:
             raise PeerRejected("not_allowed", f"{ident} is not allowed to call")
         return ident
@@ -436,6 +438,8 @@ def ensure_certificates(
     ``lifetime`` (short-lived certificates), when two thirds of its life have passed,
     and it is then issued for ``lifetime``. Returns the names that were issued.
     """
+    from accord.security.certs import CertStore
+
     store = CertStore(directory)
     if not store.ca_cert_path.exists():
         store.init(trust_domain)
@@ -452,6 +456,11 @@ def ensure_certificates(
 def _usable(
     store: CertStore, name: str, ca: x509.Certificate, now: datetime, *, short: bool = False
 ) -> bool:
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+
+    from accord.security.certs import cert_renewal_due
+
     if not store.key_path(name).exists():
         return False
     try:

@@ -26,7 +26,7 @@ from typing import Any
 import msgspec
 
 from accord.errors import AccordError
-from accord.observability.metrics import DURATION_BUCKETS
+from accord.observability.buckets import DURATION_BUCKETS
 
 __all__ = [
     "DEFAULT_WINDOW",

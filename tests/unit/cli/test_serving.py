@@ -48,7 +48,7 @@ def test_a_service_process_loads_neither_typer_nor_rich() -> None:
         "    main()\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = ('typer', 'rich', 'pygments', 'pydantic')\n"
+        "heavy = ('typer', 'rich', 'pygments', 'pydantic', 'click')\n"
         "print(sorted(m for m in heavy if sys.modules.get(m)))\n"
     )
     result = run_python(probe, cwd=ROOT)
@@ -72,3 +72,21 @@ def test_the_asyncio_engine_loads_without_the_orm_which_still_loads_on_use() -> 
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=False
     )
     assert result.stdout.split() == ["False", "True", "True"], result.stderr
+
+
+def test_uvicorn_serves_without_its_command_line_which_still_loads_on_use() -> None:
+    probe = (
+        "import sys\n"
+        "from accord.cli import lean\n"
+        "lean.uvicorn_without_command_line()\n"
+        "import accord.runtime.server, uvicorn.lifespan.on\n"
+        "held = ('uvicorn.main', 'uvicorn.supervisors', 'watchfiles', 'multiprocessing')\n"
+        "print(sorted(m for m in held if m in sys.modules))\n"
+        "import uvicorn, uvicorn.config, uvicorn.server\n"
+        "print(uvicorn.Config is uvicorn.config.Config, uvicorn.Server is uvicorn.server.Server)\n"
+        "print(callable(uvicorn.run), isinstance(uvicorn.__version__, str))\n"
+    )
+    result = run_python(probe, cwd=ROOT)
+    assert result.stdout.split("\n")[:3] == ["[]", "True True", "True True"], (
+        result.stdout + result.stderr
+    )

@@ -127,9 +127,14 @@ def test_a_rotation_that_fails_in_the_child_is_audited_as_failed(tmp_path: Path)
 def test_the_running_supervisor_loads_neither_typer_nor_pyjwt_nor_rich_emoji() -> None:
     probe = (
         "import sys\n"
+        "from accord.cli import lean\n"
+        "lean.import_without(('click', 'pygments'), ('httpx',))\n"
+        "lean.uvicorn_without_command_line()\n"
         "from accord.cli.running import console_for, make_rotator, run_system\n"
+        "import accord.supervisor, accord.dataplane, accord.console.server, accord.security.tls\n"
         "console_for().print('a :smile: stays as written', soft_wrap=True)\n"
-        "heavy = ('typer', 'jwt', 'pydantic', 'rich._emoji_codes', 'accord.security.keys')\n"
+        "heavy = ('typer', 'jwt', 'pydantic', 'rich._emoji_codes', 'accord.security.keys',\n"
+        "         'cryptography', 'prometheus_client', 'uvicorn.main', 'watchfiles')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     result = run_python(probe, cwd=ROOT)
