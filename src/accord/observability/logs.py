@@ -38,7 +38,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import IO, Any
 
 import msgspec
@@ -86,12 +86,16 @@ _SECRET_WORDS = re.compile(
 )
 _marked: set[str] = set()
 _verdicts: dict[str, bool] = {}
+#: Callables run whenever keys are marked secret: caches of verdicts forget them.
+_on_mark: list[Callable[[], None]] = []
 
 
 def mark_secret(*names: str) -> None:
     """Treat keys named ``names`` (exactly, as on the wire) as secret from now on."""
     _marked.update(names)
     _verdicts.clear()
+    for forget in _on_mark:
+        forget()
 
 
 def is_secret(key: str) -> bool:

@@ -47,6 +47,7 @@ from opentelemetry.trace import Link, Span, SpanKind, TraceState, get_current_sp
 from opentelemetry.util.types import Attributes
 
 from accord.errors import AccordError
+from accord.observability import logs as _logs
 from accord.observability.logs import REDACTED, is_secret, scrub
 
 __all__ = [
@@ -258,9 +259,11 @@ class RedactingExporter(SpanExporter):
         return self.exporter.force_flush(timeout_millis)
 
 
-#: Key tuples of attribute dicts (in their order) with no secret key among them.
+#: Key tuples of attribute dicts (in their order) with no secret key among them;
+#: forgotten when more keys are marked secret.
 _CLEAN_KEYS: set[tuple[str, ...]] = set()
 _MAX_CLEAN_KEYS = 1024
+_logs._on_mark.append(_CLEAN_KEYS.clear)
 
 
 def _plainly_clean(attributes: Any) -> bool:

@@ -212,6 +212,22 @@ def test_the_quick_check_lets_no_secret_through_after_clean_spans() -> None:
         assert nested is spans[3]  # only top-level strings are scrubbed, as before
 
 
+def test_a_key_marked_secret_later_is_redacted_in_spans_seen_clean_before() -> None:
+    tracer = TracerProvider().get_tracer("t")
+
+    def exported() -> Any:
+        span = tracer.start_span("s")
+        span.set_attributes({"http.route": "/v1/x", "vault_pin_later": "1234"})
+        span.end()
+        inner = InMemorySpanExporter()
+        RedactingExporter(inner).export([span])  # type: ignore[list-item]
+        return inner.get_finished_spans()[0].attributes
+
+    assert exported()["vault_pin_later"] == "1234"  # its key tuple is now known clean
+    mark_secret("vault_pin_later")
+    assert exported()["vault_pin_later"] == REDACTED
+
+
 @pytest.mark.anyio
 async def test_a_served_request_leaves_no_secret_in_logs_or_spans(observed: Observed) -> None:
     app = App(Vault, VaultService(observed.telemetry), telemetry=observed.telemetry)
