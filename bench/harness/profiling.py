@@ -55,6 +55,13 @@ CONFIGS: Mapping[str, Config] = {
 }
 
 
+#: How a run is timed: elapsed time, or the CPU time of the whole process.
+_CLOCKS: Mapping[str, Callable[[], float]] = {
+    "wall": time.perf_counter,
+    "cpu": time.process_time,
+}
+
+
 def build(config: Config, folder: Path) -> tuple[Any, IO[str]]:
     """The benchmark's accord app with ``config`` applied, and its request-log file.
 
@@ -107,8 +114,11 @@ def _request(path: str, endpoint: str) -> tuple[dict[str, Any], bytes]:
     return scope, body
 
 
-async def time_app(app: ASGIApp, path: str, endpoint: str, n: int) -> float:
-    """Seconds per request over ``n`` calls (after checking the app answers 2xx)."""
+async def time_app(
+    app: ASGIApp, path: str, endpoint: str, n: int, clock: Callable[[], float] = time.perf_counter
+) -> float:
+    """Seconds per request over ``n`` calls (after checking the app answers 2xx), by
+    ``clock``, the app's telemetry (if any) flushed before the clock stops."""
     template, body = _request(path, endpoint)
     message = {"type": "http.request", "body": body, "more_body": False}
     status: list[int] = []
@@ -123,10 +133,13 @@ async def time_app(app: ASGIApp, path: str, endpoint: str, n: int) -> float:
     await app(dict(template), receive, send)
     if not 200 <= status[0] < 300:
         raise RuntimeError(f"{path} answered {status[0]}")
-    start = time.perf_counter()
+    telemetry = getattr(app, "telemetry", None)
+    start = clock()
     for _ in range(n):
         await app(dict(template), receive, send)
-    return (time.perf_counter() - start) / n
+    if telemetry is not None:
+        telemetry.flush()
+    return (clock() - start) / n
 
 
 async def _run(args: argparse.Namespace, console: Console) -> None:
@@ -145,7 +158,8 @@ async def _run(args: argparse.Namespace, console: Console) -> None:
                         await _profile(app, path, args, console)
                         return
                     runs = [
-                        await time_app(app, path, args.endpoint, args.n) for _ in range(args.repeat)
+                        await time_app(app, path, args.endpoint, args.n, _CLOCKS[args.clock])
+                        for _ in range(args.repeat)
                     ]
                 finally:
                     app.telemetry.shutdown()
@@ -153,7 +167,10 @@ async def _run(args: argparse.Namespace, console: Console) -> None:
         peer = starlette_msgspec.create_app()
         peer_path = starlette_msgspec.PATHS[args.endpoint]
         await time_app(peer, peer_path, args.endpoint, min(args.n, 2000))
-        runs = [await time_app(peer, peer_path, args.endpoint, args.n) for _ in range(args.repeat)]
+        runs = [
+            await time_app(peer, peer_path, args.endpoint, args.n, _CLOCKS[args.clock])
+            for _ in range(args.repeat)
+        ]
         rows.append(
             ("starlette_msgspec", "bare Starlette + msgspec, for scale", statistics.median(runs))
         )
@@ -180,7 +197,8 @@ def _print(
     rows: Sequence[tuple[str, str, float]], args: argparse.Namespace, console: Console
 ) -> None:
     full = rows[0][2]
-    title = f"accord in-process, {args.endpoint}: µs per request"
+    what = "CPU µs" if args.clock == "cpu" else "µs"
+    title = f"accord in-process, {args.endpoint}: {what} per request"
     table = Table(title=f"{title} (median of {args.repeat} runs of {args.n})", title_justify="left")
     for col, justify in (
         ("configuration", "left"),
@@ -200,6 +218,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("-n", type=int, default=20_000, help="requests per run")
     parser.add_argument("--endpoint", choices=("order", "ping"), default="order")
     parser.add_argument("--repeat", type=int, default=5, help="runs per configuration")
+    parser.add_argument(
+        "--clock",
+        choices=list(_CLOCKS),
+        default="wall",
+        help="elapsed time, or the process's CPU time (all threads)",
+    )
     parser.add_argument("--cprofile", choices=list(CONFIGS), help="profile one configuration")
     parser.add_argument("--top", type=int, default=25, help="functions shown by --cprofile")
     args = parser.parse_args(argv)

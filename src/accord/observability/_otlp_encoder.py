@@ -6,7 +6,8 @@ loop (both need the GIL), so it is written for speed:
 - messages have types of their own, one per value kind, built positionally and encoded
   by msgspec in one call per batch, with empty fields left out by ``omit_defaults``;
 - the resource and scope parts are encoded once per encoder and reused as raw fragments,
-  and so are recurring string attributes (method, route, addresses);
+  and so are recurring string and integer attributes (method, route, addresses, status
+  codes, ports);
 - spans are grouped by object identity first: ``Resource`` hashes by dumping itself to
   JSON, so equality is only checked when a span's resource or scope changes;
 - an SDK span's attributes, events and links are read where the SDK keeps them, not
@@ -170,6 +171,7 @@ class SpanEncoder:
     def __init__(self) -> None:
         self._fragments: dict[int, tuple[object, msgspec.Raw]] = {}
         self._strings: dict[tuple[str, str], msgspec.Raw] = {}
+        self._ints: dict[tuple[str, int], msgspec.Raw] = {}
 
     def encode(self, spans: Sequence[ReadableSpan]) -> bytes:
         """One ``ExportTraceServiceRequest`` holding ``spans``, ending in a newline."""
@@ -210,9 +212,12 @@ class SpanEncoder:
         # Most span attributes are strings that repeat (method, route, addresses): each
         # such pair is encoded once and reused as a raw fragment.
         strings = self._strings
+        ints = self._ints
         return [
             (strings.get((k, v)) or self._string(k, v))
             if type(v) is str
+            else (ints.get((k, v)) or self._int(k, v))
+            if type(v) is int  # exactly int: a bool is equal to 0 or 1, and never here
             else _Attribute(str(k), _value(v))
             for k, v in items
         ]
@@ -223,6 +228,14 @@ class SpanEncoder:
             if len(self._strings) >= _MAX_STRINGS:
                 self._strings.clear()
             self._strings[key, value] = fragment
+        return fragment
+
+    def _int(self, key: str, value: int) -> msgspec.Raw:
+        # Status codes and ports recur as much as methods and routes do.
+        fragment = msgspec.Raw(_encode(_Attribute(str(key), _Int(str(value)))))
+        if len(self._ints) >= _MAX_STRINGS:
+            self._ints.clear()
+        self._ints[key, value] = fragment
         return fragment
 
     def _fragment(self, part: Any, encode: Callable[[Any], bytes]) -> msgspec.Raw:

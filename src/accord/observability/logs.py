@@ -38,7 +38,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import IO, Any
 
 import msgspec
@@ -86,12 +86,16 @@ _SECRET_WORDS = re.compile(
 )
 _marked: set[str] = set()
 _verdicts: dict[str, bool] = {}
+#: Callables run whenever keys are marked secret: caches of verdicts forget them.
+_on_mark: list[Callable[[], None]] = []
 
 
 def mark_secret(*names: str) -> None:
     """Treat keys named ``names`` (exactly, as on the wire) as secret from now on."""
     _marked.update(names)
     _verdicts.clear()
+    for forget in _on_mark:
+        forget()
 
 
 def is_secret(key: str) -> bool:
@@ -233,27 +237,31 @@ class LineSink:
         self._lock = threading.Lock()
         self._io_lock = threading.Lock()
         self._stop = threading.Event()
+        self._closed = False  # read on every write: cheaper than the event
         self._wake = threading.Event()
+        self._woken = False
         self._thread: threading.Thread | None = None
 
     def write(self, line: bytes) -> None:
         """Queue one line (without its newline); after :meth:`close`, write it at once.
 
-        Past ``max_bytes`` the flusher is woken to write (the caller goes on); only when
-        it has fallen four times behind does the caller write itself, so memory stays
-        bounded.
+        Past ``max_bytes`` the flusher is woken to write (once, not by every line until
+        it runs: waking it takes a lock and its condition); only when it has fallen four
+        times behind does the caller write itself, so memory stays bounded.
         """
         if b"\xe2\x80" in line or b"\xc2\x85" in line or b"\n" in line:
             line = _one_line(line)
         with self._lock:
             self._lines.append(line)
-            self._size += len(line) + 1
-            size = self._size
-            if self._thread is None and not self._stop.is_set():
+            size = self._size = self._size + len(line) + 1
+            if self._thread is None and not self._closed:
                 self._start()
-        if self._stop.is_set() or size >= self._max_bytes << 2:
+        if size < self._max_bytes and not self._closed:
+            return
+        if self._closed or size >= self._max_bytes << 2:
             self.flush()
-        elif size >= self._max_bytes:
+        elif not self._woken:
+            self._woken = True
             self._wake.set()
 
     def _start(self) -> None:
@@ -265,6 +273,7 @@ class LineSink:
         while not self._stop.is_set():
             self._wake.wait(self._interval)
             self._wake.clear()
+            self._woken = False
             self.flush()
 
     def flush(self) -> None:
@@ -288,6 +297,7 @@ class LineSink:
 
     def close(self) -> None:
         """Stop the flusher and write what is left."""
+        self._closed = True
         self._stop.set()
         self._wake.set()
         thread, self._thread = self._thread, None

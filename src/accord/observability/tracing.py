@@ -47,6 +47,7 @@ from opentelemetry.trace import Link, Span, SpanKind, TraceState, get_current_sp
 from opentelemetry.util.types import Attributes
 
 from accord.errors import AccordError
+from accord.observability import logs as _logs
 from accord.observability.logs import REDACTED, is_secret, scrub
 
 __all__ = [
@@ -258,7 +259,44 @@ class RedactingExporter(SpanExporter):
         return self.exporter.force_flush(timeout_millis)
 
 
+#: Key tuples of attribute dicts (in their order) with no secret key among them;
+#: forgotten when more keys are marked secret.
+_CLEAN_KEYS: set[tuple[str, ...]] = set()
+_MAX_CLEAN_KEYS = 1024
+_logs._on_mark.append(_CLEAN_KEYS.clear)
+
+
+def _plainly_clean(attributes: Any) -> bool:
+    """Whether ``attributes`` (a plain dict) certainly needs no redaction, cheaply.
+
+    Two checks without a Python call per attribute: the tuple of its keys was seen
+    before with no secret key, and the ``repr`` of its values (strings, numbers and
+    sequences of them) holds nothing :func:`~accord.observability.logs.scrub` would
+    look at. ``False`` means "look closer", not "secret".
+    """
+    keys = tuple(attributes)
+    if keys not in _CLEAN_KEYS:
+        if any(is_secret(key) for key in keys):
+            return False
+        if len(_CLEAN_KEYS) >= _MAX_CLEAN_KEYS:
+            _CLEAN_KEYS.clear()
+        _CLEAN_KEYS.add(keys)
+    text = repr(tuple(attributes.values()))
+    return "eyJ" not in text and "earer" not in text and "EARER" not in text
+
+
 def _redact_span(span: ReadableSpan) -> ReadableSpan:
+    # The common span (an SDK span with string and number attributes, no events or
+    # links) is checked where the SDK keeps it, without the copies the properties make.
+    bounded = getattr(span, "_attributes", None)
+    plain = getattr(bounded, "_dict", None)
+    if (
+        type(plain) is dict
+        and not getattr(span, "_events", True)
+        and not getattr(span, "_links", True)
+        and _plainly_clean(plain)
+    ):
+        return span
     # Each read of these properties makes a new view or tuple: read them once.
     old_attributes, old_events, old_links = span.attributes, span.events, span.links
     attributes = _redacted(old_attributes)

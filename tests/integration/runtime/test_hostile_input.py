@@ -492,6 +492,33 @@ def test_a_head_in_pieces_in_time_and_a_pause_between_requests_are_served(
                 time.sleep(HEAD_TIMEOUT * 1.5)  # idle between requests: keep-alive's to bound
 
 
+def test_each_head_gets_the_whole_time_from_its_own_first_byte(server: Server) -> None:
+    """A head that begins late in the connection's first timer period is timed from its
+    own first byte: served when it is in time, cut when it is not, either way across
+    the moment the connection's first period ends."""
+    body = json.dumps({"name": "n"}).encode()
+    head = b"POST /v1/strict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    head += b"Content-Length: %d\r\n\r\n" % len(body)
+    with connect(server) as sock:
+        sock.sendall(head + body)  # the first head, at once
+        assert read_response(sock).startswith(b"HTTP/1.1 200 ")
+        time.sleep(HEAD_TIMEOUT * 0.6)
+        sock.sendall(head[:20])  # 0.6 periods in: its own period ends at 1.6
+        time.sleep(HEAD_TIMEOUT * 0.8)  # past the end of the connection's first period
+        assert not closed_by_server(sock)
+        sock.sendall(head[20:] + body)
+        assert read_response(sock).startswith(b"HTTP/1.1 200 ")
+        time.sleep(HEAD_TIMEOUT * 0.6)
+        sock.sendall(head[:20])  # a head that never ends
+        started = time.monotonic()
+        time.sleep(HEAD_TIMEOUT * 0.7)
+        assert not closed_by_server(sock)  # not cut by a period that began earlier
+        while not closed_by_server(sock) and time.monotonic() < started + 5 * HEAD_TIMEOUT:
+            time.sleep(0.05)
+        assert closed_by_server(sock)
+        assert time.monotonic() - started >= HEAD_TIMEOUT
+
+
 def test_forwarded_addresses_are_not_believed_by_default(client: httpx.Client) -> None:
     statuses = [
         client.post(

@@ -495,3 +495,29 @@ def test_spans_built_by_hand_are_read_through_the_public_api() -> None:
     assert _as_proto(line) == encode_pb([span])
     (record,) = decode_line(line)
     assert record.attributes == {"k": "v", "n": 2} and record.kind == "CLIENT"
+
+
+def test_recurring_integers_and_booleans_under_one_key_keep_their_kinds() -> None:
+    """An integer attribute's encoding is remembered; ``True == 1`` must not share it."""
+    tracer = TracerProvider().get_tracer("t")
+    values: list[Any] = [1, True, 1, False, 0, 1]
+    spans = []
+    for value in values:
+        span = tracer.start_span("s")
+        span.set_attribute("n", value)
+        span.end()
+        spans.append(span)
+    encoder = _otlp_encoder.SpanEncoder()
+    for _ in range(2):
+        line = json.loads(encoder.encode(spans))
+        encoded = [
+            s["attributes"][0]["value"] for s in line["resourceSpans"][0]["scopeSpans"][0]["spans"]
+        ]
+        assert encoded == [
+            {"intValue": "1"},
+            {"boolValue": True},
+            {"intValue": "1"},
+            {"boolValue": False},
+            {"intValue": "0"},
+            {"intValue": "1"},
+        ]

@@ -183,6 +183,51 @@ def test_a_span_without_secrets_is_passed_on_as_it_is() -> None:
     assert inner.get_finished_spans()[0] is span
 
 
+def test_the_quick_check_lets_no_secret_through_after_clean_spans() -> None:
+    """Spans with the same keys as clean ones are still redacted by their values, and a
+    secret key is caught whatever the keys seen before."""
+    tracer = TracerProvider().get_tracer("t")
+    shapes: list[dict[str, Any]] = [
+        {"http.route": "/v1/x", "url.path": "/v1/x", "http.response.status_code": 200},
+        {"http.route": "/v1/x", "url.path": BEARER, "http.response.status_code": 200},
+        {"http.route": "/v1/x", "url.path": "/v1/x", "user.password": PASSWORD},
+        {"http.route": "/v1/x", "url.path": ("a", f"x {BEARER}"), "http.response.status_code": 1},
+    ]
+    spans = []
+    for attributes in shapes:
+        span = tracer.start_span("s")
+        span.set_attributes(attributes)
+        span.end()
+        spans.append(span)
+    inner = InMemorySpanExporter()
+    exporter = RedactingExporter(inner)
+    for _ in range(2):  # the second time, every key tuple has been seen
+        inner.clear()
+        exporter.export(spans)  # type: ignore[arg-type]
+        clean, bearer, password, nested = inner.get_finished_spans()
+        assert clean is spans[0]
+        assert bearer.attributes is not None and bearer.attributes["url.path"] == REDACTED
+        assert password.attributes is not None
+        assert password.attributes["user.password"] == REDACTED
+        assert nested is spans[3]  # only top-level strings are scrubbed, as before
+
+
+def test_a_key_marked_secret_later_is_redacted_in_spans_seen_clean_before() -> None:
+    tracer = TracerProvider().get_tracer("t")
+
+    def exported() -> Any:
+        span = tracer.start_span("s")
+        span.set_attributes({"http.route": "/v1/x", "vault_pin_later": "1234"})
+        span.end()
+        inner = InMemorySpanExporter()
+        RedactingExporter(inner).export([span])  # type: ignore[list-item]
+        return inner.get_finished_spans()[0].attributes
+
+    assert exported()["vault_pin_later"] == "1234"  # its key tuple is now known clean
+    mark_secret("vault_pin_later")
+    assert exported()["vault_pin_later"] == REDACTED
+
+
 @pytest.mark.anyio
 async def test_a_served_request_leaves_no_secret_in_logs_or_spans(observed: Observed) -> None:
     app = App(Vault, VaultService(observed.telemetry), telemetry=observed.telemetry)

@@ -65,6 +65,22 @@ def test_a_full_buffer_wakes_the_flusher_and_the_caller_does_not_write() -> None
     sink.close()
 
 
+def test_a_full_buffer_wakes_the_flusher_once_until_it_has_run() -> None:
+    stream = CountingStream()
+    sink = LineSink(stream, interval=60, max_bytes=100)
+    wakes: list[int] = []
+    sink._wake.set = lambda: wakes.append(1)  # type: ignore[method-assign]  # a slow flusher
+    for _ in range(3):  # past max_bytes, not yet four times past it
+        sink.write(b"x" * 99)
+    assert len(wakes) == 1 and stream.writes == 0
+    sink.flush()
+    sink._woken = False  # what the flusher does when it runs
+    sink.write(b"x" * 99)
+    sink.write(b"x" * 99)
+    assert len(wakes) == 2
+    sink.close()
+
+
 def test_a_flusher_far_behind_makes_the_caller_write() -> None:
     stream = CountingStream()
     sink = LineSink(stream, interval=60, max_bytes=100)
