@@ -4,6 +4,7 @@ keys gave, and a service that only verifies tokens does not load ``cryptography`
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
@@ -12,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accord.security.jwks import Ed25519Key, VerificationKey, public_jwk
+from accord.security.jws import Ed25519Signer
 from tests.support.processes import ROOT, run_python
 
 
@@ -95,3 +97,49 @@ def test_a_service_that_only_verifies_tokens_does_not_load_cryptography() -> Non
     assert result.stdout.split("\n")[:2] == ["bad signature", "True False"], (
         result.stdout + result.stderr
     )
+
+
+@settings(max_examples=30, deadline=None)
+@given(message=st.binary(max_size=600))
+def test_the_libsodium_signer_is_cryptographys_key_byte_for_byte(message: bytes) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    signer = Ed25519Signer.from_pem(pem)
+    assert signer.pem() == pem
+    assert signer.sign(message) == key.sign(message)
+    assert signer.public_key().raw == _raw(key)
+    loaded = serialization.load_pem_private_key(Ed25519Signer.generate().pem(), password=None)
+    assert isinstance(loaded, ed25519.Ed25519PrivateKey)
+
+
+def test_a_pem_in_another_form_is_not_taken_by_the_signer() -> None:
+    good = Ed25519Signer.generate().pem()
+    for bad in (good.replace(b"\n-----END", b"\n\n-----END"), good[:-1], b"", good[:40]):
+        with pytest.raises(ValueError):
+            Ed25519Signer.from_pem(bad)
+
+
+def test_identity_signs_without_loading_cryptography(tmp_path: Path) -> None:
+    probe = (
+        "import sys, pathlib\n"
+        "from accord.security.keys import KeyStore\n"
+        "from accord.security.tokens import KeySet\n"
+        "from shop.identity import bootstrap\n"
+        "from shop.identity.adapters import mtls\n"
+        f"store = KeyStore(pathlib.Path({str(tmp_path)!r}) / 'keys.json')\n"
+        "ring = store.ensure(token_lifetime=300)\n"
+        "token = store.load().sign({'sub': 'x'})\n"
+        "key = KeySet.static(ring.jwks(0))._keys[ring.current.kid]\n"
+        "head, body, sig = token.split('.')\n"
+        "from accord.security.binding import b64decode\n"
+        "print(key.verify(f'{head}.{body}'.encode(), b64decode(sig)))\n"
+        "print('cryptography' in sys.modules)\n"
+    )
+    result = run_python(probe, cwd=ROOT)
+    assert result.stdout.split("\n")[:2] == ["True", "False"], result.stdout + result.stderr
