@@ -27,6 +27,7 @@ import jwt
 import pytest
 
 from accord.security.clientkeys import ASSERTION_TYPE, ClientKeys, sign_assertion
+from accord.security.jws import Ed25519Signer
 from accord.security.keys import KeyStore
 from accord.security.tls import SUPERVISOR
 from tests.support.processes import ROOT, free_port, stop, wait_http
@@ -134,7 +135,10 @@ class SecureShop:
         """``claims`` signed with identity's current key (its ``kid``; ``headers`` on top)."""
         current = KeyStore.under(self.home, "identity").load().current
         header = {"kid": current.kid, "typ": "at+jwt", **headers}
-        return jwt.encode(claims, current.private_key, algorithm="EdDSA", headers=header)
+        key = current.private_key
+        # PyJWT signs with cryptography's key: the same key, read from its PEM.
+        pem = key.pem() if isinstance(key, Ed25519Signer) else None
+        return jwt.encode(claims, pem or key, algorithm="EdDSA", headers=header)
 
     def jwks(self) -> dict[str, Any]:
         r = httpx.get(self.url("identity") + "/.well-known/jwks.json", timeout=10)

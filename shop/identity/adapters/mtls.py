@@ -8,11 +8,10 @@ client it names is the last segment of that id (``spiffe://shop.local/orders`` â
 
 from __future__ import annotations
 
-from cryptography import x509
-
 from accord.runtime.peer import peer_certificate
 from accord.security.binding import thumbprint
-from accord.security.spiffe import InvalidSpiffeId, SpiffeId, uri_sans
+from accord.security.certfiles import read_certificate
+from accord.security.spiffe import InvalidSpiffeId, SpiffeId
 from shop.identity.application.ports import ClientCertificate
 
 __all__ = ["presented_certificate"]
@@ -24,7 +23,7 @@ def presented_certificate() -> ClientCertificate | None:
     if der is None:
         return None
     try:
-        uris = uri_sans(x509.load_der_x509_certificate(der))
+        uris = read_certificate(der).uris
         ident = SpiffeId.parse(uris[0]) if len(uris) == 1 else None
     except (ValueError, InvalidSpiffeId):
         ident = None

@@ -15,7 +15,8 @@ minute away, sent as ``client_assertion`` with ``client_assertion_type``
 :class:`accord.security.assertions.AssertionVerifier`.
 
 The key pairs are made by the project (``accord up --plain``, ``accord keys client``),
-like its certificates; nothing here names a service.
+like its certificates; nothing here names a service. ``cryptography`` loads when a key
+is made or read: a client that authenticates with its certificate instead never does.
 """
 
 from __future__ import annotations
@@ -31,14 +32,14 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from typing import TYPE_CHECKING, Any, Final
 
 from accord.errors import AccordError
 from accord.security.jwks import public_jwk
 from accord.security.jws import sign_eddsa
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ed25519
 
 __all__ = [
     "ASSERTION_JWT_TYPE",
@@ -123,6 +124,9 @@ class ClientKeys:
 
     def ensure(self, names: Iterable[str]) -> list[str]:
         """Make a key pair for each of ``names`` that has none; the names made."""
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+
         made = []
         for name in names:
             if self.key_path(name).is_file() and self.jwks_path(name).is_file():
@@ -142,6 +146,9 @@ class ClientKeys:
 
     def private_key(self, name: str) -> ClientKey:
         """``name``'s private key; :class:`ClientKeyError` when missing or unreadable."""
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+
         path = self.key_path(name)
         try:
             key = serialization.load_pem_private_key(path.read_bytes(), password=None)

@@ -6,6 +6,12 @@ it fetch again, at most once per ``refresh_interval`` seconds, and a failed fetc
 keys it had. It never fetches anything a token names, and only Ed25519 (``EdDSA``) and
 P-256 (``ES256``) public keys are ever taken from a document: a key's type fixes its one
 algorithm, so no token can choose how its key is used.
+
+An Ed25519 key taken from a document is an :class:`Ed25519Key` (its 32 raw bytes),
+verified with libsodium (PyNaCl): a service that only verifies tokens does not load
+``cryptography`` (about 8 MiB resident with its Rust library). ``cryptography``'s keys
+are still taken everywhere a :data:`PublicKey` is, and P-256 keys are still
+``cryptography``'s, loaded with the first one.
 """
 
 from __future__ import annotations
@@ -15,27 +21,73 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 import httpx
 import msgspec
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from nacl.bindings import crypto_sign_open
+from nacl.exceptions import BadSignatureError
 
 from accord.security.binding import b64decode
 
-__all__ = ["MAX_JWKS_BYTES", "KeySet", "PublicKey", "VerificationKey", "b64decode", "public_jwk"]
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+__all__ = [
+    "MAX_JWKS_BYTES",
+    "Ed25519Key",
+    "KeySet",
+    "PublicKey",
+    "VerificationKey",
+    "b64decode",
+    "public_jwk",
+]
 
 #: A JWKS document larger than this is not read.
 MAX_JWKS_BYTES: Final = 65536
 
 logger = logging.getLogger("accord.security.jwks")
 
-PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
+
+@dataclass(frozen=True, slots=True)
+class Ed25519Key:
+    """An Ed25519 public key as its 32 raw bytes (RFC 8037's ``x``), verified with
+    libsodium."""
+
+    raw: bytes
+
+    def __post_init__(self) -> None:
+        if len(self.raw) != 32:
+            raise ValueError("an Ed25519 public key is 32 bytes")
+
+    def verify(self, signature: bytes, message: bytes) -> bool:
+        """Whether ``signature`` (64 bytes) signs ``message`` under this key."""
+        if len(signature) != 64:
+            return False
+        try:
+            crypto_sign_open(signature + message, self.raw)
+        except BadSignatureError:
+            return False
+        return True
+
+
+if TYPE_CHECKING:
+    PublicKey = Ed25519Key | ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
+
+
+def __getattr__(name: str) -> Any:
+    # ``PublicKey`` names cryptography's classes: built on first use, so that importing
+    # this module does not load cryptography.
+    if name == "PublicKey":
+        from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+        alias = Ed25519Key | ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
+        globals()["PublicKey"] = alias
+        return alias
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 Clock = Callable[[], float]
 
 
@@ -53,19 +105,10 @@ class VerificationKey:
 
     def verify(self, message: bytes, signature: bytes) -> bool:
         """Whether ``signature`` (JWS form) signs ``message`` under this key."""
-        try:
-            if isinstance(self.key, ed25519.Ed25519PublicKey):
-                self.key.verify(signature, message)
-            else:
-                if len(signature) != 64:
-                    return False
-                r = int.from_bytes(signature[:32], "big")
-                s = int.from_bytes(signature[32:], "big")
-                der = encode_dss_signature(r, s)
-                self.key.verify(der, message, ec.ECDSA(hashes.SHA256()))
-        except (InvalidSignature, ValueError):
-            return False
-        return True
+        key = self.key
+        if type(key) is Ed25519Key:
+            return key.verify(signature, message)
+        return _verify_with_cryptography(key, message, signature)
 
     def same_as(self, other: VerificationKey) -> bool:
         """Whether ``other`` is this key (same kid, algorithm and public key)."""
@@ -94,8 +137,10 @@ class VerificationKey:
             kty, crv = jwk.get("kty"), jwk.get("crv")
             if kty == "OKP" and crv == "Ed25519":
                 algorithm = "EdDSA"
-                key = ed25519.Ed25519PublicKey.from_public_bytes(b64decode(jwk["x"]))
+                key = Ed25519Key(b64decode(jwk["x"]))
             elif kty == "EC" and crv == "P-256":
+                from cryptography.hazmat.primitives.asymmetric import ec
+
                 algorithm = "ES256"
                 x, y = b64decode(jwk["x"]), b64decode(jwk["y"])
                 if len(x) != 32 or len(y) != 32:
@@ -113,18 +158,38 @@ class VerificationKey:
         return cls(kid=kid, algorithm=algorithm, key=key)
 
 
+def _verify_with_cryptography(key: PublicKey, message: bytes, signature: bytes) -> bool:
+    """A signature check by a key of ``cryptography`` (Ed25519 or P-256)."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    try:
+        if isinstance(key, ed25519.Ed25519PublicKey):
+            key.verify(signature, message)
+        else:
+            assert isinstance(key, ec.EllipticCurvePublicKey)
+            if len(signature) != 64:
+                return False
+            r = int.from_bytes(signature[:32], "big")
+            s = int.from_bytes(signature[32:], "big")
+            key.verify(encode_dss_signature(r, s), message, ec.ECDSA(hashes.SHA256()))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
 def public_jwk(kid: str, key: PublicKey) -> dict[str, str]:
     """The JWK of a public key (``use: sig`` and its one ``alg``)."""
+    if type(key) is Ed25519Key:
+        return _okp_jwk(kid, key.raw)
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
     if isinstance(key, ed25519.Ed25519PublicKey):
-        raw = key.public_bytes(Encoding.Raw, PublicFormat.Raw)
-        return {
-            "kty": "OKP",
-            "crv": "Ed25519",
-            "x": _b64encode(raw),
-            "kid": kid,
-            "use": "sig",
-            "alg": "EdDSA",
-        }
+        return _okp_jwk(kid, key.public_bytes(Encoding.Raw, PublicFormat.Raw))
+    assert isinstance(key, ec.EllipticCurvePublicKey)
     if not isinstance(key.curve, ec.SECP256R1):
         raise ValueError(f"unsupported curve {key.curve.name}")
     numbers = key.public_numbers()
@@ -136,6 +201,17 @@ def public_jwk(kid: str, key: PublicKey) -> dict[str, str]:
         "kid": kid,
         "use": "sig",
         "alg": "ES256",
+    }
+
+
+def _okp_jwk(kid: str, raw: bytes) -> dict[str, str]:
+    return {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": _b64encode(raw),
+        "kid": kid,
+        "use": "sig",
+        "alg": "EdDSA",
     }
 
 

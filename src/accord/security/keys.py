@@ -37,17 +37,18 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import msgspec
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from accord.errors import AccordError
 from accord.security.jwks import public_jwk
-from accord.security.jws import sign_eddsa
+from accord.security.jws import Ed25519Signer, sign_eddsa
 from accord.security.schedule import KEY_FILE
 from accord.security.tokens import ACCESS_TOKEN_TYPE
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ed25519
 
 __all__ = [
     "KeyRing",
@@ -70,18 +71,21 @@ class KeyStoreError(AccordError):
 
 @dataclass(frozen=True, slots=True)
 class SigningKey:
-    """An Ed25519 private key, its ``kid`` and its state."""
+    """An Ed25519 private key, its ``kid`` and its state.
+
+    Keys made or read here are :class:`~accord.security.jws.Ed25519Signer` (libsodium);
+    ``cryptography``'s keys are taken too."""
 
     kid: str
     state: State
-    private_key: ed25519.Ed25519PrivateKey
+    private_key: Ed25519Signer | ed25519.Ed25519PrivateKey
     created_at: float
     retired_at: float | None = None
 
     @classmethod
     def generate(cls, state: State, now: float) -> SigningKey:
         """A new key with a random ``kid``."""
-        key = ed25519.Ed25519PrivateKey.generate()
+        key = Ed25519Signer.generate()
         return cls(kid=secrets.token_urlsafe(12), state=state, private_key=key, created_at=now)
 
     def jwk(self) -> dict[str, str]:
@@ -180,11 +184,7 @@ def _encode(ring: KeyRing) -> bytes:
             state=k.state,
             created_at=k.created_at,
             retired_at=k.retired_at,
-            private_key=k.private_key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            ).decode("ascii"),
+            private_key=_pem(k.private_key).decode("ascii"),
         )
         for k in ring.keys
     ]
@@ -193,14 +193,38 @@ def _encode(ring: KeyRing) -> bytes:
     )
 
 
+def _pem(key: Ed25519Signer | ed25519.Ed25519PrivateKey) -> bytes:
+    if isinstance(key, Ed25519Signer):
+        return key.pem()
+    from cryptography.hazmat.primitives import serialization
+
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def _private_key(pem: bytes, kid: str) -> Ed25519Signer | ed25519.Ed25519PrivateKey:
+    """The key of a PEM: libsodium's for the one form written here, else as
+    ``cryptography`` reads it (any other PKCS #8 form of an Ed25519 key)."""
+    try:
+        return Ed25519Signer.from_pem(pem)
+    except ValueError:
+        pass
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    private = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(private, ed25519.Ed25519PrivateKey):
+        raise ValueError(f"key {kid} is not an Ed25519 key")
+    return private
+
+
 def _decode(data: bytes, path: Path) -> KeyRing:
     try:
         document = msgspec.json.decode(data, type=_File)
         keys = []
         for e in document.keys:
-            private = serialization.load_pem_private_key(e.private_key.encode(), password=None)
-            if not isinstance(private, ed25519.Ed25519PrivateKey):
-                raise ValueError(f"key {e.kid} is not an Ed25519 key")
+            private = _private_key(e.private_key.encode(), e.kid)
             keys.append(SigningKey(e.kid, e.state, private, e.created_at, e.retired_at))
     except (msgspec.DecodeError, ValueError, TypeError) as exc:
         raise KeyStoreError(f"{path}: not a signing key file ({exc})") from None

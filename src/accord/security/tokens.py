@@ -32,14 +32,17 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import anyio
 import httpx
 import msgspec
 
 from accord.errors import AccordError
-from accord.security.jwks import KeySet, PublicKey, VerificationKey, b64decode, public_jwk
+from accord.security.jwks import KeySet, VerificationKey, b64decode, public_jwk
+
+if TYPE_CHECKING:
+    from accord.security.jwks import PublicKey
 
 __all__ = [
     "ACCESS_TOKEN_TYPE",
@@ -66,6 +69,15 @@ MAX_TOKEN_BYTES: Final = 8192
 _KEY_REFERENCES: Final = ("jku", "x5u", "jwk", "x5c")
 
 Clock = Callable[[], float]
+
+
+def __getattr__(name: str) -> Any:
+    # ``PublicKey`` loads cryptography's key classes: only when asked for.
+    if name == "PublicKey":
+        from accord.security import jwks
+
+        return jwks.PublicKey
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class InvalidToken(AccordError):
