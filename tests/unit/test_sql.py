@@ -37,6 +37,7 @@ def test_public_api() -> None:
         "DatabaseUrlError",
         "MigrationError",
         "PageRequest",
+        "PreparedResult",
         "SQLITE_BUSY_TIMEOUT_MS",
         "SqlIdempotencyStore",
         "UnitOfWork",
@@ -52,6 +53,7 @@ def test_public_api() -> None:
         "is_conflict",
         "keyset_page",
         "migrate",
+        "prepared",
         "readiness",
         "sync_url",
     ]

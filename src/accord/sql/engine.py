@@ -37,6 +37,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from accord.sql.postgres_direct import DirectAsyncEngine
 from accord.sql.sqlite_loop import (
     READ_ONLY,
     SQLITE_BUSY_TIMEOUT_MS,
@@ -158,6 +159,8 @@ def create_engine(
     connect_args = options.setdefault("connect_args", {})
     connect_args.setdefault("connect_timeout", POSTGRES_CONNECT_TIMEOUT_S)
     engine = create_async_engine(async_url(parsed), **options)
+    # Statements marked prepared (accord.sql.prepared) await psycopg directly.
+    engine.__class__ = DirectAsyncEngine
     if not options.get("pool_pre_ping"):
         _ping_when_idle(engine)
     return engine

@@ -47,6 +47,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_, greenlet_spawn
 
+from accord.sql.prepared import PreparedResult, PreparedSql, prepared_sql, raise_wrapped
+
 __all__ = [
     "READ_ONLY",
     "SQLITE_BUSY_TIMEOUT_MS",
@@ -327,6 +329,21 @@ def _bridged(connection: Connection, statement: Any, options: Any) -> bool:
     )
 
 
+def _run_prepared(
+    connection: Connection, driver: _InlineConnection, form: PreparedSql, given: Any
+) -> PreparedResult:
+    """A prepared statement (:mod:`accord.sql.prepared`) on the ``sqlite3`` connection."""
+    sql, parameters = form.sql, given
+    try:
+        sql, parameters = form.parameters(given)
+        described, rows, rowcount, _ = _run_statement(
+            driver._connection._conn, sql, parameters, False
+        )
+    except Exception as error:
+        raise_wrapped(connection, sql, parameters, error)
+    return PreparedResult(form, described, rows, rowcount)
+
+
 class InlineAsyncConnection(AsyncConnection):
     """SQLAlchemy's ``AsyncConnection``, its calls made without the greenlet bridge
     when the connection's statements run on the loop (module docstring)."""
@@ -351,6 +368,9 @@ class InlineAsyncConnection(AsyncConnection):
             return result
         if not connection.in_transaction():
             await _begin(connection, driver)  # what autobegin would do, without waiting
+        found = prepared_sql(connection, statement, parameters, execution_options)
+        if found is not None:
+            return _run_prepared(connection, driver, *found)  # type: ignore[return-value]
         result = connection.execute(statement, parameters, execution_options=execution_options)
         return result
 
