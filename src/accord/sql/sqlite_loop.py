@@ -15,7 +15,9 @@ Two layers of SQLAlchemy's asyncio support are skipped where they only cost:
   waits), a ``BEGIN`` that finds the write lock taken (it waits in aiosqlite's thread,
   in SQLite's busy handler), ``PRAGMA`` statements, and any connection that was
   invalidated. A driver connection the pool closes outside the bridge (returned to a
-  full pool) is closed in its own thread, which then ends, without waiting for it.
+  full pool) is closed in its own thread, which then ends, without waiting for it. A
+  connection's ``async with`` closes it in place, not in a task of its own: the close
+  cannot suspend, so no cancellation can stop it half-way.
 
 On the shop's order path the bridge was about a third of the SQL adapters' CPU time:
 a greenlet made, switched to and back, and a coroutine awaited, four or five times per
@@ -344,6 +346,14 @@ def _run_prepared(
     return PreparedResult(form, described, rows, rowcount)
 
 
+def _kept_on_return(connection: Connection) -> bool:
+    """Whether the pool will keep ``connection``'s driver connection when it comes back
+    (a full pool closes it instead: in the driver's thread, which then calls the loop)."""
+    pool: Any = connection.engine.pool
+    size, idle = getattr(pool, "size", None), getattr(pool, "checkedin", None)
+    return size is not None and idle is not None and idle() < size()
+
+
 class InlineAsyncConnection(AsyncConnection):
     """SQLAlchemy's ``AsyncConnection``, its calls made without the greenlet bridge
     when the connection's statements run on the loop (module docstring)."""
@@ -418,6 +428,23 @@ class InlineAsyncConnection(AsyncConnection):
         """See ``AsyncConnection.begin``."""
         assert self._proxied
         return InlineAsyncTransaction(self)
+
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        """See ``AsyncConnection.__aexit__``, which closes in a task of its own so that a
+        cancellation cannot stop the close half-way. On the loop the close never
+        suspends, so nothing can interrupt it: it runs here, without the task (a task
+        made and two turns of the event loop per transaction). A connection the pool
+        will close on its return (an overflow connection) keeps SQLAlchemy's way."""
+        connection = self.sync_connection
+        if (
+            connection is None
+            or connection.closed
+            or _inline(connection) is None
+            or not _kept_on_return(connection)
+        ):
+            await super().__aexit__(type_, value, traceback)
+        else:
+            connection.close()
 
 
 class InlineAsyncTransaction(AsyncTransaction):
