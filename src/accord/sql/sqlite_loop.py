@@ -37,6 +37,7 @@ import collections
 import sqlite3
 from typing import Any
 
+from aiosqlite.core import _STOP_RUNNING_SENTINEL
 from greenlet import getcurrent  # type: ignore[import-untyped]
 from sqlalchemy import TextClause
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -212,6 +213,21 @@ class _InlineCursor(AsyncAdapt_aiosqlite_cursor):
         return None
 
 
+def _close_in_thread(driver: Any) -> None:
+    """aiosqlite's ``stop()`` without its future: the driver's thread closes the
+    connection and ends, and calls nothing on the event loop, which may have closed
+    meanwhile (the future's result would have been set there, from the thread)."""
+    driver._running = False
+
+    def close_and_stop() -> object:
+        if driver._connection is not None:
+            driver._connection.close()
+            driver._connection = None
+        return _STOP_RUNNING_SENTINEL
+
+    driver._tx.put_nowait((None, close_and_stop))
+
+
 class _InlineConnection(AsyncAdapt_aiosqlite_connection):
     """Statements, commits and rollbacks on the event loop (see :class:`_InlineCursor`)."""
 
@@ -240,7 +256,7 @@ class _InlineConnection(AsyncAdapt_aiosqlite_connection):
         if _in_greenlet():
             super().close()
         else:
-            self._connection.stop()  # closes in the driver's thread, which then ends
+            _close_in_thread(self._connection)
 
     def commit(self) -> None:
         try:
