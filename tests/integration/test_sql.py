@@ -276,3 +276,41 @@ async def test_a_connection_killed_while_idle_is_replaced_before_use(
         assert replaced != first
     finally:
         await engine.dispose()
+
+
+@pytest.mark.anyio
+@pytest.mark.postgres
+async def test_connections_opened_under_load_are_kept(
+    postgres_url_factory: Callable[[], str],
+) -> None:
+    """Connections opened for concurrent transactions stay in the pool when they come
+    back (none is closed, to be opened again by the next burst), up to POOL_SIZE."""
+    engine = create_engine(postgres_url_factory())
+    size = 12
+    assert size <= accord.sql.engine.POOL_SIZE
+
+    async def burst() -> set[int]:
+        """``size`` connections in use at once; the server processes behind them."""
+        pids: set[int] = set()
+        all_in, release = anyio.Event(), anyio.Event()
+
+        async def hold() -> None:
+            async with engine.connect() as conn:
+                pids.add(await conn.scalar(sa.text("SELECT pg_backend_pid()")))
+                if len(pids) == size:
+                    all_in.set()
+                await release.wait()
+
+        async with anyio.create_task_group() as tasks:
+            for _ in range(size):
+                tasks.start_soon(hold)
+            await all_in.wait()
+            release.set()
+        return pids
+
+    try:
+        first = await burst()
+        assert engine.sync_engine.pool.checkedin() == size  # type: ignore[attr-defined]
+        assert await burst() == first
+    finally:
+        await engine.dispose()

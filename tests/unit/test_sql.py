@@ -37,6 +37,7 @@ def test_public_api() -> None:
         "DatabaseUrlError",
         "MigrationError",
         "PageRequest",
+        "PreparedResult",
         "SQLITE_BUSY_TIMEOUT_MS",
         "SqlIdempotencyStore",
         "UnitOfWork",
@@ -52,6 +53,7 @@ def test_public_api() -> None:
         "is_conflict",
         "keyset_page",
         "migrate",
+        "prepared",
         "readiness",
         "sync_url",
     ]
@@ -615,3 +617,33 @@ async def test_a_connection_closed_outside_the_bridge_ends_its_driver_thread(
     finally:
         await engine.dispose()
     await _eventually(lambda: _driver_threads() <= before)
+
+
+@pytest.mark.anyio
+async def test_a_transaction_on_the_loop_ends_without_a_task_of_its_own(tmp_path: Path) -> None:
+    """SQLAlchemy closes an ``async with`` connection in a task of its own (a guard
+    against cancellation mid-close); on the loop the close cannot suspend and runs in
+    place. The transaction's work is committed all the same."""
+    import asyncio
+
+    engine = create_engine(f"sqlite:///{tmp_path}/x.db")
+    loop = asyncio.get_running_loop()
+    made: list[str] = []
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+        made.append(getattr(coro, "__qualname__", repr(coro)))
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    try:
+        async with engine.begin() as conn:  # the connection is opened here
+            await conn.execute(sa.text("CREATE TABLE t (v INTEGER)"))
+        loop.set_task_factory(factory)
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("INSERT INTO t (v) VALUES (1)"))
+        async with engine.connect() as conn:
+            assert await conn.scalar(sa.text("SELECT count(*) FROM t")) == 1
+        loop.set_task_factory(None)
+        assert made == []
+    finally:
+        loop.set_task_factory(None)
+        await engine.dispose()

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from accord.sql import UnitOfWork, compare_and_set, conflicts_as, keyset_page
+from accord.sql import UnitOfWork, compare_and_set, conflicts_as, keyset_page, prepared
 from shop.common.listing import Listing
 from shop.inventory.application.ports import ConcurrencyConflict, UnitOfWorkFactory
 from shop.inventory.domain.model import Reservation, ReservationLine, ReservationStatus, Sku
@@ -73,15 +73,15 @@ lines = sa.Table(
 )
 
 
-# The statements of the order path, built once with bound parameters: building a
-# statement and computing its cache key cost more than the compiled-cache hit after it.
-_LOCK_SKUS = (
+# The statements of the order path, built once with bound parameters and prepared
+# (compiled once, run on the driver: accord.sql.prepared).
+_LOCK_SKUS = prepared(
     skus.select()
     .where(skus.c.code.in_(sa.bindparam("codes", expanding=True)))
     .order_by(skus.c.code)
     .with_for_update()
 )
-_SAVE_SKU = (
+_SAVE_SKU = prepared(
     skus.update()
     .where(skus.c.code == sa.bindparam("w_code"), skus.c.version == sa.bindparam("w_seen"))
     .values(
@@ -91,20 +91,20 @@ _SAVE_SKU = (
         version=sa.bindparam("new_version"),
     )
 )
-_ADD_RESERVATION = reservations.insert()
-_ADD_LINES = lines.insert()
-_RESERVATION_BY_ID = reservations.select().where(
-    reservations.c.reservation_id == sa.bindparam("w_value")
+_ADD_RESERVATION = prepared(reservations.insert())
+_ADD_LINES = prepared(lines.insert())
+_RESERVATION_BY_ID = prepared(
+    reservations.select().where(reservations.c.reservation_id == sa.bindparam("w_value"))
 )
-_RESERVATION_BY_ORDER = reservations.select().where(
-    reservations.c.order_id == sa.bindparam("w_value")
+_RESERVATION_BY_ORDER = prepared(
+    reservations.select().where(reservations.c.order_id == sa.bindparam("w_value"))
 )
-_LINES_OF = (
+_LINES_OF = prepared(
     lines.select()
     .where(lines.c.reservation_id == sa.bindparam("w_reservation"))
     .order_by(lines.c.position)
 )
-_SAVE_RESERVATION = (
+_SAVE_RESERVATION = prepared(
     reservations.update()
     .where(
         reservations.c.reservation_id == sa.bindparam("w_id"),

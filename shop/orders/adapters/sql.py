@@ -24,7 +24,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from accord.sql import UnitOfWork, compare_and_set, conflicts_as
+from accord.sql import UnitOfWork, compare_and_set, conflicts_as, prepared
 from shop.orders.application.placements import KeyedOrder, PlacementKey
 from shop.orders.application.ports import ConcurrencyConflict, UnitOfWorkFactory
 from shop.orders.domain.model import Order, OrderLine, OrderStatus
@@ -83,24 +83,26 @@ order_lines = sa.Table(
 )
 
 
-# The statements of the order path, built once with bound parameters: building a
-# statement and computing its cache key cost more than the compiled-cache hit after it.
-_ADD = orders.insert()
-_ADD_LINES = order_lines.insert()
-_DROP_LINES = order_lines.delete().where(order_lines.c.order_id == sa.bindparam("w_order"))
+# The statements of the order path, built once with bound parameters and prepared
+# (compiled once, run on the driver: accord.sql.prepared).
+_ADD = prepared(orders.insert())
+_ADD_LINES = prepared(order_lines.insert())
+_DROP_LINES = prepared(
+    order_lines.delete().where(order_lines.c.order_id == sa.bindparam("w_order"))
+)
 _BY_KEY = (orders.c.customer_id == sa.bindparam("w_customer")) & (
     orders.c.idempotency_key == sa.bindparam("w_key")
 )
 _NEWEST_FIRST = (orders.c.created_at.desc(), orders.c.order_id.desc())
-_FIND_BY_KEY = sa.select(orders).where(_BY_KEY).order_by(*_NEWEST_FIRST).limit(1)
-_KEY_DETAILS = sa.select(orders.c.request_fingerprint, orders.c.failure).where(_BY_KEY)
-_LINES_OF = (
+_FIND_BY_KEY = prepared(sa.select(orders).where(_BY_KEY).order_by(*_NEWEST_FIRST).limit(1))
+_KEY_DETAILS = prepared(sa.select(orders.c.request_fingerprint, orders.c.failure).where(_BY_KEY))
+_LINES_OF = prepared(
     sa.select(order_lines)
     .where(order_lines.c.order_id.in_(sa.bindparam("w_orders", expanding=True)))
     .order_by(order_lines.c.order_id, order_lines.c.position)
 )
 _SAVED = ("status", "total_cents", "reservation_id", "authorization_id", "rejection")
-_SAVE = (
+_SAVE = prepared(
     orders.update()
     .where(orders.c.order_id == sa.bindparam("w_order"), orders.c.version == sa.bindparam("w_seen"))
     .values(

@@ -24,6 +24,8 @@ and its composition root does, in this order::
 - :mod:`accord.sql.versioned` — :func:`compare_and_set`, a write guarded by the version
   that was read.
 - :mod:`accord.sql.paging` — :func:`keyset_page`, a listing's page in key order.
+- :mod:`accord.sql.prepared` — :func:`prepared`, a hot statement compiled once and run
+  on the driver directly (SQLite on the loop, psycopg awaited without the bridge).
 - :mod:`accord.sql.idempotency` — :class:`SqlIdempotencyStore`, where the runtime's
   idempotency layer claims keys and keeps answers (``docs/idempotency.md``).
 """
@@ -39,6 +41,7 @@ from accord.sql.idempotency import (
 )
 from accord.sql.migrations import DEFAULT_VERSION_TABLE, MigrationError, alembic_env, migrate
 from accord.sql.paging import PageRequest, keyset_page
+from accord.sql.prepared import PreparedResult, prepared
 from accord.sql.unit_of_work import UnitOfWork, conflicts_as
 from accord.sql.urls import DatabaseUrlError, async_url, sync_url
 from accord.sql.versioned import compare_and_set
@@ -49,6 +52,7 @@ __all__ = [
     "DatabaseUrlError",
     "MigrationError",
     "PageRequest",
+    "PreparedResult",
     "SqlIdempotencyStore",
     "UnitOfWork",
     "alembic_env",
@@ -63,6 +67,7 @@ __all__ = [
     "is_conflict",
     "keyset_page",
     "migrate",
+    "prepared",
     "readiness",
     "sync_url",
 ]

@@ -37,6 +37,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from accord.sql.postgres_direct import DirectAsyncEngine
 from accord.sql.sqlite_loop import (
     READ_ONLY,
     SQLITE_BUSY_TIMEOUT_MS,
@@ -48,9 +49,12 @@ from accord.sql.urls import async_url, is_sqlite, parse, sqlite_file
 
 __all__ = ["SQLITE_BUSY_TIMEOUT_MS", "create_engine", "readiness"]
 
-#: Connections kept open, and how many more may be opened under load (PostgreSQL).
-POOL_SIZE = 5
-MAX_OVERFLOW = 15
+#: PostgreSQL: connections opened as needed up to this many, and kept once opened.
+POOL_SIZE = 20
+#: PostgreSQL: none beyond those. A connection beyond the kept ones is closed on its
+#: return: at 16 clients the shop's services opened one (and the server forked a process
+#: for it) about every other order (decision 0025).
+MAX_OVERFLOW = 0
 #: SQLite: one connection per process; its writes are serialized in the pool's queue.
 SQLITE_POOL_SIZE = 1
 #: How long a PostgreSQL connection attempt may take (s).
@@ -121,11 +125,12 @@ def create_engine(
     ``pool_size``/``max_overflow`` say otherwise), in WAL mode with ``foreign_keys=ON``
     and a busy timeout, and each transaction begins with ``BEGIN IMMEDIATE``; waiting
     for the connection longer than the busy timeout raises SQLAlchemy's ``TimeoutError``.
-    PostgreSQL (async psycopg 3): :data:`POOL_SIZE` connections and
-    :data:`MAX_OVERFLOW` more unless said otherwise, the most recently used handed out
+    PostgreSQL (async psycopg 3): up to :data:`POOL_SIZE` connections, opened as needed
+    and kept, unless said otherwise; the most recently used handed out
     first (``pool_use_lifo``), each checked before use when it was idle over
     :data:`PING_AFTER_IDLE_S` (``pool_pre_ping=True`` checks every use), and give up
-    connecting after 5 s. Either way a database error's
+    connecting after 5 s. Either way statements marked with :func:`accord.sql.prepared`
+    run on the driver directly (:mod:`accord.sql.prepared`), and a database error's
     text names no bound parameter (``hide_parameters``): it reaches logs and spans, and
     parameters carry what callers sent, secrets included. ``options`` go to
     :func:`sqlalchemy.ext.asyncio.create_async_engine` unchanged. Raises
@@ -158,6 +163,8 @@ def create_engine(
     connect_args = options.setdefault("connect_args", {})
     connect_args.setdefault("connect_timeout", POSTGRES_CONNECT_TIMEOUT_S)
     engine = create_async_engine(async_url(parsed), **options)
+    # Statements marked prepared (accord.sql.prepared) await psycopg directly.
+    engine.__class__ = DirectAsyncEngine
     if not options.get("pool_pre_ping"):
         _ping_when_idle(engine)
     return engine

@@ -32,6 +32,7 @@ from accord.runtime.idempotency import (
     Mismatch,
     StoredResponse,
 )
+from accord.sql.prepared import prepared
 
 __all__ = [
     "SqlIdempotencyStore",
@@ -153,15 +154,16 @@ class SqlIdempotencyStore:
         self._insert = _insert_of(engine.dialect.name)
         # The statements of every keyed request, built once: building one and computing
         # its cache key cost more than SQLAlchemy's compiled-cache hit that follows.
-        self._try_claim = (
+        # Prepared (accord.sql.prepared): run on the driver, compiled once.
+        self._try_claim = prepared(
             self._insert(t)
             .values({name: sa.bindparam(name) for name in _CLAIM_COLUMNS})
             .on_conflict_do_nothing(index_elements=[t.c.scope, t.c.key])
             .returning(t.c.token)
         )
         this = (t.c.scope == sa.bindparam("w_scope")) & (t.c.key == sa.bindparam("w_key"))
-        self._read = sa.select(t).where(this)
-        self._answer = (
+        self._read = prepared(sa.select(t).where(this))
+        self._answer = prepared(
             sa.update(t)
             .where(this & (t.c.token == sa.bindparam("w_token")))
             .values({name: sa.bindparam(f"new_{name}") for name in _ANSWER_COLUMNS})

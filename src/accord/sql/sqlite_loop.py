@@ -15,7 +15,9 @@ Two layers of SQLAlchemy's asyncio support are skipped where they only cost:
   waits), a ``BEGIN`` that finds the write lock taken (it waits in aiosqlite's thread,
   in SQLite's busy handler), ``PRAGMA`` statements, and any connection that was
   invalidated. A driver connection the pool closes outside the bridge (returned to a
-  full pool) is closed in its own thread, which then ends, without waiting for it.
+  full pool) is closed in its own thread, which then ends, without waiting for it. A
+  connection's ``async with`` closes it in place, not in a task of its own: the close
+  cannot suspend, so no cancellation can stop it half-way.
 
 On the shop's order path the bridge was about a third of the SQL adapters' CPU time:
 a greenlet made, switched to and back, and a coroutine awaited, four or five times per
@@ -35,6 +37,7 @@ import collections
 import sqlite3
 from typing import Any
 
+from aiosqlite.core import _STOP_RUNNING_SENTINEL
 from greenlet import getcurrent  # type: ignore[import-untyped]
 from sqlalchemy import TextClause
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -46,6 +49,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_, greenlet_spawn
+
+from accord.sql.prepared import PreparedResult, PreparedSql, prepared_sql, raise_wrapped
 
 __all__ = [
     "READ_ONLY",
@@ -208,6 +213,21 @@ class _InlineCursor(AsyncAdapt_aiosqlite_cursor):
         return None
 
 
+def _close_in_thread(driver: Any) -> None:
+    """aiosqlite's ``stop()`` without its future: the driver's thread closes the
+    connection and ends, and calls nothing on the event loop, which may have closed
+    meanwhile (the future's result would have been set there, from the thread)."""
+    driver._running = False
+
+    def close_and_stop() -> object:
+        if driver._connection is not None:
+            driver._connection.close()
+            driver._connection = None
+        return _STOP_RUNNING_SENTINEL
+
+    driver._tx.put_nowait((None, close_and_stop))
+
+
 class _InlineConnection(AsyncAdapt_aiosqlite_connection):
     """Statements, commits and rollbacks on the event loop (see :class:`_InlineCursor`)."""
 
@@ -236,7 +256,7 @@ class _InlineConnection(AsyncAdapt_aiosqlite_connection):
         if _in_greenlet():
             super().close()
         else:
-            self._connection.stop()  # closes in the driver's thread, which then ends
+            _close_in_thread(self._connection)
 
     def commit(self) -> None:
         try:
@@ -327,6 +347,29 @@ def _bridged(connection: Connection, statement: Any, options: Any) -> bool:
     )
 
 
+def _run_prepared(
+    connection: Connection, driver: _InlineConnection, form: PreparedSql, given: Any
+) -> PreparedResult:
+    """A prepared statement (:mod:`accord.sql.prepared`) on the ``sqlite3`` connection."""
+    sql, parameters = form.sql, given
+    try:
+        sql, parameters = form.parameters(given)
+        described, rows, rowcount, _ = _run_statement(
+            driver._connection._conn, sql, parameters, False
+        )
+    except Exception as error:
+        raise_wrapped(connection, sql, parameters, error)
+    return PreparedResult(form, described, rows, rowcount)
+
+
+def _kept_on_return(connection: Connection) -> bool:
+    """Whether the pool will keep ``connection``'s driver connection when it comes back
+    (a full pool closes it instead: in the driver's thread, which then calls the loop)."""
+    pool: Any = connection.engine.pool
+    size, idle = getattr(pool, "size", None), getattr(pool, "checkedin", None)
+    return size is not None and idle is not None and idle() < size()
+
+
 class InlineAsyncConnection(AsyncConnection):
     """SQLAlchemy's ``AsyncConnection``, its calls made without the greenlet bridge
     when the connection's statements run on the loop (module docstring)."""
@@ -351,6 +394,9 @@ class InlineAsyncConnection(AsyncConnection):
             return result
         if not connection.in_transaction():
             await _begin(connection, driver)  # what autobegin would do, without waiting
+        found = prepared_sql(connection, statement, parameters, execution_options)
+        if found is not None:
+            return _run_prepared(connection, driver, *found)  # type: ignore[return-value]
         result = connection.execute(statement, parameters, execution_options=execution_options)
         return result
 
@@ -398,6 +444,23 @@ class InlineAsyncConnection(AsyncConnection):
         """See ``AsyncConnection.begin``."""
         assert self._proxied
         return InlineAsyncTransaction(self)
+
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        """See ``AsyncConnection.__aexit__``, which closes in a task of its own so that a
+        cancellation cannot stop the close half-way. On the loop the close never
+        suspends, so nothing can interrupt it: it runs here, without the task (a task
+        made and two turns of the event loop per transaction). A connection the pool
+        will close on its return (an overflow connection) keeps SQLAlchemy's way."""
+        connection = self.sync_connection
+        if (
+            connection is None
+            or connection.closed
+            or _inline(connection) is None
+            or not _kept_on_return(connection)
+        ):
+            await super().__aexit__(type_, value, traceback)
+        else:
+            connection.close()
 
 
 class InlineAsyncTransaction(AsyncTransaction):
