@@ -11,11 +11,14 @@ DEV_STAMP     := $(VENV)/.dev-installed
 # What running the shop needs: the runtime lock (requirements.lock), then accord itself.
 install: $(RUNTIME_STAMP)
 
+# setuptools warns, in a ten-line banner, that an editable install with two package roots
+# (src/ and shop/) goes through an import finder: that is what this layout needs, so the
+# warning is not shown.
 $(RUNTIME_STAMP): requirements-pip.lock requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) --require-hashes -r requirements-pip.lock
 	$(PIP) --require-hashes -r requirements.lock
-	$(PIP) --no-deps --no-build-isolation -e .
+	PYTHONWARNINGS=ignore::UserWarning $(PIP) --no-deps --no-build-isolation -e .
 	@touch $@
 
 # What testing, linting and benchmarking add: the development lock, a superset of the runtime one.
