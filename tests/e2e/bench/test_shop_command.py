@@ -29,8 +29,10 @@ def test_a_short_run_places_orders_on_both_systems_and_leaves_nothing_running(
     out = tmp_path / "shop.json"
     argv = [
         sys.executable, "bench/shop.py", "--databases", "sqlite", "--clients", "c1,c4",
-        "--duration", "2", "--warmup", "1", "--customers", "10", "--out", str(out),
+        "--duration", "2", "--warmup", "1", "--customers", "50", "--out", str(out),
     ]  # fmt: skip
+    # 50 customers: accord limits each to 10 orders/s (burst 20), and four clients on an
+    # idle machine place over 200 a second; with fewer, the run would measure 429s.
     run = subprocess.run(
         argv,
         cwd=ROOT,
