@@ -91,8 +91,10 @@ def test_a_caller_with_a_certificate_of_the_project_is_served(served: Served) ->
     with httpx.Client(verify=client_context(served.tls(), "sleeper")) as http:
         r = _nap(http, served.url)
         assert r.status_code == 200 and r.json() == {"slept": 0.0}
-    started = [line for line in served.lines() if "Uvicorn running on" in str(line["event"])]
-    assert started and "https://" in str(started[0]["event"])
+    # Log lines reach the file in batches (every 50 ms): wait for the start line.
+    lines = _wait_for_line(served, lambda line: "Uvicorn running on" in str(line["event"]))
+    started = [line for line in lines if "Uvicorn running on" in str(line["event"])]
+    assert "https://" in str(started[0]["event"])
 
 
 def test_the_caller_refuses_a_server_that_is_not_the_one_it_meant(served: Served) -> None:
