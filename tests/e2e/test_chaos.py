@@ -33,7 +33,7 @@ def test_a_short_chaos_run_keeps_every_promise() -> None:
     lines = done.stdout.strip().splitlines()
     assert len(lines) == 1, done.stdout + done.stderr
     report = json.loads(lines[0])
-    assert done.returncode == 0, report
+    assert done.returncode == 0, done.stderr + json.dumps(report)
 
     assert report["orders_attempted"] > 50
     assert report["orders_acknowledged"] > 0

@@ -5,15 +5,19 @@ Placing an order is a saga with compensations::
     save pending ─► reserve stock ─► authorize total ─► commit stock ─► capture ─► confirmed
                          │                 │                 │              │
                          ▼                 ▼                 ▼              ▼
-                      rejected     release stock     void payment,   void payment
-                                                     release stock   (stock stays sold)
+                      rejected     release stock     void payment,   left pending,
+                                                     release stock   to go forward
 
-Whatever fails, the order ends ``rejected`` with a reason and nothing stays held: every
-hold taken so far is let go, best effort (a compensation that fails is logged, never
-raised over the original error). Stock is committed before the payment is captured, so
-the worst a late failure can leave is stock sold for a rejected order, never money
-taken for one: when the capture's answer is lost, the authorization is read back by
-order id, and a capture that went through after all confirms the order.
+Whatever fails before the stock is sold, the order ends ``rejected`` with a reason and
+nothing stays held: every hold taken so far is let go, best effort (a compensation that
+fails is logged, never raised over the original error). Once the stock is committed
+(sold) the order only goes forward: when the capture fails, the authorization is read
+back by order id, and a capture that went through after all confirms the order;
+otherwise the order stays ``pending`` and its placement gives it up, so a retry of its
+key or the recovery captures (again: it is idempotent) and confirms it. It is never
+voided and rejected there: a capture whose answer was lost can land after the void that
+would have let its money go was refused, which would leave a customer charged for a
+rejected order.
 
 When a compensation fails, or the failure leaves it unknown whether a hold was taken
 (the answer to a reservation or an authorization was lost: a timeout, a dropped
@@ -242,16 +246,45 @@ class OrderService:
         try:
             await self._run(order, card_token, progress)
         except Exception as exc:
-            if not (progress.committed and await self._captured_after_all(order)):
+            if not progress.committed:
                 await asyncio.shield(asyncio.ensure_future(self._abandon(order, progress, exc)))
+                raise
+            if not await self._captured_after_all(order):
+                await asyncio.shield(asyncio.ensure_future(self._hand_over(order, exc)))
                 raise
         except BaseException as exc:
             # Shielded: a cancelled request still lets go of what it held.
-            await asyncio.shield(asyncio.ensure_future(self._abandon(order, progress, exc)))
+            end = (
+                self._hand_over(order, exc)
+                if progress.committed
+                else self._abandon(order, progress, exc)
+            )
+            await asyncio.shield(asyncio.ensure_future(end))
             raise
         await self._save(order)
         self._checkpoint("confirmed")
         return order
+
+    async def _hand_over(self, order: Order, exc: BaseException) -> None:
+        """Leave an order whose stock is sold to go forward later: it stays pending and
+        this placement gives up its drive, so a retry of its key or the recovery captures
+        the payment (idempotent) and confirms it.
+
+        Never voided and rejected here: a capture whose answer was lost may still land
+        after a void was refused, and would leave money taken for a rejected order.
+        """
+        log.warning(
+            "order %s: stock sold, capture not confirmed (%s); left pending to go forward",
+            order.order_id,
+            exc,
+        )
+        try:
+            async with self._uow() as uow:
+                await uow.orders.let_go(order)
+                await uow.commit()
+        except Exception:
+            # Its drive then ends with its lease; the recovery takes it after that.
+            log.exception("could not give up the drive of order %s", order.order_id)
 
     async def get_order(self, order_id: str, *, reader: str | None = None) -> Order:
         """The order with this id; :class:`OrderNotFound` otherwise.
@@ -324,28 +357,20 @@ class OrderService:
         return True
 
     async def _abandon(self, order: Order, progress: _Progress, exc: BaseException) -> None:
-        """Let go of every hold, then store the order rejected (owing a compensation when
-        a hold may be left)."""
+        """Before its stock is sold: let go of every hold, then store the order rejected
+        (owing a compensation when a hold may be left)."""
         oid = order.order_id
         settled = isinstance(exc, _CLEAN_REFUSALS) or (
             isinstance(exc, DependencyUnavailable) and not exc.sent
         )
-        if progress.authorization_id is not None and not progress.captured:
+        if progress.authorization_id is not None:
             settled &= await _best_effort(
                 self._payments.void(progress.authorization_id), "void", oid
             )
         if progress.reservation_id is not None:
-            if progress.committed:
-                log.error(
-                    "order %s rejected after its stock was committed (reservation %s): "
-                    "the stock stays sold",
-                    oid,
-                    progress.reservation_id,
-                )
-            else:
-                settled &= await _best_effort(
-                    self._stock.release(progress.reservation_id), "release stock", oid
-                )
+            settled &= await _best_effort(
+                self._stock.release(progress.reservation_id), "release stock", oid
+            )
         if isinstance(exc, PlacementFailed):
             reason = exc.rejection
         elif isinstance(exc, asyncio.CancelledError):

@@ -85,6 +85,6 @@ def chaos(
         sys.stdout.write(report.to_json().decode() + "\n")
     else:
         Console(highlight=False).print(report.table())
-        for failure in broken:
-            err.print(f"[red]broken: {failure}[/red]")
+    for failure in broken:
+        err.print(f"[red]broken: {failure}[/red]")
     raise typer.Exit(1 if broken else 0)

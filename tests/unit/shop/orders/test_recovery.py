@@ -8,8 +8,8 @@ import anyio
 import pytest
 
 from shop.orders.application.recovery import Recovery
-from shop.orders.domain.exceptions import DependencyUnavailable, OutOfStock
-from shop.orders.domain.holds import StockHold
+from shop.orders.domain.exceptions import DependencyFailed, DependencyUnavailable, OutOfStock
+from shop.orders.domain.holds import FoundPayment, StockHold
 from shop.orders.domain.model import Order, OrderStatus, RequestedItem
 from tests.unit.shop.orders.fakes import (
     ITEMS,
@@ -274,7 +274,7 @@ async def test_a_capture_whose_answer_was_lost_confirms_the_order(
     assert "void" not in payments.calls
 
 
-async def test_a_capture_that_did_not_go_through_is_voided(
+async def test_a_capture_that_did_not_go_through_is_taken_by_the_recovery(
     store: FakeStore, stock: FakeStock, payments: FakePayments, clock: Clock
 ) -> None:
     payments.down.add("capture")
@@ -283,8 +283,57 @@ async def test_a_capture_that_did_not_go_through_is_voided(
             customer_id="c", items=ITEMS, card_token="tok_ok"
         )
     (order,) = store.rows.values()
-    assert order.status is OrderStatus.REJECTED
-    assert [s for s, _ in payments.authorizations.values()] == ["voided"]
+    assert order.status is OrderStatus.PENDING
+    payments.down.clear()
+    clock.now += timedelta(seconds=30)
+    assert await recovery_on(store, stock, payments, clock).run_once() == 0
+    assert store.rows[order.order_id].status is OrderStatus.CONFIRMED
+    assert [s for s, _ in payments.authorizations.values()] == ["captured"]
+
+
+async def test_a_capture_landing_late_never_leaves_a_rejected_order_charged(
+    store: FakeStore, stock: FakeStock, clock: Clock
+) -> None:
+    class LateCapture(FakePayments):
+        """The capture's caller times out while payments still works on it: it lands
+        before whatever orders sends next (as a slow capture wins a void's row lock)."""
+
+        landing: str | None = None
+
+        async def capture(self, authorization_id: str) -> None:
+            self.calls.append("capture")
+            self.landing = authorization_id
+            raise DependencyUnavailable("payments", "read timed out")
+
+        async def find_for_order(self, order_id: str) -> FoundPayment | None:
+            found = await super().find_for_order(order_id)
+            self._land()
+            return found
+
+        async def void(self, authorization_id: str) -> None:
+            self._land()
+            if self.authorizations[authorization_id][0] == "captured":
+                raise DependencyFailed("payments", "409 payments.invalid_transition")
+            await super().void(authorization_id)
+
+        def _land(self) -> None:
+            if self.landing is not None:
+                _, amount = self.authorizations[self.landing]
+                self.authorizations[self.landing] = ("captured", amount)
+                self.landing = None
+
+    payments = LateCapture()
+    with pytest.raises(DependencyUnavailable):
+        await order_service(store, stock, payments, clock).place_order(
+            customer_id="c", items=ITEMS, card_token="tok_ok"
+        )
+    (order,) = store.rows.values()
+    assert [s for s, _ in payments.authorizations.values()] == ["captured"]
+    assert order.status is OrderStatus.PENDING  # never rejected with its money taken
+    clock.now += timedelta(seconds=30)
+    assert await recovery_on(store, stock, payments, clock).run_once() == 0
+    assert store.rows[order.order_id].status is OrderStatus.CONFIRMED
+    assert "void" not in payments.calls
 
 
 def test_a_refused_token_reads_as_unavailable_not_failed() -> None:
