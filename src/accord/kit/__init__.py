@@ -15,11 +15,12 @@ layers and hooks only it has) and hands the rest to :class:`ServiceKit`::
 
 ``open`` loads the settings (:mod:`accord.config`), configures telemetry that follows
 ``observability``, migrates the database (Alembic's version table
-``<service>_alembic_version``) and opens its engine; :meth:`ServiceKit.layers`
-is the standard stack (the settings' snapshot, load shedding, authentication, deadlines,
-faults, idempotency keys in ``<service>_idempotency_keys``, rate limits); :meth:`ServiceKit.app` assembles the
-:class:`~accord.runtime.App` with its readiness check, start-up and shutdown hooks and
-``GET /admin/config``. ``docs/service-kit.md`` walks through it.
+``<service>_alembic_version``) and opens its engine; :meth:`ServiceKit.layers` is the
+standard stack (the settings' snapshot, load shedding, authentication, deadlines,
+faults, idempotency keys in ``<service>_idempotency_keys``, rate limits);
+:meth:`ServiceKit.app` assembles the :class:`~accord.runtime.App` with its readiness
+check, start-up and shutdown hooks and ``GET /admin/config``. ``docs/service-kit.md``
+walks through it.
 """
 
 from accord.kit.service import DatabaseSettings, ServiceKit, own_database
