@@ -125,9 +125,13 @@ def contract_error(exc: Exception) -> ServiceError[Any]:
     return answer
 
 
+#: Every domain error of :data:`ERRORS`, answered by :func:`contract_error`.
+_ANSWERS = dict.fromkeys(ERRORS, contract_error)
+
+
 def declared_errors() -> AbstractContextManager[None]:
     """Raise the contract error of any domain error raised inside the block."""
-    return translated(dict.fromkeys(ERRORS, contract_error))
+    return translated(_ANSWERS)
 
 
 def _missing_customer() -> ValidationFailed:
