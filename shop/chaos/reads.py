@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
 from accord.chaos import Progress
 from shop.chaos.audit import AuthorizationRow, ReservationRow, StockRow
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+Row = TypeVar("Row", bound="DataclassInstance")
 
 __all__ = [
     "authorizations",
@@ -92,38 +98,36 @@ async def stock(http: httpx.AsyncClient, inventory: str) -> list[StockRow]:
 
 
 async def _every(
-    http: httpx.AsyncClient, url: str, member: str, id_field: str, status: str | None
-) -> list[dict[str, Any]]:
-    """Every item of a listing paged by id (``after``), of ``status`` when given."""
-    items: list[dict[str, Any]] = []
+    http: httpx.AsyncClient, url: str, member: str, row: type[Row], status: str | None
+) -> list[Row]:
+    """Every item of a listing paged by id (``after``), of ``status`` when given, as a
+    ``row``: a dataclass whose fields the items carry, the first being the id."""
+    names = [field.name for field in dataclasses.fields(row)]
+    rows: list[Row] = []
     after: str | None = None
     while True:
         data = await _get(http, url, status=status, after=after, limit=_PAGE)
         page = data[member]
-        items += page
+        rows += [row(*(item[name] for name in names)) for item in page]
         if len(page) < _PAGE:
-            return items
-        after = page[-1][id_field]
+            return rows
+        after = page[-1][names[0]]
 
 
 async def reservations(
     http: httpx.AsyncClient, inventory: str, *, status: str | None = None
 ) -> list[ReservationRow]:
     """Every reservation (of ``status`` when given), page after page."""
-    page = await _every(
-        http, f"{inventory}/v1/reservations", "reservations", "reservation_id", status
-    )
-    return [ReservationRow(r["reservation_id"], r["order_id"], r["status"]) for r in page]
+    url = f"{inventory}/v1/reservations"
+    return await _every(http, url, "reservations", ReservationRow, status)
 
 
 async def authorizations(
     http: httpx.AsyncClient, payments: str, *, status: str | None = None
 ) -> list[AuthorizationRow]:
     """Every authorization (of ``status`` when given), page after page."""
-    page = await _every(
-        http, f"{payments}/v1/authorizations", "authorizations", "authorization_id", status
-    )
-    return [AuthorizationRow(a["authorization_id"], a["order_id"], a["status"]) for a in page]
+    url = f"{payments}/v1/authorizations"
+    return await _every(http, url, "authorizations", AuthorizationRow, status)
 
 
 async def order_status(http: httpx.AsyncClient, orders: str, order_id: str) -> str | None:

@@ -35,14 +35,12 @@ from shop.identity.contract import Identity
 from shop.identity.entrypoint import IdentityEndpoint
 from shop.identity.wellknown import IdentityApp
 
-__all__ = ["IDEMPOTENCY_TABLE", "SERVICE", "Settings", "create_app"]
+__all__ = ["SERVICE", "Settings", "create_app"]
 
 logger = logging.getLogger("shop.identity")
 
 #: The name identity's configuration files and variables go by.
 SERVICE = "identity"
-#: Where identity keeps the answers to idempotency keys (its own database).
-IDEMPOTENCY_TABLE = "identity_idempotency_keys"
 
 
 class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -156,7 +154,6 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
         settings,
         contract=Identity,
         migrations=sql.MIGRATIONS,
-        version_table=sql.VERSION_TABLE,
         telemetry=telemetry,
     )
     settings, home = kit.settings, Path(kit.settings.home)
@@ -178,7 +175,6 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
     # Password guessing is throttled per client address, before any work is done.
     layers = kit.layers(
         auth,
-        idempotency_table=IDEMPOTENCY_TABLE,
         throttle=RateLimit(kit.live.derived(_rates)),
         limit=None,
     )

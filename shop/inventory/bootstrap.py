@@ -27,8 +27,6 @@ __all__ = ["SERVICE", "Settings", "create_app"]
 #: The name inventory's configuration files and variables go by.
 SERVICE = "inventory"
 Seed = Literal["demo", "none"]
-#: Where inventory keeps the answers to idempotency keys (its own database).
-IDEMPOTENCY_TABLE = "inventory_idempotency_keys"
 
 
 class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -64,7 +62,6 @@ def create_app(
         settings,
         contract=Inventory,
         migrations=sql.MIGRATIONS,
-        version_table=sql.VERSION_TABLE,
         telemetry=telemetry,
     )
     service = InventoryService(sql.unit_of_work(kit.engine))
@@ -78,6 +75,6 @@ def create_app(
         Inventory,
         InventoryEndpoint(service),
         auth=auth,
-        layers=kit.layers(auth, idempotency_table=IDEMPOTENCY_TABLE),
+        layers=kit.layers(auth),
         on_startup=[seed_demo_catalogue] if kit.settings.seed == "demo" else [],
     )

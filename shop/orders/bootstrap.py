@@ -51,8 +51,6 @@ TOKEN_PATH = "/v1/token"  # noqa: S105 - a path, not a secret
 #: How fast one customer may place orders unless configured: 10 a second, 20 at once.
 PLACE_ORDER_RATE = "10/1s:20"
 
-#: Where orders keeps the answers to idempotency keys (its own database).
-IDEMPOTENCY_TABLE = "orders_idempotency_keys"
 #: The identity service, as its certificate names it: its key set verifies callers'
 #: tokens, its token endpoint gives orders its own (over mutual TLS when on).
 IDENTITY = "identity"
@@ -140,7 +138,6 @@ def create_app(
         settings,
         contract=OrdersV2,
         migrations=sql.MIGRATIONS,
-        version_table=sql.VERSION_TABLE,
         telemetry=telemetry,
     )
     settings, telemetry = kit.settings, kit.telemetry
@@ -192,7 +189,6 @@ def create_app(
     # of the customer's rate.
     layers = kit.layers(
         auth,
-        idempotency_table=IDEMPOTENCY_TABLE,
         lease=idempotency_lease,
         before_claim=[CheckpointLayer(checkpoint, "before_claim", before=True)]
         if checkpoint

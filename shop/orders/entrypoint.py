@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
@@ -45,6 +44,7 @@ from accord.errors import (
 from accord.flags import Flags
 from accord.runtime.auth import current_principal
 from accord.runtime.idempotency import current_claim
+from accord.runtime.translation import translated
 from shop.orders import contract as c
 from shop.orders.application.placements import KeyReused, PlacementInProgress, PlacementKey
 from shop.orders.application.ports import ConcurrencyConflict
@@ -125,13 +125,13 @@ def contract_error(exc: Exception) -> ServiceError[Any]:
     return answer
 
 
-@contextmanager
-def declared_errors() -> Iterator[None]:
+#: Every domain error of :data:`ERRORS`, answered by :func:`contract_error`.
+_ANSWERS = dict.fromkeys(ERRORS, contract_error)
+
+
+def declared_errors() -> AbstractContextManager[None]:
     """Raise the contract error of any domain error raised inside the block."""
-    try:
-        yield
-    except tuple(ERRORS) as exc:
-        raise contract_error(exc) from exc
+    return translated(_ANSWERS)
 
 
 def _missing_customer() -> ValidationFailed:

@@ -27,8 +27,6 @@ __all__ = ["SERVICE", "Settings", "create_app"]
 
 #: The name payments' configuration files and variables go by.
 SERVICE = "payments"
-#: Where payments keeps the answers to idempotency keys (its own database).
-IDEMPOTENCY_TABLE = "payments_idempotency_keys"
 
 
 class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -69,7 +67,6 @@ def create_app(
         settings,
         contract=Payments,
         migrations=sql.MIGRATIONS,
-        version_table=sql.VERSION_TABLE,
         telemetry=telemetry,
     )
     settings = kit.settings
@@ -83,5 +80,5 @@ def create_app(
         Payments,
         PaymentsEndpoint(service),
         auth=auth,
-        layers=kit.layers(auth, idempotency_table=IDEMPOTENCY_TABLE),
+        layers=kit.layers(auth),
     )

@@ -5,11 +5,12 @@ Domain errors become the contract's declared errors in one table, :data:`ERRORS`
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 from accord.errors import ServiceError, Unavailable
+from accord.runtime.translation import translated
 from shop.common.listing import Listing
 from shop.payments import contract as c
 from shop.payments.application.ports import ConcurrencyConflict
@@ -20,30 +21,19 @@ from shop.payments.domain.model import Authorization, AuthorizationStatus, Money
 __all__ = ["ERRORS", "PaymentsEndpoint"]
 
 #: Domain error → the contract error it is answered with.
-ERRORS: dict[type[Exception], type[ServiceError[Any]]] = {
-    d.AuthorizationNotFound: c.AuthorizationNotFound,
-    d.InvalidTransition: c.InvalidTransition,
-    d.DuplicateAuthorization: c.AlreadyAuthorized,
-    d.CardDeclined: c.CardDeclined,
-    d.ProcessorUnavailable: c.ProcessorUnavailable,
-    ConcurrencyConflict: Unavailable,
+ERRORS: Mapping[type[Exception], Callable[[Any], ServiceError[Any]]] = {
+    d.AuthorizationNotFound: lambda e: c.AuthorizationNotFound(str(e)),
+    d.InvalidTransition: lambda e: c.InvalidTransition(str(e)),
+    d.DuplicateAuthorization: lambda e: c.AlreadyAuthorized(str(e)),
+    d.CardDeclined: lambda e: c.CardDeclined(str(e), c.CardDeclinedInfo(reason=e.reason.value)),
+    d.ProcessorUnavailable: lambda e: c.ProcessorUnavailable(str(e)),
+    ConcurrencyConflict: lambda e: Unavailable(str(e)),
 }
 
 
-def _contract_error(exc: Exception) -> ServiceError[Any]:
-    if isinstance(exc, d.CardDeclined):
-        return c.CardDeclined(str(exc), c.CardDeclinedInfo(reason=exc.reason.value))
-    error = next(ERRORS[k] for k in type(exc).__mro__ if k in ERRORS)
-    return error(str(exc))
-
-
-@contextmanager
-def _declared_errors() -> Iterator[None]:
+def _declared_errors() -> AbstractContextManager[None]:
     """Answer every domain error in :data:`ERRORS` with its contract error."""
-    try:
-        yield
-    except tuple(ERRORS) as exc:
-        raise _contract_error(exc) from exc
+    return translated(ERRORS)
 
 
 def _authorization(auth: Authorization) -> c.Authorization:

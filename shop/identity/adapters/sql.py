@@ -18,7 +18,6 @@ from shop.identity.domain.model import Customer
 
 __all__ = [
     "MIGRATIONS",
-    "VERSION_TABLE",
     "SqlCustomerRepository",
     "SqlUnitOfWork",
     "customers",
@@ -26,8 +25,6 @@ __all__ = [
     "unit_of_work",
 ]
 
-#: Alembic's version table for identity, so services may share one database.
-VERSION_TABLE = "identity_alembic_version"
 #: The folder of identity's Alembic migrations.
 MIGRATIONS = Path(__file__).parent / "migrations"
 

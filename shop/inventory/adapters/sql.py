@@ -23,7 +23,6 @@ from shop.inventory.domain.model import Reservation, ReservationLine, Reservatio
 
 __all__ = [
     "MIGRATIONS",
-    "VERSION_TABLE",
     "SqlReservationRepository",
     "SqlSkuRepository",
     "SqlUnitOfWork",
@@ -36,8 +35,6 @@ __all__ = [
 
 #: Inventory's Alembic migrations.
 MIGRATIONS = Path(__file__).parent / "migrations"
-#: Alembic's version table for inventory, so services may share one database.
-VERSION_TABLE = "inventory_alembic_version"
 
 metadata = sa.MetaData()
 

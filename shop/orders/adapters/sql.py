@@ -31,7 +31,6 @@ from shop.orders.domain.model import Order, OrderLine, OrderStatus
 
 __all__ = [
     "MIGRATIONS",
-    "VERSION_TABLE",
     "SqlOrderRepository",
     "SqlUnitOfWork",
     "metadata",
@@ -42,8 +41,6 @@ __all__ = [
 
 #: Orders' Alembic migrations.
 MIGRATIONS = Path(__file__).parent / "migrations"
-#: Alembic's version table for orders, so services may share one database.
-VERSION_TABLE = "orders_alembic_version"
 
 metadata = sa.MetaData()
 

@@ -22,7 +22,6 @@ from shop.payments.domain.model import Authorization, AuthorizationStatus, Money
 
 __all__ = [
     "MIGRATIONS",
-    "VERSION_TABLE",
     "SqlAuthorizationRepository",
     "SqlUnitOfWork",
     "authorizations",
@@ -32,8 +31,6 @@ __all__ = [
 
 #: Payments' Alembic migrations.
 MIGRATIONS = Path(__file__).parent / "migrations"
-#: Alembic's version table for payments, so services may share one database.
-VERSION_TABLE = "payments_alembic_version"
 
 metadata = sa.MetaData()
 

@@ -27,6 +27,10 @@ __all__ = [
 ]
 
 
+# The payments domain declares its own errors, alike in shape to the other services' (one
+# value carried, a message made of it) but not shared with them: a domain imports the
+# standard library and itself alone (tests/unit/test_boundaries.py), and each message
+# and field is this service's word, answered through its own contract.
 class PaymentsError(Exception):
     """Root of every payments domain error."""
 

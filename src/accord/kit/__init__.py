@@ -6,19 +6,21 @@ layers and hooks only it has) and hands the rest to :class:`ServiceKit`::
     def create_app(settings: Settings | None = None, *, verifier=None) -> App:
         kit = ServiceKit.open(
             Settings, SERVICE, settings, contract=Catalog,
-            migrations=sql.MIGRATIONS, version_table=sql.VERSION_TABLE,
+            migrations=sql.MIGRATIONS,
         )
         service = CatalogService(sql.unit_of_work(kit.engine))
         auth = kit.authentication(verifier=verifier, keys_from=KEYS_PEER)
-        layers = kit.layers(auth, idempotency_table="catalog_idempotency_keys")
+        layers = kit.layers(auth)
         return kit.app(Catalog, CatalogEndpoint(service), auth=auth, layers=layers)
 
 ``open`` loads the settings (:mod:`accord.config`), configures telemetry that follows
-``observability``, migrates the database and opens its engine; :meth:`ServiceKit.layers`
-is the standard stack (the settings' snapshot, load shedding, authentication, deadlines,
-faults, idempotency keys, rate limits); :meth:`ServiceKit.app` assembles the
-:class:`~accord.runtime.App` with its readiness check, start-up and shutdown hooks and
-``GET /admin/config``. ``docs/service-kit.md`` walks through it.
+``observability``, migrates the database (Alembic's version table
+``<service>_alembic_version``) and opens its engine; :meth:`ServiceKit.layers` is the
+standard stack (the settings' snapshot, load shedding, authentication, deadlines,
+faults, idempotency keys in ``<service>_idempotency_keys``, rate limits);
+:meth:`ServiceKit.app` assembles the :class:`~accord.runtime.App` with its readiness
+check, start-up and shutdown hooks and ``GET /admin/config``. ``docs/service-kit.md``
+walks through it.
 """
 
 from accord.kit.service import DatabaseSettings, ServiceKit, own_database

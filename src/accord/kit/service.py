@@ -79,14 +79,17 @@ class ServiceKit(Generic[S]):
         *,
         contract: type[Contract],
         migrations: Path,
-        version_table: str,
+        version_table: str | None = None,
         telemetry: Telemetry | None = None,
     ) -> ServiceKit[S]:
         """Load the settings (``settings`` given: fixed, else the files and variables of
         ``service``), configure telemetry as ``contract`` (unless ``telemetry`` is given)
         following ``observability``, migrate the service's own database
         (:func:`own_database`) with the Alembic folder ``migrations`` and open its
-        engine. Blocking: call it before serving."""
+        engine. Blocking: call it before serving.
+
+        Alembic records the revision in ``version_table``, by default
+        ``<service>_alembic_version``, so services may share one database."""
         config = ServiceConfig.of(settings_type, service, settings)
         loaded = config.settings
         database = own_database(loaded, service)
@@ -94,6 +97,7 @@ class ServiceKit(Generic[S]):
             contract.name, contract.version, home=Path(loaded.home)
         )
         follow_observability(config, telemetry)
+        version_table = version_table or f"{service}_alembic_version"
         migrate(database, migrations, version_table=version_table, isolated=True)
         return cls(service, config, telemetry, create_engine(database))
 
@@ -138,7 +142,7 @@ class ServiceKit(Generic[S]):
         self,
         auth: Authentication | None,
         *,
-        idempotency_table: str,
+        idempotency_table: str | None = None,
         lease: float | None = None,
         throttle: Layer | None = None,
         before_claim: Sequence[Layer] = (),
@@ -147,10 +151,11 @@ class ServiceKit(Generic[S]):
     ) -> list[Layer]:
         """The standard stack, outermost first: the request's snapshot of the live
         settings, load shedding, ``auth``, ``throttle``, deadlines, injected faults,
-        ``before_claim``, idempotency keys in ``idempotency_table`` (leases of ``lease``
-        seconds, default the runtime's), ``after_claim``, and ``limit``: the per-caller
-        ``rate_limits`` by default, inside the idempotency layer so a replayed answer
-        spends none (``None``: no limit there). ``None`` entries are left out."""
+        ``before_claim``, idempotency keys in ``idempotency_table`` (by default
+        ``<service>_idempotency_keys``) with leases of ``lease`` seconds (default the
+        runtime's), ``after_claim``, and ``limit``: the per-caller ``rate_limits`` by
+        default, inside the idempotency layer so a replayed answer spends none (``None``:
+        no limit there). ``None`` entries are left out."""
         live = self.live
         telemetry = self.telemetry
         stack: list[Layer | None] = [
@@ -162,7 +167,9 @@ class ServiceKit(Generic[S]):
             fault_injection(live, telemetry),
             *before_claim,
             IdempotencyLayer(
-                SqlIdempotencyStore(self.engine, idempotency_table),
+                SqlIdempotencyStore(
+                    self.engine, idempotency_table or f"{self.service}_idempotency_keys"
+                ),
                 retention=retention(live),
                 lease=lease,
                 telemetry=telemetry,

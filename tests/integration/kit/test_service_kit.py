@@ -59,7 +59,7 @@ class Implementation:
         return Count(value=int(value))
 
 
-def write_migrations(folder: Path) -> Path:
+def write_migrations(folder: Path, keys: str = "counter_keys") -> Path:
     (folder / "versions").mkdir(parents=True)
     (folder / "env.py").write_text("from accord.sql import alembic_env\n\nalembic_env()\n")
     (folder / "versions" / "0001_initial.py").write_text(
@@ -76,9 +76,9 @@ def write_migrations(folder: Path) -> Path:
             def upgrade() -> None:
                 op.create_table("counter", sa.Column("value", sa.Integer, nullable=False))
                 op.execute("INSERT INTO counter (value) VALUES (0)")
-                create_idempotency_table("counter_keys")
+                create_idempotency_table("KEYS")
             """
-        )
+        ).replace("KEYS", keys)
     )
     return folder
 
@@ -119,6 +119,26 @@ async def test_the_kit_serves_a_service_of_its_own_over_its_database(tmp_path: P
     await kit.engine.dispose()
     # no database_url: SQLite under home, named after the service
     assert (tmp_path / "counter.db").is_file()
+
+
+async def test_the_tables_are_named_after_the_service_unless_given(tmp_path: Path) -> None:
+    kit = ServiceKit.open(
+        Settings,
+        "counter",
+        Settings(home=str(tmp_path)),
+        contract=Counter,
+        migrations=write_migrations(tmp_path / "migrations", keys="counter_idempotency_keys"),
+    )
+    app = kit.app(Counter, Implementation(kit.engine), auth=None, layers=kit.layers(None))
+    async with Counter.client(
+        "http://counter.internal", transport=httpx.ASGITransport(app=app)
+    ) as counter:
+        assert await counter.bump(Bump(by=4), idempotency_key="k-1") == Count(value=4)
+    async with kit.engine.connect() as conn:
+        version = await conn.scalar(sa.text("SELECT version_num FROM counter_alembic_version"))
+        keys = await conn.scalar(sa.text("SELECT count(*) FROM counter_idempotency_keys"))
+    await kit.engine.dispose()
+    assert (version, keys) == ("0001", 1)
 
 
 def test_settings_without_a_database_are_refused(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from shop.identity.application.services import IdentityService
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     """An identity database migrated to head, and an engine on it."""
-    migrate(database_url, identity_sql.MIGRATIONS, version_table=identity_sql.VERSION_TABLE)
+    migrate(database_url, identity_sql.MIGRATIONS, version_table="identity_alembic_version")
     engine = create_engine(database_url)
     try:
         yield engine

@@ -15,7 +15,7 @@ from shop.inventory.application.services import InventoryService
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     """An inventory database migrated to head, and an engine on it."""
-    migrate(database_url, inventory_sql.MIGRATIONS, version_table=inventory_sql.VERSION_TABLE)
+    migrate(database_url, inventory_sql.MIGRATIONS, version_table="inventory_alembic_version")
     engine = create_engine(database_url)
     try:
         yield engine

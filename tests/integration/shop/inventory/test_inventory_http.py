@@ -20,6 +20,8 @@ from accord.errors import ValidationFailed
 from accord.kit import own_database
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App
+from shop.chaos import reads
+from shop.chaos.audit import ReservationRow
 from shop.inventory.bootstrap import Settings, create_app
 from shop.inventory.contract import (
     Inventory,
@@ -241,3 +243,29 @@ def test_settings_from_the_environment() -> None:
     assert own_database(url, "inventory") == "postgresql://u@h/db"
     with pytest.raises(ConfigError, match="INVENTORY_SEED"):
         env(INVENTORY_SEED="lots")
+
+
+async def test_the_chaos_audit_reads_every_reservation_page_after_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reads, "_PAGE", 2)  # five reservations: three pages
+    settings = settings_for(f"sqlite:///{tmp_path}/inv.db", tmp_path, seed="demo")
+    async with inventory(settings) as (client, raw):
+        made = [
+            await client.reserve(
+                ReserveStock(order_id=f"o{n}", items=[ReserveItem(sku="SKU-TEA", quantity=1)])
+            )
+            for n in range(5)
+        ]
+        await client.commit(ReservationRef(reservation_id=made[0].reservation_id))
+        every = await reads.reservations(raw, "http://inventory")
+        held = await reads.reservations(raw, "http://inventory", status="held")
+    expected = sorted(
+        (
+            ReservationRow(r.reservation_id, r.order_id, "committed" if r is made[0] else "held")
+            for r in made
+        ),
+        key=lambda row: row.reservation_id,
+    )
+    assert every == expected  # in id order, across the three pages
+    assert held == [row for row in expected if row.status == "held"] and len(held) == 4

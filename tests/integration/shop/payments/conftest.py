@@ -17,7 +17,7 @@ MIGRATIONS = Path(payments_sql.__file__).parent / "migrations"
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     """A payments database migrated to head, and an engine on it."""
-    migrate(database_url, MIGRATIONS, version_table=payments_sql.VERSION_TABLE)
+    migrate(database_url, MIGRATIONS, version_table="payments_alembic_version")
     engine = create_engine(database_url)
     try:
         yield engine
