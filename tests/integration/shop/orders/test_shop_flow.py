@@ -34,7 +34,11 @@ from shop.orders.contract import (
     UnknownSku,
 )
 from shop.payments import bootstrap as payments_bootstrap
-from shop.payments.adapters.processor import SimulatedProcessor
+from shop.payments.adapters.processor import (
+    ProcessorLinkDown,
+    ProcessorResponse,
+    SimulatedProcessor,
+)
 from tests.support.tokens import TestIssuer
 
 pytestmark = pytest.mark.anyio
@@ -60,7 +64,9 @@ class Shop:
         return sorted(self.processor.holds.values())
 
 
-async def build(tmp_path: Path, *, payments_down: bool = False) -> AsyncIterator[Shop]:
+async def build(
+    tmp_path: Path, *, payments_down: bool = False, processor: SimulatedProcessor | None = None
+) -> AsyncIterator[Shop]:
     noop = Telemetry.noop
     issuer = TestIssuer()
     inventory_app = inventory_bootstrap.create_app(
@@ -70,7 +76,7 @@ async def build(tmp_path: Path, *, payments_down: bool = False) -> AsyncIterator
         telemetry=noop("inventory"),
         verifier=issuer.verifier("inventory"),
     )
-    processor = SimulatedProcessor()
+    processor = processor or SimulatedProcessor()
     payments_app = payments_bootstrap.create_app(
         payments_bootstrap.Settings(
             home=str(tmp_path), database_url=f"sqlite:///{tmp_path}/payments.db"
@@ -231,6 +237,48 @@ async def test_processor_outage_is_a_503_and_the_stock_is_released(shop: Shop) -
         await shop.orders.place_order(order(("TEE", 2), card="tok_unavailable"))
     tee = await shop.stock("TEE")
     assert (tee.available, tee.reserved, tee.sold) == (2, 0, 0)
+
+
+class CompletionsDown(SimulatedProcessor):
+    """The link to the card processor fails for completions (captures) only."""
+
+    completions_down = True
+
+    def send_completion(self, *, processor_ref: str, amount_minor: int) -> ProcessorResponse:
+        if self.completions_down:
+            raise ProcessorLinkDown("no route to the card processor")
+        return super().send_completion(processor_ref=processor_ref, amount_minor=amount_minor)
+
+
+async def test_a_capture_failing_after_the_stock_is_sold_is_finished_by_the_retry(
+    tmp_path: Path,
+) -> None:
+    processor = CompletionsDown()
+    body = {
+        "customer_id": "c-1",
+        "items": [{"sku": "MUG", "quantity": 2}],
+        "card_token": "tok_visa",
+    }
+    async for shop in build(tmp_path, processor=processor):
+        first = await shop.http.post("/v2/orders", json=body, headers={"Idempotency-Key": "k-cap"})
+        assert first.status_code == 503, first.text
+        assert first.json()["code"] == "orders.dependency_unavailable"
+        # The stock is sold, so the order only goes forward: still pending, its money
+        # held (not voided), nothing settled yet.
+        (pending,) = (await shop.orders.list_orders(ListOrders(customer_id="c-1"))).orders
+        assert pending.status == "pending"
+        assert shop.holds() == ["approved"]
+        mug = await shop.stock("MUG")
+        assert (mug.available, mug.reserved, mug.sold) == (3, 0, 2)
+
+        processor.completions_down = False
+        again = await shop.http.post("/v2/orders", json=body, headers={"Idempotency-Key": "k-cap"})
+        assert again.status_code == 201, again.text
+        assert again.json()["order_id"] == pending.order_id
+        assert again.json()["status"] == "confirmed"
+        assert shop.holds() == ["settled"]  # captured once, never reversed
+        mug = await shop.stock("MUG")
+        assert (mug.available, mug.reserved, mug.sold) == (3, 0, 2)
 
 
 async def test_unknown_order_is_404(shop: Shop) -> None:
