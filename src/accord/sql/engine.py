@@ -37,7 +37,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from accord.sql.postgres_direct import DirectAsyncEngine
+from accord.sql.postgres_direct import DirectAsyncEngine, do_commit, do_rollback
 from accord.sql.sqlite_loop import (
     READ_ONLY,
     SQLITE_BUSY_TIMEOUT_MS,
@@ -129,8 +129,10 @@ def create_engine(
     and kept, unless said otherwise; the most recently used handed out
     first (``pool_use_lifo``), each checked before use when it was idle over
     :data:`PING_AFTER_IDLE_S` (``pool_pre_ping=True`` checks every use), and give up
-    connecting after 5 s. Either way statements marked with :func:`accord.sql.prepared`
-    run on the driver directly (:mod:`accord.sql.prepared`), and a database error's
+    connecting after 5 s; commits, rollbacks and closes are awaited on psycopg, not
+    through SQLAlchemy's greenlet bridge (:mod:`accord.sql.postgres_direct`). Either way
+    statements marked with :func:`accord.sql.prepared` run on the driver directly
+    (:mod:`accord.sql.prepared`), and a database error's
     text names no bound parameter (``hide_parameters``): it reaches logs and spans, and
     parameters carry what callers sent, secrets included. ``options`` go to
     :func:`sqlalchemy.ext.asyncio.create_async_engine` unchanged. Raises
@@ -165,6 +167,11 @@ def create_engine(
     engine = create_async_engine(async_url(parsed), **options)
     # Statements marked prepared (accord.sql.prepared) await psycopg directly.
     engine.__class__ = DirectAsyncEngine
+    # Commits and rollbacks are awaited on psycopg first; SQLAlchemy's then find its
+    # transaction over (accord.sql.postgres_direct).
+    dialect = engine.sync_engine.dialect
+    dialect.do_commit = do_commit(dialect.do_commit)  # type: ignore[method-assign,assignment]
+    dialect.do_rollback = do_rollback(dialect.do_rollback)  # type: ignore[method-assign,assignment]
     if not options.get("pool_pre_ping"):
         _ping_when_idle(engine)
     return engine

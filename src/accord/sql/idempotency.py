@@ -32,6 +32,7 @@ from accord.runtime.idempotency import (
     Mismatch,
     StoredResponse,
 )
+from accord.sql.postgres_direct import DirectAsyncEngine
 from accord.sql.prepared import prepared
 
 __all__ = [
@@ -173,8 +174,15 @@ class SqlIdempotencyStore:
         self, scope: str, key: str, fingerprint: str, *, now: float, lease: float, retention: float
     ) -> ClaimOutcome:
         """See :meth:`accord.runtime.idempotency.IdempotencyStore.claim`."""
+        engine = self._engine
+        if isinstance(engine, DirectAsyncEngine):
+            # PostgreSQL: the insert that claims a new key is a transaction of its own
+            # (one round trip); a key found taken goes the way below.
+            fresh = self._fresh(scope, key, fingerprint, now, lease, retention)
+            if (await engine.execute_alone(self._try_claim, fresh)).first() is not None:
+                return Claimed(fresh["token"])
         for _ in range(_ATTEMPTS):
-            async with self._engine.begin() as conn:
+            async with engine.begin() as conn:
                 outcome = await self._claim(conn, scope, key, fingerprint, now, lease, retention)
             if outcome is not None:
                 return outcome
@@ -192,17 +200,12 @@ class SqlIdempotencyStore:
         retention: float,
     ) -> ClaimOutcome | None:
         t = self.table
-        token = secrets.token_hex(16)
-        fresh = {
-            "fingerprint": fingerprint,
-            "token": token,
-            "created_at": now,
-            "lease_until": now + lease,
-            "expires_at": now + retention,
-        }
-        inserted = await conn.execute(self._try_claim, {"scope": scope, "key": key, **fresh})
+        claim = self._fresh(scope, key, fingerprint, now, lease, retention)
+        inserted = await conn.execute(self._try_claim, claim)
+        token = claim["token"]
         if inserted.first() is not None:
             return Claimed(token)
+        fresh = {name: claim[name] for name in _CLAIM_COLUMNS[2:]}
         this = self._this(scope, key)
         row = (await conn.execute(self._read, {"w_scope": scope, "w_key": key})).one_or_none()
         if row is None:
@@ -222,6 +225,21 @@ class SqlIdempotencyStore:
             .values(token=token, lease_until=now + lease, expires_at=now + retention)
         )
         return Claimed(token) if taken.rowcount == 1 else None
+
+    @staticmethod
+    def _fresh(
+        scope: str, key: str, fingerprint: str, now: float, lease: float, retention: float
+    ) -> dict[str, Any]:
+        """The row of a new claim of ``key``, with a new token."""
+        return {
+            "scope": scope,
+            "key": key,
+            "fingerprint": fingerprint,
+            "token": secrets.token_hex(16),
+            "created_at": now,
+            "lease_until": now + lease,
+            "expires_at": now + retention,
+        }
 
     def _this(self, scope: str, key: str) -> sa.ColumnElement[bool]:
         return (self.table.c.scope == scope) & (self.table.c.key == key)
@@ -243,8 +261,12 @@ class SqlIdempotencyStore:
             "new_body": response.body,
             "new_expires_at": expires,
         }
-        async with self._engine.begin() as conn:
-            done = await conn.execute(self._answer, answer)
+        engine = self._engine
+        if isinstance(engine, DirectAsyncEngine):  # PostgreSQL: one round trip
+            done = await engine.execute_alone(self._answer, answer)
+        else:
+            async with engine.begin() as conn:
+                done = await conn.execute(self._answer, answer)
         return bool(done.rowcount == 1)
 
     async def release(self, scope: str, key: str, token: str) -> None:

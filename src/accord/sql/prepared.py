@@ -86,9 +86,11 @@ class PreparedSql:
         keys = [column.keyname for column in columns]
         self.metadata = SimpleResultMetaData(keys) if keys else None
 
-    def row_processors(self, description: Sequence[Any]) -> list[Any] | None:
-        """The types' processing of each column, given the driver's ``description``."""
+    def row_processors(self, description: Sequence[Any] | None) -> list[Any] | None:
+        """The types' processing of each column, given the driver's ``description``
+        (None once :attr:`described`)."""
         if not self._described:
+            assert description is not None, "the first rows come with their description"
             compiled = self.compiled
             dialect = compiled.dialect
             results = [
@@ -98,6 +100,11 @@ class PreparedSql:
             self.results = results if any(results) else None
             self._described = True
         return self.results
+
+    @property
+    def described(self) -> bool:
+        """Whether :meth:`row_processors` has read a description (it is not read again)."""
+        return self._described
 
     def parameters(self, given: Mapping[str, Any]) -> tuple[str, Any]:
         """The SQL text and the driver's parameters for ``given``."""
