@@ -56,7 +56,13 @@ async def warm_up(ops: httpx.AsyncClient, urls: Mapping[str, str], say: Progress
 async def settle(
     http: httpx.AsyncClient, urls: Mapping[str, str], timeout: float, say: Progress
 ) -> None:
-    """Wait until nothing is held twice in a row, or ``timeout`` seconds."""
+    """Wait until nothing is held twice in a row, then until every order whose payment
+    was captured is final, or ``timeout`` seconds in all.
+
+    An order whose stock is sold and whose capture was not confirmed to it stays
+    ``pending``, holding nothing, until a retry of its key or orders' recovery (after
+    its grace) takes it forward: the audit reads it once it is confirmed.
+    """
     deadline = time.monotonic() + timeout
     quiet = 0
     while time.monotonic() < deadline and quiet < 2:
@@ -65,6 +71,17 @@ async def settle(
         quiet = quiet + 1 if not held and not authorized else 0
         if held or authorized:
             say(f"settling: {len(held)} reservation(s), {len(authorized)} authorization(s) held")
+        await asyncio.sleep(1.0)
+    final: set[str] = set()
+    while time.monotonic() < deadline:
+        captured = await authorizations(http, urls["payments"], status="captured")
+        unread = {a.order_id for a in captured} - final
+        info = await orders_info(http, urls["orders"], unread)
+        final |= {oid for oid, (status, _) in info.items() if status != "pending"}
+        pending = len(unread) - len(info.keys() & final)
+        if not pending:
+            return
+        say(f"settling: {pending} order(s) charged, still pending")
         await asyncio.sleep(1.0)
 
 
