@@ -102,6 +102,8 @@ class Tally:
     duplicate_orders: int
     unconserved_skus: tuple[str, ...] = ()
     unrecorded_charges: int = 0
+    #: Each order counted in ``charged_rejected``, as ``"<order id> (<its status>)"``.
+    charged_unconfirmed: tuple[str, ...] = ()
 
 
 def stock_conserved(before: StockTotals, after: Iterable[StockRow]) -> tuple[str, ...]:
@@ -201,10 +203,12 @@ def tally(
     moved = stock_conserved(before, after)
     orphans = sum(1 for r in reservations if r.status == "held")
     unvoided = sum(1 for a in authorizations if a.status == "authorized")
-    charged_rejected = sum(
-        1
-        for a in authorizations
-        if a.status == "captured" and orders.get(a.order_id) != "confirmed"
+    charged_unconfirmed = tuple(
+        sorted(
+            f"{a.order_id} ({orders.get(a.order_id) or 'unknown to orders'})"
+            for a in authorizations
+            if a.status == "captured" and orders.get(a.order_id) != "confirmed"
+        )
     )
     settled = settled or {}
     captured = {a.order_id for a in authorizations if a.status == "captured"}
@@ -215,7 +219,8 @@ def tally(
         stock_conserved=not moved,
         orphan_reservations=orphans,
         orphan_authorizations=unvoided,
-        charged_rejected=charged_rejected,
+        charged_rejected=len(charged_unconfirmed),
+        charged_unconfirmed=charged_unconfirmed,
         duplicate_orders=duplicates,
         unconserved_skus=moved,
         unrecorded_charges=sum(1 for oid, n in settled.items() if n and oid not in captured),

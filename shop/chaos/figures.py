@@ -44,6 +44,7 @@ class ShopAudit(msgspec.Struct, kw_only=True):
     open_rejection_p99_ms: float | None = None
     answers: dict[str, int] = msgspec.field(default_factory=dict)
     unconserved_skus: list[str] = msgspec.field(default_factory=list)
+    charged_unconfirmed: list[str] = msgspec.field(default_factory=list)
 
 
 def _invariants(a: ShopAudit) -> list[Figure]:
@@ -75,7 +76,7 @@ def _invariants(a: ShopAudit) -> list[Figure]:
             "charged_rejected",
             "captured, not confirmed",
             a.charged_rejected,
-            "{n} capture(s) for orders not confirmed",
+            "{n} capture(s) for orders not confirmed: " + ", ".join(a.charged_unconfirmed),
         ),
         held_to_zero(
             "unrecorded_charges",
@@ -177,4 +178,5 @@ def figures(a: ShopAudit, standard: Mapping[str, Figure]) -> list[Figure]:
         Figure("answers", "", a.answers),
         standard["events"],
         Figure("unconserved_skus", "", a.unconserved_skus),
+        Figure("charged_unconfirmed", "", a.charged_unconfirmed),
     ]

@@ -219,6 +219,7 @@ class ShopScenario:
             open_rejection_p99_ms=None if refused is None else round(refused, 1),
             answers=dict(load.answers.most_common()),
             unconserved_skus=list(counted.unconserved_skus),
+            charged_unconfirmed=list(counted.charged_unconfirmed),
         )
         return figures(audited, standard)
 

@@ -95,6 +95,7 @@ def test_holds_left_and_captures_for_rejected_orders() -> None:
     assert counted.orphan_reservations == 2
     assert counted.orphan_authorizations == 1
     assert counted.charged_rejected == 1
+    assert counted.charged_unconfirmed == ("o1 (rejected)",)
     assert counted.stock_conserved
 
 

@@ -163,5 +163,6 @@ def test_the_json_keeps_every_key_the_shops_report_always_had() -> None:
         "answers",
         "events",
         "unconserved_skus",
+        "charged_unconfirmed",
     ]
     assert sorted(json.loads(report().to_json())) == sorted([*kept, "fault_changes"])
