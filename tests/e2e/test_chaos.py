@@ -22,9 +22,23 @@ from tests.support.processes import ROOT
 pytestmark = pytest.mark.e2e
 
 
-def test_a_short_chaos_run_keeps_every_promise() -> None:
+def _lines_naming(log: Path, names: list[str], most: int = 60) -> str:
+    """The services' log lines that name any of ``names`` (the first ``most``)."""
+    if not names or not log.exists():
+        return ""
+    found = [
+        line
+        for line in log.read_text(errors="replace").splitlines()
+        if any(n in line for n in names)
+    ]
+    return "\n".join(found[:most])
+
+
+def test_a_short_chaos_run_keeps_every_promise(tmp_path: Path) -> None:
+    home = tmp_path / "run"
+    run = ["chaos", "--json", "--duration", "20", "--seed", "3", "--home", str(home)]
     done = subprocess.run(
-        [sys.executable, "-m", "accord", "chaos", "--json", "--duration", "20", "--seed", "3"],
+        [sys.executable, "-m", "accord", *run],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -33,7 +47,12 @@ def test_a_short_chaos_run_keeps_every_promise() -> None:
     lines = done.stdout.strip().splitlines()
     assert len(lines) == 1, done.stdout + done.stderr
     report = json.loads(lines[0])
-    assert done.returncode == 0, done.stderr + json.dumps(report)
+    # A broken promise shows what the run printed and, for charged orders not confirmed,
+    # what the services logged about them.
+    named = [entry.split(" ")[0] for entry in report.get("charged_unconfirmed", [])]
+    assert done.returncode == 0, "\n".join(
+        [done.stderr, json.dumps(report), _lines_naming(home / "services.log", named)]
+    )
 
     assert report["orders_attempted"] > 50
     assert report["orders_acknowledged"] > 0
