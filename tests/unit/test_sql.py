@@ -647,3 +647,20 @@ async def test_a_transaction_on_the_loop_ends_without_a_task_of_its_own(tmp_path
     finally:
         loop.set_task_factory(None)
         await engine.dispose()
+
+
+def test_a_sqlite_engine_and_its_idempotency_store_never_load_psycopg(tmp_path: Path) -> None:
+    # psycopg (and libpq) cost a process about 8 MiB: only a PostgreSQL engine loads it.
+    probe = (
+        "import sys\n"
+        "from accord.sql import create_engine\n"
+        "import accord.sql.idempotency\n"
+        f"create_engine('sqlite:///{tmp_path / 'x.db'}')\n"
+        "print('psycopg' in sys.modules)\n"
+        "create_engine('postgresql://u@127.0.0.1:1/db')\n"
+        "print('psycopg' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert result.stdout.split() == ["False", "True"], result.stderr

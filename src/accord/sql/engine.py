@@ -37,7 +37,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from accord.sql.postgres_direct import DirectAsyncEngine, do_commit, do_rollback
+from accord.sql.postgres_direct import DirectAsyncEngine, do_commit, do_rollback, load_driver
 from accord.sql.sqlite_loop import (
     READ_ONLY,
     SQLITE_BUSY_TIMEOUT_MS,
@@ -166,6 +166,7 @@ def create_engine(
     connect_args.setdefault("connect_timeout", POSTGRES_CONNECT_TIMEOUT_S)
     engine = create_async_engine(async_url(parsed), **options)
     # Statements marked prepared (accord.sql.prepared) await psycopg directly.
+    load_driver()
     engine.__class__ = DirectAsyncEngine
     # Commits and rollbacks are awaited on psycopg first; SQLAlchemy's then find its
     # transaction over (accord.sql.postgres_direct).

@@ -37,8 +37,6 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from psycopg import AsyncConnection as PsycopgConnection
-from psycopg.pq import ExecStatus, TransactionStatus
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 from sqlalchemy.util.concurrency import greenlet_spawn
@@ -51,10 +49,36 @@ __all__ = [
     "DirectAsyncTransaction",
     "do_commit",
     "do_rollback",
+    "load_driver",
 ]
 
-_IDLE = TransactionStatus.IDLE
-_TUPLES_OK = ExecStatus.TUPLES_OK
+
+class _NoDriver:
+    """What no connection is an instance of until :func:`load_driver` ran."""
+
+
+# psycopg is imported when the first PostgreSQL engine is made (load_driver), not with
+# this module: a service on SQLite never loads it (about 8 MiB a process).
+PsycopgConnection: type[Any] = _NoDriver
+#: libpq's PQTRANS_IDLE and PGRES_TUPLES_OK (replaced by psycopg's enums when loaded).
+_IDLE: int = 0
+_TUPLES_OK: int = 2
+
+
+def load_driver() -> None:
+    """Import psycopg for this module's checks; :func:`accord.sql.create_engine` calls it
+    when it makes a PostgreSQL engine."""
+    global PsycopgConnection, _IDLE, _TUPLES_OK
+    from psycopg import AsyncConnection
+    from psycopg.pq import ExecStatus, TransactionStatus
+
+    PsycopgConnection, _IDLE, _TUPLES_OK = (
+        AsyncConnection,
+        TransactionStatus.IDLE,
+        ExecStatus.TUPLES_OK,
+    )
+
+
 #: The attribute of a psycopg connection that keeps its cursor for prepared statements.
 _CURSOR = "_accord_cursor"
 #: A psycopg connection whose COMMIT or ROLLBACK, awaited here, failed: the error, for
