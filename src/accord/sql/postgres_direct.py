@@ -34,7 +34,7 @@ listeners keep SQLAlchemy's way.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.engine import Connection, CursorResult
@@ -310,29 +310,26 @@ class DirectAsyncTransaction(AsyncTransaction):
             self.sync_transaction.__enter__()
         return self
 
-    async def commit(self) -> None:
-        """See ``AsyncTransaction.commit``."""
+    async def _finish(self, end: str, bridged: Callable[[], Awaitable[None]]) -> None:
+        """``end`` (``commit``, ``rollback`` or ``close``) on psycopg (:func:`_end`), or
+        SQLAlchemy's ``bridged`` way when the connection may not skip the bridge."""
         driver = self._driver()
         if driver is None:
-            await super().commit()
+            await bridged()
         else:
-            await _end(driver, True, self._proxied.commit)
+            await _end(driver, end == "commit", getattr(self._proxied, end))
+
+    async def commit(self) -> None:
+        """See ``AsyncTransaction.commit``."""
+        await self._finish("commit", super().commit)
 
     async def rollback(self) -> None:
         """See ``AsyncTransaction.rollback``."""
-        driver = self._driver()
-        if driver is None:
-            await super().rollback()
-        else:
-            await _end(driver, False, self._proxied.rollback)
+        await self._finish("rollback", super().rollback)
 
     async def close(self) -> None:
         """See ``AsyncTransaction.close``."""
-        driver = self._driver()
-        if driver is None:
-            await super().close()
-        else:
-            await _end(driver, False, self._proxied.close)
+        await self._finish("close", super().close)
 
     async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
         driver = self._driver()
