@@ -16,7 +16,7 @@ from typing import Annotated, ClassVar
 import msgspec
 
 from accord.config import setting
-from accord.config.common import ServiceSettings, database_setting, rates_of
+from accord.config.common import DatabaseServiceSettings, rates_of
 from accord.kit import ServiceKit
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App
@@ -43,15 +43,12 @@ logger = logging.getLogger("shop.identity")
 SERVICE = "identity"
 
 
-class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Settings(DatabaseServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Everything identity is configured with: ``config/{base,<env>}/identity.toml``,
     then the variables each field names (``docs/configuration.md``)."""
 
     schema_version: ClassVar[str] = "1.0.0"
 
-    database_url: Annotated[
-        str, database_setting("Identity's database (empty: SQLite under home)")
-    ] = ""
     issuer: Annotated[
         str,
         setting(

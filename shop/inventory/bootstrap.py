@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Annotated, ClassVar, Literal
 
 from accord.config import setting
-from accord.config.common import ServiceSettings, database_setting
+from accord.config.common import DatabaseServiceSettings
 from accord.kit import ServiceKit
 from accord.observability.telemetry import Telemetry
 from accord.runtime import App
@@ -29,15 +29,12 @@ SERVICE = "inventory"
 Seed = Literal["demo", "none"]
 
 
-class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Settings(DatabaseServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Everything inventory is configured with: ``config/{base,<env>}/inventory.toml``,
     then the variables each field names (``docs/configuration.md``)."""
 
     schema_version: ClassVar[str] = "1.0.0"
 
-    database_url: Annotated[
-        str, database_setting("Inventory's database (empty: SQLite under home)")
-    ] = ""
     seed: Annotated[
         Seed,
         setting("Create the demo catalogue when there are no SKUs yet", env="INVENTORY_SEED"),

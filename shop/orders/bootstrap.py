@@ -17,7 +17,7 @@ import msgspec
 
 from accord.client import BearerAuth
 from accord.config import section, setting
-from accord.config.common import RateText, ServiceSettings, database_setting
+from accord.config.common import DatabaseServiceSettings, RateText
 from accord.config.sections import ClientSettings
 from accord.flags import Flags, FlagSettings
 from accord.kit import ServiceKit
@@ -56,7 +56,7 @@ PLACE_ORDER_RATE = "10/1s:20"
 IDENTITY = "identity"
 
 
-class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Settings(DatabaseServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Everything orders is configured with: ``config/{base,<env>}/orders.toml``, then
     the variables each field names (``docs/configuration.md``); the runtime's own
     settings (load shedding, rate limits, faults, auth, TLS…) come from
@@ -64,9 +64,6 @@ class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields
 
     schema_version: ClassVar[str] = "1.1.0"
 
-    database_url: Annotated[
-        str, database_setting("Orders' database (empty: SQLite under home)")
-    ] = ""
     inventory_url: Annotated[
         str,
         setting(

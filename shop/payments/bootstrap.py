@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, ClassVar
 
 from accord.config import setting
-from accord.config.common import ServiceSettings, database_setting
+from accord.config.common import DatabaseServiceSettings
 from accord.config.secrets import resolve
 from accord.kit import ServiceKit
 from accord.observability.telemetry import Telemetry
@@ -29,15 +29,12 @@ __all__ = ["SERVICE", "Settings", "create_app"]
 SERVICE = "payments"
 
 
-class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Settings(DatabaseServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """Everything payments is configured with: ``config/{base,<env>}/payments.toml``,
     then the variables each field names (``docs/configuration.md``)."""
 
     schema_version: ClassVar[str] = "1.0.0"
 
-    database_url: Annotated[
-        str, database_setting("Payments' database (empty: SQLite under home)")
-    ] = ""
     processor_key: Annotated[
         str,
         setting(

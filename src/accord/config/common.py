@@ -2,9 +2,9 @@
 
 ::
 
-    class Settings(ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    class Settings(DatabaseServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields=True):
         schema_version: ClassVar[str] = "1.0.0"
-        database_url: Annotated[str, setting("…", pinned=True, env="ORDERS_DATABASE_URL")] = ""
+        currency: Annotated[str, setting("The currency of prices", pattern="^[A-Z]{3}$")] = "EUR"
 
 A file then reads::
 
@@ -51,6 +51,7 @@ from accord.runtime.shedding import DEFAULT_MAX_IN_FLIGHT, LoadShedding
 __all__ = [
     "RATE_PATTERN",
     "Admin",
+    "DatabaseServiceSettings",
     "RateText",
     "ServiceSettings",
     "database_setting",
@@ -138,11 +139,24 @@ class ServiceSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
 
 def database_setting(description: str) -> msgspec.Meta:
     """The annotation of a service's own database URL: pinned to its environment and
-    overridden by ``$<SERVICE>_DATABASE_URL``::
+    overridden by ``$<SERVICE>_DATABASE_URL`` (:class:`DatabaseServiceSettings` declares
+    the field with it)::
 
         database_url: Annotated[str, database_setting("Orders' database")] = ""
     """
     return setting(description, pinned=True, env="{SERVICE}_DATABASE_URL")
+
+
+class DatabaseServiceSettings(
+    ServiceSettings, frozen=True, kw_only=True, forbid_unknown_fields=True
+):
+    """:class:`ServiceSettings` of a service with a database of its own: ``database_url``,
+    pinned and overridden by ``$<SERVICE>_DATABASE_URL``, empty for SQLite under ``home``
+    (what :func:`accord.kit.own_database` reads)."""
+
+    database_url: Annotated[
+        str, database_setting("The service's own database (empty: SQLite under home)")
+    ] = ""
 
 
 def rates_of(settings: ServiceSettings) -> dict[str, Rate]:

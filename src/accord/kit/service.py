@@ -43,8 +43,8 @@ A = TypeVar("A", bound=App)
 class DatabaseSettings(Protocol):
     """What the kit reads of a service's settings beyond
     :class:`~accord.config.common.ServiceSettings`: ``database_url``, the URL of its own
-    database (the field :func:`~accord.config.common.database_setting` annotates), empty
-    for SQLite under ``home`` (:func:`own_database`)."""
+    database (the field :class:`~accord.config.common.DatabaseServiceSettings` declares),
+    empty for SQLite under ``home`` (:func:`own_database`)."""
 
     @property
     def database_url(self) -> str:
