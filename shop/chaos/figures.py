@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import msgspec
 
 from accord.chaos import MAX_AMPLIFICATION, Figure, held_to_zero
+from shop.chaos.audit import PerKey, Tally
 
 __all__ = ["ShopAudit", "figures"]
 
@@ -23,104 +24,94 @@ class ShopAudit(msgspec.Struct, kw_only=True):
     orders_acknowledged: int
     orders_rejected: int
     orders_unavailable: int
-    orders_lost: int
-    double_charges: int
-    stock_conserved: bool
-    orphan_reservations: int
-    orphan_authorizations: int
-    charged_rejected: int
-    unrecorded_charges: int = 0
-    duplicate_orders: int
-    keys_audited: int = 0
+    #: Counted per order from the services' data (:func:`shop.chaos.audit.tally`).
+    invariants: Tally
+    #: Counted per idempotency key (:func:`shop.chaos.audit.per_key`).
+    per_key: PerKey
     keys_retried: int = 0
     orders_killed: int = 0
-    double_charges_per_key: int = 0
-    duplicate_orders_per_key: int = 0
-    duplicate_reservations_per_key: int = 0
-    duplicate_authorizations_per_key: int = 0
     retry_amplification_when_down: float | None = None
     breaker_open_after_calls: int | None = None
     breaker_close_seconds: float | None = None
     open_rejection_p99_ms: float | None = None
     answers: dict[str, int] = msgspec.field(default_factory=dict)
-    unconserved_skus: list[str] = msgspec.field(default_factory=list)
-    charged_unconfirmed: list[str] = msgspec.field(default_factory=list)
 
 
-def _invariants(a: ShopAudit) -> list[Figure]:
-    conserved = a.stock_conserved
+def _invariants(t: Tally) -> list[Figure]:
+    conserved = t.stock_conserved
     return [
-        held_to_zero("orders_lost", "orders lost", a.orders_lost, "{n} acknowledged order(s) lost"),
-        held_to_zero("double_charges", "double charges", a.double_charges, "{n} double charge(s)"),
+        held_to_zero("orders_lost", "orders lost", t.orders_lost, "{n} acknowledged order(s) lost"),
+        held_to_zero("double_charges", "double charges", t.double_charges, "{n} double charge(s)"),
         Figure(
             "stock_conserved",
             "stock conserved",
             conserved,
             "true",
             conserved,
-            f"stock not conserved for {', '.join(a.unconserved_skus)}",
+            f"stock not conserved for {', '.join(t.unconserved_skus)}",
         ),
         held_to_zero(
             "orphan_reservations",
             "orphan reservations",
-            a.orphan_reservations,
+            t.orphan_reservations,
             "{n} orphan reservation(s)",
         ),
         held_to_zero(
             "orphan_authorizations",
             "authorizations left held",
-            a.orphan_authorizations,
+            t.orphan_authorizations,
             "{n} authorization(s) left held",
         ),
         held_to_zero(
             "charged_rejected",
             "captured, not confirmed",
-            a.charged_rejected,
-            "{n} capture(s) for orders not confirmed: " + ", ".join(a.charged_unconfirmed),
+            t.charged_rejected,
+            "{n} capture(s) for orders not confirmed: " + ", ".join(t.charged_unconfirmed),
         ),
         held_to_zero(
             "unrecorded_charges",
             "settled at the processor, not captured",
-            a.unrecorded_charges,
+            t.unrecorded_charges,
             "{n} order(s) charged at the processor, not captured",
         ),
         held_to_zero(
             "duplicate_orders",
             "keys placed twice",
-            a.duplicate_orders,
+            t.duplicate_orders,
             "{n} idempotency key(s) placed twice",
         ),
     ]
 
 
 def _per_key(a: ShopAudit) -> list[Figure]:
+    k = a.per_key
     return [
-        Figure("keys_audited", "", a.keys_audited),
+        Figure("keys_audited", "", k.keys),
         Figure("keys_retried", "", a.keys_retried),
-        Figure("", "keys audited / retried", f"{a.keys_audited} / {a.keys_retried}"),
+        Figure("", "keys audited / retried", f"{k.keys} / {a.keys_retried}"),
         Figure("orders_killed", "orders killed", a.orders_killed),
         held_to_zero(
             "double_charges_per_key",
             "double charges per key",
-            a.double_charges_per_key,
+            k.double_charges,
             "{n} double charge(s) per key",
         ),
         held_to_zero(
             "duplicate_orders_per_key",
             "orders beyond one per key",
-            a.duplicate_orders_per_key,
+            k.duplicate_orders,
             "{n} order(s) beyond the first of a key",
         ),
         held_to_zero(
             "duplicate_reservations_per_key",
             "reservations beyond one per key",
-            a.duplicate_reservations_per_key,
+            k.duplicate_reservations,
             "{n} reservation(s) beyond the first of a key",
         ),
         held_to_zero(
             "duplicate_authorizations_per_key",
             "authorizations beyond one per key",
-            a.duplicate_authorizations_per_key,
+            k.duplicate_authorizations,
             "{n} authorization(s) beyond the first of a key",
         ),
     ]
@@ -163,7 +154,7 @@ def figures(a: ShopAudit, standard: Mapping[str, Figure]) -> list[Figure]:
         Figure("orders_acknowledged", "orders acknowledged", a.orders_acknowledged),
         Figure("orders_rejected", "orders refused (4xx)", a.orders_rejected),
         Figure("orders_unavailable", "orders unavailable (5xx)", a.orders_unavailable),
-        *_invariants(a),
+        *_invariants(a.invariants),
         *_per_key(a),
         *_breaker(a, standard),
         standard["p99_ms"],
@@ -177,6 +168,6 @@ def figures(a: ShopAudit, standard: Mapping[str, Figure]) -> list[Figure]:
         standard["settle_seconds"],
         Figure("answers", "", a.answers),
         standard["events"],
-        Figure("unconserved_skus", "", a.unconserved_skus),
-        Figure("charged_unconfirmed", "", a.charged_unconfirmed),
+        Figure("unconserved_skus", "", list(a.invariants.unconserved_skus)),
+        Figure("charged_unconfirmed", "", list(a.invariants.charged_unconfirmed)),
     ]

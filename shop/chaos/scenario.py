@@ -196,21 +196,10 @@ class ShopScenario:
             orders_acknowledged=len(load.acknowledged),
             orders_rejected=load.rejected,
             orders_unavailable=load.unavailable,
-            orders_lost=counted.orders_lost,
-            double_charges=counted.double_charges,
-            stock_conserved=counted.stock_conserved,
-            orphan_reservations=counted.orphan_reservations,
-            orphan_authorizations=counted.orphan_authorizations,
-            charged_rejected=counted.charged_rejected,
-            unrecorded_charges=counted.unrecorded_charges,
-            duplicate_orders=counted.duplicate_orders,
-            keys_audited=keyed.keys,
+            invariants=counted,
+            per_key=keyed,
             keys_retried=load.retried,
             orders_killed=run.kills["orders"],
-            double_charges_per_key=keyed.double_charges,
-            duplicate_orders_per_key=keyed.duplicate_orders,
-            duplicate_reservations_per_key=keyed.duplicate_reservations,
-            duplicate_authorizations_per_key=keyed.duplicate_authorizations,
             retry_amplification_when_down=(
                 None if self.when_down is None else round(self.when_down, 3)
             ),
@@ -218,8 +207,6 @@ class ShopScenario:
             breaker_close_seconds=self.closed,
             open_rejection_p99_ms=None if refused is None else round(refused, 1),
             answers=dict(load.answers.most_common()),
-            unconserved_skus=list(counted.unconserved_skus),
-            charged_unconfirmed=list(counted.charged_unconfirmed),
         )
         return figures(audited, standard)
 

@@ -3,31 +3,51 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from rich.console import Console
 
 from accord.chaos import MAX_AMPLIFICATION, ChaosReport
 from accord.chaos.report import standard_figures
+from shop.chaos.audit import PerKey, Tally
 from shop.chaos.figures import ShopAudit, figures
 
+#: A run that broke nothing.
+SOUND = Tally(
+    orders_lost=0,
+    double_charges=0,
+    stock_conserved=True,
+    orphan_reservations=0,
+    orphan_authorizations=0,
+    charged_rejected=0,
+    duplicate_orders=0,
+)
+ONE_PER_KEY = PerKey(
+    keys=0,
+    duplicate_orders=0,
+    duplicate_reservations=0,
+    duplicate_authorizations=0,
+    double_charges=0,
+)
 GOOD: dict[str, Any] = {
     "orders_attempted": 100,
     "orders_acknowledged": 60,
     "orders_rejected": 10,
     "orders_unavailable": 30,
-    "orders_lost": 0,
-    "double_charges": 0,
-    "stock_conserved": True,
-    "orphan_reservations": 0,
-    "orphan_authorizations": 0,
-    "charged_rejected": 0,
-    "duplicate_orders": 0,
     "breaker_close_seconds": 1.5,
 }
 
 
-def report(retry_amplification: float = 1.05, **changes: Any) -> ChaosReport:
+def report(
+    retry_amplification: float = 1.05,
+    *,
+    invariants: dict[str, Any] | None = None,
+    per_key: dict[str, Any] | None = None,
+    **changes: Any,
+) -> ChaosReport:
+    """The report of a good run but for ``invariants`` and ``per_key`` (the fields of a
+    :class:`Tally` and a :class:`PerKey` that differ) and ``changes`` to the audit."""
     standard = standard_figures(
         attempts=retry_amplification * 1000,
         calls=1000,
@@ -38,7 +58,12 @@ def report(retry_amplification: float = 1.05, **changes: Any) -> ChaosReport:
         faults_injected=50,
         settle_seconds=3.0,
     )
-    return ChaosReport.of(7, 20.0, figures(ShopAudit(**{**GOOD, **changes}), standard), standard)
+    audit = ShopAudit(
+        **{**GOOD, **changes},
+        invariants=replace(SOUND, **(invariants or {})),
+        per_key=replace(ONE_PER_KEY, **(per_key or {})),
+    )
+    return ChaosReport.of(7, 20.0, figures(audit, standard), standard)
 
 
 def test_a_good_run_breaks_nothing() -> None:
@@ -47,11 +72,13 @@ def test_a_good_run_breaks_nothing() -> None:
 
 def test_every_broken_invariant_is_named() -> None:
     bad = report(
-        orders_lost=2,
-        double_charges=1,
-        stock_conserved=False,
-        unconserved_skus=["SKU-A"],
-        orphan_reservations=3,
+        invariants={
+            "orders_lost": 2,
+            "double_charges": 1,
+            "stock_conserved": False,
+            "unconserved_skus": ("SKU-A",),
+            "orphan_reservations": 3,
+        },
         retry_amplification=MAX_AMPLIFICATION + 0.01,
     )
     assert bad.failures() == [
@@ -85,7 +112,7 @@ def test_the_json_is_one_object_with_the_promised_keys() -> None:
 
 def test_the_table_shows_figures_and_verdicts() -> None:
     console = Console(width=120, record=True)
-    console.print(report(orders_lost=1, breaker_close_seconds=None).table())
+    console.print(report(invariants={"orders_lost": 1}, breaker_close_seconds=None).table())
     text = console.export_text()
     assert "chaos run (seed 7, 20 s)" in text
     assert "orders lost" in text and "FAIL" in text
@@ -103,10 +130,12 @@ def test_amplification_to_a_failing_downstream_is_held_to_the_target() -> None:
 
 def test_the_per_key_invariants_are_reported_and_held_to_zero() -> None:
     bad = report(
-        double_charges_per_key=2,
-        duplicate_orders_per_key=1,
-        duplicate_reservations_per_key=1,
-        duplicate_authorizations_per_key=1,
+        per_key={
+            "double_charges": 2,
+            "duplicate_orders": 1,
+            "duplicate_reservations": 1,
+            "duplicate_authorizations": 1,
+        }
     )
     assert bad.failures() == [
         "2 double charge(s) per key",
