@@ -69,6 +69,16 @@ class KeyStoreError(AccordError):
     """The key file is missing, unreadable or inconsistent, or a rotation is refused."""
 
 
+def _new_kid() -> str:
+    """A random key id: 16 URL-safe characters, never starting with ``-`` (a kid is
+    typed on command lines, ``accord keys revoke KID``, where it would read as an
+    option)."""
+    while True:
+        kid = secrets.token_urlsafe(12)
+        if not kid.startswith("-"):
+            return kid
+
+
 @dataclass(frozen=True, slots=True)
 class SigningKey:
     """An Ed25519 private key, its ``kid`` and its state.
@@ -84,9 +94,9 @@ class SigningKey:
 
     @classmethod
     def generate(cls, state: State, now: float) -> SigningKey:
-        """A new key with a random ``kid``."""
+        """A new key with a random ``kid`` (:func:`_new_kid`)."""
         key = Ed25519Signer.generate()
-        return cls(kid=secrets.token_urlsafe(12), state=state, private_key=key, created_at=now)
+        return cls(kid=_new_kid(), state=state, private_key=key, created_at=now)
 
     def jwk(self) -> dict[str, str]:
         """The public half, as a JWK."""

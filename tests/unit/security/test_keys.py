@@ -180,3 +180,11 @@ def test_the_cli_finds_the_one_service_that_keeps_signing_keys(tmp_path: Path) -
     KeyStore.under(tmp_path, "another").ensure(token_lifetime=900)
     with pytest.raises(KeyStoreError, match=r"several services \(another, issuer\)"):
         KeyStore.find(tmp_path)
+
+
+def test_a_key_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A kid is typed on command lines (accord keys revoke KID), where "-…" reads as an
+    # option: a draw that starts with one is drawn again.
+    draws = iter(["-starts-dashed", "plain_kid-1"])
+    monkeypatch.setattr("accord.security.keys.secrets.token_urlsafe", lambda _n: next(draws))
+    assert SigningKey.generate("next", 0.0).kid == "plain_kid-1"
