@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from accord.sql import (
     readiness,
     sync_url,
 )
+from accord.sql.checkpoints import INLINE_CHECKPOINT_PAGES
 
 
 def test_public_api() -> None:
@@ -115,6 +117,43 @@ async def test_sqlite_engine_creates_folder_and_sets_pragmas(tmp_path: Path) -> 
         assert (mode, fks, busy) == ("wal", 1, accord.sql.SQLITE_BUSY_TIMEOUT_MS)
     finally:
         await engine.dispose()
+
+
+@pytest.mark.anyio
+async def test_sqlite_wal_is_checkpointed_by_a_thread_not_in_commits(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    engine = create_engine(f"sqlite:///{path}")
+
+    def threads() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name == "sqlite-checkpoint x.db"]
+
+    try:
+        assert threads() == []  # started by the first connection, not by the engine
+        async with engine.begin() as conn:
+            pages = (await conn.execute(sa.text("PRAGMA wal_autocheckpoint"))).scalar()
+            await conn.execute(sa.text("CREATE TABLE t (n INTEGER)"))
+        assert pages == INLINE_CHECKPOINT_PAGES
+        assert len(threads()) == 1
+        for n in range(20):
+            async with engine.begin() as conn:
+                await conn.execute(sa.text("INSERT INTO t VALUES (:n)"), {"n": n})
+        # Once checkpointed, the rows are in the database file itself: a copy of that
+        # file alone (no WAL beside it) holds them, while the engine still has it open.
+        copy = tmp_path / "copy.db"
+        with anyio.fail_after(5):
+            while True:
+                await anyio.sleep(0.1)
+                copy.write_bytes(path.read_bytes())
+                with sqlite3.connect(copy) as check:
+                    try:
+                        count = check.execute("SELECT count(*) FROM t").fetchone()[0]
+                    except sqlite3.OperationalError:  # the table is not in the file yet
+                        continue
+                if count == 20:
+                    break
+    finally:
+        await engine.dispose()
+    assert threads() == []  # dispose() stops it
 
 
 def test_postgres_engine_is_async_psycopg_and_pings_idle_connections() -> None:

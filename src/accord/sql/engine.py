@@ -21,13 +21,16 @@ up to 100 ms a try) and retry. Under load that sleeping, not the work, set the p
 With one connection, transactions wait their turn in the pool's asyncio queue and start
 the moment the previous one ends; a wait longer than the busy timeout fails as before.
 Other processes on the same file (a migration, an admin tool) still meet the busy
-timeout. ``pool_size``/``max_overflow`` given explicitly are kept.
+timeout. ``pool_size``/``max_overflow`` given explicitly are kept. The WAL is copied back
+into the file (checkpointed) by a thread of the engine's, not inside a commit on the
+event loop (:mod:`accord.sql.checkpoints`).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -37,6 +40,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from accord.sql.checkpoints import INLINE_CHECKPOINT_PAGES, checkpoint_beside
 from accord.sql.postgres_direct import DirectAsyncEngine, do_commit, do_rollback, load_driver
 from accord.sql.sqlite_loop import (
     READ_ONLY,
@@ -77,6 +81,25 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
     # SQLAlchemy emits BEGIN itself (do_begin, below); the driver must not.
     dbapi_connection.isolation_level = None
+
+
+def _checkpoint_beside(engine: AsyncEngine, path: Path) -> None:
+    """Checkpoint the WAL of ``path`` in a thread, not in the commits of the event loop
+    (:mod:`accord.sql.checkpoints`); from the engine's first connection to its
+    ``dispose()``."""
+    checkpointer = checkpoint_beside(engine.sync_engine, path)
+
+    def connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA wal_autocheckpoint={INLINE_CHECKPOINT_PAGES:d}")
+        finally:
+            cursor.close()
+        checkpointer.start()
+
+    # A pool event: an engine event (even "engine_disposed") would make SQLAlchemy
+    # dispatch events on every statement; InlineAsyncEngine.dispose stops the thread.
+    sa.event.listen(engine.sync_engine, "connect", connect)
 
 
 def _ping_when_idle(engine: AsyncEngine) -> None:
@@ -124,7 +147,8 @@ def create_engine(
     SQLite (``aiosqlite``): the database's folder is created; one connection (unless
     ``pool_size``/``max_overflow`` say otherwise), in WAL mode with ``foreign_keys=ON``
     and a busy timeout, and each transaction begins with ``BEGIN IMMEDIATE``; waiting
-    for the connection longer than the busy timeout raises SQLAlchemy's ``TimeoutError``.
+    for the connection longer than the busy timeout raises SQLAlchemy's ``TimeoutError``;
+    a thread checkpoints the WAL from the first connection to ``dispose()``.
     PostgreSQL (async psycopg 3): up to :data:`POOL_SIZE` connections, opened as needed
     and kept, unless said otherwise; the most recently used handed out
     first (``pool_use_lifo``), each checked before use when it was idle over
@@ -156,6 +180,8 @@ def create_engine(
         # BEGIN IMMEDIATE in the dialect's do_begin, not in a "begin" event: any event
         # listener on the connection makes SQLAlchemy dispatch events on every statement.
         engine.sync_engine.dialect.do_begin = do_begin  # type: ignore[method-assign,assignment]
+        if path is not None:
+            _checkpoint_beside(engine, path)
         return engine
     options.setdefault("pool_size", POOL_SIZE if pool_size is None else pool_size)
     options.setdefault("max_overflow", MAX_OVERFLOW if max_overflow is None else max_overflow)

@@ -50,6 +50,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_, greenlet_spawn
 
+from accord.sql.checkpoints import stop_checkpoints
 from accord.sql.prepared import PreparedResult, PreparedSql, prepared_sql, raise_wrapped
 
 __all__ = [
@@ -131,8 +132,9 @@ class _InlineCursor(AsyncAdapt_aiosqlite_cursor):
     the services' time. A statement on a local SQLite file takes microseconds, and once
     its transaction holds the write lock (``BEGIN IMMEDIATE``), or only reads (WAL), it
     never waits for another connection: it runs here, on the event loop, and so does the
-    commit (WAL, ``synchronous=NORMAL``: a commit syncs nothing; an automatic checkpoint,
-    every thousand pages or so, syncs the file). Only waiting leaves the loop: a
+    commit (WAL, ``synchronous=NORMAL``: a commit syncs nothing; the checkpoints that
+    copy the WAL back and sync the file run in a thread, :mod:`accord.sql.checkpoints`).
+    Only waiting leaves the loop: a
     ``BEGIN`` that finds the write lock taken by another connection (another process,
     or an engine with more than one connection) is run again in aiosqlite's thread,
     where the busy handler waits; so are ``PRAGMA`` statements. The connection is used
@@ -513,3 +515,9 @@ class InlineAsyncEngine(AsyncEngine):
 
     __slots__ = ()
     _connection_cls = InlineAsyncConnection
+
+    async def dispose(self, close: bool = True) -> None:
+        """Close the pool's connections and stop the WAL checkpointer
+        (:mod:`accord.sql.checkpoints`); the engine may be used again after."""
+        await super().dispose(close)
+        stop_checkpoints(self.sync_engine)
