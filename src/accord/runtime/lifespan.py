@@ -7,6 +7,13 @@ without the freeze every full collection walks all of them again, a pause of ten
 milliseconds that shows as the p99 under load. The freeze happens here, not in the
 server, so it applies however the app is served (``accord.runtime.serve``,
 ``uvicorn --factory``, any ASGI server). Shutdown unfreezes them.
+
+With the freeze, the youngest generation's threshold goes from CPython's 700 to
+:data:`SERVING_GEN0_THRESHOLD` while the app serves. A request's objects are freed by
+reference counting when it ends; at 700 a collection came every few requests and, with
+sixteen in flight, walked all their live objects and promoted them, which then filled
+the older generations: orders' collections under the shop's load at 16 clients took
+about 7 % of its CPU and paused it up to 30 ms. At 10,000 they took about 1 %.
 """
 
 from __future__ import annotations
@@ -17,7 +24,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from accord.observability.telemetry import Telemetry
 from accord.runtime.types import Receive, Send
 
-__all__ = ["Hook", "run_lifespan"]
+__all__ = ["SERVING_GEN0_THRESHOLD", "Hook", "run_lifespan"]
+
+#: The youngest generation's collection threshold while an app with ``freeze_gc`` serves
+#: (CPython's default: 700 allocations of tracked objects net of deallocations).
+SERVING_GEN0_THRESHOLD = 10_000
 
 #: A start-up or shutdown hook.
 Hook = Callable[[], Awaitable[None]]
@@ -35,11 +46,12 @@ async def run_lifespan(
     """Serve one ``lifespan`` scope until the server says shutdown.
 
     A failing start-up hook answers ``lifespan.startup.failed`` with a one-line message
-    (the server then exits). After the hooks, with ``freeze_gc``, garbage is collected
-    and what is left is frozen (see the module docstring). Every shutdown hook runs even
+    (the server then exits). After the hooks, with ``freeze_gc``, garbage is collected,
+    what is left is frozen and the youngest generation's threshold raised until shutdown
+    (see the module docstring). Every shutdown hook runs even
     when one fails; telemetry is flushed and stopped last.
     """
-    frozen = False
+    thresholds: tuple[int, int, int] | None = None
     while True:
         message = await receive()
         kind = message["type"]
@@ -54,7 +66,9 @@ async def run_lifespan(
             if freeze_gc:
                 gc.collect()
                 gc.freeze()
-                frozen = True
+                thresholds = gc.get_threshold()
+                young, *older = thresholds
+                gc.set_threshold(max(young, SERVING_GEN0_THRESHOLD), *older)
             telemetry.logger.info("started")
             await send({"type": "lifespan.startup.complete"})
         elif kind == "lifespan.shutdown":
@@ -65,8 +79,9 @@ async def run_lifespan(
                 except Exception as exc:
                     telemetry.logger.error("shutdown_hook_failed", exc_info=exc)
                     failure = failure or _one_line(exc)
-            if frozen:
+            if thresholds is not None:
                 gc.unfreeze()
+                gc.set_threshold(*thresholds)
             telemetry.logger.info("stopped")
             telemetry.shutdown()
             if failure is not None:

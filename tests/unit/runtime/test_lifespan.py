@@ -11,6 +11,7 @@ import pytest
 
 from accord.observability import Telemetry
 from accord.runtime import App
+from accord.runtime.lifespan import SERVING_GEN0_THRESHOLD
 from tests.unit.runtime.sample import Sample, SampleService
 
 pytestmark = pytest.mark.anyio
@@ -89,9 +90,11 @@ async def test_failing_shutdown_hook_does_not_stop_the_others() -> None:
 
 @pytest.fixture
 def unfrozen() -> Iterator[None]:
+    thresholds = gc.get_threshold()
     gc.unfreeze()
     yield
     gc.unfreeze()
+    gc.set_threshold(*thresholds)
 
 
 async def test_startup_freezes_what_the_hooks_built_and_shutdown_thaws_it(
@@ -100,12 +103,16 @@ async def test_startup_freezes_what_the_hooks_built_and_shutdown_thaws_it(
     seen: list[int] = []
     kept: list[object] = []
 
+    thresholds: list[tuple[int, int, int]] = []
+    gc.set_threshold(700, 10, 10)
+
     async def build() -> None:
         seen.append(gc.get_freeze_count())
         kept.extend([{"cache": i}] for i in range(1000))
 
     async def stop() -> None:
         seen.append(gc.get_freeze_count())
+        thresholds.append(gc.get_threshold())
 
     app = App(Sample, SampleService(), on_startup=[build], on_shutdown=[stop])
     incoming = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
@@ -129,6 +136,9 @@ async def test_startup_freezes_what_the_hooks_built_and_shutdown_thaws_it(
     assert 1000 <= during_shutdown <= while_serving
     assert gc.get_freeze_count() == 0
     assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    # Collected less often while serving; the process's own thresholds once stopped.
+    assert thresholds == [(SERVING_GEN0_THRESHOLD, 10, 10)]
+    assert gc.get_threshold() == (700, 10, 10)
 
 
 async def test_freeze_gc_false_leaves_the_collector_alone(unfrozen: None) -> None:
@@ -136,8 +146,11 @@ async def test_freeze_gc_false_leaves_the_collector_alone(unfrozen: None) -> Non
     incoming = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
     counts: list[int] = []
 
+    gc.set_threshold(700, 10, 10)
+
     async def receive() -> dict[str, Any]:
         counts.append(gc.get_freeze_count())
+        assert gc.get_threshold() == (700, 10, 10)
         return incoming.pop(0)
 
     async def send(message: dict[str, Any]) -> None:
