@@ -293,7 +293,7 @@ class OrderService:
         Another customer's order is not found, exactly as one that does not exist, so an
         id reveals nothing to whoever guesses it.
         """
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             order = await uow.orders.get(order_id)
         if order is None or not order.visible_to(reader):
             raise OrderNotFound(order_id)
@@ -303,7 +303,7 @@ class OrderService:
         """The customer's newest ``limit`` orders, newest first."""
         if limit < 1:
             raise ValueError("limit must be at least 1")
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.orders.list_for_customer(customer_id, limit)
 
     # -- the saga ------------------------------------------------------------------------

@@ -205,7 +205,11 @@ async def test_a_placement_reports_each_step_to_its_checkpoint(
 ) -> None:
     seen: list[str] = []
     orders = OrderService(
-        lambda: FakeUnitOfWork(store), stock, payments, clock=clock, checkpoint=seen.append
+        lambda read_only=False: FakeUnitOfWork(store, read_only=read_only),
+        stock,
+        payments,
+        clock=clock,
+        checkpoint=seen.append,
     )
     await orders.place_order(customer_id="c", items=ITEMS, card_token="tok_ok", key=key(clock))
     assert tuple(seen) == CHECKPOINTS
