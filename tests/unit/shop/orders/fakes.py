@@ -49,6 +49,8 @@ class FakeStore:
     def __init__(self) -> None:
         #: Units of work opened to only read.
         self.read_only_opened = 0
+        #: Orders looked up by their placement key.
+        self.key_lookups = 0
         self.rows: dict[str, Order] = {}
         self.meta: dict[str, Meta] = {}
 
@@ -73,7 +75,7 @@ class FakeRepository:
     ) -> None:
         if order.order_id in self._store.rows:
             raise ConcurrencyConflict("taken")
-        if key is not None and await self.find_by_key(order.customer_id, key.key):
+        if key is not None and self._by_key(order.customer_id, key.key):
             raise ConcurrencyConflict("key taken")
         self._pending[order.order_id] = copy.deepcopy(order)
         self._meta[order.order_id] = Meta(
@@ -81,6 +83,10 @@ class FakeRepository:
         )
 
     async def find_by_key(self, customer_id: str, key: str) -> KeyedOrder | None:
+        self._store.key_lookups += 1
+        return self._by_key(customer_id, key)
+
+    def _by_key(self, customer_id: str, key: str) -> KeyedOrder | None:
         for oid, meta in self._store.meta.items():
             order = self._store.rows[oid]
             if meta.key == key and order.customer_id == customer_id:
