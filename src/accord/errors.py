@@ -40,6 +40,7 @@
         ├── FaultConfigError         the fault configuration (runtime.faults; a ValueError)
         ├── DatabaseUrlError         a database URL (sql.urls; a ValueError)
         ├── MigrationError           migrations run in a child process (sql.migrations)
+        ├── ReadOnlyViolation        a write in a unit of work that only reads (sql.reading)
         ├── TracingConfigError       an ``OTEL_*`` variable (observability.tracing)
         ├── InvalidLine              a line of a span file (observability.otlp_json)
         ├── ProjectError             ``accord.toml`` (project)

@@ -11,6 +11,13 @@ may import them as it imports the standard library::
         @property
         def orders(self) -> OrderRepository: ...
 
+    OrdersUnitOfWorkFactory = UnitOfWorkFactory[OrdersUnitOfWork]
+
+A use case that only reads says so when it opens its unit of work,
+``async with self._uow(read_only=True) as uow:``; the adapter then reads without a
+transaction where the database allows it (one round trip on PostgreSQL), and refuses a
+write or a commit.
+
 :class:`accord.sql.UnitOfWork` implements :class:`UnitOfWork` and raises
 :class:`ConcurrencyConflict` for a write a concurrent transaction won;
 :class:`ConflictRetry` is how a use case reads, decides and writes again when one did.
@@ -25,7 +32,7 @@ from typing import Protocol, Self, TypeVar
 
 from accord.errors import AccordError
 
-__all__ = ["ConcurrencyConflict", "ConflictRetry", "UnitOfWork"]
+__all__ = ["ConcurrencyConflict", "ConflictRetry", "UnitOfWork", "UnitOfWorkFactory"]
 
 T = TypeVar("T")
 
@@ -57,6 +64,22 @@ class UnitOfWork(Protocol):
         concurrent change.
         """
         ...
+
+
+U_co = TypeVar("U_co", bound=UnitOfWork, covariant=True)
+
+
+class UnitOfWorkFactory(Protocol[U_co]):
+    """Opens a fresh unit of work: ``uow()`` to read and write, ``uow(read_only=True)``
+    to only read.
+
+    A unit of work opened with ``read_only=True`` is never committed: its use case reads
+    and decides, and writes nothing. The adapter may then read without a transaction
+    (each statement on its own, seeing what was committed before it) and must refuse a
+    write or a commit (``accord.sql.ReadOnlyViolation``), never commit it on its own.
+    """
+
+    def __call__(self, *, read_only: bool = False) -> U_co: ...
 
 
 @dataclass(frozen=True)

@@ -242,3 +242,81 @@ async def test_prepared_statements_after_a_failed_one_read_what_they_should(
         assert (await conn.execute(_ADD_RETURNING, {"k": "b", "n": 0})).scalar() == "b"
         await conn.commit()
     assert await _count(engine) == {"a": 2, "b": 0}
+
+
+_BY_K = prepared(sa.select(notes.c.n).where(notes.c.k == sa.bindparam("w_k")))
+
+
+async def test_a_unit_of_work_that_only_reads_sends_each_statement_alone(
+    engine: AsyncEngine, commands: list[bytes], bridged: list[str]
+) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(_ADD, {"k": "a", "n": 1})
+    commands.clear()
+    bridged.clear()
+    async with _Work(engine, read_only=True) as work:
+        assert (await work.connection.execute(_BY_K, {"w_k": "a"})).scalar() == 1
+        driver = (await work.connection.get_raw_connection()).driver_connection
+        assert driver is not None
+        # no transaction is open on the server between statements: nothing to end
+        assert driver.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        rows = await work.connection.execute(sa.select(notes.c.k).order_by(notes.c.k))
+        assert [row.k for row in rows] == ["a"]  # unprepared: SQLAlchemy's way, alone too
+        assert (await work.connection.execute(sa.text("SELECT 2"))).scalar() == 2
+    assert commands == []  # no BEGIN, no ROLLBACK: one round trip per statement
+    assert "execution_options" not in bridged  # declared without the bridge
+    # the connection went back to the pool in transactions again
+    async with engine.connect() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None and driver.autocommit is False
+        await conn.execute(_BUMP, {"w_k": "a"})  # rolled back when the block ends
+    assert commands == [b"BEGIN", b"ROLLBACK"]
+    assert await _count(engine) == {"a": 1}
+    assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+async def test_a_unit_of_work_that_only_reads_sees_what_is_committed_and_nothing_else(
+    engine: AsyncEngine,
+) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(_ADD, {"k": "a", "n": 1})
+    async with engine.connect() as writer:
+        await writer.execute(_BUMP, {"w_k": "a"})  # not committed yet
+        async with _Work(engine, read_only=True) as work:
+            assert (await work.connection.execute(_BY_K, {"w_k": "a"})).scalar() == 1
+            await writer.commit()
+            # the next statement sees the commit, as a READ COMMITTED transaction would
+            assert (await work.connection.execute(_BY_K, {"w_k": "a"})).scalar() == 2
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        pytest.param(lambda c: c.execute(_ADD, {"k": "b", "n": 1}), id="prepared insert"),
+        pytest.param(lambda c: c.execute(_BUMP, {"w_k": "a"}), id="prepared update"),
+        pytest.param(lambda c: c.execute(notes.delete()), id="core delete"),
+        pytest.param(lambda c: c.execute(sa.select(notes).with_for_update()), id="for update"),
+        pytest.param(lambda c: c.execute(sa.text("UPDATE notes SET n = 9")), id="text"),
+        pytest.param(lambda c: c.exec_driver_sql("DELETE FROM notes"), id="driver sql"),
+        pytest.param(lambda c: c.execute(sa.text("SELECT 1 FOR SHARE")), id="text lock"),
+    ],
+)
+async def test_a_write_in_a_unit_of_work_that_only_reads_is_refused_and_not_sent(
+    engine: AsyncEngine, commands: list[bytes], write: Callable[[AsyncConnection], Any]
+) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(_ADD, {"k": "a", "n": 1})
+    with pytest.raises(accord.sql.ReadOnlyViolation, match="only reads may not run"):
+        async with _Work(engine, read_only=True) as work:
+            await write(work.connection)
+    with pytest.raises(accord.sql.ReadOnlyViolation, match="nothing to commit"):
+        async with _Work(engine, read_only=True) as work:
+            await work.commit()
+    assert await _count(engine) == {"a": 1}  # nothing was committed on its own
+    assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+async def test_readiness_reads_alone(engine: AsyncEngine, commands: list[bytes]) -> None:
+    commands.clear()
+    await accord.sql.readiness(engine)()
+    assert commands == []

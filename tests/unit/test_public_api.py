@@ -110,7 +110,7 @@ PUBLIC = {
         "write_flags",
     ],
     "accord.console": ["ConsoleApp", "serve_console"],
-    "accord.ports": ["ConcurrencyConflict", "ConflictRetry", "UnitOfWork"],
+    "accord.ports": ["ConcurrencyConflict", "ConflictRetry", "UnitOfWork", "UnitOfWorkFactory"],
     "accord.switches": ["OFF", "ON", "parse_switch"],
     "accord.kit": ["DatabaseSettings", "ServiceKit", "own_database"],
 }

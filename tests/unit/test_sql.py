@@ -31,6 +31,7 @@ from accord.sql import (
     sync_url,
 )
 from accord.sql.checkpoints import INLINE_CHECKPOINT_PAGES
+from accord.sql.reading import writes
 
 
 def test_public_api() -> None:
@@ -40,6 +41,7 @@ def test_public_api() -> None:
         "MigrationError",
         "PageRequest",
         "PreparedResult",
+        "ReadOnlyViolation",
         "SQLITE_BUSY_TIMEOUT_MS",
         "SqlIdempotencyStore",
         "UnitOfWork",
@@ -703,3 +705,83 @@ def test_a_sqlite_engine_and_its_idempotency_store_never_load_psycopg(tmp_path: 
         [sys.executable, "-c", probe], capture_output=True, text=True, check=False
     )
     assert result.stdout.split() == ["False", "True"], result.stderr
+
+
+class _Reads(accord.sql.UnitOfWork):
+    def bind(self, connection: Any) -> None:
+        self.connection = connection
+
+
+@pytest.mark.anyio
+async def test_a_unit_of_work_that_only_reads_takes_no_write_lock_on_sqlite(
+    tmp_path: Path,
+) -> None:
+    """Another process holds the write lock: a reading unit of work reads at once (a
+    plain BEGIN, a snapshot); one that may write would wait for the lock and fail."""
+    path = tmp_path / "x.db"
+    engine = create_engine(f"sqlite:///{path}")
+    async with engine.begin() as conn:
+        await conn.execute(sa.text("CREATE TABLE t (id INTEGER PRIMARY KEY, v INT NOT NULL)"))
+        await conn.execute(sa.text("INSERT INTO t VALUES (1, 10)"))
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        holder.execute("UPDATE t SET v = 11")  # not committed: not seen
+        with anyio.fail_after(2):  # the busy timeout is 5 s: no waiting for the lock
+            async with _Reads(engine, read_only=True) as work:
+                assert await work.connection.scalar(sa.text("SELECT v FROM t")) == 10
+                rows = await work.connection.execute(
+                    sa.select(sa.column("v")).select_from(sa.table("t"))
+                )
+                assert [row.v for row in rows] == [10]
+        holder.execute("COMMIT")
+        async with _Reads(engine, read_only=True) as work:
+            assert await work.connection.scalar(sa.text("SELECT v FROM t")) == 11
+    finally:
+        holder.close()
+        await engine.dispose()
+
+
+@pytest.mark.anyio
+async def test_a_write_or_a_commit_in_a_unit_of_work_that_only_reads_is_refused(
+    engine: AsyncEngine,
+) -> None:
+    t = sa.table("t", sa.column("id"), sa.column("v"))
+    for write in (
+        lambda c: c.execute(sa.text("UPDATE t SET v = 99")),
+        lambda c: c.execute(accord.sql.prepared(t.update().values(v=99))),
+        lambda c: c.execute(t.insert().values(id=2, v=1)),
+        lambda c: c.exec_driver_sql("DELETE FROM t"),
+    ):
+        with pytest.raises(accord.sql.ReadOnlyViolation, match="only reads may not run"):
+            async with _Reads(engine, read_only=True) as work:
+                await write(work.connection)
+    with pytest.raises(accord.sql.ReadOnlyViolation, match="nothing to commit"):
+        async with _Reads(engine, read_only=True) as work:
+            await work.commit()
+    async with _Reads(engine) as work:  # a unit of work that writes still does
+        await work.connection.execute(sa.text("UPDATE t SET v = 12"))
+        await work.commit()
+    async with engine.connect() as conn:
+        assert await conn.scalar(sa.text("SELECT v FROM t")) == 12
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        (sa.select(sa.literal(1)), False),
+        (sa.select(sa.literal(1)).union_all(sa.select(sa.literal(2))), False),
+        (sa.text("  select 1"), False),
+        ("VALUES (1)", False),
+        ("SHOW server_version", False),
+        (sa.select(sa.table("t", sa.column("v"))).with_for_update(), True),
+        (sa.text("SELECT v FROM t FOR NO KEY UPDATE"), True),
+        (sa.text("WITH x AS (DELETE FROM t RETURNING v) SELECT * FROM x"), True),
+        (sa.table("t", sa.column("v")).update().values(v=1), True),
+        (sa.text("INSERT INTO t VALUES (1)"), True),
+        ("CREATE TABLE u (id INT)", True),
+        ("selectivity", True),
+    ],
+)
+def test_what_a_connection_that_only_reads_may_run(statement: Any, expected: bool) -> None:
+    assert writes(statement) is expected

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from accord.ports import ConcurrencyConflict
 from accord.ports import UnitOfWork as Transaction
+from accord.ports import UnitOfWorkFactory as Factory
 from shop.identity.domain.model import Customer, Grant
 
 __all__ = [
@@ -53,7 +54,8 @@ class UnitOfWork(Transaction, Protocol):
         ...
 
 
-UnitOfWorkFactory = Callable[[], UnitOfWork]
+#: Opens a fresh unit of work; ``read_only=True`` for one that only reads.
+UnitOfWorkFactory = Factory[UnitOfWork]
 
 
 class PasswordHashing(Protocol):

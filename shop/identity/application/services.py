@@ -100,7 +100,7 @@ class IdentityService:
         wait = self._delays.attempt(account)
         if wait > 0:
             raise LoginThrottled(wait)
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             customer = await uow.customers.get_by_email(email) if email else None
         stored = customer.password_hash if customer is not None else None
         # Always hash once, so an unknown address takes as long as a wrong password.
@@ -125,7 +125,7 @@ class IdentityService:
                 except ConcurrencyConflict:
                     customer = None
         if customer is None:  # created by a concurrent request: read it
-            async with self._uow() as uow:
+            async with self._uow(read_only=True) as uow:
                 customer = await uow.customers.get_by_email(email)
             if customer is None:  # pragma: no cover - the conflict means it exists
                 raise InvalidCredentials("try again")

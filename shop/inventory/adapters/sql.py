@@ -90,17 +90,23 @@ _SAVE_SKU = prepared(
 )
 _ADD_RESERVATION = prepared(reservations.insert())
 _ADD_LINES = prepared(lines.insert())
-_RESERVATION_BY_ID = prepared(
-    reservations.select().where(reservations.c.reservation_id == sa.bindparam("w_value"))
-)
-_RESERVATION_BY_ORDER = prepared(
-    reservations.select().where(reservations.c.order_id == sa.bindparam("w_value"))
-)
-_LINES_OF = prepared(
-    lines.select()
-    .where(lines.c.reservation_id == sa.bindparam("w_reservation"))
-    .order_by(lines.c.position)
-)
+
+
+def _with_lines(condition: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    """A reservation and its lines in one statement (one row per line, in position
+    order; one row of NULL line columns when it has none): one snapshot, one round trip."""
+    return prepared(
+        sa.select(reservations, lines.c.sku, lines.c.quantity, lines.c.unit_price_cents)
+        .select_from(
+            reservations.outerjoin(lines, lines.c.reservation_id == reservations.c.reservation_id)
+        )
+        .where(condition)
+        .order_by(lines.c.position)
+    )
+
+
+_RESERVATION_BY_ID = _with_lines(reservations.c.reservation_id == sa.bindparam("w_value"))
+_RESERVATION_BY_ORDER = _with_lines(reservations.c.order_id == sa.bindparam("w_value"))
 _SAVE_RESERVATION = prepared(
     reservations.update()
     .where(
@@ -261,12 +267,12 @@ class SqlReservationRepository:
         )
 
     async def _one(self, query: sa.Select[Any], value: str) -> Reservation | None:
+        """The reservation ``query`` (:func:`_with_lines`) finds for ``value``, or None."""
         async with conflicts_as(ConcurrencyConflict):
-            head = (await self._connection.execute(query, {"w_value": value})).first()
-            if head is None:
-                return None
-            rows = await self._connection.execute(_LINES_OF, {"w_reservation": head.reservation_id})
-        return _reservation(head, rows)
+            rows = (await self._connection.execute(query, {"w_value": value})).all()
+        if not rows:
+            return None
+        return _reservation(rows[0], [row for row in rows if row.sku is not None])
 
 
 def _reservation(head: Any, rows: Iterable[Any]) -> Reservation:
@@ -296,4 +302,4 @@ class SqlUnitOfWork(UnitOfWork):
 
 def unit_of_work(engine: AsyncEngine) -> UnitOfWorkFactory:
     """A factory of units of work on ``engine``."""
-    return lambda: SqlUnitOfWork(engine)
+    return lambda read_only=False: SqlUnitOfWork(engine, read_only=read_only)

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from accord.ports import ConcurrencyConflict
 from accord.ports import UnitOfWork as Transaction
+from accord.ports import UnitOfWorkFactory as Factory
 from shop.common.listing import Listing
 from shop.inventory.domain.model import Reservation, ReservationStatus, Sku
 
@@ -100,8 +101,8 @@ class UnitOfWork(Transaction, Protocol):
         ...
 
 
-#: Opens a fresh unit of work.
-UnitOfWorkFactory = Callable[[], UnitOfWork]
+#: Opens a fresh unit of work; ``read_only=True`` for one that only reads.
+UnitOfWorkFactory = Factory[UnitOfWork]
 #: A new unique id.
 IdFactory = Callable[[], str]
 #: Waits before retry number ``n`` (1-based) after a conflict.

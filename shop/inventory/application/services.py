@@ -71,12 +71,12 @@ class InventoryService:
 
     async def list_stock(self, limit: int = 100) -> list[Sku]:
         """Up to ``limit`` SKUs, ordered by code."""
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.skus.list(limit)
 
     async def get_stock(self, code: str) -> Sku:
         """The SKU with this code; :class:`UnknownSku` otherwise."""
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             sku = await uow.skus.get(code)
         if sku is None:
             raise UnknownSku(code)
@@ -138,7 +138,7 @@ class InventoryService:
 
     async def get_reservation(self, reservation_id: str) -> Reservation:
         """The reservation with this id; :class:`ReservationNotFound` otherwise."""
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             reservation = await uow.reservations.get(reservation_id)
         if reservation is None:
             raise ReservationNotFound(reservation_id)
@@ -146,7 +146,7 @@ class InventoryService:
 
     async def reservation_for_order(self, order_id: str) -> Reservation:
         """The reservation made for ``order_id``; :class:`ReservationNotFound` otherwise."""
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             reservation = await uow.reservations.get_for_order(order_id)
         if reservation is None:
             raise ReservationNotFound(f"for order {order_id}")
@@ -155,7 +155,7 @@ class InventoryService:
     async def list_reservations(self, listing: Listing[ReservationStatus]) -> list[Reservation]:
         """The reservations ``listing`` asks for, in id order: what an audit reads to find
         stock still held."""
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.reservations.find(listing)
 
     async def commit(self, reservation_id: str) -> Reservation:

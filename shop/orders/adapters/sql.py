@@ -15,6 +15,7 @@ recovery looks at its holds a second time.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,6 +107,27 @@ _SAVE = prepared(
         {name: sa.bindparam(f"new_{name}") for name in (*_SAVED, "compensation_due", "version")}
     )
 )
+
+
+@functools.cache
+def _price_lines(count: int) -> sa.Update:
+    """An order's ``count`` lines priced in one ``UPDATE``, each line found by its
+    position and guarded by its SKU and quantity (``w_sku_N``, ``w_quantity_N``,
+    ``new_price_N``): it touches ``count`` rows exactly when the stored lines are the
+    order's. One statement per number of lines, prepared."""
+    position = order_lines.c.position
+    matches = [
+        (position == n)
+        & (order_lines.c.sku == sa.bindparam(f"w_sku_{n}"))
+        & (order_lines.c.quantity == sa.bindparam(f"w_quantity_{n}"))
+        for n in range(count)
+    ]
+    prices = {n: sa.bindparam(f"new_price_{n}", type_=sa.BigInteger) for n in range(count)}
+    return prepared(
+        order_lines.update()
+        .where(order_lines.c.order_id == sa.bindparam("w_order"), sa.or_(*matches))
+        .values(unit_price_cents=sa.case(prices, value=position))
+    )
 
 
 def _utc(value: datetime) -> datetime:
@@ -301,9 +323,27 @@ class SqlOrderRepository:
         what = f"order {order.order_id!r}"
         version = await compare_and_set(self._connection, statement, values, seen=seen, what=what)
         async with conflicts_as(ConcurrencyConflict):
-            await self._connection.execute(_DROP_LINES, {"w_order": order.order_id})
-            await self._connection.execute(_ADD_LINES, _line_rows(order))
+            await self._save_lines(order)
         order.version = version
+
+    async def _save_lines(self, order: Order) -> None:
+        """Write the lines' prices: after :meth:`add` only they change (the domain prices
+        the lines it was placed with; SKU, quantity and position stay), so one guarded
+        ``UPDATE`` (:func:`_price_lines`) instead of deleting and inserting every line.
+        Lines stored otherwise than the order's are written again whole."""
+        lines = order.lines
+        if lines:
+            values: dict[str, Any] = {"w_order": order.order_id}
+            for n, line in enumerate(lines):
+                values[f"w_sku_{n}"] = line.sku
+                values[f"w_quantity_{n}"] = line.quantity
+                values[f"new_price_{n}"] = line.unit_price_cents
+            result = await self._connection.execute(_price_lines(len(lines)), values)
+            if result.rowcount == len(lines):
+                return
+        await self._connection.execute(_DROP_LINES, {"w_order": order.order_id})
+        if lines:
+            await self._connection.execute(_ADD_LINES, _line_rows(order))
 
     async def _load(
         self, condition: sa.ColumnElement[bool], *, limit: int, oldest_first: bool = False
@@ -340,4 +380,4 @@ class SqlUnitOfWork(UnitOfWork):
 
 def unit_of_work(engine: AsyncEngine) -> UnitOfWorkFactory:
     """A factory of units of work on ``engine``."""
-    return lambda: SqlUnitOfWork(engine)
+    return lambda read_only=False: SqlUnitOfWork(engine, read_only=read_only)

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from accord.ports import ConcurrencyConflict
 from accord.ports import UnitOfWork as Transaction
+from accord.ports import UnitOfWorkFactory as Factory
 from shop.orders.application.placements import KeyedOrder, PlacementKey
 from shop.orders.domain.holds import FoundPayment, FoundStock, PaymentHold, StockHold
 from shop.orders.domain.model import Order, RequestedItem
@@ -163,8 +164,8 @@ class PaymentGateway(Protocol):
         ...
 
 
-#: Opens a fresh unit of work.
-UnitOfWorkFactory = Callable[[], UnitOfWork]
+#: Opens a fresh unit of work; ``read_only=True`` for one that only reads.
+UnitOfWorkFactory = Factory[UnitOfWork]
 #: The current time, timezone-aware.
 Clock = Callable[[], datetime]
 #: A new unique id.

@@ -100,7 +100,7 @@ class Recovery:
     async def run_once(self) -> int:
         """One round; returns how many of the orders it looked at still owe."""
         settled_before = self._clock() - self._grace
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             due = await uow.orders.needing_recovery(
                 owing_before=settled_before,
                 # The dead placement's calls may still be landing: wait out the grace too
@@ -117,7 +117,7 @@ class Recovery:
 
     async def _look_again(self) -> None:
         """Let go once more of the holds of compensated orders whose second look is due."""
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             due = await uow.orders.looks_due(self._clock(), self._batch)
         for order_id in due:
             try:
@@ -221,7 +221,7 @@ class Recovery:
         return await self._save(order, look=True)
 
     async def _reload(self, order: Order) -> Order:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.orders.get(order.order_id) or order
 
     async def _save(self, order: Order, *, look: bool = False) -> bool:

@@ -183,11 +183,14 @@ class OrderService:
     ) -> KeyedOrder | None:
         """Store the new order; with a key that placed one already, that one instead."""
         until = key.lease_until if key is not None else now + self._drive_lease
-        for _ in range(2):
+        for attempt in range(2):
             try:
-                # One transaction: look the key up, then store the order under it.
+                # Stored under its key at once: a key that placed an order already is
+                # refused by the store (a conflict), and only then looked up, in the
+                # transaction that would store the order (a new key, the usual case,
+                # costs no lookup).
                 async with self._uow() as uow:
-                    if key is not None:
+                    if key is not None and attempt > 0:
                         found = await uow.orders.find_by_key(order.customer_id, key.key)
                         if found is not None:
                             return found
@@ -197,7 +200,8 @@ class OrderService:
             except ConcurrencyConflict:
                 if key is None:
                     raise
-                # Another placement with the key stored its order first: find it.
+                # The key placed an order before (or another placement with it stored
+                # its order first): find it.
         raise ConcurrencyConflict(f"the order of key {key!r} could not be stored")
 
     async def _again(self, first: KeyedOrder, key: PlacementKey, card_token: str) -> Order:
@@ -293,7 +297,7 @@ class OrderService:
         Another customer's order is not found, exactly as one that does not exist, so an
         id reveals nothing to whoever guesses it.
         """
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             order = await uow.orders.get(order_id)
         if order is None or not order.visible_to(reader):
             raise OrderNotFound(order_id)
@@ -303,7 +307,7 @@ class OrderService:
         """The customer's newest ``limit`` orders, newest first."""
         if limit < 1:
             raise ValueError("limit must be at least 1")
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.orders.list_for_customer(customer_id, limit)
 
     # -- the saga ------------------------------------------------------------------------

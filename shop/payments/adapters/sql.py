@@ -150,4 +150,4 @@ class SqlUnitOfWork(UnitOfWork):
 
 def unit_of_work(engine: AsyncEngine) -> UnitOfWorkFactory:
     """A factory of units of work on ``engine``."""
-    return lambda: SqlUnitOfWork(engine)
+    return lambda read_only=False: SqlUnitOfWork(engine, read_only=read_only)

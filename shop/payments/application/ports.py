@@ -12,6 +12,7 @@ from typing import Protocol
 
 from accord.ports import ConcurrencyConflict
 from accord.ports import UnitOfWork as Transaction
+from accord.ports import UnitOfWorkFactory as Factory
 from shop.common.listing import Listing
 from shop.payments.domain.model import Authorization, AuthorizationStatus, Decision, Money
 
@@ -87,8 +88,8 @@ class CardProcessor(Protocol):
         ...
 
 
-#: Opens a fresh unit of work.
-UnitOfWorkFactory = Callable[[], UnitOfWork]
+#: Opens a fresh unit of work; ``read_only=True`` for one that only reads.
+UnitOfWorkFactory = Factory[UnitOfWork]
 #: The current time, timezone-aware.
 Clock = Callable[[], datetime]
 #: A new unique id.

@@ -98,7 +98,7 @@ class PaymentService:
 
     async def get(self, authorization_id: str) -> Authorization:
         """The authorization with this id; :class:`AuthorizationNotFound` otherwise."""
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             found = await uow.authorizations.get(authorization_id)
         if found is None:
             raise AuthorizationNotFound(authorization_id)
@@ -114,7 +114,7 @@ class PaymentService:
     async def find(self, listing: Listing[AuthorizationStatus]) -> list[Authorization]:
         """The authorizations ``listing`` asks for, in id order: what an audit reads to find
         money held or taken."""
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.authorizations.find(listing)
 
     async def capture(self, authorization_id: str) -> Authorization:
@@ -147,7 +147,7 @@ class PaymentService:
         return await self._retry.run(once, f"authorization {authorization_id!r}")
 
     async def _for_order(self, order_id: str) -> Authorization | None:
-        async with self._uow() as uow:
+        async with self._uow(read_only=True) as uow:
             return await uow.authorizations.get_for_order(order_id)
 
 

@@ -20,7 +20,9 @@ and its composition root does, in this order::
   of each service's ``migrations/env.py`` (blocking drivers, run once before serving).
 - :mod:`accord.sql.conflicts` — :func:`is_conflict`, the errors that mean "retry".
 - :mod:`accord.sql.unit_of_work` — :class:`UnitOfWork` (one transaction, repositories
-  bound to it) and :func:`conflicts_as`.
+  bound to it; or, with ``read_only=True``, reads only) and :func:`conflicts_as`.
+- :mod:`accord.sql.reading` — what a connection that only reads does on each database,
+  and :class:`ReadOnlyViolation`, a write it refuses.
 - :mod:`accord.sql.versioned` — :func:`compare_and_set`, a write guarded by the version
   that was read.
 - :mod:`accord.sql.paging` — :func:`keyset_page`, a listing's page in key order.
@@ -42,6 +44,7 @@ from accord.sql.idempotency import (
 from accord.sql.migrations import DEFAULT_VERSION_TABLE, MigrationError, alembic_env, migrate
 from accord.sql.paging import PageRequest, keyset_page
 from accord.sql.prepared import PreparedResult, prepared
+from accord.sql.reading import ReadOnlyViolation
 from accord.sql.unit_of_work import UnitOfWork, conflicts_as
 from accord.sql.urls import DatabaseUrlError, async_url, sync_url
 from accord.sql.versioned import compare_and_set
@@ -53,6 +56,7 @@ __all__ = [
     "MigrationError",
     "PageRequest",
     "PreparedResult",
+    "ReadOnlyViolation",
     "SqlIdempotencyStore",
     "UnitOfWork",
     "alembic_env",

@@ -41,9 +41,15 @@ from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from accord.sql.checkpoints import INLINE_CHECKPOINT_PAGES, checkpoint_beside
-from accord.sql.postgres_direct import DirectAsyncEngine, do_commit, do_rollback, load_driver
+from accord.sql.postgres_direct import (
+    DirectAsyncEngine,
+    do_commit,
+    do_rollback,
+    load_driver,
+    transactions_on_return,
+)
+from accord.sql.reading import READ_ONLY
 from accord.sql.sqlite_loop import (
-    READ_ONLY,
     SQLITE_BUSY_TIMEOUT_MS,
     InlineAsyncEngine,
     InlineConnection,
@@ -199,6 +205,9 @@ def create_engine(
     dialect = engine.sync_engine.dialect
     dialect.do_commit = do_commit(dialect.do_commit)  # type: ignore[method-assign,assignment]
     dialect.do_rollback = do_rollback(dialect.do_rollback)  # type: ignore[method-assign,assignment]
+    # A connection that read alone (autocommit, accord.sql.reading) goes back to
+    # transactions when the pool takes it back; a pool event, not an engine one.
+    sa.event.listen(engine.sync_engine.pool, "checkin", transactions_on_return)
     if not options.get("pool_pre_ping"):
         _ping_when_idle(engine)
     return engine
@@ -208,8 +217,10 @@ def readiness(engine: AsyncEngine, *, timeout: float = 2.0) -> Callable[[], Awai
     """A readiness check: ``SELECT 1`` through ``engine``'s pool within ``timeout`` seconds.
 
     The returned coroutine function returns None when the database answers, and raises
-    ``TimeoutError`` or SQLAlchemy's error when it does not. On SQLite the check does not
-    wait for the write lock: a long write does not make the service look unready.
+    ``TimeoutError`` or SQLAlchemy's error when it does not. The connection only reads
+    (:data:`~accord.sql.reading.READ_ONLY`): on SQLite the check does not wait for the
+    write lock (a long write does not make the service look unready), on PostgreSQL it
+    is one statement sent alone.
     """
 
     async def database_ready() -> None:

@@ -18,6 +18,12 @@ synchronous ``Connection`` is called for its bookkeeping only:
   :func:`do_rollback`) find psycopg's transaction already over: they do what psycopg
   does then, nothing. A transaction's begin is SQLAlchemy's bookkeeping alone (psycopg
   sends ``BEGIN`` with the first statement).
+- **Reads alone**: a connection given the execution option
+  :data:`~accord.sql.reading.READ_ONLY` before its first statement (a unit of work that
+  only reads) puts psycopg in autocommit, without a round trip: each statement is sent
+  alone, no ``BEGIN``, no ``ROLLBACK`` (:mod:`accord.sql.reading`; a statement that may
+  write is refused). The pool takes psycopg out of autocommit when the connection comes
+  back (:func:`transactions_on_return`), so no other user of the connection inherits it.
 - **Close** (a connection's ``async with``): what is open is rolled back on psycopg,
   then SQLAlchemy returns the connection to the pool, which puts it in its queue without
   waiting; that close cannot suspend, so it runs in place, not in a task of its own.
@@ -42,6 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 from sqlalchemy.util.concurrency import greenlet_spawn
 
 from accord.sql.prepared import PreparedResult, PreparedSql, prepared_sql, raise_wrapped
+from accord.sql.reading import READ_ONLY, refuse_writes
 
 __all__ = [
     "DirectAsyncConnection",
@@ -50,6 +57,7 @@ __all__ = [
     "do_commit",
     "do_rollback",
     "load_driver",
+    "transactions_on_return",
 ]
 
 
@@ -208,6 +216,22 @@ async def _run_prepared(connection: Connection, form: PreparedSql, given: Any) -
     return PreparedResult(form, described, rows, rowcount)
 
 
+def _read_alone(connection: Connection) -> None:
+    """psycopg's autocommit on or off as ``connection``'s :data:`READ_ONLY` says, when
+    no transaction is open (psycopg checks the same; it sends nothing either way)."""
+    driver = _psycopg(connection.connection)
+    if isinstance(driver, PsycopgConnection) and not connection.in_transaction() and _over(driver):
+        driver._autocommit = bool(connection._execution_options.get(READ_ONLY))
+
+
+def transactions_on_return(dbapi_connection: Any, _record: Any) -> None:
+    """A pool ``checkin`` listener: psycopg out of autocommit (:func:`_read_alone`), so a
+    connection that served reads alone begins transactions again for its next user."""
+    driver = _psycopg(dbapi_connection)
+    if isinstance(driver, PsycopgConnection) and driver._autocommit:
+        driver._autocommit = False
+
+
 class DirectAsyncConnection(AsyncConnection):
     """SQLAlchemy's ``AsyncConnection``; prepared statements, commits, rollbacks and
     closes awaited on psycopg directly (module docstring)."""
@@ -223,6 +247,7 @@ class DirectAsyncConnection(AsyncConnection):
     ) -> CursorResult[Any]:
         """See ``AsyncConnection.execute``."""
         connection = self._proxied
+        refuse_writes(connection, statement)
         found = (
             None
             if connection.invalidated or connection.closed
@@ -236,6 +261,29 @@ class DirectAsyncConnection(AsyncConnection):
         if not connection.in_transaction():
             connection.begin()  # autobegin's bookkeeping: psycopg's do_begin sends nothing
         return await _run_prepared(connection, *found)  # type: ignore[return-value]
+
+    async def exec_driver_sql(
+        self,
+        statement: str,
+        parameters: Any = None,
+        execution_options: Any = None,
+    ) -> CursorResult[Any]:
+        """See ``AsyncConnection.exec_driver_sql`` (a write refused when read-only)."""
+        refuse_writes(self._proxied, statement)
+        return await super().exec_driver_sql(statement, parameters, execution_options)
+
+    async def execution_options(self, **opt: Any) -> DirectAsyncConnection:
+        """See ``AsyncConnection.execution_options``; :data:`READ_ONLY` also puts psycopg
+        in autocommit (or takes it out) before the first statement (module docstring).
+        That option alone is set in place, without the bridge: it sends nothing."""
+        connection = self._proxied
+        if opt.keys() == {READ_ONLY}:
+            connection.execution_options(**opt)
+        else:
+            await super().execution_options(**opt)
+        if READ_ONLY in opt:
+            _read_alone(connection)
+        return self
 
     async def commit(self) -> None:
         """See ``AsyncConnection.commit``."""

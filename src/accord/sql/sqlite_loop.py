@@ -52,6 +52,7 @@ from sqlalchemy.util.concurrency import await_, greenlet_spawn
 
 from accord.sql.checkpoints import stop_checkpoints
 from accord.sql.prepared import PreparedResult, PreparedSql, prepared_sql, raise_wrapped
+from accord.sql.reading import READ_ONLY, refuse_writes
 
 __all__ = [
     "READ_ONLY",
@@ -65,9 +66,6 @@ __all__ = [
 
 #: How long SQLite waits for another connection's write lock before failing (ms).
 SQLITE_BUSY_TIMEOUT_MS = 5_000
-#: An execution option: this connection only reads, so on SQLite it need not wait for
-#: (or hold) the write lock.
-READ_ONLY = "accord_read_only"
 #: In a pooled connection's ``info``: its ``BEGIN`` ran already (the begin event skips it).
 BEGUN = "accord_begun"
 #: In a pooled connection's ``info``: the ``BEGIN`` statement :func:`do_begin` is to run.
@@ -387,6 +385,7 @@ class InlineAsyncConnection(AsyncConnection):
     ) -> CursorResult[Any]:
         """See ``AsyncConnection.execute``."""
         connection = self._proxied
+        refuse_writes(connection, statement)
         driver = _inline(connection)
         result: CursorResult[Any]
         if driver is None or _bridged(connection, statement, execution_options):
@@ -410,6 +409,7 @@ class InlineAsyncConnection(AsyncConnection):
     ) -> CursorResult[Any]:
         """See ``AsyncConnection.exec_driver_sql``."""
         connection = self._proxied
+        refuse_writes(connection, statement)
         driver = _inline(connection)
         if driver is None or _bridged(connection, statement, execution_options):
             return await super().exec_driver_sql(statement, parameters, execution_options)
@@ -446,6 +446,15 @@ class InlineAsyncConnection(AsyncConnection):
         """See ``AsyncConnection.begin``."""
         assert self._proxied
         return InlineAsyncTransaction(self)
+
+    async def execution_options(self, **opt: Any) -> InlineAsyncConnection:
+        """See ``AsyncConnection.execution_options``; accord's :data:`READ_ONLY` alone is
+        set in place, without the bridge (it sends nothing)."""
+        if opt.keys() == {READ_ONLY}:
+            self._proxied.execution_options(**opt)
+            return self
+        await super().execution_options(**opt)
+        return self
 
     async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
         """See ``AsyncConnection.__aexit__``, which closes in a task of its own so that a

@@ -15,6 +15,13 @@ unless it says otherwise), and attaches its repositories to the connection in
 Repositories wrap their statements in ``async with conflicts_as(ConcurrencyConflict):``
 so a taken unique key or a serialization failure reaches the use case as a conflict it
 retries, never as a driver error.
+
+A unit of work that only reads says so: ``SqlUnitOfWork(engine, read_only=True)`` (a
+service's factory passes ``read_only`` through, :class:`accord.ports.UnitOfWorkFactory`).
+Its connection gets :data:`~accord.sql.reading.READ_ONLY`: on PostgreSQL each statement
+is sent alone (autocommit: no ``BEGIN``, no ``ROLLBACK``), on SQLite its transaction
+takes no write lock; a statement that may write, and :meth:`UnitOfWork.commit`, raise
+:class:`~accord.sql.ReadOnlyViolation` (:mod:`accord.sql.reading`).
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from accord.ports import ConcurrencyConflict
 from accord.sql.conflicts import is_conflict
+from accord.sql.reading import READ_ONLY, ReadOnlyViolation
 
 __all__ = ["UnitOfWork", "conflicts_as"]
 
@@ -45,22 +53,35 @@ async def conflicts_as(error: type[Exception]) -> AsyncIterator[None]:
 
 
 class UnitOfWork:
-    """One transaction on ``engine``; rolled back unless :meth:`commit` is called."""
+    """One transaction on ``engine``; rolled back unless :meth:`commit` is called.
+
+    With ``read_only``, reads only (module docstring): no transaction on PostgreSQL,
+    no write lock on SQLite, writes and :meth:`commit` refused.
+    """
 
     #: The application's exception for a write lost to a concurrent transaction.
     conflict: ClassVar[type[Exception]] = ConcurrencyConflict
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
         self._engine = engine
         self._connection: AsyncConnection | None = None
+        #: Whether this unit of work only reads.
+        self.read_only = read_only
 
     def bind(self, connection: AsyncConnection) -> None:
         """Attach the repositories of this unit of work to ``connection``."""
         raise NotImplementedError
 
     async def __aenter__(self) -> Self:
-        self._connection = await self._engine.connect()
-        self.bind(self._connection)
+        connection = await self._engine.connect()
+        if self.read_only:
+            try:
+                await connection.execution_options(**{READ_ONLY: True})
+            except BaseException:
+                await connection.close()
+                raise
+        self._connection = connection
+        self.bind(connection)
         return self
 
     async def __aexit__(
@@ -79,5 +100,7 @@ class UnitOfWork:
         """Commit; a write lost to a concurrent transaction raises ``conflict``."""
         if self._connection is None:
             raise RuntimeError("commit() outside 'async with'")
+        if self.read_only:
+            raise ReadOnlyViolation("a unit of work that only reads has nothing to commit")
         async with conflicts_as(type(self).conflict):
             await self._connection.commit()

@@ -180,3 +180,31 @@ async def test_fifty_concurrent_reservations_for_the_last_units(
     last = await service.get_stock("SKU-LAST")
     assert last.reserved == 0 and last.available + last.sold == 7
     assert last.sold == sum(1 for n in range(len(held)) if n % 2)
+
+
+async def test_a_reservation_is_read_with_its_lines_in_one_statement(
+    engine: AsyncEngine,
+) -> None:
+    for code in "ABC":
+        await add_sku(engine, Sku(f"SKU-{code}", code, 10, available=10))
+    lines = (ReservationLine("SKU-C", 3, 10), ReservationLine("SKU-A", 1, 10))
+    async with SqlUnitOfWork(engine) as uow:
+        await uow.reservations.add(Reservation("res_1", "order-1", lines))
+        await uow.reservations.add(
+            Reservation("res_2", "order-2", (ReservationLine("SKU-B", 2, 10),))
+        )
+        await uow.commit()
+    async with SqlUnitOfWork(engine, read_only=True) as uow:
+        connection = uow.reservations._connection
+        sent: list[object] = []
+
+        async def recording(statement: object, parameters: object = None) -> object:
+            sent.append(statement)
+            return await connection.execute(statement, parameters)  # type: ignore[arg-type]
+
+        uow.reservations._connection = type("Recording", (), {"execute": staticmethod(recording)})()  # type: ignore[assignment]
+        found = await uow.reservations.get("res_1")
+        by_order = await uow.reservations.get_for_order("order-2")
+    assert len(sent) == 2  # one statement for each, lines included
+    assert found is not None and found.lines == lines  # in their order, none of res_2's
+    assert by_order is not None and by_order.lines == (ReservationLine("SKU-B", 2, 10),)

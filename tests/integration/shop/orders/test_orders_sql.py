@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -133,3 +134,78 @@ async def test_check_constraints_guard_the_rows(engine: AsyncEngine) -> None:
         async with engine.connect() as conn:
             with pytest.raises(IntegrityError):
                 await conn.execute(statement)
+
+
+class _Recording:
+    """A connection that records the statements the repository sends through it."""
+
+    def __init__(self, connection: Any) -> None:
+        self._connection = connection
+        self.sent: list[str] = []
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        self.sent.append(type(statement).__name__ + " " + statement.table.name)
+        return await self._connection.execute(statement, parameters)
+
+
+async def test_a_save_writes_the_prices_of_the_lines_in_one_update(engine: AsyncEngine) -> None:
+    order = make()
+    await add(engine, order)
+    order.hold_stock(StockHold("res-9", (PricedLine("MUG", 2, 1250), PricedLine("TEE-XL", 1, 3))))
+    async with SqlUnitOfWork(engine) as uow:
+        recording = _Recording(uow.orders._connection)
+        uow.orders._connection = recording  # type: ignore[assignment]
+        await uow.orders.save(order)
+        await uow.commit()
+    # the order's row, then its lines' prices: no line deleted, none inserted
+    assert recording.sent == ["Update orders_orders", "Update orders_lines"]
+    stored = await get(engine, "ord-1")
+    assert stored is not None and stored.lines == order.lines
+    assert [line.unit_price_cents for line in stored.lines] == [1250, 3]
+    async with SqlUnitOfWork(engine) as uow:  # saved again: the same prices, one update
+        recording = _Recording(uow.orders._connection)
+        uow.orders._connection = recording  # type: ignore[assignment]
+        order.reject("internal")
+        await uow.orders.save(order)
+        await uow.commit()
+    assert recording.sent == ["Update orders_orders", "Update orders_lines"]
+    assert await get(engine, "ord-1") == order
+
+
+@pytest.mark.parametrize(
+    "stored_otherwise",
+    [
+        order_lines.update().where(order_lines.c.position == 1).values(sku="CAP"),
+        order_lines.update().where(order_lines.c.position == 0).values(quantity=7),
+        order_lines.delete().where(order_lines.c.position == 1),
+    ],
+    ids=["another sku", "another quantity", "a line missing"],
+)
+async def test_lines_stored_otherwise_than_the_orders_are_written_again_whole(
+    engine: AsyncEngine, stored_otherwise: Any
+) -> None:
+    order = make()
+    await add(engine, order)
+    async with engine.begin() as conn:
+        await conn.execute(stored_otherwise)
+    order.hold_stock(StockHold("res-9", (PricedLine("MUG", 2, 1250), PricedLine("TEE-XL", 1, 3))))
+    async with SqlUnitOfWork(engine) as uow:
+        recording = _Recording(uow.orders._connection)
+        uow.orders._connection = recording  # type: ignore[assignment]
+        await uow.orders.save(order)
+        await uow.commit()
+    assert recording.sent[-2:] == ["Delete orders_lines", "Insert orders_lines"]
+    stored = await get(engine, "ord-1")
+    assert stored is not None and stored.lines == order.lines
+    assert stored.lines == (OrderLine("MUG", 2, 1250), OrderLine("TEE-XL", 1, 3))
+
+
+async def test_an_unpriced_order_saved_keeps_its_lines_unpriced(engine: AsyncEngine) -> None:
+    order = make()
+    await add(engine, order)
+    order.reject("out_of_stock")
+    async with SqlUnitOfWork(engine) as uow:
+        await uow.orders.save(order)
+        await uow.commit()
+    assert await get(engine, "ord-1") == order
+    assert order.lines == (OrderLine("MUG", 2), OrderLine("TEE-XL", 1))

@@ -9,6 +9,7 @@ from typing import Self
 import pytest
 
 from accord.security.passwords import PasswordHasher
+from accord.sql import ReadOnlyViolation
 from shop.identity.application.ports import AccessToken, ConcurrencyConflict
 from shop.identity.application.services import IdentityService
 from shop.identity.domain import exceptions as domain
@@ -32,6 +33,8 @@ HASHER = PasswordHasher(log_n=4)
 
 class FakeCustomers:
     def __init__(self) -> None:
+        #: Units of work opened to only read.
+        self.read_only_opened = 0
         self.rows: dict[str, Customer] = {}
 
     async def add(self, customer: Customer) -> None:
@@ -44,7 +47,10 @@ class FakeCustomers:
 
 
 class FakeUnitOfWork:
-    def __init__(self, customers: FakeCustomers) -> None:
+    def __init__(self, customers: FakeCustomers, *, read_only: bool = False) -> None:
+        self.read_only = read_only
+        if read_only:
+            customers.read_only_opened += 1
         self.customers = customers
         self.committed = False
 
@@ -57,6 +63,8 @@ class FakeUnitOfWork:
         return None
 
     async def commit(self) -> None:
+        if self.read_only:
+            raise ReadOnlyViolation("a unit of work that only reads has nothing to commit")
         self.committed = True
 
 
@@ -94,7 +102,7 @@ def parts() -> tuple[IdentityService, FakeCustomers, FakePasswords, FakeIssuer]:
     customers, passwords, issuer = FakeCustomers(), FakePasswords(), FakeIssuer()
     ids = iter(f"cus_{n}" for n in range(100))
     service = IdentityService(
-        lambda: FakeUnitOfWork(customers),
+        lambda read_only=False: FakeUnitOfWork(customers, read_only=read_only),
         passwords,
         FakeClients(),
         issuer,

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from types import TracebackType
 from typing import Self
 
+from accord.sql import ReadOnlyViolation
 from shop.inventory.application.ports import ConcurrencyConflict
 from shop.inventory.domain.model import Reservation, Sku
 
@@ -15,6 +16,8 @@ class Store:
     """What the fake database holds, shared by every unit of work on it."""
 
     def __init__(self) -> None:
+        #: Units of work opened to only read.
+        self.read_only_opened = 0
         self.skus: dict[str, Sku] = {}
         self.reservations: dict[str, Reservation] = {}
         self.commits = 0
@@ -85,7 +88,10 @@ class FakeReservations:
 class FakeUnitOfWork:
     """A transaction on a :class:`Store`: changes are kept only on commit."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, read_only: bool = False) -> None:
+        self.read_only = read_only
+        if read_only:
+            store.read_only_opened += 1
         self._store = store
         self._skus: dict[str, Sku] = {}
         self._reservations: dict[str, Reservation] = {}
@@ -105,6 +111,8 @@ class FakeUnitOfWork:
         self._reservations.clear()
 
     async def commit(self) -> None:
+        if self.read_only:
+            raise ReadOnlyViolation("a unit of work that only reads has nothing to commit")
         self._store.skus.update(self._skus)
         self._store.reservations.update(self._reservations)
         self._skus.clear()

@@ -31,7 +31,11 @@ def store() -> Store:
 @pytest.fixture
 def service(store: Store) -> InventoryService:
     ids = (f"res_{n}" for n in itertools.count(1))
-    return InventoryService(lambda: FakeUnitOfWork(store), new_id=lambda: next(ids), pause=no_pause)
+    return InventoryService(
+        lambda read_only=False: FakeUnitOfWork(store, read_only=read_only),
+        new_id=lambda: next(ids),
+        pause=no_pause,
+    )
 
 
 @pytest.mark.anyio
@@ -140,7 +144,9 @@ async def test_conflicts_are_retried_then_reported(store: Store) -> None:
     async def pause(n: int) -> None:
         pauses.append(n)
 
-    service = InventoryService(lambda: FlakyUnitOfWork(store), attempts=3, pause=pause)
+    service = InventoryService(
+        lambda read_only=False: FlakyUnitOfWork(store, read_only=read_only), attempts=3, pause=pause
+    )
     await service.restock("SKU-A", 10, name="A", unit_price_cents=1)
     FlakyUnitOfWork.losses = 2
     assert (await service.restock("SKU-A", 1)).available == 11
@@ -150,4 +156,6 @@ async def test_conflicts_are_retried_then_reported(store: Store) -> None:
         await service.restock("SKU-A", 1)
     assert (await service.get_stock("SKU-A")).available == 11
     with pytest.raises(ValueError):
-        InventoryService(lambda: FakeUnitOfWork(store), attempts=0)
+        InventoryService(
+            lambda read_only=False: FakeUnitOfWork(store, read_only=read_only), attempts=0
+        )

@@ -13,6 +13,7 @@ from typing import Any, Self
 import anyio.lowlevel
 import pytest
 
+from accord.sql import ReadOnlyViolation
 from shop.orders.application.placements import KeyedOrder, PlacementKey
 from shop.orders.application.ports import ConcurrencyConflict
 from shop.orders.application.recovery import Recovery
@@ -46,6 +47,10 @@ class Meta:
 
 class FakeStore:
     def __init__(self) -> None:
+        #: Units of work opened to only read.
+        self.read_only_opened = 0
+        #: Orders looked up by their placement key.
+        self.key_lookups = 0
         self.rows: dict[str, Order] = {}
         self.meta: dict[str, Meta] = {}
 
@@ -70,7 +75,7 @@ class FakeRepository:
     ) -> None:
         if order.order_id in self._store.rows:
             raise ConcurrencyConflict("taken")
-        if key is not None and await self.find_by_key(order.customer_id, key.key):
+        if key is not None and self._by_key(order.customer_id, key.key):
             raise ConcurrencyConflict("key taken")
         self._pending[order.order_id] = copy.deepcopy(order)
         self._meta[order.order_id] = Meta(
@@ -78,6 +83,10 @@ class FakeRepository:
         )
 
     async def find_by_key(self, customer_id: str, key: str) -> KeyedOrder | None:
+        self._store.key_lookups += 1
+        return self._by_key(customer_id, key)
+
+    def _by_key(self, customer_id: str, key: str) -> KeyedOrder | None:
         for oid, meta in self._store.meta.items():
             order = self._store.rows[oid]
             if meta.key == key and order.customer_id == customer_id:
@@ -159,7 +168,10 @@ class FakeRepository:
 
 
 class FakeUnitOfWork:
-    def __init__(self, store: FakeStore) -> None:
+    def __init__(self, store: FakeStore, *, read_only: bool = False) -> None:
+        self.read_only = read_only
+        if read_only:
+            store.read_only_opened += 1
         self._store = store
         self._pending: dict[str, Order] = {}
         self._meta: dict[str, Meta] = {}
@@ -178,6 +190,8 @@ class FakeUnitOfWork:
         self._meta.clear()
 
     async def commit(self) -> None:
+        if self.read_only:
+            raise ReadOnlyViolation("a unit of work that only reads has nothing to commit")
         self._store.rows.update(self._pending)
         self._store.meta.update(self._meta)
         self._pending.clear()
@@ -343,7 +357,11 @@ def order_service(
     """Orders' use cases on the fakes, naming orders ``ord-1``, ``ord-2``… in turn."""
     ids = (f"ord-{n}" for n in itertools.count(1))
     return OrderService(
-        lambda: FakeUnitOfWork(store), stock, payments, clock=clock, new_id=lambda: next(ids)
+        lambda read_only=False: FakeUnitOfWork(store, read_only=read_only),
+        stock,
+        payments,
+        clock=clock,
+        new_id=lambda: next(ids),
     )
 
 
@@ -358,7 +376,12 @@ def recovery_on(
 ) -> Recovery:
     """The recovery of orders on the fakes (``options``: ``second_look``…)."""
     return Recovery(
-        lambda: FakeUnitOfWork(store), stock, payments, clock=clock, grace=grace, **options
+        lambda read_only=False: FakeUnitOfWork(store, read_only=read_only),
+        stock,
+        payments,
+        clock=clock,
+        grace=grace,
+        **options,
     )
 
 

@@ -47,7 +47,7 @@ def service(store: FakeStore, stock: FakeStock, payments: FakePayments) -> Order
     ticks = (START + timedelta(seconds=n) for n in itertools.count())
     ids = (f"ord-{n}" for n in itertools.count(1))
     return OrderService(
-        lambda: FakeUnitOfWork(store),
+        lambda read_only=False: FakeUnitOfWork(store, read_only=read_only),
         stock,
         payments,
         clock=lambda: next(ticks),
@@ -214,7 +214,9 @@ async def test_a_hold_for_other_items_is_released_and_fails(
             return StockHold("res-1", (PricedLine("MUG", 1, 5),))
 
     stock = Confused({"MUG": (5, 5)})
-    service = OrderService(lambda: FakeUnitOfWork(store), stock, payments)
+    service = OrderService(
+        lambda read_only=False: FakeUnitOfWork(store, read_only=read_only), stock, payments
+    )
     with pytest.raises(DependencyFailed, match="does not match"):
         await service.place_order(customer_id="c", items=ITEMS, card_token="tok_ok")
     assert stock.reservations["res-1"][0] == "released"
@@ -228,7 +230,9 @@ async def test_a_cancelled_placement_still_lets_go(store: FakeStore, stock: Fake
             await anyio.sleep_forever()
 
     payments = Hanging()
-    service = OrderService(lambda: FakeUnitOfWork(store), stock, payments)
+    service = OrderService(
+        lambda read_only=False: FakeUnitOfWork(store, read_only=read_only), stock, payments
+    )
     with anyio.move_on_after(0.05):
         await service.place_order(customer_id="c", items=ITEMS, card_token="tok_ok")
     await anyio.sleep(0.01)
@@ -295,3 +299,16 @@ async def test_concurrent_orders_never_oversell(
     assert sorted(outcomes) == ["ok"] + ["short"] * 9
     assert stock.available["TEE"] == 0
     assert nothing_held(stock, payments)
+
+
+@pytest.mark.anyio
+async def test_reading_orders_opens_units_of_work_that_only_read(
+    service: OrderService, store: FakeStore
+) -> None:
+    placed = await service.place_order(
+        customer_id="cust-1", items=[RequestedItem("MUG", 1)], card_token="tok_ok"
+    )
+    assert store.read_only_opened == 0  # placing writes: every unit of work may
+    assert (await service.get_order(placed.order_id)).order_id == placed.order_id
+    assert [o.order_id for o in await service.list_orders("cust-1")] == [placed.order_id]
+    assert store.read_only_opened == 2

@@ -64,9 +64,11 @@ async def test_a_key_placed_twice_gives_one_order(
     first = await orders.place_order(
         customer_id="c", items=ITEMS, card_token="tok_ok", key=key(clock)
     )
+    assert store.key_lookups == 0  # a new key is stored at once, not looked up first
     again = await orders.place_order(
         customer_id="c", items=ITEMS, card_token="tok_ok", key=key(clock)
     )
+    assert store.key_lookups == 1  # refused as taken, then looked up
     assert again.order_id == first.order_id and again.status is OrderStatus.CONFIRMED
     assert len(store.rows) == 1 and len(payments.authorizations) == 1
     assert stock.calls.count("reserve") == 1
@@ -205,7 +207,11 @@ async def test_a_placement_reports_each_step_to_its_checkpoint(
 ) -> None:
     seen: list[str] = []
     orders = OrderService(
-        lambda: FakeUnitOfWork(store), stock, payments, clock=clock, checkpoint=seen.append
+        lambda read_only=False: FakeUnitOfWork(store, read_only=read_only),
+        stock,
+        payments,
+        clock=clock,
+        checkpoint=seen.append,
     )
     await orders.place_order(customer_id="c", items=ITEMS, card_token="tok_ok", key=key(clock))
     assert tuple(seen) == CHECKPOINTS

@@ -148,7 +148,13 @@ async def test_the_loop_settles_interrupted_orders_until_it_is_stopped(
 
     await interrupted("ord-1")
     clock.now = START + timedelta(seconds=30)  # the process started after the order
-    recovery = Recovery(lambda: FakeUnitOfWork(store), stock, payments, clock=clock, interval=0.01)
+    recovery = Recovery(
+        lambda read_only=False: FakeUnitOfWork(store, read_only=read_only),
+        stock,
+        payments,
+        clock=clock,
+        interval=0.01,
+    )
     await recovery.start()
     await recovery.start()  # once only
     with anyio.fail_after(10):  # the loop, not a call of run_once, settles it

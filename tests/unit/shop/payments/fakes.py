@@ -9,6 +9,7 @@ from typing import Self
 import anyio
 import anyio.lowlevel
 
+from accord.sql import ReadOnlyViolation
 from shop.payments.application.ports import ConcurrencyConflict
 from shop.payments.domain.exceptions import ProcessorUnavailable
 from shop.payments.domain.model import Approved, Authorization, Decision, Declined, Money
@@ -18,6 +19,8 @@ class FakeStore:
     """What a database would hold: committed authorizations by id."""
 
     def __init__(self) -> None:
+        #: Units of work opened to only read.
+        self.read_only_opened = 0
         self.rows: dict[str, Authorization] = {}
         self.commits = 0
 
@@ -51,7 +54,10 @@ class FakeRepository:
 
 
 class FakeUnitOfWork:
-    def __init__(self, store: FakeStore) -> None:
+    def __init__(self, store: FakeStore, *, read_only: bool = False) -> None:
+        self.read_only = read_only
+        if read_only:
+            store.read_only_opened += 1
         self._store = store
         self._pending: dict[str, Authorization] = {}
         self.authorizations = FakeRepository(store, self._pending)
@@ -68,6 +74,8 @@ class FakeUnitOfWork:
         self._pending.clear()
 
     async def commit(self) -> None:
+        if self.read_only:
+            raise ReadOnlyViolation("a unit of work that only reads has nothing to commit")
         for key, value in self._pending.items():
             stored = self._store.rows.get(key)
             if stored is not None and stored.version != value.version - 1:

@@ -38,7 +38,10 @@ def processor() -> FakeProcessor:
 def service(store: FakeStore, processor: FakeProcessor) -> PaymentService:
     ids = (f"auth-{n}" for n in itertools.count(1))
     return PaymentService(
-        lambda: FakeUnitOfWork(store), processor, clock=lambda: NOW, new_id=lambda: next(ids)
+        lambda read_only=False: FakeUnitOfWork(store, read_only=read_only),
+        processor,
+        clock=lambda: NOW,
+        new_id=lambda: next(ids),
     )
 
 
@@ -50,7 +53,11 @@ async def test_authorize_stores_an_authorized_hold(
     assert auth.status is AuthorizationStatus.AUTHORIZED
     assert (auth.authorization_id, auth.amount, auth.created_at) == ("auth-1", EUR_25, NOW)
     assert store.rows["auth-1"].processor_reference == "ref-1"
+    assert store.read_only_opened == 1  # the look for an authorization already held
     assert (await service.get("auth-1")).order_id == "ord-1"
+    assert (await service.for_order("ord-1")).authorization_id == "auth-1"
+    assert store.read_only_opened == 3  # reads open units of work that only read
+    assert store.commits == 1  # the authorization's insert alone
 
 
 @pytest.mark.anyio
@@ -92,7 +99,11 @@ async def test_losing_an_authorize_race_voids_the_orphan_hold(
 ) -> None:
     """Two requests for one order both reach the processor; one hold is let go."""
     ids = iter(["auth-a", "auth-b"])
-    service = PaymentService(lambda: FakeUnitOfWork(store), processor, new_id=lambda: next(ids))
+    service = PaymentService(
+        lambda read_only=False: FakeUnitOfWork(store, read_only=read_only),
+        processor,
+        new_id=lambda: next(ids),
+    )
     results = []
 
     async def go() -> None:
@@ -179,7 +190,9 @@ async def test_endless_conflicts_give_up(store: FakeStore) -> None:
         async def commit(self) -> None:
             raise ConcurrencyConflict("always")
 
-    seed = PaymentService(lambda: FakeUnitOfWork(store), FakeProcessor())
+    seed = PaymentService(
+        lambda read_only=False: FakeUnitOfWork(store, read_only=read_only), FakeProcessor()
+    )
     auth = await seed.authorize(order_id="o", amount=EUR_25, card_token="t")
     service = PaymentService(lambda: AlwaysLoses(store), FakeProcessor(), attempts=3)
     with pytest.raises(ConcurrencyConflict, match="3 attempts"):
@@ -188,4 +201,8 @@ async def test_endless_conflicts_give_up(store: FakeStore) -> None:
 
 def test_attempts_must_be_positive() -> None:
     with pytest.raises(ValueError, match="attempts"):
-        PaymentService(lambda: FakeUnitOfWork(FakeStore()), FakeProcessor(), attempts=0)
+        PaymentService(
+            lambda read_only=False: FakeUnitOfWork(FakeStore(), read_only=read_only),
+            FakeProcessor(),
+            attempts=0,
+        )
