@@ -28,6 +28,7 @@ from accord.errors import BadRequest
 from accord.runtime.app import App
 from accord.runtime.connage import max_age_protocol
 from accord.runtime.headtimeout import DEFAULT_HEAD_TIMEOUT, head_timeout_protocol
+from accord.runtime.onewrite import one_write_protocol
 from accord.runtime.peer import peer_protocol
 from accord.runtime.problems import TYPE_PREFIX
 from accord.runtime.responses import PROBLEM_JSON
@@ -129,7 +130,8 @@ def serve(
     layer-4 balancer in front weighs the client's next connection afresh.
     """
     app.telemetry.capture_stdlib_logging()
-    protocol: type[asyncio.Protocol] = AutoHTTPProtocol
+    # A response's head goes out with its body, in one write (accord.runtime.onewrite).
+    protocol: type[asyncio.Protocol] = one_write_protocol(AutoHTTPProtocol)
     if tls is not None:  # each request knows the client's certificate (accord.runtime.peer)
         protocol = peer_protocol(protocol)
     if connection_max_age is not None:
