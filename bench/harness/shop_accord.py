@@ -46,7 +46,7 @@ def start_accord(
             argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
-        pids = _wait_ready(home, process)
+        pids, beside = _wait_ready(home, process)
         ready_s = time.monotonic() - started
         urls = {s: f"http://127.0.0.1:{p}" for s, p in ports.items()}
         tokens = _customers(urls["identity"], customers)
@@ -67,11 +67,15 @@ def start_accord(
         order_path="/v2/orders",
         restock=restock,
         process=process,
+        beside=beside,
     )
 
 
-def _wait_ready(home: Path, process: subprocess.Popen[bytes]) -> dict[str, int]:
-    """The services' pids, from the run file ``accord up`` writes once all are ready."""
+def _wait_ready(
+    home: Path, process: subprocess.Popen[bytes]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """The services' pids, from the run file ``accord up`` writes once all are ready, and
+    those of the processes beside them: ``accord up`` itself and its Envoy."""
     run_file = home / "run.json"
     deadline = time.monotonic() + _READY_TIMEOUT
     while time.monotonic() < deadline:
@@ -79,7 +83,11 @@ def _wait_ready(home: Path, process: subprocess.Popen[bytes]) -> dict[str, int]:
             raise StartFailed(f"accord up exited with {process.returncode}")
         try:
             data = json.loads(run_file.read_text())
-            return {name: int(svc["pid"]) for name, svc in data["services"].items()}
+            services = {name: int(svc["pid"]) for name, svc in data["services"].items()}
+            beside = {"up": process.pid}
+            if (data.get("dataplane") or {}).get("pid"):
+                beside["envoy"] = int(data["dataplane"]["pid"])
+            return services, beside
         except (OSError, ValueError, KeyError, TypeError):
             time.sleep(0.05)
     raise StartFailed(f"the shop was not ready within {_READY_TIMEOUT:.0f} s")

@@ -74,10 +74,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def run_figures(
-    requests: int, seconds: float, failed: int, result: wrk.WrkResult, cpu_s: dict[str, float]
+    requests: int,
+    seconds: float,
+    failed: int,
+    result: wrk.WrkResult,
+    cpu_s: dict[str, float],
+    beside_s: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """One measurement as the results document keeps it."""
+    """One measurement as the results document keeps it (``beside_s``: the CPU of the
+    system's processes that are not services, reported apart)."""
     per_order = 1e3 / max(requests, 1)
+    beside = {n: round(s * per_order, 2) for n, s in (beside_s or {}).items()}
     return {
         "orders_per_s": round((requests - failed) / seconds, 1),
         "p50_ms": round(result.p50_ms, 2),
@@ -85,7 +92,16 @@ def run_figures(
         "cpu_ms_per_order": round(sum(cpu_s.values()) * per_order, 2),
         "failed": failed,
         "cpu_ms_per_order_by_service": {n: round(s * per_order, 2) for n, s in cpu_s.items()},
+        "cpu_ms_per_order_beside": beside,
     }
+
+
+def _beside(figures: dict[str, Any]) -> str:
+    """`` (+ up 0.1, envoy 1.0 beside)``: the CPU of the processes that are not services."""
+    beside = figures.get("cpu_ms_per_order_beside") or {}
+    if not beside:
+        return ""
+    return " (+ " + ", ".join(f"{n} {v:.2f}" for n, v in beside.items()) + " beside)"
 
 
 def failed_statuses(script_output: str) -> dict[str, int]:
@@ -137,7 +153,7 @@ def _measure_system(
             timeout=WRK_TIMEOUT_S,
         )
         measured = script()
-        meter = ProcessMeter(system.pids)
+        meter, beside = ProcessMeter(system.pids), ProcessMeter(system.beside)
         started = time.monotonic()
         result = wrk.run(
             url,
@@ -148,18 +164,20 @@ def _measure_system(
             timeout=WRK_TIMEOUT_S,
         )
         seconds = time.monotonic() - started
-        usage = meter.stop()
+        usage, beside_usage = meter.stop(), beside.stop()
         peak = max(peak, usage.peak_rss)
         failed = result.non_2xx + result.socket_errors
         # wrk reports requests/s over its own clock; the meter's clock is a little longer.
         seconds = result.requests / result.rps if result.rps else seconds
-        runs[label] = run_figures(result.requests, seconds, failed, result, dict(usage.cpu_s))
+        runs[label] = run_figures(
+            result.requests, seconds, failed, result, dict(usage.cpu_s), dict(beside_usage.cpu_s)
+        )
         runs[label]["failed_by_status"] = failed_statuses(result.script_output)
         figures = runs[label]
         console.print(
             f"  {system.name:<6} {label:<3} {figures['orders_per_s']:>7.1f} orders/s"
             f"  p50 {figures['p50_ms']:7.2f} ms  p99 {figures['p99_ms']:8.2f} ms"
-            f"  cpu {figures['cpu_ms_per_order']:6.2f} ms/order  failed {failed}"
+            f"  cpu {figures['cpu_ms_per_order']:6.2f} ms/order{_beside(figures)}  failed {failed}"
             f" {figures['failed_by_status'] or ''}"
         )
     processes = {
@@ -221,7 +239,7 @@ def render(runs: dict[str, Any], processes: dict[str, Any], console: Console) ->
             for label, f in by_c.items():
                 by_service = " ".join(
                     f"{n[:3]} {v:.1f}" for n, v in f["cpu_ms_per_order_by_service"].items()
-                )
+                ) + _beside(f)
                 table.add_row(
                     system,
                     database,

@@ -54,6 +54,9 @@ class RunningSystem:
     restock: Callable[[Sequence[str], int], None]
     process: subprocess.Popen[bytes] | None = None
     others: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    #: The system's processes that are not services (accord up itself, its Envoy):
+    #: their CPU is reported beside the services', not in it.
+    beside: dict[str, int] = field(default_factory=dict)
 
     def stop(self) -> None:
         """Stop every process the system started, by PID."""

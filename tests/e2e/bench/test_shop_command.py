@@ -56,6 +56,9 @@ def test_a_short_run_places_orders_on_both_systems_and_leaves_nothing_running(
                 "inventory",
                 "payments",
             }
+            beside = figures["cpu_ms_per_order_beside"]  # accord up and its Envoy; none
+            assert set(beside) == ({"up", "envoy"} if system == "accord" else set())
+            assert all(v > 0 for v in beside.values())
         processes = document["processes"][system]["sqlite"]
         assert processes["ready_s"] > 0
         assert processes["rss_load_mb"] >= processes["rss_idle_mb"] > 0

@@ -34,10 +34,13 @@ def test_the_order_script_refuses_values_that_would_break_the_lua(tmp_path: Path
 def test_figures_count_only_answered_orders_and_split_cpu_by_service() -> None:
     result = WrkResult(rps=100.0, p50_ms=5.0, p99_ms=20.0, requests=1000, non_2xx=10,
                        socket_errors=0)  # fmt: skip
-    got = shop_command.run_figures(1000, 10.0, 10, result, {"orders": 4.0, "inventory": 2.0})
+    got = shop_command.run_figures(
+        1000, 10.0, 10, result, {"orders": 4.0, "inventory": 2.0}, {"up": 0.5, "envoy": 1.0}
+    )
     assert got["orders_per_s"] == 99.0
-    assert got["cpu_ms_per_order"] == 6.0
+    assert got["cpu_ms_per_order"] == 6.0  # the services' alone
     assert got["cpu_ms_per_order_by_service"] == {"orders": 4.0, "inventory": 2.0}
+    assert got["cpu_ms_per_order_beside"] == {"up": 0.5, "envoy": 1.0}
     assert (got["p50_ms"], got["p99_ms"], got["failed"]) == (5.0, 20.0, 10)
 
 
