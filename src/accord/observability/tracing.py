@@ -44,6 +44,7 @@ from opentelemetry.sdk.trace.sampling import (
     TraceIdRatioBased,
 )
 from opentelemetry.trace import Link, Span, SpanKind, TraceState, get_current_span
+from opentelemetry.trace.span import DEFAULT_TRACE_STATE
 from opentelemetry.util.types import Attributes
 
 from accord.errors import AccordError
@@ -85,6 +86,9 @@ def _ratio(environ: Mapping[str, str]) -> float:
 
 _DROP = SamplingResult(Decision.DROP)
 _SAMPLE = SamplingResult(Decision.RECORD_AND_SAMPLE)
+# A child's decisions when its parent carries no trace state: the parent's (empty) state.
+_DROP_CHILD = SamplingResult(Decision.DROP, None, DEFAULT_TRACE_STATE)
+_SAMPLE_CHILD = SamplingResult(Decision.RECORD_AND_SAMPLE, None, DEFAULT_TRACE_STATE)
 _TRACE_ID_LIMIT = TraceIdRatioBased.TRACE_ID_LIMIT
 
 
@@ -126,11 +130,13 @@ class AdjustableSampler(Sampler):
 class ParentBasedRatio(ParentBased):
     """``ParentBased(TraceIdRatioBased(ratio))``, deciding root spans in one step.
 
-    The same decisions and description as the SDK's composition. A server span is
-    usually a root (no ``traceparent`` came in), and for those the composition costs
-    three context look-ups and a new ``SamplingResult`` per request; this sampler
-    compares the trace id with the ratio's bound and returns one of two shared results.
-    Spans with a parent, or sampled with attributes, go through ``ParentBased``.
+    The same decisions and description as the SDK's composition, which costs three
+    context look-ups and a new ``SamplingResult`` per span. Here a root (no
+    ``traceparent`` came in) compares its trace id with the ratio's bound, and a child
+    of a parent with no trace state follows the parent's sampled flag (as
+    ``ParentBased``'s defaults do, remote or local), each returning one of a few shared
+    results. A parent's trace state to carry on, or attributes to pass through a
+    sampled decision, go through ``ParentBased``.
     """
 
     def __init__(self, ratio: float) -> None:
@@ -148,10 +154,17 @@ class ParentBasedRatio(ParentBased):
         links: Sequence[Link] | None = None,
         trace_state: TraceState | None = None,
     ) -> SamplingResult:
-        """Sample a root span by its trace id; defer to ``ParentBased`` otherwise."""
-        if attributes is None and not get_current_span(parent_context).get_span_context().is_valid:
-            # A root: no parent trace state to carry, no attributes to pass on.
-            return _SAMPLE if trace_id & _TRACE_ID_LIMIT < self._bound else _DROP
+        """Sample a root span by its trace id, a child by its parent's flag; defer to
+        ``ParentBased`` when there is a trace state or there are attributes to carry."""
+        parent = get_current_span(parent_context).get_span_context()
+        if not parent.is_valid:
+            if attributes is None:  # a root: no trace state to carry, no attributes
+                return _SAMPLE if trace_id & _TRACE_ID_LIMIT < self._bound else _DROP
+        elif not parent.trace_state:
+            if not parent.trace_flags.sampled:  # dropped: attributes go, as ALWAYS_OFF's
+                return _DROP_CHILD
+            if attributes is None:
+                return _SAMPLE_CHILD
         return super().should_sample(
             parent_context, trace_id, name, kind, attributes, links, trace_state
         )

@@ -17,6 +17,7 @@ from opentelemetry.trace import (
     SpanContext,
     SpanKind,
     TraceFlags,
+    TraceState,
     set_span_in_context,
 )
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
@@ -84,7 +85,11 @@ def _parents() -> list[Context | None]:
     for flags in ("01", "00"):
         header = f"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-{flags}"
         contexts.append(remote.extract({"traceparent": header, "tracestate": "k=v"}))
+        contexts.append(remote.extract({"traceparent": header}))
         local = SpanContext(0xAB, 0xCD, is_remote=False, trace_flags=TraceFlags(int(flags)))
+        contexts.append(set_span_in_context(NonRecordingSpan(local)))
+        state = TraceState([("k", "v")])
+        local = SpanContext(0xAB, 0xCD, False, TraceFlags(int(flags)), trace_state=state)
         contexts.append(set_span_in_context(NonRecordingSpan(local)))
     return contexts
 
