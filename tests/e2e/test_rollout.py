@@ -67,6 +67,14 @@ def test_every_call_goes_through_envoy(shop: Shop) -> None:
     assert int(stats.text.split(":")[-1]) >= 1
     ours = _logged(Path(run["dataplane"]["access_log"]), "ro-corr-1")
     assert ours and ours[0]["trace_id"] == "ab" * 16 and ours[0]["upstream"] == "orders--working"
+    # a traceparent that is not one is not logged as a trace id
+    r = httpx.get(
+        shop.url("orders") + "/v1/orders?limit=1",
+        headers={**shop.auth, "x-correlation-id": "ro-corr-2", "traceparent": "x" * 60},
+    )
+    assert r.status_code == 200, r.text
+    bad = _logged(Path(run["dataplane"]["access_log"]), "ro-corr-2")
+    assert bad and bad[0]["trace_id"] is None, bad
 
 
 def _logged(path: Path, correlation_id: str, timeout: float = 15) -> list[dict[str, Any]]:
