@@ -164,7 +164,7 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
         ThreadedPasswords(PasswordHasher(log_n=settings.scrypt_log_n)),
         _assertions(settings) if tls is None else None,
         issuer,
-        dev_login=settings.dev_login,
+        allow_dev_login=settings.dev_login,
     )
     own = Verifier(_own_keys(keys), issuer=settings.token_issuer, audience=Identity.name)
     audit = settings.auth.audit_trail(Identity.name, settings.home)  # <home>/audit/identity.jsonl
