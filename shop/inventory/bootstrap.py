@@ -72,7 +72,6 @@ def create_app(
         Inventory,
         InventoryEndpoint(service),
         auth=auth,
-        layers=kit.layers(auth),
         errors=ERRORS,
         on_startup=[seed_demo_catalogue] if kit.settings.seed == "demo" else [],
     )

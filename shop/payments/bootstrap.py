@@ -77,6 +77,5 @@ def create_app(
         Payments,
         PaymentsEndpoint(service),
         auth=auth,
-        layers=kit.layers(auth),
         errors=ERRORS,
     )

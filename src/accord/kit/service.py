@@ -186,7 +186,7 @@ class ServiceKit(Generic[S]):
         implementation: object,
         *,
         auth: Authentication | None,
-        layers: Sequence[Layer],
+        layers: Sequence[Layer] | None = None,
         readiness_checks: Mapping[str, ReadinessCheck] | None = None,
         on_startup: Sequence[Hook] = (),
         on_shutdown: Sequence[Hook] = (),
@@ -196,7 +196,8 @@ class ServiceKit(Generic[S]):
         **options: Any,
     ) -> A:
         """The app serving ``implementation`` of ``contract`` (and each ``mount``ed pair)
-        through ``layers``: readiness of the database and ``readiness_checks``; the
+        through ``layers`` (the standard stack for ``auth``, :meth:`layers`, unless
+        given): readiness of the database and ``readiness_checks``; the
         configuration started first and stopped first, then ``on_startup`` and
         ``on_shutdown``, the engine disposed last; the metadata guarded as ``auth``
         says; ``GET /admin/config``; every operation's domain errors answered as
@@ -210,7 +211,7 @@ class ServiceKit(Generic[S]):
             readiness={"database": readiness(self.engine), **(readiness_checks or {})},
             on_startup=[self.config.start, *on_startup],
             on_shutdown=[self.config.stop, *on_shutdown, self.engine.dispose],
-            layers=layers,
+            layers=self.layers(auth) if layers is None else layers,
             errors=errors,
             **options,
         )
