@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
@@ -65,6 +66,7 @@ __all__ = [
     "OrderEndpointBase",
     "OrdersEndpoint",
     "contract_error",
+    "order_message",
     "ordering_customer",
     "placement_key",
     "reading_customer",
@@ -181,21 +183,33 @@ def timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _order(order: Order) -> c.Order:
-    return c.Order(
+def order_message(
+    order: Order, message: Callable[..., OrderT], lines: list[Any], **amounts: Any
+) -> OrderT:
+    """``order`` as a version's ``message``: what every version says of an order (its
+    ids, status, creation time and note), with the ``lines`` and ``amounts`` (its total)
+    as that version writes them."""
+    return message(
         order_id=order.order_id,
         customer_id=order.customer_id,
         status=order.status.value,
-        lines=[
-            c.OrderLine(
-                sku=line.sku, quantity=line.quantity, unit_price_cents=line.unit_price_cents or 0
-            )
-            for line in order.lines
-        ],
-        total_cents=order.total_cents,
-        currency=order.currency,
+        lines=lines,
         created_at=timestamp(order.created_at),
         note=order.note,
+        **amounts,
+    )
+
+
+def _order(order: Order) -> c.Order:
+    """Version 1's order: amounts in cents, unpriced lines at 0, and one currency."""
+    lines = [
+        c.OrderLine(
+            sku=line.sku, quantity=line.quantity, unit_price_cents=line.unit_price_cents or 0
+        )
+        for line in order.lines
+    ]
+    return order_message(
+        order, c.Order, lines, total_cents=order.total_cents, currency=order.currency
     )
 
 
