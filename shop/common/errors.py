@@ -14,14 +14,22 @@ name, and keeps each as an attribute::
 
 ``str(error)`` and ``error.args`` are the message, as for an error raised with it. An
 error with no values of its own (raised with a sentence) stays a plain exception.
+
+A use case that reads one record raises its domain's "not found" when there is none:
+``found(await uow.skus.get(code), UnknownSku, code)`` is the SKU, or ``UnknownSku(code)``
+raised.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar, dataclass_transform
+from collections.abc import Callable
+from typing import Any, ClassVar, ParamSpec, TypeVar, dataclass_transform
 
-__all__ = ["ValuedError"]
+__all__ = ["ValuedError", "found"]
+
+T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @dataclass_transform(eq_default=False)
@@ -44,3 +52,11 @@ class ValuedError(Exception):
         # Called by the generated constructor once the fields are set, and before
         # anything else is: the instance's attributes are its values.
         Exception.__init__(self, self.message.format_map(vars(self)))
+
+
+def found(value: T | None, missing: Callable[P, Exception], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``value``, a record a use case read; ``missing(*args, **kwargs)`` raised when it is
+    None (there was none)."""
+    if value is None:
+        raise missing(*args, **kwargs)
+    return value

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TypeVar
 
 from accord.ports import ConflictRetry
+from shop.common.errors import found
 from shop.common.fresh import new_id
 from shop.common.listing import Listing
 from shop.inventory.application.catalogue import CatalogueItem
@@ -78,9 +79,7 @@ class InventoryService:
         """The SKU with this code; :class:`UnknownSku` otherwise."""
         async with self._uow(read_only=True) as uow:
             sku = await uow.skus.get(code)
-        if sku is None:
-            raise UnknownSku(code)
-        return sku
+        return found(sku, UnknownSku, code)
 
     async def restock(
         self,
@@ -140,17 +139,13 @@ class InventoryService:
         """The reservation with this id; :class:`ReservationNotFound` otherwise."""
         async with self._uow(read_only=True) as uow:
             reservation = await uow.reservations.get(reservation_id)
-        if reservation is None:
-            raise ReservationNotFound(reservation_id)
-        return reservation
+        return found(reservation, ReservationNotFound, reservation_id)
 
     async def reservation_for_order(self, order_id: str) -> Reservation:
         """The reservation made for ``order_id``; :class:`ReservationNotFound` otherwise."""
         async with self._uow(read_only=True) as uow:
             reservation = await uow.reservations.get_for_order(order_id)
-        if reservation is None:
-            raise ReservationNotFound(f"for order {order_id}")
-        return reservation
+        return found(reservation, ReservationNotFound, f"for order {order_id}")
 
     async def list_reservations(self, listing: Listing[ReservationStatus]) -> list[Reservation]:
         """The reservations ``listing`` asks for, in id order: what an audit reads to find
@@ -168,9 +163,9 @@ class InventoryService:
 
     async def _close(self, reservation_id: str, *, commit: bool) -> Reservation:
         async def attempt(uow: UnitOfWork) -> Reservation:
-            reservation = await uow.reservations.get(reservation_id)
-            if reservation is None:
-                raise ReservationNotFound(reservation_id)
+            reservation = found(
+                await uow.reservations.get(reservation_id), ReservationNotFound, reservation_id
+            )
             skus = await uow.skus.get_many(reservation.skus)
             changed = reservation.commit(skus) if commit else reservation.release(skus)
             if changed:

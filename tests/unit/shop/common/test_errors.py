@@ -1,4 +1,4 @@
-"""``shop.common.errors.ValuedError``: a domain error made of its values."""
+"""``shop.common.errors``: a domain error made of its values, and a read that must find."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import KW_ONLY
 
 import pytest
 
-from shop.common.errors import ValuedError
+from shop.common.errors import ValuedError, found
 
 
 class ShelfError(Exception):
@@ -47,3 +47,10 @@ def test_it_is_raised_and_caught_as_the_domains_error_and_compared_by_identity()
     first, second = ShelfMissing("B", 3), ShelfMissing("B", 3)
     assert first != second
     assert len({first, second}) == 2
+
+
+def test_found_is_the_value_read_or_the_missing_error_raised() -> None:
+    assert found("shelf B", ShelfMissing, "B", 3) == "shelf B"
+    assert found(0, ShelfMissing, "B", 3) == 0  # only None is "nothing found"
+    with pytest.raises(ShelfMissing, match="no shelf 'B' in row 3"):
+        found(None, ShelfMissing, "B", row=3)
