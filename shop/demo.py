@@ -13,7 +13,9 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON
@@ -37,6 +39,26 @@ from shop.orders.contract import (
 )
 
 GOOD_CARD = "tok_visa_4242"
+
+
+class Placement(NamedTuple):
+    """A scripted order: what it shows, the answer it expects, its items and its card."""
+
+    scenario: str
+    expected: str
+    items: dict[str, int]  # SKU → quantity
+    card: str = GOOD_CARD
+
+
+#: The orders the demo places, in turn; the first one placed is read back later.
+PLACEMENTS = (
+    Placement("two apples and coffee", "201 confirmed", {"SKU-APPLE": 2, "SKU-COFFEE": 1}),
+    Placement("more rare vinyl than there is", "409 orders.out_of_stock", {"SKU-RARE-VINYL": 1000}),
+    Placement("a declined card", "402 orders.payment_declined", {"SKU-TEA": 1}, "tok_declined"),
+    Placement("an invalid request (quantity 0)", "422 validation_failed", {"SKU-PEAR": 0}),
+    Placement("an unknown SKU", "422 orders.unknown_sku", {"SKU-NOPE": 1}),
+    Placement("tea, paid", "201 confirmed", {"SKU-TEA": 3}),
+)
 
 
 @dataclass
@@ -126,31 +148,9 @@ async def run(urls: Mapping[str, str], home: Path, console: Console) -> bool:
             return f"201 {order.status}"
 
         placed: list[str] = []
-        apples = [OrderItem(sku="SKU-APPLE", quantity=2), OrderItem(sku="SKU-COFFEE", quantity=1)]
-        await attempt("two apples and coffee", "201 confirmed", lambda: place(apples))
-        await attempt(
-            "more rare vinyl than there is",
-            "409 orders.out_of_stock",
-            lambda: place([OrderItem(sku="SKU-RARE-VINYL", quantity=1000)]),
-        )
-        await attempt(
-            "a declined card",
-            "402 orders.payment_declined",
-            lambda: place([OrderItem(sku="SKU-TEA", quantity=1)], card="tok_declined"),
-        )
-        await attempt(
-            "an invalid request (quantity 0)",
-            "422 validation_failed",
-            lambda: place([OrderItem(sku="SKU-PEAR", quantity=0)]),
-        )
-        await attempt(
-            "an unknown SKU",
-            "422 orders.unknown_sku",
-            lambda: place([OrderItem(sku="SKU-NOPE", quantity=1)]),
-        )
-        await attempt(
-            "tea, paid", "201 confirmed", lambda: place([OrderItem(sku="SKU-TEA", quantity=3)])
-        )
+        for scenario, expected, items, card in PLACEMENTS:
+            order_items = [OrderItem(sku=sku, quantity=n) for sku, n in items.items()]
+            await attempt(scenario, expected, partial(place, order_items, card))
 
         async def read_back() -> str:
             order = await orders.get_order(GetOrder(order_id=placed[0]))

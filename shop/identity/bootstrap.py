@@ -32,7 +32,7 @@ from shop.identity.adapters.passwords import ThreadedPasswords
 from shop.identity.adapters.tokens import DEFAULT_LIFETIME, JwtIssuer
 from shop.identity.application.services import IdentityService
 from shop.identity.contract import Identity
-from shop.identity.entrypoint import IdentityEndpoint
+from shop.identity.entrypoint import ERRORS, IdentityEndpoint
 from shop.identity.wellknown import IdentityApp
 
 __all__ = ["SERVICE", "Settings", "create_app"]
@@ -164,7 +164,7 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
         ThreadedPasswords(PasswordHasher(log_n=settings.scrypt_log_n)),
         _assertions(settings) if tls is None else None,
         issuer,
-        dev_login=settings.dev_login,
+        allow_dev_login=settings.dev_login,
     )
     own = Verifier(_own_keys(keys), issuer=settings.token_issuer, audience=Identity.name)
     audit = settings.auth.audit_trail(Identity.name, settings.home)  # <home>/audit/identity.jsonl
@@ -180,6 +180,7 @@ def create_app(settings: Settings | None = None, *, telemetry: Telemetry | None 
         IdentityEndpoint(service, issuer.jwks, audit, certificate=presented_certificate),
         auth=auth,
         layers=layers,
+        errors=ERRORS,
         readiness_checks={"signing_keys": _keys_readable(keys)},
         app_type=IdentityApp,
         jwks=issuer.jwks,

@@ -2,14 +2,14 @@
 
 Each method turns a contract request into a use-case call and the domain's answer into the
 contract's response; domain exceptions become the contract's declared errors in one table,
-:data:`ERRORS`.
+:data:`ERRORS`, which the app answers every operation through (``errors=``).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from typing import Any
 
 from accord.audit import AuditSink, NullAudit
@@ -20,7 +20,6 @@ from accord.errors import (
     ValidationDetails,
     ValidationFailed,
 )
-from accord.runtime.translation import translated
 from shop.identity.application.ports import AccessToken, ClientCertificate
 from shop.identity.application.services import IdentityService
 from shop.identity.contract import (
@@ -103,11 +102,6 @@ def _audited(audit: AuditSink, action: str, actor: str, **details: str) -> Itera
     audit.record(action, actor=actor, target="identity", outcome="success", details=details)
 
 
-def _translated() -> AbstractContextManager[None]:
-    """Domain errors raised inside the block answered as :data:`ERRORS` says."""
-    return translated(ERRORS)
-
-
 def _token(access: AccessToken) -> Token:
     return Token(
         access_token=access.token,
@@ -139,18 +133,17 @@ class IdentityEndpoint:
 
     async def register(self, request: Register) -> Customer:
         """A new customer (a development convenience: no address is confirmed)."""
-        with _translated():
-            customer = await self._service.register(request.email, request.password)
+        customer = await self._service.register(request.email, request.password)
         return Customer(customer_id=customer.customer_id, email=customer.email)
 
     async def login(self, request: Login) -> Token:
         """A customer's token for the right email and password."""
-        with _translated(), _audited(self._audit, "identity.login", request.email):
+        with _audited(self._audit, "identity.login", request.email):
             return _token(await self._service.login(request.email, request.password))
 
     async def dev_login(self, request: DevLogin) -> Token:
         """A customer's token by email alone, when the development login is on."""
-        with _translated(), _audited(self._audit, "identity.dev_login", request.email):
+        with _audited(self._audit, "identity.dev_login", request.email):
             return _token(await self._service.dev_login(request.email))
 
     async def token(self, request: ClientToken) -> Token:
@@ -159,7 +152,6 @@ class IdentityEndpoint:
         certificate = self._certificate()
         method = "tls_client_auth" if certificate is not None else "private_key_jwt"
         with (
-            _translated(),
             _audited(
                 self._audit,
                 "identity.client_token",

@@ -20,7 +20,7 @@ from shop.inventory.adapters import sql
 from shop.inventory.application.catalogue import DEMO_CATALOGUE
 from shop.inventory.application.services import InventoryService
 from shop.inventory.contract import Inventory
-from shop.inventory.entrypoint import InventoryEndpoint
+from shop.inventory.entrypoint import ERRORS, InventoryEndpoint
 
 __all__ = ["SERVICE", "Settings", "create_app"]
 
@@ -72,6 +72,6 @@ def create_app(
         Inventory,
         InventoryEndpoint(service),
         auth=auth,
-        layers=kit.layers(auth),
+        errors=ERRORS,
         on_startup=[seed_demo_catalogue] if kit.settings.seed == "demo" else [],
     )

@@ -2,17 +2,15 @@
 
 Each method turns a contract request into a use-case call and the domain's answer into
 the contract's response; domain exceptions become the contract's declared errors in one
-table, :data:`ERRORS`.
+table, :data:`ERRORS`, which the app answers every operation through (``errors=``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
 from typing import Any
 
 from accord.errors import BadRequest, ServiceError, Unavailable
-from accord.runtime.translation import translated
 from shop.common.listing import Listing
 from shop.inventory.application.ports import ConcurrencyConflict
 from shop.inventory.application.services import InventoryService
@@ -66,11 +64,6 @@ ERRORS: Mapping[type[Exception], Callable[[Any], ServiceError[Any]]] = {
 }
 
 
-def _translated() -> AbstractContextManager[None]:
-    """Domain errors raised inside the block answered as :data:`ERRORS` says."""
-    return translated(ERRORS)
-
-
 def _stock(sku: model.Sku) -> Stock:
     return Stock(
         sku=sku.code,
@@ -105,31 +98,27 @@ class InventoryEndpoint:
 
     async def list_stock(self, request: ListStock) -> StockList:
         """Up to ``limit`` SKUs, ordered by code."""
-        with _translated():
-            skus = await self._service.list_stock(request.limit)
+        skus = await self._service.list_stock(request.limit)
         return StockList(items=[_stock(s) for s in skus])
 
     async def get_stock(self, request: SkuRef) -> Stock:
         """One SKU and its stock."""
-        with _translated():
-            return _stock(await self._service.get_stock(request.sku))
+        return _stock(await self._service.get_stock(request.sku))
 
     async def restock(self, request: Restock) -> Stock:
         """Add stock, creating the SKU when name and price are given."""
-        with _translated():
-            sku = await self._service.restock(
-                request.sku,
-                request.quantity,
-                name=request.name,
-                unit_price_cents=request.unit_price_cents,
-            )
+        sku = await self._service.restock(
+            request.sku,
+            request.quantity,
+            name=request.name,
+            unit_price_cents=request.unit_price_cents,
+        )
         return _stock(sku)
 
     async def reserve(self, request: ReserveStock) -> Reservation:
         """Hold every item for the order, all or nothing."""
         items = [(item.sku, item.quantity) for item in request.items]
-        with _translated():
-            return _reservation(await self._service.reserve(request.order_id, items))
+        return _reservation(await self._service.reserve(request.order_id, items))
 
     async def list_reservations(self, request: ListReservations) -> ReservationList:
         """Reservations in id order, filtered by status and order when asked."""
@@ -137,26 +126,21 @@ class InventoryEndpoint:
         listing = Listing(
             status=status, order_id=request.order_id, after=request.after, limit=request.limit
         )
-        with _translated():
-            found = await self._service.list_reservations(listing)
+        found = await self._service.list_reservations(listing)
         return ReservationList(reservations=[_reservation(r) for r in found])
 
     async def reservation_for_order(self, request: OrderRef) -> Reservation:
         """The reservation of one order (what the order's own service looks up)."""
-        with _translated():
-            return _reservation(await self._service.reservation_for_order(request.order_id))
+        return _reservation(await self._service.reservation_for_order(request.order_id))
 
     async def get_reservation(self, request: ReservationRef) -> Reservation:
         """One reservation."""
-        with _translated():
-            return _reservation(await self._service.get_reservation(request.reservation_id))
+        return _reservation(await self._service.get_reservation(request.reservation_id))
 
     async def commit(self, request: ReservationRef) -> Reservation:
         """Sell what the reservation holds (idempotent)."""
-        with _translated():
-            return _reservation(await self._service.commit(request.reservation_id))
+        return _reservation(await self._service.commit(request.reservation_id))
 
     async def release(self, request: ReservationRef) -> Reservation:
         """Give back what the reservation holds (idempotent)."""
-        with _translated():
-            return _reservation(await self._service.release(request.reservation_id))
+        return _reservation(await self._service.release(request.reservation_id))

@@ -35,7 +35,7 @@ from shop.orders.application.recovery import Recovery
 from shop.orders.application.services import Checkpoint, OrderService, utc_now
 from shop.orders.contract import Orders
 from shop.orders.contract_v2 import OrdersV2
-from shop.orders.entrypoint import OrdersEndpoint
+from shop.orders.entrypoint import ANSWERS, OrdersEndpoint
 from shop.orders.entrypoint_v2 import OrdersV2Endpoint
 
 __all__ = ["SERVICE", "Settings", "create_app"]
@@ -205,4 +205,5 @@ def create_app(
         on_startup=[recovery.start],
         on_shutdown=[recovery.stop, flags.aclose, inventory.aclose, payments.aclose],
         mount=[(OrdersV2, OrdersV2Endpoint(service, flags, keyed=keyed))],
+        errors=ANSWERS,
     )

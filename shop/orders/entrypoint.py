@@ -2,7 +2,8 @@
 
 Domain errors become the contract's declared errors in one table, :data:`ERRORS`; an
 error whose contract class carries typed detail gets it from the exception's attributes
-of the same names (``OutOfStock.sku``, ``.requested``, ``.available`` …).
+of the same names (``OutOfStock.sku``, ``.requested``, ``.available`` …). The app
+answers every operation of both versions through it (``errors=ANSWERS``).
 
 Feature flags (``shop.orders.flags``) act here, at the door, before any use case runs:
 while ``pause-orders`` is on, placing an order answers 503 ``orders.paused`` (reads go on);
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import re
-from contextlib import AbstractContextManager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
@@ -44,7 +45,7 @@ from accord.errors import (
 from accord.flags import Flags
 from accord.runtime.auth import current_principal
 from accord.runtime.idempotency import current_claim
-from accord.runtime.translation import translated
+from accord.runtime.translation import Answers
 from shop.orders import contract as c
 from shop.orders.application.placements import KeyReused, PlacementInProgress, PlacementKey
 from shop.orders.application.ports import ConcurrencyConflict
@@ -57,6 +58,7 @@ OrderT = TypeVar("OrderT")
 OrderListT = TypeVar("OrderListT")
 
 __all__ = [
+    "ANSWERS",
     "CARD_TOKEN",
     "ERRORS",
     "PAUSED_RETRY_AFTER",
@@ -64,7 +66,7 @@ __all__ = [
     "OrderEndpointBase",
     "OrdersEndpoint",
     "contract_error",
-    "declared_errors",
+    "order_message",
     "ordering_customer",
     "placement_key",
     "reading_customer",
@@ -125,13 +127,9 @@ def contract_error(exc: Exception) -> ServiceError[Any]:
     return answer
 
 
-#: Every domain error of :data:`ERRORS`, answered by :func:`contract_error`.
-_ANSWERS = dict.fromkeys(ERRORS, contract_error)
-
-
-def declared_errors() -> AbstractContextManager[None]:
-    """Raise the contract error of any domain error raised inside the block."""
-    return translated(_ANSWERS)
+#: Every domain error of :data:`ERRORS`, answered by :func:`contract_error`: the table the
+#: app answers every operation of both versions through (``App(..., errors=ANSWERS)``).
+ANSWERS: Answers = dict.fromkeys(ERRORS, contract_error)
 
 
 def _missing_customer() -> ValidationFailed:
@@ -185,21 +183,33 @@ def timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _order(order: Order) -> c.Order:
-    return c.Order(
+def order_message(
+    order: Order, message: Callable[..., OrderT], lines: list[Any], **amounts: Any
+) -> OrderT:
+    """``order`` as a version's ``message``: what every version says of an order (its
+    ids, status, creation time and note), with the ``lines`` and ``amounts`` (its total)
+    as that version writes them."""
+    return message(
         order_id=order.order_id,
         customer_id=order.customer_id,
         status=order.status.value,
-        lines=[
-            c.OrderLine(
-                sku=line.sku, quantity=line.quantity, unit_price_cents=line.unit_price_cents or 0
-            )
-            for line in order.lines
-        ],
-        total_cents=order.total_cents,
-        currency=order.currency,
+        lines=lines,
         created_at=timestamp(order.created_at),
         note=order.note,
+        **amounts,
+    )
+
+
+def _order(order: Order) -> c.Order:
+    """Version 1's order: amounts in cents, unpriced lines at 0, and one currency."""
+    lines = [
+        c.OrderLine(
+            sku=line.sku, quantity=line.quantity, unit_price_cents=line.unit_price_cents or 0
+        )
+        for line in order.lines
+    ]
+    return order_message(
+        order, c.Order, lines, total_cents=order.total_cents, currency=order.currency
     )
 
 
@@ -248,21 +258,19 @@ class OrderEndpointBase(Generic[OrderT, OrderListT]):
         """Place the order: stock held, payment taken, or rejected with nothing held."""
         customer = ordering_customer(request.customer_id)
         self._admit(customer, request.card_token)
-        with declared_errors():
-            order = await self._service.place_order(
-                customer_id=customer,
-                items=[RequestedItem(item.sku, item.quantity) for item in request.items],
-                card_token=request.card_token,
-                note=request.note,
-                key=placement_key() if self._keyed else None,
-            )
+        order = await self._service.place_order(
+            customer_id=customer,
+            items=[RequestedItem(item.sku, item.quantity) for item in request.items],
+            card_token=request.card_token,
+            note=request.note,
+            key=placement_key() if self._keyed else None,
+        )
         return self.present(order)
 
     async def get_order(self, request: c.GetOrder) -> OrderT:
         """Read one order: the caller's own, when it is a customer."""
         reader = reading_customer(None)
-        with declared_errors():
-            order = await self._service.get_order(request.order_id, reader=reader)
+        order = await self._service.get_order(request.order_id, reader=reader)
         return self.present(order)
 
     async def list_orders(self, request: c.ListOrders) -> OrderListT:
@@ -270,8 +278,7 @@ class OrderEndpointBase(Generic[OrderT, OrderListT]):
         customer = reading_customer(request.customer_id)
         if customer is None:
             raise _missing_customer()
-        with declared_errors():
-            orders = await self._service.list_orders(customer, request.limit)
+        orders = await self._service.list_orders(customer, request.limit)
         return self.listing([self.present(order) for order in orders])
 
 

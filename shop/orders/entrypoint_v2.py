@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from shop.orders import contract_v2 as c
 from shop.orders.domain.model import Order
-from shop.orders.entrypoint import OrderEndpointBase, timestamp
+from shop.orders.entrypoint import OrderEndpointBase, order_message
 
 __all__ = ["OrdersV2Endpoint"]
 
@@ -19,26 +19,19 @@ def _money(amount_minor: int, currency: str) -> c.Money:
 
 
 def _order(order: Order) -> c.Order:
-    return c.Order(
-        order_id=order.order_id,
-        customer_id=order.customer_id,
-        status=order.status.value,
-        lines=[
-            c.OrderLine(
-                sku=line.sku,
-                quantity=line.quantity,
-                unit_price=(
-                    None
-                    if line.unit_price_cents is None
-                    else _money(line.unit_price_cents, order.currency)
-                ),
-            )
-            for line in order.lines
-        ],
-        total=_money(order.total_cents, order.currency),
-        created_at=timestamp(order.created_at),
-        note=order.note,
-    )
+    """Version 2's order: every amount as Money, an unpriced line's price null."""
+    currency = order.currency
+    lines = [
+        c.OrderLine(
+            sku=line.sku,
+            quantity=line.quantity,
+            unit_price=(
+                None if line.unit_price_cents is None else _money(line.unit_price_cents, currency)
+            ),
+        )
+        for line in order.lines
+    ]
+    return order_message(order, c.Order, lines, total=_money(order.total_cents, currency))
 
 
 class OrdersV2Endpoint(OrderEndpointBase[c.Order, c.OrderList]):

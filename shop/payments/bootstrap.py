@@ -21,7 +21,7 @@ from shop.payments.adapters import sql
 from shop.payments.adapters.processor import ProcessorGateway, SimulatedProcessor
 from shop.payments.application.services import PaymentService
 from shop.payments.contract import Payments
-from shop.payments.entrypoint import PaymentsEndpoint
+from shop.payments.entrypoint import ERRORS, PaymentsEndpoint
 
 __all__ = ["SERVICE", "Settings", "create_app"]
 
@@ -77,5 +77,5 @@ def create_app(
         Payments,
         PaymentsEndpoint(service),
         auth=auth,
-        layers=kit.layers(auth),
+        errors=ERRORS,
     )

@@ -1,16 +1,15 @@
 """The payments contract, implemented: contract messages in, use cases, contract messages out.
 
-Domain errors become the contract's declared errors in one table, :data:`ERRORS`.
+Domain errors become the contract's declared errors in one table, :data:`ERRORS`, which
+the app answers every operation through (``errors=``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
 from typing import Any
 
 from accord.errors import ServiceError, Unavailable
-from accord.runtime.translation import translated
 from shop.common.listing import Listing
 from shop.payments import contract as c
 from shop.payments.application.ports import ConcurrencyConflict
@@ -31,11 +30,6 @@ ERRORS: Mapping[type[Exception], Callable[[Any], ServiceError[Any]]] = {
 }
 
 
-def _declared_errors() -> AbstractContextManager[None]:
-    """Answer every domain error in :data:`ERRORS` with its contract error."""
-    return translated(ERRORS)
-
-
 def _authorization(auth: Authorization) -> c.Authorization:
     return c.Authorization(
         authorization_id=auth.authorization_id,
@@ -54,25 +48,20 @@ class PaymentsEndpoint:
 
     async def authorize(self, request: c.AuthorizePayment) -> c.Authorization:
         """Hold the amount on the card."""
-        with _declared_errors():
-            auth = await self._service.authorize(
-                order_id=request.order_id,
-                amount=Money(request.amount_cents, request.currency),
-                card_token=request.card_token,
-            )
+        auth = await self._service.authorize(
+            order_id=request.order_id,
+            amount=Money(request.amount_cents, request.currency),
+            card_token=request.card_token,
+        )
         return _authorization(auth)
 
     async def get_authorization(self, request: c.AuthorizationRef) -> c.Authorization:
         """Read one authorization."""
-        with _declared_errors():
-            auth = await self._service.get(request.authorization_id)
-        return _authorization(auth)
+        return _authorization(await self._service.get(request.authorization_id))
 
     async def authorization_for_order(self, request: c.OrderRef) -> c.Authorization:
         """The authorization of one order (what the order's own service looks up)."""
-        with _declared_errors():
-            auth = await self._service.for_order(request.order_id)
-        return _authorization(auth)
+        return _authorization(await self._service.for_order(request.order_id))
 
     async def list_authorizations(self, request: c.ListAuthorizations) -> c.AuthorizationList:
         """Authorizations in id order, filtered by status and order when asked."""
@@ -80,18 +69,13 @@ class PaymentsEndpoint:
         listing = Listing(
             status=status, order_id=request.order_id, after=request.after, limit=request.limit
         )
-        with _declared_errors():
-            found = await self._service.find(listing)
+        found = await self._service.find(listing)
         return c.AuthorizationList(authorizations=[_authorization(a) for a in found])
 
     async def capture(self, request: c.AuthorizationRef) -> c.Authorization:
         """Take the held money."""
-        with _declared_errors():
-            auth = await self._service.capture(request.authorization_id)
-        return _authorization(auth)
+        return _authorization(await self._service.capture(request.authorization_id))
 
     async def void(self, request: c.AuthorizationRef) -> c.Authorization:
         """Let the held money go."""
-        with _declared_errors():
-            auth = await self._service.void(request.authorization_id)
-        return _authorization(auth)
+        return _authorization(await self._service.void(request.authorization_id))

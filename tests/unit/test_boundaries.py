@@ -2,11 +2,12 @@
 
 Checked by reading the source (``ast``), not by importing it:
 
-- ``shop/<svc>/domain/``: the standard library and ``shop.<svc>.domain`` only;
+- ``shop/<svc>/domain/``: the standard library, ``shop.<svc>.domain`` and
+  :data:`SHOP_COMMON` only (``shop.common`` imports the standard library alone);
 - ``shop/<svc>/application/``: the standard library, ``shop.<svc>.domain``,
   ``shop.<svc>.application``, :data:`SHARED_PORTS` and :data:`SHOP_COMMON` only (ports
   every service shares, plain Python: they import the standard library and
-  ``accord.errors`` alone; ``shop.common`` imports the standard library alone);
+  ``accord.errors`` alone);
 - anywhere in ``shop/<svc>/``: nothing of another service but its ``contract``, and that
   only from ``shop/<svc>/adapters/``;
 - ``accord.contract`` and ``accord.errors``: no import of ``accord.runtime``,
@@ -153,7 +154,8 @@ def shop_violations(path: Path, root: Path) -> list[str]:
         if layer in allowed_layers and not _is_stdlib(target):
             inside = [f"{own}.{name}" for name in allowed_layers[layer]]
             if layer == "application":
-                inside += [*SHARED_PORTS, SHOP_COMMON]
+                inside += SHARED_PORTS
+            inside.append(SHOP_COMMON)
             if not any(_under(target, prefix) for prefix in inside):
                 report(
                     imp,
@@ -571,6 +573,17 @@ def test_only_the_application_may_import_the_shared_ports(tmp_path: Path) -> Non
     ]
     assert [p.split(" imports ")[0] for p in shop_violations(application, tmp_path)] == [
         "shop/fake/application/services.py:1: `from accord.sql import UnitOfWork`"
+    ]
+
+
+def test_a_domain_may_import_shop_common_and_nothing_else_of_the_shop(tmp_path: Path) -> None:
+    domain = write(
+        tmp_path,
+        "shop/fake/domain/exceptions.py",
+        "from shop.common.errors import ValuedError\nfrom shop.fake.application import ports\n",
+    )
+    assert [p.split(" imports ")[0] for p in shop_violations(domain, tmp_path)] == [
+        "shop/fake/domain/exceptions.py:2: `from shop.fake.application import ports`"
     ]
 
 

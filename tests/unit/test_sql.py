@@ -42,6 +42,7 @@ def test_public_api() -> None:
         "PageRequest",
         "PreparedResult",
         "ReadOnlyViolation",
+        "Repository",
         "SQLITE_BUSY_TIMEOUT_MS",
         "SqlIdempotencyStore",
         "UnitOfWork",
@@ -710,6 +711,27 @@ def test_a_sqlite_engine_and_its_idempotency_store_never_load_psycopg(tmp_path: 
 class _Reads(accord.sql.UnitOfWork):
     def bind(self, connection: Any) -> None:
         self.connection = connection
+
+
+class _Values(accord.sql.Repository):
+    async def value(self) -> int:
+        return int(await self._connection.scalar(sa.text("SELECT v FROM t WHERE id = 1")))
+
+
+class _WithValues(accord.sql.UnitOfWork):
+    values: _Values
+
+    def bind(self, connection: Any) -> None:
+        self.values = _Values(connection)
+
+
+@pytest.mark.anyio
+async def test_a_repository_runs_on_its_unit_of_works_transaction(engine: AsyncEngine) -> None:
+    async with _WithValues(engine) as work:
+        await work.values._connection.execute(sa.text("UPDATE t SET v = 42 WHERE id = 1"))
+        assert await work.values.value() == 42  # its own write, in the same transaction
+    async with _WithValues(engine, read_only=True) as work:
+        assert await work.values.value() == 10  # never committed: rolled back
 
 
 @pytest.mark.anyio

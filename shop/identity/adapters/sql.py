@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from accord.sql import UnitOfWork, conflicts_as
+from accord.sql import Repository, UnitOfWork, conflicts_as
 from shop.identity.application.ports import ConcurrencyConflict, UnitOfWorkFactory
 from shop.identity.domain.model import Customer
 
@@ -46,11 +46,8 @@ def _from_row(row: Any) -> Customer:
     return Customer(row.customer_id, row.email, row.password_hash, created)
 
 
-class SqlCustomerRepository:
+class SqlCustomerRepository(Repository):
     """The ``CustomerRepository`` port on one open connection."""
-
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
 
     async def add(self, customer: Customer) -> None:
         """Insert a new customer; a taken email is a ConcurrencyConflict."""

@@ -4,7 +4,7 @@ and the client-credentials grant of service clients."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import KW_ONLY, dataclass, field, replace
 
 from shop.common.fresh import new_id, utc_now
 from shop.identity.application.ports import (
@@ -43,42 +43,32 @@ def new_customer_id() -> str:
     return new_id("cus_")
 
 
+@dataclass(eq=False)
 class IdentityService:
     """The identity use cases, run on the ports they are given."""
 
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        passwords: PasswordHashing,
-        clients: ClientAssertions | None,
-        tokens: TokenIssuer,
-        *,
-        dev_login: bool = False,
-        login_delays: LoginDelays | None = None,
-        clock: Clock = utc_now,
-        new_id: IdFactory = new_customer_id,
-    ) -> None:
-        self._uow = uow
-        self._passwords = passwords
-        self._clients = clients
-        self._tokens = tokens
-        self._dev_login = dev_login
-        self._delays = login_delays if login_delays is not None else LoginDelays()
-        self._clock = clock
-        self._new_id = new_id
+    uow: UnitOfWorkFactory
+    passwords: PasswordHashing
+    clients: ClientAssertions | None
+    tokens: TokenIssuer
+    _: KW_ONLY
+    allow_dev_login: bool = False
+    login_delays: LoginDelays = field(default_factory=LoginDelays)
+    clock: Clock = utc_now
+    new_id: IdFactory = new_customer_id
 
     async def register(self, email: str, password: str) -> Customer:
         """A new customer with this address and password."""
         email = normalize_email(email)
         check_password(password)
         customer = Customer(
-            customer_id=self._new_id(),
+            customer_id=self.new_id(),
             email=email,
-            password_hash=await self._passwords.hash(password),
-            created_at=self._clock(),
+            password_hash=await self.passwords.hash(password),
+            created_at=self.clock(),
         )
         try:
-            async with self._uow() as uow:
+            async with self.uow() as uow:
                 if await uow.customers.get_by_email(email) is not None:
                     raise EmailTaken(email)
                 await uow.customers.add(customer)
@@ -97,39 +87,39 @@ class IdentityService:
         except ValueError:
             email = ""
         account = email or "<invalid>"
-        wait = self._delays.attempt(account)
+        wait = self.login_delays.attempt(account)
         if wait > 0:
             raise LoginThrottled(wait)
-        async with self._uow(read_only=True) as uow:
+        async with self.uow(read_only=True) as uow:
             customer = await uow.customers.get_by_email(email) if email else None
         stored = customer.password_hash if customer is not None else None
         # Always hash once, so an unknown address takes as long as a wrong password.
-        if not await self._passwords.verify(password, stored) or customer is None:
+        if not await self.passwords.verify(password, stored) or customer is None:
             raise InvalidCredentials("unknown email or wrong password")
-        self._delays.succeeded(account)
-        return self._tokens.issue(customer_grant(customer))
+        self.login_delays.succeeded(account)
+        return self.tokens.issue(customer_grant(customer))
 
     async def dev_login(self, email: str) -> AccessToken:
         """A customer's token without a password (development only), creating the
         customer on first use."""
-        if not self._dev_login:
+        if not self.allow_dev_login:
             raise DevLoginDisabled("the development login is off")
         email = normalize_email(email)
-        async with self._uow() as uow:
+        async with self.uow() as uow:
             customer = await uow.customers.get_by_email(email)
             if customer is None:
-                customer = Customer(self._new_id(), email, None, self._clock())
+                customer = Customer(self.new_id(), email, None, self.clock())
                 try:
                     await uow.customers.add(customer)
                     await uow.commit()
                 except ConcurrencyConflict:
                     customer = None
         if customer is None:  # created by a concurrent request: read it
-            async with self._uow(read_only=True) as uow:
+            async with self.uow(read_only=True) as uow:
                 customer = await uow.customers.get_by_email(email)
             if customer is None:  # pragma: no cover - the conflict means it exists
                 raise InvalidCredentials("try again")
-        return self._tokens.issue(customer_grant(customer))
+        return self.tokens.issue(customer_grant(customer))
 
     async def client_token(
         self,
@@ -151,12 +141,12 @@ class IdentityService:
             if certificate.client_id not in holders:
                 raise InvalidClient("the certificate does not name this client")
             grant = client_grant(client_id, scopes)
-            return self._tokens.issue(replace(grant, certificate=certificate.thumbprint))
-        if self._clients is None:
+            return self.tokens.issue(replace(grant, certificate=certificate.thumbprint))
+        if self.clients is None:
             raise InvalidClient("over mutual TLS a client authenticates with its certificate")
         if not assertion:
             raise InvalidClient("a client assertion (private_key_jwt) is required")
-        refused = await self._clients.check(client_id, holders, assertion)
+        refused = await self.clients.check(client_id, holders, assertion)
         if refused is not None:
             raise InvalidClient(f"client assertion refused: {refused}")
-        return self._tokens.issue(client_grant(client_id, scopes))
+        return self.tokens.issue(client_grant(client_id, scopes))

@@ -13,6 +13,8 @@ IdentityError
 
 from __future__ import annotations
 
+from shop.common.errors import ValuedError
+
 __all__ = [
     "DevLoginDisabled",
     "EmailTaken",
@@ -26,10 +28,9 @@ __all__ = [
 ]
 
 
-# The identity domain declares its own errors, alike in shape to the other services' (one
-# value carried, a message made of it) but not shared with them: a domain imports the
-# standard library and itself alone (tests/unit/test_boundaries.py), and each message
-# and field is this service's word, answered through its own contract.
+# The identity domain declares its own errors: each message and field is this service's
+# word, answered through its own contract. One that carries values is declared by them
+# and its message (shop.common.errors.ValuedError).
 class IdentityError(Exception):
     """Root of every identity domain error."""
 
@@ -42,24 +43,22 @@ class WeakPassword(IdentityError, ValueError):
     """A password shorter than the minimum or longer than the maximum."""
 
 
-class EmailTaken(IdentityError):
+class EmailTaken(IdentityError, ValuedError):
     """A customer already has this address."""
 
-    def __init__(self, email: str) -> None:
-        super().__init__(f"{email} is already registered")
-        self.email = email
+    email: str
+    message = "{email} is already registered"
 
 
 class InvalidCredentials(IdentityError):
     """Unknown address or wrong password; which one is not said."""
 
 
-class LoginThrottled(IdentityError):
+class LoginThrottled(IdentityError, ValuedError):
     """Too many login attempts on one account; the next may come in ``retry_after`` s."""
 
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"too many login attempts; try again in {retry_after:.1f}s")
-        self.retry_after = retry_after
+    retry_after: float
+    message = "too many login attempts; try again in {retry_after:.1f}s"
 
 
 class InvalidClient(IdentityError):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["LoginDelays"]
 
@@ -34,33 +34,32 @@ class _Account:
     until: float
 
 
+@dataclass(kw_only=True, eq=False)
 class LoginDelays:
     """Per-account delays between login attempts (see the module docstring)."""
 
-    def __init__(
-        self,
-        *,
-        free_attempts: int = 5,
-        first_delay: float = 1.0,
-        max_delay: float = 30.0,
-        forget_after: float = 900.0,
-        max_accounts: int = 100_000,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if free_attempts < 1 or not 0 < first_delay <= max_delay or max_accounts < 1:
+    free_attempts: int = 5
+    first_delay: float = 1.0
+    max_delay: float = 30.0
+    forget_after: float = 900.0
+    max_accounts: int = 100_000
+    clock: Callable[[], float] = time.monotonic
+    _accounts: OrderedDict[str, _Account] = field(
+        default_factory=OrderedDict, init=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        if (
+            self.free_attempts < 1
+            or not 0 < self.first_delay <= self.max_delay
+            or self.max_accounts < 1
+        ):
             raise ValueError("free_attempts, first_delay, max_delay or max_accounts is wrong")
-        self.free_attempts = free_attempts
-        self.first_delay = first_delay
-        self.max_delay = max_delay
-        self.forget_after = forget_after
-        self.max_accounts = max_accounts
-        self._clock = clock
-        self._accounts: OrderedDict[str, _Account] = OrderedDict()
 
     def attempt(self, account: str) -> float:
         """Count an attempt on ``account`` and return 0, or the seconds it must still wait
         (the attempt is then refused and not counted)."""
-        now = self._clock()
+        now = self.clock()
         state = self._accounts.get(account)
         if state is not None and now - state.last > self.forget_after:
             state = None

@@ -10,13 +10,14 @@ mean the same (:func:`accord.sql.is_conflict`).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from accord.sql import UnitOfWork, compare_and_set, conflicts_as, keyset_page, prepared
+from accord.sql import Repository, UnitOfWork, compare_and_set, conflicts_as, keyset_page, prepared
 from shop.common.listing import Listing
 from shop.inventory.application.ports import ConcurrencyConflict, UnitOfWorkFactory
 from shop.inventory.domain.model import Reservation, ReservationLine, ReservationStatus, Sku
@@ -129,26 +130,14 @@ def _sku(row: Any) -> Sku:
     )
 
 
-class SqlSkuRepository:
+class SqlSkuRepository(Repository):
     """The ``SkuRepository`` port on one open connection."""
-
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
 
     async def add(self, sku: Sku) -> None:
         """Insert a new SKU; a code already taken is a ConcurrencyConflict."""
         async with conflicts_as(ConcurrencyConflict):
-            await self._connection.execute(
-                skus.insert().values(
-                    code=sku.code,
-                    name=sku.name,
-                    unit_price_cents=sku.unit_price_cents,
-                    available=sku.available,
-                    reserved=sku.reserved,
-                    sold=sku.sold,
-                    version=sku.version,
-                )
-            )
+            # A SKU's fields are its row's columns, name for name.
+            await self._connection.execute(skus.insert().values(asdict(sku)))
 
     async def get(self, code: str) -> Sku | None:
         """The SKU with this code, or None."""
@@ -199,11 +188,8 @@ class SqlSkuRepository:
         )
 
 
-class SqlReservationRepository:
+class SqlReservationRepository(Repository):
     """The ``ReservationRepository`` port on one open connection."""
-
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
 
     async def add(self, reservation: Reservation) -> None:
         """Insert a reservation and its lines; an order already reserved is a conflict."""

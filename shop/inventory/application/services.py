@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import KW_ONLY, dataclass
 from typing import TypeVar
 
 from accord.ports import ConflictRetry
+from shop.common.errors import found
 from shop.common.fresh import new_id
 from shop.common.listing import Listing
 from shop.inventory.application.catalogue import CatalogueItem
@@ -52,35 +54,31 @@ async def jittered_pause(attempt: int) -> None:
     await asyncio.sleep(random.uniform(0, min(0.05, 0.002 * 2**attempt)))
 
 
+@dataclass(eq=False)
 class InventoryService:
     """The inventory use cases, run on the ports they are given."""
 
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        *,
-        new_id: IdFactory = new_reservation_id,
-        attempts: int = DEFAULT_ATTEMPTS,
-        pause: Pause = jittered_pause,
-    ) -> None:
-        self._uow = uow
-        self._new_id = new_id
-        self._retry = ConflictRetry(attempts, pause)
+    uow: UnitOfWorkFactory
+    _: KW_ONLY
+    new_id: IdFactory = new_reservation_id
+    attempts: int = DEFAULT_ATTEMPTS
+    pause: Pause = jittered_pause
+
+    def __post_init__(self) -> None:
+        self._retry = ConflictRetry(self.attempts, self.pause)
 
     # -- stock ---------------------------------------------------------------------------
 
     async def list_stock(self, limit: int = 100) -> list[Sku]:
         """Up to ``limit`` SKUs, ordered by code."""
-        async with self._uow(read_only=True) as uow:
+        async with self.uow(read_only=True) as uow:
             return await uow.skus.list(limit)
 
     async def get_stock(self, code: str) -> Sku:
         """The SKU with this code; :class:`UnknownSku` otherwise."""
-        async with self._uow(read_only=True) as uow:
+        async with self.uow(read_only=True) as uow:
             sku = await uow.skus.get(code)
-        if sku is None:
-            raise UnknownSku(code)
-        return sku
+        return found(sku, UnknownSku, code)
 
     async def restock(
         self,
@@ -127,7 +125,7 @@ class InventoryService:
             if existing is not None:
                 return existing
             skus = await uow.skus.get_many(codes)
-            reservation = reserve(self._new_id(), order_id, items, skus)
+            reservation = reserve(self.new_id(), order_id, items, skus)
             # Written in code order, so two reservations never wait on each other's rows.
             for code in codes:
                 await uow.skus.save(skus[code])
@@ -138,41 +136,42 @@ class InventoryService:
 
     async def get_reservation(self, reservation_id: str) -> Reservation:
         """The reservation with this id; :class:`ReservationNotFound` otherwise."""
-        async with self._uow(read_only=True) as uow:
+        async with self.uow(read_only=True) as uow:
             reservation = await uow.reservations.get(reservation_id)
-        if reservation is None:
-            raise ReservationNotFound(reservation_id)
-        return reservation
+        return found(reservation, ReservationNotFound, reservation_id)
 
     async def reservation_for_order(self, order_id: str) -> Reservation:
         """The reservation made for ``order_id``; :class:`ReservationNotFound` otherwise."""
-        async with self._uow(read_only=True) as uow:
+        async with self.uow(read_only=True) as uow:
             reservation = await uow.reservations.get_for_order(order_id)
-        if reservation is None:
-            raise ReservationNotFound(f"for order {order_id}")
-        return reservation
+        return found(reservation, ReservationNotFound, f"for order {order_id}")
 
     async def list_reservations(self, listing: Listing[ReservationStatus]) -> list[Reservation]:
         """The reservations ``listing`` asks for, in id order: what an audit reads to find
         stock still held."""
-        async with self._uow(read_only=True) as uow:
+        async with self.uow(read_only=True) as uow:
             return await uow.reservations.find(listing)
 
     async def commit(self, reservation_id: str) -> Reservation:
         """Sell the held stock. Idempotent; a released reservation is ReservationClosed."""
-        return await self._close(reservation_id, commit=True)
+        return await self._close(reservation_id, Reservation.commit)
 
     async def release(self, reservation_id: str) -> Reservation:
         """Give the held stock back. Idempotent; a committed one is ReservationClosed."""
-        return await self._close(reservation_id, commit=False)
+        return await self._close(reservation_id, Reservation.release)
 
-    async def _close(self, reservation_id: str, *, commit: bool) -> Reservation:
+    async def _close(
+        self, reservation_id: str, close: Callable[[Reservation, Mapping[str, Sku]], bool]
+    ) -> Reservation:
+        """Close the reservation with ``close`` (a domain move: commit or release), its
+        SKUs written with it when that changed anything."""
+
         async def attempt(uow: UnitOfWork) -> Reservation:
-            reservation = await uow.reservations.get(reservation_id)
-            if reservation is None:
-                raise ReservationNotFound(reservation_id)
+            reservation = found(
+                await uow.reservations.get(reservation_id), ReservationNotFound, reservation_id
+            )
             skus = await uow.skus.get_many(reservation.skus)
-            changed = reservation.commit(skus) if commit else reservation.release(skus)
+            changed = close(reservation, skus)
             if changed:
                 # The reservation first: of two racing closes, the loser stops here.
                 await uow.reservations.save(reservation)
@@ -205,7 +204,7 @@ class InventoryService:
         """Run ``attempt`` in a fresh unit of work, commit, and retry on conflicts."""
 
         async def once() -> T:
-            async with self._uow() as uow:
+            async with self.uow() as uow:
                 result = await attempt(uow)
                 await uow.commit()
                 return result

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from shop.common.errors import ValuedError
+
 __all__ = [
     "InvalidQuantity",
     "InventoryError",
@@ -12,10 +14,9 @@ __all__ = [
 ]
 
 
-# The inventory domain declares its own errors, alike in shape to the other services' (one
-# value carried, a message made of it) but not shared with them: a domain imports the
-# standard library and itself alone (tests/unit/test_boundaries.py), and each message
-# and field is this service's word, answered through its own contract.
+# The inventory domain declares its own errors: each message and field is this service's
+# word, answered through its own contract. One that carries values is declared by them
+# and its message (shop.common.errors.ValuedError).
 class InventoryError(Exception):
     """Root of inventory's domain errors."""
 
@@ -24,36 +25,32 @@ class InvalidQuantity(InventoryError, ValueError):
     """A quantity, price or count is not a positive (or, for prices, non-negative) integer."""
 
 
-class UnknownSku(InventoryError):
+class UnknownSku(InventoryError, ValuedError):
     """No SKU has this code (and a restock did not say how to create it)."""
 
-    def __init__(self, sku: str) -> None:
-        super().__init__(f"unknown SKU {sku}")
-        self.sku = sku
+    sku: str
+    message = "unknown SKU {sku}"
 
 
-class OutOfStock(InventoryError):
+class OutOfStock(InventoryError, ValuedError):
     """Fewer units are available than were asked for."""
 
-    def __init__(self, sku: str, requested: int, available: int) -> None:
-        super().__init__(f"{sku}: {requested} requested, {available} available")
-        self.sku = sku
-        self.requested = requested
-        self.available = available
+    sku: str
+    requested: int
+    available: int
+    message = "{sku}: {requested} requested, {available} available"
 
 
-class ReservationNotFound(InventoryError):
+class ReservationNotFound(InventoryError, ValuedError):
     """No reservation has this id."""
 
-    def __init__(self, reservation_id: str) -> None:
-        super().__init__(f"no reservation {reservation_id}")
-        self.reservation_id = reservation_id
+    reservation_id: str
+    message = "no reservation {reservation_id}"
 
 
-class ReservationClosed(InventoryError):
+class ReservationClosed(InventoryError, ValuedError):
     """The reservation was already closed the other way (committed vs released)."""
 
-    def __init__(self, reservation_id: str, status: str) -> None:
-        super().__init__(f"reservation {reservation_id} is already {status}")
-        self.reservation_id = reservation_id
-        self.status = status
+    reservation_id: str
+    status: str
+    message = "reservation {reservation_id} is already {status}"

@@ -25,7 +25,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from accord.sql import UnitOfWork, compare_and_set, conflicts_as, prepared
+from accord.sql import Repository, UnitOfWork, compare_and_set, conflicts_as, prepared
 from shop.orders.application.placements import KeyedOrder, PlacementKey
 from shop.orders.application.ports import ConcurrencyConflict, UnitOfWorkFactory
 from shop.orders.domain.model import Order, OrderLine, OrderStatus
@@ -172,11 +172,8 @@ def _line_rows(order: Order) -> list[dict[str, Any]]:
     ]
 
 
-class SqlOrderRepository:
+class SqlOrderRepository(Repository):
     """The ``OrderRepository`` port on one open connection."""
-
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
 
     async def add(
         self,

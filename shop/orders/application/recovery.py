@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import timedelta
 
 from shop.orders.application.ports import (
@@ -70,43 +71,36 @@ DEFAULT_SECOND_LOOK = 60.0
 DEFAULT_LEASE = 16.0
 
 
+@dataclass(eq=False)
 class Recovery:
-    """Finds orders that may have left holds behind and lets those holds go."""
+    """Finds orders that may have left holds behind and lets those holds go.
 
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        stock: StockGateway,
-        payments: PaymentGateway,
-        *,
-        clock: Clock,
-        interval: float = DEFAULT_INTERVAL,
-        grace: float = DEFAULT_GRACE,
-        batch: int = DEFAULT_BATCH,
-        second_look: float = DEFAULT_SECOND_LOOK,
-        lease: float = DEFAULT_LEASE,
-    ) -> None:
-        self._uow = uow
-        self._stock = stock
-        self._payments = payments
-        self._clock = clock
-        self._interval = interval
-        self._grace = timedelta(seconds=grace)
-        self._batch = batch
-        self._second_look = timedelta(seconds=second_look)
-        self._lease = timedelta(seconds=lease)
-        self._task: asyncio.Task[None] | None = None
+    A round every ``interval`` seconds, ``batch`` orders a round; ``grace``,
+    ``second_look`` and ``lease`` are seconds (the module docstring says what of).
+    """
+
+    uow: UnitOfWorkFactory
+    stock: StockGateway
+    payments: PaymentGateway
+    _: KW_ONLY
+    clock: Clock
+    interval: float = DEFAULT_INTERVAL
+    grace: float = DEFAULT_GRACE
+    batch: int = DEFAULT_BATCH
+    second_look: float = DEFAULT_SECOND_LOOK
+    lease: float = DEFAULT_LEASE
+    _task: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
 
     async def run_once(self) -> int:
         """One round; returns how many of the orders it looked at still owe."""
-        settled_before = self._clock() - self._grace
-        async with self._uow(read_only=True) as uow:
+        settled_before = self.clock() - timedelta(seconds=self.grace)
+        async with self.uow(read_only=True) as uow:
             due = await uow.orders.needing_recovery(
                 owing_before=settled_before,
                 # The dead placement's calls may still be landing: wait out the grace too
                 # (and a retry of its key may resume it meanwhile).
                 abandoned_before=settled_before,
-                limit=self._batch,
+                limit=self.batch,
             )
         owing = 0
         for order in due:
@@ -117,15 +111,15 @@ class Recovery:
 
     async def _look_again(self) -> None:
         """Let go once more of the holds of compensated orders whose second look is due."""
-        async with self._uow(read_only=True) as uow:
-            due = await uow.orders.looks_due(self._clock(), self._batch)
+        async with self.uow(read_only=True) as uow:
+            due = await uow.orders.looks_due(self.clock(), self.batch)
         for order_id in due:
             try:
-                released = await self._stock.release_for_order(order_id)
-                voided = await self._payments.void_for_order(order_id)
+                released = await self.stock.release_for_order(order_id)
+                voided = await self.payments.void_for_order(order_id)
             except PlacementFailed:
                 continue  # next round
-            async with self._uow() as uow:
+            async with self.uow() as uow:
                 await uow.orders.looked(order_id)
                 await uow.commit()
             if released or voided:
@@ -156,15 +150,15 @@ class Recovery:
                 await self.run_once()
             except Exception:
                 log.exception("orders recovery round failed")
-            await asyncio.sleep(self._interval)
+            await asyncio.sleep(self.interval)
 
     async def _recover(self, order: Order) -> bool:
         """Compensate one order; True when it owes nothing any more."""
         if order.status is OrderStatus.PENDING:
             return await self._resume(order)
         try:
-            released = await self._stock.release_for_order(order.order_id)
-            voided = await self._payments.void_for_order(order.order_id)
+            released = await self.stock.release_for_order(order.order_id)
+            voided = await self.payments.void_for_order(order.order_id)
         except PlacementFailed as exc:
             log.info("order %s still owes a compensation: %s", order.order_id, exc)
             return False
@@ -181,15 +175,17 @@ class Recovery:
     async def _resume(self, order: Order) -> bool:
         """Finish an interrupted placement: forward past the stock commit, back before."""
         oid = order.order_id
-        now = self._clock()
-        async with self._uow() as uow:
-            taken = await uow.orders.drive(order, until=now + self._lease, now=now)
+        now = self.clock()
+        async with self.uow() as uow:
+            taken = await uow.orders.drive(
+                order, until=now + timedelta(seconds=self.lease), now=now
+            )
             await uow.commit()
         if not taken:  # a retry of its key drives it, or it moved on
             return False
         try:
-            stock = await self._stock.find_for_order(oid)
-            payment = await self._payments.find_for_order(oid)
+            stock = await self.stock.find_for_order(oid)
+            payment = await self.payments.find_for_order(oid)
             if stock is not None and stock.status == "committed":
                 order.hold_stock(stock.hold)
                 if order.total_cents > 0:
@@ -199,17 +195,17 @@ class Recovery:
                         return await self._save(order)
                     order.hold_payment(payment.hold)
                     if payment.status == "authorized":
-                        await self._payments.capture(payment.hold.authorization_id)
+                        await self.payments.capture(payment.hold.authorization_id)
                 order.confirm()
                 log.warning("order %s: interrupted after its stock was sold; confirmed", oid)
                 return await self._save(order)
             if stock is not None and stock.status == "held":
-                await self._stock.release(stock.hold.reservation_id)
+                await self.stock.release(stock.hold.reservation_id)
             if payment is not None and payment.status == "authorized":
-                await self._payments.void(payment.hold.authorization_id)
+                await self.payments.void(payment.hold.authorization_id)
         except PlacementFailed as exc:
             log.info("interrupted order %s waits: %s", oid, exc)
-            async with self._uow() as uow:
+            async with self.uow() as uow:
                 await uow.orders.let_go(order)
                 await uow.commit()
             return False
@@ -221,13 +217,13 @@ class Recovery:
         return await self._save(order, look=True)
 
     async def _reload(self, order: Order) -> Order:
-        async with self._uow(read_only=True) as uow:
+        async with self.uow(read_only=True) as uow:
             return await uow.orders.get(order.order_id) or order
 
     async def _save(self, order: Order, *, look: bool = False) -> bool:
-        when = order.created_at + self._second_look if look else None
+        when = order.created_at + timedelta(seconds=self.second_look) if look else None
         try:
-            async with self._uow() as uow:
+            async with self.uow() as uow:
                 await uow.orders.save(order, look_again_at=when)
                 await uow.commit()
         except ConcurrencyConflict:

@@ -17,7 +17,10 @@ Every ``PlacementFailed`` names the ``rejection`` the rejected order records.
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY
 from typing import ClassVar
+
+from shop.common.errors import ValuedError
 
 __all__ = [
     "DependencyFailed",
@@ -34,10 +37,9 @@ __all__ = [
 ]
 
 
-# The orders domain declares its own errors, alike in shape to the other services' (one
-# value carried, a message made of it) but not shared with them: a domain imports the
-# standard library and itself alone (tests/unit/test_boundaries.py), and each message
-# and field is this service's word, answered through its own contract.
+# The orders domain declares its own errors: each message and field is this service's
+# word, answered through its own contract. One that carries values is declared by them
+# and its message (shop.common.errors.ValuedError).
 class OrdersError(Exception):
     """Root of every orders domain error."""
 
@@ -62,12 +64,11 @@ class RepeatedSku(InvalidOrder):
         self.sku = sku
 
 
-class OrderNotFound(OrdersError):
+class OrderNotFound(OrdersError, ValuedError):
     """No order has this id."""
 
-    def __init__(self, order_id: str) -> None:
-        super().__init__(f"no order {order_id!r}")
-        self.order_id = order_id
+    order_id: str
+    message = "no order {order_id!r}"
 
 
 class InvalidTransition(OrdersError):
@@ -80,39 +81,33 @@ class PlacementFailed(OrdersError):
     rejection: ClassVar[str] = "internal"
 
 
-class UnknownSku(PlacementFailed):
+class UnknownSku(PlacementFailed, ValuedError):
     """An item names a SKU that the stock does not know."""
 
     rejection = "unknown_sku"
-
-    def __init__(self, sku: str) -> None:
-        super().__init__(f"unknown SKU {sku!r}")
-        self.sku = sku
+    sku: str
+    message = "unknown SKU {sku!r}"
 
 
-class OutOfStock(PlacementFailed):
+class OutOfStock(PlacementFailed, ValuedError):
     """Not enough stock of one SKU."""
 
     rejection = "out_of_stock"
-
-    def __init__(self, sku: str, requested: int, available: int) -> None:
-        super().__init__(f"{sku}: {requested} requested, {available} available")
-        self.sku = sku
-        self.requested = requested
-        self.available = available
+    sku: str
+    requested: int
+    available: int
+    message = "{sku}: {requested} requested, {available} available"
 
 
-class PaymentDeclined(PlacementFailed):
+class PaymentDeclined(PlacementFailed, ValuedError):
     """The card was declined; ``reason`` says why (``insufficient_funds`` …)."""
 
     rejection = "payment_declined"
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"payment declined: {reason}")
-        self.reason = reason
+    reason: str
+    message = "payment declined: {reason}"
 
 
-class DependencyUnavailable(PlacementFailed):
+class DependencyUnavailable(PlacementFailed, ValuedError):
     """A service the order needs did not answer, or answered that it cannot now.
 
     ``sent`` is False when the call is known never to have left orders (its circuit
@@ -120,20 +115,17 @@ class DependencyUnavailable(PlacementFailed):
     """
 
     rejection = "dependency_unavailable"
+    dependency: str
+    detail: str
+    _: KW_ONLY
+    sent: bool = True
+    message = "{dependency} unavailable: {detail}"
 
-    def __init__(self, dependency: str, detail: str, *, sent: bool = True) -> None:
-        super().__init__(f"{dependency} unavailable: {detail}")
-        self.dependency = dependency
-        self.detail = detail
-        self.sent = sent
 
-
-class DependencyFailed(PlacementFailed):
+class DependencyFailed(PlacementFailed, ValuedError):
     """A service answered in a way the order flow cannot make sense of."""
 
     rejection = "dependency_failed"
-
-    def __init__(self, dependency: str, detail: str) -> None:
-        super().__init__(f"{dependency} failed: {detail}")
-        self.dependency = dependency
-        self.detail = detail
+    dependency: str
+    detail: str
+    message = "{dependency} failed: {detail}"

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from accord.sql import UnitOfWork, compare_and_set, conflicts_as, keyset_page, prepared
+from accord.sql import Repository, UnitOfWork, compare_and_set, conflicts_as, keyset_page, prepared
 from shop.common.listing import Listing
 from shop.payments.application.ports import ConcurrencyConflict, UnitOfWorkFactory
 from shop.payments.domain.model import Authorization, AuthorizationStatus, Money
@@ -84,11 +84,8 @@ def _from_row(row: Any) -> Authorization:
     )
 
 
-class SqlAuthorizationRepository:
+class SqlAuthorizationRepository(Repository):
     """The ``AuthorizationRepository`` port on one open connection."""
-
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
 
     async def add(self, authorization: Authorization) -> None:
         """Insert a new authorization; a taken order id is a ConcurrencyConflict."""

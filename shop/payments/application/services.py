@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable
 
 from accord.ports import ConflictRetry
+from shop.common.errors import found
 from shop.common.fresh import new_id, utc_now
 from shop.common.listing import Listing
 from shop.payments.application.ports import (
@@ -99,17 +100,13 @@ class PaymentService:
     async def get(self, authorization_id: str) -> Authorization:
         """The authorization with this id; :class:`AuthorizationNotFound` otherwise."""
         async with self._uow(read_only=True) as uow:
-            found = await uow.authorizations.get(authorization_id)
-        if found is None:
-            raise AuthorizationNotFound(authorization_id)
-        return found
+            authorization = await uow.authorizations.get(authorization_id)
+        return found(authorization, AuthorizationNotFound, authorization_id)
 
     async def for_order(self, order_id: str) -> Authorization:
         """The authorization of ``order_id``; :class:`AuthorizationNotFound` otherwise."""
-        found = await self._for_order(order_id)
-        if found is None:
-            raise AuthorizationNotFound(f"for order {order_id}")
-        return found
+        authorization = await self._for_order(order_id)
+        return found(authorization, AuthorizationNotFound, f"for order {order_id}")
 
     async def find(self, listing: Listing[AuthorizationStatus]) -> list[Authorization]:
         """The authorizations ``listing`` asks for, in id order: what an audit reads to find
@@ -128,9 +125,11 @@ class PaymentService:
     async def _transition(self, authorization_id: str, *, capture: bool) -> Authorization:
         async def once() -> Authorization:
             async with self._uow() as uow:
-                auth = await uow.authorizations.get(authorization_id)
-                if auth is None:
-                    raise AuthorizationNotFound(authorization_id)
+                auth = found(
+                    await uow.authorizations.get(authorization_id),
+                    AuthorizationNotFound,
+                    authorization_id,
+                )
                 changed = auth.capture() if capture else auth.void()
                 if not changed:
                     return auth

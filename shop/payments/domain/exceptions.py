@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from shop.common.errors import ValuedError
+
 if TYPE_CHECKING:
     from shop.payments.domain.model import AuthorizationStatus, DeclineReason
 
@@ -27,10 +29,9 @@ __all__ = [
 ]
 
 
-# The payments domain declares its own errors, alike in shape to the other services' (one
-# value carried, a message made of it) but not shared with them: a domain imports the
-# standard library and itself alone (tests/unit/test_boundaries.py), and each message
-# and field is this service's word, answered through its own contract.
+# The payments domain declares its own errors: each message and field is this service's
+# word, answered through its own contract. One that carries values is declared by them
+# and its message (shop.common.errors.ValuedError).
 class PaymentsError(Exception):
     """Root of every payments domain error."""
 
@@ -39,47 +40,39 @@ class InvalidAmount(PaymentsError, ValueError):
     """An amount that is not a positive whole number of cents, or a malformed currency."""
 
 
-class AuthorizationNotFound(PaymentsError):
+class AuthorizationNotFound(PaymentsError, ValuedError):
     """No authorization has this id."""
 
-    def __init__(self, authorization_id: str) -> None:
-        super().__init__(f"no authorization {authorization_id!r}")
-        self.authorization_id = authorization_id
+    authorization_id: str
+    message = "no authorization {authorization_id!r}"
 
 
-class DuplicateAuthorization(PaymentsError):
+class DuplicateAuthorization(PaymentsError, ValuedError):
     """The order already holds an authorization for a different amount."""
 
-    def __init__(self, order_id: str, authorization_id: str) -> None:
-        super().__init__(
-            f"order {order_id!r} already holds authorization {authorization_id!r} "
-            "for a different amount"
-        )
-        self.order_id = order_id
-        self.authorization_id = authorization_id
+    order_id: str
+    authorization_id: str
+    message = (
+        "order {order_id!r} already holds authorization {authorization_id!r} for a different amount"
+    )
 
 
-class InvalidTransition(PaymentsError):
+class InvalidTransition(PaymentsError, ValuedError):
     """The authorization is already closed the other way."""
 
-    def __init__(
-        self, authorization_id: str, current: AuthorizationStatus, target: AuthorizationStatus
-    ) -> None:
-        super().__init__(
-            f"authorization {authorization_id!r} is {current.value}; it cannot become "
-            f"{target.value}"
-        )
-        self.authorization_id = authorization_id
-        self.current = current
-        self.target = target
+    authorization_id: str
+    current: AuthorizationStatus
+    target: AuthorizationStatus
+    message = (
+        "authorization {authorization_id!r} is {current.value}; it cannot become {target.value}"
+    )
 
 
-class CardDeclined(PaymentsError):
+class CardDeclined(PaymentsError, ValuedError):
     """The card processor declined the card."""
 
-    def __init__(self, reason: DeclineReason) -> None:
-        super().__init__(f"card declined: {reason.value}")
-        self.reason = reason
+    reason: DeclineReason
+    message = "card declined: {reason.value}"
 
 
 class ProcessorUnavailable(PaymentsError):

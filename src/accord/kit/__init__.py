@@ -10,8 +10,7 @@ layers and hooks only it has) and hands the rest to :class:`ServiceKit`::
         )
         service = CatalogService(sql.unit_of_work(kit.engine))
         auth = kit.authentication(verifier=verifier, keys_from=KEYS_PEER)
-        layers = kit.layers(auth)
-        return kit.app(Catalog, CatalogEndpoint(service), auth=auth, layers=layers)
+        return kit.app(Catalog, CatalogEndpoint(service), auth=auth, errors=ERRORS)
 
 ``open`` loads the settings (:mod:`accord.config`), configures telemetry that follows
 ``observability``, migrates the database (Alembic's version table
@@ -19,7 +18,9 @@ layers and hooks only it has) and hands the rest to :class:`ServiceKit`::
 standard stack (the settings' snapshot, load shedding, authentication, deadlines,
 faults, idempotency keys in ``<service>_idempotency_keys``, rate limits);
 :meth:`ServiceKit.app` assembles the :class:`~accord.runtime.App` with its readiness
-check, start-up and shutdown hooks and ``GET /admin/config``. ``docs/service-kit.md``
+check, start-up and shutdown hooks and ``GET /admin/config``, behind that stack unless
+given other layers, answering domain errors through the entrypoint's table
+(``errors=``). ``docs/service-kit.md``
 walks through it.
 """
 

@@ -29,6 +29,7 @@ from accord.runtime import App, Layer, ReadinessCheck
 from accord.runtime.auth import Authentication, TokenVerifier
 from accord.runtime.idempotency import IdempotencyLayer
 from accord.runtime.lifespan import Hook
+from accord.runtime.translation import Answers
 from accord.security.tls import MutualTLSTransport
 from accord.security.tokens import ClientCredentials
 from accord.sql import SqlIdempotencyStore, create_engine, migrate, readiness
@@ -185,20 +186,23 @@ class ServiceKit(Generic[S]):
         implementation: object,
         *,
         auth: Authentication | None,
-        layers: Sequence[Layer],
+        layers: Sequence[Layer] | None = None,
         readiness_checks: Mapping[str, ReadinessCheck] | None = None,
         on_startup: Sequence[Hook] = (),
         on_shutdown: Sequence[Hook] = (),
         mount: Sequence[tuple[type[Contract], object]] = (),
+        errors: Answers | None = None,
         app_type: Callable[..., A] = App,  # type: ignore[assignment]
         **options: Any,
     ) -> A:
         """The app serving ``implementation`` of ``contract`` (and each ``mount``ed pair)
-        through ``layers``: readiness of the database and ``readiness_checks``; the
+        through ``layers`` (the standard stack for ``auth``, :meth:`layers`, unless
+        given): readiness of the database and ``readiness_checks``; the
         configuration started first and stopped first, then ``on_startup`` and
         ``on_shutdown``, the engine disposed last; the metadata guarded as ``auth``
-        says; ``GET /admin/config``. ``app_type`` (an :class:`App` subclass) gets
-        ``options`` too."""
+        says; ``GET /admin/config``; every operation's domain errors answered as
+        ``errors`` (the entrypoint's one table) says. ``app_type`` (an :class:`App`
+        subclass) gets ``options`` too."""
         app = app_type(
             contract,
             implementation,
@@ -207,7 +211,8 @@ class ServiceKit(Generic[S]):
             readiness={"database": readiness(self.engine), **(readiness_checks or {})},
             on_startup=[self.config.start, *on_startup],
             on_shutdown=[self.config.stop, *on_shutdown, self.engine.dispose],
-            layers=layers,
+            layers=self.layers(auth) if layers is None else layers,
+            errors=errors,
             **options,
         )
         for other, served in mount:

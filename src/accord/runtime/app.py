@@ -31,6 +31,7 @@ from accord.runtime.probes import OpenAPIDocument, Probes, QuietProbes, Readines
 from accord.runtime.reference import ReferencePage
 from accord.runtime.routing import Handler as RouteHandler
 from accord.runtime.routing import Router
+from accord.runtime.translation import Answers, answering
 from accord.runtime.types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["App"]
@@ -55,7 +56,11 @@ class App:
     it they are open. ``/livez`` and ``/readyz`` are always open; with ``quiet_probes``
     (the default) a ``GET`` of either is answered with no span and no request line, only
     counted in the duration histogram (:class:`~accord.runtime.probes.QuietProbes`);
-    turn it off to trace and log probes like any request.
+    turn it off to trace and log probes like any request. ``errors`` is the
+    implementations' one table from their own (domain) exceptions to the contract's
+    errors: an operation of any contract served, mounted ones too, that raises an
+    exception of a class it names is answered with what it makes of it
+    (:func:`~accord.runtime.translation.answering`).
 
     With ``freeze_gc`` (the default), the lifespan start-up ends with ``gc.collect()``
     and ``gc.freeze()`` once the ``on_startup`` hooks have run: what exists then lives as
@@ -83,6 +88,7 @@ class App:
         layers: Sequence[Layer] = (),
         metadata_guard: Callable[[RouteHandler], RouteHandler] | None = None,
         quiet_probes: bool = True,
+        errors: Answers | None = None,
     ) -> None:
         limits = limits if limits is not None else Limits()
         if max_body_bytes is not None:
@@ -98,6 +104,7 @@ class App:
         self._on_shutdown = tuple(on_shutdown)
         self._freeze_gc = freeze_gc
         self._layers = tuple(layers)
+        self._errors: Answers = dict(errors or {})
         self._guard = metadata_guard or _open
         self._router = Router()
         self._probes = Probes(self.telemetry.metrics, readiness or {})
@@ -122,7 +129,8 @@ class App:
             )
         methods = bind_implementation(contract, implementation)
         for name, op in contract.operations.items():
-            endpoint = Endpoint(op, methods[name], limits=self.limits, layers=self._layers)
+            method = answering(methods[name], self._errors)
+            endpoint = Endpoint(op, method, limits=self.limits, layers=self._layers)
             self._router.add(op.method, op.path, endpoint)
             self._pipeline.declare(endpoint.reads)
             # Fields the contract marks secret are redacted from logs and spans by name.

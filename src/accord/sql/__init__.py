@@ -20,7 +20,8 @@ and its composition root does, in this order::
   of each service's ``migrations/env.py`` (blocking drivers, run once before serving).
 - :mod:`accord.sql.conflicts` — :func:`is_conflict`, the errors that mean "retry".
 - :mod:`accord.sql.unit_of_work` — :class:`UnitOfWork` (one transaction, repositories
-  bound to it; or, with ``read_only=True``, reads only) and :func:`conflicts_as`.
+  bound to it; or, with ``read_only=True``, reads only), :class:`Repository` (one such
+  repository: the connection it runs on) and :func:`conflicts_as`.
 - :mod:`accord.sql.reading` — what a connection that only reads does on each database,
   and :class:`ReadOnlyViolation`, a write it refuses.
 - :mod:`accord.sql.versioned` — :func:`compare_and_set`, a write guarded by the version
@@ -45,7 +46,7 @@ from accord.sql.migrations import DEFAULT_VERSION_TABLE, MigrationError, alembic
 from accord.sql.paging import PageRequest, keyset_page
 from accord.sql.prepared import PreparedResult, prepared
 from accord.sql.reading import ReadOnlyViolation
-from accord.sql.unit_of_work import UnitOfWork, conflicts_as
+from accord.sql.unit_of_work import Repository, UnitOfWork, conflicts_as
 from accord.sql.urls import DatabaseUrlError, async_url, sync_url
 from accord.sql.versioned import compare_and_set
 
@@ -57,6 +58,7 @@ __all__ = [
     "PageRequest",
     "PreparedResult",
     "ReadOnlyViolation",
+    "Repository",
     "SqlIdempotencyStore",
     "UnitOfWork",
     "alembic_env",

@@ -12,9 +12,11 @@ unless it says otherwise), and attaches its repositories to the connection in
         def bind(self, connection: AsyncConnection) -> None:
             self.orders = SqlOrderRepository(connection)
 
-Repositories wrap their statements in ``async with conflicts_as(ConcurrencyConflict):``
-so a taken unique key or a serialization failure reaches the use case as a conflict it
-retries, never as a driver error.
+A repository extends :class:`Repository`, which keeps that connection as
+``self._connection``. Repositories wrap their statements in
+``async with conflicts_as(ConcurrencyConflict):`` so a taken unique key or a
+serialization failure reaches the use case as a conflict it retries, never as a driver
+error.
 
 A unit of work that only reads says so: ``SqlUnitOfWork(engine, read_only=True)`` (a
 service's factory passes ``read_only`` through, :class:`accord.ports.UnitOfWorkFactory`).
@@ -38,7 +40,7 @@ from accord.ports import ConcurrencyConflict
 from accord.sql.conflicts import is_conflict
 from accord.sql.reading import READ_ONLY, ReadOnlyViolation
 
-__all__ = ["UnitOfWork", "conflicts_as"]
+__all__ = ["Repository", "UnitOfWork", "conflicts_as"]
 
 
 @asynccontextmanager
@@ -50,6 +52,15 @@ async def conflicts_as(error: type[Exception]) -> AsyncIterator[None]:
         if is_conflict(exc):
             raise error(str(exc.orig)) from exc
         raise
+
+
+class Repository:
+    """A repository on the connection of the unit of work that binds it
+    (:meth:`UnitOfWork.bind`): its statements run on ``self._connection``, in that unit
+    of work's transaction."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
 
 
 class UnitOfWork:

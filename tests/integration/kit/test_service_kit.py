@@ -129,7 +129,8 @@ async def test_the_tables_are_named_after_the_service_unless_given(tmp_path: Pat
         contract=Counter,
         migrations=write_migrations(tmp_path / "migrations", keys="counter_idempotency_keys"),
     )
-    app = kit.app(Counter, Implementation(kit.engine), auth=None, layers=kit.layers(None))
+    # No layers given: the kit's standard stack, whose idempotency layer stores the key.
+    app = kit.app(Counter, Implementation(kit.engine), auth=None)
     async with Counter.client(
         "http://counter.internal", transport=httpx.ASGITransport(app=app)
     ) as counter:

@@ -6,10 +6,18 @@ import httpx
 import msgspec
 import pytest
 
-from accord.errors import ContractError
+from accord.errors import ContractError, Unavailable
 from accord.runtime import App
 from tests.unit.runtime.conftest import Observed, call_raw
-from tests.unit.runtime.sample import SECRET, Sample, SampleService, SampleServiceV2, SampleV2
+from tests.unit.runtime.sample import (
+    SECRET,
+    GetOrder,
+    Order,
+    Sample,
+    SampleService,
+    SampleServiceV2,
+    SampleV2,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -225,3 +233,29 @@ async def test_another_major_version_is_mounted_beside_the_first(app: App) -> No
         assert (await c.get("/v1/orders/7")).json()["customer_id"] == "c-1"
     with pytest.raises(ContractError, match="/v2"):
         app.mount(SampleV2, SampleServiceV2())
+
+
+class _Lost(Exception):
+    """A domain's own error, which the implementation does not translate itself."""
+
+
+class _Forgetful(SampleService):
+    async def get_order(self, request: GetOrder) -> Order:
+        raise _Lost(f"order {request.order_id} was lost")
+
+
+class _ForgetfulV2(SampleServiceV2):
+    async def get_order(self, request: GetOrder) -> Order:
+        raise _Lost(f"order {request.order_id} is lost in v2")
+
+
+async def test_the_errors_table_answers_every_operation_mounted_ones_too() -> None:
+    app = App(Sample, _Forgetful(), errors={_Lost: lambda e: Unavailable(str(e))})
+    app.mount(SampleV2, _ForgetfulV2())
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://sample.test"
+    ) as c:
+        body = assert_problem(await c.get("/v1/orders/7"), 503, "unavailable")
+        assert body["detail"] == "order 7 was lost"
+        body = assert_problem(await c.get("/v2/orders/7"), 503, "unavailable")
+        assert body["detail"] == "order 7 is lost in v2"

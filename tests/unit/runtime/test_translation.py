@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from accord.errors import BadRequest, NotFound
-from accord.runtime.translation import translated
+from accord.runtime.translation import answering, translated
 
 
 class DomainError(Exception):
@@ -38,3 +38,29 @@ def test_a_base_class_entry_answers_its_subclasses() -> None:
 def test_other_exceptions_pass_untouched() -> None:
     with pytest.raises(KeyError), translated(TABLE):
         raise KeyError("x")
+
+
+class Shelf:
+    async def take(self, request: str) -> str:
+        if request == "gone":
+            raise Gone("sku A-1")
+        if request == "broken":
+            raise KeyError(request)
+        return f"took {request}"
+
+
+@pytest.mark.anyio
+async def test_an_operation_answering_through_the_table() -> None:
+    take = answering(Shelf().take, TABLE)
+    assert take.__name__ == "take"
+    assert await take("A-1") == "took A-1"
+    with pytest.raises(NotFound) as raised:
+        await take("gone")
+    assert raised.value.detail == "no sku A-1" and raised.value.__cause__ is None
+    with pytest.raises(KeyError):
+        await take("broken")
+
+
+def test_an_empty_table_leaves_the_operation_as_it_is() -> None:
+    shelf = Shelf()
+    assert answering(shelf.take, {}) == shelf.take

@@ -171,7 +171,7 @@ async def test_dev_login_is_off_unless_configured(
     service, customers, _, issuer = parts
     with pytest.raises(domain.DevLoginDisabled):
         await service.dev_login("ada@example.com")
-    service._dev_login = True
+    service.allow_dev_login = True
     await service.dev_login("ada@example.com")
     await service.dev_login("ada@example.com")
     assert len(customers.rows) == 1 and issuer.grants[0] == issuer.grants[1]

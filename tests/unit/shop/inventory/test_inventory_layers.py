@@ -27,9 +27,9 @@ def imported_modules(folder: Path) -> set[str]:
 @pytest.mark.parametrize(
     ("layer", "allowed"),
     [
-        ("domain", ("shop.inventory.domain",)),
-        # accord.ports and shop.common: shared by every service, plain Python
-        # (test_boundaries.py)
+        # shop.common: what the services share of their own, plain Python; accord.ports:
+        # the toolkit's ports, for use cases alone (test_boundaries.py)
+        ("domain", ("shop.inventory.domain", "shop.common")),
         (
             "application",
             (
